@@ -1,0 +1,82 @@
+/*
+ * buf.c -- growable byte buffer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t	 need, cap;
+	uint8_t	*p;
+
+	if (b->cap - b->len >= n)
+		return 0;
+	/* Reclaim the read part before growing. */
+	if (b->off > 0) {
+		buf_compact(b);
+		if (b->cap - b->len >= n)
+			return 0;
+	}
+	if (n > SIZE_MAX / 2 - b->len) {
+		errno = ENOMEM;
+		return -1;
+	}
+	need = b->len + n;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(b->data, cap)) == NULL)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n) == -1)
+		return -1;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void
+buf_drop(struct buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off >= b->len)
+		b->off = b->len = 0;
+}
+
+void
+buf_compact(struct buf *b)
+{
+	if (b->off == 0)
+		return;
+	memmove(b->data, b->data + b->off, b->len - b->off);
+	b->len -= b->off;
+	b->off = 0;
+}
+
+void
+buf_shrink(struct buf *b, size_t keep)
+{
+	if (b->len != b->off || b->cap <= keep)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->off = b->len = b->cap = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}

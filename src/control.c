@@ -1,0 +1,615 @@
+/*
+ * control.c -- client connections: the listening Unix socket, reading and
+ * parsing MessagePack-RPC, the administrative methods (forkpool.*), and
+ * writing responses back, one write per connection per loop iteration.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "forkpool.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "log.h"
+
+#define READ_CHUNK	(64 * 1024)
+#define READS_PER_EVENT	4	/* then let other connections in */
+#define ACCEPTS_PER_EVENT 64
+#define OUT_KEEP	(256 * 1024)	/* output buffer kept when idle */
+
+static uint32_t	*freeslots;
+static uint32_t	 nfree;
+static int	 listening;
+
+static void	conn_close(struct conn *, const char *why);
+static void	conn_parse(struct conn *);
+
+static void
+conn_set_events(struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events,
+	    .data.u64 = EV_TAG(EV_CONN, c->slot) };
+
+	if (events == c->events)
+		return;
+	if (epoll_ctl(sv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		fatal("epoll_ctl", NULL);
+	c->events = events;
+}
+
+static void
+conn_schedule(struct conn *c)
+{
+	if (!c->in_flushq) {
+		TAILQ_INSERT_TAIL(&sv->flushq, c, flushq);
+		c->in_flushq = 1;
+	}
+}
+
+struct conn *
+control_conn(uint32_t slot, uint32_t gen)
+{
+	struct conn *c;
+
+	if (gen == 0 || slot >= sv->conncap || (c = sv->conns[slot]) == NULL ||
+	    c->gen != gen)
+		return NULL;
+	return c;
+}
+
+void
+control_completed(struct conn *c)
+{
+	c->outstanding--;
+	conn_schedule(c);
+}
+
+/* ---- listening socket --------------------------------------------------- */
+
+/* Refuse to replace a socket that another daemon still answers on. */
+static int
+check_existing(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat	 st;
+	int		 fd, r;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "forkpoold: %s exists and is not a socket\n",
+		    path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		fprintf(stderr, "forkpoold: another forkpoold is listening "
+		    "on %s\n", path);
+		log_warnx("startup", "msg=\"socket in use\" socket=%s", path);
+		return -1;
+	}
+	/* Nobody listens: a stale socket from a daemon that died. */
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	log_info("stale_socket", "socket=%s", path);
+	return 0;
+}
+
+/* Create the socket's directory if it is missing (one level). */
+static void
+make_parent(const char *path)
+{
+	char	 dir[FP_SOCKPATH_MAX], *slash;
+
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0)
+		log_info("mkdir", "dir=%s", dir);
+}
+
+int
+control_listen(void)
+{
+	struct sockaddr_un sun;
+	struct epoll_event ev;
+	const char	*path = sv->conf.socket;
+	int		 fd;
+
+	make_parent(path);
+	if (check_existing(path) == -1)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, sv->conf.socket_mode) == -1 ||
+	    listen(fd, 1024) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	sv->lfd = fd;
+	listening = 1;
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV_TAG(EV_LISTEN, 0);
+	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		fatal("epoll_ctl", NULL);
+	return 0;
+}
+
+void
+control_unlisten(void)
+{
+	if (!listening)
+		return;
+	listening = 0;
+	close(sv->lfd);
+	sv->lfd = -1;
+	if (unlink(sv->conf.socket) == -1 && errno != ENOENT)
+		log_warn("unlink", "socket=%s", sv->conf.socket);
+}
+
+static uint32_t
+slot_get(void)
+{
+	uint32_t	 i, ncap;
+	struct conn	**nc;
+	uint32_t	*nf;
+
+	if (nfree == 0) {
+		ncap = sv->conncap ? sv->conncap * 2 : 64;
+		if ((nc = reallocarray(sv->conns, ncap, sizeof(*nc))) == NULL ||
+		    (nf = reallocarray(freeslots, ncap, sizeof(*nf))) == NULL)
+			fatal("conn_alloc", NULL);
+		sv->conns = nc;
+		freeslots = nf;
+		for (i = ncap; i-- > sv->conncap; ) {
+			sv->conns[i] = NULL;
+			freeslots[nfree++] = i;
+		}
+		sv->conncap = ncap;
+	}
+	return freeslots[--nfree];
+}
+
+void
+control_accept(void)
+{
+	struct epoll_event ev;
+	struct conn	*c;
+	int		 fd, i;
+
+	for (i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
+		fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept", NULL);
+			return;
+		}
+		if (sv->nconns >= sv->conf.max_connections) {
+			log_warnx("conn_refused", "msg=\"max-connections "
+			    "reached\" max=%u", sv->conf.max_connections);
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			fatal("conn_alloc", NULL);
+		c->fd = fd;
+		c->slot = slot_get();
+		if (++sv->conngen == 0)
+			sv->conngen = 1;
+		c->gen = sv->conngen;
+		mp_skip_init(&c->sk);
+		sv->conns[c->slot] = c;
+		sv->nconns++;
+		c->events = EPOLLIN;
+		ev.events = c->events;
+		ev.data.u64 = EV_TAG(EV_CONN, c->slot);
+		if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+			fatal("epoll_ctl", NULL);
+		log_debug("conn_open", "conn=%u", c->gen);
+	}
+}
+
+static void
+conn_close(struct conn *c, const char *why)
+{
+	log_debug("conn_close", "conn=%u outstanding=%u reason=\"%s\"",
+	    c->gen, c->outstanding, why);
+	if (c->in_flushq)
+		TAILQ_REMOVE(&sv->flushq, c, flushq);
+	close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	sv->conns[c->slot] = NULL;
+	freeslots[nfree++] = c->slot;
+	sv->nconns--;
+	free(c);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void
+reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
+{
+	if (proto_put_error(&c->out, msgid, code, msg, NULL, 0) == -1)
+		fatal("reply", NULL);
+	conn_schedule(c);
+}
+
+static void
+admin_stats(struct buf *b)
+{
+	int		 i, busy = 0;
+	uint32_t	 running = sv->nactive - sv->nqueued;
+
+	for (i = 0; i < sv->nworkers; i++)
+		if (sv->workers[i].ninflight > 0)
+			busy++;
+	mp_put_map(b, 12);
+	mp_put_cstr(b, "pid");
+	mp_put_uint(b, (uint64_t)sv->pid);
+	mp_put_cstr(b, "uptime_s");
+	mp_put_double(b, (double)(now_ns() - sv->started_ns) / 1e9);
+	mp_put_cstr(b, "workers");
+	mp_put_uint(b, (uint64_t)sv->nworkers);
+	mp_put_cstr(b, "workers_ready");
+	mp_put_uint(b, (uint64_t)pool_ready());
+	mp_put_cstr(b, "workers_busy");
+	mp_put_uint(b, (uint64_t)busy);
+	mp_put_cstr(b, "queued");
+	mp_put_uint(b, sv->nqueued);
+	mp_put_cstr(b, "running");
+	mp_put_uint(b, running);
+	mp_put_cstr(b, "connections");
+	mp_put_uint(b, sv->nconns);
+	mp_put_cstr(b, "tasks_ok");
+	mp_put_uint(b, sv->cnt.tasks_ok);
+	mp_put_cstr(b, "tasks_failed");
+	mp_put_uint(b, sv->cnt.tasks_failed);
+	mp_put_cstr(b, "worker_crashes");
+	mp_put_uint(b, sv->cnt.worker_crashes);
+	mp_put_cstr(b, "rejected_queue_full");
+	mp_put_uint(b, sv->cnt.rejected_full);
+}
+
+/* Methods under "forkpool.", answered by the supervisor itself. */
+static void
+admin(struct conn *c, const struct rpc_msg *m)
+{
+	const char	*name = m->method + 9;
+	size_t		 n = m->mlen - 9;
+	uint32_t	 i, cnt;
+	struct buf	*b = &c->out;
+
+	if (m->type != RPC_REQUEST)
+		return;		/* nothing administrative is fire-and-forget */
+#define IS(s)	(n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+	if (IS("ping")) {
+		proto_result_head(b, m->msgid);
+		mp_put_cstr(b, "pong");
+	} else if (IS("handlers")) {
+		proto_result_head(b, m->msgid);
+		for (i = cnt = 0; i < handler_count(); i++)
+			if (handler_get(i) != NULL)
+				cnt++;
+		mp_put_array(b, cnt);
+		for (i = 0; i < handler_count(); i++)
+			if (handler_get(i) != NULL)
+				mp_put_cstr(b, handler_get(i)->name);
+	} else if (IS("stats")) {
+		proto_result_head(b, m->msgid);
+		admin_stats(b);
+	} else {
+		reply_error(c, m->msgid, FP_E_NO_SUCH_METHOD, "no such method");
+		return;
+	}
+#undef IS
+	conn_schedule(c);
+}
+
+static void
+handle_message(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct rpc_msg	 m;
+	const char	*why;
+	struct task	*t;
+	int		 h, req;
+
+	if (proto_parse(p, len, &m, &why) == -1) {
+		if (m.has_msgid)
+			reply_error(c, m.msgid, FP_E_BAD_REQUEST, why);
+		else
+			log_debug("bad_message", "conn=%u msg=\"%s\"", c->gen,
+			    why);
+		return;
+	}
+	req = m.type == RPC_REQUEST;
+	if (m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0) {
+		admin(c, &m);
+		return;
+	}
+	if ((h = handler_lookup(m.method, m.mlen)) == -1) {
+		/* Unknown notifications are ignored (some clients send them). */
+		if (req)
+			reply_error(c, m.msgid, FP_E_NO_SUCH_METHOD,
+			    "no such method");
+		return;
+	}
+	if (sv->state != SV_RUNNING) {
+		if (req)
+			reply_error(c, m.msgid, FP_E_SHUTTING_DOWN,
+			    "the daemon is shutting down");
+		return;
+	}
+	if (sv->nqueued >= sv->conf.queue_limit) {
+		/* Workers may have room: the queue only holds the overflow. */
+		dispatch_run();
+		if (sv->nqueued >= sv->conf.queue_limit) {
+			sv->cnt.rejected_full++;
+			if (req)
+				reply_error(c, m.msgid, FP_E_QUEUE_FULL,
+				    "the queue is full");
+			return;
+		}
+	}
+	t = task_alloc();
+	if (task_set_params(t, m.params, m.plen) == -1)
+		fatal("task_params", NULL);
+	t->msgid = m.msgid;
+	t->conn = c->slot;
+	t->conn_gen = req ? c->gen : 0;
+	t->handler = (uint16_t)h;
+	t->enqueued_ns = now_ns();
+	t->deadline_ns = 0;
+	if (req)
+		c->outstanding++;
+	sv->nactive++;
+	dispatch_enqueue(t);
+}
+
+/*
+ * An oversized message: answer too_large if its msgid can be read, then
+ * skip the rest of it as it arrives, without buffering it.
+ */
+static void
+too_large(struct conn *c)
+{
+	uint32_t msgid;
+
+	if (proto_peek_msgid(buf_head(&c->in), buf_unread(&c->in),
+	    &msgid) == 0)
+		reply_error(c, msgid, FP_E_TOO_LARGE,
+		    "request exceeds max-request-size");
+	else
+		log_info("too_large", "conn=%u msg=\"no msgid readable\"",
+		    c->gen);
+	buf_drop(&c->in, c->skfed);
+	c->skfed = 0;
+	c->discarding = 1;
+}
+
+static void
+conn_parse(struct conn *c)
+{
+	size_t		 used, avail;
+	int		 r;
+
+	while ((avail = buf_unread(&c->in)) > 0) {
+		if (c->outstanding >= sv->conf.max_outstanding)
+			break;
+		r = mp_skip_feed(&c->sk, buf_head(&c->in) + c->skfed,
+		    avail - c->skfed, &used);
+		c->skfed += used;
+		if (r == -1) {
+			log_info("bad_stream", "conn=%u msg=\"not MessagePack\"",
+			    c->gen);
+			c->closing = 2;
+			return;
+		}
+		if (c->discarding) {
+			buf_drop(&c->in, c->skfed);
+			c->skfed = 0;
+			if (r == FP_AGAIN)
+				break;
+			c->discarding = 0;
+			mp_skip_init(&c->sk);
+			continue;
+		}
+		if (r == FP_AGAIN) {
+			if (mp_skip_need(&c->sk) > sv->conf.max_request_size)
+				too_large(c);
+			else
+				break;
+			continue;
+		}
+		if (c->sk.pos > sv->conf.max_request_size) {
+			too_large(c);
+			c->discarding = 0;
+			mp_skip_init(&c->sk);
+			continue;
+		}
+		handle_message(c, buf_head(&c->in), c->skfed);
+		buf_drop(&c->in, c->skfed);
+		c->skfed = 0;
+		mp_skip_init(&c->sk);
+	}
+	if (c->outstanding >= sv->conf.max_outstanding)
+		conn_set_events(c, c->events & ~EPOLLIN);
+}
+
+static void
+conn_read(struct conn *c)
+{
+	ssize_t	 n;
+	int	 i;
+
+	for (i = 0; i < READS_PER_EVENT; i++) {
+		if (buf_reserve(&c->in, READ_CHUNK) == -1)
+			fatal("conn_read", NULL);
+		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+		if (n == 0) {
+			/* Half-close: answer what was asked, then close. */
+			c->closing = 1;
+			conn_set_events(c, c->events & ~EPOLLIN);
+			conn_schedule(c);
+			break;
+		}
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			c->closing = 2;
+			conn_schedule(c);
+			break;
+		}
+		c->in.len += n;
+		conn_parse(c);
+		if (c->closing || !(c->events & EPOLLIN))
+			break;
+		if ((size_t)n < READ_CHUNK)
+			break;
+	}
+	if (c->closing == 2)
+		conn_schedule(c);
+}
+
+/* Write what is buffered; returns -1 if the connection was closed. */
+static int
+conn_write(struct conn *c)
+{
+	ssize_t	 n;
+
+	while (buf_unread(&c->out) > 0) {
+		n = send(c->fd, buf_head(&c->out), buf_unread(&c->out),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			conn_close(c, strerror(errno));
+			return -1;
+		}
+		buf_drop(&c->out, (size_t)n);
+	}
+	if (buf_unread(&c->out) > 0) {
+		conn_set_events(c, c->events | EPOLLOUT);
+		return 0;
+	}
+	buf_shrink(&c->out, OUT_KEEP);
+	conn_set_events(c, c->events & ~EPOLLOUT);
+	if (c->closing == 1 && c->outstanding == 0) {
+		conn_close(c, "client closed");
+		return -1;
+	}
+	return 0;
+}
+
+void
+control_event(struct conn *c, uint32_t events)
+{
+	if (events & EPOLLERR) {
+		conn_close(c, "socket error");
+		return;
+	}
+	if ((events & EPOLLOUT) && conn_write(c) == -1)
+		return;
+	if ((events & (EPOLLIN | EPOLLHUP)) && (c->events & EPOLLIN))
+		conn_read(c);
+	else if ((events & EPOLLHUP) && !(c->events & EPOLLIN) &&
+	    buf_unread(&c->out) == 0 && c->outstanding == 0)
+		c->closing = 1, conn_schedule(c);
+}
+
+/*
+ * Connections whose requests completed: read on where max-outstanding had
+ * stopped us (before dispatch, so new tasks go out in this iteration).
+ */
+void
+control_resume_all(void)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &sv->flushq, flushq) {
+		if (c->closing || (c->events & EPOLLIN) ||
+		    c->outstanding >= sv->conf.max_outstanding)
+			continue;
+		conn_parse(c);
+		if (!c->closing && c->outstanding < sv->conf.max_outstanding)
+			conn_set_events(c, c->events | EPOLLIN);
+	}
+}
+
+void
+control_flush_all(void)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&sv->flushq)) != NULL) {
+		TAILQ_REMOVE(&sv->flushq, c, flushq);
+		c->in_flushq = 0;
+		if (c->closing == 2) {
+			/* Broken stream: send what we have, then close. */
+			(void)send(c->fd, buf_head(&c->out), buf_unread(&c->out),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			conn_close(c, "protocol error");
+			continue;
+		}
+		conn_write(c);
+	}
+}
+
+void
+control_close_all(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < sv->conncap; i++)
+		if (sv->conns[i] != NULL)
+			conn_close(sv->conns[i], "shutdown");
+	free(sv->conns);
+	free(freeslots);
+	sv->conns = NULL;
+	freeslots = NULL;
+	sv->conncap = nfree = 0;
+}
+
+/* Bytes not yet written to any client. */
+size_t
+control_pending_output(void)
+{
+	size_t	 n = 0;
+	uint32_t i;
+
+	for (i = 0; i < sv->conncap; i++)
+		if (sv->conns[i] != NULL)
+			n += buf_unread(&sv->conns[i]->out);
+	return n;
+}

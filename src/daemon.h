@@ -1,0 +1,193 @@
+/*
+ * daemon.h -- the supervisor's private state: tasks, workers,
+ * connections.  All of it lives in the supervisor's private memory; only
+ * rings and stats blocks are shared with workers.
+ */
+#ifndef FP_DAEMON_H
+#define FP_DAEMON_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <stdint.h>
+
+#include "fpshm.h"
+#include "buf.h"
+#include "config.h"
+#include "proto.h"
+#include "wire.h"
+
+#define TASK_INLINE	96	/* params up to this size live in the task */
+#define TASK_CHUNK	1024	/* tasks are allocated this many at a time */
+
+enum task_state {
+	T_FREE = 0,
+	T_QUEUED,		/* in the global queue */
+	T_DISPATCHED		/* in a worker's in-flight list */
+};
+
+struct task {
+	TAILQ_ENTRY(task) entry;	/* queue or worker in-flight list */
+	uint64_t	 id;		/* seq << 32 | index; new per dispatch */
+	uint32_t	 index;
+	uint32_t	 msgid;
+	uint32_t	 conn;		/* owner's slot */
+	uint32_t	 conn_gen;	/* owner's generation; 0: no reply */
+	uint16_t	 handler;
+	uint8_t		 state;
+	uint8_t		 started;	/* fully written to a ring */
+	int32_t		 worker;	/* slot, -1 if not dispatched */
+	uint32_t	 attempts;
+	uint64_t	 enqueued_ns;
+	uint64_t	 deadline_ns;
+	uint8_t		*params;	/* inl or heap */
+	uint32_t	 plen;
+	uint32_t	 pcap;		/* heap capacity, 0 when inline */
+	uint8_t		 inl[TASK_INLINE];
+};
+TAILQ_HEAD(taskq, task);
+
+enum worker_state {
+	W_EMPTY = 0,		/* no process; waiting to be (re)spawned */
+	W_READY,		/* running, accepts tasks */
+	W_STOPPING		/* sent SIGTERM at shutdown */
+};
+
+struct worker {
+	int		 slot;
+	int		 state;
+	pid_t		 pid;
+	int		 pidfd;
+	int		 sup_efd;	/* the supervisor sleeps on this */
+	int		 wrk_efd;	/* the worker sleeps on this */
+	struct fp_seg	 seg;
+	struct wstats	*stats;
+	struct fp_ring	 tx;		/* tasks, supervisor writes */
+	struct fp_ring	 rx;		/* results, supervisor reads */
+	struct fp_asm	 as;
+	struct taskq	 inflight;
+	uint32_t	 ninflight;
+	struct task	*partial;	/* being written in fragments */
+	size_t		 partial_done;
+	int		 dirty;		/* records not yet published */
+	int		 blocked;	/* task ring full: waits for room */
+	uint64_t	 spawned_ns;
+	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
+	uint32_t	 early_deaths;	/* consecutive, for back-off */
+	uint64_t	 tasks_done;
+};
+
+struct conn {
+	int		 fd;
+	uint32_t	 slot;
+	uint32_t	 gen;
+	struct buf	 in;
+	struct buf	 out;
+	struct mp_skip	 sk;		/* measures the message at in's head */
+	size_t		 skfed;		/* bytes of it fed to sk */
+	int		 discarding;	/* skipping an oversized message */
+	uint32_t	 outstanding;
+	uint32_t	 events;	/* registered with epoll */
+	int		 closing;	/* close once output is flushed */
+	int		 in_flushq;
+	TAILQ_ENTRY(conn) flushq;
+};
+TAILQ_HEAD(connq, conn);
+
+enum sv_state {
+	SV_RUNNING = 0,
+	SV_DRAINING,		/* SIGTERM: finish what was accepted */
+	SV_STOPPING		/* answering the rest, stopping workers */
+};
+
+struct counters {
+	uint64_t	 tasks_ok;
+	uint64_t	 tasks_failed;
+	uint64_t	 worker_crashes;
+	uint64_t	 rejected_full;
+};
+
+struct supervisor {
+	struct fp_config conf;
+	pid_t		 pid;
+	int		 epfd;
+	int		 lfd;
+	int		 sigfd;
+	int		 tfd;
+	int		 state;
+	uint64_t	 started_ns;
+	uint64_t	 drain_deadline_ns;
+
+	struct worker	*workers;
+	int		 nworkers;
+
+	struct taskq	 queue;
+	uint32_t	 nqueued;
+	uint32_t	 nactive;	/* queued + dispatched */
+
+	struct conn	**conns;
+	uint32_t	 conncap;
+	uint32_t	 nconns;
+	uint32_t	 conngen;
+	struct connq	 flushq;
+
+	struct counters	 cnt;
+};
+
+extern struct supervisor *sv;
+
+/* Tags for epoll data: kind in the high 32 bits, slot in the low. */
+enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CONN, EV_WORKER,
+	EV_PIDFD };
+#define EV_TAG(k, i)	(((uint64_t)(k) << 32) | (uint32_t)(i))
+
+uint64_t now_ns(void);
+
+/* tasks.c: the task table. */
+struct task	*task_alloc(void);
+void		 task_free(struct task *);
+struct task	*task_lookup(uint64_t id);
+int		 task_set_params(struct task *, const uint8_t *, size_t);
+void		 task_newid(struct task *);
+
+/* dispatch.c: queue, dispatch, results. */
+void	 dispatch_enqueue(struct task *);
+void	 dispatch_requeue_front(struct task *);
+void	 dispatch_run(void);
+void	 dispatch_publish(void);
+int	 dispatch_results(struct worker *);
+void	 dispatch_worker_lost(struct worker *, int status);
+void	 dispatch_fail_all(int code, const char *msg);
+void	 task_finish_ok(struct task *, const uint8_t *res, size_t len);
+void	 task_finish_err(struct task *, int code, const char *msg,
+	    const char *key, int64_t val);
+
+/* pool.c: worker processes. */
+void	 pool_init(void);
+int	 pool_spawn(struct worker *);
+void	 pool_reap(struct worker *);
+void	 pool_tick(void);
+void	 pool_stop(void);
+void	 pool_kill(void);
+int	 pool_alive(void);
+int	 pool_ready(void);
+
+/* control.c: client connections and admin methods. */
+int	 control_listen(void);
+void	 control_unlisten(void);
+void	 control_accept(void);
+void	 control_event(struct conn *, uint32_t events);
+void	 control_flush_all(void);
+void	 control_close_all(void);
+struct conn *control_conn(uint32_t slot, uint32_t gen);
+void	 control_completed(struct conn *);
+void	 control_resume_all(void);
+size_t	 control_pending_output(void);
+
+/* worker.c: the worker process. */
+void	 worker_main(struct worker *) __attribute__((noreturn));
+
+/* supervisor.c */
+void	 supervisor_setup(void (*)(void));
+void	 supervisor(void) __attribute__((noreturn));
+
+#endif /* FP_DAEMON_H */

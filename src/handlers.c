@@ -1,0 +1,183 @@
+/*
+ * handlers.c -- built-in handlers: echo, sleep, spin, and the test
+ * handlers crash, hang and exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkpool.h"
+#include "handlers.h"
+
+static int	 test_enabled;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int
+hctx_error(struct fp_hctx *h, int code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	h->err = code;
+	va_start(ap, fmt);
+	vsnprintf(h->errmsg, sizeof(h->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Read params as [n] (or [] when `dflt' >= 0) with 0 <= n <= max.
+ */
+static int
+one_uint(struct fp_hctx *h, const msgpack_object *p, const char *what,
+    uint64_t max, int64_t dflt, uint64_t *out)
+{
+	const msgpack_object *o;
+
+	if (p->type != MSGPACK_OBJECT_ARRAY)
+		return hctx_error(h, FP_E_INVALID_PARAMS, "params must be an array");
+	if (p->via.array.size == 0 && dflt >= 0) {
+		*out = (uint64_t)dflt;
+		return 0;
+	}
+	if (p->via.array.size != 1)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "expected one parameter: %s", what);
+	o = &p->via.array.ptr[0];
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "%s must be an integer from 0 to %llu", what,
+		    (unsigned long long)max);
+	*out = o->via.u64;
+	return 0;
+}
+
+static int
+h_echo(struct fp_hctx *h, const msgpack_object *p)
+{
+	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 1)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "echo takes exactly one parameter");
+	return msgpack_pack_object(h->pk, p->via.array.ptr[0]) == 0 ? 0 :
+	    hctx_error(h, FP_E_INTERNAL, "cannot pack the result");
+}
+
+static int
+h_sleep(struct fp_hctx *h, const msgpack_object *p)
+{
+	uint64_t	 ms;
+	struct timespec	 ts;
+
+	if (one_uint(h, p, "milliseconds", 3600000, -1, &ms) == -1)
+		return -1;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	msgpack_pack_uint64(h->pk, ms);
+	return 0;
+}
+
+static int
+h_spin(struct fp_hctx *h, const msgpack_object *p)
+{
+	uint64_t	 us, end;
+	volatile uint64_t x = 0;
+
+	if (one_uint(h, p, "microseconds", 60000000, -1, &us) == -1)
+		return -1;
+	end = now_ns() + us * 1000;
+	while (now_ns() < end)
+		x++;
+	msgpack_pack_uint64(h->pk, us);
+	return 0;
+}
+
+static int
+h_crash(struct fp_hctx *h, const msgpack_object *p)
+{
+	uint64_t	 sig = 0;
+
+	if (one_uint(h, p, "signal", 64, SIGSEGV, &sig) == -1)
+		return -1;
+	if (sig == 0 || sig >= (uint64_t)NSIG)
+		return hctx_error(h, FP_E_INVALID_PARAMS, "no such signal");
+	signal((int)sig, SIG_DFL);
+	raise((int)sig);
+	/* A signal whose default is to be ignored lands here: crash anyway. */
+	signal(SIGABRT, SIG_DFL);
+	abort();
+}
+
+static int
+h_hang(struct fp_hctx *h, const msgpack_object *p)
+{
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int
+h_exit(struct fp_hctx *h, const msgpack_object *p)
+{
+	uint64_t	 status = 0;
+
+	if (one_uint(h, p, "status", 255, 1, &status) == -1)
+		return -1;
+	_exit((int)status);
+}
+
+static const struct handler table[] = {
+	{ "echo",	h_echo,		0 },
+	{ "sleep",	h_sleep,	0 },
+	{ "spin",	h_spin,		0 },
+	{ "crash",	h_crash,	HF_TEST },
+	{ "hang",	h_hang,		HF_TEST },
+	{ "exit",	h_exit,		HF_TEST },
+};
+#define NHANDLERS (sizeof(table) / sizeof(table[0]))
+
+void
+handlers_init(int test_handlers)
+{
+	test_enabled = test_handlers;
+}
+
+uint32_t
+handler_count(void)
+{
+	return NHANDLERS;
+}
+
+const struct handler *
+handler_get(uint32_t i)
+{
+	if (i >= NHANDLERS)
+		return NULL;
+	if ((table[i].flags & HF_TEST) && !test_enabled)
+		return NULL;
+	return &table[i];
+}
+
+int
+handler_lookup(const char *name, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < NHANDLERS; i++)
+		if (strlen(table[i].name) == len &&
+		    memcmp(table[i].name, name, len) == 0)
+			return handler_get(i) != NULL ? (int)i : -1;
+	return -1;
+}

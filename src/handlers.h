@@ -1,0 +1,48 @@
+/*
+ * handlers.h -- the handler table.  Handlers run in workers; the table is
+ * built in the supervisor before fork so both sides agree on indices.
+ */
+#ifndef FP_HANDLERS_H
+#define FP_HANDLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#define HF_TEST		0x01	/* only with test-handlers enabled */
+
+/* What a handler gets for one call. */
+struct fp_hctx {
+	msgpack_packer	*pk;		/* write exactly one result object */
+	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC, 0 for none */
+	int		 err;		/* enum fp_err when the call failed */
+	char		 errmsg[256];
+};
+
+/* Returns 0 with one object packed, or -1 after hctx_error(). */
+typedef int (*handler_fn)(struct fp_hctx *, const msgpack_object *params);
+
+struct handler {
+	const char	*name;
+	handler_fn	 fn;
+	int		 flags;
+};
+
+/* handlers_init: enable test handlers or not; call before fork. */
+void	handlers_init(int test_handlers);
+
+/* handler_lookup: index of an enabled handler, or -1. */
+int	handler_lookup(const char *name, size_t len);
+
+/* handler_get: the handler at index i, or NULL if none or disabled. */
+const struct handler *handler_get(uint32_t i);
+
+/* handler_count: size of the table (enabled or not). */
+uint32_t handler_count(void);
+
+/* hctx_error: record a typed error for the call; returns -1. */
+int	hctx_error(struct fp_hctx *h, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#endif /* FP_HANDLERS_H */

@@ -1,0 +1,295 @@
+/*
+ * supervisor.c -- the supervisor process: one thread, one epoll loop over
+ * the listening socket, client connections, each worker's eventfd and
+ * pidfd, a signalfd and a 100 ms timer.  It owns every decision and never
+ * runs a task.
+ */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/unistd.h>
+
+#include "forkpool.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "log.h"
+
+#define MAX_EVENTS	256
+#define TICK_MS		100
+#define STOP_GRACE_NS	(2000ULL * 1000000)	/* SIGTERM to SIGKILL */
+#define FLUSH_GRACE_NS	(1000ULL * 1000000)	/* last replies to slow clients */
+
+struct supervisor *sv;
+
+static uint64_t	 stop_deadline_ns;
+static void	(*exit_hook)(void);
+
+uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void
+supervisor_setup(void (*on_exit)(void))
+{
+	struct epoll_event ev;
+	struct itimerspec its;
+	sigset_t	 set;
+
+	exit_hook = on_exit;
+	sv->lfd = sv->sigfd = sv->tfd = -1;
+	TAILQ_INIT(&sv->queue);
+	TAILQ_INIT(&sv->flushq);
+	sv->nworkers = sv->conf.workers;
+	handlers_init(sv->conf.test_handlers);
+	if ((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create", NULL);
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (sv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd", NULL);
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV_TAG(EV_SIGNAL, 0);
+	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->sigfd, &ev) == -1)
+		fatal("epoll_ctl", NULL);
+
+	if ((sv->tfd = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
+		fatal("timerfd", NULL);
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_nsec = TICK_MS * 1000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(sv->tfd, 0, &its, NULL) == -1)
+		fatal("timerfd", NULL);
+	ev.events = EPOLLIN;
+	ev.data.u64 = EV_TAG(EV_TIMER, 0);
+	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->tfd, &ev) == -1)
+		fatal("epoll_ctl", NULL);
+
+	if (control_listen() == -1) {
+		if (errno != 0)
+			log_warn("listen", "socket=%s", sv->conf.socket);
+		if (exit_hook != NULL)
+			exit_hook();
+		exit(1);
+	}
+}
+
+static void
+begin_stop(const char *why)
+{
+	if (sv->state == SV_STOPPING)
+		return;
+	log_info("shutdown_stop", "reason=%s queued=%u running=%u", why,
+	    sv->nqueued, sv->nactive - sv->nqueued);
+	control_unlisten();
+	sv->state = SV_STOPPING;
+	dispatch_fail_all(FP_E_SHUTTING_DOWN, "the daemon is shutting down");
+	pool_stop();
+	stop_deadline_ns = now_ns() + STOP_GRACE_NS;
+}
+
+static void
+begin_drain(void)
+{
+	if (sv->state != SV_RUNNING) {
+		begin_stop("second signal");
+		return;
+	}
+	log_info("shutdown_drain", "queued=%u running=%u timeout_ms=%llu",
+	    sv->nqueued, sv->nactive - sv->nqueued,
+	    (unsigned long long)sv->conf.shutdown_timeout_ms);
+	control_unlisten();
+	sv->state = SV_DRAINING;
+	sv->drain_deadline_ns = now_ns() +
+	    sv->conf.shutdown_timeout_ms * 1000000ULL;
+}
+
+static void
+handle_signals(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sv->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			begin_drain();
+			break;
+		case SIGQUIT:
+			begin_stop("SIGQUIT");
+			break;
+		case SIGHUP:
+			log_info("sighup", "msg=\"reload is not supported yet; "
+			    "ignored\"");
+			break;
+		}
+	}
+}
+
+static void __attribute__((noreturn))
+finish(void)
+{
+	uint64_t	 end = now_ns() + FLUSH_GRACE_NS;
+	struct epoll_event evs[MAX_EVENTS];
+
+	/* Give slow readers a moment for their last answers. */
+	while (control_pending_output() > 0 && now_ns() < end) {
+		control_flush_all();
+		if (control_pending_output() == 0)
+			break;
+		(void)epoll_wait(sv->epfd, evs, MAX_EVENTS, 10);
+		for (uint32_t i = 0; i < sv->conncap; i++)
+			if (sv->conns[i] != NULL &&
+			    buf_unread(&sv->conns[i]->out) > 0)
+				control_event(sv->conns[i], EPOLLOUT);
+	}
+	control_close_all();
+	log_info("shutdown", "tasks_ok=%llu tasks_failed=%llu",
+	    (unsigned long long)sv->cnt.tasks_ok,
+	    (unsigned long long)sv->cnt.tasks_failed);
+	if (exit_hook != NULL)
+		exit_hook();
+	exit(0);
+}
+
+/* Shutdown progress, checked once per loop iteration. */
+static void
+shutdown_step(void)
+{
+	uint64_t now;
+
+	if (sv->state == SV_RUNNING)
+		return;
+	now = now_ns();
+	if (sv->state == SV_DRAINING) {
+		if (sv->nactive == 0)
+			begin_stop("drained");
+		else if (now >= sv->drain_deadline_ns)
+			begin_stop("shutdown-timeout");
+		else
+			return;
+	}
+	if (pool_alive() == 0)
+		finish();
+	if (now >= stop_deadline_ns) {
+		log_warnx("shutdown_kill", "workers=%d", pool_alive());
+		pool_kill();
+		stop_deadline_ns = UINT64_MAX;
+	}
+}
+
+/*
+ * Tell workers we are about to sleep; returns 0 if we may block, 1 if a
+ * ring already has something for us.
+ */
+static int
+prepare_sleep(void)
+{
+	struct worker	*w;
+	int		 i, busy = 0;
+
+	for (i = 0; i < sv->nworkers; i++) {
+		w = &sv->workers[i];
+		if (w->state != W_READY)
+			continue;
+		if (fp_ring_sleep_prepare(&w->rx) != 0)
+			busy = 1;
+		if (w->partial != NULL &&
+		    fp_ring_space_wait(&w->tx, fp_ring_maxrec(&w->tx)) != 0)
+			busy = 1;
+	}
+	if (!TAILQ_EMPTY(&sv->queue))
+		for (i = 0; i < sv->nworkers; i++) {
+			w = &sv->workers[i];
+			if (w->state == W_READY && w->partial == NULL &&
+			    w->ninflight < sv->conf.prefetch)
+				busy = 1;
+		}
+	return busy;
+}
+
+void
+supervisor(void)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	struct worker	*w;
+	struct conn	*c;
+	uint64_t	 ticks;
+	uint32_t	 slot;
+	int		 i, n, timeout;
+
+	sv->pid = getpid();
+	sv->started_ns = now_ns();
+	setproctitle("supervisor");
+	pool_init();
+	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
+	    sv->nworkers, sv->conf.socket);
+
+	for (;;) {
+		timeout = prepare_sleep() ? 0 : -1;
+		n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait", NULL);
+		}
+		for (i = 0; i < sv->nworkers; i++)
+			if (sv->workers[i].state == W_READY)
+				fp_ring_sleep_cancel(&sv->workers[i].rx);
+		for (i = 0; i < n; i++) {
+			slot = (uint32_t)evs[i].data.u64;
+			switch (evs[i].data.u64 >> 32) {
+			case EV_LISTEN:
+				control_accept();
+				break;
+			case EV_SIGNAL:
+				handle_signals();
+				break;
+			case EV_TIMER:
+				(void)!read(sv->tfd, &ticks, sizeof(ticks));
+				pool_tick();
+				break;
+			case EV_CONN:
+				if (slot < sv->conncap &&
+				    (c = sv->conns[slot]) != NULL)
+					control_event(c, evs[i].events);
+				break;
+			case EV_WORKER:
+				break;	/* rings are drained below */
+			case EV_PIDFD:
+				w = &sv->workers[slot];
+				if (w->state != W_EMPTY)
+					pool_reap(w);
+				break;
+			}
+		}
+		for (i = 0; i < sv->nworkers; i++)
+			if (sv->workers[i].state == W_READY)
+				dispatch_results(&sv->workers[i]);
+		control_resume_all();
+		if (sv->state != SV_STOPPING) {
+			dispatch_run();
+			dispatch_publish();
+		}
+		control_flush_all();
+		shutdown_step();
+	}
+}

@@ -1,0 +1,110 @@
+/*
+ * tasks.c -- the supervisor's task table.  Tasks are allocated in chunks
+ * that never move, so pointers stay valid, and recycled through a free
+ * list, so the hot path allocates nothing.  A task id carries the slot in
+ * its low 32 bits and a sequence number in its high 32 bits that changes on
+ * every dispatch: a result for an older dispatch never matches.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static struct task	**chunks;
+static uint32_t		  nchunks;
+static struct task	 *freelist;
+static uint32_t		  seq;
+
+static void
+grow(void)
+{
+	struct task	**nc, *c;
+	uint32_t	  i;
+
+	if (nchunks >= UINT32_MAX / TASK_CHUNK)
+		fatalx("task_alloc", "msg=\"task table full\"");
+	if ((nc = reallocarray(chunks, nchunks + 1, sizeof(*nc))) == NULL)
+		fatal("task_alloc", NULL);
+	chunks = nc;
+	if ((c = calloc(TASK_CHUNK, sizeof(*c))) == NULL)
+		fatal("task_alloc", NULL);
+	chunks[nchunks] = c;
+	for (i = TASK_CHUNK; i-- > 0; ) {
+		c[i].index = nchunks * TASK_CHUNK + i;
+		c[i].entry.tqe_next = freelist;
+		freelist = &c[i];
+	}
+	nchunks++;
+}
+
+struct task *
+task_alloc(void)
+{
+	struct task	*t;
+
+	if (freelist == NULL)
+		grow();
+	t = freelist;
+	freelist = t->entry.tqe_next;
+	t->worker = -1;
+	t->attempts = 0;
+	t->started = 0;
+	t->params = t->inl;
+	t->plen = 0;
+	t->pcap = 0;
+	task_newid(t);
+	return t;
+}
+
+void
+task_newid(struct task *t)
+{
+	if (++seq == 0)
+		seq = 1;
+	t->id = ((uint64_t)seq << 32) | t->index;
+}
+
+void
+task_free(struct task *t)
+{
+	if (t->pcap != 0)
+		free(t->params);
+	t->params = NULL;
+	t->pcap = 0;
+	t->state = T_FREE;
+	t->id = 0;
+	t->entry.tqe_next = freelist;
+	freelist = t;
+}
+
+int
+task_set_params(struct task *t, const uint8_t *p, size_t len)
+{
+	if (len > UINT32_MAX)
+		return -1;
+	if (len <= TASK_INLINE) {
+		t->params = t->inl;
+	} else {
+		if ((t->params = malloc(len)) == NULL)
+			return -1;
+		t->pcap = (uint32_t)len;
+	}
+	memcpy(t->params, p, len);
+	t->plen = (uint32_t)len;
+	return 0;
+}
+
+struct task *
+task_lookup(uint64_t id)
+{
+	uint32_t	 i = (uint32_t)id;
+	struct task	*t;
+
+	if (id == 0 || i / TASK_CHUNK >= nchunks)
+		return NULL;
+	t = &chunks[i / TASK_CHUNK][i % TASK_CHUNK];
+	if (t->id != id || t->state == T_FREE)
+		return NULL;
+	return t;
+}

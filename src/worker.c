@@ -1,0 +1,246 @@
+/*
+ * worker.c -- the worker process: take tasks from the task ring, run the
+ * handler, put the result on the result ring.  Sleeps on its eventfd when
+ * the ring is empty and wakes the supervisor only when it sleeps.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/unistd.h>
+#include <msgpack.h>
+
+#include "forkpool.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "log.h"
+
+#define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
+
+struct wctx {
+	struct fp_ring	 rx;		/* tasks */
+	struct fp_ring	 tx;		/* results */
+	struct wstats	*stats;
+	int		 efd;		/* we sleep on this */
+	pid_t		 ppid;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_zone	 zone;
+	struct fp_asm	 as;
+};
+
+static void
+check_parent(struct wctx *w)
+{
+	if (getppid() != w->ppid)
+		_exit(0);
+}
+
+/* Sleep until the supervisor signals us (or a periodic parent check). */
+static void
+wait_wakeup(struct wctx *w)
+{
+	if (fp_notify_wait(w->efd, WORKER_IDLE_CHECK_MS) == -1 &&
+	    errno != EINTR)
+		fatal("worker_wait", NULL);
+	check_parent(w);
+}
+
+/* Put one message on the result ring, waiting for room if it is full. */
+static void
+put_result(struct wctx *w, uint16_t type, uint64_t id, const void *hdr,
+    size_t hlen, const void *body, size_t blen)
+{
+	size_t	 done = 0;
+	int	 r;
+
+	while ((r = fp_msg_write(&w->tx, type, id, hdr, hlen, body, blen,
+	    &done)) == FP_AGAIN) {
+		/* Let the supervisor drain what we have, then wait for room. */
+		if (fp_ring_publish(&w->tx) == -1)
+			fatal("worker_publish", NULL);
+		r = fp_ring_space_wait(&w->tx, fp_ring_maxrec(&w->tx));
+		if (r == -1)
+			fatalx("worker_ring", "msg=\"result ring corrupt\"");
+		if (r == 0)
+			wait_wakeup(w);
+	}
+	if (r == -1)
+		fatal("worker_put", NULL);
+}
+
+static void
+put_error(struct wctx *w, uint64_t id, int code, const char *msg)
+{
+	struct wire_error we = { .code = (uint32_t)code };
+	size_t	 n = strlen(msg);
+
+	if (n > WIRE_ERRMSG_MAX)
+		n = WIRE_ERRMSG_MAX;
+	put_result(w, FP_REC_ERROR, id, &we, sizeof(we), msg, n);
+}
+
+static void
+run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
+{
+	struct wire_task	 wt;
+	const struct handler	*h;
+	struct fp_hctx		 hc;
+	msgpack_object		 params;
+	size_t			 off = 0;
+	uint64_t		 t0;
+
+	if (len < sizeof(wt))
+		fatalx("worker_ring", "msg=\"short task record\"");
+	memcpy(&wt, data, sizeof(wt));
+	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
+	t0 = now_ns();
+	memset(&hc, 0, sizeof(hc));
+	hc.pk = &w->pk;
+	hc.deadline_ns = wt.deadline_ns;
+	msgpack_sbuffer_clear(&w->sb);
+	msgpack_zone_clear(&w->zone);
+	if ((h = handler_get(wt.handler)) == NULL)
+		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
+	else if (msgpack_unpack((const char *)data + sizeof(wt),
+	    len - sizeof(wt), &off, &w->zone, &params) !=
+	    MSGPACK_UNPACK_SUCCESS)
+		hctx_error(&hc, FP_E_INVALID_PARAMS,
+		    "params nest too deeply or are malformed");
+	else if (h->fn(&hc, &params) == 0 && hc.err == 0) {
+		put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
+		    w->sb.size);
+		atomic_fetch_add_explicit(&w->stats->tasks_ok, 1,
+		    memory_order_relaxed);
+		goto done;
+	}
+	if (hc.err == 0)
+		hctx_error(&hc, FP_E_INTERNAL, "handler failed");
+	put_error(w, id, hc.err, hc.errmsg);
+	atomic_fetch_add_explicit(&w->stats->tasks_failed, 1,
+	    memory_order_relaxed);
+done:
+	/*
+	 * Publish before clearing `running': a worker that dies between the
+	 * two leaves a result the supervisor finds, never a task it would
+	 * call crashed although it finished.
+	 */
+	if (fp_ring_publish(&w->tx) == -1)
+		fatal("worker_publish", NULL);
+	atomic_store_explicit(&w->stats->running, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->stats->busy_ns, now_ns() - t0,
+	    memory_order_relaxed);
+}
+
+static void __attribute__((noreturn))
+worker_loop(struct wctx *w)
+{
+	struct fp_rec	 rec;
+	int		 r;
+
+	for (;;) {
+		r = fp_ring_peek(&w->rx, &rec);
+		if (r == -1)
+			fatalx("worker_ring", "msg=\"task ring corrupt\"");
+		if (r == FP_AGAIN) {
+			if (fp_ring_sleep_prepare(&w->rx) == 0) {
+				wait_wakeup(w);
+				fp_ring_sleep_cancel(&w->rx);
+			}
+			continue;
+		}
+		if (rec.type != FP_REC_TASK)
+			fatalx("worker_ring", "msg=\"unexpected record\" type=%u",
+			    rec.type);
+		if ((rec.flags & FP_RECF_MORE) || w->as.active) {
+			r = fp_asm_add(&w->as, &rec);
+			fp_ring_consume(&w->rx);
+			if (fp_ring_release(&w->rx) == -1)
+				fatal("worker_release", NULL);
+			if (r == FP_AGAIN)
+				continue;
+			if (r == -1)
+				fatal("worker_assemble", NULL);
+			run_task(w, w->as.id, w->as.buf, w->as.len);
+			continue;
+		}
+		/* The supervisor never rewrites a published record: run in place. */
+		run_task(w, rec.id, rec.data, rec.len);
+		fp_ring_consume(&w->rx);
+		if (fp_ring_release(&w->rx) == -1)
+			fatal("worker_release", NULL);
+	}
+}
+
+/*
+ * Leave only what this worker needs: its own segment and eventfds.  Every
+ * other worker's mapping and every descriptor of the supervisor go.
+ */
+static void
+worker_detach(struct worker *self, int *sup_efd, int *wrk_efd)
+{
+	int	 i, a, b;
+
+	for (i = 0; i < sv->nworkers; i++) {
+		struct worker *o = &sv->workers[i];
+
+		if (o != self && o->seg.base != NULL)
+			fp_seg_destroy(&o->seg);
+	}
+	if ((a = fcntl(self->sup_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
+	    (b = fcntl(self->wrk_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
+	    dup3(a, 3, O_CLOEXEC) == -1 || dup3(b, 4, O_CLOEXEC) == -1)
+		fatal("worker_fds", NULL);
+	closefrom(5);
+	*sup_efd = 3;
+	*wrk_efd = 4;
+}
+
+void
+worker_main(struct worker *self)
+{
+	struct wctx	 w;
+	sigset_t	 all;
+	char		 tag[32];
+	int		 sup_efd, wrk_efd;
+
+	memset(&w, 0, sizeof(w));
+	w.ppid = sv->pid;
+	/* Die with the supervisor; check it did not die before prctl. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		fatal("worker_prctl", NULL);
+	check_parent(&w);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* ^C reaches the supervisor, which drains */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(tag, sizeof(tag), "worker=%d pid=%d", self->slot, getpid());
+	log_settag(tag);
+	setproctitle("worker %d", self->slot);
+
+	worker_detach(self, &sup_efd, &wrk_efd);
+	w.efd = wrk_efd;
+	w.stats = self->stats;
+	if (fp_ring_attach(&w.rx, fp_seg_ring(&self->seg, 0),
+	    self->seg.ringsize, 0, sup_efd) == -1 ||
+	    fp_ring_attach(&w.tx, fp_seg_ring(&self->seg, 1),
+	    self->seg.ringsize, 1, sup_efd) == -1)
+		fatal("worker_attach", NULL);
+	msgpack_sbuffer_init(&w.sb);
+	msgpack_packer_init(&w.pk, &w.sb, msgpack_sbuffer_write);
+	if (!msgpack_zone_init(&w.zone, 8192))
+		fatalx("worker_init", "msg=\"out of memory\"");
+	fp_asm_init(&w.as, sv->conf.max_request_size + 4096);
+	atomic_store(&w.stats->ready, 1);
+	log_debug("worker_ready", NULL);
+	worker_loop(&w);
+}
