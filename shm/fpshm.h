@@ -42,8 +42,8 @@
  * struct, checked against these at compile time).
  */
 #define FP_RING_OFF_HEAD	0	/* u64 producer index */
-#define FP_RING_OFF_TAIL	64	/* u64 consumer index */
-#define FP_RING_OFF_WAKEUP	128	/* u32 consumer sleeps (need-wakeup) */
+#define FP_RING_OFF_WAKEUP	64	/* u32 consumer sleeps (need-wakeup) */
+#define FP_RING_OFF_TAIL	128	/* u64 consumer index */
 #define FP_RING_OFF_SPACE	192	/* u32 producer waits for room */
 
 /* One record as seen by a reader; data points into the ring. */
@@ -122,7 +122,8 @@ void	*fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags,
 /*
  * fp_ring_publish: make every allocated record visible (one release store)
  * and, if the reader said it sleeps, clear that flag and write its eventfd.
- * Cheap when nothing is new.  Returns -1 only if the eventfd write fails.
+ * Cheap when nothing is new.  Returns -1 only if the eventfd write fails
+ * (or EINVAL on a reader's view).
  */
 int	fp_ring_publish(struct fp_ring *r);
 
@@ -173,8 +174,9 @@ void	fp_ring_consume(struct fp_ring *r);
 /*
  * fp_ring_release: publish the reader's index (one release store) so the
  * writer may reuse the space and, if the writer said it waits for room,
- * clear that flag and write its eventfd.  Returns -1 only if the eventfd
- * write fails.
+ * clear that flag and write its eventfd.  Cheap when nothing was consumed.
+ * Returns -1 only if the eventfd write fails (or EINVAL on a writer's
+ * view).
  */
 int	fp_ring_release(struct fp_ring *r);
 
@@ -239,10 +241,11 @@ void	fp_asm_init(struct fp_asm *a, size_t limit);
 /*
  * fp_asm_add: append the record `rec' (copied).  Returns 0 when the message
  * is complete (a->buf, a->len, a->type, a->id hold it until the next call;
- * a->buf is never NULL then, even for an empty message),
- * FP_AGAIN if more fragments are needed, -1 with EPROTO if the record does
- * not continue the message in progress (other id or type) or EMSGSIZE if it
- * exceeds the limit, or ENOMEM.  After -1 the assembler is reset.
+ * a->buf is not NULL, even for an empty message), FP_AGAIN if more
+ * fragments are needed, -1 with EPROTO if the record does not continue the
+ * message in progress (other id or type) or EMSGSIZE if it exceeds the
+ * limit, or ENOMEM.  After -1 the assembler is reset.  A buffer grown past
+ * 64 KiB is freed when the next message starts.
  */
 int	fp_asm_add(struct fp_asm *a, const struct fp_rec *rec);
 
@@ -268,7 +271,7 @@ struct fp_seg {
  * the memfd for /proc.  The memory is allocated up front (fallocate), so
  * that running out of memory is an error here rather than SIGBUS later.
  * The descriptor is closed; the mapping survives fork.  Returns 0, or -1
- * with errno (EINVAL for a bad ringsize; *s is zeroed then).
+ * with errno (EINVAL for a bad ringsize) and *s zeroed.
  */
 int	fp_seg_create(struct fp_seg *s, const char *name, size_t userlen,
 	    size_t ringsize);

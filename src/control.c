@@ -543,9 +543,13 @@ control_event(struct conn *c, uint32_t events)
 		return;
 	if ((events & (EPOLLIN | EPOLLHUP)) && (c->events & EPOLLIN))
 		conn_read(c);
-	else if ((events & EPOLLHUP) && !(c->events & EPOLLIN) &&
-	    buf_unread(&c->out) == 0 && c->outstanding == 0)
-		c->closing = 1, conn_schedule(c);
+	/*
+	 * A hang-up is reported whatever we asked for.  Once everything sent
+	 * before it is read, nobody is left to answer: close now rather than
+	 * be woken for it on every loop iteration.
+	 */
+	if ((events & EPOLLHUP) && !(c->events & EPOLLIN))
+		conn_close(c, "client hung up");
 }
 
 /*

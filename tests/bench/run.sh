@@ -1,0 +1,28 @@
+#!/bin/sh
+# run.sh -- forkpool's benchmarks (`make bench').
+#
+#	sh tests/bench/run.sh [BUILDDIR]
+#
+# Runs every benchmark of BUILDDIR (default build) in turn and prints their
+# tables.  Benchmarks are measurements, not tests: their numbers are only
+# comparable within one run on one machine (see DESIGN.md, section 9).
+# FP_BENCH_SECONDS sets the duration of each bench_ring test (default 1.5).
+# Exits non-zero if a benchmark fails to run.
+
+set -eu
+
+b=${1:-build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+run() {
+	echo "== $*"
+	"$@"
+	echo
+}
+
+# Shared-memory ring against pipe(2): one-way rate and round trips.
+run "$b/bench/bench_ring"
+
+# Later benchmarks go here, one `run' line each, e.g. the daemon's
+# throughput through `forkpool bench' against a running forkpoold.
