@@ -369,17 +369,6 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 			    "the daemon is shutting down");
 		return;
 	}
-	if (sv->nqueued >= sv->conf.queue_limit) {
-		/* Workers may have room: the queue only holds the overflow. */
-		dispatch_run();
-		if (sv->nqueued >= sv->conf.queue_limit) {
-			sv->cnt.rejected_full++;
-			if (req)
-				reply_error(c, m.msgid, FP_E_QUEUE_FULL,
-				    "the queue is full");
-			return;
-		}
-	}
 	t = task_alloc();
 	if (task_set_params(t, m.params, m.plen) == -1)
 		fatal("task_params", NULL);
@@ -389,10 +378,27 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 	t->handler = (uint16_t)h;
 	t->enqueued_ns = now_ns();
 	t->deadline_ns = 0;
+	dispatch_enqueue(t);
+	if (sv->nqueued > sv->conf.queue_limit) {
+		/*
+		 * The queue holds only what no worker can take yet: let the
+		 * workers take what they can before turning this one away.
+		 */
+		dispatch_run();
+		if (t->state == T_QUEUED && sv->nqueued > sv->conf.queue_limit) {
+			TAILQ_REMOVE(&sv->queue, t, entry);
+			sv->nqueued--;
+			task_free(t);
+			sv->cnt.rejected_full++;
+			if (req)
+				reply_error(c, m.msgid, FP_E_QUEUE_FULL,
+				    "the queue is full");
+			return;
+		}
+	}
 	if (req)
 		c->outstanding++;
 	sv->nactive++;
-	dispatch_enqueue(t);
 }
 
 /*

@@ -316,7 +316,6 @@ dispatch_worker_lost(struct worker *w, int status)
 		prev = TAILQ_PREV(t, taskq, entry);
 		TAILQ_REMOVE(&w->inflight, t, entry);
 		if (t->started && t->id == running) {
-			sv->cnt.worker_crashes++;
 			log_info("task_crashed", "worker=%d pid=%d msgid=%u %s=%d",
 			    w->slot, (int)w->pid, t->msgid, key, val);
 			task_finish_err(t, FP_E_WORKER_CRASHED, msg, key, val);

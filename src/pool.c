@@ -163,6 +163,8 @@ pool_reap(struct worker *w)
 		log_info("worker_exit", "worker=%d pid=%d status=%d tasks=%llu",
 		    w->slot, (int)w->pid, WEXITSTATUS(status),
 		    (unsigned long long)w->tasks_done);
+	if (sv->state != SV_STOPPING && w->state != W_STOPPING)
+		sv->cnt.worker_crashes++;
 	dispatch_worker_lost(w, status);
 	age = now_ns() - w->spawned_ns;
 	young = age < YOUNG_NS && w->tasks_done == 0;

@@ -279,17 +279,14 @@ proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m, const char **why)
 		*why = "message is not an array";
 		return -1;
 	}
-	if (n < 3 || n > 4) {
-		*why = "message must be an array of 3 or 4 elements";
-		return -1;
-	}
-	if (mp_read_uint(&r, &type) == -1) {
+	if (n == 0 || mp_read_uint(&r, &type) == -1) {
 		*why = "message type is not an integer";
 		return -1;
 	}
 	m->type = (int)type;
 	if (type == RPC_REQUEST) {
-		if (mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
+		/* Read the msgid first: with it, any other fault is answerable. */
+		if (n < 2 || mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
 			*why = "msgid is not an unsigned 32-bit integer";
 			return -1;
 		}

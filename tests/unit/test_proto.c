@@ -213,6 +213,7 @@ test_parse(void)
 	msgpack_pack_array(&pk, 0);
 	msgpack_pack_nil(&pk);
 	CHECK(proto_parse((uint8_t *)sb.data, sb.size, &m, &why) == -1);
+	CHECK(m.has_msgid && m.msgid == 3);
 	reset();
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_int(&pk, 1);
