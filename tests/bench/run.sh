@@ -24,5 +24,10 @@ run() {
 # Shared-memory ring against pipe(2): one-way rate and round trips.
 run "$b/bench/bench_ring"
 
-# Later benchmarks go here, one `run' line each, e.g. the daemon's
-# throughput through `forkpool bench' against a running forkpoold.
+# Later benchmarks go here, one `run' line each.
+
+# The daemon end to end through forkpool bench (2 workers).
+run sh tests/bench/daemon.sh "$b"
+
+# The peers harness (../shared/peers) compares forkpool with other systems
+# in one run; see tests/peers/forkpool/system.json and the README there.

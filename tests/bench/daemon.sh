@@ -1,0 +1,42 @@
+#!/bin/sh
+# daemon.sh BUILDDIR -- the daemon end to end: start forkpoold on a
+# temporary socket, run `forkpool bench' for echo at 1 and 128 in flight,
+# 1 MiB echo and 100 us spin tasks, 3 runs each (the median is the one to
+# quote), stop the daemon.  Numbers are comparable only within one run.
+set -eu
+
+b=$1
+t=$(mktemp -d)
+pid=
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		wait "$pid" || true
+	fi
+	rm -rf "$t"
+}
+trap cleanup EXIT INT TERM
+
+"$b/forkpoold" -d -s "$t/s.sock" -p none -w 2 -f /dev/null \
+    2>"$t/daemon.log" &
+pid=$!
+i=0
+until [ -S "$t/s.sock" ]; do
+	i=$((i + 1))
+	if [ "$i" -gt 500 ] || ! kill -0 "$pid" 2>/dev/null; then
+		echo "daemon.sh: forkpoold did not start" >&2
+		cat "$t/daemon.log" >&2
+		exit 1
+	fi
+	sleep 0.01
+done
+
+bench() {
+	for r in 1 2 3; do
+		"$b/forkpool" -s "$t/s.sock" bench "$@"
+	done
+}
+bench -m echo -d 1 -n 20000
+bench -m echo -d 128 -n 200000 -W 2000
+bench -m echo -d 8 -z 1048576 -n 1000 -W 50
+bench -m spin -z 100 -d 128 -n 20000 -W 500
