@@ -56,13 +56,21 @@ char		*fp_default_socket(char *buf, size_t len);
 
 /* ---- client library ---------------------------------------------------- */
 
+/*
+ * One connection to the daemon.  A client is not thread-safe: use one per
+ * thread, or lock around it.  It never raises SIGPIPE.  Errors on the
+ * input side (a malformed response, the end of the stream) are final:
+ * every later fp_client_next fails the same way; close the client.
+ */
 struct fp_client;
 
 /*
  * A completed request as delivered by fp_client_next().  The pointers point
  * into the client's buffers and stay valid until the next call on the
- * client.  An error code the library does not know (from a newer daemon)
- * gives error FP_E_INTERNAL with the wire string kept in code.
+ * client.  An error code the library does not know (from a newer daemon),
+ * an error map without a code, or an error that is not a map gives error
+ * FP_E_INTERNAL; code keeps the wire string if there was one (truncated to
+ * 31 bytes), else "internal".
  */
 struct fp_result {
 	uint32_t	 msgid;
@@ -77,35 +85,42 @@ struct fp_result {
 
 /*
  * fp_client_open: connect to the daemon's Unix socket `path' (NULL: the
- * default, see fp_default_socket).  The connection is non-blocking; the
- * blocking calls below wait with poll(2).  Returns NULL on failure with
- * errno set and a message in err.
+ * default, see fp_default_socket).  The connect itself blocks; afterwards
+ * the socket is non-blocking and the blocking calls below wait with
+ * poll(2).  Returns NULL on failure with errno set (ENOENT, ECONNREFUSED,
+ * ENAMETOOLONG, ...) and a message naming the path in err.
  */
 struct fp_client *fp_client_open(const char *path, char *err, size_t errlen);
 
-/* fp_client_close: close the connection and free everything. */
+/* fp_client_close: close the connection and free everything; NULL is ok. */
 void	fp_client_close(struct fp_client *c);
 
-/* fp_client_fd: the socket, for poll/epoll/libuv. */
+/* fp_client_fd: the socket, for poll/epoll/libuv.  Do not read or write it. */
 int	fp_client_fd(const struct fp_client *c);
 
 /*
  * fp_client_submit: queue the request [0, msgid, method, params] where
- * `params' is `plen' bytes of one MessagePack array.  The msgid is chosen by
- * the library and stored in *msgid.  Nothing is written until
- * fp_client_flush.  Returns 0 or -1 (EINVAL if params is not one array).
+ * `params' is `plen' bytes of exactly one MessagePack array (NULL and 0:
+ * the empty array).  The msgid is chosen by the library, consecutive from
+ * 1, and stored in *msgid (msgid may be NULL).  Nothing is written until
+ * fp_client_flush, fp_client_next or fp_client_call.  Returns 0, or -1 with
+ * EINVAL (method NULL, params not one array), ENOMEM, or the error of an
+ * earlier failed write (EPIPE).
  */
 int	fp_client_submit(struct fp_client *c, const char *method,
 	    const void *params, size_t plen, uint32_t *msgid);
 
-/* fp_client_notify: queue the notification [2, method, params]. */
+/*
+ * fp_client_notify: queue the notification [2, method, params]; as
+ * fp_client_submit.  The daemon sends nothing back.
+ */
 int	fp_client_notify(struct fp_client *c, const char *method,
 	    const void *params, size_t plen);
 
 /*
  * fp_client_flush: write what is queued.  Returns 0 when everything is
  * written, FP_AGAIN if the socket is full (wait for POLLOUT and call again),
- * -1 on error.
+ * -1 on error (EPIPE when the daemon has closed the connection; final).
  */
 int	fp_client_flush(struct fp_client *c);
 
@@ -113,20 +128,26 @@ int	fp_client_flush(struct fp_client *c);
 size_t	fp_client_pending_output(const struct fp_client *c);
 
 /*
- * fp_client_next: deliver the next response.  Reads from the socket if no
- * complete response is buffered, waiting up to timeout_ms (0: do not wait,
- * -1: forever) and flushing queued output meanwhile.  Returns 0 with *res
- * filled (its pointers stay valid until the next call on c), FP_AGAIN if
- * nothing arrived in time, -1 on error (EPIPE when the daemon closed the
- * connection, EPROTO on a malformed response) with a message in err.
+ * fp_client_next: deliver the next response, in the order they arrive
+ * (completion order, not submission order).  Reads from the socket if no
+ * complete response is buffered, waiting up to timeout_ms in all (0: do
+ * not wait, -1: forever) and flushing queued output meanwhile.
+ * Notifications from the daemon are skipped.  Returns 0 with *res filled
+ * (its pointers stay valid until the next call on c), FP_AGAIN if nothing
+ * arrived in time (err untouched), -1 on error (EPIPE when the daemon
+ * closed the connection, EPROTO on a malformed response or one larger than
+ * 1025 MiB) with a message in err.
  */
 int	fp_client_next(struct fp_client *c, struct fp_result *res,
 	    int timeout_ms, char *err, size_t errlen);
 
 /*
- * fp_client_call: submit, flush and wait for the response to that request.
- * Responses to other outstanding requests that arrive first are dropped, so
- * do not mix it with fp_client_submit on one connection.
+ * fp_client_call: submit, flush and wait up to timeout_ms in all for the
+ * response to that request; returns as fp_client_next.  Responses to other
+ * outstanding requests that arrive first are dropped, so do not mix it
+ * with fp_client_submit on one connection.  After FP_AGAIN the request is
+ * still outstanding and its late response would be dropped by the next
+ * fp_client_call too.
  */
 int	fp_client_call(struct fp_client *c, const char *method,
 	    const void *params, size_t plen, struct fp_result *res,

@@ -1,0 +1,1032 @@
+/*
+ * test_client.c -- unit tests of forkpool(1)'s JSON <-> MessagePack
+ * conversion and of libforkpool's request encoder and response parser.
+ *
+ * The parser is fed through a real Unix socket by a fake daemon in this
+ * process, split at every byte boundary, so the incremental paths are the
+ * ones tested, not just the whole-buffer one.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "forkpool.h"
+/* The CLI is not a library; its converter is compiled in here. */
+#include "cli_json.c"
+
+static int	 passed, failed;
+
+#define CHECK(cond, ...) do {						\
+	if (cond)							\
+		passed++;						\
+	else {								\
+		failed++;						\
+		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
+		fprintf(stderr, __VA_ARGS__);				\
+		fprintf(stderr, "\n");					\
+	}								\
+} while (0)
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *
+t_json(const char *in, char *err, size_t errlen, size_t *off)
+{
+	struct cj_buf	 mp = { NULL, 0, 0 }, js = { NULL, 0, 0 };
+	char		*s;
+
+	if (cj_from_json(&mp, in, strlen(in), err, errlen, off) == -1)
+		return NULL;
+	if (cj_to_json(&js, mp.data, mp.len, err, errlen) == -1) {
+		cj_buf_free(&mp);
+		return NULL;
+	}
+	cj_buf_add(&js, "", 1);
+	s = js.data;
+	cj_buf_free(&mp);
+	return s;
+}
+
+/* t_roundtrip: JSON in, JSON out, compared with `want'. */
+static void
+t_roundtrip(const char *in, const char *want, int line)
+{
+	char	 err[200];
+	char	*out;
+
+	out = t_json(in, err, sizeof(err), NULL);
+	if (out == NULL) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: %s: %s\n", line, in, err);
+		return;
+	}
+	if (strcmp(out, want) != 0) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: %s -> %s, want %s\n", line, in,
+		    out, want);
+	} else
+		passed++;
+	free(out);
+}
+#define RT(in, want)	t_roundtrip(in, want, __LINE__)
+
+/* t_mp: JSON in, MessagePack bytes compared with want. */
+static void
+t_mp(const char *in, const char *want, size_t wlen, int line)
+{
+	struct cj_buf	 mp = { NULL, 0, 0 };
+	char		 err[200];
+
+	if (cj_from_json(&mp, in, strlen(in), err, sizeof(err), NULL) == -1) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: %s: %s\n", line, in, err);
+		return;
+	}
+	if (mp.len != wlen || memcmp(mp.data, want, wlen) != 0) {
+		size_t i;
+
+		failed++;
+		fprintf(stderr, "FAIL line %d: %s ->", line, in);
+		for (i = 0; i < mp.len; i++)
+			fprintf(stderr, " %02x", (uint8_t)mp.data[i]);
+		fprintf(stderr, "\n");
+	} else
+		passed++;
+	cj_buf_free(&mp);
+}
+#define MP(in, want)	t_mp(in, want, sizeof(want) - 1, __LINE__)
+
+/* t_bad: invalid JSON, rejected at byte offset `off'. */
+static void
+t_bad(const char *in, size_t len, size_t off, const char *what, int line)
+{
+	struct cj_buf	 mp = { NULL, 0, 0 };
+	char		 err[200], want[64];
+	size_t		 got = (size_t)-1;
+	int		 r;
+
+	cj_buf_add(&mp, "x", 1);	/* must survive a failure */
+	r = cj_from_json(&mp, in, len, err, sizeof(err), &got);
+	snprintf(want, sizeof(want), "offset %zu: ", off);
+	if (r != -1 || errno != EINVAL || got != off || mp.len != 1 ||
+	    strstr(err, want) == NULL || strstr(err, what) == NULL) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: %.40s: r=%d off=%zu err=%s, "
+		    "want offset %zu and \"%s\"\n", line, in, r, got,
+		    r == -1 ? err : "-", off, what);
+	} else
+		passed++;
+	cj_buf_free(&mp);
+}
+#define BAD(in, off, what)	t_bad(in, strlen(in), off, what, __LINE__)
+
+/* t_tojson: MessagePack bytes in, JSON compared with want. */
+static void
+t_tojson(const char *mp, size_t len, const char *want, int line)
+{
+	struct cj_buf	 js = { NULL, 0, 0 };
+	char		 err[200];
+
+	if (cj_to_json(&js, mp, len, err, sizeof(err)) == -1) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: %s\n", line, err);
+		return;
+	}
+	if (js.len != strlen(want) || memcmp(js.data, want, js.len) != 0) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: got %.*s, want %s\n", line,
+		    (int)js.len, js.data, want);
+	} else
+		passed++;
+	cj_buf_free(&js);
+}
+#define TJ(mp, want)	t_tojson(mp, sizeof(mp) - 1, want, __LINE__)
+
+/* ---- cli_json: JSON -> MessagePack -> JSON ---------------------------- */
+
+static void
+test_json_roundtrip(void)
+{
+	RT("null", "null");
+	RT(" \t\r\n true \n", "true");
+	RT("false", "false");
+	RT("[]", "[]");
+	RT("{}", "{}");
+	RT("[ 1 , [ ] , { } , \"\" ]", "[1,[],{},\"\"]");
+	RT("{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}",
+	    "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}");
+	RT("{\"a\":1,\"a\":2}", "{\"a\":1,\"a\":2}");
+
+	/* Integers: exact at every encoding boundary and the limits. */
+	RT("0", "0");
+	RT("-0", "0");
+	RT("127", "127");
+	RT("128", "128");
+	RT("255", "255");
+	RT("256", "256");
+	RT("65535", "65535");
+	RT("65536", "65536");
+	RT("4294967295", "4294967295");
+	RT("4294967296", "4294967296");
+	RT("9223372036854775807", "9223372036854775807");
+	RT("9223372036854775808", "9223372036854775808");
+	RT("18446744073709551615", "18446744073709551615");
+	RT("-1", "-1");
+	RT("-32", "-32");
+	RT("-33", "-33");
+	RT("-128", "-128");
+	RT("-129", "-129");
+	RT("-32768", "-32768");
+	RT("-32769", "-32769");
+	RT("-2147483648", "-2147483648");
+	RT("-2147483649", "-2147483649");
+	RT("-9223372036854775807", "-9223372036854775807");
+	RT("-9223372036854775808", "-9223372036854775808");
+	/* Beyond them, float64. */
+	RT("18446744073709551616", "1.8446744073709552e+19");
+	RT("-9223372036854775809", "-9.223372036854776e+18");
+	RT("100000000000000000000000", "1e+23");
+
+	/* Floats: shortest form that reads back, integral ones as x.0. */
+	RT("1.5", "1.5");
+	RT("0.1", "0.1");
+	RT("-0.0", "-0.0");
+	RT("2.0", "2.0");
+	RT("1E2", "100.0");
+	RT("1e-2", "0.01");
+	RT("1.5e-7", "1.5e-07");
+	RT("1e300", "1e+300");
+	RT("5e-324", "5e-324");
+	RT("1.7976931348623157e308", "1.7976931348623157e+308");
+	RT("0.30000000000000004", "0.30000000000000004");
+	RT("123456789.125", "123456789.125");
+	RT("1e16", "10000000000000000.0");
+	RT("1e17", "1e+17");
+	RT("1e-400", "0.0");
+
+	/* Strings: every escape, surrogate pairs, raw UTF-8. */
+	RT("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\\"\\\\/\\b\\f\\n\\r\\t\"");
+	RT("\"\\u0000\\u0001\\u001f\\u0020\\u007f\"",
+	    "\"\\u0000\\u0001\\u001f \\u007f\"");
+	RT("\"\\u00e9\\u20AC\\ud83d\\ude00\"", "\"\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\"");
+	RT("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", "\"\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\"");
+	RT("\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"",
+	    "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"");
+	RT("{\"\\n\":\"\\u2028\"}", "{\"\\n\":\"\xe2\x80\xa8\"}");
+}
+
+static void
+test_json_encoding(void)
+{
+	/* Shortest MessagePack encodings. */
+	MP("0", "\x00");
+	MP("127", "\x7f");
+	MP("128", "\xcc\x80");
+	MP("256", "\xcd\x01\x00");
+	MP("65536", "\xce\x00\x01\x00\x00");
+	MP("4294967296", "\xcf\x00\x00\x00\x01\x00\x00\x00\x00");
+	MP("18446744073709551615", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff");
+	MP("-1", "\xff");
+	MP("-32", "\xe0");
+	MP("-33", "\xd0\xdf");
+	MP("-129", "\xd1\xff\x7f");
+	MP("-9223372036854775808", "\xd3\x80\x00\x00\x00\x00\x00\x00\x00");
+	MP("1.5", "\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00");
+	MP("\"\"", "\xa0");
+	MP("\"a\\u0000b\"", "\xa3\x61\x00\x62");
+	MP("[1,[2]]", "\x92\x01\x91\x02");
+	MP("{\"a\":null}", "\x81\xa1\x61\xc0");
+	MP("[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]",
+	    "\xdc\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	    "\x00\x00\x00\x00");
+	MP("\"0123456789012345678901234567890\"",
+	    "\xbf" "0123456789012345678901234567890");
+	MP("\"01234567890123456789012345678901\"",
+	    "\xd9\x20" "01234567890123456789012345678901");
+}
+
+static void
+test_json_invalid(void)
+{
+	char	*deep, *ok;
+	size_t	 n;
+
+	BAD("", 0, "unexpected end of input");
+	BAD("   ", 3, "unexpected end of input");
+	BAD("nul", 0, "invalid literal");
+	BAD("nulll", 4, "after JSON value");
+	BAD("True", 0, "expected value");
+	BAD("1 2", 2, "after JSON value");
+	BAD("[1,]", 3, "expected value");
+	BAD("[1 2]", 3, "expected ',' or ']'");
+	BAD("[1", 2, "unexpected end of input");
+	BAD("{\"a\" 1}", 5, "expected ':'");
+	BAD("{\"a\":1,}", 7, "expected string key");
+	BAD("{\"a\":1 \"b\":2}", 7, "expected ',' or '}'");
+	BAD("{1:2}", 1, "expected string key");
+	BAD("{'a':1}", 1, "expected string key");
+	BAD("01", 1, "leading zero");
+	BAD("-", 1, "expected digit");
+	BAD("-a", 1, "expected digit");
+	BAD("+1", 0, "expected value");
+	BAD(".5", 0, "expected value");
+	BAD("1.", 2, "expected digit after '.'");
+	BAD("1.e5", 2, "expected digit after '.'");
+	BAD("1e", 2, "expected digit in exponent");
+	BAD("1e+", 3, "expected digit in exponent");
+	BAD("1e400", 0, "out of range");
+	BAD("-1e400", 0, "out of range");
+	BAD("NaN", 0, "expected value");
+	BAD("Infinity", 0, "expected value");
+	BAD("\"abc", 4, "unterminated string");
+	BAD("\"abc\\", 5, "unterminated string");
+	BAD("\"a\tb\"", 2, "control character");
+	BAD("\"a\nb\"", 2, "control character");
+	BAD("\"\\x\"", 1, "invalid escape");
+	BAD("\"\\u12\"", 1, "invalid \\u escape");
+	BAD("\"\\u12g4\"", 1, "invalid \\u escape");
+	BAD("\"ab\\ud800\"", 3, "unpaired surrogate");
+	BAD("\"\\ud800\\u0041\"", 1, "unpaired surrogate");
+	BAD("\"\\udc00\"", 1, "unpaired surrogate");
+	BAD("\"a\xff\"", 2, "invalid UTF-8");
+	BAD("\"\xc0\xaf\"", 1, "invalid UTF-8");	/* overlong */
+	BAD("\"\xed\xa0\x80\"", 1, "invalid UTF-8");	/* surrogate */
+	BAD("\"\xf4\x90\x80\x80\"", 1, "invalid UTF-8");	/* > U+10FFFF */
+	BAD("\"\xe2\x82\"", 1, "invalid UTF-8");	/* truncated */
+	BAD("\xef\xbb\xbf" "1", 0, "expected value");	/* BOM */
+	BAD("[1]]", 3, "after JSON value");
+	BAD("{\"a\":1}}", 7, "after JSON value");
+	t_bad("[1,\0]", 5, 3, "expected value", __LINE__);
+	t_bad("1\0", 2, 1, "after JSON value", __LINE__);
+
+	/* Nesting: CJ_MAX_DEPTH levels parse, one more is refused. */
+	n = 100000;
+	deep = malloc(2 * n + 1);
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = '\0';
+	ok = malloc(2 * CJ_MAX_DEPTH + 1);
+	memset(ok, '[', CJ_MAX_DEPTH);
+	memset(ok + CJ_MAX_DEPTH, ']', CJ_MAX_DEPTH);
+	ok[2 * CJ_MAX_DEPTH] = '\0';
+	RT(ok, ok);
+	t_bad(deep, 2 * n, CJ_MAX_DEPTH, "nested deeper", __LINE__);
+	memset(deep, '{', n);
+	t_bad(deep, n, 1, "expected string key", __LINE__);
+	for (n = 0; n < 100000; n += 5)
+		memcpy(deep + n, "{\"a\":", 5);
+	t_bad(deep, 100000, 5 * CJ_MAX_DEPTH, "nested deeper", __LINE__);
+	free(deep);
+	free(ok);
+}
+
+/* ---- cli_json: MessagePack -> JSON ------------------------------------ */
+
+static void
+test_mp_to_json(void)
+{
+	struct cj_buf	 js = { NULL, 0, 0 };
+	char		 err[200], *deep;
+	size_t		 n, i;
+	int		 r;
+
+	TJ("\xc4\x00", "\"\"");			/* bin: base64 */
+	TJ("\xc4\x01\x00", "\"AA==\"");
+	TJ("\xc4\x02\x00\x01", "\"AAE=\"");
+	TJ("\xc4\x03\xfb\xff\xbf", "\"+/+/\"");
+	TJ("\xc4\x04" "abcd", "\"YWJjZA==\"");
+	TJ("\xc5\x00\x03" "foo", "\"Zm9v\"");
+	TJ("\xd4\x01\x02", "null");			/* ext */
+	TJ("\xc7\x03\x05" "abc", "null");
+	TJ("\xd6\xff\x00\x00\x00\x01", "null");	/* timestamp */
+	TJ("\x92\xd7\x01" "12345678" "\x01", "[null,1]");
+	TJ("\xca\x3d\xcc\xcc\xcd", "0.1");		/* float32 0.1 */
+	TJ("\xca\x3f\x80\x00\x00", "1.0");
+	TJ("\xca\x7f\xc0\x00\x00", "null");		/* NaN */
+	TJ("\xca\x7f\x80\x00\x00", "null");		/* Inf */
+	TJ("\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", "null");
+	TJ("\xcb\xff\xf0\x00\x00\x00\x00\x00\x00", "null");
+	TJ("\xd0\x80", "-128");
+	TJ("\xd1\x80\x00", "-32768");
+	TJ("\xd3\x80\x00\x00\x00\x00\x00\x00\x00", "-9223372036854775808");
+	TJ("\xd3\x00\x00\x00\x00\x00\x00\x00\x05", "5");
+	TJ("\xcf\xff\xff\xff\xff\xff\xff\xff\xff", "18446744073709551615");
+	TJ("\xdd\x00\x00\x00\x01\xc3", "[true]");
+	TJ("\xdf\x00\x00\x00\x01\xa1k\xc2", "{\"k\":false}");
+	/* Strings: controls and DEL escaped, bad UTF-8 replaced. */
+	TJ("\xa5\x01\x1f\x7f\"\\", "\"\\u0001\\u001f\\u007f\\\"\\\\\"");
+	TJ("\xa4" "a\xff" "b\xc3", "\"a\\ufffdb\\ufffd\"");
+	TJ("\xa3\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	/* Keys that are not strings print as their JSON text. */
+	TJ("\x84\x01\xa1" "a" "\x92\x01\x02\xc0" "\x81\xa1x\x01\x02"
+	    "\xc0\x01", "{\"1\":\"a\",\"[1,2]\":null,\"{\\\"x\\\":1}\":2,"
+	    "\"null\":1}");
+	TJ("\x82\xc4\x01\x00\x01\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00\x02",
+	    "{\"AA==\":1,\"1.5\":2}");
+	TJ("\x81\x81\x81\x01\x02\x03\x04", "{\"{\\\"{\\\\\\\"1\\\\\\\":2}\\\""
+	    ":3}\":4}");
+	TJ("\x81\x81\xa1\"\x01\x02", "{\"{\\\"\\\\\\\"\\\":1}\":2}");
+
+	/* Broken input is refused. */
+	cj_buf_add(&js, "x", 1);
+	CHECK(cj_to_json(&js, "\xc1", 1, err, sizeof(err)) == -1 &&
+	    errno == EINVAL && js.len == 1, "0xc1 accepted");
+	CHECK(cj_to_json(&js, "\x92\x01", 2, err, sizeof(err)) == -1 &&
+	    strstr(err, "truncated") != NULL && js.len == 1,
+	    "truncated array accepted: %s", err);
+	CHECK(cj_to_json(&js, "\xa5" "ab", 3, err, sizeof(err)) == -1,
+	    "truncated string accepted");
+	CHECK(cj_to_json(&js, "\xcd\x01", 2, err, sizeof(err)) == -1,
+	    "truncated uint16 accepted");
+	CHECK(cj_to_json(&js, "\x01\x02", 2, err, sizeof(err)) == -1 &&
+	    strstr(err, "trailing") != NULL, "trailing byte accepted");
+	CHECK(cj_to_json(&js, "", 0, err, sizeof(err)) == -1,
+	    "empty input accepted");
+	CHECK(cj_to_json(&js, "\xdd\xff\xff\xff\xff", 5, err,
+	    sizeof(err)) == -1, "huge array count accepted");
+	CHECK(cj_to_json(&js, "\xdb\xff\xff\xff\xff", 5, err,
+	    sizeof(err)) == -1, "huge string length accepted");
+	CHECK(js.len == 1, "output changed by failures");
+	cj_buf_free(&js);
+
+	/* Nesting far deeper than any stack: iterative. */
+	n = 1000000;
+	deep = malloc(n + 1);
+	memset(deep, 0x91, n);
+	deep[n] = 0xc0;
+	CHECK(cj_to_json(&js, deep, n + 1, err, sizeof(err)) == 0 &&
+	    js.len == 2 * n + 4, "deep array: %s", err);
+	for (i = 0; i < n && js.data[i] == '['; i++)
+		;
+	CHECK(i == n && memcmp(js.data + n, "null]", 5) == 0,
+	    "deep array rendered wrong");
+	cj_buf_free(&js);
+	/* Maps as keys of maps: each level doubles the escaping. */
+	for (n = CJ_MAX_KEY_DEPTH; n <= CJ_MAX_KEY_DEPTH + 1; n++) {
+		for (i = 0; i < n; i++)
+			deep[i] = 0x81;
+		deep[n] = 0xc0;
+		for (i = 0; i < n; i++)
+			deep[n + 1 + i] = 0x01;
+		r = cj_to_json(&js, deep, 2 * n + 1, err, sizeof(err));
+		if (n == CJ_MAX_KEY_DEPTH)
+			CHECK(r == 0 && js.len < 5000, "keys %zu deep: %s",
+			    n, err);
+		else
+			CHECK(r == -1 && strstr(err, "nested") != NULL,
+			    "keys %zu deep accepted", n);
+		cj_buf_free(&js);
+	}
+	n = 100000;
+	memset(deep, 0x81, n);
+	CHECK(cj_to_json(&js, deep, n, err, sizeof(err)) == -1 &&
+	    strstr(err, "nested") != NULL, "deep keys: %s", err);
+	cj_buf_free(&js);
+	free(deep);
+}
+
+/* ---- error codes and the default socket ------------------------------ */
+
+static void
+test_errors(void)
+{
+	static const char *names[] = { "ok", "bad_request", "no_such_method",
+	    "invalid_params", "too_large", "queue_full", "timeout",
+	    "worker_crashed", "handler_error", "circuit_open", "cancelled",
+	    "shutting_down", "permission_denied", "internal" };
+	int	 i;
+
+	CHECK(sizeof(names) / sizeof(names[0]) == FP_E__COUNT,
+	    "error table size");
+	for (i = 0; i < FP_E__COUNT; i++) {
+		CHECK(strcmp(fp_err_name(i), names[i]) == 0, "name %d", i);
+		CHECK(fp_err_code(names[i], strlen(names[i])) == i,
+		    "code %s", names[i]);
+	}
+	CHECK(strcmp(fp_err_name(-1), "internal") == 0, "name -1");
+	CHECK(strcmp(fp_err_name(FP_E__COUNT), "internal") == 0, "name max");
+	CHECK(fp_err_code("queue_ful", 9) == -1, "prefix matched");
+	CHECK(fp_err_code("queue_fullx", 11) == -1, "longer matched");
+	CHECK(fp_err_code("timeout!", 7) == FP_E_TIMEOUT, "length ignored");
+	CHECK(fp_err_code("", 0) == -1, "empty matched");
+	CHECK(fp_err_code(NULL, 0) == -1, "NULL matched");
+}
+
+static void
+test_default_socket(void)
+{
+	char	 buf[256], want[256], small[8];
+
+	setenv("FORKPOOL_SOCKET", "/x/y.sock", 1);
+	CHECK(fp_default_socket(buf, sizeof(buf)) == buf &&
+	    strcmp(buf, "/x/y.sock") == 0, "FORKPOOL_SOCKET: %s", buf);
+	CHECK(fp_default_socket(small, sizeof(small)) == NULL &&
+	    errno == ENAMETOOLONG, "short buffer");
+	setenv("FORKPOOL_SOCKET", "", 1);
+	setenv("XDG_RUNTIME_DIR", "/run/user/1234", 1);
+	if (geteuid() == 0)
+		snprintf(want, sizeof(want), "/run/forkpool/forkpool.sock");
+	else
+		snprintf(want, sizeof(want), "/run/user/1234/forkpool.sock");
+	CHECK(fp_default_socket(buf, sizeof(buf)) != NULL &&
+	    strcmp(buf, want) == 0, "XDG: %s", buf);
+	unsetenv("FORKPOOL_SOCKET");
+	setenv("XDG_RUNTIME_DIR", "relative", 1);
+	if (geteuid() != 0)
+		snprintf(want, sizeof(want), "/tmp/forkpool-%lu/forkpool.sock",
+		    (unsigned long)geteuid());
+	CHECK(fp_default_socket(buf, sizeof(buf)) != NULL &&
+	    strcmp(buf, want) == 0, "fallback: %s", buf);
+	unsetenv("XDG_RUNTIME_DIR");
+	CHECK(fp_default_socket(buf, sizeof(buf)) != NULL &&
+	    strcmp(buf, want) == 0, "no XDG: %s", buf);
+}
+
+/* ---- the client against a fake daemon ---------------------------------- */
+
+struct fake {
+	char		 dir[64];
+	char		 path[100];
+	int		 lfd;
+	int		 srv;		/* the daemon's end */
+	struct fp_client *c;
+};
+
+static int
+fake_open(struct fake *f)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { 5, 0 };
+	char			 err[256];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_client.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/s.sock", f->dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->path);
+	if ((f->lfd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(f->lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(f->lfd, 4) == -1)
+		return -1;
+	if ((f->c = fp_client_open(f->path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fp_client_open: %s\n", err);
+		return -1;
+	}
+	if ((f->srv = accept(f->lfd, NULL, NULL)) == -1)
+		return -1;
+	if (setsockopt(f->srv, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+fake_close(struct fake *f)
+{
+	fp_client_close(f->c);
+	if (f->srv != -1)
+		close(f->srv);
+	close(f->lfd);
+	unlink(f->path);
+	rmdir(f->dir);
+}
+
+/*
+ * fake_write: a client that stopped reading must fail the test, not hang
+ * it: give up when the socket stays full.
+ */
+static int
+fake_write(struct fake *f, const void *p, size_t len)
+{
+	const char	*s = p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(f->srv, s, len)) == -1) {
+			fprintf(stderr, "fake daemon: write: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The responses every split test sends, and what must come out. */
+struct want {
+	uint32_t	 msgid;
+	int		 error;
+	const char	*code;
+	const char	*message;
+	const char	*data;		/* result bytes, NULL: nil */
+	size_t		 len;
+};
+
+#define BIGLEN	(300 * 1024)
+
+static void
+pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str(pk, strlen(s));
+	msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+static void
+pack_error(msgpack_packer *pk, const char *code, const char *msg,
+    int extra)
+{
+	msgpack_pack_map(pk, (code != NULL) + (msg != NULL) + extra);
+	if (extra) {
+		pack_str(pk, "signal");
+		msgpack_pack_int(pk, 11);
+	}
+	if (code != NULL) {
+		pack_str(pk, "code");
+		pack_str(pk, code);
+	}
+	if (msg != NULL) {
+		pack_str(pk, "message");
+		pack_str(pk, msg);
+	}
+}
+
+static size_t
+build_stream(msgpack_sbuffer *sb, struct want *w, char *big, size_t *bigat)
+{
+	msgpack_packer	 pk;
+	size_t		 n = 0;
+
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+
+	msgpack_pack_array(&pk, 4);		/* a string result */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_nil(&pk);
+	pack_str(&pk, "hello");
+	w[n++] = (struct want){ 1, FP_OK, "", "", "\xa5hello", 6 };
+
+	msgpack_pack_array(&pk, 3);		/* a notification: skipped */
+	msgpack_pack_int(&pk, 2);
+	pack_str(&pk, "event");
+	msgpack_pack_array(&pk, 0);
+
+	msgpack_pack_array(&pk, 4);		/* a typed error */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 2);
+	pack_error(&pk, "queue_full", "queue is full", 0);
+	msgpack_pack_nil(&pk);
+	w[n++] = (struct want){ 2, FP_E_QUEUE_FULL, "queue_full",
+	    "queue is full", NULL, 0 };
+
+	msgpack_pack_array(&pk, 4);		/* a nil result */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_uint32(&pk, 3);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_nil(&pk);
+	w[n++] = (struct want){ 3, FP_OK, "", "", "\xc0", 1 };
+
+	msgpack_pack_array(&pk, 4);		/* the largest msgid */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_uint32(&pk, UINT32_MAX);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_map(&pk, 1);
+	pack_str(&pk, "a");
+	msgpack_pack_bin(&pk, 2);
+	msgpack_pack_bin_body(&pk, "\x00\xff", 2);
+	w[n++] = (struct want){ UINT32_MAX, FP_OK, "", "",
+	    "\x92\x01\x81\xa1" "a" "\xc4\x02\x00\xff", 9 };
+
+	msgpack_pack_array(&pk, 4);		/* an unknown code, extras */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_uint64(&pk, 5);
+	pack_error(&pk, "rate_limited", "slow down", 1);
+	msgpack_pack_nil(&pk);
+	w[n++] = (struct want){ 5, FP_E_INTERNAL, "rate_limited",
+	    "slow down", NULL, 0 };
+
+	msgpack_pack_array(&pk, 4);		/* no code at all */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 6);
+	pack_error(&pk, NULL, "what happened", 0);
+	msgpack_pack_nil(&pk);
+	w[n++] = (struct want){ 6, FP_E_INTERNAL, "internal",
+	    "what happened", NULL, 0 };
+
+	msgpack_pack_array(&pk, 4);		/* crash with a signal */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 7);
+	pack_error(&pk, "worker_crashed", "killed by signal 11", 1);
+	msgpack_pack_nil(&pk);
+	w[n++] = (struct want){ 7, FP_E_WORKER_CRASHED, "worker_crashed",
+	    "killed by signal 11", NULL, 0 };
+
+	msgpack_pack_array(&pk, 4);		/* a string as error */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 8);
+	pack_str(&pk, "plain");
+	msgpack_pack_nil(&pk);
+	w[n++] = (struct want){ 8, FP_E_INTERNAL, "internal", "plain",
+	    NULL, 0 };
+
+	*bigat = sb->size;
+	msgpack_pack_array(&pk, 4);		/* grows the input buffer */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 9);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_bin(&pk, BIGLEN);
+	msgpack_pack_bin_body(&pk, big + 5, BIGLEN);
+	w[n++] = (struct want){ 9, FP_OK, "", "", big, BIGLEN + 5 };
+
+	msgpack_pack_array(&pk, 4);		/* after the big one */
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 10);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_true(&pk);
+	w[n++] = (struct want){ 10, FP_OK, "", "", "\xc3", 1 };
+	return n;
+}
+
+static int
+result_ok(const struct fp_result *r, const struct want *w)
+{
+	if (r->msgid != w->msgid || r->error != w->error ||
+	    strcmp(r->code, w->code) != 0 ||
+	    strcmp(r->message, w->message) != 0)
+		return 0;
+	if (w->data == NULL)
+		return r->len == 1 && r->data[0] == 0xc0 && r->errlen > 1;
+	return r->len == w->len && memcmp(r->data, w->data, w->len) == 0 &&
+	    r->errlen == 1 && r->errdata[0] == 0xc0;
+}
+
+/* drain: take every response now buffered or readable. */
+static int
+drain(struct fake *f, const struct want *w, size_t nw, size_t *got)
+{
+	struct fp_result	 res;
+	char			 err[256];
+	int			 r;
+
+	while ((r = fp_client_next(f->c, &res, 0, err, sizeof(err))) == 0) {
+		if (*got >= nw || !result_ok(&res, &w[*got])) {
+			fprintf(stderr, "response %zu: msgid %u error %d "
+			    "code %s message %s len %zu\n", *got, res.msgid,
+			    res.error, res.code, res.message, res.len);
+			return -1;
+		}
+		(*got)++;
+	}
+	if (r == -1)
+		fprintf(stderr, "fp_client_next: %s\n", err);
+	return r == FP_AGAIN ? 0 : -1;
+}
+
+static void
+test_parser_splits(void)
+{
+	msgpack_sbuffer	 sb;
+	struct fake	 f;
+	struct want	 w[16];
+	char		*big;
+	size_t		 nw, got, k, i, bigat, bad = 0;
+
+	big = malloc(BIGLEN + 5);
+	big[0] = 0xc6;
+	big[1] = BIGLEN >> 24;
+	big[2] = (BIGLEN >> 16) & 0xff;
+	big[3] = (BIGLEN >> 8) & 0xff;
+	big[4] = BIGLEN & 0xff;
+	for (i = 0; i < BIGLEN; i++)
+		big[5 + i] = i * 7;
+	msgpack_sbuffer_init(&sb);
+	nw = build_stream(&sb, w, big, &bigat);
+
+	/* One byte at a time, asking after each. */
+	if (fake_open(&f) == -1) {
+		CHECK(0, "fake daemon: %s", strerror(errno));
+		return;
+	}
+	got = 0;
+	for (i = 0; i < sb.size && bad == 0; i += k) {
+		/* Dribble all but the body of the big one, in chunks that
+		 * fit the socket buffer. */
+		k = i > bigat + 10 && i < sb.size - 20 ? 4096 : 1;
+		if (k > sb.size - 20 - i && i < sb.size - 20)
+			k = sb.size - 20 - i;
+		if (fake_write(&f, sb.data + i, k) == -1 ||
+		    drain(&f, w, nw, &got) == -1)
+			bad = i + 1;
+	}
+	CHECK(bad == 0 && got == nw, "byte at a time: failed at byte %zu, "
+	    "%zu of %zu responses", bad, got, nw);
+	fake_close(&f);
+
+	/* Split in two at every boundary of the small responses. */
+	for (k = 0; k <= bigat + 10; k++) {
+		if (fake_open(&f) == -1) {
+			CHECK(0, "fake daemon: %s", strerror(errno));
+			break;
+		}
+		got = 0;
+		if (fake_write(&f, sb.data, k) == 0 &&
+		    drain(&f, w, nw, &got) == 0) {
+			/* The rest may not fit the socket buffer at once. */
+			for (i = k; i < sb.size; i += 65536) {
+				if (fake_write(&f, sb.data + i, sb.size - i <
+				    65536 ? sb.size - i : 65536) == -1 ||
+				    drain(&f, w, nw, &got) == -1)
+					break;
+			}
+		}
+		if (got != nw) {
+			CHECK(0, "split at %zu: %zu of %zu responses", k, got,
+			    nw);
+			bad++;
+		}
+		fake_close(&f);
+	}
+	CHECK(bad == 0, "splits");
+
+	/* All at once, then end of stream. */
+	if (fake_open(&f) == 0) {
+		struct fp_result	 res;
+		char			 err[256];
+
+		got = 0;
+		for (i = 0; i < sb.size; i += 65536) {
+			if (fake_write(&f, sb.data + i, sb.size - i < 65536 ?
+			    sb.size - i : 65536) == -1 ||
+			    drain(&f, w, nw, &got) == -1)
+				break;
+		}
+		CHECK(got == nw, "at once: %zu of %zu", got, nw);
+		close(f.srv);
+		f.srv = -1;
+		CHECK(fp_client_next(f.c, &res, 1000, err, sizeof(err)) == -1 &&
+		    errno == EPIPE, "end of stream: %s", strerror(errno));
+		CHECK(fp_client_next(f.c, &res, 0, err, sizeof(err)) == -1 &&
+		    errno == EPIPE && strstr(err, "closed") != NULL,
+		    "end of stream sticks: %s", err);
+		fake_close(&f);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	free(big);
+}
+
+/* t_malformed: bytes that must end in EPROTO. */
+static void
+t_malformed(const char *bytes, size_t len, int line)
+{
+	struct fake		 f;
+	struct fp_result	 res;
+	char			 err[256] = "";
+	int			 r, r2, e;
+
+	if (fake_open(&f) == -1) {
+		CHECK(0, "fake daemon: %s", strerror(errno));
+		return;
+	}
+	fake_write(&f, bytes, len);
+	r = fp_client_next(f.c, &res, 1000, err, sizeof(err));
+	e = errno;
+	r2 = fp_client_next(f.c, &res, 0, err, sizeof(err));
+	if (r != -1 || e != EPROTO || r2 != -1 || errno != EPROTO ||
+	    strstr(err, "malformed") == NULL) {
+		failed++;
+		fprintf(stderr, "FAIL line %d: r=%d errno=%s err=%s\n", line,
+		    r, strerror(e), err);
+	} else
+		passed++;
+	fake_close(&f);
+}
+#define MALFORMED(b)	t_malformed(b, sizeof(b) - 1, __LINE__)
+
+static void
+test_parser_malformed(void)
+{
+	MALFORMED("\xc1");
+	MALFORMED("\x94\x01\x01\xc0\xc1");
+	MALFORMED("\xa5hello");			/* not an array */
+	MALFORMED("\x01");
+	MALFORMED("\x93\x01\x01\xc0");		/* 3 elements */
+	MALFORMED("\x95\x01\x01\xc0\xc0\xc0");	/* 5 elements */
+	MALFORMED("\x90");
+	MALFORMED("\x94\x00\x01\xa1m\x90");	/* a request */
+	MALFORMED("\x94\x03\x01\xc0\xc0");	/* unknown type */
+	MALFORMED("\x94\xc0\x01\xc0\xc0");
+	MALFORMED("\x94\x01\xff\xc0\xc0");	/* negative msgid */
+	MALFORMED("\x94\x01\xd0\xff\xc0\xc0");
+	MALFORMED("\x94\x01\xcf\x00\x00\x00\x01\x00\x00\x00\x00\xc0\xc0");
+	MALFORMED("\x94\x01\xa1" "1" "\xc0\xc0");	/* msgid a string */
+	MALFORMED("\x94\x01\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00\xc0\xc0");
+	MALFORMED("\x94\x01\x01\xc0\xdb\xff\xff\xff\xff");	/* 4 GiB */
+	MALFORMED("\x94\x01\x01\xc0\xdd\xff\xff\xff\xff");
+}
+
+static void
+test_submit(void)
+{
+	struct fake		 f;
+	struct fp_result	 res;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	uint8_t			 got[512];
+	char			 method[300], err[256];
+	uint32_t		 id1, id2;
+	ssize_t			 n;
+	size_t			 have = 0;
+
+	if (fake_open(&f) == -1) {
+		CHECK(0, "fake daemon: %s", strerror(errno));
+		return;
+	}
+	CHECK(fp_client_fd(f.c) >= 0, "fd");
+	CHECK((fcntl(fp_client_fd(f.c), F_GETFL) & O_NONBLOCK) != 0,
+	    "blocking socket");
+	CHECK(fp_client_submit(f.c, "m", "\x01", 1, &id1) == -1 &&
+	    errno == EINVAL, "params not an array");
+	CHECK(fp_client_submit(f.c, "m", "\x91", 1, &id1) == -1 &&
+	    errno == EINVAL, "params truncated");
+	CHECK(fp_client_submit(f.c, "m", "\x90\x90", 2, &id1) == -1 &&
+	    errno == EINVAL, "params with trailing bytes");
+	CHECK(fp_client_submit(f.c, "m", "\x91\xc1", 2, &id1) == -1 &&
+	    errno == EINVAL, "params invalid");
+	CHECK(fp_client_submit(f.c, NULL, "\x90", 1, &id1) == -1 &&
+	    errno == EINVAL, "NULL method");
+	CHECK(fp_client_pending_output(f.c) == 0, "rejected bytes queued");
+
+	memset(method, 'x', sizeof(method) - 1);
+	method[sizeof(method) - 1] = '\0';
+	CHECK(fp_client_submit(f.c, "echo", "\x91\xa2hi", 4, &id1) == 0,
+	    "submit");
+	CHECK(fp_client_submit(f.c, method, NULL, 0, &id2) == 0, "submit 2");
+	CHECK(fp_client_notify(f.c, "note", "\xdc\x00\x01\xc0", 4) == 0,
+	    "notify");
+	CHECK(id2 != id1, "same msgid twice");
+	CHECK(fp_client_pending_output(f.c) > 0, "nothing queued");
+	CHECK(fp_client_flush(f.c) == 0 &&
+	    fp_client_pending_output(f.c) == 0, "flush");
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_uint32(&pk, id1);
+	pack_str(&pk, "echo");
+	msgpack_sbuffer_write(&sb, "\x91\xa2hi", 4);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_uint32(&pk, id2);
+	pack_str(&pk, method);
+	msgpack_pack_array(&pk, 0);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_int(&pk, 2);
+	pack_str(&pk, "note");
+	msgpack_sbuffer_write(&sb, "\xdc\x00\x01\xc0", 4);
+	while (have < sb.size && (n = read(f.srv, got + have,
+	    sizeof(got) - have)) > 0)
+		have += n;
+	CHECK(have == sb.size && memcmp(got, sb.data, sb.size) == 0,
+	    "request bytes differ (%zu, want %zu)", have, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* Nothing arrives: FP_AGAIN, now and after a wait. */
+	CHECK(fp_client_next(f.c, &res, 0, err, sizeof(err)) == FP_AGAIN,
+	    "next with nothing");
+	CHECK(fp_client_next(f.c, &res, 30, err, sizeof(err)) == FP_AGAIN,
+	    "next with timeout");
+
+	/* fp_client_call drops answers to other requests. */
+	fake_write(&f, "\x94\x01", 2);
+	got[0] = id2;				/* id2 < 128: fixint */
+	fake_write(&f, got, 1);
+	fake_write(&f, "\xc0\x01", 2);
+	fake_write(&f, "\x94\x01\x7f\xc0\x02", 5);
+	fake_write(&f, "\x94\x01\x03\xc0\x03", 5);	/* the next msgid */
+	CHECK(fp_client_call(f.c, "x", NULL, 0, &res, 1000, err,
+	    sizeof(err)) == 0 && res.msgid == 3 && res.len == 1 &&
+	    res.data[0] == 3, "call: %s", err);
+	fake_close(&f);
+}
+
+/* A daemon that closes as soon as it is connected to. */
+static void
+test_connection_errors(void)
+{
+	struct fp_client	*c;
+	struct fake		 f;
+	struct fp_result	 res;
+	char			 err[256], path[300];
+	uint32_t		 id;
+	int			 r;
+
+	CHECK((c = fp_client_open("/nonexistent/forkpool.sock", err,
+	    sizeof(err))) == NULL && errno == ENOENT &&
+	    strstr(err, "/nonexistent/forkpool.sock") != NULL,
+	    "open nonexistent: %s", err);
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	CHECK(fp_client_open(path, err, sizeof(err)) == NULL &&
+	    errno == ENAMETOOLONG, "long path");
+
+	if (fake_open(&f) == -1)
+		return;
+	close(f.srv);
+	f.srv = -1;
+	/* Writing to a closed peer must not raise SIGPIPE. */
+	CHECK(fp_client_submit(f.c, "echo", "\x90", 1, &id) == 0, "submit");
+	r = fp_client_call(f.c, "echo", "\x90", 1, &res, 1000, err,
+	    sizeof(err));
+	CHECK(r == -1 && errno == EPIPE, "call to closed peer: %d %s", r,
+	    err);
+	fake_close(&f);
+
+	/* Closed within a response. */
+	if (fake_open(&f) == -1)
+		return;
+	fake_write(&f, "\x94\x01\x01", 3);
+	close(f.srv);
+	f.srv = -1;
+	CHECK(fp_client_next(f.c, &res, 1000, err, sizeof(err)) == -1 &&
+	    errno == EPIPE && strstr(err, "within") != NULL,
+	    "closed within a response: %s", err);
+	fake_close(&f);
+}
+
+int
+main(void)
+{
+	test_json_roundtrip();
+	test_json_encoding();
+	test_json_invalid();
+	test_mp_to_json();
+	test_errors();
+	test_default_socket();
+	test_submit();
+	test_parser_splits();
+	test_parser_malformed();
+	test_connection_errors();
+	printf("test_client: %d passed, %d failed\n", passed, failed);
+	return failed > 0;
+}

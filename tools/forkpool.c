@@ -1,0 +1,301 @@
+/*
+ * forkpool.c -- forkpool(1), the command-line client of forkpoold(8).
+ *
+ * Arguments and results are JSON on the command line and MessagePack on
+ * the wire (cli_json.c).  The exit status tells a script who failed: 1 the
+ * daemon answered with an error, 2 the command line was wrong, 3 the daemon
+ * could not be reached or broke the protocol.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+
+#include "forkpool.h"
+#include "cli_json.h"
+#include "bench.h"
+
+#define EX_OK		0
+#define EX_ANSWER	1	/* the daemon answered an error */
+#define EX_USAGE	2
+#define EX_CONN		3	/* cannot connect, connection lost, protocol */
+
+static void __attribute__((__noreturn__))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: forkpool [-s socket] [-t timeout_ms] call method "
+	    "[arg ...]\n"
+	    "       forkpool [-s socket] [-t timeout_ms] notify method "
+	    "[arg ...]\n"
+	    "       forkpool [-s socket] [-t timeout_ms] ping\n"
+	    "       forkpool [-s socket] [-t timeout_ms] bench [-c conns] "
+	    "[-d depth] [-m method]\n"
+	    "                [-n count] [-W warmup] [-z size]\n");
+	exit(EX_USAGE);
+}
+
+/* params: the JSON arguments as one MessagePack array. */
+static int
+params(struct cj_buf *b, int argc, char *argv[])
+{
+	char	 err[160];
+	uint8_t	 hdr[5];
+	int	 i;
+
+	/* An array header for argc < 2^32 elements, shortest form. */
+	if (argc < 16) {
+		hdr[0] = 0x90 | argc;
+		i = 1;
+	} else if (argc < 65536) {
+		hdr[0] = 0xdc;
+		hdr[1] = argc >> 8;
+		hdr[2] = argc;
+		i = 3;
+	} else {
+		hdr[0] = 0xdd;
+		hdr[1] = argc >> 24;
+		hdr[2] = argc >> 16;
+		hdr[3] = argc >> 8;
+		hdr[4] = argc;
+		i = 5;
+	}
+	if (cj_buf_add(b, hdr, i) == -1) {
+		fprintf(stderr, "forkpool: out of memory\n");
+		return -1;
+	}
+	for (i = 0; i < argc; i++) {
+		if (cj_from_json(b, argv[i], strlen(argv[i]), err, sizeof(err),
+		    NULL) == -1) {
+			fprintf(stderr, "forkpool: argument %d: %s\n", i + 1,
+			    err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct fp_client *
+connect_daemon(const char *path)
+{
+	struct fp_client	*c;
+	char			 err[256];
+
+	if ((c = fp_client_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "forkpool: %s\n", err);
+		exit(EX_CONN);
+	}
+	return c;
+}
+
+/* answer: report a failed call; returns the exit status. */
+static int
+answer_failed(int r, const struct fp_result *res, const char *err,
+    int timeout_ms)
+{
+	if (r == -1) {
+		fprintf(stderr, "forkpool: %s\n", err);
+		return EX_CONN;
+	}
+	if (r == FP_AGAIN) {
+		/* Nothing the daemon said: ours, but named like its own. */
+		fprintf(stderr, "forkpool: timeout: no response within %d ms\n",
+		    timeout_ms);
+		return EX_ANSWER;
+	}
+	if (res->message[0] != '\0')
+		fprintf(stderr, "forkpool: %s: %s\n", res->code, res->message);
+	else
+		fprintf(stderr, "forkpool: %s\n", res->code);
+	return EX_ANSWER;
+}
+
+static int
+print_json(const uint8_t *data, size_t len)
+{
+	struct cj_buf	 out = { NULL, 0, 0 };
+	char		 err[160];
+
+	if (cj_to_json(&out, data, len, err, sizeof(err)) == -1 ||
+	    cj_buf_add(&out, "\n", 1) == -1) {
+		fprintf(stderr, "forkpool: result: %s\n", errno == ENOMEM ?
+		    "out of memory" : err);
+		cj_buf_free(&out);
+		return errno == ENOMEM ? EX_ANSWER : EX_CONN;
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	cj_buf_free(&out);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "forkpool: stdout: %s\n", strerror(errno));
+		return EX_ANSWER;
+	}
+	return EX_OK;
+}
+
+static int
+cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct fp_client	*c;
+	struct fp_result	 res;
+	struct cj_buf		 p = { NULL, 0, 0 };
+	char			 err[256];
+	int			 r, status;
+
+	if (argc < 2)
+		usage();
+	if (params(&p, argc - 2, argv + 2) == -1)
+		exit(EX_USAGE);
+	c = connect_daemon(path);
+	r = fp_client_call(c, argv[1], p.data, p.len, &res, timeout_ms, err,
+	    sizeof(err));
+	if (r != 0 || res.error != FP_OK)
+		status = answer_failed(r, &res, err, timeout_ms);
+	else
+		status = print_json(res.data, res.len);
+	fp_client_close(c);
+	cj_buf_free(&p);
+	return status;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct fp_client	*c;
+	struct pollfd		 pfd;
+	struct cj_buf		 p = { NULL, 0, 0 };
+	int64_t			 deadline, left;
+	int			 r;
+
+	if (argc < 2)
+		usage();
+	if (params(&p, argc - 2, argv + 2) == -1)
+		exit(EX_USAGE);
+	c = connect_daemon(path);
+	if (fp_client_notify(c, argv[1], p.data, p.len) == -1) {
+		fprintf(stderr, "forkpool: notify: %s\n", strerror(errno));
+		exit(EX_CONN);
+	}
+	cj_buf_free(&p);
+	deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	while ((r = fp_client_flush(c)) == FP_AGAIN) {
+		left = -1;
+		if (deadline >= 0 && (left = deadline - now_ms()) <= 0) {
+			fprintf(stderr, "forkpool: timeout: notification not "
+			    "written within %d ms\n", timeout_ms);
+			exit(EX_ANSWER);
+		}
+		pfd.fd = fp_client_fd(c);
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) == -1 &&
+		    errno != EINTR) {
+			fprintf(stderr, "forkpool: poll: %s\n",
+			    strerror(errno));
+			exit(EX_CONN);
+		}
+	}
+	if (r == -1) {
+		fprintf(stderr, "forkpool: write: %s\n", strerror(errno));
+		exit(EX_CONN);
+	}
+	fp_client_close(c);
+	return EX_OK;
+}
+
+static int
+cmd_ping(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct fp_client	*c;
+	struct fp_result	 res;
+	char			 err[256];
+	int			 r, status = EX_OK;
+
+	if (argc != 1)
+		usage();
+	c = connect_daemon(path);
+	r = fp_client_call(c, "forkpool.ping", NULL, 0, &res, timeout_ms, err,
+	    sizeof(err));
+	if (r != 0 || res.error != FP_OK)
+		status = answer_failed(r, &res, err, timeout_ms);
+	else if (res.len > 0 && res.data[0] >= 0xa0 && res.data[0] <= 0xbf &&
+	    res.len == 1 + (size_t)(res.data[0] & 0x1f))
+		/* The usual answer, "pong", prints bare. */
+		printf("%.*s\n", (int)(res.len - 1), res.data + 1);
+	else
+		status = print_json(res.data, res.len);
+	fp_client_close(c);
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "forkpool: stdout: %s\n", strerror(errno));
+		status = EX_ANSWER;
+	}
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = NULL, *errstr;
+	char		 defpath[PATH_MAX];
+	int		 ch, timeout_ms = -1, r;
+
+	/* "+": options end at the command; what follows is its own. */
+	while ((ch = getopt(argc, argv, "+hs:t:")) != -1) {
+		switch (ch) {
+		case 's':
+			path = optarg;
+			break;
+		case 't':
+			timeout_ms = strtonum(optarg, 0, INT_MAX, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "forkpool: timeout %s: %s\n",
+				    optarg, errstr);
+				usage();
+			}
+			if (timeout_ms == 0)
+				timeout_ms = -1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (path == NULL &&
+	    (path = fp_default_socket(defpath, sizeof(defpath))) == NULL) {
+		fprintf(stderr, "forkpool: default socket path: %s\n",
+		    strerror(errno));
+		return EX_CONN;
+	}
+
+	if (strcmp(argv[0], "call") == 0)
+		return cmd_call(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "notify") == 0)
+		return cmd_notify(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "ping") == 0)
+		return cmd_ping(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "bench") == 0) {
+		if ((r = bench(path, timeout_ms, argc, argv)) == EX_USAGE)
+			usage();
+		return r;
+	}
+	fprintf(stderr, "forkpool: unknown command: %s\n", argv[0]);
+	usage();
+}

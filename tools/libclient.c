@@ -1,0 +1,949 @@
+/*
+ * libclient.c -- libforkpool, the C client of forkpool-rpc(7).
+ *
+ * One non-blocking Unix stream socket, one output buffer that requests are
+ * encoded into and one input buffer that responses are parsed in place from.
+ * Responses are handed out as pointers into the input buffer, so the steady
+ * state allocates nothing per request: `forkpool bench' measures the daemon
+ * through this code and must not measure malloc.
+ *
+ * The input is parsed with a resumable scanner whose whole state is a byte
+ * position and a count of objects still to skip, so a response that arrives
+ * in many pieces is scanned once, not once per piece, and no nesting depth
+ * can overflow a stack.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkpool.h"
+
+#define IN_INITIAL	(64 * 1024)
+#define OUT_INITIAL	(16 * 1024)
+#define READ_MIN	(16 * 1024)	/* free space wanted before a read */
+/* The daemon's max-request-size is at most 1G; leave room for framing. */
+#define RESP_MAX	((size_t)1 << 30 | (size_t)1 << 20)
+#define MSG_INITIAL	256
+
+struct fp_client {
+	int		 fd;
+	uint32_t	 next_msgid;
+	int		 rerr;		/* fatal input error (errno), or 0 */
+	int		 werr;		/* fatal output error (errno), or 0 */
+	char		 errmsg[160];	/* message that goes with rerr */
+
+	uint8_t		*out;		/* queued output is out[ooff, olen) */
+	size_t		 ooff;
+	size_t		 olen;
+	size_t		 ocap;
+
+	uint8_t		*in;		/* unparsed input is in[ioff, ilen) */
+	size_t		 ioff;
+	size_t		 ilen;
+	size_t		 icap;
+	size_t		 scan_pos;	/* scanned bytes of the response */
+	uint64_t	 scan_left;	/* objects left to scan, 0: start */
+
+	char		*msg;		/* NUL-terminated error message */
+	size_t		 msgcap;
+};
+
+/* A bounds-checked cursor over one complete, scanned message. */
+struct cur {
+	const uint8_t	*p;
+	size_t		 pos;
+	size_t		 end;
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t
+be(const uint8_t *p, int n)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * scan: advance over complete MessagePack objects in p[0, avail) starting at
+ * *pos with *left objects still to skip.  Returns 1 when all are skipped,
+ * 0 when more input is needed (*pos and *left record the progress, *need is
+ * the least total length that can make progress), -1 on bytes that are not
+ * MessagePack or an object larger than max (errno EPROTO, *why set).
+ */
+static int
+scan(const uint8_t *p, size_t avail, size_t *pos, uint64_t *left,
+    size_t max, size_t *need, const char **why)
+{
+	size_t		 at = *pos, hdr;
+	uint64_t	 n = *left, len, items;
+	uint8_t		 b;
+	int		 lb;
+
+	while (n > 0) {
+		if (at >= avail) {
+			*need = at + 1;
+			goto more;
+		}
+		b = p[at];
+		hdr = 1;
+		len = 0;
+		items = 0;
+		lb = 0;
+		if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 &&
+		    b != 0xc1))
+			;
+		else if (b >= 0x80 && b <= 0x8f)
+			items = 2 * (uint64_t)(b & 0x0f);
+		else if (b >= 0x90 && b <= 0x9f)
+			items = b & 0x0f;
+		else if (b >= 0xa0 && b <= 0xbf)
+			len = b & 0x1f;
+		else {
+			switch (b) {
+			case 0xc4: case 0xd9: lb = 1; break;	/* bin8 str8 */
+			case 0xc5: case 0xda: lb = 2; break;
+			case 0xc6: case 0xdb: lb = 4; break;
+			case 0xc7: lb = 1; len = 1; break;	/* + type */
+			case 0xc8: lb = 2; len = 1; break;
+			case 0xc9: lb = 4; len = 1; break;
+			case 0xca: len = 4; break;		/* float32 */
+			case 0xcb: len = 8; break;
+			case 0xcc: case 0xd0: len = 1; break;
+			case 0xcd: case 0xd1: len = 2; break;
+			case 0xce: case 0xd2: len = 4; break;
+			case 0xcf: case 0xd3: len = 8; break;
+			case 0xd4: len = 2; break;		/* fixext */
+			case 0xd5: len = 3; break;
+			case 0xd6: len = 5; break;
+			case 0xd7: len = 9; break;
+			case 0xd8: len = 17; break;
+			case 0xdc: lb = 2; break;		/* array16 */
+			case 0xdd: lb = 4; break;
+			case 0xde: lb = 2; break;		/* map16 */
+			case 0xdf: lb = 4; break;
+			default:				/* 0xc1 */
+				*why = "invalid MessagePack byte 0xc1";
+				goto bad;
+			}
+			hdr += lb;
+			if (at + hdr > avail) {
+				*need = at + hdr;
+				goto more;
+			}
+			if (lb > 0) {
+				uint64_t v = be(p + at + 1, lb);
+
+				if (b == 0xdc || b == 0xdd)
+					items = v;
+				else if (b == 0xde || b == 0xdf)
+					items = 2 * v;
+				else
+					len += v;
+			}
+		}
+		if (len > max || at + hdr + len > max) {
+			*why = "message too large";
+			goto bad;
+		}
+		if (at + hdr + len > avail) {
+			*need = at + hdr + len;
+			goto more;
+		}
+		at += hdr + len;
+		n = n - 1 + items;
+		/* Every object takes at least one byte. */
+		if (n > max - at) {
+			*why = "message too large";
+			goto bad;
+		}
+	}
+	*pos = at;
+	*left = 0;
+	return 1;
+more:
+	*pos = at;
+	*left = n;
+	return 0;
+bad:
+	*pos = at;
+	*left = n;
+	errno = EPROTO;
+	return -1;
+}
+
+static int
+cur_skip(struct cur *c)
+{
+	uint64_t	 left = 1;
+	size_t		 need;
+	const char	*why;
+
+	if (scan(c->p, c->end, &c->pos, &left, c->end, &need, &why) != 1)
+		return -1;
+	return 0;
+}
+
+/* cur_array: an array or (when map != 0) a map header. */
+static int
+cur_container(struct cur *c, int map, uint64_t *n)
+{
+	uint8_t	 b;
+
+	if (c->pos >= c->end)
+		return -1;
+	b = c->p[c->pos];
+	if (!map && b >= 0x90 && b <= 0x9f) {
+		*n = b & 0x0f;
+		c->pos++;
+		return 0;
+	}
+	if (map && b >= 0x80 && b <= 0x8f) {
+		*n = b & 0x0f;
+		c->pos++;
+		return 0;
+	}
+	if (b == (map ? 0xde : 0xdc) && c->end - c->pos >= 3) {
+		*n = be(c->p + c->pos + 1, 2);
+		c->pos += 3;
+		return 0;
+	}
+	if (b == (map ? 0xdf : 0xdd) && c->end - c->pos >= 5) {
+		*n = be(c->p + c->pos + 1, 4);
+		c->pos += 5;
+		return 0;
+	}
+	return -1;
+}
+
+/* cur_uint: a non-negative integer in any encoding. */
+static int
+cur_uint(struct cur *c, uint64_t *v)
+{
+	uint8_t	 b;
+	int	 n;
+
+	if (c->pos >= c->end)
+		return -1;
+	b = c->p[c->pos];
+	if (b <= 0x7f) {
+		*v = b;
+		c->pos++;
+		return 0;
+	}
+	switch (b) {
+	case 0xcc: case 0xd0: n = 1; break;
+	case 0xcd: case 0xd1: n = 2; break;
+	case 0xce: case 0xd2: n = 4; break;
+	case 0xcf: case 0xd3: n = 8; break;
+	default:
+		return -1;
+	}
+	if (c->end - c->pos < (size_t)n + 1)
+		return -1;
+	*v = be(c->p + c->pos + 1, n);
+	/* A signed encoding of a negative number is not a uint. */
+	if (b >= 0xd0 && (c->p[c->pos + 1] & 0x80))
+		return -1;
+	c->pos += 1 + n;
+	return 0;
+}
+
+static int
+cur_str(struct cur *c, const uint8_t **s, size_t *len)
+{
+	uint8_t	 b;
+	int	 lb;
+
+	if (c->pos >= c->end)
+		return -1;
+	b = c->p[c->pos];
+	if (b >= 0xa0 && b <= 0xbf) {
+		*len = b & 0x1f;
+		lb = 0;
+	} else if (b == 0xd9 || b == 0xda || b == 0xdb) {
+		lb = b == 0xd9 ? 1 : b == 0xda ? 2 : 4;
+		if (c->end - c->pos < (size_t)lb + 1)
+			return -1;
+		*len = be(c->p + c->pos + 1, lb);
+	} else
+		return -1;
+	if (c->end - c->pos - 1 - lb < *len)
+		return -1;
+	*s = c->p + c->pos + 1 + lb;
+	c->pos += 1 + lb + *len;
+	return 0;
+}
+
+static int
+cur_is(const struct cur *c, uint8_t b)
+{
+	return c->pos < c->end && c->p[c->pos] == b;
+}
+
+static int
+msg_set(struct fp_client *c, const uint8_t *s, size_t len)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (len + 1 > c->msgcap) {
+		cap = c->msgcap;
+		while (cap < len + 1)
+			cap *= 2;
+		if ((p = realloc(c->msg, cap)) == NULL)
+			return -1;
+		c->msg = p;
+		c->msgcap = cap;
+	}
+	memcpy(c->msg, s, len);
+	c->msg[len] = '\0';
+	return 0;
+}
+
+/* The input side is broken for good: remember why, for every later call. */
+static int
+fail(struct fp_client *c, int e, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	c->rerr = e;
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	va_end(ap);
+	seterr(err, errlen, "%s", c->errmsg);
+	errno = e;
+	return -1;
+}
+
+/*
+ * decode_error: fill res from the error object.  A daemon must send nil or
+ * {"code": str, "message": str}; anything else still counts as an error,
+ * kept as "internal" rather than dropped, so a caller never mistakes it for
+ * success.
+ */
+static int
+decode_error(struct fp_client *c, struct cur *k, struct fp_result *res)
+{
+	const uint8_t	*s, *code = NULL, *msg = NULL;
+	size_t		 len, codelen = 0, msglen = 0;
+	uint64_t	 n, i;
+	int		 e;
+
+	if (cur_container(k, 1, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			if (cur_str(k, &s, &len) == -1) {
+				if (cur_skip(k) == -1 || cur_skip(k) == -1)
+					return -1;
+				continue;
+			}
+			if (len == 4 && memcmp(s, "code", 4) == 0 &&
+			    cur_str(k, &code, &codelen) == 0)
+				continue;
+			if (len == 7 && memcmp(s, "message", 7) == 0 &&
+			    cur_str(k, &msg, &msglen) == 0)
+				continue;
+			if (cur_skip(k) == -1)
+				return -1;
+		}
+	} else if (cur_str(k, &msg, &msglen) == -1 && cur_skip(k) == -1)
+		return -1;
+
+	if (code != NULL && codelen > 0) {
+		if (codelen >= sizeof(res->code))
+			codelen = sizeof(res->code) - 1;
+		memcpy(res->code, code, codelen);
+		res->code[codelen] = '\0';
+		e = fp_err_code((const char *)code, codelen);
+		res->error = e > FP_OK ? e : FP_E_INTERNAL;
+	} else {
+		res->error = FP_E_INTERNAL;
+		snprintf(res->code, sizeof(res->code), "%s",
+		    fp_err_name(FP_E_INTERNAL));
+	}
+	if (msg_set(c, msg != NULL ? msg : (const uint8_t *)"", msglen) == -1)
+		return -2;
+	res->message = c->msg;
+	return 0;
+}
+
+/* consume: the scanned message is done with; the next one starts. */
+static void
+consume(struct fp_client *c)
+{
+	c->ioff += c->scan_pos;
+	c->scan_pos = 0;
+	c->scan_left = 0;
+}
+
+/*
+ * parse: deliver a buffered response.  Returns 1 with res filled, 0 when
+ * no complete response is buffered, -1 on a protocol error.
+ */
+static int
+parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
+{
+	struct cur	 k;
+	const char	*why = NULL;
+	size_t		 need, start;
+	uint64_t	 n, type, msgid;
+	int		 r;
+
+	for (;;) {
+		if (c->ioff == c->ilen)
+			return 0;
+		if (c->scan_left == 0 && c->scan_pos == 0)
+			c->scan_left = 1;
+		r = scan(c->in + c->ioff, c->ilen - c->ioff, &c->scan_pos,
+		    &c->scan_left, RESP_MAX, &need, &why);
+		if (r == 0)
+			return 0;
+		if (r == -1)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: %s", why);
+
+		/*
+		 * The scan state stays until the response is delivered, so
+		 * that after ENOMEM the next call finds it again at once.
+		 */
+		k.p = c->in + c->ioff;
+		k.pos = 0;
+		k.end = c->scan_pos;
+
+		if (cur_container(&k, 0, &n) == -1)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: not an array");
+		if (cur_uint(&k, &type) == -1)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: bad message type");
+		if (type == 2 && n == 3) {
+			/* A notification: nothing asked for it. */
+			consume(c);
+			continue;
+		}
+		if (type != 1)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: message type %llu",
+			    (unsigned long long)type);
+		if (n != 4)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: %llu elements, not 4",
+			    (unsigned long long)n);
+		if (cur_uint(&k, &msgid) == -1 || msgid > UINT32_MAX)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: msgid is not a uint32");
+
+		memset(res, 0, sizeof(*res));
+		res->msgid = (uint32_t)msgid;
+		res->message = "";
+		start = k.pos;
+		if (cur_is(&k, 0xc0)) {
+			k.pos++;
+			res->error = FP_OK;
+		} else if ((r = decode_error(c, &k, res)) != 0) {
+			if (r == -2) {
+				seterr(err, errlen, "out of memory");
+				errno = ENOMEM;
+				return -1;
+			}
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: bad error object");
+		}
+		res->errdata = k.p + start;
+		res->errlen = k.pos - start;
+		start = k.pos;
+		if (cur_skip(&k) == -1 || k.pos != k.end)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: bad result");
+		res->data = k.p + start;
+		res->len = k.pos - start;
+		consume(c);
+		return 1;
+	}
+}
+
+/*
+ * fill: read what the socket has.  Returns 1 if bytes arrived, 0 if none
+ * are ready, -1 on end of stream or error.
+ */
+static int
+fill(struct fp_client *c, char *err, size_t errlen)
+{
+	uint8_t	*p;
+	size_t	 cap;
+	ssize_t	 n;
+
+	if (c->ioff == c->ilen) {
+		c->ioff = c->ilen = 0;
+	} else if (c->icap - c->ilen < READ_MIN && c->ioff > 0) {
+		/* The previous response's pointers die here, as documented. */
+		memmove(c->in, c->in + c->ioff, c->ilen - c->ioff);
+		c->ilen -= c->ioff;
+		c->ioff = 0;
+	}
+	if (c->icap - c->ilen < READ_MIN) {
+		cap = c->icap * 2;
+		if (cap > RESP_MAX + READ_MIN)
+			cap = RESP_MAX + READ_MIN;
+		if (cap <= c->icap)	/* scan() rejects before this */
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: message too large");
+		if ((p = realloc(c->in, cap)) == NULL) {
+			seterr(err, errlen, "out of memory");
+			errno = ENOMEM;
+			return -1;
+		}
+		c->in = p;
+		c->icap = cap;
+	}
+	for (;;) {
+		n = read(c->fd, c->in + c->ilen, c->icap - c->ilen);
+		if (n > 0) {
+			c->ilen += n;
+			return 1;
+		}
+		if (n == 0)
+			return fail(c, EPIPE, err, errlen, "%s",
+			    c->ilen > c->ioff ?
+			    "connection closed by daemon within a response" :
+			    "connection closed by daemon");
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == ECONNRESET)
+			return fail(c, EPIPE, err, errlen,
+			    "connection reset by daemon");
+		return fail(c, errno, err, errlen, "read: %s",
+		    strerror(errno));
+	}
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* remaining: poll(2) timeout left before deadline (-1: none). */
+static int
+remaining(int64_t deadline)
+{
+	int64_t	 left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static int
+reserve(struct fp_client *c, size_t more)
+{
+	uint8_t	*p;
+	size_t	 cap;
+
+	if (c->ooff == c->olen)
+		c->ooff = c->olen = 0;
+	if (c->ocap - c->olen >= more)
+		return 0;
+	if (c->ooff > 0) {
+		memmove(c->out, c->out + c->ooff, c->olen - c->ooff);
+		c->olen -= c->ooff;
+		c->ooff = 0;
+		if (c->ocap - c->olen >= more)
+			return 0;
+	}
+	if (more > SIZE_MAX / 2 - c->olen) {
+		errno = ENOMEM;
+		return -1;
+	}
+	cap = c->ocap;
+	while (cap - c->olen < more)
+		cap *= 2;
+	if ((p = realloc(c->out, cap)) == NULL)
+		return -1;
+	c->out = p;
+	c->ocap = cap;
+	return 0;
+}
+
+static uint8_t *
+put_uint(uint8_t *p, uint32_t v)
+{
+	if (v <= 0x7f)
+		*p++ = v;
+	else if (v <= 0xff) {
+		*p++ = 0xcc;
+		*p++ = v;
+	} else if (v <= 0xffff) {
+		*p++ = 0xcd;
+		*p++ = v >> 8;
+		*p++ = v;
+	} else {
+		*p++ = 0xce;
+		*p++ = v >> 24;
+		*p++ = v >> 16;
+		*p++ = v >> 8;
+		*p++ = v;
+	}
+	return p;
+}
+
+static uint8_t *
+put_str(uint8_t *p, const char *s, size_t len)
+{
+	if (len <= 31)
+		*p++ = 0xa0 | len;
+	else if (len <= 0xff) {
+		*p++ = 0xd9;
+		*p++ = len;
+	} else if (len <= 0xffff) {
+		*p++ = 0xda;
+		*p++ = len >> 8;
+		*p++ = len;
+	} else {
+		*p++ = 0xdb;
+		*p++ = len >> 24;
+		*p++ = len >> 16;
+		*p++ = len >> 8;
+		*p++ = len;
+	}
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/* params_ok: params is exactly one MessagePack array and nothing else. */
+static int
+params_ok(const void *params, size_t plen)
+{
+	const uint8_t	*p = params;
+	size_t		 pos = 0, need;
+	uint64_t	 left = 1;
+	const char	*why;
+
+	if (p == NULL || plen == 0)
+		return 0;
+	if (!((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
+		return 0;
+	if (scan(p, plen, &pos, &left, plen, &need, &why) != 1)
+		return 0;
+	return pos == plen;
+}
+
+/* enqueue: append [type, (msgid,) method, params] to the output. */
+static int
+enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
+    const void *params, size_t plen)
+{
+	static const uint8_t	 empty = 0x90;
+	uint8_t			*p;
+	size_t			 mlen;
+
+	if (c == NULL || method == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (params == NULL && plen == 0) {
+		params = &empty;
+		plen = 1;
+	}
+	mlen = strlen(method);
+	if (mlen > UINT32_MAX || !params_ok(params, plen)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->werr != 0) {
+		errno = c->werr;
+		return -1;
+	}
+	if (plen > SIZE_MAX - mlen - 16 || reserve(c, 16 + mlen + plen) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	p = c->out + c->olen;
+	if (type == 0) {
+		*p++ = 0x94;
+		*p++ = 0x00;
+		p = put_uint(p, msgid);
+	} else {
+		*p++ = 0x93;
+		*p++ = 0x02;
+	}
+	p = put_str(p, method, mlen);
+	memcpy(p, params, plen);
+	p += plen;
+	c->olen = p - c->out;
+	return 0;
+}
+
+struct fp_client *
+fp_client_open(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct fp_client	*c;
+	char			 defpath[sizeof(sun.sun_path) + 64];
+	int			 fd, flags, e;
+
+	if (path == NULL &&
+	    (path = fp_default_socket(defpath, sizeof(defpath))) == NULL) {
+		seterr(err, errlen, "default socket path too long");
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		seterr(err, errlen, "socket path too long: %s", path);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto nomem;
+	c->fd = -1;
+	c->next_msgid = 1;
+	c->ocap = OUT_INITIAL;
+	c->icap = IN_INITIAL;
+	c->msgcap = MSG_INITIAL;
+	if ((c->out = malloc(c->ocap)) == NULL ||
+	    (c->in = malloc(c->icap)) == NULL ||
+	    (c->msg = malloc(c->msgcap)) == NULL) {
+		fp_client_close(c);
+		goto nomem;
+	}
+	c->msg[0] = '\0';
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		e = errno;
+		seterr(err, errlen, "socket: %s", strerror(e));
+		fp_client_close(c);
+		errno = e;
+		return NULL;
+	}
+	c->fd = fd;
+	/*
+	 * A blocking connect: a Unix socket cannot report a non-blocking
+	 * connect in progress (it fails with EAGAIN when the backlog is
+	 * full), and on EINTR nothing has happened yet, so it can be retried.
+	 */
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		seterr(err, errlen, "connect %s: %s", path, strerror(e));
+		fp_client_close(c);
+		errno = e;
+		return NULL;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		e = errno;
+		seterr(err, errlen, "fcntl: %s", strerror(e));
+		fp_client_close(c);
+		errno = e;
+		return NULL;
+	}
+	return c;
+nomem:
+	seterr(err, errlen, "out of memory");
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+fp_client_close(struct fp_client *c)
+{
+	int	 e = errno;
+
+	if (c == NULL)
+		return;
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->out);
+	free(c->in);
+	free(c->msg);
+	free(c);
+	errno = e;
+}
+
+int
+fp_client_fd(const struct fp_client *c)
+{
+	return c == NULL ? -1 : c->fd;
+}
+
+int
+fp_client_submit(struct fp_client *c, const char *method, const void *params,
+    size_t plen, uint32_t *msgid)
+{
+	uint32_t	 id;
+
+	if (c == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	id = c->next_msgid;
+	if (enqueue(c, 0, id, method, params, plen) == -1)
+		return -1;
+	c->next_msgid++;
+	if (msgid != NULL)
+		*msgid = id;
+	return 0;
+}
+
+int
+fp_client_notify(struct fp_client *c, const char *method, const void *params,
+    size_t plen)
+{
+	return enqueue(c, 2, 0, method, params, plen);
+}
+
+int
+fp_client_flush(struct fp_client *c)
+{
+	ssize_t	 n;
+
+	if (c == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->werr != 0) {
+		errno = c->werr;
+		return -1;
+	}
+	while (c->ooff < c->olen) {
+		/* MSG_NOSIGNAL: a library must not kill its caller. */
+		n = send(c->fd, c->out + c->ooff, c->olen - c->ooff,
+		    MSG_NOSIGNAL);
+		if (n >= 0) {
+			c->ooff += n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return FP_AGAIN;
+		if (errno == ECONNRESET)
+			errno = EPIPE;
+		c->werr = errno;
+		return -1;
+	}
+	c->ooff = c->olen = 0;
+	return 0;
+}
+
+size_t
+fp_client_pending_output(const struct fp_client *c)
+{
+	return c == NULL ? 0 : c->olen - c->ooff;
+}
+
+int
+fp_client_next(struct fp_client *c, struct fp_result *res, int timeout_ms,
+    char *err, size_t errlen)
+{
+	struct pollfd	 pfd;
+	int64_t		 deadline;
+	int		 r, wait;
+
+	if (c == NULL || res == NULL) {
+		seterr(err, errlen, "invalid argument");
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->rerr != 0) {
+		seterr(err, errlen, "%s", c->errmsg);
+		errno = c->rerr;
+		return -1;
+	}
+	deadline = timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+	for (;;) {
+		if ((r = parse(c, res, err, errlen)) != 0)
+			return r == 1 ? 0 : -1;
+		/*
+		 * A failed write is not reported here: the daemon may have
+		 * answered and closed, and its answers are still to be read.
+		 * Reading ends with end of stream, reported as EPIPE.
+		 */
+		if (c->werr == 0 && c->olen > c->ooff &&
+		    fp_client_flush(c) == -1)
+			c->ooff = c->olen = 0;
+		if ((r = fill(c, err, errlen)) == -1)
+			return -1;
+		if (r == 1)
+			continue;
+		if (timeout_ms == 0)
+			return FP_AGAIN;
+		wait = timeout_ms < 0 ? -1 : remaining(deadline);
+		if (wait == 0)
+			return FP_AGAIN;
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if (c->werr == 0 && c->olen > c->ooff)
+			pfd.events |= POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, wait) == -1 && errno != EINTR) {
+			seterr(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+int
+fp_client_call(struct fp_client *c, const char *method, const void *params,
+    size_t plen, struct fp_result *res, int timeout_ms, char *err,
+    size_t errlen)
+{
+	uint32_t	 id;
+	int64_t		 deadline;
+	int		 r;
+
+	if (fp_client_submit(c, method, params, plen, &id) == -1) {
+		seterr(err, errlen, "%s", errno == EINVAL ?
+		    "invalid request: params must be one MessagePack array" :
+		    strerror(errno));
+		return -1;
+	}
+	deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	for (;;) {
+		r = fp_client_next(c, res,
+		    timeout_ms < 0 ? -1 : remaining(deadline), err, errlen);
+		if (r != 0)
+			return r;
+		if (res->msgid == id)
+			return 0;
+	}
+}
