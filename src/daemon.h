@@ -165,6 +165,8 @@ void	 task_finish_err(struct task *, int code, const char *msg,
 void	 pool_init(void);
 int	 pool_spawn(struct worker *);
 void	 pool_reap(struct worker *);
+void	 pool_reap_children(void);
+int	 pool_have_pidfd(void);
 void	 pool_tick(void);
 void	 pool_stop(void);
 void	 pool_kill(void);
@@ -187,7 +189,7 @@ size_t	 control_pending_output(void);
 void	 worker_main(struct worker *) __attribute__((noreturn));
 
 /* supervisor.c */
-void	 supervisor_setup(void (*)(void));
+void	 supervisor_setup(void);
 void	 supervisor(void) __attribute__((noreturn));
 
 #endif /* FP_DAEMON_H */

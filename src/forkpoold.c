@@ -30,10 +30,17 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * On any exit of the supervisor, fatal() included: remove the socket and
+ * the pidfile.  Workers inherit the handler; the pid check skips them.
+ */
 static void
-remove_pidfile(void)
+cleanup(void)
 {
-	if (pfh != NULL && getpid() == sv->pid)
+	if (sv == NULL || getpid() != sv->pid)
+		return;
+	control_unlisten();
+	if (pfh != NULL)
 		pidfile_remove(pfh);
 	pfh = NULL;
 }
@@ -145,7 +152,9 @@ main(int argc, char *argv[], char *envp[])
 	sv->conf = conf;
 	sv->pid = getpid();
 	open_pidfile(conf.pidfile);
-	supervisor_setup(remove_pidfile);
+	if (atexit(cleanup) != 0)
+		fatal("atexit", NULL);
+	supervisor_setup();
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon", NULL);
 	sv->pid = getpid();

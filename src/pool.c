@@ -21,10 +21,33 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	10000
 
+static int	 have_pidfd = -1;
+
 static int
 pidfd_open_compat(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/*
+ * pidfds (Linux 5.3) tell which worker died at once; without them the
+ * supervisor falls back to SIGCHLD and waitpid(-1).
+ */
+int
+pool_have_pidfd(void)
+{
+	int	 fd;
+
+	if (have_pidfd == -1) {
+		fd = pidfd_open_compat(getpid());
+		have_pidfd = fd != -1;
+		if (fd != -1)
+			close(fd);
+		else
+			log_info("pidfd", "msg=\"pidfd_open unavailable, using "
+			    "SIGCHLD\" err=\"%s\"", strerror(errno));
+	}
+	return have_pidfd;
 }
 
 static void
@@ -93,7 +116,7 @@ pool_spawn(struct worker *w)
 		break;
 	}
 	w->pid = pid;
-	if ((w->pidfd = pidfd_open_compat(pid)) == -1)
+	if (pool_have_pidfd() && (w->pidfd = pidfd_open_compat(pid)) == -1)
 		fatal("pidfd_open", "pid=%d", (int)pid);
 	if (fp_ring_attach(&w->tx, fp_seg_ring(&w->seg, 0), w->seg.ringsize,
 	    1, w->wrk_efd) == -1 ||
@@ -103,7 +126,8 @@ pool_spawn(struct worker *w)
 	fp_asm_init(&w->as, sv->conf.max_request_size * 4);
 	/* Edge-triggered: every eventfd write is one event, never read. */
 	epoll_add(w->sup_efd, EPOLLIN | EPOLLET, EV_TAG(EV_WORKER, w->slot));
-	epoll_add(w->pidfd, EPOLLIN, EV_TAG(EV_PIDFD, w->slot));
+	if (w->pidfd != -1)
+		epoll_add(w->pidfd, EPOLLIN, EV_TAG(EV_PIDFD, w->slot));
 	TAILQ_INIT(&w->inflight);
 	w->ninflight = 0;
 	w->partial = NULL;
@@ -137,13 +161,13 @@ pool_init(void)
 		pool_spawn(&sv->workers[i]);
 }
 
+static void	lost(struct worker *, int);
+
 void
 pool_reap(struct worker *w)
 {
 	int		 status;
 	pid_t		 r;
-	uint64_t	 age, delay;
-	int		 young;
 
 	r = waitpid(w->pid, &status, WNOHANG);
 	if (r == 0)
@@ -152,6 +176,30 @@ pool_reap(struct worker *w)
 		log_warn("waitpid", "worker=%d pid=%d", w->slot, (int)w->pid);
 		status = 0;
 	}
+	lost(w, status);
+}
+
+void
+pool_reap_children(void)
+{
+	pid_t	 pid;
+	int	 status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < sv->nworkers; i++)
+			if (sv->workers[i].pid == pid &&
+			    sv->workers[i].state != W_EMPTY) {
+				lost(&sv->workers[i], status);
+				break;
+			}
+}
+
+/* Worker w is gone with wait status `status': account and replace it. */
+static void
+lost(struct worker *w, int status)
+{
+	uint64_t	 age, delay;
+	int		 young;
 	/* Results it published before dying are good: deliver them first. */
 	if (w->state == W_READY)
 		dispatch_results(w);

@@ -29,7 +29,6 @@
 struct supervisor *sv;
 
 static uint64_t	 stop_deadline_ns;
-static void	(*exit_hook)(void);
 
 uint64_t
 now_ns(void)
@@ -41,13 +40,12 @@ now_ns(void)
 }
 
 void
-supervisor_setup(void (*on_exit)(void))
+supervisor_setup(void)
 {
 	struct epoll_event ev;
 	struct itimerspec its;
 	sigset_t	 set;
 
-	exit_hook = on_exit;
 	sv->lfd = sv->sigfd = sv->tfd = -1;
 	TAILQ_INIT(&sv->queue);
 	TAILQ_INIT(&sv->flushq);
@@ -62,6 +60,9 @@ supervisor_setup(void (*on_exit)(void))
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
+	/* Without pidfds (old kernels, valgrind) worker deaths come as SIGCHLD. */
+	if (!pool_have_pidfd())
+		sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
 	    (sv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd", NULL);
@@ -86,8 +87,6 @@ supervisor_setup(void (*on_exit)(void))
 	if (control_listen() == -1) {
 		if (errno != 0)
 			log_warn("listen", "socket=%s", sv->conf.socket);
-		if (exit_hook != NULL)
-			exit_hook();
 		exit(1);
 	}
 }
@@ -136,6 +135,9 @@ handle_signals(void)
 		case SIGQUIT:
 			begin_stop("SIGQUIT");
 			break;
+		case SIGCHLD:
+			pool_reap_children();
+			break;
 		case SIGHUP:
 			log_info("sighup", "msg=\"reload is not supported yet; "
 			    "ignored\"");
@@ -165,9 +167,7 @@ finish(void)
 	log_info("shutdown", "tasks_ok=%llu tasks_failed=%llu",
 	    (unsigned long long)sv->cnt.tasks_ok,
 	    (unsigned long long)sv->cnt.tasks_failed);
-	if (exit_hook != NULL)
-		exit_hook();
-	exit(0);
+	exit(0);		/* atexit removes the socket and the pidfile */
 }
 
 /* Shutdown progress, checked once per loop iteration. */

@@ -1,0 +1,223 @@
+#!/bin/sh
+# config_check.sh -- forkpoold -n: `configuration OK` and exit 0 for a good
+# file; -nv prints every keyword with its value, in a form that is itself a
+# valid configuration (and prints the same again); command-line options
+# override the file; a bad keyword or value is reported as FILE:LINE: with
+# exit 1; a missing -f file is an error; usage errors exit 2.
+# Optional arguments of lib.sh helpers default to this test's daemon, and
+# wait_for takes code to evaluate later:
+# shellcheck disable=SC2119,SC2016
+set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+KEYWORDS="workers socket socket-mode pidfile queue-limit prefetch ring-size
+max-request-size max-connections max-outstanding shutdown-timeout
+test-handlers log-level"
+
+cat >"$T/good.conf" <<CONF
+# a configuration that uses every keyword
+
+workers 3			# comment after a value
+socket "$T/x y.sock"
+socket-mode 0600
+pidfile $T/good.pid
+queue-limit 0
+prefetch 1024
+ring-size 64K
+max-request-size 1G
+max-connections 1000000
+max-outstanding 1
+shutdown-timeout 60m
+test-handlers yes
+log-level debug
+CONF
+
+fp_run "$FORKPOOLD" -n -f "$T/good.conf"
+assert_status 0 "forkpoold -n -f good.conf"
+assert_out "configuration OK" "forkpoold -n -f good.conf"
+assert_empty "$T/err" "forkpoold -n -f good.conf: stderr"
+for f in "$T/x y.sock" "$T/good.pid"; do
+	if [ -e "$f" ]; then
+		fp_fail "forkpoold -n created $f"
+	fi
+done
+
+# nv_check FILE WHAT [OPTION...]: -nv output has every keyword once, ends
+# with `configuration OK`, and read back gives the same output.
+nv_check() {
+	_f=$1
+	_what=$2
+	shift 2
+	fp_run "$FORKPOOLD" -nv -f "$_f" "$@"
+	assert_status 0 "$_what"
+	if [ "$(tail -n 1 "$T/out")" != "configuration OK" ]; then
+		fp_show_output
+		fp_fail "$_what: last line is not 'configuration OK'"
+	fi
+	sed '$d' "$T/out" >"$T/nv.conf"
+	for k in $KEYWORDS; do
+		_n=$(grep -Ec "^[[:blank:]]*${k}[[:blank:]]+[^[:blank:]]" \
+		    "$T/nv.conf" || true)
+		if [ "$_n" != 1 ]; then
+			fp_show_output
+			fp_fail "$_what: keyword $k printed $_n times"
+		fi
+	done
+	cp "$T/out" "$T/nv.first"
+	fp_run "$FORKPOOLD" -nv -f "$T/nv.conf"
+	assert_status 0 "$_what, read back"
+	# Comments (the file read) may differ; nothing else may.
+	grep -v '^[[:blank:]]*#' "$T/nv.first" >"$T/nv.a" || true
+	grep -v '^[[:blank:]]*#' "$T/out" >"$T/nv.b" || true
+	if ! cmp -s "$T/nv.a" "$T/nv.b"; then
+		diff -u "$T/nv.a" "$T/nv.b" >&2 || true
+		fp_fail "$_what: the printed configuration read back prints" \
+		    "differently"
+	fi
+}
+
+# kv KEYWORD: the value -nv printed for KEYWORD (from $T/nv.conf).
+kv() {
+	awk -v k="$1" '$1 == k { $1 = ""; sub(/^[ \t]+/, ""); print; exit }' \
+	    "$T/nv.conf"
+}
+
+nv_check "$T/good.conf" "forkpoold -nv -f good.conf"
+assert_eq 3 "$(kv workers)" "-nv: workers"
+case $(kv socket) in
+*"x y.sock"*) ;;
+*)	fp_fail "-nv: socket: expected $T/x y.sock, got $(kv socket)" ;;
+esac
+case $(kv test-handlers) in
+yes|on|true) ;;
+*)	fp_fail "-nv: test-handlers: expected yes, got $(kv test-handlers)" ;;
+esac
+assert_eq debug "$(kv log-level)" "-nv: log-level"
+
+# Options override the file.
+nv_check "$T/good.conf" "forkpoold -nv -w 5 -s ... -p none" -w 5 \
+    -s "$T/o.sock" -p none
+assert_eq 5 "$(kv workers)" "-nv -w 5: workers"
+assert_eq "$T/o.sock" "$(kv socket | tr -d '"')" "-nv -s: socket"
+assert_eq none "$(kv pidfile | tr -d '"')" "-nv -p none: pidfile"
+
+# Built-in defaults from an empty file.
+: >"$T/empty.conf"
+nv_check "$T/empty.conf" "forkpoold -nv -f empty.conf"
+assert_eq "$(getconf _NPROCESSORS_ONLN)" "$(kv workers)" \
+    "-nv: default workers (online CPUs)"
+fp_run "$FORKPOOLD" -n -f /dev/null
+assert_status 0 "forkpoold -n -f /dev/null"
+assert_out "configuration OK" "forkpoold -n -f /dev/null"
+
+# Other spellings that the file format allows.
+cat >"$T/spell.conf" <<'CONF'
+   workers	"2"
+ring-size 1m
+max-request-size 2MB
+shutdown-timeout 250ms
+queue-limit 10 # ten
+test-handlers off
+log-level warn
+socket "/tmp/a \"quoted\" \\ name"
+CONF
+fp_run "$FORKPOOLD" -n -f "$T/spell.conf"
+assert_status 0 "forkpoold -n -f spell.conf"
+assert_out "configuration OK" "forkpoold -n -f spell.conf"
+
+# bad LINE TEXT WHAT: a file whose line LINE is TEXT (after two good lines
+# and possibly blank/comment lines) is rejected with FILE:LINE:.
+bad() {
+	_line=$1
+	_text=$2
+	_what=$3
+	{
+		echo "# line 1"
+		echo "workers 2"
+		_i=3
+		while [ "$_i" -lt "$_line" ]; do
+			echo
+			_i=$((_i + 1))
+		done
+		printf '%s\n' "$_text"
+		echo "queue-limit 10"
+	} >"$T/bad.conf"
+	fp_run "$FORKPOOLD" -n -f "$T/bad.conf"
+	assert_status 1 "forkpoold -n: $_what"
+	assert_grep "^forkpoold: $T/bad.conf:$_line: ." "$T/err" \
+	    "forkpoold -n: $_what: message"
+	assert_no_grep "configuration OK" "$T/out" "forkpoold -n: $_what"
+}
+bad 3 'wokers 4' 'unknown keyword'
+assert_grep '"wokers"' "$T/err" "unknown keyword: names it"
+bad 5 'workers 0' 'workers 0'
+bad 3 'prefetch 0' 'prefetch 0'
+bad 4 'workers 1025' 'workers 1025'
+bad 3 'workers two' 'workers two'
+bad 3 'workers 4x' 'workers 4x'
+bad 3 'workers' 'keyword without a value'
+bad 3 'workers 2 3' 'two values'
+bad 3 'workers 2' 'a keyword given twice'
+bad 3 'ring-size 100K' 'ring-size not a power of two'
+bad 3 'ring-size 32K' 'ring-size below 64K'
+bad 3 'ring-size 512M' 'ring-size above 256M'
+bad 3 'max-request-size 512' 'max-request-size below 1K'
+bad 3 'max-request-size 2G' 'max-request-size above 1G'
+bad 3 'max-request-size 1T' 'unknown size suffix'
+bad 3 'queue-limit 1000001' 'queue-limit above 1000000'
+bad 3 'queue-limit -1' 'negative queue-limit'
+bad 3 'shutdown-timeout 2h' 'shutdown-timeout above 1h'
+bad 3 'shutdown-timeout 61m' 'shutdown-timeout 61m'
+bad 3 'shutdown-timeout 5y' 'unknown duration unit'
+bad 3 'test-handlers maybe' 'test-handlers maybe'
+bad 3 'log-level loud' 'log-level loud'
+bad 3 'socket-mode 0999' 'socket-mode not octal'
+bad 3 'socket-mode 01777' 'socket-mode above 0777'
+bad 3 'pidfile' 'pidfile without a value'
+bad 3 'socket "unterminated' 'unterminated quote'
+bad 3 "socket /$(printf '%0120d' 0)" 'socket path over 107 bytes'
+bad 3 'max-connections 0' 'max-connections 0'
+bad 3 'max-outstanding 0' 'max-outstanding 0'
+bad 3 'workers 99999999999999999999' 'workers overflowing'
+
+# A missing -f file is an error, naming the file.
+fp_run "$FORKPOOLD" -n -f "$T/missing.conf"
+assert_status 1 "forkpoold -n -f missing.conf"
+assert_grep "$T/missing.conf" "$T/err" "missing -f file: message"
+assert_no_grep "configuration OK" "$T/out" "missing -f file"
+# ... also when starting, not only with -n.
+fp_run "$FORKPOOLD" -d -f "$T/missing.conf" -s "$T/m.sock" -p none
+assert_status 1 "forkpoold -d -f missing.conf"
+# A bad file stops the start-up too.
+fp_run "$FORKPOOLD" -d -f "$T/bad.conf" -s "$T/m.sock" -p none
+assert_status 1 "forkpoold -d -f bad.conf"
+if [ -e "$T/m.sock" ]; then
+	fp_fail "forkpoold with a bad configuration created its socket"
+fi
+# A missing default file is not an error (only if there is none here).
+if [ ! -e /etc/forkpool.conf ]; then
+	fp_run "$FORKPOOLD" -n
+	assert_status 0 "forkpoold -n without /etc/forkpool.conf"
+	assert_out "configuration OK" "forkpoold -n without /etc/forkpool.conf"
+fi
+
+# Usage errors exit 2; -h prints the synopsis and exits 2.
+fp_run "$FORKPOOLD" -h
+assert_status 2 "forkpoold -h"
+cat "$T/out" "$T/err" >"$T/usage"
+assert_grep 'forkpoold \[-dhnTv\] \[-f file\] \[-p pidfile\] \[-s socket\] \[-w workers\]' \
+    "$T/usage" "forkpoold -h: the synopsis"
+fp_run "$FORKPOOLD" -Z
+assert_status 2 "forkpoold -Z"
+fp_run "$FORKPOOLD" -n -f
+assert_status 2 "forkpoold -n -f (no file)"
+fp_run "$FORKPOOLD" -n -f "$T/good.conf" extra
+assert_status 2 "forkpoold with an operand"
+# -w with a bad number: a usage error or a configuration error, not a start.
+fp_run "$FORKPOOLD" -n -w 0 -f "$T/good.conf"
+case $FP_RC in
+1|2) ;;
+*)	fp_show_output
+	fp_fail "forkpoold -n -w 0: expected exit status 1 or 2, got $FP_RC" ;;
+esac

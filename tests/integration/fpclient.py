@@ -1,0 +1,305 @@
+"""fpclient.py -- a tiny raw MessagePack-RPC client for the integration tests.
+
+It speaks forkpool-rpc(7) over the Unix socket without libforkpool, so the
+tests check the daemon against the protocol and not against our own client
+library.  Used as a module by the scenario scripts (PYTHONPATH is set by
+tests/lib.sh) and as a command:
+
+    fpclient.py wait SOCKET PID TIMEOUT_S   exit 0 once SOCKET accepts a
+                                            connection, 2 if PID died, 1 on
+                                            timeout
+    fpclient.py call SOCKET METHOD [JSON]   one request; prints the response
+                                            as JSON {"error":..,"result":..}
+    fpclient.py stat SOCKET KEY             one forkpool.stats field
+"""
+
+import errno
+import json
+import os
+import select
+import socket
+import sys
+import time
+
+import msgpack
+
+
+class Closed(Exception):
+	"""The daemon closed the connection."""
+
+
+class Timeout(Exception):
+	"""Nothing (or not enough) arrived in time."""
+
+
+def pack(obj):
+	return msgpack.packb(obj, use_bin_type=True)
+
+
+def request_bytes(msgid, method, params):
+	return pack([0, msgid, method, params])
+
+
+class Conn:
+	"""One connection.  Blocking connect, then non-blocking I/O with select."""
+
+	def __init__(self, path, timeout=10.0):
+		self.path = path
+		self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		self.sock.settimeout(timeout)
+		self.sock.connect(path)
+		self.sock.setblocking(False)
+		self.unp = msgpack.Unpacker(raw=False, strict_map_key=False,
+		    max_buffer_size=1 << 30)
+		self.next_id = 1
+		self.closed = False
+		self.out = bytearray()
+
+	def close(self):
+		self.sock.close()
+
+	def new_id(self):
+		i = self.next_id
+		self.next_id = (self.next_id + 1) & 0xffffffff
+		return i
+
+	def queue(self, data):
+		"""Queue raw bytes; they are written by pump()."""
+		self.out += data
+
+	def queue_request(self, method, params, msgid=None):
+		if msgid is None:
+			msgid = self.new_id()
+		self.out += request_bytes(msgid, method, params)
+		return msgid
+
+	def queue_notify(self, method, params):
+		self.out += pack([2, method, params])
+
+	def _read_some(self):
+		try:
+			b = self.sock.recv(1 << 16)
+		except BlockingIOError:
+			return
+		except ConnectionResetError:
+			b = b""
+		if not b:
+			self.closed = True
+			return
+		self.unp.feed(b)
+
+	def pump(self, want, timeout):
+		"""Write queued bytes and read messages until `want' messages have
+		arrived (want=None: until the daemon closes the connection).
+		Returns the list of (message, monotonic arrival time).  Raises
+		Timeout (with .got set) or Closed (with .got set)."""
+		got = []
+		deadline = time.monotonic() + timeout
+		while True:
+			if want is not None and len(got) >= want:
+				return got
+			for m in self.unp:
+				got.append((m, time.monotonic()))
+				if want is not None and len(got) >= want:
+					return got
+			if self.closed:
+				if want is None:
+					return got
+				e = Closed("connection closed after %d of %d "
+				    "messages" % (len(got), want))
+				e.got = got
+				raise e
+			left = deadline - time.monotonic()
+			if left <= 0:
+				e = Timeout("timeout: %d of %s messages" %
+				    (len(got), want))
+				e.got = got
+				raise e
+			wl = [self.sock] if self.out else []
+			r, w, _ = select.select([self.sock], wl, [], min(left, 0.5))
+			if w:
+				try:
+					n = self.sock.send(self.out[:1 << 20])
+					del self.out[:n]
+				except BlockingIOError:
+					pass
+				except (BrokenPipeError, ConnectionResetError):
+					self.out.clear()
+					self.closed = True
+			if r:
+				self._read_some()
+
+	def call(self, method, params, timeout=30.0):
+		"""One request; returns (error, result).  Other responses that
+		arrive first are an error: use it only on a quiet connection."""
+		msgid = self.queue_request(method, params)
+		(m, _), = self.pump(1, timeout)
+		check_response(m)
+		if m[1] != msgid:
+			raise AssertionError("response msgid %r, expected %r" %
+			    (m[1], msgid))
+		return m[2], m[3]
+
+	def flush(self, timeout=10.0):
+		"""Write everything queued, buffering what arrives meanwhile."""
+		deadline = time.monotonic() + timeout
+		while self.out and not self.closed:
+			left = deadline - time.monotonic()
+			if left <= 0:
+				raise Timeout("flush: %d bytes unwritten" %
+				    len(self.out))
+			r, w, _ = select.select([self.sock], [self.sock], [],
+			    min(left, 0.5))
+			if w:
+				try:
+					n = self.sock.send(self.out[:1 << 20])
+					del self.out[:n]
+				except BlockingIOError:
+					pass
+				except (BrokenPipeError, ConnectionResetError):
+					self.out.clear()
+					self.closed = True
+			if r:
+				self._read_some()
+
+	def shutdown_write(self):
+		self.flush()
+		try:
+			self.sock.shutdown(socket.SHUT_WR)
+		except OSError:
+			self.closed = True
+
+
+def check_response(m):
+	"""Raise AssertionError unless m is a well-formed response."""
+	if not isinstance(m, list) or len(m) != 4 or m[0] != 1:
+		raise AssertionError("not a response: %r" % (m,))
+	if not isinstance(m[1], int) or not 0 <= m[1] <= 0xffffffff:
+		raise AssertionError("bad msgid in response: %r" % (m,))
+	err = m[2]
+	if err is not None:
+		if not isinstance(err, dict) or not isinstance(err.get("code"),
+		    str) or not isinstance(err.get("message"), str):
+			raise AssertionError("bad error object: %r" % (m,))
+		if m[3] is not None:
+			raise AssertionError("error response with a result: %r"
+			    % (m,))
+
+
+def code(err):
+	return None if err is None else err.get("code")
+
+
+def stats(path, timeout=10.0):
+	c = Conn(path, timeout)
+	try:
+		err, res = c.call("forkpool.stats", [], timeout)
+	finally:
+		c.close()
+	if err is not None:
+		raise AssertionError("forkpool.stats: %r" % (err,))
+	return res
+
+
+def fail(msg):
+	sys.stderr.write("FAIL: %s\n" % msg)
+	sys.exit(1)
+
+
+def _jsonable(o):
+	if isinstance(o, bytes):
+		return {"$bin": o.hex()}
+	if isinstance(o, dict):
+		return {str(k): _jsonable(v) for k, v in o.items()}
+	if isinstance(o, (list, tuple)):
+		return [_jsonable(v) for v in o]
+	return o
+
+
+def _stat(pid):
+	"""Fields of /proc/PID/stat after the command name (state first),
+	or None."""
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			st = f.read()
+	except OSError:
+		return None
+	return st[st.rindex(")") + 2:].split()
+
+
+def children(ppid):
+	"""The live (not zombie) children of ppid, sorted."""
+	kids = []
+	for d in os.listdir("/proc"):
+		if not d.isdigit():
+			continue
+		f = _stat(int(d))
+		if f is not None and f[0] not in "ZX" and int(f[1]) == ppid:
+			kids.append(int(d))
+	return sorted(kids)
+
+
+def cputicks(pid):
+	"""utime + stime of pid in clock ticks (0 if it is gone)."""
+	f = _stat(pid)
+	return 0 if f is None else int(f[11]) + int(f[12])
+
+
+def wait_children(ppid, n, avoid=(), timeout=15.0):
+	"""Bounded wait until ppid has n live children, none in avoid."""
+	deadline = time.monotonic() + timeout
+	while True:
+		k = children(ppid)
+		if len(k) == n and not set(k) & set(avoid):
+			return k
+		if time.monotonic() > deadline:
+			fail("expected %d workers (not %r), have %r after %g s" %
+			    (n, sorted(avoid), k, timeout))
+		time.sleep(0.02)
+
+
+def _pid_alive(pid):
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			st = f.read()
+	except OSError:
+		return False
+	return st[st.rindex(")") + 2] not in "ZX"
+
+
+def main(argv):
+	if len(argv) >= 5 and argv[1] == "wait":
+		path, pid, tmo = argv[2], int(argv[3]), float(argv[4])
+		deadline = time.monotonic() + tmo
+		while True:
+			if not _pid_alive(pid):
+				return 2
+			s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+			try:
+				s.connect(path)
+				return 0
+			except OSError as e:
+				if e.errno not in (errno.ENOENT, errno.ECONNREFUSED,
+				    errno.EAGAIN):
+					raise
+			finally:
+				s.close()
+			if time.monotonic() > deadline:
+				return 1
+			time.sleep(0.02)
+	if len(argv) in (4, 5) and argv[1] == "call":
+		params = json.loads(argv[4]) if len(argv) == 5 else []
+		c = Conn(argv[2])
+		err, res = c.call(argv[3], params)
+		print(json.dumps({"error": _jsonable(err),
+		    "result": _jsonable(res)}))
+		return 0
+	if len(argv) == 4 and argv[1] == "stat":
+		print(json.dumps(_jsonable(stats(argv[2])[argv[3]])))
+		return 0
+	sys.stderr.write(__doc__)
+	return 64
+
+
+if __name__ == "__main__":
+	sys.exit(main(sys.argv))

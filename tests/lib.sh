@@ -1,0 +1,538 @@
+# lib.sh -- helpers for the forkpool integration tests.
+#
+# Sourced (after `set -eu`) by every tests/integration/*.sh, never run:
+#
+#	. "$(dirname "$0")/../lib.sh"
+#
+# Environment: FORKPOOLD and FORKPOOL name the binaries under test; optional
+# FP_LOGDIR (set by tests/run.sh) receives the daemon logs at exit so that
+# the runner can scan them for sanitizer reports; optional FP_WRAP is a
+# command the daemon is started under (tests/valgrind.sh); FP_INTEG is the
+# directory of fpclient.py (default: the directory of the sourcing script).
+#
+# Synchronisation is bounded polling only (wait_for), never a bare sleep;
+# the EXIT trap stops only processes this script started, by PID.
+#
+# shellcheck shell=sh
+
+: "${FORKPOOLD:?FORKPOOLD must name the forkpoold binary}"
+: "${FORKPOOL:?FORKPOOL must name the forkpool binary}"
+: "${FP_INTEG:=$(cd "$(dirname "$0")" && pwd)}"
+: "${FP_WRAP:=}"
+: "${FP_START_TIMEOUT:=10}"
+: "${FP_CMD_TIMEOUT:=30}"
+: "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=1}"
+: "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1}"
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+FP_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "${TMPDIR:-/tmp}/fp.XXXXXX")
+if [ ${#T} -gt 80 ]; then
+	# sun_path holds 107 bytes: keep the socket paths short.
+	rmdir "$T"
+	T=$(mktemp -d /tmp/fp.XXXXXX)
+fi
+FP_SOCK=$T/s.sock
+FP_PIDFILE=$T/fp.pid
+FP_CONF=$T/forkpool.conf
+FP_LOG=$T/daemon.log
+FP_PID=
+FP_DAEMONS=		# daemons this script started, not yet reaped
+FP_ALLD=		# every daemon this script started
+FP_PIDS=		# other background processes this script started
+FP_WORKERS=		# "pid:starttime" of the workers seen by fp_record_workers
+FP_STATUS=
+FP_RC=
+FP_FAILMSG=
+FP_NSTART=0
+FORKPOOL_SOCKET=$FP_SOCK
+PYTHONPATH=$FP_INTEG${PYTHONPATH:+:$PYTHONPATH}
+PYTHONDONTWRITEBYTECODE=1
+export T FP_SOCK FP_PIDFILE FP_CONF FORKPOOL_SOCKET PYTHONPATH \
+    PYTHONDONTWRITEBYTECODE
+
+# ---- reporting ---------------------------------------------------------
+
+fp_info() {
+	printf '%s: %s\n' "$FP_NAME" "$*"
+}
+
+# fp_fail MESSAGE: fail the test.  The message is printed again, last, by
+# the EXIT trap so that it survives the runner's tail of the log.
+fp_fail() {
+	FP_FAILMSG=$*
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# ---- time and polling --------------------------------------------------
+
+# fp_now: centiseconds of uptime in FP_NOW, without a fork.
+fp_now() {
+	read -r _fp_up _fp_rest </proc/uptime
+	FP_NOW=${_fp_up%.*}${_fp_up#*.}
+	FP_NOW=${FP_NOW#"${FP_NOW%%[!0]*}"}
+	: "${FP_NOW:=0}" "$_fp_rest"
+}
+
+# wait_for COND_CMD TIMEOUT_S: evaluate COND_CMD every 20 ms until it
+# succeeds (return 0) or TIMEOUT_S whole seconds have passed (return 1).
+wait_for() {
+	fp_now
+	_wf_end=$((FP_NOW + $2 * 100))
+	while :; do
+		if eval "$1"; then
+			return 0
+		fi
+		fp_now
+		if [ "$FP_NOW" -ge "$_wf_end" ]; then
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# ---- processes ---------------------------------------------------------
+
+# fp_state PID: the state letter of PID, empty if there is no such process.
+fp_state() {
+	_st=
+	if read -r _st_line 2>/dev/null <"/proc/$1/stat"; then
+		_st=${_st_line##*) }
+		_st=${_st%% *}
+	fi
+	printf '%s' "$_st"
+}
+
+# fp_alive PID: PID exists and is not a zombie.
+fp_alive() {
+	case $(fp_state "$1") in
+	''|Z|X) return 1 ;;
+	esac
+	return 0
+}
+
+# fp_starttime PID: field 22 of /proc/PID/stat (start time since boot), to
+# tell a process from a later one that reuses its PID.
+fp_starttime() {
+	if read -r _fst_line 2>/dev/null <"/proc/$1/stat"; then
+		# shellcheck disable=SC2086
+		set -- ${_fst_line##*) }
+		shift 19
+		printf '%s' "$1"
+	fi
+}
+
+# fp_workers [PID]: the live (non-zombie) children of the daemon, one a line.
+fp_workers() {
+	ps --ppid "${1:-$FP_PID}" -o pid=,stat= 2>/dev/null |
+	    awk '$2 !~ /^Z/ { print $1 }'
+}
+
+# fp_nworkers [PID]: how many live children the daemon has.
+fp_nworkers() {
+	fp_workers "$@" | wc -l | tr -d ' '
+}
+
+# fp_wait_nworkers N [TIMEOUT_S]: bounded wait (default 15 s) until the
+# daemon has N live workers.
+fp_wait_nworkers() {
+	if ! wait_for "! fp_alive $FP_PID || [ \"\$(fp_nworkers)\" -eq $1 ]" \
+	    "${2:-15}" || ! fp_alive "$FP_PID"; then
+		if ! fp_alive "$FP_PID"; then
+			FP_STATUS=0
+			wait "$FP_PID" || FP_STATUS=$?
+			fp_forget "$FP_PID"
+			fp_fail "the daemon exited (status $FP_STATUS) while" \
+			    "waiting for $1 workers"
+		fi
+		fp_fail "expected $1 workers, have $(fp_nworkers "$FP_PID"):" \
+		    "$(fp_workers "$FP_PID" | tr '\n' ' ')"
+	fi
+}
+
+# fp_record_workers [PID]: remember the daemon's workers (with their start
+# times) so that fp_check_no_workers can tell that each of them is gone.
+fp_record_workers() {
+	for _w in $(fp_workers "${1:-$FP_PID}"); do
+		_s=$(fp_starttime "$_w")
+		if [ -n "$_s" ]; then
+			FP_WORKERS="$FP_WORKERS $_w:$_s"
+		fi
+	done
+}
+
+# fp_leftovers: 0 if no process of a stopped daemon is alive; otherwise
+# their PIDs in FP_LEFT and 1.  A process is a leftover if it is a worker
+# recorded by fp_record_workers (same PID and start time), or a forkpoold
+# process in this test's process group (or in a group led by one of our
+# daemons) that is neither a live daemon of this script nor a child of one.
+fp_leftovers() {
+	FP_LEFT=
+	for _ws in $FP_WORKERS; do
+		_w=${_ws%%:*}
+		if [ "$(fp_starttime "$_w")" = "${_ws#*:}" ] && fp_alive "$_w"; then
+			FP_LEFT="$FP_LEFT $_w"
+		fi
+	done
+	_live=
+	for _d in $FP_DAEMONS; do
+		if fp_alive "$_d"; then
+			_live="$_live $_d"
+		fi
+	done
+	read -r _l </proc/$$/stat
+	# shellcheck disable=SC2086
+	set -- ${_l##*) }
+	_pg=$3
+	for _f in /proc/[0-9]*/stat; do
+		read -r _l 2>/dev/null <"$_f" || continue
+		_p=${_l%% *}
+		_c=${_l#*(}
+		_c=${_c%)*}
+		case $_c in forkpoold*) ;; *) continue ;; esac
+		# shellcheck disable=SC2086
+		set -- ${_l##*) }
+		case $1 in Z|X) continue ;; esac
+		case " $_live $FP_PIDS " in *" $_p "*|*" $2 "*) continue ;; esac
+		case " $_pg $FP_ALLD " in *" $3 "*) ;; *) continue ;; esac
+		case " $FP_LEFT " in *" $_p "*) ;; *) FP_LEFT="$FP_LEFT $_p" ;; esac
+	done
+	[ -z "$FP_LEFT" ]
+}
+
+# fp_check_no_workers [GRACE_S]: fail if a process of a stopped daemon is
+# still alive (after up to GRACE_S seconds of bounded polling; default 0:
+# a graceful shutdown stops its workers before the daemon exits).
+fp_check_no_workers() {
+	if [ "${1:-0}" -gt 0 ]; then
+		wait_for fp_leftovers "$1" || true
+	fi
+	if ! fp_leftovers; then
+		# shellcheck disable=SC2086
+		ps -o pid,ppid,pgid,stat,args -p "$(echo $FP_LEFT | tr ' ' ,)" \
+		    >&2 || true
+		fp_fail "processes of the daemon left after it stopped:$FP_LEFT"
+	fi
+	FP_WORKERS=
+}
+
+# fp_none_alive PID...: none of the PIDs is alive.
+fp_none_alive() {
+	for _na in "$@"; do
+		if fp_alive "$_na"; then
+			return 1
+		fi
+	done
+	return 0
+}
+
+# fp_forget PID: drop PID from the lists of processes to stop at exit.
+fp_forget() {
+	_nd=
+	for _x in $FP_DAEMONS; do
+		[ "$_x" = "$1" ] || _nd="$_nd $_x"
+	done
+	FP_DAEMONS=$_nd
+	_nd=
+	for _x in $FP_PIDS; do
+		[ "$_x" = "$1" ] || _nd="$_nd $_x"
+	done
+	FP_PIDS=$_nd
+}
+
+# fp_bg CMD...: run CMD in the background; its PID is in FP_BGPID and it
+# is stopped at exit if still running.  Reap it with fp_wait_bg.
+fp_bg() {
+	"$@" &
+	FP_BGPID=$!
+	FP_PIDS="$FP_PIDS $FP_BGPID"
+}
+
+# fp_wait_bg PID TIMEOUT_S: bounded wait for a background process of ours;
+# its exit status in FP_RC (SIGKILLed after the timeout: 137).
+fp_wait_bg() {
+	if ! wait_for "! fp_alive $1" "$2"; then
+		fp_info "process $1 still running after $2 s; SIGKILL" >&2
+		kill -KILL "$1" 2>/dev/null || true
+	fi
+	FP_RC=0
+	wait "$1" || FP_RC=$?
+	fp_forget "$1"
+	return 0
+}
+
+# ---- the daemon --------------------------------------------------------
+
+# A non-interactive shell starts background commands with SIGINT and
+# SIGQUIT ignored; an operator's shell or systemd does not.  Start the
+# daemon with the default dispositions, as it is started in real life.
+FP_SIGDFL=
+if env --default-signal=INT,QUIT true 2>/dev/null; then
+	FP_SIGDFL="env --default-signal=INT,QUIT"
+fi
+
+# fp_start [OPTION...]: start forkpoold in the foreground on this test's
+# socket, pidfile and configuration file ($FP_CONF, created empty if it does
+# not exist), stderr appended to $FP_LOG; wait until the socket accepts a
+# connection.  The daemon's PID is in FP_PID.
+fp_start() {
+	if [ ! -e "$FP_CONF" ]; then
+		: >"$FP_CONF"
+	fi
+	FP_NSTART=$((FP_NSTART + 1))
+	printf '=== %s: start %d: forkpoold -d -s %s -p %s -f %s %s\n' \
+	    "$FP_NAME" "$FP_NSTART" "$FP_SOCK" "$FP_PIDFILE" "$FP_CONF" \
+	    "$*" >>"$FP_LOG"
+	# shellcheck disable=SC2086
+	$FP_SIGDFL $FP_WRAP "$FORKPOOLD" -d -s "$FP_SOCK" -p "$FP_PIDFILE" -f "$FP_CONF" \
+	    "$@" </dev/null >>"$FP_LOG" 2>&1 &
+	FP_PID=$!
+	FP_DAEMONS="$FP_DAEMONS $FP_PID"
+	FP_ALLD="$FP_ALLD $FP_PID"
+	export FP_PID
+	_rc=0
+	"$FP_PY" "$FP_INTEG/fpclient.py" wait "$FP_SOCK" "$FP_PID" \
+	    "$FP_START_TIMEOUT" || _rc=$?
+	case $_rc in
+	0)	;;
+	2)	FP_RC=0
+		wait "$FP_PID" || FP_RC=$?
+		fp_forget "$FP_PID"
+		tail -n 30 "$FP_LOG" >&2
+		fp_fail "forkpoold $* exited with status $FP_RC during start-up" ;;
+	*)	tail -n 30 "$FP_LOG" >&2
+		fp_fail "forkpoold $*: socket $FP_SOCK not accepting after" \
+		    "$FP_START_TIMEOUT s" ;;
+	esac
+}
+
+# fp_wait_exit [PID [TIMEOUT_S]]: bounded wait for a daemon of ours to
+# exit; SIGKILL after the timeout (default 20 s).  Exit status in FP_STATUS
+# (also returned).  Fails the test if the log shows a sanitizer report.
+fp_wait_exit() {
+	_we_pid=${1:-$FP_PID}
+	_we_tmo=${2:-20}
+	if ! wait_for "! fp_alive $_we_pid" "$_we_tmo"; then
+		fp_info "daemon $_we_pid still running ${_we_tmo} s after" \
+		    "SIGTERM; SIGKILL" >&2
+		kill -KILL "$_we_pid" 2>/dev/null || true
+	fi
+	FP_STATUS=0
+	wait "$_we_pid" || FP_STATUS=$?
+	fp_forget "$_we_pid"
+	fp_check_log
+	return "$FP_STATUS"
+}
+
+# fp_stop [PID [TIMEOUT_S]]: record the daemon's workers, SIGTERM it and
+# wait (bounded) for it to exit; returns its exit status (also FP_STATUS).
+fp_stop() {
+	_sp_pid=${1:-$FP_PID}
+	fp_record_workers "$_sp_pid"
+	kill -TERM "$_sp_pid" 2>/dev/null || true
+	fp_wait_exit "$_sp_pid" "${2:-20}"
+}
+
+# fp_stop_clean [PID]: fp_stop and require what a clean shutdown leaves:
+# exit status 0, no socket, no pidfile, no worker.
+fp_stop_clean() {
+	FP_STATUS=0
+	fp_stop "${1:-$FP_PID}" || true
+	assert_eq 0 "$FP_STATUS" "daemon exit status after SIGTERM"
+	fp_check_no_workers 0
+	if [ -e "$FP_SOCK" ]; then
+		fp_fail "socket $FP_SOCK left after shutdown"
+	fi
+	if [ -e "$FP_PIDFILE" ]; then
+		fp_fail "pidfile $FP_PIDFILE left after shutdown"
+	fi
+}
+
+# fp_check_log: fail on a sanitizer report in the daemon log.
+FP_SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+fp_check_log() {
+	if grep -En "$FP_SANRE" "$FP_LOG" >&2 2>/dev/null; then
+		fp_fail "sanitizer report in the daemon log"
+	fi
+}
+
+# ---- running commands --------------------------------------------------
+
+# fp_run CMD...: run CMD (bounded by FP_CMD_TIMEOUT) with stdout in $T/out
+# and stderr in $T/err; its status in FP_RC.  Never fails by itself.
+fp_run() {
+	FP_RC=0
+	timeout --foreground -k 2 "$FP_CMD_TIMEOUT" "$@" >"$T/out" 2>"$T/err" ||
+	    FP_RC=$?
+	if [ "$FP_RC" -eq 124 ] || [ "$FP_RC" -eq 137 ]; then
+		fp_info "command timed out after $FP_CMD_TIMEOUT s: $*" >&2
+	fi
+	# A sanitizer build of the client (or of forkpoold -n) reports here.
+	if grep -Eq "$FP_SANRE" "$T/err"; then
+		cat "$T/err" >&2
+		fp_fail "sanitizer report from: $*"
+	fi
+	return 0
+}
+
+# fp_cli ARG...: fp_run the forkpool client.
+fp_cli() {
+	fp_run "$FORKPOOL" "$@"
+}
+
+# fp_py [ARG...]: run the Python program on stdin (bounded), with fpclient
+# importable; its status is returned.
+fp_py() {
+	timeout --foreground -k 2 "${FP_PY_TIMEOUT:-120}" "$FP_PY" - "$@"
+}
+
+# fp_stat KEY: print one field of forkpool.stats (JSON).
+fp_stat() {
+	"$FP_PY" "$FP_INTEG/fpclient.py" stat "$FP_SOCK" "$1"
+}
+
+# ---- assertions --------------------------------------------------------
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+	if [ "$1" != "$2" ]; then
+		fp_fail "$3: expected '$1', got '$2'"
+	fi
+}
+
+# assert_status EXPECTED WHAT: FP_RC of the last fp_run must be EXPECTED.
+assert_status() {
+	if [ "$FP_RC" != "$1" ]; then
+		fp_show_output
+		fp_fail "$2: expected exit status $1, got $FP_RC"
+	fi
+}
+
+# assert_grep PATTERN FILE WHAT: FILE has a line matching the ERE PATTERN.
+assert_grep() {
+	if ! grep -Eq -- "$1" "$2"; then
+		printf -- '--- %s:\n' "$2" >&2
+		head -c 4000 "$2" >&2
+		fp_fail "$3: no line matching /$1/ in $(basename "$2")"
+	fi
+}
+
+# assert_no_grep PATTERN FILE WHAT
+assert_no_grep() {
+	if grep -Eq -- "$1" "$2"; then
+		printf -- '--- %s:\n' "$2" >&2
+		head -c 4000 "$2" >&2
+		fp_fail "$3: unexpected line matching /$1/ in $(basename "$2")"
+	fi
+}
+
+# assert_out EXPECTED WHAT: stdout of the last fp_run is exactly EXPECTED
+# (one line).
+assert_out() {
+	_ao=$(cat "$T/out")
+	if [ "$_ao" != "$1" ]; then
+		fp_show_output
+		fp_fail "$2: expected stdout '$1', got '$_ao'"
+	fi
+}
+
+# assert_json EXPECTED WHAT: stdout of the last fp_run is one line of JSON
+# equal to EXPECTED (same values and types; spacing and key order free).
+assert_json() {
+	if [ "$(wc -l <"$T/out" | tr -d ' ')" != 1 ]; then
+		fp_show_output
+		fp_fail "$2: expected one line of JSON on stdout"
+	fi
+	if ! "$FP_PY" -c '
+import json, sys
+a = json.loads(sys.argv[1])
+b = json.loads(open(sys.argv[2]).read())
+c = lambda v: json.dumps(v, sort_keys=True)
+sys.exit(0 if c(a) == c(b) else 1)' "$1" "$T/out" 2>"$T/json.err"; then
+		cat "$T/json.err" >&2
+		fp_show_output
+		fp_fail "$2: expected JSON $1, got $(head -c 300 "$T/out")"
+	fi
+}
+
+# assert_empty FILE WHAT
+assert_empty() {
+	if [ -s "$1" ]; then
+		printf -- '--- %s:\n' "$1" >&2
+		head -c 4000 "$1" >&2
+		fp_fail "$2: expected no output"
+	fi
+}
+
+fp_show_output() {
+	printf -- '--- stdout:\n' >&2
+	head -c 2000 "$T/out" >&2
+	printf -- '--- stderr:\n' >&2
+	head -c 2000 "$T/err" >&2
+}
+
+# ---- set-up and clean-up -----------------------------------------------
+
+fp_find_python() {
+	for _py in ${FP_PY:-} /usr/bin/python3 python3; do
+		if "$_py" -c 'import msgpack' >/dev/null 2>&1; then
+			FP_PY=$_py
+			return 0
+		fi
+	done
+	fp_fail "no python3 with the msgpack module (apt-get install" \
+	    "python3-msgpack)"
+}
+
+# At exit: stop (SIGTERM, bounded wait, SIGKILL) the daemons and other
+# background processes this script started, and the workers of those
+# daemons; keep the daemon log for the runner; remove the temporary dir.
+fp_cleanup() {
+	_rc=$?
+	set +e
+	trap - EXIT HUP INT TERM
+	_kids=
+	for _p in $FP_DAEMONS; do
+		if fp_alive "$_p"; then
+			_kids="$_kids $(fp_workers "$_p" | tr '\n' ' ')"
+			kill -TERM "$_p" 2>/dev/null
+		fi
+	done
+	for _p in $FP_PIDS; do
+		kill -TERM "$_p" 2>/dev/null
+	done
+	# Bounded: the runner's timeout allows 5 s between TERM and KILL.
+	# shellcheck disable=SC2016
+	wait_for 'fp_none_alive $FP_DAEMONS $FP_PIDS' 3
+	for _p in $FP_DAEMONS $FP_PIDS $_kids; do
+		kill -KILL "$_p" 2>/dev/null
+	done
+	for _p in $FP_DAEMONS $FP_PIDS; do
+		wait "$_p" 2>/dev/null
+	done
+	if [ "$_rc" -ne 0 ] && [ -s "$FP_LOG" ]; then
+		printf -- '--- daemon log (last 20 lines):\n' >&2
+		tail -n 20 "$FP_LOG" >&2
+	fi
+	if [ -n "${FP_LOGDIR:-}" ] && [ -d "$FP_LOGDIR" ]; then
+		cp "$T"/*.log "$FP_LOGDIR"/ 2>/dev/null
+	fi
+	rm -rf "$T"
+	if [ -n "$FP_FAILMSG" ]; then
+		printf 'FAIL: %s\n' "$FP_FAILMSG" >&2
+	elif [ "$_rc" -eq 129 ] || [ "$_rc" -eq 130 ] || [ "$_rc" -eq 143 ]; then
+		printf 'FAIL: %s: interrupted by a signal (timeout?)\n' \
+		    "$FP_NAME" >&2
+	elif [ "$_rc" -ne 0 ]; then
+		printf 'FAIL: %s: exit status %s (a command failed under set -e)\n' \
+		    "$FP_NAME" "$_rc" >&2
+	fi
+	exit "$_rc"
+}
+
+trap fp_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+fp_find_python

@@ -1,0 +1,180 @@
+#!/bin/sh
+# run.sh -- forkpool's test runner.
+#
+#	sh tests/run.sh [-u|-i|-l] BUILDDIR [BUILDDIR ...]
+#
+# For each build directory: every unit test binary BUILDDIR/tests/test_*
+# (exit 0 = pass), then every integration script tests/integration/*.sh run
+# with FORKPOOLD, FORKPOOL and FP_BUILD naming that build.  Once, not per
+# build: the man page lint (`mandoc -T lint -W warning` must print nothing).
+# -u runs only the unit tests, -i only the integration tests, -l only the
+# lint.  Each test runs under `timeout -k 5 180` with its output in a log
+# that is printed (last 40 lines) only when it fails.  An AddressSanitizer,
+# LeakSanitizer or UBSan report in a test's output or in the daemon logs it
+# leaves (tests/lib.sh copies them to FP_LOGDIR) fails that test.
+#
+# Prints `PASS name` or `FAIL name` per test, then one line
+# `N passed, N failed`; exits 1 if any test failed, 2 on a usage error.
+
+set -u
+
+usage() {
+	echo "usage: sh tests/run.sh [-u|-i|-l] BUILDDIR [BUILDDIR ...]" >&2
+	exit 2
+}
+
+mode=all
+while getopts uil opt; do
+	case $opt in
+	u)	mode=unit ;;
+	i)	mode=integration ;;
+	l)	mode=lint ;;
+	*)	usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+if [ $# -eq 0 ] && [ "$mode" != lint ]; then
+	usage
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd) || exit 2
+cd "$root" || exit 2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fprun.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Harmless for builds without sanitizers; under ASan/UBSan any finding
+# aborts the process and leaves its report in the log.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+npass=0
+nfail=0
+ntest=0
+
+pass() {
+	npass=$((npass + 1))
+	echo "PASS $1"
+}
+
+# fail NAME WHY [LOG]
+fail() {
+	nfail=$((nfail + 1))
+	echo "FAIL $1${2:+ ($2)}"
+	if [ $# -ge 3 ] && [ -s "$3" ]; then
+		tail -n 40 "$3" | sed 's/^/    /'
+	fi
+}
+
+# run_test NAME LOGDIR CMD...: run one test (bounded), judge it by its exit
+# status and by the sanitizer reports in its output and in LOGDIR.
+run_test() {
+	name=$1
+	logdir=$2
+	shift 2
+	log=$logdir/output
+	rc=0
+	timeout -k 5 180 "$@" </dev/null >"$log" 2>&1 || rc=$?
+	san=$(grep -Ehs "$SANRE" "$log" "$logdir"/*.log | head -n 3)
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		fail "$name" "timed out after 180 s" "$log"
+	elif [ -n "$san" ]; then
+		for f in "$logdir"/*.log; do
+			if [ -f "$f" ] && grep -Eq "$SANRE" "$f"; then
+				printf -- '--- %s:\n' "${f##*/}" >>"$log"
+				grep -EA 25 "$SANRE" "$f" | head -n 60 >>"$log"
+			fi
+		done
+		fail "$name" "sanitizer: $(echo "$san" | head -n 1)" "$log"
+	elif [ "$rc" -ne 0 ]; then
+		fail "$name" "exit status $rc" "$log"
+	else
+		pass "$name"
+	fi
+}
+
+# newlogdir: a fresh directory for one test's logs, in ld.
+newlogdir() {
+	ntest=$((ntest + 1))
+	ld=$tmp/$ntest
+	mkdir -p "$ld"
+}
+
+run_unit() {
+	bd=$1
+	found=0
+	for t in "$bd"/tests/test_*; do
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+			continue
+		fi
+		found=1
+		newlogdir
+		run_test "$bd/unit/${t##*/}" "$ld" "$t"
+	done
+	if [ "$found" -eq 0 ]; then
+		set -- tests/unit/test_*.c
+		if [ -e "$1" ]; then
+			fail "$bd/unit" "no unit test binaries in $bd/tests:" \
+			    "run make"
+		fi
+	fi
+}
+
+run_integration() {
+	bd=$1
+	abs=$(cd "$bd" 2>/dev/null && pwd) || abs=$bd
+	for s in tests/integration/*.sh; do
+		[ -f "$s" ] || continue
+		name=$bd/integration/$(basename "$s" .sh)
+		if [ ! -x "$abs/forkpoold" ] || [ ! -x "$abs/forkpool" ]; then
+			fail "$name" "$bd/forkpoold or $bd/forkpool not built"
+			continue
+		fi
+		newlogdir
+		run_test "$name" "$ld" env FORKPOOLD="$abs/forkpoold" \
+		    FORKPOOL="$abs/forkpool" FP_BUILD="$abs" FP_LOGDIR="$ld" \
+		    sh "$s"
+	done
+}
+
+run_lint() {
+	newlogdir
+	set -- man/*.[1-9]
+	if [ ! -e "$1" ]; then
+		fail lint/mandoc "no manual pages in man/"
+	elif ! command -v mandoc >/dev/null 2>&1; then
+		fail lint/mandoc "mandoc is not installed"
+	else
+		mandoc -T lint -W warning "$@" >"$ld/output" 2>&1
+		if [ -s "$ld/output" ]; then
+			fail lint/mandoc "mandoc -T lint -W warning" "$ld/output"
+		else
+			pass lint/mandoc
+		fi
+	fi
+}
+
+if [ "$mode" != lint ]; then
+	for bd in "$@"; do
+		if [ ! -d "$bd" ]; then
+			fail "$bd" "no such build directory: run make"
+			continue
+		fi
+		if [ "$mode" = all ] || [ "$mode" = unit ]; then
+			run_unit "$bd"
+		fi
+		if [ "$mode" = all ] || [ "$mode" = integration ]; then
+			run_integration "$bd"
+		fi
+	done
+fi
+if [ "$mode" = all ] || [ "$mode" = lint ]; then
+	run_lint
+fi
+
+echo "$npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]
