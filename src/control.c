@@ -226,6 +226,7 @@ control_accept(void)
 		if (++sv->conngen == 0)
 			sv->conngen = 1;
 		c->gen = sv->conngen;
+		TAILQ_INIT(&c->tasks);
 		mp_skip_init(&c->sk);
 		sv->conns[c->slot] = c;
 		sv->nconns++;
@@ -270,7 +271,7 @@ admin_stats(struct buf *b)
 	int		 i, busy = 0;
 	uint32_t	 running = sv->nactive - sv->nqueued;
 
-	for (i = 0; i < sv->nworkers; i++)
+	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].ninflight > 0)
 			busy++;
 	mp_put_map(b, 12);
@@ -279,7 +280,7 @@ admin_stats(struct buf *b)
 	mp_put_cstr(b, "uptime_s");
 	mp_put_double(b, (double)(now_ns() - sv->started_ns) / 1e9);
 	mp_put_cstr(b, "workers");
-	mp_put_uint(b, (uint64_t)sv->nworkers);
+	mp_put_uint(b, (uint64_t)sv->conf.workers);
 	mp_put_cstr(b, "workers_ready");
 	mp_put_uint(b, (uint64_t)pool_ready());
 	mp_put_cstr(b, "workers_busy");

@@ -27,6 +27,7 @@ enum task_state {
 
 struct task {
 	TAILQ_ENTRY(task) entry;	/* queue or worker in-flight list */
+	TAILQ_ENTRY(task) centry;	/* owner's list (requests only) */
 	uint64_t	 id;		/* seq << 32 | index; new per dispatch */
 	uint32_t	 index;
 	uint32_t	 msgid;
@@ -35,10 +36,17 @@ struct task {
 	uint16_t	 handler;
 	uint8_t		 state;
 	uint8_t		 started;	/* fully written to a ring */
+	uint8_t		 answered;	/* answered early: drop its result */
+	uint8_t		 probe;		/* the breaker's half-open probe */
+	uint8_t		 kill_code;	/* why its worker is being killed */
+	uint8_t		 in_conn;	/* on the owner's list */
 	int32_t		 worker;	/* slot, -1 if not dispatched */
 	uint32_t	 attempts;
+	uint32_t	 retries_left;
 	uint64_t	 enqueued_ns;
-	uint64_t	 deadline_ns;
+	uint64_t	 deadline_ns;	/* 0: none */
+	uint64_t	 not_before_ns;	/* retry back-off */
+	char		*corr;		/* correlation id, or NULL */
 	uint8_t		*params;	/* inl or heap */
 	uint32_t	 plen;
 	uint32_t	 pcap;		/* heap capacity, 0 when inline */
@@ -49,8 +57,11 @@ TAILQ_HEAD(taskq, task);
 enum worker_state {
 	W_EMPTY = 0,		/* no process; waiting to be (re)spawned */
 	W_READY,		/* running, accepts tasks */
-	W_STOPPING		/* sent SIGTERM at shutdown */
+	W_RETIRING,		/* takes no new tasks; stops when it holds none */
+	W_STOPPING		/* being stopped or killed; its rings are ignored */
 };
+
+#define MAX_SLOTS	2048	/* worker slots: workers, plus replacements */
 
 struct worker {
 	int		 slot;
@@ -74,6 +85,10 @@ struct worker {
 	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
 	uint32_t	 early_deaths;	/* consecutive, for back-off */
 	uint64_t	 tasks_done;
+	uint64_t	 task_limit;	/* recycle after this many; 0: never */
+	uint64_t	 kill_ns;	/* SIGKILL due (after kill-grace), or 0 */
+	uint32_t	 generation;	/* configuration generation */
+	int		 respawn;	/* replace this slot when it empties */
 };
 
 struct conn {
@@ -90,6 +105,7 @@ struct conn {
 	int		 closing;	/* close once output is flushed */
 	int		 in_flushq;
 	TAILQ_ENTRY(conn) flushq;
+	struct taskq	 tasks;		/* its requests not yet answered */
 };
 TAILQ_HEAD(connq, conn);
 
@@ -104,6 +120,10 @@ struct counters {
 	uint64_t	 tasks_failed;
 	uint64_t	 worker_crashes;
 	uint64_t	 rejected_full;
+	uint64_t	 tasks_timeout;
+	uint64_t	 tasks_cancelled;
+	uint64_t	 tasks_retried;
+	uint64_t	 workers_recycled;
 };
 
 struct supervisor {
@@ -117,11 +137,13 @@ struct supervisor {
 	uint64_t	 started_ns;
 	uint64_t	 drain_deadline_ns;
 
-	struct worker	*workers;
-	int		 nworkers;
+	struct worker	*workers;	/* MAX_SLOTS of them */
+	int		 nslots;	/* slots ever used (loop bound) */
+	uint32_t	 generation;	/* bumped by each good reload */
 
 	struct taskq	 queue;
 	uint32_t	 nqueued;
+	struct taskq	 retryq;	/* crashed tasks waiting for back-off */
 	uint32_t	 nactive;	/* queued + dispatched */
 
 	struct conn	**conns;

@@ -90,7 +90,7 @@ pick_worker(void)
 	struct worker	*w, *best = NULL;
 	int		 i;
 
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		if (w->state != W_READY || w->partial != NULL ||
 		    w->ninflight >= sv->conf.prefetch)
@@ -110,7 +110,7 @@ dispatch_run(void)
 	struct task	*t;
 	int		 i;
 
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		if (w->state == W_READY && w->partial != NULL)
 			write_partial(w);
@@ -129,7 +129,7 @@ dispatch_publish(void)
 	struct worker	*w;
 	int		 i;
 
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		if (w->state != W_READY || !w->dirty)
 			continue;
@@ -340,7 +340,7 @@ dispatch_fail_all(int code, const char *msg)
 		sv->nqueued--;
 		task_finish_err(t, code, msg, NULL, 0);
 	}
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		while ((t = TAILQ_FIRST(&w->inflight)) != NULL) {
 			TAILQ_REMOVE(&w->inflight, t, entry);

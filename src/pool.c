@@ -148,16 +148,16 @@ pool_init(void)
 {
 	int	 i;
 
-	if ((sv->workers = calloc(sv->nworkers, sizeof(*sv->workers))) == NULL)
+	if ((sv->workers = calloc(MAX_SLOTS, sizeof(*sv->workers))) == NULL)
 		fatal("pool_init", NULL);
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < MAX_SLOTS; i++) {
 		sv->workers[i].slot = i;
 		sv->workers[i].pidfd = -1;
 		sv->workers[i].sup_efd = -1;
 		sv->workers[i].wrk_efd = -1;
 		TAILQ_INIT(&sv->workers[i].inflight);
 	}
-	for (i = 0; i < sv->nworkers; i++)
+	for (i = 0; i < sv->nslots; i++)
 		pool_spawn(&sv->workers[i]);
 }
 
@@ -186,7 +186,7 @@ pool_reap_children(void)
 	int	 status, i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (i = 0; i < sv->nworkers; i++)
+		for (i = 0; i < sv->nslots; i++)
 			if (sv->workers[i].pid == pid &&
 			    sv->workers[i].state != W_EMPTY) {
 				lost(&sv->workers[i], status);
@@ -242,7 +242,7 @@ pool_tick(void)
 
 	if (sv->state == SV_STOPPING)
 		return;
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		struct worker *w = &sv->workers[i];
 
 		if (w->state == W_EMPTY && w->respawn_ns <= now)
@@ -255,7 +255,7 @@ pool_stop(void)
 {
 	int	 i;
 
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		struct worker *w = &sv->workers[i];
 
 		if (w->pid > 0 && w->state != W_EMPTY) {
@@ -270,7 +270,7 @@ pool_kill(void)
 {
 	int	 i;
 
-	for (i = 0; i < sv->nworkers; i++)
+	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].pid > 0)
 			kill(sv->workers[i].pid, SIGKILL);
 }
@@ -280,7 +280,7 @@ pool_alive(void)
 {
 	int	 i, n = 0;
 
-	for (i = 0; i < sv->nworkers; i++)
+	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].pid > 0)
 			n++;
 	return n;
@@ -291,7 +291,7 @@ pool_ready(void)
 {
 	int	 i, n = 0;
 
-	for (i = 0; i < sv->nworkers; i++)
+	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].state == W_READY)
 			n++;
 	return n;

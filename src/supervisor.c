@@ -48,8 +48,9 @@ supervisor_setup(void)
 
 	sv->lfd = sv->sigfd = sv->tfd = -1;
 	TAILQ_INIT(&sv->queue);
+	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
-	sv->nworkers = sv->conf.workers;
+	sv->nslots = sv->conf.workers;
 	handlers_init(sv->conf.test_handlers);
 	if ((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create", NULL);
@@ -206,7 +207,7 @@ prepare_sleep(void)
 	struct worker	*w;
 	int		 i, busy = 0;
 
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		if (w->state != W_READY)
 			continue;
@@ -217,7 +218,7 @@ prepare_sleep(void)
 			busy = 1;
 	}
 	if (!TAILQ_EMPTY(&sv->queue))
-		for (i = 0; i < sv->nworkers; i++) {
+		for (i = 0; i < sv->nslots; i++) {
 			w = &sv->workers[i];
 			if (w->state == W_READY && w->partial == NULL &&
 			    w->ninflight < sv->conf.prefetch)
@@ -241,7 +242,7 @@ supervisor(void)
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
-	    sv->nworkers, sv->conf.socket);
+	    sv->nslots, sv->conf.socket);
 
 	for (;;) {
 		timeout = prepare_sleep() ? 0 : -1;
@@ -251,7 +252,7 @@ supervisor(void)
 				continue;
 			fatal("epoll_wait", NULL);
 		}
-		for (i = 0; i < sv->nworkers; i++)
+		for (i = 0; i < sv->nslots; i++)
 			if (sv->workers[i].state == W_READY)
 				fp_ring_sleep_cancel(&sv->workers[i].rx);
 		for (i = 0; i < n; i++) {
@@ -281,7 +282,7 @@ supervisor(void)
 				break;
 			}
 		}
-		for (i = 0; i < sv->nworkers; i++)
+		for (i = 0; i < sv->nslots; i++)
 			if (sv->workers[i].state == W_READY)
 				dispatch_results(&sv->workers[i]);
 		control_resume_all();

@@ -188,7 +188,7 @@ worker_detach(struct worker *self, int *sup_efd, int *wrk_efd)
 {
 	int	 i, a, b;
 
-	for (i = 0; i < sv->nworkers; i++) {
+	for (i = 0; i < sv->nslots; i++) {
 		struct worker *o = &sv->workers[i];
 
 		if (o != self && o->seg.base != NULL)
