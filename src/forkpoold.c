@@ -2,6 +2,7 @@
  * forkpoold -- prefork task server: main, options, configuration,
  * pidfile and daemonisation; then the supervisor takes over.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <errno.h>
 #include <limits.h>
@@ -45,6 +46,23 @@ cleanup(void)
 	pfh = NULL;
 }
 
+/*
+ * The default socket and pidfile live in a directory of their own
+ * (/run/forkpool, /tmp/forkpool-UID) that may not exist yet: create the
+ * last level, as the default paths need no more.
+ */
+static void
+make_parent(const char *path)
+{
+	char	 dir[PATH_MAX], *slash;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	(void)mkdir(dir, 0755);
+}
+
 static void
 open_pidfile(const char *path)
 {
@@ -52,6 +70,7 @@ open_pidfile(const char *path)
 
 	if (*path == '\0')
 		return;
+	make_parent(path);
 	if ((pfh = pidfile_open(path, 0644, &other)) != NULL)
 		return;
 	if (errno == EEXIST) {
@@ -61,6 +80,29 @@ open_pidfile(const char *path)
 	}
 	fprintf(stderr, "forkpoold: pidfile %s: %s\n", path, strerror(errno));
 	exit(1);
+}
+
+/*
+ * The configuration file as an absolute path: daemon(3) changes to /
+ * before a reload reads it again.  Symbolic links are not resolved, so
+ * that a link switched to another file is followed on reload.
+ */
+static void
+keep_cmdline(const char *file, int fflag)
+{
+	char	 cwd[PATH_MAX];
+	int	 n;
+
+	cmdline.fflag = fflag;
+	if (file[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		n = snprintf(cmdline.file, sizeof(cmdline.file), "%s", file);
+	else
+		n = snprintf(cmdline.file, sizeof(cmdline.file), "%s/%s", cwd,
+		    file);
+	if (n < 0 || (size_t)n >= sizeof(cmdline.file)) {
+		fprintf(stderr, "forkpoold: -f: path too long\n");
+		exit(2);
+	}
 }
 
 int
@@ -119,26 +161,22 @@ main(int argc, char *argv[], char *envp[])
 		fprintf(stderr, "forkpoold: %s\n", err);
 		exit(1);
 	}
-	if (sock != NULL && strlcpy(conf.socket, sock, sizeof(conf.socket)) >=
-	    sizeof(conf.socket)) {
+	if (sock != NULL && strlen(sock) >= sizeof(conf.socket)) {
 		fprintf(stderr, "forkpoold: -s: socket path too long\n");
 		exit(2);
 	}
-	if (pid != NULL) {
-		if (strcmp(pid, "none") == 0)
-			conf.pidfile[0] = '\0';
-		else if (strlcpy(conf.pidfile, pid, sizeof(conf.pidfile)) >=
-		    sizeof(conf.pidfile)) {
-			fprintf(stderr, "forkpoold: -p: path too long\n");
-			exit(2);
-		}
+	if (pid != NULL && strlen(pid) >= sizeof(conf.pidfile)) {
+		fprintf(stderr, "forkpoold: -p: path too long\n");
+		exit(2);
 	}
-	if (workers > 0)
-		conf.workers = workers;
-	if (test)
-		conf.test_handlers = 1;
-	if (verbose > 0 && !check)
-		conf.log_level = LOG_LVL_DEBUG;
+	/* Kept for reloads, which read the file again and apply these. */
+	keep_cmdline(file, fflag);
+	cmdline.socket = sock;
+	cmdline.pidfile = pid;
+	cmdline.workers = workers;
+	cmdline.test = test;
+	cmdline.verbose = check ? 0 : verbose;
+	cmdline_apply(&conf);
 	if (check) {
 		if (verbose)
 			config_print(&conf, stdout);

@@ -50,8 +50,8 @@ supervisor_setup(void)
 	TAILQ_INIT(&sv->queue);
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
-	sv->nslots = sv->conf.workers;
 	handlers_init(sv->conf.test_handlers);
+	breakers_init();
 	if ((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create", NULL);
 
@@ -110,7 +110,7 @@ static void
 begin_drain(void)
 {
 	if (sv->state != SV_RUNNING) {
-		begin_stop("second signal");
+		begin_stop("second-signal");
 		return;
 	}
 	log_info("shutdown_drain", "queued=%u running=%u timeout_ms=%llu",
@@ -139,10 +139,14 @@ handle_signals(void)
 		case SIGCHLD:
 			pool_reap_children();
 			break;
-		case SIGHUP:
-			log_info("sighup", "msg=\"reload is not supported yet; "
-			    "ignored\"");
+		case SIGHUP: {
+			char	 msg[PATH_MAX + 256];
+
+			/* reload() logs the outcome and every warning. */
+			log_info("sighup", "msg=\"reloading the configuration\"");
+			(void)reload(NULL, msg, sizeof(msg));
 			break;
+		}
 		}
 	}
 }
@@ -209,7 +213,7 @@ prepare_sleep(void)
 
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
-		if (w->state != W_READY)
+		if (w->state != W_READY && w->state != W_RETIRING)
 			continue;
 		if (fp_ring_sleep_prepare(&w->rx) != 0)
 			busy = 1;
@@ -242,7 +246,7 @@ supervisor(void)
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
-	    sv->nslots, sv->conf.socket);
+	    sv->conf.workers, sv->conf.socket);
 
 	for (;;) {
 		timeout = prepare_sleep() ? 0 : -1;
@@ -253,7 +257,8 @@ supervisor(void)
 			fatal("epoll_wait", NULL);
 		}
 		for (i = 0; i < sv->nslots; i++)
-			if (sv->workers[i].state == W_READY)
+			if (sv->workers[i].state == W_READY ||
+			    sv->workers[i].state == W_RETIRING)
 				fp_ring_sleep_cancel(&sv->workers[i].rx);
 		for (i = 0; i < n; i++) {
 			slot = (uint32_t)evs[i].data.u64;
@@ -266,6 +271,7 @@ supervisor(void)
 				break;
 			case EV_TIMER:
 				(void)!read(sv->tfd, &ticks, sizeof(ticks));
+				dispatch_tick(now_ns());
 				pool_tick();
 				break;
 			case EV_CONN:
@@ -283,8 +289,11 @@ supervisor(void)
 			}
 		}
 		for (i = 0; i < sv->nslots; i++)
-			if (sv->workers[i].state == W_READY)
+			if (sv->workers[i].state == W_READY ||
+			    sv->workers[i].state == W_RETIRING)
 				dispatch_results(&sv->workers[i]);
+		/* Task limits reached, retiring workers now idle. */
+		pool_check();
 		control_resume_all();
 		if (sv->state != SV_STOPPING) {
 			dispatch_run();
