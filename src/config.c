@@ -14,18 +14,25 @@
 
 #include "forkpool.h"
 #include "config.h"
+#include "handlers.h"
 #include "log.h"
 
 enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
-	K_LEVEL };
+	K_LEVEL, K_CANCEL };
+
+#define KF_POW2		0x01	/* a power of two */
+#define KF_ZERO		0x02	/* 0 (off) is allowed below min */
 
 struct keyword {
 	const char	*name;
 	enum ktype	 type;
 	size_t		 off;
 	uint64_t	 min, max;
-	int		 pow2;
+	int		 flags;
 };
+
+#define DAY_MS	(24ULL * 3600 * 1000)
+#define HOUR_MS	(3600ULL * 1000)
 
 #define OFF(f)	offsetof(struct fp_config, f)
 static const struct keyword keywords[] = {
@@ -35,17 +42,54 @@ static const struct keyword keywords[] = {
 	{ "pidfile",		K_PATH,	    OFF(pidfile), 0, 0, 0 },
 	{ "queue-limit",	K_INT,	    OFF(queue_limit), 0, 1000000, 0 },
 	{ "prefetch",		K_INT,	    OFF(prefetch), 1, 1024, 0 },
-	{ "ring-size",		K_SIZE,	    OFF(ring_size), 64 << 10, 256 << 20, 1 },
+	{ "ring-size",		K_SIZE,	    OFF(ring_size), 64 << 10, 256 << 20,
+	    KF_POW2 },
 	{ "max-request-size",	K_SIZE,	    OFF(max_request_size), 1 << 10,
 	    1 << 30, 0 },
 	{ "max-connections",	K_INT,	    OFF(max_connections), 1, 1000000, 0 },
 	{ "max-outstanding",	K_INT,	    OFF(max_outstanding), 1, 1000000, 0 },
 	{ "shutdown-timeout",	K_DURATION, OFF(shutdown_timeout_ms), 0,
-	    3600 * 1000, 0 },
+	    HOUR_MS, 0 },
 	{ "test-handlers",	K_BOOL,	    OFF(test_handlers), 0, 1, 0 },
 	{ "log-level",		K_LEVEL,    OFF(log_level), 0, 0, 0 },
+	{ "timeout",		K_DURATION, OFF(timeout_ms), 0, DAY_MS, 0 },
+	{ "retries",		K_INT,	    OFF(retries), 0, 100, 0 },
+	{ "kill-grace",		K_DURATION, OFF(kill_grace_ms), 0, 10000, 0 },
+	{ "cancel-running",	K_CANCEL,   OFF(cancel_running), 0, 0, 0 },
+	{ "breaker-threshold",	K_INT,	    OFF(breaker_threshold), 0, 1000000,
+	    0 },
+	{ "breaker-window",	K_DURATION, OFF(breaker_window_ms), 100,
+	    HOUR_MS, 0 },
+	{ "breaker-cooldown",	K_DURATION, OFF(breaker_cooldown_ms), 100,
+	    HOUR_MS, 0 },
+	{ "min-worker-age",	K_DURATION, OFF(min_worker_age_ms), 0, HOUR_MS,
+	    0 },
+	{ "respawn-backoff-max", K_DURATION, OFF(respawn_backoff_max_ms), 100,
+	    600000, 0 },
+	{ "max-tasks-per-worker", K_INT,    OFF(max_tasks_per_worker), 0,
+	    1000000000, 0 },
+	{ "max-worker-rss",	K_SIZE,	    OFF(max_worker_rss), 1 << 20,
+	    1ULL << 40, KF_ZERO },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+
+/*
+ * The KEYs of `handler NAME KEY VALUE'; `off' is within struct fp_hconf
+ * and the ranges are those of the global keywords.
+ */
+struct hkey {
+	struct keyword	 k;
+	uint32_t	 bit;		/* HC_* */
+};
+#define HOFF(f)	offsetof(struct fp_hconf, f)
+static const struct hkey hkeys[] = {
+	{ { "timeout", K_DURATION, HOFF(timeout_ms), 0, DAY_MS, 0 },
+	    HC_TIMEOUT },
+	{ { "retries", K_INT, HOFF(retries), 0, 100, 0 }, HC_RETRIES },
+	{ { "breaker-threshold", K_INT, HOFF(breaker_threshold), 0, 1000000,
+	    0 }, HC_BREAKER },
+};
+#define NHKEYS (sizeof(hkeys) / sizeof(hkeys[0]))
 
 void
 config_defaults(struct fp_config *c)
@@ -75,6 +119,41 @@ config_defaults(struct fp_config *c)
 	c->shutdown_timeout_ms = 30 * 1000;
 	c->test_handlers = 0;
 	c->log_level = LOG_LVL_INFO;
+	c->timeout_ms = 0;
+	c->retries = 0;
+	c->kill_grace_ms = 0;
+	c->cancel_running = FP_CANCEL_DROP;
+	c->breaker_threshold = 5;
+	c->breaker_window_ms = 10 * 1000;
+	c->breaker_cooldown_ms = 5 * 1000;
+	c->min_worker_age_ms = 1000;
+	c->respawn_backoff_max_ms = 10 * 1000;
+	c->max_tasks_per_worker = 0;
+	c->max_worker_rss = 0;
+}
+
+uint64_t
+config_handler_timeout_ms(const struct fp_config *c, uint32_t h)
+{
+	if (h < FP_CONF_HANDLERS && (c->handler[h].set & HC_TIMEOUT))
+		return c->handler[h].timeout_ms;
+	return c->timeout_ms;
+}
+
+uint32_t
+config_handler_retries(const struct fp_config *c, uint32_t h)
+{
+	if (h < FP_CONF_HANDLERS && (c->handler[h].set & HC_RETRIES))
+		return c->handler[h].retries;
+	return c->retries;
+}
+
+uint32_t
+config_handler_breaker_threshold(const struct fp_config *c, uint32_t h)
+{
+	if (h < FP_CONF_HANDLERS && (c->handler[h].set & HC_BREAKER))
+		return c->handler[h].breaker_threshold;
+	return c->breaker_threshold;
 }
 
 /* Parse an unsigned decimal with an optional suffix from a table. */
@@ -144,38 +223,24 @@ cfgerr(char *err, size_t len, const char *file, int line, const char *fmt,
 }
 
 /*
- * Split a line into keyword and value.  The value is one word or one
- * double-quoted string (\" and \\ escapes); anything after it but a comment
- * is an error.  Returns 0, 1 for a blank line, -1 with a message.
+ * The next value word at *pp: a run of characters up to a blank or `#', or
+ * one double-quoted string (\" and \\ escapes).  It is ended in place and
+ * *pp moves past it.  Returns 0 with a word, 1 at the end of the line (or a
+ * comment), -1 with a message.
  */
 static int
-split_line(char *line, char **kw, char **val, const char **why)
+next_word(char **pp, char **word, const char **why)
 {
-	char	*p = line, *o;
+	char	*p = *pp, *o;
 
 	while (isspace((unsigned char)*p))
 		p++;
-	if (*p == '\0' || *p == '#')
-		return 1;
-	*kw = p;
-	while (*p != '\0' && !isspace((unsigned char)*p) && *p != '#')
-		p++;
-	if (*p == '#' || *p == '\0') {
-		*p = '\0';
-		*val = NULL;
-		*why = "missing value";
-		return -1;
-	}
-	*p++ = '\0';
-	while (isspace((unsigned char)*p))
-		p++;
 	if (*p == '\0' || *p == '#') {
-		*val = NULL;
-		*why = "missing value";
-		return -1;
+		*pp = p;
+		return 1;
 	}
 	if (*p == '"') {
-		*val = o = ++p;
+		*word = o = ++p;
 		for (;;) {
 			if (*p == '\0') {
 				*why = "unterminated quoted string";
@@ -189,25 +254,65 @@ split_line(char *line, char **kw, char **val, const char **why)
 		}
 		p++;
 		*o = '\0';
+		/* Something glued to the closing quote is more text. */
+		if (*p != '\0' && !isspace((unsigned char)*p) && *p != '#') {
+			*why = "unexpected text after the value (quote values "
+			    "with spaces)";
+			return -1;
+		}
 	} else {
-		*val = p;
+		*word = p;
 		while (*p != '\0' && !isspace((unsigned char)*p) && *p != '#')
 			p++;
-		if (*p == '\0')
-			return 0;
-		if (*p == '#') {
-			*p = '\0';
-			return 0;
-		}
-		*p++ = '\0';
+		if (*p == '#')
+			*p = '\0';	/* the rest is a comment */
+		else if (*p != '\0')
+			*p++ = '\0';
 	}
+	*pp = p;
+	return 0;
+}
+
+#define MAXWORDS	3	/* values of the longest line, `handler' */
+
+/*
+ * Split a line into its keyword and up to MAXWORDS values (one more is
+ * reported as unexpected text).  Returns 0, 1 for a blank line, -1 with a
+ * message (*kw is set if the line has a keyword).
+ */
+static int
+split_line(char *line, char **kw, char **val, int *nval, const char **why)
+{
+	char	*p = line;
+	int	 r;
+
+	*kw = NULL;
+	*nval = 0;
 	while (isspace((unsigned char)*p))
 		p++;
-	if (*p != '\0' && *p != '#') {
-		*why = "unexpected text after the value (quote values with spaces)";
-		return -1;
+	if (*p == '\0' || *p == '#')
+		return 1;
+	*kw = p;
+	while (*p != '\0' && !isspace((unsigned char)*p) && *p != '#')
+		p++;
+	if (*p == '#')
+		*p = '\0';
+	else if (*p != '\0')
+		*p++ = '\0';
+	for (;;) {
+		char	*w;
+
+		if ((r = next_word(&p, &w, why)) == 1)
+			return 0;
+		if (r == -1)
+			return -1;
+		if (*nval == MAXWORDS) {
+			*why = "unexpected text after the value (quote values "
+			    "with spaces)";
+			return -1;
+		}
+		val[(*nval)++] = w;
 	}
-	return 0;
 }
 
 static int
@@ -245,11 +350,13 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "expected a size (number with K, M or G)";
 			return -1;
 		}
-		if (n < k->min || n > k->max) {
+		if (n == 0 && (k->flags & KF_ZERO))
+			;
+		else if (n < k->min || n > k->max) {
 			*why = "out of range";
 			return -1;
 		}
-		if (k->pow2 && (n & (n - 1)) != 0) {
+		if ((k->flags & KF_POW2) && (n & (n - 1)) != 0) {
 			*why = "must be a power of two";
 			return -1;
 		}
@@ -260,7 +367,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "expected a duration (number with ms, s or m)";
 			return -1;
 		}
-		if (n > k->max) {
+		if (n < k->min || n > k->max) {
 			*why = "out of range";
 			return -1;
 		}
@@ -322,9 +429,71 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		*(int *)dst = lvl;
 		return 0;
+	case K_CANCEL:
+		if (strcmp(v, "drop") == 0)
+			*(int *)dst = FP_CANCEL_DROP;
+		else if (strcmp(v, "kill") == 0)
+			*(int *)dst = FP_CANCEL_KILL;
+		else {
+			*why = "expected drop or kill";
+			return -1;
+		}
+		return 0;
 	}
 	*why = "internal error";
 	return -1;
+}
+
+static const struct keyword *
+find_keyword(const char *kw)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYWORDS; i++)
+		if (strcmp(kw, keywords[i].name) == 0)
+			return &keywords[i];
+	return NULL;
+}
+
+/*
+ * `handler NAME KEY VALUE' into c; `seen' has the HC_* bits given so far
+ * in this file, per handler.
+ */
+static int
+set_handler(struct fp_config *c, char **val, uint32_t *seen, char *err,
+    size_t errlen, const char *path, int lineno)
+{
+	struct keyword	 k;
+	const char	*why = NULL;
+	char		 q[256], q2[256];
+	size_t		 j;
+	int		 h;
+
+	h = handler_index(val[0], strlen(val[0]));
+	if (h < 0 || h >= FP_CONF_HANDLERS)
+		return cfgerr(err, errlen, path, lineno,
+		    "handler %s: unknown handler",
+		    log_quote(val[0], q, sizeof(q)));
+	for (j = 0; j < NHKEYS; j++)
+		if (strcmp(val[1], hkeys[j].k.name) == 0)
+			break;
+	if (j == NHKEYS)
+		return cfgerr(err, errlen, path, lineno,
+		    "handler %s %s: unknown key (expected timeout, retries or "
+		    "breaker-threshold)", val[0],
+		    log_quote(val[1], q, sizeof(q)));
+	if (seen[h] & hkeys[j].bit)
+		return cfgerr(err, errlen, path, lineno,
+		    "handler %s %s: given twice", val[0], val[1]);
+	k = hkeys[j].k;
+	k.off += offsetof(struct fp_config, handler) +
+	    (size_t)h * sizeof(struct fp_hconf);
+	if (set_value(c, &k, val[2], &why) == -1)
+		return cfgerr(err, errlen, path, lineno, "handler %s %s %s: %s",
+		    val[0], val[1], log_quote(val[2], q2, sizeof(q2)), why);
+	seen[h] |= hkeys[j].bit;
+	c->handler[h].set |= hkeys[j].bit;
+	return 0;
 }
 
 int
@@ -332,12 +501,14 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
     size_t errlen)
 {
 	FILE		*fp;
-	char		*line = NULL, *kw, *val;
-	size_t		 cap = 0, i;
+	char		*line = NULL, *kw, *val[MAXWORDS];
+	size_t		 cap = 0;
 	ssize_t		 n;
-	int		 lineno = 0, rc = 0, r;
-	uint32_t	 seen = 0;
+	int		 lineno = 0, rc = 0, r, nval;
+	uint64_t	 seen = 0;
+	uint32_t	 hseen[FP_CONF_HANDLERS];
 	const char	*why;
+	const struct keyword *k;
 	struct fp_config tmp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
@@ -346,6 +517,7 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	memset(hseen, 0, sizeof(hseen));
 	/* Work on a copy so that a bad file leaves `c' untouched. */
 	tmp = *c;
 	while ((n = getline(&line, &cap, fp)) != -1) {
@@ -357,41 +529,50 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 			break;
 		}
 		why = NULL;
-		if ((r = split_line(line, &kw, &val, &why)) == 1)
+		if ((r = split_line(line, &kw, val, &nval, &why)) == 1)
 			continue;
-		if (r == -1 && val == NULL) {
-			for (i = 0; i < NKEYWORDS; i++)
-				if (strcmp(kw, keywords[i].name) == 0)
-					break;
-			if (i == NKEYWORDS) {
-				rc = cfgerr(err, errlen, path, lineno,
-				    "unknown keyword \"%s\"", kw);
-				break;
-			}
+		k = find_keyword(kw);
+		if (k == NULL && strcmp(kw, "handler") != 0) {
+			rc = cfgerr(err, errlen, path, lineno,
+			    "unknown keyword \"%s\"", kw);
+			break;
+		}
+		if (r == 0 && nval == 0) {
+			r = -1;
+			why = "missing value";
 		}
 		if (r == -1) {
 			rc = cfgerr(err, errlen, path, lineno, "%s: %s", kw, why);
 			break;
 		}
-		for (i = 0; i < NKEYWORDS; i++)
-			if (strcmp(kw, keywords[i].name) == 0)
+		if (k == NULL) {
+			if (nval != 3) {
+				rc = cfgerr(err, errlen, path, lineno,
+				    "handler: expected handler NAME KEY VALUE");
 				break;
-		if (i == NKEYWORDS) {
-			rc = cfgerr(err, errlen, path, lineno,
-			    "unknown keyword \"%s\"", kw);
+			}
+			if ((rc = set_handler(&tmp, val, hseen, err, errlen,
+			    path, lineno)) == -1)
+				break;
+			continue;
+		}
+		if (nval > 1) {
+			rc = cfgerr(err, errlen, path, lineno, "%s: %s", kw,
+			    "unexpected text after the value (quote values "
+			    "with spaces)");
 			break;
 		}
-		if (seen & (1U << i)) {
+		if (seen & (1ULL << (k - keywords))) {
 			rc = cfgerr(err, errlen, path, lineno,
 			    "%s: given twice", kw);
 			break;
 		}
-		seen |= 1U << i;
-		if (set_value(&tmp, &keywords[i], val, &why) == -1) {
+		seen |= 1ULL << (k - keywords);
+		if (set_value(&tmp, k, val[0], &why) == -1) {
 			char	 q[256];
 
 			rc = cfgerr(err, errlen, path, lineno, "%s %s: %s", kw,
-			    log_quote(val, q, sizeof(q)), why);
+			    log_quote(val[0], q, sizeof(q)), why);
 			break;
 		}
 	}
@@ -439,10 +620,21 @@ print_path(FILE *fp, const char *kw, const char *v)
 	fputs("\"\n", fp);
 }
 
+static void
+print_duration(FILE *fp, const char *kw, uint64_t ms)
+{
+	if (ms % 1000 == 0)
+		fprintf(fp, "%s %llus\n", kw, (unsigned long long)(ms / 1000));
+	else
+		fprintf(fp, "%s %llums\n", kw, (unsigned long long)ms);
+}
+
 void
 config_print(const struct fp_config *c, FILE *fp)
 {
-	uint64_t ms = c->shutdown_timeout_ms;
+	const struct fp_hconf *hc;
+	char		 kw[64];
+	uint32_t	 h;
 
 	fprintf(fp, "# %s\n", c->file[0] ? c->file : "built-in defaults");
 	fprintf(fp, "workers %d\n", c->workers);
@@ -455,11 +647,33 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_size(fp, "max-request-size", c->max_request_size);
 	fprintf(fp, "max-connections %u\n", c->max_connections);
 	fprintf(fp, "max-outstanding %u\n", c->max_outstanding);
-	if (ms % 1000 == 0)
-		fprintf(fp, "shutdown-timeout %llus\n",
-		    (unsigned long long)(ms / 1000));
-	else
-		fprintf(fp, "shutdown-timeout %llums\n", (unsigned long long)ms);
+	print_duration(fp, "shutdown-timeout", c->shutdown_timeout_ms);
 	fprintf(fp, "test-handlers %s\n", c->test_handlers ? "yes" : "no");
 	fprintf(fp, "log-level %s\n", log_level_name(c->log_level));
+	print_duration(fp, "timeout", c->timeout_ms);
+	fprintf(fp, "retries %u\n", c->retries);
+	print_duration(fp, "kill-grace", c->kill_grace_ms);
+	fprintf(fp, "cancel-running %s\n",
+	    c->cancel_running == FP_CANCEL_KILL ? "kill" : "drop");
+	fprintf(fp, "breaker-threshold %u\n", c->breaker_threshold);
+	print_duration(fp, "breaker-window", c->breaker_window_ms);
+	print_duration(fp, "breaker-cooldown", c->breaker_cooldown_ms);
+	print_duration(fp, "min-worker-age", c->min_worker_age_ms);
+	print_duration(fp, "respawn-backoff-max", c->respawn_backoff_max_ms);
+	fprintf(fp, "max-tasks-per-worker %u\n", c->max_tasks_per_worker);
+	print_size(fp, "max-worker-rss", c->max_worker_rss);
+	for (h = 0; h < handler_count() && h < FP_CONF_HANDLERS; h++) {
+		hc = &c->handler[h];
+		if (hc->set & HC_TIMEOUT) {
+			snprintf(kw, sizeof(kw), "handler %s timeout",
+			    handler_name(h));
+			print_duration(fp, kw, hc->timeout_ms);
+		}
+		if (hc->set & HC_RETRIES)
+			fprintf(fp, "handler %s retries %u\n", handler_name(h),
+			    hc->retries);
+		if (hc->set & HC_BREAKER)
+			fprintf(fp, "handler %s breaker-threshold %u\n",
+			    handler_name(h), hc->breaker_threshold);
+	}
 }

@@ -12,6 +12,25 @@
 
 #define FP_CONF_DEFAULT	"/etc/forkpool.conf"
 #define FP_SOCKPATH_MAX	108	/* sizeof(sun_path) */
+#define FP_CONF_HANDLERS 32	/* room for per-handler settings */
+
+enum fp_cancel_running {
+	FP_CANCEL_DROP = 0,	/* let it finish, drop the result */
+	FP_CANCEL_KILL		/* kill the worker */
+};
+
+/* Which fields of a struct fp_hconf a `handler' line set. */
+#define HC_TIMEOUT	0x01
+#define HC_RETRIES	0x02
+#define HC_BREAKER	0x04
+
+/* Per-handler overrides: `handler NAME KEY VALUE'. */
+struct fp_hconf {
+	uint64_t	 timeout_ms;
+	uint32_t	 retries;
+	uint32_t	 breaker_threshold;
+	uint32_t	 set;		/* HC_* */
+};
 
 struct fp_config {
 	char		 file[PATH_MAX];	/* "" if built-in defaults */
@@ -28,6 +47,18 @@ struct fp_config {
 	uint64_t	 shutdown_timeout_ms;
 	int		 test_handlers;
 	int		 log_level;
+	uint64_t	 timeout_ms;		/* 0: none */
+	uint32_t	 retries;
+	uint64_t	 kill_grace_ms;
+	int		 cancel_running;	/* enum fp_cancel_running */
+	uint32_t	 breaker_threshold;	/* 0: no breaker */
+	uint64_t	 breaker_window_ms;
+	uint64_t	 breaker_cooldown_ms;
+	uint64_t	 min_worker_age_ms;
+	uint64_t	 respawn_backoff_max_ms;
+	uint32_t	 max_tasks_per_worker;	/* 0: unlimited */
+	size_t		 max_worker_rss;	/* bytes, 0: unlimited */
+	struct fp_hconf	 handler[FP_CONF_HANDLERS];	/* by handler index */
 };
 
 /* config_defaults: fill `c' with the built-in defaults. */
@@ -43,6 +74,16 @@ int	config_load(struct fp_config *c, const char *path, int optional,
 
 /* config_print: every keyword with its effective value, as a file. */
 void	config_print(const struct fp_config *c, FILE *fp);
+
+/*
+ * config_handler_timeout_ms, config_handler_retries,
+ * config_handler_breaker_threshold: the value for handler index `h' (see
+ * handlers.h): its `handler' line if it has one, else the global keyword.
+ */
+uint64_t config_handler_timeout_ms(const struct fp_config *c, uint32_t h);
+uint32_t config_handler_retries(const struct fp_config *c, uint32_t h);
+uint32_t config_handler_breaker_threshold(const struct fp_config *c,
+	    uint32_t h);
 
 /* config_parse_size/duration: the value syntaxes of forkpool.conf(5). */
 int	config_parse_size(const char *s, uint64_t *out);

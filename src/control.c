@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static int	 listening;
 
 static void	conn_close(struct conn *, const char *why);
 static void	conn_parse(struct conn *);
+static void	admin_call(struct conn *, const struct rpc_msg *);
+static void	admin_cancel(struct conn *, const struct rpc_msg *);
 
 static void
 conn_set_events(struct conn *c, uint32_t events)
@@ -242,8 +245,18 @@ control_accept(void)
 static void
 conn_close(struct conn *c, const char *why)
 {
+	struct task	*t;
+
 	log_debug("conn_close", "conn=%u outstanding=%u reason=\"%s\"",
 	    c->gen, c->outstanding, why);
+	/*
+	 * Its queued requests never run; results of running ones are
+	 * dropped when they come.
+	 */
+	while ((t = TAILQ_FIRST(&c->tasks)) != NULL)
+		if (dispatch_cancel(t, FP_E_CANCELLED, "the client disconnected",
+		    0) == 0)
+			task_detach_conn(t);
 	if (c->in_flushq)
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
 	close(c->fd);
@@ -274,7 +287,21 @@ admin_stats(struct buf *b)
 	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].ninflight > 0)
 			busy++;
-	mp_put_map(b, 12);
+	mp_put_map(b, 19);
+	mp_put_cstr(b, "respawn_backoff_ms");
+	mp_put_uint(b, pool_backoff_ms());
+	mp_put_cstr(b, "generation");
+	mp_put_uint(b, sv->generation);
+	mp_put_cstr(b, "workers_retiring");
+	mp_put_uint(b, (uint64_t)pool_retiring());
+	mp_put_cstr(b, "tasks_timeout");
+	mp_put_uint(b, sv->cnt.tasks_timeout);
+	mp_put_cstr(b, "tasks_cancelled");
+	mp_put_uint(b, sv->cnt.tasks_cancelled);
+	mp_put_cstr(b, "tasks_retried");
+	mp_put_uint(b, sv->cnt.tasks_retried);
+	mp_put_cstr(b, "workers_recycled");
+	mp_put_uint(b, sv->cnt.workers_recycled);
 	mp_put_cstr(b, "pid");
 	mp_put_uint(b, (uint64_t)sv->pid);
 	mp_put_cstr(b, "uptime_s");
@@ -301,6 +328,36 @@ admin_stats(struct buf *b)
 	mp_put_uint(b, sv->cnt.rejected_full);
 }
 
+/* forkpool.reload -> {generation, warnings}, or the file's problem. */
+static void
+admin_reload(struct conn *c, const struct rpc_msg *m)
+{
+	struct reload_result rr;
+	char		 msg[PATH_MAX + 256];
+	int		 i;
+
+	memset(&rr, 0, sizeof(rr));
+	switch (reload(&rr, msg, sizeof(msg))) {
+	case 0:
+		break;
+	case -2:
+		reply_error(c, m->msgid, FP_E_SHUTTING_DOWN, msg);
+		return;
+	default:
+		reply_error(c, m->msgid, FP_E_BAD_REQUEST, msg);
+		return;
+	}
+	proto_result_head(&c->out, m->msgid);
+	mp_put_map(&c->out, 2);
+	mp_put_cstr(&c->out, "generation");
+	mp_put_uint(&c->out, rr.generation);
+	mp_put_cstr(&c->out, "warnings");
+	mp_put_array(&c->out, (uint32_t)rr.nwarn);
+	for (i = 0; i < rr.nwarn; i++)
+		mp_put_cstr(&c->out, rr.warn[i]);
+	conn_schedule(c);
+}
+
 /* Methods under "forkpool.", answered by the supervisor itself. */
 static void
 admin(struct conn *c, const struct rpc_msg *m)
@@ -310,9 +367,17 @@ admin(struct conn *c, const struct rpc_msg *m)
 	uint32_t	 i, cnt;
 	struct buf	*b = &c->out;
 
-	if (m->type != RPC_REQUEST)
-		return;		/* nothing administrative is fire-and-forget */
 #define IS(s)	(n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+	if (IS("call")) {
+		admin_call(c, m);
+		return;
+	}
+	if (m->type != RPC_REQUEST)
+		return;		/* nothing else administrative is fire-and-forget */
+	if (IS("cancel")) {
+		admin_cancel(c, m);
+		return;
+	}
 	if (IS("ping")) {
 		proto_result_head(b, m->msgid);
 		mp_put_cstr(b, "pong");
@@ -328,6 +393,12 @@ admin(struct conn *c, const struct rpc_msg *m)
 	} else if (IS("stats")) {
 		proto_result_head(b, m->msgid);
 		admin_stats(b);
+	} else if (IS("breakers")) {
+		proto_result_head(b, m->msgid);
+		breakers_report(b);
+	} else if (IS("reload")) {
+		admin_reload(c, m);
+		return;
 	} else {
 		reply_error(c, m->msgid, FP_E_NO_SUCH_METHOD, "no such method");
 		return;
@@ -336,49 +407,66 @@ admin(struct conn *c, const struct rpc_msg *m)
 	conn_schedule(c);
 }
 
-static void
-handle_message(struct conn *c, const uint8_t *p, size_t len)
-{
-	struct rpc_msg	 m;
-	const char	*why;
-	struct task	*t;
-	int		 h, req;
+/* Per-call options of forkpool.call. */
+struct call_opts {
+	int		 has_timeout;
+	uint64_t	 timeout_ms;
+	int		 has_retries;
+	uint32_t	 retries;
+	const char	*id;
+	uint32_t	 idlen;
+};
 
-	if (proto_parse(p, len, &m, &why) == -1) {
-		if (m.has_msgid)
-			reply_error(c, m.msgid, FP_E_BAD_REQUEST, why);
-		else
-			log_debug("bad_message", "conn=%u msg=\"%s\"", c->gen,
-			    why);
-		return;
-	}
-	req = m.type == RPC_REQUEST;
-	if (m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0) {
-		admin(c, &m);
-		return;
-	}
-	if ((h = handler_lookup(m.method, m.mlen)) == -1) {
+/* Queue a call of handler `method' for this connection. */
+static void
+submit(struct conn *c, int req, uint32_t msgid, const char *method,
+    uint32_t mlen, const uint8_t *params, size_t plen,
+    const struct call_opts *o)
+{
+	struct task	*t;
+	uint64_t	 timeout_ms;
+	int		 h, probe = 0;
+	char		 msg[160];
+
+	if ((h = handler_lookup(method, mlen)) == -1) {
 		/* Unknown notifications are ignored (some clients send them). */
 		if (req)
-			reply_error(c, m.msgid, FP_E_NO_SUCH_METHOD,
+			reply_error(c, msgid, FP_E_NO_SUCH_METHOD,
 			    "no such method");
 		return;
 	}
 	if (sv->state != SV_RUNNING) {
 		if (req)
-			reply_error(c, m.msgid, FP_E_SHUTTING_DOWN,
+			reply_error(c, msgid, FP_E_SHUTTING_DOWN,
 			    "the daemon is shutting down");
 		return;
 	}
+	if (breakers_admit((uint32_t)h, &probe) == -1) {
+		if (req) {
+			snprintf(msg, sizeof(msg), "the circuit breaker of %s "
+			    "is open", handler_get((uint32_t)h)->name);
+			reply_error(c, msgid, FP_E_CIRCUIT_OPEN, msg);
+		}
+		return;
+	}
 	t = task_alloc();
-	if (task_set_params(t, m.params, m.plen) == -1)
+	if (task_set_params(t, params, plen) == -1)
 		fatal("task_params", NULL);
-	t->msgid = m.msgid;
+	t->msgid = msgid;
 	t->conn = c->slot;
 	t->conn_gen = req ? c->gen : 0;
 	t->handler = (uint16_t)h;
+	t->probe = (uint8_t)probe;
 	t->enqueued_ns = now_ns();
-	t->deadline_ns = 0;
+	timeout_ms = o != NULL && o->has_timeout ? o->timeout_ms :
+	    config_handler_timeout_ms(&sv->conf, h);
+	t->deadline_ns = timeout_ms ? t->enqueued_ns + timeout_ms * 1000000ULL :
+	    0;
+	t->retries_left = o != NULL && o->has_retries ? o->retries :
+	    config_handler_retries(&sv->conf, h);
+	if (o != NULL && o->id != NULL && task_set_corr(t, o->id,
+	    o->idlen) == -1)
+		fatal("task_corr", NULL);
 	dispatch_enqueue(t);
 	if (sv->nqueued > sv->conf.queue_limit) {
 		/*
@@ -389,17 +477,144 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 		if (t->state == T_QUEUED && sv->nqueued > sv->conf.queue_limit) {
 			TAILQ_REMOVE(&sv->queue, t, entry);
 			sv->nqueued--;
+			if (t->probe)
+				breakers_abandon(t->handler);
 			task_free(t);
 			sv->cnt.rejected_full++;
 			if (req)
-				reply_error(c, m.msgid, FP_E_QUEUE_FULL,
+				reply_error(c, msgid, FP_E_QUEUE_FULL,
 				    "the queue is full");
 			return;
 		}
 	}
-	if (req)
+	if (req) {
 		c->outstanding++;
+		task_attach_conn(t, c);
+	}
 	sv->nactive++;
+}
+
+/* forkpool.call [method, params, {timeout_ms, retries, id}] */
+static void
+admin_call(struct conn *c, const struct rpc_msg *m)
+{
+	struct mp_reader r = { m->params, m->plen, 0 };
+	struct call_opts o;
+	const char	*method, *key, *why = NULL;
+	const uint8_t	*params;
+	size_t		 plen;
+	uint32_t	 n, mlen, nopt, klen, i;
+	uint64_t	 v;
+	int		 req = m->type == RPC_REQUEST, b;
+
+	memset(&o, 0, sizeof(o));
+	if (mp_read_array(&r, &n) == -1 || n < 2 || n > 3 ||
+	    mp_read_str(&r, &method, &mlen) == -1) {
+		why = "params must be [method, params, options]";
+		goto bad;
+	}
+	b = mp_peek_byte(&r);
+	if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) ||
+	    mp_read_raw(&r, &params, &plen) == -1) {
+		why = "the method's params must be an array";
+		goto bad;
+	}
+	if (n == 3 && mp_peek_byte(&r) != 0xc0) {
+		if (mp_read_map(&r, &nopt) == -1) {
+			why = "options must be a map";
+			goto bad;
+		}
+		for (i = 0; i < nopt; i++) {
+			if (mp_read_str(&r, &key, &klen) == -1) {
+				why = "option names must be strings";
+				goto bad;
+			}
+#define KEY(s)	(klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+			if (KEY("timeout_ms")) {
+				if (mp_read_uint(&r, &v) == -1 ||
+				    v > 24ULL * 3600 * 1000) {
+					why = "timeout_ms must be an integer "
+					    "from 0 to 86400000";
+					goto bad;
+				}
+				o.has_timeout = 1;
+				o.timeout_ms = v;
+			} else if (KEY("retries")) {
+				if (mp_read_uint(&r, &v) == -1 || v > 100) {
+					why = "retries must be an integer from "
+					    "0 to 100";
+					goto bad;
+				}
+				o.has_retries = 1;
+				o.retries = (uint32_t)v;
+			} else if (KEY("id")) {
+				if (mp_read_str(&r, &o.id, &o.idlen) == -1 ||
+				    o.idlen > 128) {
+					why = "id must be a string of 128 bytes "
+					    "at most";
+					goto bad;
+				}
+			} else {
+				why = "unknown option (timeout_ms, retries, id)";
+				goto bad;
+			}
+#undef KEY
+		}
+	}
+	submit(c, req, m->msgid, method, mlen, params, plen, &o);
+	return;
+bad:
+	if (req)
+		reply_error(c, m->msgid, FP_E_INVALID_PARAMS, why);
+}
+
+/* forkpool.cancel [msgid]: true if that request will be answered cancelled. */
+static void
+admin_cancel(struct conn *c, const struct rpc_msg *m)
+{
+	struct mp_reader r = { m->params, m->plen, 0 };
+	struct task	*t;
+	uint32_t	 n;
+	uint64_t	 id;
+	int		 found = 0;
+
+	if (mp_read_array(&r, &n) == -1 || n != 1 ||
+	    mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
+		reply_error(c, m->msgid, FP_E_INVALID_PARAMS,
+		    "params must be [msgid]");
+		return;
+	}
+	TAILQ_FOREACH(t, &c->tasks, centry)
+		if (t->msgid == (uint32_t)id)
+			break;
+	if (t != NULL)
+		found = dispatch_cancel(t, FP_E_CANCELLED,
+		    "cancelled by the client", 1);
+	proto_result_head(&c->out, m->msgid);
+	mp_put_bool(&c->out, found);
+	conn_schedule(c);
+}
+
+static void
+handle_message(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct rpc_msg	 m;
+	const char	*why;
+
+	if (proto_parse(p, len, &m, &why) == -1) {
+		if (m.has_msgid)
+			reply_error(c, m.msgid, FP_E_BAD_REQUEST, why);
+		else
+			log_debug("bad_message", "conn=%u msg=\"%s\"", c->gen,
+			    why);
+		return;
+	}
+	if (m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0) {
+		admin(c, &m);
+		return;
+	}
+	submit(c, m.type == RPC_REQUEST, m.msgid, m.method, m.mlen, m.params,
+	    m.plen, NULL);
 }
 
 /*

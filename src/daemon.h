@@ -8,6 +8,7 @@
 
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include "fpshm.h"
@@ -22,6 +23,7 @@
 enum task_state {
 	T_FREE = 0,
 	T_QUEUED,		/* in the global queue */
+	T_RETRY,		/* waiting for its retry back-off (retryq) */
 	T_DISPATCHED		/* in a worker's in-flight list */
 };
 
@@ -167,11 +169,14 @@ uint64_t now_ns(void);
 /* tasks.c: the task table. */
 struct task	*task_alloc(void);
 void		 task_free(struct task *);
+void		 task_attach_conn(struct task *, struct conn *);
+void		 task_detach_conn(struct task *);
+int		 task_set_corr(struct task *, const char *, size_t);
 struct task	*task_lookup(uint64_t id);
 int		 task_set_params(struct task *, const uint8_t *, size_t);
 void		 task_newid(struct task *);
 
-/* dispatch.c: queue, dispatch, results. */
+/* dispatch.c: queue, dispatch, results, deadlines, retries, cancel. */
 void	 dispatch_enqueue(struct task *);
 void	 dispatch_requeue_front(struct task *);
 void	 dispatch_run(void);
@@ -179,9 +184,20 @@ void	 dispatch_publish(void);
 int	 dispatch_results(struct worker *);
 void	 dispatch_worker_lost(struct worker *, int status);
 void	 dispatch_fail_all(int code, const char *msg);
-void	 task_finish_ok(struct task *, const uint8_t *res, size_t len);
+void	 dispatch_tick(uint64_t now);
+int	 dispatch_cancel(struct task *, int code, const char *msg,
+	    int kill_ok);
+void	 dispatch_kill_worker(struct worker *, const char *why);
 void	 task_finish_err(struct task *, int code, const char *msg,
 	    const char *key, int64_t val);
+
+/* breakers.c: one circuit breaker per handler. */
+void	 breakers_init(void);
+int	 breakers_admit(uint32_t handler, int *probe);
+void	 breakers_result(uint32_t handler, int failure, int probe);
+void	 breakers_abandon(uint32_t handler);
+void	 breakers_report(struct buf *);
+void	 breakers_reconfigure(void);
 
 /* pool.c: worker processes. */
 void	 pool_init(void);
@@ -194,6 +210,49 @@ void	 pool_stop(void);
 void	 pool_kill(void);
 int	 pool_alive(void);
 int	 pool_ready(void);
+int	 pool_retiring(void);
+/* pool_check: recycle workers at their task limit, stop idle retirees. */
+void	 pool_check(void);
+/* pool_reload: retire every worker of an older generation, start new ones. */
+void	 pool_reload(void);
+/* pool_backoff_ms: the longest respawn delay a slot is backing off with. */
+uint64_t pool_backoff_ms(void);
+/* pool_test_crash: FORKPOOL_TEST_WORKER_CRASH=1 is set. */
+int	 pool_test_crash(void);
+
+/* reload.c: the command line, kept for reloads; SIGHUP, forkpool.reload. */
+struct cmdline {
+	char		 file[PATH_MAX];	/* absolute */
+	int		 fflag;			/* -f given: must exist */
+	const char	*socket;		/* -s, or NULL */
+	const char	*pidfile;		/* -p, or NULL */
+	int		 workers;		/* -w, or 0 */
+	int		 test;			/* -T */
+	int		 verbose;		/* -v */
+};
+extern struct cmdline cmdline;
+
+#define RELOAD_MAXWARN	8
+struct reload_result {
+	uint32_t	 generation;	/* the one now running */
+	int		 nwarn;
+	char		 warn[RELOAD_MAXWARN][160];
+};
+
+/*
+ * cmdline_apply: the command-line options over a configuration read from
+ * the file (their lengths were checked at start-up).
+ */
+void	 cmdline_apply(struct fp_config *);
+/*
+ * reload: re-read the configuration file.  0: applied, a new generation
+ * of workers started and the old ones retiring; rr (if not NULL) has the
+ * generation and the warnings (settings that cannot change at run time,
+ * ignored).  -1: the file is bad ("FILE:LINE: problem" in msg), nothing
+ * changed.  -2: the daemon is shutting down (message in msg), nothing
+ * changed.  Everything is logged.
+ */
+int	 reload(struct reload_result *rr, char *msg, size_t msglen);
 
 /* control.c: client connections and admin methods. */
 int	 control_listen(void);

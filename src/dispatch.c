@@ -13,6 +13,9 @@
 #include "daemon.h"
 #include "log.h"
 
+#define RETRY_BASE_MS	100	/* first retry after this, doubling */
+#define RETRY_MAX_MS	5000
+
 void
 dispatch_enqueue(struct task *t)
 {
@@ -26,6 +29,7 @@ void
 dispatch_requeue_front(struct task *t)
 {
 	t->state = T_QUEUED;
+	t->kill_code = 0;
 	t->worker = -1;
 	t->started = 0;
 	TAILQ_INSERT_HEAD(&sv->queue, t, entry);
@@ -38,9 +42,32 @@ worker_violation(struct worker *w, const char *why)
 {
 	log_warnx("worker_protocol", "worker=%d pid=%d msg=\"%s\"", w->slot,
 	    (int)w->pid, why);
-	if (w->state == W_READY) {
+	if (w->state == W_READY || w->state == W_RETIRING) {
 		w->state = W_STOPPING;
 		kill(w->pid, SIGKILL);
+		w->kill_ns = UINT64_MAX;
+	}
+}
+
+/*
+ * Kill a worker that holds a task past its deadline (or cancelled with
+ * cancel-running kill): SIGTERM then SIGKILL after kill-grace, or SIGKILL
+ * at once.  It takes no new tasks meanwhile; its results so far are good.
+ */
+void
+dispatch_kill_worker(struct worker *w, const char *why)
+{
+	if (w->kill_ns != 0)
+		return;
+	log_info("worker_kill", "worker=%d pid=%d reason=%s grace_ms=%llu",
+	    w->slot, (int)w->pid, why,
+	    (unsigned long long)sv->conf.kill_grace_ms);
+	if (sv->conf.kill_grace_ms > 0) {
+		kill(w->pid, SIGTERM);
+		w->kill_ns = now_ns() + sv->conf.kill_grace_ms * 1000000ULL;
+	} else {
+		kill(w->pid, SIGKILL);
+		w->kill_ns = UINT64_MAX;
 	}
 }
 
@@ -93,7 +120,7 @@ pick_worker(void)
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		if (w->state != W_READY || w->partial != NULL ||
-		    w->ninflight >= sv->conf.prefetch)
+		    w->kill_ns != 0 || w->ninflight >= sv->conf.prefetch)
 			continue;
 		if (best == NULL || w->ninflight < best->ninflight)
 			best = w;
@@ -112,7 +139,9 @@ dispatch_run(void)
 
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
-		if (w->state == W_READY && w->partial != NULL)
+		/* A retiring worker still gets the rest of a task it holds. */
+		if ((w->state == W_READY || w->state == W_RETIRING) &&
+		    w->partial != NULL)
 			write_partial(w);
 	}
 	while ((t = TAILQ_FIRST(&sv->queue)) != NULL &&
@@ -131,7 +160,8 @@ dispatch_publish(void)
 
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
-		if (w->state != W_READY || !w->dirty)
+		if ((w->state != W_READY && w->state != W_RETIRING) ||
+		    !w->dirty)
 			continue;
 		w->dirty = 0;
 		if (fp_ring_publish(&w->tx) == -1)
@@ -139,36 +169,68 @@ dispatch_publish(void)
 	}
 }
 
-void
-task_finish_ok(struct task *t, const uint8_t *res, size_t len)
+/* ---- answers: exactly one per request ---------------------------------- */
+
+static void
+release(struct task *t)
+{
+	sv->nactive--;
+	task_free(t);
+}
+
+static void
+count_error(int code)
+{
+	sv->cnt.tasks_failed++;
+	if (code == FP_E_TIMEOUT)
+		sv->cnt.tasks_timeout++;
+	else if (code == FP_E_CANCELLED)
+		sv->cnt.tasks_cancelled++;
+}
+
+/*
+ * Answer t with an error unless it was answered already.  The task itself
+ * stays where it is: a worker may still hold it, and its result is then
+ * dropped when it comes.
+ */
+static void
+answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
+    int n)
 {
 	struct conn	*c;
 
-	sv->cnt.tasks_ok++;
-	if ((c = control_conn(t->conn, t->conn_gen)) != NULL) {
-		if (proto_put_result(&c->out, t->msgid, res, len) == -1)
-			fatal("reply", NULL);
-		control_completed(c);
+	if (t->answered)
+		return;
+	t->answered = 1;
+	count_error(code);
+	if (t->probe)
+		breakers_abandon(t->handler);
+	if ((c = control_conn(t->conn, t->conn_gen)) == NULL || !t->in_conn) {
+		task_detach_conn(t);
+		return;
 	}
-	sv->nactive--;
-	task_free(t);
+	task_detach_conn(t);
+	if (proto_put_error_kv(&c->out, t->msgid, code, msg, kv, n) == -1)
+		fatal("reply", NULL);
+	control_completed(c);
 }
 
 void
 task_finish_err(struct task *t, int code, const char *msg, const char *key,
     int64_t val)
 {
-	struct conn	*c;
+	struct err_kv kv = { key, val };
 
-	sv->cnt.tasks_failed++;
-	if ((c = control_conn(t->conn, t->conn_gen)) != NULL) {
-		if (proto_put_error(&c->out, t->msgid, code, msg, key,
-		    val) == -1)
-			fatal("reply", NULL);
-		control_completed(c);
-	}
-	sv->nactive--;
-	task_free(t);
+	answer_err(t, code, msg, &kv, key != NULL ? 1 : 0);
+	release(t);
+}
+
+/* Breaker bookkeeping for a task whose worker finished or lost it. */
+static void
+outcome(struct task *t, int failure)
+{
+	breakers_result(t->handler, failure, t->probe);
+	t->probe = 0;
 }
 
 /*
@@ -192,37 +254,38 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		return;
 	}
 	if (type == FP_REC_RESULT) {
-		if ((c = control_conn(t->conn, t->conn_gen)) == NULL) {
+		c = t->answered || !t->in_conn ? NULL :
+		    control_conn(t->conn, t->conn_gen);
+		if (c == NULL) {
 			/* Nobody to answer; still check what the worker sent. */
 			if (mp_object_len(data, len, 1) == -1) {
 				worker_violation(w, "malformed result");
 				return;
 			}
-			goto ok;
+		} else {
+			/*
+			 * Copy first, then validate the copy: the worker may
+			 * still write to the ring.
+			 */
+			start = c->out.len;
+			if (proto_result_head(&c->out, t->msgid) == -1 ||
+			    buf_append(&c->out, data, len) == -1)
+				fatal("reply", NULL);
+			if (mp_object_len(c->out.data + c->out.len - len, len,
+			    1) == -1) {
+				c->out.len = start;
+				worker_violation(w, "malformed result");
+				return;
+			}
+			t->answered = 1;
+			task_detach_conn(t);
+			control_completed(c);
 		}
-		/*
-		 * Copy first, then validate the copy: the worker may still
-		 * write to the ring.
-		 */
-		start = c->out.len;
-		if (proto_result_head(&c->out, t->msgid) == -1 ||
-		    buf_append(&c->out, data, len) == -1)
-			fatal("reply", NULL);
-		if (mp_object_len(c->out.data + c->out.len - len, len,
-		    1) == -1) {
-			c->out.len = start;
-			worker_violation(w, "malformed result");
-			return;
-		}
-		control_completed(c);
-	ok:
-		TAILQ_REMOVE(&w->inflight, t, entry);
-		w->ninflight--;
-		w->tasks_done++;
-		sv->cnt.tasks_ok++;
-		sv->nactive--;
-		task_free(t);
-		return;
+		if (!t->answered || c != NULL)
+			sv->cnt.tasks_ok++;
+		t->answered = 1;
+		outcome(t, 0);
+		goto done;
 	}
 	if (type != FP_REC_ERROR || len < sizeof(we)) {
 		worker_violation(w, "unexpected record type");
@@ -241,10 +304,14 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		msg[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 	}
 	msg[len] = '\0';
+	answer_err(t, (int)we.code, msg, NULL, 0);
+	/* A handler's own error is the handler working, not failing. */
+	outcome(t, 0);
+done:
 	TAILQ_REMOVE(&w->inflight, t, entry);
 	w->ninflight--;
 	w->tasks_done++;
-	task_finish_err(t, (int)we.code, msg, NULL, 0);
+	release(t);
 }
 
 int
@@ -253,7 +320,7 @@ dispatch_results(struct worker *w)
 	struct fp_rec	 rec;
 	int		 r, n = 0;
 
-	while (w->state == W_READY || w->state == W_STOPPING) {
+	while (w->state == W_READY || w->state == W_RETIRING) {
 		r = fp_ring_peek(&w->rx, &rec);
 		if (r == FP_AGAIN)
 			break;
@@ -283,30 +350,66 @@ dispatch_results(struct worker *w)
 	return n;
 }
 
+/* ---- retries -------------------------------------------------------------- */
+
+static void
+schedule_retry(struct task *t, uint64_t now)
+{
+	struct task	*p;
+	uint64_t	 delay;
+	uint32_t	 shift = t->attempts > 0 ? t->attempts - 1 : 0;
+
+	delay = RETRY_BASE_MS << (shift > 16 ? 16 : shift);
+	if (delay > RETRY_MAX_MS)
+		delay = RETRY_MAX_MS;
+	t->retries_left--;
+	t->state = T_RETRY;
+	t->worker = -1;
+	t->started = 0;
+	t->kill_code = 0;
+	t->not_before_ns = now + delay * 1000000ULL;
+	sv->cnt.tasks_retried++;
+	/* Keep retryq sorted by due time; it is short. */
+	TAILQ_FOREACH_REVERSE(p, &sv->retryq, taskq, entry)
+		if (p->not_before_ns <= t->not_before_ns)
+			break;
+	if (p == NULL)
+		TAILQ_INSERT_HEAD(&sv->retryq, t, entry);
+	else
+		TAILQ_INSERT_AFTER(&sv->retryq, p, t, entry);
+	log_info("task_retry", "msgid=%u attempt=%u delay_ms=%llu%s%s",
+	    t->msgid, t->attempts, (unsigned long long)delay,
+	    t->corr ? " corr=" : "", t->corr ? t->corr : "");
+}
+
+/* ---- worker death ----------------------------------------------------------- */
+
 void
 dispatch_worker_lost(struct worker *w, int status)
 {
 	struct task	*t, *prev;
-	uint64_t	 running;
-	char		 msg[160];
-	const char	*key;
-	int		 val;
+	struct err_kv	 kv[2];
+	uint64_t	 running, now = now_ns();
+	char		 msg[200];
+	int		 val, killed = w->kill_ns != 0;
 
 	running = atomic_load_explicit(&w->stats->running,
 	    memory_order_relaxed);
 	if (WIFSIGNALED(status)) {
-		key = "signal";
+		kv[0].key = "signal";
 		val = WTERMSIG(status);
 		snprintf(msg, sizeof(msg),
 		    "worker %d (pid %d) was killed by signal %d (%s)",
 		    w->slot, (int)w->pid, val, strsignal(val));
 	} else {
-		key = "status";
+		kv[0].key = "status";
 		val = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		snprintf(msg, sizeof(msg),
 		    "worker %d (pid %d) exited with status %d", w->slot,
 		    (int)w->pid, val);
 	}
+	kv[0].val = val;
+	kv[1].key = "attempts";
 	/*
 	 * Walk backwards so that requeueing at the front keeps FIFO order.
 	 * Only the task the worker said it was running failed; the stats
@@ -315,17 +418,176 @@ dispatch_worker_lost(struct worker *w, int status)
 	for (t = TAILQ_LAST(&w->inflight, taskq); t != NULL; t = prev) {
 		prev = TAILQ_PREV(t, taskq, entry);
 		TAILQ_REMOVE(&w->inflight, t, entry);
-		if (t->started && t->id == running) {
-			log_info("task_crashed", "worker=%d pid=%d msgid=%u %s=%d",
-			    w->slot, (int)w->pid, t->msgid, key, val);
-			task_finish_err(t, FP_E_WORKER_CRASHED, msg, key, val);
-		} else
+		if (t->answered) {
+			/* Cancelled, timed out early, or its client left. */
+			release(t);
+			continue;
+		}
+		if (!t->started || t->id != running ||
+		    (killed && t->kill_code == 0)) {
+			/*
+			 * Prefetched, or running when we killed the worker for
+			 * another task.  attempts counts runs: a task that
+			 * never started did not make one.
+			 */
+			if (!t->started || t->id != running)
+				t->attempts--;
 			dispatch_requeue_front(t);
+			continue;
+		}
+		kv[1].val = t->attempts;
+		if (t->kill_code == FP_E_TIMEOUT) {
+			outcome(t, 1);
+			log_info("task_timeout", "worker=%d pid=%d msgid=%u "
+			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
+			    t->attempts, t->corr ? " corr=" : "",
+			    t->corr ? t->corr : "");
+			answer_err(t, FP_E_TIMEOUT, "the deadline passed while "
+			    "the task ran; its worker was killed", &kv[1], 1);
+			release(t);
+			continue;
+		}
+		if (t->kill_code == FP_E_CANCELLED) {
+			answer_err(t, FP_E_CANCELLED, "cancelled", NULL, 0);
+			release(t);
+			continue;
+		}
+		outcome(t, 1);
+		log_info("task_crashed", "worker=%d pid=%d msgid=%u %s=%d "
+		    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
+		    kv[0].key, val, t->attempts, t->corr ? " corr=" : "",
+		    t->corr ? t->corr : "");
+		if (t->retries_left > 0 && sv->state != SV_STOPPING) {
+			schedule_retry(t, now);
+			continue;
+		}
+		answer_err(t, FP_E_WORKER_CRASHED, msg, kv, 2);
+		release(t);
 	}
 	w->ninflight = 0;
 	w->partial = NULL;
 	w->blocked = 0;
 	w->dirty = 0;
+}
+
+/* ---- deadlines, the 100 ms tick -------------------------------------------- */
+
+static void
+expire(struct task *t, uint64_t now, const char *msg)
+{
+	log_info("task_timeout", "msgid=%u waited_ms=%llu%s%s", t->msgid,
+	    (unsigned long long)((now - t->enqueued_ns) / 1000000),
+	    t->corr ? " corr=" : "", t->corr ? t->corr : "");
+	answer_err(t, FP_E_TIMEOUT, msg, NULL, 0);
+}
+
+void
+dispatch_tick(uint64_t now)
+{
+	struct taskq	 due;
+	struct task	*t, *next;
+	struct worker	*w;
+	uint64_t	 running;
+	int		 i;
+
+	if (sv->state == SV_STOPPING)
+		return;
+	for (t = TAILQ_FIRST(&sv->queue); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->deadline_ns == 0 || now < t->deadline_ns)
+			continue;
+		TAILQ_REMOVE(&sv->queue, t, entry);
+		sv->nqueued--;
+		expire(t, now, "the deadline passed while the task was queued; "
+		    "it never ran");
+		release(t);
+	}
+	TAILQ_INIT(&due);
+	for (t = TAILQ_FIRST(&sv->retryq); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->deadline_ns != 0 && now >= t->deadline_ns) {
+			TAILQ_REMOVE(&sv->retryq, t, entry);
+			expire(t, now, "the deadline passed while the task "
+			    "waited to be retried");
+			release(t);
+		} else if (t->not_before_ns <= now) {
+			TAILQ_REMOVE(&sv->retryq, t, entry);
+			t->state = T_QUEUED;
+			sv->nqueued++;
+			TAILQ_INSERT_TAIL(&due, t, entry);
+		}
+	}
+	/* Retries go first, in the order they became due. */
+	TAILQ_CONCAT(&due, &sv->queue, entry);
+	TAILQ_CONCAT(&sv->queue, &due, entry);
+
+	for (i = 0; i < sv->nslots; i++) {
+		w = &sv->workers[i];
+		if (w->state != W_READY && w->state != W_RETIRING)
+			continue;
+		if (w->kill_ns != 0) {
+			if (now >= w->kill_ns && w->kill_ns != UINT64_MAX) {
+				log_warnx("worker_kill", "worker=%d pid=%d "
+				    "msg=\"kill-grace passed\"", w->slot,
+				    (int)w->pid);
+				kill(w->pid, SIGKILL);
+				w->kill_ns = UINT64_MAX;
+			}
+			continue;
+		}
+		running = atomic_load_explicit(&w->stats->running,
+		    memory_order_relaxed);
+		TAILQ_FOREACH(t, &w->inflight, entry) {
+			if (t->answered || t->deadline_ns == 0 ||
+			    now < t->deadline_ns)
+				continue;
+			if (t->started && t->id == running) {
+				t->kill_code = FP_E_TIMEOUT;
+				dispatch_kill_worker(w, "deadline");
+				break;
+			}
+			/* Handed over but not started: the worker skips it. */
+			expire(t, now, "the deadline passed before a worker "
+			    "started the task; it never ran");
+		}
+	}
+}
+
+/* ---- cancellation ---------------------------------------------------------- */
+
+int
+dispatch_cancel(struct task *t, int code, const char *msg, int kill_ok)
+{
+	struct worker	*w;
+	uint64_t	 running;
+
+	switch (t->state) {
+	case T_QUEUED:
+		TAILQ_REMOVE(&sv->queue, t, entry);
+		sv->nqueued--;
+		answer_err(t, code, msg, NULL, 0);
+		release(t);
+		return 1;
+	case T_RETRY:
+		TAILQ_REMOVE(&sv->retryq, t, entry);
+		answer_err(t, code, msg, NULL, 0);
+		release(t);
+		return 1;
+	case T_DISPATCHED:
+		if (t->answered)
+			return 0;
+		w = &sv->workers[t->worker];
+		running = atomic_load_explicit(&w->stats->running,
+		    memory_order_relaxed);
+		answer_err(t, code, msg, NULL, 0);
+		if (kill_ok && sv->conf.cancel_running == FP_CANCEL_KILL && t->started &&
+		    t->id == running) {
+			t->kill_code = FP_E_CANCELLED;
+			dispatch_kill_worker(w, "cancel");
+		}
+		return 1;
+	}
+	return 0;
 }
 
 void
@@ -335,6 +597,10 @@ dispatch_fail_all(int code, const char *msg)
 	struct worker	*w;
 	int		 i;
 
+	while ((t = TAILQ_FIRST(&sv->retryq)) != NULL) {
+		TAILQ_REMOVE(&sv->retryq, t, entry);
+		task_finish_err(t, code, msg, NULL, 0);
+	}
 	while ((t = TAILQ_FIRST(&sv->queue)) != NULL) {
 		TAILQ_REMOVE(&sv->queue, t, entry);
 		sv->nqueued--;

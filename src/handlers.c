@@ -1,16 +1,18 @@
 /*
  * handlers.c -- built-in handlers: echo, sleep, spin, and the test
- * handlers crash, hang and exit.
+ * handlers crash, hang, exit and leak.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "forkpool.h"
+#include "config.h"
 #include "handlers.h"
 
 static int	 test_enabled;
@@ -138,6 +140,35 @@ h_exit(struct fp_hctx *h, const msgpack_object *p)
 	_exit((int)status);
 }
 
+/*
+ * Allocate and touch `mb' MiB and keep them: the worker's RSS grows for
+ * good, which is what max-worker-rss is for.  The blocks are chained from
+ * a static pointer so that they stay reachable (no leak report).
+ */
+static int
+h_leak(struct fp_hctx *h, const msgpack_object *p)
+{
+	static void	*kept;
+	uint64_t	 mb;
+	size_t		 n, i;
+	char		*m;
+
+	if (one_uint(h, p, "megabytes", 4096, -1, &mb) == -1)
+		return -1;
+	if (mb > 0) {
+		n = (size_t)mb << 20;
+		if ((m = malloc(n)) == NULL)
+			return hctx_error(h, FP_E_INTERNAL,
+			    "cannot allocate %llu MiB", (unsigned long long)mb);
+		for (i = 0; i < n; i += 4096)
+			m[i] = 1;
+		*(void **)m = kept;
+		kept = m;
+	}
+	msgpack_pack_uint64(h->pk, mb);
+	return 0;
+}
+
 static const struct handler table[] = {
 	{ "echo",	h_echo,		0 },
 	{ "sleep",	h_sleep,	0 },
@@ -145,8 +176,12 @@ static const struct handler table[] = {
 	{ "crash",	h_crash,	HF_TEST },
 	{ "hang",	h_hang,		HF_TEST },
 	{ "exit",	h_exit,		HF_TEST },
+	{ "leak",	h_leak,		HF_TEST },
 };
 #define NHANDLERS (sizeof(table) / sizeof(table[0]))
+
+/* forkpool.conf(5) keeps per-handler settings in an array of this size. */
+_Static_assert(NHANDLERS <= FP_CONF_HANDLERS, "raise FP_CONF_HANDLERS");
 
 void
 handlers_init(int test_handlers)
@@ -180,4 +215,22 @@ handler_lookup(const char *name, size_t len)
 		    memcmp(table[i].name, name, len) == 0)
 			return handler_get(i) != NULL ? (int)i : -1;
 	return -1;
+}
+
+int
+handler_index(const char *name, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < NHANDLERS; i++)
+		if (strlen(table[i].name) == len &&
+		    memcmp(table[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+handler_name(uint32_t i)
+{
+	return i < NHANDLERS ? table[i].name : NULL;
 }

@@ -35,6 +35,15 @@ void	handlers_init(int test_handlers);
 /* handler_lookup: index of an enabled handler, or -1. */
 int	handler_lookup(const char *name, size_t len);
 
+/*
+ * handler_index: index of the handler called `name' (len bytes), enabled
+ * or not (test handlers are known even when disabled), or -1.
+ */
+int	handler_index(const char *name, size_t len);
+
+/* handler_name: the name of handler index i, enabled or not; NULL if none. */
+const char *handler_name(uint32_t i);
+
 /* handler_get: the handler at index i, or NULL if none or disabled. */
 const struct handler *handler_get(uint32_t i);
 

@@ -1,27 +1,42 @@
 /*
  * pool.c -- the supervisor's side of worker processes: create each
  * worker's segment and eventfds, fork it, notice its death through its
- * pidfd, and replace it, backing off when workers die young.
+ * pidfd, and replace it, backing off when workers die young.  Workers are
+ * recycled (max-tasks-per-worker, max-worker-rss) and replaced by a new
+ * generation on reload: the replacement starts first, in a free slot, and
+ * the old worker retires once it holds no task.
+ *
+ * Slots: sv->nslots is the high-water mark.  A slot with `respawn' set is
+ * one of the conf.workers slots kept filled (running, or waiting to be
+ * respawned); a retiring worker's slot has it clear and is free once the
+ * worker is reaped.
  */
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
+
 #include "forkpool.h"
 #include "daemon.h"
 #include "log.h"
 
-#define YOUNG_NS	(1000ULL * 1000000)	/* died within 1 s of spawn */
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	10000
+#define RETIRE_GRACE_MS	2000	/* SIGTERM to SIGKILL for a retired worker */
 
 static int	 have_pidfd = -1;
+static int	 retiring_hint;		/* a worker may be retiring */
+static int	 noslot_logged;		/* "no free slot" said once */
+
+static void	lost(struct worker *, int);
+static void	fill(void);
 
 static int
 pidfd_open_compat(pid_t pid)
@@ -77,6 +92,7 @@ release(struct worker *w)
 	fp_asm_free(&w->as);
 	w->stats = NULL;
 	w->pid = 0;
+	w->kill_ns = 0;
 	w->state = W_EMPTY;
 }
 
@@ -84,6 +100,17 @@ static void
 schedule_respawn(struct worker *w, uint64_t delay_ms)
 {
 	w->respawn_ns = now_ns() + delay_ms * 1000000ULL;
+}
+
+/* max-tasks-per-worker with +-10 % jitter, so workers do not retire together. */
+static uint64_t
+task_limit(void)
+{
+	uint64_t	 m = sv->conf.max_tasks_per_worker, j = m / 10;
+
+	if (m == 0)
+		return 0;
+	return m - j + arc4random_uniform((uint32_t)(2 * j + 1));
 }
 
 int
@@ -133,13 +160,17 @@ pool_spawn(struct worker *w)
 	w->partial = NULL;
 	w->dirty = w->blocked = 0;
 	w->tasks_done = 0;
+	w->task_limit = task_limit();
+	w->kill_ns = 0;
+	w->generation = sv->generation;
 	w->spawned_ns = now_ns();
 	w->state = W_READY;
-	log_info("worker_start", "worker=%d pid=%d", w->slot, (int)pid);
+	log_info("worker_start", "worker=%d pid=%d generation=%u", w->slot,
+	    (int)pid, w->generation);
 	return 0;
 fail:
 	release(w);
-	schedule_respawn(w, BACKOFF_MAX_MS);
+	schedule_respawn(w, sv->conf.respawn_backoff_max_ms);
 	return -1;
 }
 
@@ -157,11 +188,20 @@ pool_init(void)
 		sv->workers[i].wrk_efd = -1;
 		TAILQ_INIT(&sv->workers[i].inflight);
 	}
-	for (i = 0; i < sv->nslots; i++)
-		pool_spawn(&sv->workers[i]);
+	sv->nslots = 0;
+	if (sv->conf.test_handlers && pool_test_crash())
+		log_warnx("test_worker_crash", "msg=\"FORKPOOL_TEST_WORKER_CRASH"
+		    "=1: every worker aborts when it starts\"");
+	fill();
 }
 
-static void	lost(struct worker *, int);
+int
+pool_test_crash(void)
+{
+	const char	*e = getenv("FORKPOOL_TEST_WORKER_CRASH");
+
+	return e != NULL && strcmp(e, "1") == 0;
+}
 
 void
 pool_reap(struct worker *w)
@@ -194,14 +234,27 @@ pool_reap_children(void)
 			}
 }
 
+/* The respawn delay after `deaths' consecutive early deaths (>= 2). */
+static uint64_t
+backoff_ms(uint32_t deaths)
+{
+	uint32_t	 shift = deaths - 2;
+	uint64_t	 d;
+
+	d = (uint64_t)BACKOFF_MIN_MS << (shift > 20 ? 20 : shift);
+	return d > sv->conf.respawn_backoff_max_ms ?
+	    sv->conf.respawn_backoff_max_ms : d;
+}
+
 /* Worker w is gone with wait status `status': account and replace it. */
 static void
 lost(struct worker *w, int status)
 {
 	uint64_t	 age, delay;
-	int		 young;
+	int		 crash, young, retired;
+
 	/* Results it published before dying are good: deliver them first. */
-	if (w->state == W_READY)
+	if (w->state == W_READY || w->state == W_RETIRING)
 		dispatch_results(w);
 	if (WIFSIGNALED(status))
 		log_info("worker_exit", "worker=%d pid=%d signal=%d tasks=%llu",
@@ -211,43 +264,281 @@ lost(struct worker *w, int status)
 		log_info("worker_exit", "worker=%d pid=%d status=%d tasks=%llu",
 		    w->slot, (int)w->pid, WEXITSTATUS(status),
 		    (unsigned long long)w->tasks_done);
-	if (sv->state != SV_STOPPING && w->state != W_STOPPING)
+	/*
+	 * Deaths the supervisor caused (a deadline, a cancel, a retirement,
+	 * a protocol violation, shutdown) are not crashes and do not count
+	 * towards the back-off.
+	 */
+	crash = sv->state != SV_STOPPING && w->state != W_STOPPING &&
+	    w->kill_ns == 0;
+	retired = w->state == W_RETIRING && w->kill_ns != 0 &&
+	    w->ninflight == 0;
+	if (crash)
 		sv->cnt.worker_crashes++;
 	dispatch_worker_lost(w, status);
 	age = now_ns() - w->spawned_ns;
-	young = age < YOUNG_NS && w->tasks_done == 0;
+	young = crash && (w->tasks_done == 0 ||
+	    age < sv->conf.min_worker_age_ms * 1000000ULL);
+	if (retired)
+		log_info("worker_retired", "worker=%d pid=%d generation=%u "
+		    "tasks=%llu", w->slot, (int)w->pid, w->generation,
+		    (unsigned long long)w->tasks_done);
 	release(w);
-	if (sv->state == SV_STOPPING)
+	if (sv->state == SV_STOPPING || !w->respawn) {
+		/* Retired, or replaced already: the slot is free. */
+		w->early_deaths = 0;
 		return;
+	}
+	if (!crash) {
+		pool_spawn(w);
+		return;
+	}
 	w->early_deaths = young ? w->early_deaths + 1 : 0;
 	/* The first early death is replaced at once; a loop backs off. */
 	if (w->early_deaths <= 1) {
 		pool_spawn(w);
 		return;
 	}
-	delay = BACKOFF_MIN_MS << (w->early_deaths - 2 > 10 ? 10 :
-	    w->early_deaths - 2);
-	if (delay > BACKOFF_MAX_MS)
-		delay = BACKOFF_MAX_MS;
+	delay = backoff_ms(w->early_deaths);
 	log_warnx("worker_backoff", "worker=%d deaths=%u delay_ms=%llu",
 	    w->slot, w->early_deaths, (unsigned long long)delay);
 	schedule_respawn(w, delay);
 }
 
+/*
+ * A slot for a new worker: a free one below the high-water mark, else the
+ * next one; -1 if all MAX_SLOTS are taken.
+ */
+static int
+free_slot(void)
+{
+	int	 i;
+
+	for (i = 0; i < sv->nslots; i++)
+		if (sv->workers[i].state == W_EMPTY &&
+		    !sv->workers[i].respawn)
+			return i;
+	if (sv->nslots < MAX_SLOTS)
+		return sv->nslots++;
+	return -1;
+}
+
+/* Start a worker in a free slot, kept filled from now on; its slot or -1. */
+static int
+spawn_extra(void)
+{
+	struct worker	*w;
+	int		 i;
+
+	if ((i = free_slot()) == -1) {
+		if (!noslot_logged)
+			log_warnx("worker_slots", "msg=\"all %d worker slots "
+			    "are in use; waiting for retiring workers\"",
+			    MAX_SLOTS);
+		noslot_logged = 1;
+		return -1;
+	}
+	noslot_logged = 0;
+	w = &sv->workers[i];
+	w->respawn = 1;
+	w->early_deaths = 0;
+	if (pool_spawn(w) == -1) {
+		/* Not now: give the slot back. */
+		w->respawn = 0;
+		return -1;
+	}
+	return i;
+}
+
+/* Keep conf.workers slots filled (start-up, reload, slots that ran out). */
+static void
+fill(void)
+{
+	int	 i, have = 0;
+
+	for (i = 0; i < sv->nslots; i++)
+		if (sv->workers[i].respawn)
+			have++;
+	while (have < sv->conf.workers && spawn_extra() != -1)
+		have++;
+}
+
+/* Stop w once it holds no task: SIGTERM, SIGKILL if it lingers. */
+static void
+retire_step(struct worker *w)
+{
+	if (w->state != W_RETIRING || w->kill_ns != 0 || w->ninflight > 0 ||
+	    w->partial != NULL)
+		return;
+	log_debug("worker_stop", "worker=%d pid=%d msg=retired", w->slot,
+	    (int)w->pid);
+	kill(w->pid, SIGTERM);
+	w->kill_ns = now_ns() + RETIRE_GRACE_MS * 1000000ULL;
+}
+
+/*
+ * w takes no new task from now on and stops when it holds none; its slot
+ * is not refilled (its replacement has another).
+ */
+static void
+retire(struct worker *w)
+{
+	w->respawn = 0;
+	if (w->state != W_READY)
+		return;		/* stopping already, or empty */
+	w->state = W_RETIRING;
+	retiring_hint = 1;
+	/* Records not yet published would never reach it otherwise. */
+	if (w->dirty) {
+		w->dirty = 0;
+		if (fp_ring_publish(&w->tx) == -1)
+			log_warn("worker_wake", "worker=%d", w->slot);
+	}
+	retire_step(w);
+}
+
+/* Resident set of w in bytes (/proc/PID/statm), 0 if unknown. */
+static uint64_t
+rss_bytes(const struct worker *w)
+{
+	char		 path[64], buf[128];
+	unsigned long long size, res;
+	ssize_t		 n;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)w->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
+		return 0;
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Replace w by a new worker first, then retire it. */
+static void
+recycle(struct worker *w, const char *why, uint64_t val, uint64_t limit)
+{
+	int	 n;
+
+	/* A task half written to its ring: finish it first. */
+	if (w->partial != NULL)
+		return;
+	if ((n = spawn_extra()) == -1)
+		return;		/* no slot: try again on a later check */
+	log_info("worker_recycle", "worker=%d pid=%d reason=%s value=%llu "
+	    "limit=%llu tasks=%llu replacement=%d", w->slot, (int)w->pid, why,
+	    (unsigned long long)val, (unsigned long long)limit,
+	    (unsigned long long)w->tasks_done, n);
+	sv->cnt.workers_recycled++;
+	retire(w);
+}
+
+void
+pool_check(void)
+{
+	struct worker	*w;
+	int		 i, any = 0;
+
+	if (sv->state == SV_STOPPING)
+		return;
+	for (i = 0; i < sv->nslots; i++) {
+		w = &sv->workers[i];
+		if (w->state == W_READY && w->task_limit != 0 &&
+		    w->tasks_done >= w->task_limit && w->kill_ns == 0 &&
+		    w->respawn)
+			recycle(w, "max-tasks-per-worker", w->tasks_done,
+			    w->task_limit);
+		if (retiring_hint && w->state == W_RETIRING) {
+			any = 1;
+			retire_step(w);
+		}
+	}
+	retiring_hint = any;
+}
+
 void
 pool_tick(void)
 {
-	uint64_t	 now = now_ns();
+	struct worker	*w;
+	uint64_t	 now = now_ns(), rss, age;
+	uint64_t	 min_age = sv->conf.min_worker_age_ms * 1000000ULL;
 	int		 i;
 
 	if (sv->state == SV_STOPPING)
 		return;
 	for (i = 0; i < sv->nslots; i++) {
-		struct worker *w = &sv->workers[i];
-
-		if (w->state == W_EMPTY && w->respawn_ns <= now)
+		w = &sv->workers[i];
+		if (w->state == W_EMPTY && w->respawn && w->respawn_ns <= now)
 			pool_spawn(w);
+		if (w->state != W_READY || w->kill_ns != 0 || !w->respawn)
+			continue;
+		/* Alive past min-worker-age and useful: the loop is over. */
+		age = now - w->spawned_ns;
+		if (w->early_deaths > 0 && w->tasks_done > 0 && age >= min_age)
+			w->early_deaths = 0;
+		if (sv->conf.max_worker_rss != 0 &&
+		    (rss = rss_bytes(w)) > sv->conf.max_worker_rss)
+			recycle(w, "max-worker-rss", rss,
+			    sv->conf.max_worker_rss);
 	}
+	fill();
+	pool_check();
+}
+
+void
+pool_reload(void)
+{
+	struct worker	*w;
+	int		 i, old = 0;
+
+	for (i = 0; i < sv->nslots; i++) {
+		w = &sv->workers[i];
+		if (w->state == W_EMPTY) {
+			w->respawn = 0;	/* a back-off of the old generation */
+			w->early_deaths = 0;
+			continue;
+		}
+		if (w->generation == sv->generation)
+			continue;
+		if (w->state == W_READY)
+			old++;
+		retire(w);
+	}
+	fill();
+	log_info("reload_workers", "generation=%u workers=%d retiring=%d",
+	    sv->generation, sv->conf.workers, old);
+}
+
+int
+pool_retiring(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < sv->nslots; i++)
+		if (sv->workers[i].state == W_RETIRING)
+			n++;
+	return n;
+}
+
+uint64_t
+pool_backoff_ms(void)
+{
+	uint64_t	 d, max = 0;
+	int		 i;
+
+	for (i = 0; i < sv->nslots; i++) {
+		if (!sv->workers[i].respawn || sv->workers[i].early_deaths < 2)
+			continue;
+		d = backoff_ms(sv->workers[i].early_deaths);
+		if (d > max)
+			max = d;
+	}
+	return max;
 }
 
 void

@@ -235,6 +235,39 @@ mp_read_uint(struct mp_reader *r, uint64_t *v)
 }
 
 int
+mp_read_map(struct mp_reader *r, uint32_t *n)
+{
+	struct mp_hdr	 h;
+	uint64_t	 c;
+	uint8_t		 b;
+
+	if (rd_hdr(r, &h, &c, &b) == -1 || h.kids != 2)
+		return -1;
+	r->off += h.hlen;
+	*n = (uint32_t)c;
+	return 0;
+}
+
+int
+mp_read_raw(struct mp_reader *r, const uint8_t **p, size_t *n)
+{
+	ssize_t	 len;
+
+	if ((len = mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
+		return -1;
+	*p = r->p + r->off;
+	*n = (size_t)len;
+	r->off += len;
+	return 0;
+}
+
+int
+mp_peek_byte(const struct mp_reader *r)
+{
+	return r->off < r->len ? r->p[r->off] : -1;
+}
+
+int
 mp_read_str(struct mp_reader *r, const char **s, uint32_t *n)
 {
 	struct mp_hdr	 h;
@@ -487,19 +520,32 @@ proto_put_result(struct buf *b, uint32_t msgid, const void *res, size_t len)
 }
 
 int
-proto_put_error(struct buf *b, uint32_t msgid, int code, const char *message,
-    const char *key, int64_t val)
+proto_put_error_kv(struct buf *b, uint32_t msgid, int code,
+    const char *message, const struct err_kv *kv, int n)
 {
+	int	 i;
+
 	if (put_byte(b, 0x94) == -1 || put_byte(b, 0x01) == -1 ||
 	    mp_put_uint(b, msgid) == -1 ||
-	    mp_put_map(b, key != NULL ? 3 : 2) == -1 ||
+	    mp_put_map(b, 2 + (uint32_t)n) == -1 ||
 	    mp_put_cstr(b, "code") == -1 ||
 	    mp_put_cstr(b, fp_err_name(code)) == -1 ||
 	    mp_put_cstr(b, "message") == -1 ||
 	    mp_put_cstr(b, message) == -1)
 		return -1;
-	if (key != NULL &&
-	    (mp_put_cstr(b, key) == -1 || mp_put_int(b, val) == -1))
-		return -1;
+	for (i = 0; i < n; i++)
+		if (mp_put_cstr(b, kv[i].key) == -1 ||
+		    mp_put_int(b, kv[i].val) == -1)
+			return -1;
 	return mp_put_nil(b);
+}
+
+int
+proto_put_error(struct buf *b, uint32_t msgid, int code, const char *message,
+    const char *key, int64_t val)
+{
+	struct err_kv kv = { key, val };
+
+	return proto_put_error_kv(b, msgid, code, message, &kv,
+	    key != NULL ? 1 : 0);
 }

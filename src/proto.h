@@ -87,6 +87,11 @@ struct mp_reader {
 int	mp_read_array(struct mp_reader *r, uint32_t *n);
 int	mp_read_uint(struct mp_reader *r, uint64_t *v);
 int	mp_read_str(struct mp_reader *r, const char **s, uint32_t *n);
+int	mp_read_map(struct mp_reader *r, uint32_t *n);
+/* mp_read_raw: the next object as bytes (pointer into the input). */
+int	mp_read_raw(struct mp_reader *r, const uint8_t **p, size_t *n);
+/* mp_peek_byte: the type byte of the next object, or -1 at the end. */
+int	mp_peek_byte(const struct mp_reader *r);
 int	mp_read_skip(struct mp_reader *r);
 
 /* Writers: each appends one MessagePack item; -1 only on ENOMEM. */
@@ -111,6 +116,16 @@ int	proto_put_result(struct buf *b, uint32_t msgid, const void *res,
  */
 int	proto_put_error(struct buf *b, uint32_t msgid, int code,
 	    const char *message, const char *key, int64_t val);
+
+/* Extra integer fields of an error map ("signal", "attempts"). */
+struct err_kv {
+	const char	*key;
+	int64_t		 val;
+};
+
+/* proto_put_error_kv: like proto_put_error with n extra fields. */
+int	proto_put_error_kv(struct buf *b, uint32_t msgid, int code,
+	    const char *message, const struct err_kv *kv, int n);
 
 /*
  * proto_result_head: reserve and write the head of a success response

@@ -50,6 +50,14 @@ task_alloc(void)
 	t->worker = -1;
 	t->attempts = 0;
 	t->started = 0;
+	t->answered = 0;
+	t->probe = 0;
+	t->kill_code = 0;
+	t->in_conn = 0;
+	t->retries_left = 0;
+	t->deadline_ns = 0;
+	t->not_before_ns = 0;
+	t->corr = NULL;
 	t->params = t->inl;
 	t->plen = 0;
 	t->pcap = 0;
@@ -68,6 +76,9 @@ task_newid(struct task *t)
 void
 task_free(struct task *t)
 {
+	task_detach_conn(t);
+	free(t->corr);
+	t->corr = NULL;
 	if (t->pcap != 0)
 		free(t->params);
 	t->params = NULL;
@@ -107,4 +118,35 @@ task_lookup(uint64_t id)
 	if (t->id != id || t->state == T_FREE)
 		return NULL;
 	return t;
+}
+
+/* Requests are listed on their connection, for cancel and disconnect. */
+void
+task_attach_conn(struct task *t, struct conn *c)
+{
+	TAILQ_INSERT_TAIL(&c->tasks, t, centry);
+	t->in_conn = 1;
+}
+
+void
+task_detach_conn(struct task *t)
+{
+	struct conn	*c;
+
+	if (!t->in_conn)
+		return;
+	t->in_conn = 0;
+	if ((c = control_conn(t->conn, t->conn_gen)) != NULL)
+		TAILQ_REMOVE(&c->tasks, t, centry);
+}
+
+int
+task_set_corr(struct task *t, const char *s, size_t n)
+{
+	free(t->corr);
+	if ((t->corr = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(t->corr, s, n);
+	t->corr[n] = '\0';
+	return 0;
 }

@@ -107,7 +107,11 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	hc.deadline_ns = wt.deadline_ns;
 	msgpack_sbuffer_clear(&w->sb);
 	msgpack_zone_clear(&w->zone);
-	if ((h = handler_get(wt.handler)) == NULL)
+	if (wt.deadline_ns != 0 && t0 >= wt.deadline_ns)
+		/* Expired while prefetched: the supervisor answered it already. */
+		hctx_error(&hc, FP_E_TIMEOUT, "the deadline passed before the "
+		    "task started; it never ran");
+	else if ((h = handler_get(wt.handler)) == NULL)
 		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
 	else if (msgpack_unpack((const char *)data + sizeof(wt),
 	    len - sizeof(wt), &off, &w->zone, &params) !=
@@ -239,7 +243,15 @@ worker_main(struct worker *self)
 	msgpack_packer_init(&w.pk, &w.sb, msgpack_sbuffer_write);
 	if (!msgpack_zone_init(&w.zone, 8192))
 		fatalx("worker_init", "msg=\"out of memory\"");
-	fp_asm_init(&w.as, sv->conf.max_request_size + 4096);
+	/*
+	 * Tasks come from the supervisor, which checked their size when it
+	 * accepted them, maybe under the max-request-size of an older
+	 * configuration: bound them by the largest one allowed.
+	 */
+	fp_asm_init(&w.as, ((size_t)1 << 30) + 4096);
+	/* The crash-loop test hook (forkpoold(8)): die right after start. */
+	if (sv->conf.test_handlers && pool_test_crash())
+		abort();
 	atomic_store(&w.stats->ready, 1);
 	log_debug("worker_ready", NULL);
 	worker_loop(&w);

@@ -275,17 +275,21 @@ fi
 # fp_start [OPTION...]: start forkpoold in the foreground on this test's
 # socket, pidfile and configuration file ($FP_CONF, created empty if it does
 # not exist), stderr appended to $FP_LOG; wait until the socket accepts a
-# connection.  The daemon's PID is in FP_PID.
+# connection.  The daemon's PID is in FP_PID.  With FP_NO_S set, -s is not
+# given: the daemon takes its socket from the file, or else from
+# $FORKPOOL_SOCKET, which is this test's socket.
 fp_start() {
 	if [ ! -e "$FP_CONF" ]; then
 		: >"$FP_CONF"
 	fi
 	FP_NSTART=$((FP_NSTART + 1))
-	printf '=== %s: start %d: forkpoold -d -s %s -p %s -f %s %s\n' \
-	    "$FP_NAME" "$FP_NSTART" "$FP_SOCK" "$FP_PIDFILE" "$FP_CONF" \
-	    "$*" >>"$FP_LOG"
+	if [ -z "${FP_NO_S:-}" ]; then
+		set -- -s "$FP_SOCK" "$@"
+	fi
+	printf '=== %s: start %d: forkpoold -d -p %s -f %s %s\n' \
+	    "$FP_NAME" "$FP_NSTART" "$FP_PIDFILE" "$FP_CONF" "$*" >>"$FP_LOG"
 	# shellcheck disable=SC2086
-	$FP_SIGDFL $FP_WRAP "$FORKPOOLD" -d -s "$FP_SOCK" -p "$FP_PIDFILE" -f "$FP_CONF" \
+	$FP_SIGDFL $FP_WRAP "$FORKPOOLD" -d -p "$FP_PIDFILE" -f "$FP_CONF" \
 	    "$@" </dev/null >>"$FP_LOG" 2>&1 &
 	FP_PID=$!
 	FP_DAEMONS="$FP_DAEMONS $FP_PID"

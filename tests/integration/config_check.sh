@@ -13,7 +13,9 @@ set -eu
 
 KEYWORDS="workers socket socket-mode pidfile queue-limit prefetch ring-size
 max-request-size max-connections max-outstanding shutdown-timeout
-test-handlers log-level"
+test-handlers log-level timeout retries kill-grace cancel-running
+breaker-threshold breaker-window breaker-cooldown min-worker-age
+respawn-backoff-max max-tasks-per-worker max-worker-rss"
 
 cat >"$T/good.conf" <<CONF
 # a configuration that uses every keyword
@@ -31,6 +33,20 @@ max-outstanding 1
 shutdown-timeout 60m
 test-handlers yes
 log-level debug
+timeout 2500ms
+retries 3
+kill-grace 1s
+cancel-running kill
+breaker-threshold 7
+breaker-window 30s
+breaker-cooldown 2s
+min-worker-age 500ms
+respawn-backoff-max 1m
+max-tasks-per-worker 1000
+max-worker-rss 512M
+handler sleep timeout 10s
+handler crash retries 0
+handler echo breaker-threshold 0
 CONF
 
 fp_run "$FORKPOOLD" -n -f "$T/good.conf"
@@ -94,6 +110,13 @@ yes|on|true) ;;
 *)	fp_fail "-nv: test-handlers: expected yes, got $(kv test-handlers)" ;;
 esac
 assert_eq debug "$(kv log-level)" "-nv: log-level"
+assert_eq 2500ms "$(kv timeout)" "-nv: timeout"
+assert_eq kill "$(kv cancel-running)" "-nv: cancel-running"
+assert_eq 512M "$(kv max-worker-rss)" "-nv: max-worker-rss"
+for _h in "handler sleep timeout 10s" "handler crash retries 0" \
+    "handler echo breaker-threshold 0"; do
+	assert_grep "^$_h\$" "$T/nv.conf" "-nv: $_h"
+done
 
 # Options override the file.
 nv_check "$T/good.conf" "forkpoold -nv -w 5 -s ... -p none" -w 5 \
@@ -180,6 +203,15 @@ bad 3 "socket /$(printf '%0120d' 0)" 'socket path over 107 bytes'
 bad 3 'max-connections 0' 'max-connections 0'
 bad 3 'max-outstanding 0' 'max-outstanding 0'
 bad 3 'workers 99999999999999999999' 'workers overflowing'
+bad 3 'retries 101' 'retries above 100'
+bad 3 'cancel-running maybe' 'cancel-running maybe'
+bad 3 'breaker-window 10ms' 'breaker-window below 100ms'
+bad 3 'respawn-backoff-max 11m' 'respawn-backoff-max above 10m'
+bad 3 'max-worker-rss 100K' 'max-worker-rss below 1M'
+bad 3 'handler nosuch timeout 1s' 'handler: unknown handler'
+bad 3 'handler echo speed 1s' 'handler: unknown key'
+bad 3 'handler echo timeout' 'handler: no value'
+bad 3 'handler echo timeout 1s 2s' 'handler: two values'
 
 # A missing -f file is an error, naming the file.
 fp_run "$FORKPOOLD" -n -f "$T/missing.conf"

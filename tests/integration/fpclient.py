@@ -258,6 +258,130 @@ def wait_children(ppid, n, avoid=(), timeout=15.0):
 		time.sleep(0.02)
 
 
+def pid_alive(pid):
+	"""pid exists and is not a zombie."""
+	return _pid_alive(pid)
+
+
+def starttime(pid):
+	"""Field 22 of /proc/PID/stat (to tell a PID from a reuse), or None."""
+	f = _stat(pid)
+	return None if f is None else int(f[19])
+
+
+def vmrss_kib(pid):
+	"""VmRSS of pid in KiB (None if it is gone)."""
+	try:
+		with open("/proc/%d/status" % pid) as f:
+			for line in f:
+				if line.startswith("VmRSS:"):
+					return int(line.split()[1])
+	except OSError:
+		pass
+	return None
+
+
+def zombies(ppid):
+	"""The zombie children of ppid."""
+	z = []
+	for d in os.listdir("/proc"):
+		if d.isdigit():
+			f = _stat(int(d))
+			if f is not None and f[0] == "Z" and int(f[1]) == ppid:
+				z.append(int(d))
+	return sorted(z)
+
+
+def wait_stats(path, pred, what, timeout=10.0):
+	"""Bounded wait until pred(forkpool.stats) holds; returns the stats."""
+	deadline = time.monotonic() + timeout
+	while True:
+		st = stats(path)
+		if pred(st):
+			return st
+		if time.monotonic() > deadline:
+			fail("waiting %g s for %s: stats %r" % (timeout, what, st))
+		time.sleep(0.02)
+
+
+def wait_cpu(pids, secs, base=None, timeout=15.0):
+	"""Bounded wait until one of pids has used secs of CPU since base (a
+	dict of cputicks, default now); returns that pid: the worker running
+	a `spin'."""
+	tck = os.sysconf("SC_CLK_TCK")
+	if base is None:
+		base = {p: cputicks(p) for p in pids}
+	deadline = time.monotonic() + timeout
+	while True:
+		for p in pids:
+			if cputicks(p) - base[p] >= secs * tck:
+				return p
+		if time.monotonic() > deadline:
+			fail("none of %r used %g s of CPU in %g s" % (pids, secs,
+			    timeout))
+		time.sleep(0.01)
+
+
+def breakers(path, timeout=10.0):
+	"""forkpool.breakers as a dict handler -> its map."""
+	c = Conn(path, timeout)
+	try:
+		err, res = c.call("forkpool.breakers", [], timeout)
+	finally:
+		c.close()
+	if err is not None or not isinstance(res, list):
+		raise AssertionError("forkpool.breakers: %r %r" % (err, res))
+	return {b["handler"]: b for b in res}
+
+
+def log_lines(regex, path=None, current=True):
+	"""Lines of the daemon log (default $T/daemon.log) matching regex;
+	with current, only those of the daemon started last (after the last
+	`=== ' line that tests/lib.sh writes at each start)."""
+	import re
+	if path is None:
+		path = os.path.join(os.environ["T"], "daemon.log")
+	with open(path, errors="replace") as f:
+		lines = f.read().splitlines()
+	if current:
+		for i in range(len(lines) - 1, -1, -1):
+			if lines[i].startswith("=== "):
+				lines = lines[i + 1:]
+				break
+	return [l for l in lines if re.search(regex, l)]
+
+
+def collect(conn, ids, timeout, what="responses"):
+	"""Read until every msgid in ids is answered (bounded); returns dict
+	msgid -> (message, arrival time).  Fails on a second answer to a msgid
+	or an answer to a msgid not in ids."""
+	got = {}
+	deadline = time.monotonic() + timeout
+	while len(got) < len(ids):
+		left = deadline - time.monotonic()
+		try:
+			ms = conn.pump(1, max(left, 0.001))
+		except (Timeout, Closed) as e:
+			fail("%s: %s; answered %r, missing %r" % (what, e,
+			    sorted(got), sorted(set(ids) - set(got))))
+		for m, t in ms:
+			check_response(m)
+			if m[1] in got:
+				fail("%s: a second answer for msgid %r: %r (first "
+				    "%r)" % (what, m[1], m, got[m[1]][0]))
+			if m[1] not in ids:
+				fail("%s: answer for an unexpected msgid: %r" %
+				    (what, m,))
+			got[m[1]] = (m, t)
+	return got
+
+
+def expect_err(err, want, what):
+	"""Fail unless err is an error map with code want."""
+	if code(err) != want:
+		fail("%s: expected error %s, got %r" % (what, want, err))
+
+
 def _pid_alive(pid):
 	try:
 		with open("/proc/%d/stat" % pid) as f:

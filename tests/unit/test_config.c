@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "handlers.h"
 #include "log.h"
 #include "check.h"
 
@@ -45,6 +46,8 @@ main(void)
 	struct fp_config c, d, def;
 	char		 err[512];
 	uint64_t	 v;
+	uint32_t	 h;
+	int		 echo, crash, sleep_h;
 	FILE		*fp;
 	char		*text = NULL;
 	size_t		 tlen = 0;
@@ -59,6 +62,23 @@ main(void)
 	CHECK(def.shutdown_timeout_ms == 30000);
 	CHECK(def.test_handlers == 0);
 	CHECK(def.socket[0] == '/');
+	CHECK(def.timeout_ms == 0);
+	CHECK(def.retries == 0);
+	CHECK(def.kill_grace_ms == 0);
+	CHECK(def.cancel_running == FP_CANCEL_DROP);
+	CHECK(def.breaker_threshold == 5);
+	CHECK(def.breaker_window_ms == 10000);
+	CHECK(def.breaker_cooldown_ms == 5000);
+	CHECK(def.min_worker_age_ms == 1000);
+	CHECK(def.respawn_backoff_max_ms == 10000);
+	CHECK(def.max_tasks_per_worker == 0);
+	CHECK(def.max_worker_rss == 0);
+	for (h = 0; h < handler_count(); h++) {
+		CHECK(def.handler[h].set == 0);
+		CHECK(config_handler_timeout_ms(&def, h) == 0);
+		CHECK(config_handler_retries(&def, h) == 0);
+		CHECK(config_handler_breaker_threshold(&def, h) == 5);
+	}
 
 	CHECK(load_text(&c,
 	    "# comment\n"
@@ -106,6 +126,122 @@ main(void)
 	    d.shutdown_timeout_ms == c.shutdown_timeout_ms &&
 	    d.test_handlers == c.test_handlers && d.log_level == c.log_level);
 	free(text);
+
+	/* Issue 3: deadlines, retries, breaker, back-off, recycling. */
+	echo = handler_index("echo", 4);
+	crash = handler_index("crash", 5);	/* a test handler, disabled */
+	sleep_h = handler_index("sleep", 5);
+	CHECK(echo >= 0 && crash >= 0 && sleep_h >= 0);
+	CHECK(handler_index("nope", 4) == -1);
+	CHECK(handler_index("ech", 3) == -1);
+	CHECK(load_text(&c,
+	    "timeout 1500ms\n"
+	    "retries 2\n"
+	    "kill-grace 10s\n"
+	    "cancel-running kill\n"
+	    "breaker-threshold 0\n"
+	    "breaker-window 100ms\n"
+	    "breaker-cooldown 60m\n"
+	    "min-worker-age 0\n"
+	    "respawn-backoff-max 10m\n"
+	    "max-tasks-per-worker 1000000000\n"
+	    "max-worker-rss 64M\n"
+	    "handler echo timeout 2s\n"
+	    "handler echo retries 0   # comment\n"
+	    "handler crash retries 100\n"
+	    "handler \"crash\" breaker-threshold 1000000\n"
+	    "handler sleep breaker-threshold 3\n", err, sizeof(err)) == 0);
+	CHECK(c.timeout_ms == 1500);
+	CHECK(c.retries == 2);
+	CHECK(c.kill_grace_ms == 10000);
+	CHECK(c.cancel_running == FP_CANCEL_KILL);
+	CHECK(c.breaker_threshold == 0);
+	CHECK(c.breaker_window_ms == 100);
+	CHECK(c.breaker_cooldown_ms == 3600000);
+	CHECK(c.min_worker_age_ms == 0);
+	CHECK(c.respawn_backoff_max_ms == 600000);
+	CHECK(c.max_tasks_per_worker == 1000000000);
+	CHECK(c.max_worker_rss == 64 << 20);
+	CHECK(config_handler_timeout_ms(&c, echo) == 2000);
+	CHECK(config_handler_retries(&c, echo) == 0);
+	CHECK(config_handler_breaker_threshold(&c, echo) == 0);
+	CHECK(config_handler_timeout_ms(&c, crash) == 1500);
+	CHECK(config_handler_retries(&c, crash) == 100);
+	CHECK(config_handler_breaker_threshold(&c, crash) == 1000000);
+	CHECK(config_handler_timeout_ms(&c, sleep_h) == 1500);
+	CHECK(config_handler_retries(&c, sleep_h) == 2);
+	CHECK(config_handler_breaker_threshold(&c, sleep_h) == 3);
+	/* Out of the table: the global values. */
+	CHECK(config_handler_timeout_ms(&c, 9999) == 1500);
+	CHECK(config_handler_retries(&c, 9999) == 2);
+
+	fp = open_memstream(&text, &tlen);
+	config_print(&c, fp);
+	fclose(fp);
+	CHECK(strstr(text, "\ntimeout 1500ms\n") != NULL);
+	CHECK(strstr(text, "\ncancel-running kill\n") != NULL);
+	CHECK(strstr(text, "\nbreaker-cooldown 3600s\n") != NULL);
+	CHECK(strstr(text, "\nmax-worker-rss 64M\n") != NULL);
+	CHECK(strstr(text, "\nhandler echo timeout 2s\n") != NULL);
+	CHECK(strstr(text, "\nhandler echo retries 0\n") != NULL);
+	CHECK(strstr(text, "\nhandler crash breaker-threshold 1000000\n") !=
+	    NULL);
+	CHECK(load_text(&d, text, err, sizeof(err)) == 0);
+	CHECK(d.timeout_ms == c.timeout_ms && d.retries == c.retries &&
+	    d.kill_grace_ms == c.kill_grace_ms &&
+	    d.cancel_running == c.cancel_running &&
+	    d.breaker_threshold == c.breaker_threshold &&
+	    d.breaker_window_ms == c.breaker_window_ms &&
+	    d.breaker_cooldown_ms == c.breaker_cooldown_ms &&
+	    d.min_worker_age_ms == c.min_worker_age_ms &&
+	    d.respawn_backoff_max_ms == c.respawn_backoff_max_ms &&
+	    d.max_tasks_per_worker == c.max_tasks_per_worker &&
+	    d.max_worker_rss == c.max_worker_rss);
+	CHECK(memcmp(d.handler, c.handler, sizeof(c.handler)) == 0);
+	free(text);
+	text = NULL;
+
+	/* The default -nv output has no handler lines; 0 is printed as is. */
+	fp = open_memstream(&text, &tlen);
+	config_print(&def, fp);
+	fclose(fp);
+	CHECK(strstr(text, "\nhandler ") == NULL);
+	CHECK(strstr(text, "\nmax-worker-rss 0\n") != NULL);
+	CHECK(strstr(text, "\ncancel-running drop\n") != NULL);
+	free(text);
+	text = NULL;
+
+	CHECK(load_text(&c, "max-worker-rss 0\n", err, sizeof(err)) == 0 &&
+	    c.max_worker_rss == 0);
+	bad("max-worker-rss 512K\n", "out of range");
+	bad("max-worker-rss 2048G\n", "out of range");
+	bad("timeout 1441m\n", "out of range");
+	bad("timeout 1h\n", "expected a duration");
+	bad("retries 101\n", "out of range");
+	bad("kill-grace 11s\n", "out of range");
+	bad("cancel-running maybe\n", "expected drop or kill");
+	bad("breaker-threshold 1000001\n", "out of range");
+	bad("breaker-window 99ms\n", "out of range");
+	bad("breaker-cooldown 61m\n", "out of range");
+	bad("min-worker-age 61m\n", "out of range");
+	bad("respawn-backoff-max 50ms\n", "out of range");
+	bad("respawn-backoff-max 11m\n", "out of range");
+	bad("max-tasks-per-worker 1000000001\n", "out of range");
+	bad("retries 1\nretries 2\n", ":2: retries: given twice");
+	bad("\nhandler nope timeout 1s\n", ":2: handler nope: unknown handler");
+	bad("handler echo deadline 1s\n",
+	    ":1: handler echo deadline: unknown key");
+	bad("handler echo timeout 1s\nhandler sleep timeout 1s\n"
+	    "handler echo timeout 2s\n", ":3: handler echo timeout: given twice");
+	bad("handler echo timeout\n", "expected handler NAME KEY VALUE");
+	bad("handler echo\n", "expected handler NAME KEY VALUE");
+	bad("handler\n", "handler: missing value");
+	bad("handler echo timeout 1s 2s\n", "unexpected text");
+	bad("handler echo timeout soon\n",
+	    "handler echo timeout soon: expected a duration");
+	bad("handler echo retries 101\n", "handler echo retries 101: out of range");
+	bad("handler echo breaker-threshold 1000001\n", "out of range");
+	bad("handler echo timeout 1441m\n", "out of range");
 
 	bad("wokers 3\n", ":1: unknown keyword \"wokers\"");
 	bad("\n\nworkers\n", ":3: workers: missing value");

@@ -97,6 +97,15 @@ main(void)
 	CHECK(handler_lookup("ech", 3) == -1);
 	CHECK(handler_lookup("crash", 5) == -1);
 	CHECK(handler_lookup("hang", 4) == -1);
+	CHECK(handler_lookup("leak", 4) == -1);
+	/* handler_index knows the disabled test handlers too. */
+	CHECK(handler_index("crash", 5) >= 0);
+	CHECK(handler_index("leak", 4) >= 0);
+	CHECK(handler_index("nope", 4) == -1);
+	CHECK(handler_name((uint32_t)handler_index("leak", 4)) != NULL &&
+	    strcmp(handler_name((uint32_t)handler_index("leak", 4)),
+	    "leak") == 0);
+	CHECK(handler_name(handler_count()) == NULL);
 	CHECK(handler_get(handler_count()) == NULL);
 
 	/* echo returns its one parameter, whatever it is. */
@@ -166,6 +175,24 @@ main(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	st = in_child("hang", -1);	/* alarm(1) ends it */
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM);
+
+	/* leak [mb]: keeps what it allocates; 0 allocates nothing. */
+	CHECK(handler_index("leak", 4) == handler_lookup("leak", 4));
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 1);
+	msgpack_pack_int(&pin, 0);
+	CHECK(call("leak") == 0 && result.via.u64 == 0);
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 1);
+	msgpack_pack_int(&pin, 2);
+	CHECK(call("leak") == 0 && result.via.u64 == 2);
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 1);
+	msgpack_pack_int(&pin, 4097);
+	CHECK(call("leak") == FP_E_INVALID_PARAMS);
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 0);
+	CHECK(call("leak") == FP_E_INVALID_PARAMS);
 
 	msgpack_sbuffer_destroy(&in);
 	msgpack_sbuffer_destroy(&out);

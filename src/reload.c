@@ -1,0 +1,118 @@
+/*
+ * reload.c -- SIGHUP and forkpool.reload: read the configuration file
+ * again, keep the command-line options over it, apply what can change at
+ * run time and start a new generation of workers; the old ones retire
+ * after the tasks they hold.  A bad file changes nothing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "forkpool.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "log.h"
+
+struct cmdline	 cmdline;
+
+void
+cmdline_apply(struct fp_config *c)
+{
+	if (cmdline.socket != NULL)
+		strlcpy(c->socket, cmdline.socket, sizeof(c->socket));
+	if (cmdline.pidfile != NULL) {
+		if (strcmp(cmdline.pidfile, "none") == 0)
+			c->pidfile[0] = '\0';
+		else
+			strlcpy(c->pidfile, cmdline.pidfile, sizeof(c->pidfile));
+	}
+	if (cmdline.workers > 0)
+		c->workers = cmdline.workers;
+	if (cmdline.test)
+		c->test_handlers = 1;
+	if (cmdline.verbose > 0)
+		c->log_level = LOG_LVL_DEBUG;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+warn(struct reload_result *rr, const char *keyword, const char *fmt, ...)
+{
+	char		 msg[160], q[200];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("reload_ignored", "keyword=%s msg=%s", keyword,
+	    log_quote(msg, q, sizeof(q)));
+	if (rr != NULL && rr->nwarn < RELOAD_MAXWARN)
+		strlcpy(rr->warn[rr->nwarn++], msg, sizeof(rr->warn[0]));
+}
+
+/*
+ * Settings bound to what the supervisor holds open (the listening socket,
+ * the locked pidfile) stay as they are: report a change and keep the old
+ * value in `c'.
+ */
+static void
+keep_fixed(struct fp_config *c, struct reload_result *rr)
+{
+	const struct fp_config *o = &sv->conf;
+
+	if (strcmp(c->socket, o->socket) != 0) {
+		warn(rr, "socket", "socket cannot change at run time: still "
+		    "listening on %s (restart to use %s)", o->socket, c->socket);
+		strlcpy(c->socket, o->socket, sizeof(c->socket));
+	}
+	if (c->socket_mode != o->socket_mode) {
+		warn(rr, "socket-mode", "socket-mode cannot change at run "
+		    "time: still %04o (restart to use %04o)",
+		    (unsigned)o->socket_mode, (unsigned)c->socket_mode);
+		c->socket_mode = o->socket_mode;
+	}
+	if (strcmp(c->pidfile, o->pidfile) != 0) {
+		warn(rr, "pidfile", "pidfile cannot change at run time: still "
+		    "%s (restart to use %s)", o->pidfile[0] ? o->pidfile :
+		    "none", c->pidfile[0] ? c->pidfile : "none");
+		strlcpy(c->pidfile, o->pidfile, sizeof(c->pidfile));
+	}
+}
+
+int
+reload(struct reload_result *rr, char *msg, size_t msglen)
+{
+	struct fp_config c;
+	char		 q[PATH_MAX + 300];
+
+	if (rr != NULL)
+		memset(rr, 0, sizeof(*rr));
+	if (sv->state != SV_RUNNING) {
+		snprintf(msg, msglen, "the daemon is shutting down");
+		log_warnx("reload_failed", "msg=\"the daemon is shutting "
+		    "down\"");
+		return -2;
+	}
+	config_defaults(&c);
+	if (config_load(&c, cmdline.file, !cmdline.fflag, msg,
+	    msglen) == -1) {
+		log_warnx("reload_failed", "file=%s msg=%s", cmdline.file,
+		    log_quote(msg, q, sizeof(q)));
+		return -1;
+	}
+	cmdline_apply(&c);
+	keep_fixed(&c, rr);
+
+	sv->conf = c;
+	log_setlevel(c.log_level);
+	handlers_init(c.test_handlers);
+	breakers_reconfigure();
+	sv->generation++;
+	log_info("reload", "file=%s generation=%u workers=%d",
+	    c.file[0] != '\0' ? c.file : "none", sv->generation, c.workers);
+	pool_reload();
+	if (rr != NULL)
+		rr->generation = sv->generation;
+	return 0;
+}
