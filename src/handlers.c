@@ -115,6 +115,11 @@ h_crash(struct fp_hctx *h, const msgpack_object *p)
 		return -1;
 	if (sig == 0 || sig >= (uint64_t)NSIG)
 		return hctx_error(h, FP_E_INVALID_PARAMS, "no such signal");
+	/* A stopped worker would hold its tasks until a deadline: refuse. */
+	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	    sig == SIGTTOU)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "stop signals do not crash a worker");
 	signal((int)sig, SIG_DFL);
 	raise((int)sig);
 	/* A signal whose default is to be ignored lands here: crash anyway. */

@@ -167,6 +167,10 @@ main(void)
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 	st = in_child("crash", SIGCHLD);	/* ignored by default: aborts */
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	st = in_child("crash", SIGSTOP);	/* refused: invalid_params */
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 100);
+	st = in_child("crash", SIGTSTP);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 100);
 	st = in_child("crash", 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 100);	/* invalid_params */
 	st = in_child("exit", 3);
