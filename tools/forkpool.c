@@ -37,6 +37,7 @@ usage(void)
 	    "       forkpool [-s socket] [-t timeout_ms] notify method "
 	    "[arg ...]\n"
 	    "       forkpool [-s socket] [-t timeout_ms] ping\n"
+	    "       forkpool [-s socket] [-t timeout_ms] reload\n"
 	    "       forkpool [-s socket] [-t timeout_ms] bench [-c conns] "
 	    "[-d depth] [-m method]\n"
 	    "                [-n count] [-W warmup] [-z size]\n");
@@ -291,6 +292,14 @@ main(int argc, char *argv[])
 		return cmd_notify(path, timeout_ms, argc, argv);
 	if (strcmp(argv[0], "ping") == 0)
 		return cmd_ping(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "reload") == 0) {
+		/* The same as `call forkpool.reload'. */
+		char	*av[] = { "call", "forkpool.reload", NULL };
+
+		if (argc != 1)
+			usage();
+		return cmd_call(path, timeout_ms, 2, av);
+	}
 	if (strcmp(argv[0], "bench") == 0) {
 		if ((r = bench(path, timeout_ms, argc, argv)) == EX_USAGE)
 			usage();
