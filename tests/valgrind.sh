@@ -18,7 +18,7 @@
 # shellcheck disable=SC2119
 set -u
 
-VG="valgrind --error-exitcode=1 --leak-check=full"
+VG="valgrind --error-exitcode=1 --leak-check=full --suppressions=$(cd "$(dirname "$0")" && pwd)/valgrind.supp"
 
 # ---- the smoke test, run as `sh tests/valgrind.sh --smoke BUILDDIR' so
 # that lib.sh's traps and temporary directory are its own.
