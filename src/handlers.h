@@ -18,6 +18,8 @@ struct fp_hctx {
 	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC, 0 for none */
 	int		 err;		/* enum fp_err when the call failed */
 	char		 errmsg[256];
+	const uint8_t	*raw;		/* the params array as it came */
+	size_t		 rawlen;
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */
@@ -51,6 +53,10 @@ const struct handler *handler_get(uint32_t i);
 uint32_t handler_count(void);
 
 /* hctx_error: record a typed error for the call; returns -1. */
+/* json_handlers.c */
+int	h_json_encode(struct fp_hctx *, const msgpack_object *);
+int	h_json_decode(struct fp_hctx *, const msgpack_object *);
+
 int	hctx_error(struct fp_hctx *h, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

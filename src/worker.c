@@ -105,6 +105,8 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	memset(&hc, 0, sizeof(hc));
 	hc.pk = &w->pk;
 	hc.deadline_ns = wt.deadline_ns;
+	hc.raw = data + sizeof(wt);
+	hc.rawlen = len - sizeof(wt);
 	msgpack_sbuffer_clear(&w->sb);
 	msgpack_zone_clear(&w->zone);
 	if (wt.deadline_ns != 0 && t0 >= wt.deadline_ns)

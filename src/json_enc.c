@@ -1,0 +1,1373 @@
+/*
+ * json_enc.c -- MessagePack to JSON text.  See json.h for the rules.
+ *
+ * One pass over the input with an explicit stack of container frames (no
+ * recursion).  Output goes straight into the caller's struct buf through
+ * a cursor; every writer first asks for a bounded amount of room (ENSURE),
+ * so the hot paths only compare two pointers.  With max_size the room is
+ * clamped so that the slow path notices when the text passes the limit;
+ * with truncate it then switches to counting: the rest of the text is
+ * written over and over into a scratch area after the cut and only its
+ * length is kept.
+ */
+#include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+#define STR_CHUNK	4096		/* string bytes per reservation */
+#define B64_CHUNK	3072		/* bin bytes per reservation */
+#define IND_CHUNK	4096		/* indentation spaces per reservation */
+#define ENS_MAX		(6 * STR_CHUNK + 64)	/* largest ENSURE() */
+#define SCRATCH		(ENS_MAX + 64)
+#define GROW_MIN	65536
+#define STACK_LOCAL	64
+
+struct frame {
+	uint64_t	 left;		/* elements or entries still to write */
+	uint8_t		 map;
+};
+
+struct enc {
+	uint8_t		*p;		/* write cursor */
+	uint8_t		*lim;		/* end of the room we may write */
+	struct buf	*b;
+	size_t		 start;		/* text start, relative to b->off */
+	size_t		 max;		/* max_size, 0 for none */
+	size_t		 scr;		/* counting: scratch start (rel.) */
+	size_t		 counted;	/* counting: bytes before scratch */
+	int		 counting;
+	int		 truncate;
+	int		 nan;
+	int		 utf8;
+	int		 ascii;
+	int		 indent;
+	const uint8_t	*mp;		/* input, for error offsets */
+	const uint8_t	*at;		/* object being encoded */
+	int		 error;
+	size_t		 eoff;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* 0: copied as is; 1: escaped; 2: first byte of a UTF-8 sequence or bad. */
+static const uint8_t esc_tab[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+static const char hexdig[] = "0123456789abcdef";
+
+static const char b64tab[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static const char dig2[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+static const double pow10tab[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+static const uint64_t pow5tab[23] = {
+	1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL,
+	390625ULL, 1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL,
+	1220703125ULL, 6103515625ULL, 30517578125ULL, 152587890625ULL,
+	762939453125ULL, 3814697265625ULL, 19073486328125ULL,
+	95367431640625ULL, 476837158203125ULL, 2384185791015625ULL
+};
+
+#define ENSURE(e, n) do {						\
+	if ((size_t)((e)->lim - (e)->p) < (size_t)(n) &&		\
+	    enc_grow((e), (n)) == -1)					\
+		return -1;						\
+} while (0)
+
+static inline uint16_t
+rd16(const uint8_t *s)
+{
+	return (uint16_t)(s[0] << 8 | s[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *s)
+{
+	uint32_t v;
+
+	memcpy(&v, s, 4);
+	return __builtin_bswap32(v);
+}
+
+static inline uint64_t
+rd64(const uint8_t *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, 8);
+	return __builtin_bswap64(v);
+}
+
+static int __attribute__((format(printf, 4, 5)))
+enc_fail(struct enc *e, int code, const uint8_t *at, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	e->error = code;
+	e->eoff = (size_t)(at - e->mp);
+	if (e->err != NULL && e->errlen > 0) {
+		n = snprintf(e->err, e->errlen, "offset %zu: ", e->eoff);
+		if (n >= 0 && (size_t)n < e->errlen) {
+			va_start(ap, fmt);
+			vsnprintf(e->err + n, e->errlen - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -1;
+}
+
+/*
+ * enc_grow: make room for n (<= ENS_MAX) bytes at the cursor, or notice
+ * that the text passed max_size (fail, or start counting).
+ */
+static int
+enc_grow(struct enc *e, size_t n)
+{
+	struct buf	*b = e->b;
+	uint8_t		*head = b->data + b->off;
+	size_t		 pos = (size_t)(e->p - head), want, clamp;
+
+	if (e->counting) {
+		e->counted += pos - e->scr;
+		e->p = head + e->scr;
+		return 0;
+	}
+	if (e->max > 0 && pos - e->start > e->max) {
+		if (!e->truncate)
+			return enc_fail(e, JSON_E_TOO_LARGE, e->at,
+			    "text longer than max_size (%zu bytes)", e->max);
+		e->counting = 1;
+		e->counted = pos - e->start;
+		e->scr = e->start + e->max + 1;
+		b->len = b->off + e->scr;
+		if (buf_reserve(b, SCRATCH) == -1)
+			return enc_fail(e, JSON_E_NOMEM, e->at,
+			    "out of memory");
+		e->p = b->data + b->off + e->scr;
+		e->lim = e->p + SCRATCH;
+		return 0;
+	}
+	b->len = b->off + pos;
+	want = n < GROW_MIN ? GROW_MIN : n;
+	if (buf_reserve(b, want) == -1)
+		return enc_fail(e, JSON_E_NOMEM, e->at, "out of memory");
+	/* buf_reserve may have compacted: positions are relative to off. */
+	head = b->data + b->off;
+	e->p = head + pos;
+	e->lim = b->data + b->cap;
+	if (e->max > 0) {
+		clamp = e->start + e->max + 1 + ENS_MAX;
+		if ((size_t)(e->lim - head) > clamp)
+			e->lim = head + clamp;
+	}
+	return 0;
+}
+
+/* put_u64: decimal digits of v at p; returns the new end. */
+static inline uint8_t *
+put_u64(uint8_t *p, uint64_t v)
+{
+	uint64_t t = v;
+	unsigned r;
+	int	 n = 1;
+	uint8_t	*q;
+
+	while (t >= 10000) {
+		t /= 10000;
+		n += 4;
+	}
+	if (t >= 100)
+		n += t >= 1000 ? 3 : 2;
+	else
+		n += t >= 10;
+	q = p + n;
+	while (v >= 100) {
+		r = (unsigned)(v % 100);
+		v /= 100;
+		q -= 2;
+		memcpy(q, dig2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, dig2 + 2 * v, 2);
+	} else
+		*--q = (uint8_t)('0' + v);
+	return p + n;
+}
+
+static inline uint8_t *
+put_i64(uint8_t *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return put_u64(p, (uint64_t)v);
+}
+
+/* ---- numbers ---- */
+
+/*
+ * fmt_js: the text of 0.DIG x 10^n (dig[0..len), no leading or trailing
+ * zeros) as JavaScript's Number#toString writes it.
+ */
+static size_t
+fmt_js(char *s, int neg, const char *dig, int len, int n)
+{
+	char	*p = s;
+	int	 x;
+
+	if (neg)
+		*p++ = '-';
+	if (len <= n && n <= 21) {
+		memcpy(p, dig, (size_t)len);
+		p += len;
+		memset(p, '0', (size_t)(n - len));
+		p += n - len;
+	} else if (0 < n && n <= 21) {
+		memcpy(p, dig, (size_t)n);
+		p += n;
+		*p++ = '.';
+		memcpy(p, dig + n, (size_t)(len - n));
+		p += len - n;
+	} else if (-6 < n && n <= 0) {
+		*p++ = '0';
+		*p++ = '.';
+		memset(p, '0', (size_t)-n);
+		p += -n;
+		memcpy(p, dig, (size_t)len);
+		p += len;
+	} else {
+		*p++ = dig[0];
+		if (len > 1) {
+			*p++ = '.';
+			memcpy(p, dig + 1, (size_t)(len - 1));
+			p += len - 1;
+		}
+		*p++ = 'e';
+		x = n - 1;
+		*p++ = x < 0 ? '-' : '+';
+		p = (char *)put_u64((uint8_t *)p, (uint64_t)(x < 0 ? -x : x));
+	}
+	return (size_t)(p - s);
+}
+
+/* fmt_dec: the text of N x 10^x. */
+static size_t
+fmt_dec(char *s, int neg, uint64_t N, int x)
+{
+	char	 dig[24];
+	int	 len, n;
+
+	len = (int)((char *)put_u64((uint8_t *)dig, N) - dig);
+	n = len + x;
+	while (len > 1 && dig[len - 1] == '0')
+		len--;
+	return fmt_js(s, neg, dig, len, n);
+}
+
+/*
+ * dyadic: when a (> 0, normal) is m / 2^k with an exact decimal of fewer
+ * than `limit' digits, that decimal is the shortest that reads back (the
+ * decimals of that many digits are further apart than one ulp).
+ */
+static int
+dyadic(double a, uint64_t limit, uint64_t *N, int *x)
+{
+	uint64_t bits, m;
+	int	 be, e, tz;
+
+	memcpy(&bits, &a, 8);
+	be = (int)(bits >> 52 & 0x7ff);
+	if (be == 0)
+		return 0;
+	m = (bits & ((1ULL << 52) - 1)) | 1ULL << 52;
+	e = be - 1075;
+	tz = __builtin_ctzll(m);
+	m >>= tz;
+	e += tz;
+	if (e >= 0) {
+		if (e > 50 || m >= limit >> e)
+			return 0;
+		*N = m << e;
+		*x = 0;
+		return 1;
+	}
+	if (-e > 22 || m >= limit / pow5tab[-e])
+		return 0;
+	*N = m * pow5tab[-e];
+	*x = e;
+	return 1;
+}
+
+/* fmt_sci: digits and exponent of a "%.*e" text, formatted JS style. */
+static size_t
+fmt_sci(char *s, int neg, const char *t)
+{
+	char	 dig[24];
+	int	 len = 0;
+
+	dig[len++] = *t++;
+	if (*t == '.')
+		for (t++; *t >= '0' && *t <= '9'; t++)
+			dig[len++] = *t;
+	while (len > 1 && dig[len - 1] == '0')
+		len--;
+	return fmt_js(s, neg, dig, len, atoi(t + 1) + 1);
+}
+
+size_t
+json_fmt_double(char *s, double v)
+{
+	char	 t[40];
+	double	 a, x, n;
+	uint64_t N;
+	int	 k, neg, p, e;
+
+	if (v == 0) {
+		if (signbit(v)) {
+			memcpy(s, "-0", 2);
+			return 2;
+		}
+		*s = '0';
+		return 1;
+	}
+	neg = v < 0;
+	a = neg ? -v : v;
+	if (dyadic(a, 1000000000000000ULL, &N, &e))
+		return fmt_dec(s, neg, N, e);
+	if (a < 9007199254740992.0 && a >= 1e-7) {
+		/*
+		 * n / 10^k == a in IEEE arithmetic, n and 10^k exact, means
+		 * the correctly rounded value of n x 10^-k is a: that is what
+		 * strtod computes.
+		 */
+		for (k = 0; k <= 22; k++) {
+			x = a * pow10tab[k];
+			if (x >= 9007199254740992.0)
+				break;
+			n = (double)(uint64_t)(x + 0.5);
+			if (n / pow10tab[k] == a)
+				return fmt_dec(s, neg, (uint64_t)n, -k);
+		}
+	}
+	/*
+	 * 15 significant digits are further apart than an ulp of a normal
+	 * double, so when %.15e reads back it is the shortest (trailing
+	 * zeros dropped); subnormals have fewer bits and try every length.
+	 */
+	for (p = a < 2.2250738585072014e-308 ? 1 : 15; p < 17; p++) {
+		snprintf(t, sizeof(t), "%.*e", p - 1, a);
+		if (strtod(t, NULL) == a)
+			return fmt_sci(s, neg, t);
+	}
+	snprintf(t, sizeof(t), "%.16e", a);
+	return fmt_sci(s, neg, t);
+}
+
+size_t
+json_fmt_float(char *s, float f)
+{
+	char	 t[40];
+	double	 a;
+	uint64_t N;
+	int	 neg, p, e;
+
+	if (f == 0)
+		return json_fmt_double(s, (double)f);
+	neg = f < 0;
+	a = neg ? -(double)f : (double)f;
+	/* Six-digit decimals are further apart than an ulp of a float. */
+	if (fabs(f) >= 1.17549435e-38f &&
+	    dyadic(a, 1000000ULL, &N, &e))
+		return fmt_dec(s, neg, N, e);
+	for (p = 1; p < 9; p++) {
+		snprintf(t, sizeof(t), "%.*e", p - 1, a);
+		if (strtof(t, NULL) == (float)a)
+			return fmt_sci(s, neg, t);
+	}
+	snprintf(t, sizeof(t), "%.8e", a);
+	return fmt_sci(s, neg, t);
+}
+
+static int
+enc_double(struct enc *e, double v, int key)
+{
+	ENSURE(e, JSON_DBL_MAX + 2);
+	if (!isfinite(v)) {
+		if (e->nan == JSON_NAN_ERROR)
+			return enc_fail(e, JSON_E_NAN, e->at, "%s",
+			    isnan(v) ? "NaN" : "Infinity");
+		memcpy(e->p, key ? "\"null\"" : "null", key ? 6 : 4);
+		e->p += key ? 6 : 4;
+		return 0;
+	}
+	if (key)
+		*e->p++ = '"';
+	e->p += json_fmt_double((char *)e->p, v);
+	if (key)
+		*e->p++ = '"';
+	return 0;
+}
+
+static int
+enc_float(struct enc *e, float v, int key)
+{
+	if (!isfinite(v))
+		return enc_double(e, (double)v, key);
+	ENSURE(e, JSON_DBL_MAX + 2);
+	if (key)
+		*e->p++ = '"';
+	e->p += json_fmt_float((char *)e->p, v);
+	if (key)
+		*e->p++ = '"';
+	return 0;
+}
+
+/* ---- strings ---- */
+
+/*
+ * utf8_seq: length (2..4) of the valid UTF-8 sequence at s (before se)
+ * and its code point, or 0.
+ */
+static inline int
+utf8_seq(const uint8_t *s, const uint8_t *se, uint32_t *cp)
+{
+	uint32_t c = s[0], v;
+
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0) {
+		if (se - s < 2 || (s[1] & 0xc0) != 0x80)
+			return 0;
+		*cp = (c & 0x1f) << 6 | (s[1] & 0x3f);
+		return 2;
+	}
+	if (c < 0xf0) {
+		if (se - s < 3 || (s[1] & 0xc0) != 0x80 ||
+		    (s[2] & 0xc0) != 0x80)
+			return 0;
+		v = (c & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 |
+		    (s[2] & 0x3f);
+		if (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))
+			return 0;
+		*cp = v;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (se - s < 4 || (s[1] & 0xc0) != 0x80 ||
+		    (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		v = (c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+		    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+		if (v < 0x10000 || v > 0x10ffff)
+			return 0;
+		*cp = v;
+		return 4;
+	}
+	return 0;
+}
+
+static inline uint8_t *
+put_u4(uint8_t *p, uint32_t u)
+{
+	p[0] = '\\';
+	p[1] = 'u';
+	p[2] = (uint8_t)hexdig[u >> 12 & 0xf];
+	p[3] = (uint8_t)hexdig[u >> 8 & 0xf];
+	p[4] = (uint8_t)hexdig[u >> 4 & 0xf];
+	p[5] = (uint8_t)hexdig[u & 0xf];
+	return p + 6;
+}
+
+/* clean8: no byte of w needs attention (< 0x20, '"', '\\', >= 0x80). */
+static inline int
+clean8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b) | w) & high ? 0 : 1;
+}
+
+/* enc_str: the JSON string for s[0..n); s is at mp offset in the input. */
+static int
+enc_str(struct enc *e, const uint8_t *s, size_t n)
+{
+	const uint8_t	*se = s + n, *ce, *r;
+	uint8_t		*p;
+	uint32_t	 cp;
+	uint64_t	 w;
+	int		 c, k;
+
+	ENSURE(e, 2);
+	*e->p++ = '"';
+	while (s < se) {
+		ce = se - s > STR_CHUNK ? s + STR_CHUNK : se;
+		ENSURE(e, 6 * (size_t)(ce - s) + 24);
+		p = e->p;
+		while (s < ce) {
+			r = s;
+			while (ce - r >= 8) {
+				memcpy(&w, r, 8);
+				if (!clean8(w))
+					break;
+				r += 8;
+			}
+			while (r < ce && esc_tab[*r] == 0)
+				r++;
+			memcpy(p, s, (size_t)(r - s));
+			p += r - s;
+			s = r;
+			if (s >= ce)
+				break;
+			c = *s;
+			if (esc_tab[c] == 1) {
+				*p++ = '\\';
+				switch (c) {
+				case '"':	*p++ = '"'; break;
+				case '\\':	*p++ = '\\'; break;
+				case '\b':	*p++ = 'b'; break;
+				case '\f':	*p++ = 'f'; break;
+				case '\n':	*p++ = 'n'; break;
+				case '\r':	*p++ = 'r'; break;
+				case '\t':	*p++ = 't'; break;
+				default:
+					p = put_u4(p - 1, (uint32_t)c);
+					break;
+				}
+				s++;
+				continue;
+			}
+			k = utf8_seq(s, se, &cp);
+			if (k == 0) {
+				if (e->utf8 == JSON_UTF8_ERROR) {
+					e->p = p;
+					return enc_fail(e, JSON_E_UTF8, s,
+					    "invalid UTF-8 byte 0x%02x", c);
+				}
+				if (e->ascii)
+					p = put_u4(p, 0xfffd);
+				else {
+					memcpy(p, "\xef\xbf\xbd", 3);
+					p += 3;
+				}
+				s++;
+				continue;
+			}
+			if (e->ascii) {
+				if (cp >= 0x10000) {
+					cp -= 0x10000;
+					p = put_u4(p, 0xd800 + (cp >> 10));
+					p = put_u4(p, 0xdc00 + (cp & 0x3ff));
+				} else
+					p = put_u4(p, cp);
+			} else if (cp == 0x2028 || cp == 0x2029)
+				p = put_u4(p, cp);
+			else {
+				memcpy(p, s, (size_t)k);
+				p += k;
+			}
+			s += k;
+		}
+		e->p = p;
+	}
+	ENSURE(e, 1);
+	*e->p++ = '"';
+	return 0;
+}
+
+/* enc_b64: the JSON string of the base64 of s[0..n). */
+static int
+enc_b64(struct enc *e, const uint8_t *s, size_t n)
+{
+	const uint8_t	*se = s + n, *ce;
+	uint8_t		*p;
+	uint32_t	 v;
+
+	ENSURE(e, 1);
+	*e->p++ = '"';
+	while (se - s >= 3) {
+		ce = s + ((size_t)(se - s) / 3 > B64_CHUNK / 3 ? B64_CHUNK :
+		    (size_t)(se - s) / 3 * 3);
+		ENSURE(e, (size_t)(ce - s) / 3 * 4);
+		p = e->p;
+		for (; s < ce; s += 3) {
+			v = (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2];
+			p[0] = (uint8_t)b64tab[v >> 18];
+			p[1] = (uint8_t)b64tab[v >> 12 & 0x3f];
+			p[2] = (uint8_t)b64tab[v >> 6 & 0x3f];
+			p[3] = (uint8_t)b64tab[v & 0x3f];
+			p += 4;
+		}
+		e->p = p;
+	}
+	ENSURE(e, 5);
+	p = e->p;
+	if (se - s == 1) {
+		v = (uint32_t)s[0] << 16;
+		p[0] = (uint8_t)b64tab[v >> 18];
+		p[1] = (uint8_t)b64tab[v >> 12 & 0x3f];
+		p[2] = '=';
+		p[3] = '=';
+		p += 4;
+	} else if (se - s == 2) {
+		v = (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8;
+		p[0] = (uint8_t)b64tab[v >> 18];
+		p[1] = (uint8_t)b64tab[v >> 12 & 0x3f];
+		p[2] = (uint8_t)b64tab[v >> 6 & 0x3f];
+		p[3] = '=';
+		p += 4;
+	}
+	*p++ = '"';
+	e->p = p;
+	return 0;
+}
+
+/* ---- timestamps ---- */
+
+static uint8_t *
+put_pad(uint8_t *p, uint64_t v, int width)
+{
+	uint8_t	 tmp[24];
+	int	 n = (int)(put_u64(tmp, v) - tmp);
+
+	for (; n < width; width--)
+		*p++ = '0';
+	memcpy(p, tmp, (size_t)n);
+	return p + n;
+}
+
+/* enc_time: ISO-8601 UTC text of sec + nsec / 10^9 (nsec < 10^9). */
+static int
+enc_time(struct enc *e, int64_t sec, uint32_t nsec)
+{
+	int64_t	 days, sod, z, era, y;
+	uint64_t doe, yoe, doy, mp, d, m;
+	uint8_t	*p;
+	char	 frac[10];
+	int	 flen;
+
+	days = sec / 86400;
+	sod = sec % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	/* H. Hinnant, civil_from_days. */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (uint64_t)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+
+	ENSURE(e, 64);
+	p = e->p;
+	*p++ = '"';
+	if (y >= 0 && y <= 9999)
+		p = put_pad(p, (uint64_t)y, 4);
+	else {
+		*p++ = y < 0 ? '-' : '+';
+		p = put_pad(p, y < 0 ? (uint64_t)0 - (uint64_t)y :
+		    (uint64_t)y, 6);
+	}
+	*p++ = '-';
+	p = put_pad(p, m, 2);
+	*p++ = '-';
+	p = put_pad(p, d, 2);
+	*p++ = 'T';
+	p = put_pad(p, (uint64_t)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_pad(p, (uint64_t)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_pad(p, (uint64_t)(sod % 60), 2);
+	if (nsec != 0) {
+		put_pad((uint8_t *)frac, nsec, 9);
+		for (flen = 9; frac[flen - 1] == '0'; flen--)
+			;
+		*p++ = '.';
+		memcpy(p, frac, (size_t)flen);
+		p += flen;
+	}
+	*p++ = 'Z';
+	*p++ = '"';
+	e->p = p;
+	return 0;
+}
+
+static int
+enc_ext(struct enc *e, int8_t type, const uint8_t *s, uint32_t len, int key)
+{
+	uint64_t v;
+	uint32_t nsec;
+	int64_t	 sec;
+
+	if (key)
+		return enc_fail(e, JSON_E_KEY, e->at,
+		    "ext (type %d) as a map key", type);
+	if (type != -1)
+		return enc_fail(e, JSON_E_EXT, e->at,
+		    "unsupported ext type %d", type);
+	switch (len) {
+	case 4:
+		sec = rd32(s);
+		nsec = 0;
+		break;
+	case 8:
+		v = rd64(s);
+		nsec = (uint32_t)(v >> 34);
+		sec = (int64_t)(v & 0x3ffffffffULL);
+		break;
+	case 12:
+		nsec = rd32(s);
+		sec = (int64_t)rd64(s + 4);
+		break;
+	default:
+		return enc_fail(e, JSON_E_EXT, e->at,
+		    "timestamp ext of %u bytes", len);
+	}
+	if (nsec >= 1000000000)
+		return enc_fail(e, JSON_E_EXT, e->at,
+		    "timestamp nanoseconds %u out of range", nsec);
+	return enc_time(e, sec, nsec);
+}
+
+/* ---- objects ---- */
+
+#define NEED(k) do {							\
+	if ((size_t)(end - s) < (size_t)(k) + 1)			\
+		goto trunc;						\
+} while (0)
+
+/*
+ * enc_atom: encode the object at *sp that is not an array or map (as a
+ * map key when key is set) and advance *sp past it.  Returns 0, 1 for an
+ * array or map (nothing consumed), or -1.
+ */
+static int
+enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
+{
+	const uint8_t	*s = *sp;
+	uint64_t	 u;
+	int64_t		 i;
+	uint32_t	 len;
+	int8_t		 type;
+	float		 f;
+	int		 c = *s;
+
+	if (c <= 0x7f) {
+		u = (uint64_t)c;
+		s++;
+		goto uint;
+	}
+	if (c >= 0xe0) {
+		i = (int8_t)c;
+		s++;
+		goto sint;
+	}
+	if (c >= 0xa0 && c <= 0xbf) {
+		len = (uint32_t)c & 0x1f;
+		s++;
+		goto str;
+	}
+	if (c <= 0x9f)
+		return 1;
+	switch (c) {
+	case 0xc0:
+		ENSURE(e, 6);
+		memcpy(e->p, key ? "\"null\"" : "null", key ? 6 : 4);
+		e->p += key ? 6 : 4;
+		*sp = s + 1;
+		return 0;
+	case 0xc2:
+		ENSURE(e, 7);
+		memcpy(e->p, key ? "\"false\"" : "false", key ? 7 : 5);
+		e->p += key ? 7 : 5;
+		*sp = s + 1;
+		return 0;
+	case 0xc3:
+		ENSURE(e, 6);
+		memcpy(e->p, key ? "\"true\"" : "true", key ? 6 : 4);
+		e->p += key ? 6 : 4;
+		*sp = s + 1;
+		return 0;
+	case 0xc4:
+		NEED(1);
+		len = s[1];
+		s += 2;
+		goto bin;
+	case 0xc5:
+		NEED(2);
+		len = rd16(s + 1);
+		s += 3;
+		goto bin;
+	case 0xc6:
+		NEED(4);
+		len = rd32(s + 1);
+		s += 5;
+		goto bin;
+	case 0xc7:
+		NEED(2);
+		len = s[1];
+		type = (int8_t)s[2];
+		s += 3;
+		goto ext;
+	case 0xc8:
+		NEED(3);
+		len = rd16(s + 1);
+		type = (int8_t)s[3];
+		s += 4;
+		goto ext;
+	case 0xc9:
+		NEED(5);
+		len = rd32(s + 1);
+		type = (int8_t)s[5];
+		s += 6;
+		goto ext;
+	case 0xca:
+		NEED(4);
+		len = rd32(s + 1);
+		memcpy(&f, &len, 4);
+		if (enc_float(e, f, key) == -1)
+			return -1;
+		*sp = s + 5;
+		return 0;
+	case 0xcb: {
+		double	 v;
+
+		NEED(8);
+		u = rd64(s + 1);
+		memcpy(&v, &u, 8);
+		if (enc_double(e, v, key) == -1)
+			return -1;
+		*sp = s + 9;
+		return 0;
+	}
+	case 0xcc:
+		NEED(1);
+		u = s[1];
+		s += 2;
+		goto uint;
+	case 0xcd:
+		NEED(2);
+		u = rd16(s + 1);
+		s += 3;
+		goto uint;
+	case 0xce:
+		NEED(4);
+		u = rd32(s + 1);
+		s += 5;
+		goto uint;
+	case 0xcf:
+		NEED(8);
+		u = rd64(s + 1);
+		s += 9;
+		goto uint;
+	case 0xd0:
+		NEED(1);
+		i = (int8_t)s[1];
+		s += 2;
+		goto sint;
+	case 0xd1:
+		NEED(2);
+		i = (int16_t)rd16(s + 1);
+		s += 3;
+		goto sint;
+	case 0xd2:
+		NEED(4);
+		i = (int32_t)rd32(s + 1);
+		s += 5;
+		goto sint;
+	case 0xd3:
+		NEED(8);
+		i = (int64_t)rd64(s + 1);
+		s += 9;
+		goto sint;
+	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+		NEED(1);
+		len = 1U << (c - 0xd4);
+		type = (int8_t)s[1];
+		s += 2;
+		goto ext;
+	case 0xd9:
+		NEED(1);
+		len = s[1];
+		s += 2;
+		goto str;
+	case 0xda:
+		NEED(2);
+		len = rd16(s + 1);
+		s += 3;
+		goto str;
+	case 0xdb:
+		NEED(4);
+		len = rd32(s + 1);
+		s += 5;
+		goto str;
+	case 0xdc: case 0xdd: case 0xde: case 0xdf:
+		return 1;
+	default:
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "invalid MessagePack byte 0x%02x", c);
+	}
+
+uint:
+	ENSURE(e, 24);
+	if (key)
+		*e->p++ = '"';
+	e->p = put_u64(e->p, u);
+	if (key)
+		*e->p++ = '"';
+	*sp = s;
+	return 0;
+sint:
+	ENSURE(e, 24);
+	if (key)
+		*e->p++ = '"';
+	e->p = put_i64(e->p, i);
+	if (key)
+		*e->p++ = '"';
+	*sp = s;
+	return 0;
+str:
+	if ((size_t)(end - s) < len)
+		goto trunc;
+	if (enc_str(e, s, len) == -1)
+		return -1;
+	*sp = s + len;
+	return 0;
+bin:
+	if ((size_t)(end - s) < len)
+		goto trunc;
+	if (enc_b64(e, s, len) == -1)
+		return -1;
+	*sp = s + len;
+	return 0;
+ext:
+	if ((size_t)(end - s) < len)
+		goto trunc;
+	if (enc_ext(e, type, s, len, key) == -1)
+		return -1;
+	*sp = s + len;
+	return 0;
+trunc:
+	return enc_fail(e, JSON_E_MALFORMED, end,
+	    "truncated MessagePack (object at offset %zu)",
+	    (size_t)(*sp - e->mp));
+}
+
+/* enc_newline: a newline and indent * depth spaces. */
+static int
+enc_newline(struct enc *e, uint64_t depth)
+{
+	uint64_t n = depth * (uint64_t)e->indent, k;
+
+	ENSURE(e, 1);
+	*e->p++ = '\n';
+	while (n > 0) {
+		k = n > IND_CHUNK ? IND_CHUNK : n;
+		ENSURE(e, k);
+		memset(e->p, ' ', k);
+		e->p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+void
+json_enc_opts_init(struct json_enc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_depth = JSON_DEPTH_DEFAULT;
+}
+
+const char *
+json_enc_errname(int code)
+{
+	switch (code) {
+	case JSON_E_OK:		return "ok";
+	case JSON_E_MALFORMED:	return "malformed";
+	case JSON_E_DEPTH:	return "depth";
+	case JSON_E_NAN:	return "nan";
+	case JSON_E_UTF8:	return "utf8";
+	case JSON_E_KEY:	return "key";
+	case JSON_E_EXT:	return "ext";
+	case JSON_E_TOO_LARGE:	return "too_large";
+	case JSON_E_NOMEM:	return "nomem";
+	case JSON_E_INVAL:	return "inval";
+	default:		return "unknown";
+	}
+}
+
+/*
+ * short_clean: s[0..n) (n < 32, 32 bytes readable) needs no escaping and
+ * is ASCII.
+ */
+static inline int
+short_clean(const uint8_t *s, size_t n)
+{
+#if defined(__SSE2__)
+	__m128i	 a, b, lo, q, bs;
+	uint32_t m;
+
+	a = _mm_loadu_si128((const __m128i *)(const void *)s);
+	b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+	/* Signed: bytes >= 0x80 are negative, so "< 0x20" catches them. */
+	lo = _mm_set1_epi8(0x20);
+	q = _mm_set1_epi8('"');
+	bs = _mm_set1_epi8('\\');
+	m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(a, lo),
+	    _mm_or_si128(_mm_cmpeq_epi8(a, q), _mm_cmpeq_epi8(a, bs)))) |
+	    (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(b, lo),
+	    _mm_or_si128(_mm_cmpeq_epi8(b, q), _mm_cmpeq_epi8(b, bs)))) << 16;
+	return (m & ((1U << n) - 1)) == 0;
+#else
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (esc_tab[s[i]] != 0)
+			return 0;
+	return 1;
+#endif
+}
+
+/*
+ * The main loop keeps the output cursor and the innermost frame in locals
+ * (stores through uint8_t * may alias anything, so fields of *e would be
+ * reloaded after every byte); e->p is synchronised around calls.
+ */
+#define ROOM(n) do {							\
+	if ((size_t)(lim - p) < (size_t)(n)) {				\
+		e->p = p;						\
+		e->at = s;						\
+		if (enc_grow(e, (n)) == -1)				\
+			return -1;					\
+		p = e->p;						\
+		lim = e->lim;						\
+	}								\
+} while (0)
+
+#define CALL(expr) do {							\
+	e->p = p;							\
+	if ((expr) == -1)						\
+		return -1;						\
+	p = e->p;							\
+	lim = e->lim;							\
+} while (0)
+
+/*
+ * FIXSTR_FAST: the short string at s (type byte c) written at p, then
+ * goto `done', when it needs no escaping; else nothing happens.
+ */
+#define FIXSTR_FAST(c, done) do {					\
+	size_t	 len_ = (size_t)(c) & 0x1f;				\
+									\
+	if ((size_t)(end - s) > 32 && short_clean(s + 1, len_)) {	\
+		ROOM(40);						\
+		*p = '"';						\
+		memcpy(p + 1, s + 1, 32);				\
+		p[1 + len_] = '"';					\
+		p += len_ + 2;						\
+		s += len_ + 1;						\
+		goto done;						\
+	}								\
+} while (0)
+
+/*
+ * enc_run: the main loop.  After a value: close finished containers, write
+ * ",", then (elem) the next element: its key and ":" in a map, then the
+ * value.  Frames of the enclosing containers are grown up to max_depth.
+ */
+static int
+enc_run(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp)
+{
+	const uint8_t	*s = mp, *end = mp + mplen, *h;
+	struct frame	*st = *stp, *ns;
+	uint8_t		*p = e->p, *lim = e->lim;
+	uint64_t	 n, left = 0;
+	uint32_t	 depth = 0, ncap;
+	int		 c, r, cm, map = 0, indent = e->indent;
+
+	if (mplen == 0)
+		return enc_fail(e, JSON_E_MALFORMED, s, "empty input");
+	goto value;
+
+value_done:
+	if (depth == 0)
+		goto done;
+	if (left == 0) {
+		if (indent)
+			CALL(enc_newline(e, depth - 1));
+		ROOM(1);
+		*p++ = map ? '}' : ']';
+		if (--depth > 0) {
+			left = st[depth - 1].left;
+			map = st[depth - 1].map;
+		}
+		goto value_done;
+	}
+	ROOM(1);
+	*p++ = ',';
+elem:
+	if (indent)
+		CALL(enc_newline(e, depth));
+	left--;
+	if (map) {
+		if (s >= end)
+			return enc_fail(e, JSON_E_MALFORMED, s,
+			    "truncated MessagePack");
+		c = *s;
+		if (c >= 0xa0 && c <= 0xbf)
+			FIXSTR_FAST(c, key_done);
+		e->at = s;
+		e->p = p;
+		if ((r = enc_atom(e, &s, end, 1)) == -1)
+			return -1;
+		p = e->p;
+		lim = e->lim;
+		if (r == 1)
+			return enc_fail(e, JSON_E_KEY, s, "%s as a map key",
+			    (*s & 0xf0) == 0x80 || *s == 0xde || *s == 0xdf ?
+			    "map" : "array");
+key_done:
+		ROOM(2);
+		*p++ = ':';
+		if (indent)
+			*p++ = ' ';
+	}
+value:
+	if (s >= end)
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "truncated MessagePack");
+	h = s;
+	c = *s;
+	if (c <= 0x7f) {
+		ROOM(3);
+		if (c >= 100) {
+			*p++ = (uint8_t)('0' + c / 100);
+			memcpy(p, dig2 + 2 * (c % 100), 2);
+			p += 2;
+		} else if (c >= 10) {
+			memcpy(p, dig2 + 2 * c, 2);
+			p += 2;
+		} else
+			*p++ = (uint8_t)('0' + c);
+		s++;
+		goto value_done;
+	}
+	if (c >= 0xa0 && c <= 0xbf)
+		FIXSTR_FAST(c, value_done);
+	if (c >= 0x80 && c <= 0x9f) {
+		cm = c <= 0x8f;
+		n = (uint64_t)c & 0x0f;
+		s++;
+	} else if (c >= 0xdc && c <= 0xdf) {
+		cm = c >= 0xde;
+		if (c & 1) {
+			if (end - s < 5)
+				return enc_fail(e, JSON_E_MALFORMED, end,
+				    "truncated MessagePack");
+			n = rd32(s + 1);
+			s += 5;
+		} else {
+			if (end - s < 3)
+				return enc_fail(e, JSON_E_MALFORMED, end,
+				    "truncated MessagePack");
+			n = rd16(s + 1);
+			s += 3;
+		}
+	} else if (c == 0xc2 || c == 0xc3) {
+		ROOM(5);
+		memcpy(p, c == 0xc3 ? "true" : "false", 5);
+		p += c == 0xc3 ? 4 : 5;
+		s++;
+		goto value_done;
+	} else if (c == 0xcd && end - s >= 3) {
+		ROOM(8);
+		p = put_u64(p, rd16(s + 1));
+		s += 3;
+		goto value_done;
+	} else {
+		e->at = s;
+		CALL(enc_atom(e, &s, end, 0));
+		goto value_done;
+	}
+
+	/* An array or map (cm) of n elements or entries. */
+	if (depth >= maxd)
+		return enc_fail(e, JSON_E_DEPTH, h, "nesting deeper than %u",
+		    maxd);
+	if (n == 0) {
+		ROOM(2);
+		memcpy(p, cm ? "{}" : "[]", 2);
+		p += 2;
+		goto value_done;
+	}
+	if (depth > 0) {
+		if (depth - 1 == *capp) {
+			ncap = *capp * 2 > maxd || *capp * 2 < *capp ? maxd :
+			    *capp * 2;
+			if (*capp == STACK_LOCAL)
+				ns = malloc(ncap * sizeof(*ns));
+			else
+				ns = realloc(st, ncap * sizeof(*ns));
+			if (ns == NULL)
+				return enc_fail(e, JSON_E_NOMEM, h,
+				    "out of memory");
+			if (*capp == STACK_LOCAL)
+				memcpy(ns, st, STACK_LOCAL * sizeof(*ns));
+			*stp = st = ns;
+			*capp = ncap;
+		}
+		st[depth - 1].left = left;
+		st[depth - 1].map = (uint8_t)map;
+	}
+	depth++;
+	left = n;
+	map = cm;
+	ROOM(1);
+	*p++ = map ? '{' : '[';
+	goto elem;
+
+done:
+	e->p = p;
+	if (s != end)
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "%zu bytes after the object", (size_t)(end - s));
+	return 0;
+}
+
+int
+json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
+    struct buf *out, struct json_enc_result *res, char *err, size_t errlen)
+{
+	struct json_enc_opts	 defo;
+	struct enc		 e;
+	struct frame		 local[STACK_LOCAL], *st = local;
+	uint32_t		 cap = STACK_LOCAL, maxd;
+	size_t			 total, cut;
+	uint8_t			*head, *text;
+	int			 rv;
+
+	if (o == NULL) {
+		json_enc_opts_init(&defo);
+		o = &defo;
+	}
+	memset(res, 0, sizeof(*res));
+	memset(&e, 0, sizeof(e));
+	if (err != NULL && errlen > 0)
+		*err = '\0';
+	e.b = out;
+	e.mp = e.at = mp;
+	e.err = err;
+	e.errlen = errlen;
+	e.max = o->max_size;
+	e.truncate = o->truncate;
+	e.nan = o->nan;
+	e.utf8 = o->utf8;
+	e.ascii = o->ascii;
+	e.indent = o->indent;
+	maxd = o->max_depth ? o->max_depth : JSON_DEPTH_DEFAULT;
+
+	e.start = out->len - out->off;
+	rv = 0;
+	if (o->indent < 0 || o->indent > JSON_INDENT_MAX)
+		rv = enc_fail(&e, JSON_E_INVAL, mp,
+		    "indent %d not in 0..%d", o->indent, JSON_INDENT_MAX);
+	else if (o->sort_keys)
+		rv = enc_fail(&e, JSON_E_INVAL, mp,
+		    "sort_keys is not supported");
+	else if ((o->nan != JSON_NAN_NULL && o->nan != JSON_NAN_ERROR) ||
+	    (o->utf8 != JSON_UTF8_REPLACE && o->utf8 != JSON_UTF8_ERROR))
+		rv = enc_fail(&e, JSON_E_INVAL, mp, "bad nan or utf8 policy");
+	if (rv == -1)
+		goto fail;
+
+	if (buf_reserve(out, 256) == -1) {
+		enc_fail(&e, JSON_E_NOMEM, mp, "out of memory");
+		goto fail;
+	}
+	head = out->data + out->off;
+	e.p = head + e.start;
+	e.lim = out->data + out->cap;
+	if (e.max > 0 && (size_t)(e.lim - head) > e.start + e.max + 1 + ENS_MAX)
+		e.lim = head + e.start + e.max + 1 + ENS_MAX;
+
+	rv = enc_run(&e, mp, mplen, maxd, &st, &cap);
+	if (st != local)
+		free(st);
+	if (rv == -1)
+		goto fail;
+
+	head = out->data + out->off;
+	if (e.counting)
+		total = e.counted + (size_t)(e.p - (head + e.scr));
+	else
+		total = (size_t)(e.p - (head + e.start));
+	if (e.max > 0 && total > e.max) {
+		if (!e.truncate) {
+			enc_fail(&e, JSON_E_TOO_LARGE, mp + mplen,
+			    "text longer than max_size (%zu bytes)", e.max);
+			goto fail;
+		}
+		text = head + e.start;
+		for (cut = e.max; cut > 0 && (text[cut] & 0xc0) == 0x80; cut--)
+			;
+		out->len = out->off + e.start + cut;
+		res->len = cut;
+		res->full_len = total;
+		res->truncated = 1;
+		return 0;
+	}
+	out->len = out->off + e.start + total;
+	res->len = res->full_len = total;
+	return 0;
+
+fail:
+	/* Positions are relative to off, which buf_reserve may reset. */
+	out->len = out->off + e.start;
+	res->error = e.error;
+	res->error_off = e.eoff;
+	return -1;
+}

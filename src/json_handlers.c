@@ -1,0 +1,267 @@
+/*
+ * json_handlers.c -- the json.encode and json.decode handlers: option
+ * parsing and typed errors around the codecs of json_enc.c and
+ * json_dec.c.
+ */
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "forkpool.h"
+#include "buf.h"
+#include "handlers.h"
+#include "json.h"
+#include "proto.h"
+
+#define OPT_IS(kv, s)	((kv)->key.type == MSGPACK_OBJECT_STR &&	\
+	(kv)->key.via.str.size == sizeof(s) - 1 &&			\
+	memcmp((kv)->key.via.str.ptr, s, sizeof(s) - 1) == 0)
+
+/* A string option among `names'; its index in *out. */
+static int
+opt_word(const msgpack_object *v, const char *const *names, int *out)
+{
+	int	 i;
+
+	if (v->type != MSGPACK_OBJECT_STR)
+		return -1;
+	for (i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == v->via.str.size &&
+		    memcmp(names[i], v->via.str.ptr, v->via.str.size) == 0) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+opt_uint(const msgpack_object *v, uint64_t max, uint64_t *out)
+{
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > max)
+		return -1;
+	*out = v->via.u64;
+	return 0;
+}
+
+static int
+opt_bool(const msgpack_object *v, int *out)
+{
+	if (v->type != MSGPACK_OBJECT_BOOLEAN)
+		return -1;
+	*out = v->via.boolean;
+	return 0;
+}
+
+/* The raw bytes of params[0]: the value json.encode must not re-pack. */
+static int
+first_param(struct fp_hctx *h, const uint8_t **p, size_t *n)
+{
+	struct mp_reader r = { h->raw, h->rawlen, 0 };
+	uint32_t	 cnt;
+
+	if (h->raw == NULL || mp_read_array(&r, &cnt) == -1 || cnt < 1 ||
+	    mp_read_raw(&r, p, n) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+enc_options(struct fp_hctx *h, const msgpack_object *m,
+    struct json_enc_opts *o)
+{
+	static const char *const nanw[] = { "null", "error", NULL };
+	static const char *const utf8w[] = { "replace", "error", NULL };
+	const msgpack_object_kv *kv;
+	uint64_t	 v;
+	uint32_t	 i;
+	int		 b;
+
+	if (m->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (m->type != MSGPACK_OBJECT_MAP)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "options must be a map");
+	for (i = 0; i < m->via.map.size; i++) {
+		kv = &m->via.map.ptr[i];
+		if (OPT_IS(kv, "pretty")) {
+			if (opt_bool(&kv->val, &b) == 0)
+				o->indent = b ? 2 : 0;
+			else if (opt_uint(&kv->val, JSON_INDENT_MAX, &v) == 0)
+				o->indent = (int)v;
+			else
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "pretty must be a boolean or an indent "
+				    "from 0 to 16");
+		} else if (OPT_IS(kv, "max_size")) {
+			if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "max_size must be an integer up to "
+				    "4294967295");
+			o->max_size = (size_t)v;
+		} else if (OPT_IS(kv, "truncate")) {
+			if (opt_bool(&kv->val, &o->truncate) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "truncate must be a boolean");
+		} else if (OPT_IS(kv, "nan")) {
+			if (opt_word(&kv->val, nanw, &o->nan) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "nan must be \"null\" or \"error\"");
+		} else if (OPT_IS(kv, "invalid_utf8")) {
+			if (opt_word(&kv->val, utf8w, &o->utf8) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "invalid_utf8 must be \"replace\" or "
+				    "\"error\"");
+		} else if (OPT_IS(kv, "ascii")) {
+			if (opt_bool(&kv->val, &o->ascii) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "ascii must be a boolean");
+		} else if (OPT_IS(kv, "max_depth")) {
+			if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "max_depth must be an integer from 1 to "
+				    "100000");
+			o->max_depth = (uint32_t)v;
+		} else
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "unknown option (pretty, max_size, truncate, nan, "
+			    "invalid_utf8, ascii, max_depth)");
+	}
+	return 0;
+}
+
+/*
+ * json.encode [value, options?] -> {text, truncated, size}.  The value is
+ * encoded from its MessagePack bytes as they came.
+ */
+int
+h_json_encode(struct fp_hctx *h, const msgpack_object *p)
+{
+	struct json_enc_opts	 o;
+	struct json_enc_result	 res;
+	struct buf		 out = { 0 };
+	const uint8_t		*v;
+	size_t			 vlen;
+	char			 err[200];
+	int			 code;
+
+	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size < 1 ||
+	    p->via.array.size > 2 || first_param(h, &v, &vlen) == -1)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "params must be [value, options]");
+	json_enc_opts_init(&o);
+	if (p->via.array.size == 2 &&
+	    enc_options(h, &p->via.array.ptr[1], &o) == -1)
+		return -1;
+	memset(&res, 0, sizeof(res));
+	if (json_encode(v, vlen, &o, &out, &res, err, sizeof(err)) == -1) {
+		buf_free(&out);
+		code = res.error == JSON_E_TOO_LARGE ? FP_E_TOO_LARGE :
+		    res.error == JSON_E_NOMEM ? FP_E_INTERNAL :
+		    FP_E_INVALID_PARAMS;
+		return hctx_error(h, code, "json.encode: %s", err);
+	}
+	msgpack_pack_map(h->pk, 3);
+	msgpack_pack_str_with_body(h->pk, "text", 4);
+	msgpack_pack_str_with_body(h->pk, out.data, out.len);
+	msgpack_pack_str_with_body(h->pk, "truncated", 9);
+	if (res.truncated)
+		msgpack_pack_true(h->pk);
+	else
+		msgpack_pack_false(h->pk);
+	msgpack_pack_str_with_body(h->pk, "size", 4);
+	msgpack_pack_uint64(h->pk, res.full_len);
+	buf_free(&out);
+	return 0;
+}
+
+static int
+dec_options(struct fp_hctx *h, const msgpack_object *m,
+    struct json_dec_opts *o)
+{
+	static const char *const bigw[] = { "float", "error", "string", NULL };
+	static const char *const dupw[] = { "keep", "last", "error", NULL };
+	const msgpack_object_kv *kv;
+	uint64_t	 v;
+	uint32_t	 i;
+
+	if (m->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (m->type != MSGPACK_OBJECT_MAP)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "options must be a map");
+	for (i = 0; i < m->via.map.size; i++) {
+		kv = &m->via.map.ptr[i];
+		if (OPT_IS(kv, "max_size")) {
+			if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "max_size must be an integer up to "
+				    "4294967295");
+			o->max_size = (size_t)v;
+		} else if (OPT_IS(kv, "max_depth")) {
+			if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "max_depth must be an integer from 1 to "
+				    "100000");
+			o->max_depth = (uint32_t)v;
+		} else if (OPT_IS(kv, "bignum")) {
+			if (opt_word(&kv->val, bigw, &o->bignum) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "bignum must be \"float\", \"error\" or "
+				    "\"string\"");
+		} else if (OPT_IS(kv, "duplicate_keys")) {
+			if (opt_word(&kv->val, dupw, &o->dup_keys) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "duplicate_keys must be \"keep\", \"last\" "
+				    "or \"error\"");
+		} else
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "unknown option (max_size, max_depth, bignum, "
+			    "duplicate_keys)");
+	}
+	return 0;
+}
+
+/* json.decode [text, options?] -> the value, as MessagePack. */
+int
+h_json_decode(struct fp_hctx *h, const msgpack_object *p)
+{
+	struct json_dec_opts	 o;
+	struct json_dec_error	 e;
+	struct buf		 out = { 0 };
+	const msgpack_object	*t;
+	const char		*s;
+	size_t			 n;
+	int			 code;
+
+	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size < 1 ||
+	    p->via.array.size > 2)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "params must be [text, options]");
+	t = &p->via.array.ptr[0];
+	if (t->type == MSGPACK_OBJECT_STR) {
+		s = t->via.str.ptr;
+		n = t->via.str.size;
+	} else if (t->type == MSGPACK_OBJECT_BIN) {
+		s = t->via.bin.ptr;
+		n = t->via.bin.size;
+	} else
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "the text must be a string or bin");
+	json_dec_opts_init(&o);
+	if (p->via.array.size == 2 &&
+	    dec_options(h, &p->via.array.ptr[1], &o) == -1)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	if (json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {
+		buf_free(&out);
+		code = e.code == JSON_E_TOO_LARGE ? FP_E_TOO_LARGE :
+		    e.code == JSON_E_NOMEM ? FP_E_INTERNAL :
+		    FP_E_INVALID_PARAMS;
+		return hctx_error(h, code, "json.decode: line %u column %u "
+		    "(offset %zu): %s", e.line, e.column, e.offset, e.msg);
+	}
+	/* Already MessagePack: hand the bytes to the result writer. */
+	h->pk->callback(h->pk->data, (const char *)out.data, out.len);
+	buf_free(&out);
+	return 0;
+}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# json_handlers.sh -- json.encode and json.decode through the daemon and
+# forkpool(1): options, results, typed errors with positions, and a round
+# trip of a larger document through raw MessagePack.
+# shellcheck disable=SC2119,SC2016
+set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+fp_start -w 2
+
+# call_ok JSON_OUT WHAT ARG...
+call_ok() {
+	_exp=$1
+	_what=$2
+	shift 2
+	fp_cli call "$@"
+	assert_status 0 "$_what"
+	assert_json "$_exp" "$_what"
+	assert_empty "$T/err" "$_what: stderr"
+}
+
+# call_err CODE PATTERN WHAT ARG...
+call_err() {
+	_code=$1
+	_pat=$2
+	_what=$3
+	shift 3
+	fp_cli call "$@"
+	assert_status 1 "$_what"
+	assert_grep "^forkpool: $_code: .*$_pat" "$T/err" "$_what: stderr"
+}
+
+call_ok '{"text":"{\"a\":[1,2.5,\"x\\u2028\",null,true],\"b\":18446744073709551615}","truncated":false,"size":58}' \
+    "encode compact" json.encode \
+    '{"a":[1,2.5,"x\u2028",null,true],"b":18446744073709551615}'
+call_ok '{"text":"[\n  1,\n  {}\n]","truncated":false,"size":13}' \
+    "encode pretty" json.encode '[1,{}]' '{"pretty":true}'
+call_ok '{"text":"\"h\u00e9","truncated":true,"size":7}' \
+    "encode truncated at a character boundary" json.encode '"héé"' \
+    '{"max_size":4,"truncate":true}'
+call_err too_large "max_size" "encode over max_size" json.encode \
+    '"abcdef"' '{"max_size":3}'
+call_err invalid_params "unknown option" "encode unknown option" \
+    json.encode 1 '{"indent":2}'
+call_err invalid_params "params" "encode without a value" json.encode
+
+call_ok '[1,2.5,{"k":"v"},18446744073709551615,-9223372036854775808]' \
+    "decode" json.decode \
+    '"[1, 2.5, {\"k\": \"v\"}, 18446744073709551615, -9223372036854775808]"'
+call_err invalid_params "line 2 column 4 .offset 7." "decode error position" \
+    json.decode '"[1,\n 2,]"'
+call_err invalid_params "unpaired surrogate" "decode lone surrogate" \
+    json.decode '"[\"\\ud800\"]"'
+call_err invalid_params "range" "decode bignum error" json.decode \
+    '"18446744073709551616"' '{"bignum":"error"}'
+call_ok '"18446744073709551616"' "decode bignum string" json.decode \
+    '"18446744073709551616"' '{"bignum":"string"}'
+call_err too_large "" "decode over max_size" json.decode '"[1,2,3]"' \
+    '{"max_size":3}'
+
+# A round trip of a few thousand records, value sent as MessagePack.
+fp_py <<'PY' || fp_fail "json round trip (see above)"
+import json, os, sys
+import fpclient as fc
+c = fc.Conn(os.environ["FP_SOCK"])
+recs = [{"id": i, "name": "n%d" % i, "tags": ["a", "b\n", "ü"],
+         "score": (2 * i + 1) / 8.0, "active": i % 2 == 0,
+         "nested": {"a": -i, "b": None}} for i in range(3000)]
+err, res = c.call("json.encode", [recs])
+if err is not None:
+    sys.exit("encode failed: %r" % (err,))
+text = res["text"]
+if json.loads(text) != recs or res["size"] != len(text.encode()):
+    sys.exit("encode: text does not decode to the records")
+err, res = c.call("json.decode", [text])
+if err is not None or res != recs:
+    sys.exit("decode: %r" % (err,))
+print("round trip of %d bytes ok" % len(text))
+PY
+
+fp_stop_clean
