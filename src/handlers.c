@@ -178,7 +178,7 @@ static const struct handler table[] = {
 	{ "echo",	h_echo,		0 },
 	{ "sleep",	h_sleep,	0 },
 	{ "spin",	h_spin,		0 },
-	{ "json.encode", h_json_encode,	0 },
+	{ "json.encode", h_json_encode,	HF_RAW },
 	{ "json.decode", h_json_decode,	0 },
 	{ "crash",	h_crash,	HF_TEST },
 	{ "hang",	h_hang,		HF_TEST },

@@ -11,6 +11,7 @@
 #include <msgpack.h>
 
 #define HF_TEST		0x01	/* only with test-handlers enabled */
+#define HF_RAW		0x02	/* takes hctx->raw; params is not unpacked */
 
 /* What a handler gets for one call. */
 struct fp_hctx {

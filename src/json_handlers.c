@@ -52,18 +52,6 @@ opt_bool(const msgpack_object *v, int *out)
 	return 0;
 }
 
-/* The raw bytes of params[0]: the value json.encode must not re-pack. */
-static int
-first_param(struct fp_hctx *h, const uint8_t **p, size_t *n)
-{
-	struct mp_reader r = { h->raw, h->rawlen, 0 };
-	uint32_t	 cnt;
-
-	if (h->raw == NULL || mp_read_array(&r, &cnt) == -1 || cnt < 1 ||
-	    mp_read_raw(&r, p, n) == -1)
-		return -1;
-	return 0;
-}
 
 static int
 enc_options(struct fp_hctx *h, const msgpack_object *m,
@@ -130,28 +118,41 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 }
 
 /*
- * json.encode [value, options?] -> {text, truncated, size}.  The value is
- * encoded from its MessagePack bytes as they came.
+ * json.encode [value, options?] -> {text, truncated, size}.  A raw
+ * handler (HF_RAW): the value is encoded from its MessagePack bytes as
+ * they came, never unpacked into objects; only the options are.
  */
 int
-h_json_encode(struct fp_hctx *h, const msgpack_object *p)
+h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 {
+	struct mp_reader	 r = { h->raw, h->rawlen, 0 };
 	struct json_enc_opts	 o;
 	struct json_enc_result	 res;
 	struct buf		 out = { 0 };
+	msgpack_unpacked	 opt;
 	const uint8_t		*v;
-	size_t			 vlen;
+	size_t			 vlen, off = 0;
+	uint32_t		 n;
 	char			 err[200];
-	int			 code;
+	int			 code, rc;
 
-	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size < 1 ||
-	    p->via.array.size > 2 || first_param(h, &v, &vlen) == -1)
+	if (h->raw == NULL || mp_read_array(&r, &n) == -1 || n < 1 || n > 2 ||
+	    mp_read_raw(&r, &v, &vlen) == -1)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [value, options]");
 	json_enc_opts_init(&o);
-	if (p->via.array.size == 2 &&
-	    enc_options(h, &p->via.array.ptr[1], &o) == -1)
-		return -1;
+	if (n == 2) {
+		msgpack_unpacked_init(&opt);
+		if (msgpack_unpack_next(&opt, (const char *)r.p + r.off,
+		    r.len - r.off, &off) != MSGPACK_UNPACK_SUCCESS)
+			rc = hctx_error(h, FP_E_INVALID_PARAMS,
+			    "options are malformed");
+		else
+			rc = enc_options(h, &opt.data, &o);
+		msgpack_unpacked_destroy(&opt);
+		if (rc == -1)
+			return -1;
+	}
 	memset(&res, 0, sizeof(res));
 	if (json_encode(v, vlen, &o, &out, &res, err, sizeof(err)) == -1) {
 		buf_free(&out);

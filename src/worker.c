@@ -115,17 +115,23 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		    "task started; it never ran");
 	else if ((h = handler_get(wt.handler)) == NULL)
 		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
-	else if (msgpack_unpack((const char *)data + sizeof(wt),
+	else if ((h->flags & HF_RAW) == 0 &&
+	    msgpack_unpack((const char *)data + sizeof(wt),
 	    len - sizeof(wt), &off, &w->zone, &params) !=
 	    MSGPACK_UNPACK_SUCCESS)
 		hctx_error(&hc, FP_E_INVALID_PARAMS,
 		    "params nest too deeply or are malformed");
-	else if (h->fn(&hc, &params) == 0 && hc.err == 0) {
-		put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
-		    w->sb.size);
-		atomic_fetch_add_explicit(&w->stats->tasks_ok, 1,
-		    memory_order_relaxed);
-		goto done;
+	else {
+		/* A raw handler reads hc.raw and skips the unpacking. */
+		if ((h->flags & HF_RAW) != 0)
+			params.type = MSGPACK_OBJECT_NIL;
+		if (h->fn(&hc, &params) == 0 && hc.err == 0) {
+			put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
+			    w->sb.size);
+			atomic_fetch_add_explicit(&w->stats->tasks_ok, 1,
+			    memory_order_relaxed);
+			goto done;
+		}
 	}
 	if (hc.err == 0)
 		hctx_error(&hc, FP_E_INTERNAL, "handler failed");

@@ -24,6 +24,9 @@ run() {
 # Shared-memory ring against pipe(2): one-way rate and round trips.
 run "$b/bench/bench_ring"
 
+# json_encode / json_decode MB/s on the peers' W3 dataset, in one process.
+run "$b/bench/bench_json"
+
 # Later benchmarks go here, one `run' line each.
 
 # The daemon end to end through forkpool bench (2 workers).

@@ -1,0 +1,194 @@
+/*
+ * bench_json.c -- json_encode (MessagePack -> JSON) and json_decode
+ * (JSON -> MessagePack) speed on the W3 dataset of ../shared/peers,
+ * in one process (what one worker does per json.encode/json.decode).
+ *
+ *	bench_json [-s seconds per round] [-r rounds] [-o file]
+ *
+ * The dataset (10,000 records, seed 42; tests/bench/w3_data.h) is built
+ * directly as MessagePack; its compact JSON must be 1,197,430 bytes, as in
+ * the peers harness (checked here; -o writes the text so that its sha256
+ * can be compared with common/py/benchlib.py).  Each round repeats the
+ * call for about `seconds' (default 1); the table shows the median and the
+ * range of `rounds' (default 5) rounds, in MB/s (10^6 bytes) of JSON text.
+ * Absolute numbers drift on shared machines: compare within one run.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "buf.h"
+#include "json.h"
+#include "w3_data.h"
+
+#define MAXROUNDS	32
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+do_encode(const msgpack_sbuffer *sb, struct buf *out)
+{
+	struct json_enc_result	 res;
+	char			 err[200];
+
+	out->off = out->len = 0;
+	if (json_encode((const uint8_t *)sb->data, sb->size, NULL, out, &res,
+	    err, sizeof(err)) == -1) {
+		fprintf(stderr, "bench_json: json_encode: %s\n", err);
+		exit(1);
+	}
+	if (res.len != W3_JSON_LEN) {
+		fprintf(stderr, "bench_json: JSON is %zu bytes, not %d\n",
+		    res.len, W3_JSON_LEN);
+		exit(1);
+	}
+}
+
+static void
+do_decode(const struct buf *text, struct buf *out, size_t expect)
+{
+	struct json_dec_error	 e;
+
+	out->off = out->len = 0;
+	if (json_decode(buf_head(text), buf_unread(text), NULL, out,
+	    &e) == -1) {
+		fprintf(stderr, "bench_json: json_decode: offset %zu: %s\n",
+		    e.offset, e.msg);
+		exit(1);
+	}
+	if (out->len != expect) {
+		fprintf(stderr, "bench_json: decoded %zu bytes, not %zu\n",
+		    out->len, expect);
+		exit(1);
+	}
+}
+
+/* One table row: `rounds' rounds of about `secs' seconds each. */
+static void
+measure(const char *name, int dec, const msgpack_sbuffer *sb,
+    const struct buf *text, double secs, int rounds)
+{
+	struct buf	 out = { 0 };
+	double		 mbs[MAXROUNDS], t0, t1, per;
+	long		 n, i;
+	int		 r;
+
+	/* Calibrate: iterations for about `secs' seconds. */
+	t0 = now();
+	n = 0;
+	do {
+		if (dec)
+			do_decode(text, &out, sb->size);
+		else
+			do_encode(sb, &out);
+		n++;
+	} while ((t1 = now()) - t0 < 0.1);
+	per = (t1 - t0) / (double)n;
+	n = (long)(secs / per);
+	if (n < 1)
+		n = 1;
+	for (r = 0; r < rounds; r++) {
+		t0 = now();
+		for (i = 0; i < n; i++) {
+			if (dec)
+				do_decode(text, &out, sb->size);
+			else
+				do_encode(sb, &out);
+		}
+		t1 = now();
+		mbs[r] = (double)W3_JSON_LEN * (double)n / (t1 - t0) / 1e6;
+	}
+	qsort(mbs, (size_t)rounds, sizeof(mbs[0]), cmpd);
+	printf("%-12s %10.0f   %6.0f-%-6.0f %10.3f %8ld\n", name,
+	    mbs[rounds / 2], mbs[0], mbs[rounds - 1],
+	    (double)W3_JSON_LEN / mbs[rounds / 2] / 1e3, n);
+	buf_free(&out);
+}
+
+int
+main(int argc, char *argv[])
+{
+	msgpack_sbuffer	 sb;
+	struct buf	 text = { 0 }, back = { 0 };
+	const char	*ofile = NULL, *env;
+	double		 secs = 1.0;
+	int		 rounds = 5, ch;
+	FILE		*f;
+
+	if ((env = getenv("FP_BENCH_SECONDS")) != NULL)
+		secs = atof(env);
+	while ((ch = getopt(argc, argv, "o:r:s:")) != -1) {
+		switch (ch) {
+		case 'o':
+			ofile = optarg;
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 's':
+			secs = atof(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: bench_json [-s seconds] "
+			    "[-r rounds] [-o file]\n");
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAXROUNDS || !(secs > 0)) {
+		fprintf(stderr, "bench_json: bad -r or -s\n");
+		return 2;
+	}
+
+	msgpack_sbuffer_init(&sb);
+	w3_pack(&sb, W3_RECORDS, W3_SEED);
+	do_encode(&sb, &text);
+	if (ofile != NULL) {
+		if ((f = fopen(ofile, "w")) == NULL ||
+		    fwrite(buf_head(&text), 1, buf_unread(&text), f) !=
+		    buf_unread(&text) || fclose(f) != 0) {
+			perror(ofile);
+			return 1;
+		}
+	}
+	/* The decoder picks the smallest forms, as msgpack-c's packer does. */
+	do_decode(&text, &back, sb.size);
+	if (memcmp(back.data, sb.data, sb.size) != 0) {
+		fprintf(stderr, "bench_json: decode(encode(v)) != v\n");
+		return 1;
+	}
+
+	printf("W3 dataset: %d records, seed %d: MessagePack %zu bytes, "
+	    "JSON %zu bytes (round trip identical)\n", W3_RECORDS, W3_SEED,
+	    sb.size, buf_unread(&text));
+	printf("MB/s = 10^6 bytes of JSON text per second; median (min-max) "
+	    "of %d rounds of ~%.1f s\n", rounds, secs);
+	printf("%-12s %10s   %-13s %10s %8s\n", "op", "MB/s", "min-max",
+	    "ms/call", "calls");
+	measure("json_encode", 0, &sb, &text, secs, rounds);
+	measure("json_decode", 1, &sb, &text, secs, rounds);
+	buf_free(&text);
+	buf_free(&back);
+	msgpack_sbuffer_destroy(&sb);
+	return 0;
+}
