@@ -175,6 +175,12 @@ fi
 if [ "$mode" = all ] || [ "$mode" = lint ]; then
 	run_lint
 fi
+# The JSON fuzz targets, briefly, once (make check-all sets the time).
+if [ "$mode" = all ] && [ -n "${FP_FUZZ_SECONDS:-}" ] &&
+    [ -f tests/fuzz/run.sh ]; then
+	newlogdir
+	run_test fuzz/json "$ld" sh tests/fuzz/run.sh "$FP_FUZZ_SECONDS"
+fi
 
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -1,0 +1,138 @@
+#!/bin/sh
+# run.sh -- build the libFuzzer targets of tests/fuzz/ with clang
+# (ASan+UBSan) into build-fuzz/ and run each for a bounded time.
+#
+#   sh tests/fuzz/run.sh [SECONDS]      (default 30, or $FUZZ_SECONDS)
+#
+# The corpus of each target lives in build-fuzz/corpus/<target>/ (kept
+# between runs); it is seeded with a few small built-in inputs, and
+# tests/fuzz/corpus/<target>/ is read too when it exists.  A crash, leak,
+# timeout or out-of-memory is a failure: its input is kept as
+# build-fuzz/crashes/<target>-crash-<sha1> (or leak-, timeout-, oom-) and
+# its path printed; replay it with `build-fuzz/<target> FILE`.
+#
+# Without clang or libFuzzer: installed with apt-get when run as root on
+# Debian, else SKIP (exit 0).
+set -u
+
+secs=${1:-${FUZZ_SECONDS:-30}}
+case $secs in
+''|*[!0-9]*) echo "usage: sh tests/fuzz/run.sh [SECONDS]" >&2; exit 2 ;;
+esac
+
+cd "$(dirname "$0")/../.." || exit 2
+B=build-fuzz
+TARGETS="fuzz_json_dec fuzz_json_enc"
+SRCS="src/json_enc.c src/json_dec.c src/buf.c"
+CC=${FUZZ_CC:-clang}
+
+mkdir -p "$B" || exit 2
+
+# have_libfuzzer: clang can build and link a fuzzer with ASan+UBSan.
+have_libfuzzer() {
+	command -v "$CC" >/dev/null 2>&1 || return 1
+	printf '%s\n' \
+	    '#include <stddef.h>' \
+	    '#include <stdint.h>' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+	    '{ return d == NULL && n > 0; }' > "$B/probe.c"
+	"$CC" -fsanitize=fuzzer,address,undefined "$B/probe.c" \
+	    -o "$B/probe" >/dev/null 2>&1
+	rc=$?
+	rm -f "$B/probe" "$B/probe.c"
+	return $rc
+}
+
+if ! have_libfuzzer; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "fuzz: installing clang and libFuzzer (apt-get)"
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    clang libclang-rt-14-dev >/dev/null
+	fi
+	if ! have_libfuzzer; then
+		echo "SKIP: fuzz: $CC with libFuzzer (-fsanitize=fuzzer) not" \
+		    "available (Debian: apt-get install clang libclang-rt-14-dev)"
+		exit 0
+	fi
+fi
+if ! pkg-config --exists msgpack 2>/dev/null; then
+	echo "SKIP: fuzz: pkg-config msgpack not found (libmsgpack-dev)"
+	exit 0
+fi
+
+# seed TARGET NAME BYTES: write a seed input (octal escapes, printf).
+seed() {
+	mkdir -p "$B/corpus/$1"
+	# shellcheck disable=SC2059
+	printf "$3" > "$B/corpus/$1/seed-$2"
+}
+
+# Inputs start with an options byte (see the targets' comments).
+seeds() {
+	seed fuzz_json_enc map '\000\203\241\141\226\001\377\313\077\370\000\000\000\000\000\000\300\303\302\241\142\250\150\303\251\342\200\250\001\042\241\143\201\241\144\220'
+	seed fuzz_json_enc ints '\041\232\000\177\340\314\377\321\377\177\316\000\001\000\000\317\000\000\000\001\000\000\000\000\317\200\000\000\000\000\000\000\000\317\377\377\377\377\377\377\377\377\323\200\000\000\000\000\000\000\000'
+	seed fuzz_json_enc floats '\004\225\313\077\271\231\231\231\231\231\232\313\200\000\000\000\000\000\000\000\313\000\000\000\000\000\000\000\001\313\104\113\306\065\060\343\110\065\313\100\000\000\000\000\000\000\000'
+	seed fuzz_json_enc f32nan '\000\223\312\075\314\314\315\313\177\370\000\000\000\000\000\000\313\377\360\000\000\000\000\000\000'
+	seed fuzz_json_enc binext '\002\224\304\003\141\142\143\326\377\000\000\000\001\327\377\000\000\000\004\000\000\000\001\307\014\377\000\000\000\001\000\000\000\000\000\000\000\001'
+	seed fuzz_json_enc keys '\003\205\300\001\303\002\005\003\313\077\340\000\000\000\000\000\000\004\304\001\377\005'
+	seed fuzz_json_enc badutf8 '\010\202\244\141\377\300\142\001\245\303\243\355\240\200\300'
+	seed fuzz_json_enc trunc '\060\012\222\331\042\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\360\237\230\200\360\237\230\200\360\237\230\200\316\000\274\141\116'
+	seed fuzz_json_enc deep '\100\221\221\221\221\221\221\221\221\221\300'
+	seed fuzz_json_dec obj '\000\173\042\141\042\072\133\061\054\062\056\065\054\055\060\054\061\145\055\067\054\042\170\134\165\060\060\145\071\134\165\144\070\063\144\134\165\144\145\060\060\042\135\054\042\142\042\072\156\165\154\154\054\042\143\042\072\164\162\165\145\054\042\144\042\072\146\141\154\163\145\175'
+	seed fuzz_json_dec big '\002\133\061\070\064\064\066\067\064\064\060\067\063\067\060\071\065\065\061\066\061\066\054\055\071\062\062\063\063\067\062\060\063\066\070\065\064\067\067\065\070\060\071\054\061\145\064\060\060\054\061\062\063\064\065\066\067\070\071\060\061\062\063\064\065\066\067\070\071\060\061\062\063\064\065\066\067\070\071\060\135'
+	seed fuzz_json_dec dup '\004\173\042\141\042\072\061\054\042\141\042\072\062\054\042\134\165\060\060\066\061\042\072\063\054\042\142\042\072\173\042\142\042\072\133\135\175\175'
+	seed fuzz_json_dec dupe '\010\173\042\153\042\072\061\054\042\153\042\072\062\175'
+	seed fuzz_json_dec ws '\100\040\011\015\012\133\040\173\175\040\054\040\133\135\040\054\040\042\134\042\134\134\134\057\134\142\134\146\134\156\134\162\134\164\042\040\135\040'
+	seed fuzz_json_dec deep '\020\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\133\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135\135'
+	seed fuzz_json_dec utf8 '\200\042\150\303\251\154\154\157\040\342\200\250\040\360\237\230\200\040\355\240\200\042'
+	seed fuzz_json_dec num '\000\133\060\054\055\060\054\060\056\060\054\061\105\053\062\054\061\145\055\064\060\060\054\064\056\071\145\055\063\062\064\054\061\056\067\071\067\066\071\063\061\063\064\070\066\062\063\061\065\067\145\063\060\070\054\060\061\135'
+}
+
+seeds
+pass=0
+fail=0
+for t in $TARGETS; do
+	log="$B/$t.log"
+	# shellcheck disable=SC2046,SC2086
+	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	    -Iinclude -Isrc -Ishm $(pkg-config --cflags msgpack) \
+	    $SRCS "tests/fuzz/$t.c" $(pkg-config --libs msgpack) -lm \
+	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then
+		cat "$B/$t.build.log"
+		echo "FAIL: $t: build failed"
+		fail=$((fail + 1))
+		continue
+	fi
+	mkdir -p "$B/corpus/$t" "$B/crashes"
+	extra=
+	[ -d "tests/fuzz/corpus/$t" ] && extra="tests/fuzz/corpus/$t"
+	echo "fuzz: $t for ${secs}s"
+	# shellcheck disable=SC2086
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1 \
+	"$B/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix="$B/crashes/$t-" \
+	    "$B/corpus/$t" $extra > "$log" 2>&1
+	rc=$?
+	stats=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' \
+	    "$log" | tail -n 1 | sed 's/^#\([0-9]*\)[[:space:]]*[A-Z]*[[:space:]]*/\1 runs, /')
+	eps=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$log")
+	if [ $rc -eq 0 ]; then
+		echo "PASS: $t: $stats${eps:+, $eps exec/s average}"
+		pass=$((pass + 1))
+	else
+		grep -E 'ERROR: |runtime error|assertion failed|SUMMARY' \
+		    "$log" | head -n 8
+		art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
+		    tail -n 1)
+		echo "FAIL: $t: exit $rc; input: ${art:-none written}; log: $log"
+		[ -n "$art" ] && echo "      replay: $B/$t $art"
+		fail=$((fail + 1))
+	fi
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
