@@ -53,6 +53,30 @@ opt_bool(const msgpack_object *v, int *out)
 }
 
 
+/*
+ * The limits both handlers take: max_size (bytes, up to 4 GiB - 1) into
+ * *size, or max_depth (1 to 100000) into *depth.
+ */
+static int
+opt_limits(struct fp_hctx *h, const msgpack_object_kv *kv, size_t *size,
+    uint32_t *depth)
+{
+	uint64_t v;
+
+	if (size != NULL) {
+		if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "max_size must be an integer up to 4294967295");
+		*size = (size_t)v;
+		return 0;
+	}
+	if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "max_depth must be an integer from 1 to 100000");
+	*depth = (uint32_t)v;
+	return 0;
+}
+
 static int
 enc_options(struct fp_hctx *h, const msgpack_object *m,
     struct json_enc_opts *o)
@@ -81,11 +105,8 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 				    "pretty must be a boolean or an indent "
 				    "from 0 to 16");
 		} else if (OPT_IS(kv, "max_size")) {
-			if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "max_size must be an integer up to "
-				    "4294967295");
-			o->max_size = (size_t)v;
+			if (opt_limits(h, kv, &o->max_size, NULL) == -1)
+				return -1;
 		} else if (OPT_IS(kv, "truncate")) {
 			if (opt_bool(&kv->val, &o->truncate) == -1)
 				return hctx_error(h, FP_E_INVALID_PARAMS,
@@ -104,11 +125,8 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 				return hctx_error(h, FP_E_INVALID_PARAMS,
 				    "ascii must be a boolean");
 		} else if (OPT_IS(kv, "max_depth")) {
-			if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "max_depth must be an integer from 1 to "
-				    "100000");
-			o->max_depth = (uint32_t)v;
+			if (opt_limits(h, kv, NULL, &o->max_depth) == -1)
+				return -1;
 		} else
 			return hctx_error(h, FP_E_INVALID_PARAMS,
 			    "unknown option (pretty, max_size, truncate, nan, "
@@ -193,17 +211,11 @@ dec_options(struct fp_hctx *h, const msgpack_object *m,
 	for (i = 0; i < m->via.map.size; i++) {
 		kv = &m->via.map.ptr[i];
 		if (OPT_IS(kv, "max_size")) {
-			if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "max_size must be an integer up to "
-				    "4294967295");
-			o->max_size = (size_t)v;
+			if (opt_limits(h, kv, &o->max_size, NULL) == -1)
+				return -1;
 		} else if (OPT_IS(kv, "max_depth")) {
-			if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "max_depth must be an integer from 1 to "
-				    "100000");
-			o->max_depth = (uint32_t)v;
+			if (opt_limits(h, kv, NULL, &o->max_depth) == -1)
+				return -1;
 		} else if (OPT_IS(kv, "bignum")) {
 			if (opt_word(&kv->val, bigw, &o->bignum) == -1)
 				return hctx_error(h, FP_E_INVALID_PARAMS,
