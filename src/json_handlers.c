@@ -200,7 +200,6 @@ dec_options(struct fp_hctx *h, const msgpack_object *m,
 	static const char *const bigw[] = { "float", "error", "string", NULL };
 	static const char *const dupw[] = { "keep", "last", "error", NULL };
 	const msgpack_object_kv *kv;
-	uint64_t	 v;
 	uint32_t	 i;
 
 	if (m->type == MSGPACK_OBJECT_NIL)
