@@ -65,7 +65,7 @@ breakers_admit(uint32_t h, int *probe)
 	*probe = 0;
 	if (h >= nbr)
 		return 0;
-	r = breaker_admit(&br[h], now_ns());
+	r = breaker_admit(&br[h], sv->now_ns);
 	if (r == BR_REJECT)
 		return -1;
 	if (r == BR_PROBE) {
@@ -83,7 +83,7 @@ breakers_result(uint32_t h, int failure, int probe)
 	if (h >= nbr)
 		return;
 	name = hname(h);
-	switch (breaker_result(&br[h], failure, probe, now_ns())) {
+	switch (breaker_result(&br[h], failure, probe, sv->now_ns)) {
 	case BR_T_OPENED:
 		log_warnx("breaker_open", "handler=%s failures=%u "
 		    "cooldown_ms=%llu", name, br[h].threshold,

@@ -457,7 +457,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	t->conn_gen = req ? c->gen : 0;
 	t->handler = (uint16_t)h;
 	t->probe = (uint8_t)probe;
-	t->enqueued_ns = now_ns();
+	t->enqueued_ns = sv->now_ns;
 	timeout_ms = o != NULL && o->has_timeout ? o->timeout_ms :
 	    config_handler_timeout_ms(&sv->conf, h);
 	t->deadline_ns = timeout_ms ? t->enqueued_ns + timeout_ms * 1000000ULL :

@@ -137,6 +137,7 @@ struct supervisor {
 	int		 tfd;
 	int		 state;
 	uint64_t	 started_ns;
+	uint64_t	 now_ns;	/* read once per loop iteration */
 	uint64_t	 drain_deadline_ns;
 
 	struct worker	*workers;	/* MAX_SLOTS of them */

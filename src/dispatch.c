@@ -277,13 +277,15 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 				worker_violation(w, "malformed result");
 				return;
 			}
-			t->answered = 1;
-			task_detach_conn(t);
-			control_completed(c);
 		}
-		if (!t->answered || c != NULL)
+		/* A result for a task answered early (cancel, timeout) is dropped. */
+		if (!t->answered) {
+			t->answered = 1;
 			sv->cnt.tasks_ok++;
-		t->answered = 1;
+			task_detach_conn(t);
+			if (c != NULL)
+				control_completed(c);
+		}
 		outcome(t, 0);
 		goto done;
 	}

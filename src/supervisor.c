@@ -242,7 +242,7 @@ supervisor(void)
 	int		 i, n, timeout;
 
 	sv->pid = getpid();
-	sv->started_ns = now_ns();
+	sv->started_ns = sv->now_ns = now_ns();
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
@@ -256,6 +256,8 @@ supervisor(void)
 				continue;
 			fatal("epoll_wait", NULL);
 		}
+		/* One clock read per iteration serves every task it handles. */
+		sv->now_ns = now_ns();
 		for (i = 0; i < sv->nslots; i++)
 			if (sv->workers[i].state == W_READY ||
 			    sv->workers[i].state == W_RETIRING)
