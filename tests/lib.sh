@@ -540,3 +540,28 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 fp_find_python
+
+# fp_call_ok JSON_OUT WHAT ARG...: `forkpool call ARG...` exits 0, prints
+# JSON_OUT (as assert_json compares) and nothing on stderr.
+fp_call_ok() {
+	_exp=$1
+	_what=$2
+	shift 2
+	fp_cli call "$@"
+	assert_status 0 "$_what"
+	assert_json "$_exp" "$_what"
+	assert_empty "$T/err" "$_what: stderr"
+}
+
+# fp_call_err CODE PATTERN WHAT ARG...: `forkpool call ARG...` exits 1,
+# prints nothing on stdout and `forkpool: CODE: ...PATTERN` on stderr.
+fp_call_err() {
+	_code=$1
+	_pat=$2
+	_what=$3
+	shift 3
+	fp_cli call "$@"
+	assert_status 1 "$_what"
+	assert_grep "^forkpool: $_code: .*$_pat" "$T/err" "$_what: stderr"
+	assert_empty "$T/out" "$_what: stdout"
+}

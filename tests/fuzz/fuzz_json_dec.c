@@ -37,20 +37,13 @@
 
 #include "buf.h"
 #include "json.h"
+#include "fuzz_util.h"
 
 #define PREFIX		"\xa1Z"	/* unread bytes already in out */
 #define PREFIX_LEN	2
 #define WALK_MAX	4096	/* deeper than any max_depth used */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: assertion failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
 
 static uint64_t
 be(const uint8_t *p, int n)
@@ -60,41 +53,6 @@ be(const uint8_t *p, int n)
 	while (n-- > 0)
 		v = v << 8 | *p++;
 	return v;
-}
-
-/* utf8_ok: p[0..n) is well-formed UTF-8 (RFC 3629). */
-static int
-utf8_ok(const uint8_t *p, size_t n)
-{
-	size_t	 i = 0, k, need;
-	uint32_t c, min;
-
-	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, c &= 0x1f, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, c &= 0x0f, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, c &= 0x07, min = 0x10000;
-		else
-			return 0;
-		if (n - i - 1 < need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (p[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 /*

@@ -13,51 +13,29 @@ set -eu
 
 fp_start -w 2
 
-# call_ok JSON_OUT WHAT ARG...: `forkpool call ARG...` prints JSON_OUT.
-call_ok() {
-	_exp=$1
-	_what=$2
-	shift 2
-	fp_cli call "$@"
-	assert_status 0 "$_what"
-	assert_json "$_exp" "$_what"
-	assert_empty "$T/err" "$_what: stderr"
-}
-
-# call_err CODE WHAT ARG...: `forkpool call ARG...` exits 1 with CODE.
-call_err() {
-	_code=$1
-	_what=$2
-	shift 2
-	fp_cli call "$@"
-	assert_status 1 "$_what"
-	assert_grep "^forkpool: $_code: ." "$T/err" "$_what: stderr"
-	assert_empty "$T/out" "$_what: stdout"
-}
-
 j='{"a":[1,2.5,"x",null,true]}'
-call_ok "$j" "call echo $j" echo "$j"
-call_ok '"hi"' 'call echo "hi"' echo '"hi"'
-call_ok '[]' 'call echo []' echo '[]'
-call_ok '{}' 'call echo {}' echo '{}'
-call_ok 'false' 'call echo false' echo false
-call_ok '-7' 'call echo -7' echo -7
-call_ok '18446744073709551615' 'echo of UINT64_MAX (exact)' echo \
+fp_call_ok "$j" "call echo $j" echo "$j"
+fp_call_ok '"hi"' 'call echo "hi"' echo '"hi"'
+fp_call_ok '[]' 'call echo []' echo '[]'
+fp_call_ok '{}' 'call echo {}' echo '{}'
+fp_call_ok 'false' 'call echo false' echo false
+fp_call_ok '-7' 'call echo -7' echo -7
+fp_call_ok '18446744073709551615' 'echo of UINT64_MAX (exact)' echo \
     18446744073709551615
-call_ok '-9223372036854775808' 'echo of INT64_MIN (exact)' echo \
+fp_call_ok '-9223372036854775808' 'echo of INT64_MIN (exact)' echo \
     -9223372036854775808
-call_ok '1.8446744073709552e19' 'echo of 2^64 (beyond uint64: float64)' echo \
+fp_call_ok '1.8446744073709552e19' 'echo of 2^64 (beyond uint64: float64)' echo \
     18446744073709551616
-call_ok '0.1' 'call echo 0.1' echo 0.1
-call_ok '-1.5e300' 'call echo -1.5e300' echo -1.5e300
-call_ok '"h\u00e9llo \"q\" \\ \n\t\u0001 \u20ac \ud83d\ude00"' \
+fp_call_ok '0.1' 'call echo 0.1' echo 0.1
+fp_call_ok '-1.5e300' 'call echo -1.5e300' echo -1.5e300
+fp_call_ok '"h\u00e9llo \"q\" \\ \n\t\u0001 \u20ac \ud83d\ude00"' \
     'echo of a string with escapes and non-ASCII' echo \
     '"h\u00e9llo \"q\" \\ \n\t\u0001 € 😀"'
-call_ok '{"k":{"n":[[],[{}]],"e":""}}' 'echo of nested empties' echo \
+fp_call_ok '{"k":{"n":[[],[{}]],"e":""}}' 'echo of nested empties' echo \
     '{"k":{"n":[[],[{}]],"e":""}}'
-call_ok '25' 'call sleep 25' sleep 25
-call_ok '1000' 'call spin 1000' spin 1000
-call_ok '"pong"' 'call forkpool.ping' forkpool.ping
+fp_call_ok '25' 'call sleep 25' sleep 25
+fp_call_ok '1000' 'call spin 1000' spin 1000
+fp_call_ok '"pong"' 'call forkpool.ping' forkpool.ping
 
 fp_cli call forkpool.stats
 assert_status 0 "call forkpool.stats"
@@ -75,16 +53,16 @@ if s["tasks_ok"] < 10:
 	sys.exit("forkpool.stats tasks_ok: expected >= 10, got %r" % s["tasks_ok"])
 PY
 
-call_err no_such_method 'call no_such_method' no_such_method
-call_err no_such_method 'call ehco "x"' ehco '"x"'
-call_err invalid_params "call sleep '\"x\"'" sleep '"x"'
-call_err invalid_params 'call sleep -1' sleep -1
-call_err invalid_params 'call sleep 3600001' sleep 3600001
-call_err invalid_params 'call spin 60000001' spin 60000001
-call_err invalid_params 'call sleep 1.5' sleep 1.5
-call_err no_such_method 'call crash without -T' crash
-call_err no_such_method 'call hang without -T' hang
-call_err no_such_method 'call exit without -T' exit
+fp_call_err no_such_method . 'call no_such_method' no_such_method
+fp_call_err no_such_method . 'call ehco "x"' ehco '"x"'
+fp_call_err invalid_params . "call sleep '\"x\"'" sleep '"x"'
+fp_call_err invalid_params . 'call sleep -1' sleep -1
+fp_call_err invalid_params . 'call sleep 3600001' sleep 3600001
+fp_call_err invalid_params . 'call spin 60000001' spin 60000001
+fp_call_err invalid_params . 'call sleep 1.5' sleep 1.5
+fp_call_err no_such_method . 'call crash without -T' crash
+fp_call_err no_such_method . 'call hang without -T' hang
+fp_call_err no_such_method . 'call exit without -T' exit
 
 # handlers_check JSON_FILE yes|no
 handlers_check() {

@@ -9,54 +9,32 @@ set -eu
 
 fp_start -w 2
 
-# call_ok JSON_OUT WHAT ARG...
-call_ok() {
-	_exp=$1
-	_what=$2
-	shift 2
-	fp_cli call "$@"
-	assert_status 0 "$_what"
-	assert_json "$_exp" "$_what"
-	assert_empty "$T/err" "$_what: stderr"
-}
-
-# call_err CODE PATTERN WHAT ARG...
-call_err() {
-	_code=$1
-	_pat=$2
-	_what=$3
-	shift 3
-	fp_cli call "$@"
-	assert_status 1 "$_what"
-	assert_grep "^forkpool: $_code: .*$_pat" "$T/err" "$_what: stderr"
-}
-
-call_ok '{"text":"{\"a\":[1,2.5,\"x\\u2028\",null,true],\"b\":18446744073709551615}","truncated":false,"size":58}' \
+fp_call_ok '{"text":"{\"a\":[1,2.5,\"x\\u2028\",null,true],\"b\":18446744073709551615}","truncated":false,"size":58}' \
     "encode compact" json.encode \
     '{"a":[1,2.5,"x\u2028",null,true],"b":18446744073709551615}'
-call_ok '{"text":"[\n  1,\n  {}\n]","truncated":false,"size":13}' \
+fp_call_ok '{"text":"[\n  1,\n  {}\n]","truncated":false,"size":13}' \
     "encode pretty" json.encode '[1,{}]' '{"pretty":true}'
-call_ok '{"text":"\"h\u00e9","truncated":true,"size":7}' \
+fp_call_ok '{"text":"\"h\u00e9","truncated":true,"size":7}' \
     "encode truncated at a character boundary" json.encode '"héé"' \
     '{"max_size":4,"truncate":true}'
-call_err too_large "max_size" "encode over max_size" json.encode \
+fp_call_err too_large "max_size" "encode over max_size" json.encode \
     '"abcdef"' '{"max_size":3}'
-call_err invalid_params "unknown option" "encode unknown option" \
+fp_call_err invalid_params "unknown option" "encode unknown option" \
     json.encode 1 '{"indent":2}'
-call_err invalid_params "params" "encode without a value" json.encode
+fp_call_err invalid_params "params" "encode without a value" json.encode
 
-call_ok '[1,2.5,{"k":"v"},18446744073709551615,-9223372036854775808]' \
+fp_call_ok '[1,2.5,{"k":"v"},18446744073709551615,-9223372036854775808]' \
     "decode" json.decode \
     '"[1, 2.5, {\"k\": \"v\"}, 18446744073709551615, -9223372036854775808]"'
-call_err invalid_params "line 2 column 4 .offset 7." "decode error position" \
+fp_call_err invalid_params "line 2 column 4 .offset 7." "decode error position" \
     json.decode '"[1,\n 2,]"'
-call_err invalid_params "unpaired surrogate" "decode lone surrogate" \
+fp_call_err invalid_params "unpaired surrogate" "decode lone surrogate" \
     json.decode '"[\"\\ud800\"]"'
-call_err invalid_params "range" "decode bignum error" json.decode \
+fp_call_err invalid_params "range" "decode bignum error" json.decode \
     '"18446744073709551616"' '{"bignum":"error"}'
-call_ok '"18446744073709551616"' "decode bignum string" json.decode \
+fp_call_ok '"18446744073709551616"' "decode bignum string" json.decode \
     '"18446744073709551616"' '{"bignum":"string"}'
-call_err too_large "" "decode over max_size" json.decode '"[1,2,3]"' \
+fp_call_err too_large "" "decode over max_size" json.decode '"[1,2,3]"' \
     '{"max_size":3}'
 
 # A round trip of a few thousand records, value sent as MessagePack.
