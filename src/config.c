@@ -70,6 +70,8 @@ static const struct keyword keywords[] = {
 	    1000000000, 0 },
 	{ "max-worker-rss",	K_SIZE,	    OFF(max_worker_rss), 1 << 20,
 	    1ULL << 40, KF_ZERO },
+	{ "load-timeout",	K_DURATION, OFF(load_timeout_ms), 100, HOUR_MS,
+	    0 },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -130,6 +132,7 @@ config_defaults(struct fp_config *c)
 	c->respawn_backoff_max_ms = 10 * 1000;
 	c->max_tasks_per_worker = 0;
 	c->max_worker_rss = 0;
+	c->load_timeout_ms = 30 * 1000;
 }
 
 uint64_t
@@ -456,21 +459,21 @@ find_keyword(const char *kw)
 }
 
 /*
- * `handler NAME KEY VALUE' into c; `seen' has the HC_* bits given so far
- * in this file, per handler.
+ * `handler NAME KEY VALUE' into c's lines for NAME; the name is resolved
+ * by config_resolve().
  */
 static int
-set_handler(struct fp_config *c, char **val, uint32_t *seen, char *err,
-    size_t errlen, const char *path, int lineno)
+set_handler(struct fp_config *c, char **val, char *err, size_t errlen,
+    const char *path, int lineno)
 {
 	struct keyword	 k;
+	struct fp_hline	*hl;
 	const char	*why = NULL;
 	char		 q[256], q2[256];
 	size_t		 j;
-	int		 h;
+	uint32_t	 i;
 
-	h = handler_index(val[0], strlen(val[0]));
-	if (h < 0 || h >= FP_CONF_HANDLERS)
+	if (strlen(val[0]) >= sizeof(hl->name) || val[0][0] == '\0')
 		return cfgerr(err, errlen, path, lineno,
 		    "handler %s: unknown handler",
 		    log_quote(val[0], q, sizeof(q)));
@@ -482,18 +485,107 @@ set_handler(struct fp_config *c, char **val, uint32_t *seen, char *err,
 		    "handler %s %s: unknown key (expected timeout, retries or "
 		    "breaker-threshold)", val[0],
 		    log_quote(val[1], q, sizeof(q)));
-	if (seen[h] & hkeys[j].bit)
+	for (i = 0; i < c->nhline; i++)
+		if (strcmp(c->hline[i].name, val[0]) == 0)
+			break;
+	if (i == c->nhline) {
+		if (c->nhline == FP_CONF_HANDLERS)
+			return cfgerr(err, errlen, path, lineno, "handler %s: "
+			    "too many handlers configured (%d at most)",
+			    val[0], FP_CONF_HANDLERS);
+		hl = &c->hline[c->nhline++];
+		memset(hl, 0, sizeof(*hl));
+		strlcpy(hl->name, val[0], sizeof(hl->name));
+		hl->line = lineno;
+	}
+	hl = &c->hline[i];
+	if (hl->hc.set & hkeys[j].bit)
 		return cfgerr(err, errlen, path, lineno,
 		    "handler %s %s: given twice", val[0], val[1]);
 	k = hkeys[j].k;
-	k.off += offsetof(struct fp_config, handler) +
-	    (size_t)h * sizeof(struct fp_hconf);
+	k.off += offsetof(struct fp_config, hline) +
+	    (size_t)i * sizeof(struct fp_hline) + offsetof(struct fp_hline, hc);
 	if (set_value(c, &k, val[2], &why) == -1)
 		return cfgerr(err, errlen, path, lineno, "handler %s %s %s: %s",
 		    val[0], val[1], log_quote(val[2], q2, sizeof(q2)), why);
-	seen[h] |= hkeys[j].bit;
-	c->handler[h].set |= hkeys[j].bit;
+	hl->hc.set |= hkeys[j].bit;
 	return 0;
+}
+
+/* `load PATH [ARG]' into c. */
+static int
+set_load(struct fp_config *c, char **val, int nval, char *err,
+    size_t errlen, const char *path, int lineno)
+{
+	struct fp_load	*ld;
+	char		 q[256];
+	int		 i;
+
+	if (nval > 2)
+		return cfgerr(err, errlen, path, lineno, "load: expected load "
+		    "PATH [ARGUMENT] (quote values with spaces)");
+	if (val[0][0] != '/')
+		return cfgerr(err, errlen, path, lineno, "load %s: the path "
+		    "must be absolute", log_quote(val[0], q, sizeof(q)));
+	if (strlen(val[0]) >= sizeof(ld->path))
+		return cfgerr(err, errlen, path, lineno, "load: path too long");
+	if (nval == 2 && strlen(val[1]) >= sizeof(ld->arg))
+		return cfgerr(err, errlen, path, lineno, "load %s: argument "
+		    "too long (%d bytes at most)", val[0], FP_CONF_LOADARG - 1);
+	for (i = 0; i < c->nload; i++)
+		if (strcmp(c->load[i].path, val[0]) == 0)
+			return cfgerr(err, errlen, path, lineno, "load %s: "
+			    "loaded already on line %d", val[0],
+			    c->load[i].line);
+	if (c->nload == FP_CONF_PLUGINS)
+		return cfgerr(err, errlen, path, lineno, "load %s: too many "
+		    "plug-ins (%d at most)", val[0], FP_CONF_PLUGINS);
+	ld = &c->load[c->nload++];
+	memset(ld, 0, sizeof(*ld));
+	strlcpy(ld->path, val[0], sizeof(ld->path));
+	if (nval == 2) {
+		strlcpy(ld->arg, val[1], sizeof(ld->arg));
+		ld->has_arg = 1;
+	}
+	ld->line = lineno;
+	return 0;
+}
+
+int
+config_resolve(struct fp_config *c, char *err, size_t errlen)
+{
+	const struct fp_hline *hl;
+	char		 q[256];
+	uint32_t	 i;
+	int		 h;
+
+	memset(c->handler, 0, sizeof(c->handler));
+	for (i = 0; i < c->nhline; i++) {
+		hl = &c->hline[i];
+		h = handler_index(hl->name, strlen(hl->name));
+		if (h < 0 || h >= FP_CONF_HANDLERS)
+			return cfgerr(err, errlen, c->file, hl->line,
+			    "handler %s: unknown handler (not built in and not "
+			    "from a loaded plug-in)",
+			    log_quote(hl->name, q, sizeof(q)));
+		c->handler[h] = hl->hc;
+	}
+	return 0;
+}
+
+int
+config_same_loads(const struct fp_config *a, const struct fp_config *b)
+{
+	int	 i;
+
+	if (a->nload != b->nload)
+		return 0;
+	for (i = 0; i < a->nload; i++)
+		if (strcmp(a->load[i].path, b->load[i].path) != 0 ||
+		    a->load[i].has_arg != b->load[i].has_arg ||
+		    strcmp(a->load[i].arg, b->load[i].arg) != 0)
+			return 0;
+	return 1;
 }
 
 int
@@ -506,7 +598,6 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 	ssize_t		 n;
 	int		 lineno = 0, rc = 0, r, nval;
 	uint64_t	 seen = 0;
-	uint32_t	 hseen[FP_CONF_HANDLERS];
 	const char	*why;
 	const struct keyword *k;
 	struct fp_config tmp;
@@ -517,7 +608,6 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	memset(hseen, 0, sizeof(hseen));
 	/* Work on a copy so that a bad file leaves `c' untouched. */
 	tmp = *c;
 	while ((n = getline(&line, &cap, fp)) != -1) {
@@ -532,7 +622,8 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		if ((r = split_line(line, &kw, val, &nval, &why)) == 1)
 			continue;
 		k = find_keyword(kw);
-		if (k == NULL && strcmp(kw, "handler") != 0) {
+		if (k == NULL && strcmp(kw, "handler") != 0 &&
+		    strcmp(kw, "load") != 0) {
 			rc = cfgerr(err, errlen, path, lineno,
 			    "unknown keyword \"%s\"", kw);
 			break;
@@ -545,14 +636,20 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 			rc = cfgerr(err, errlen, path, lineno, "%s: %s", kw, why);
 			break;
 		}
+		if (k == NULL && strcmp(kw, "load") == 0) {
+			if ((rc = set_load(&tmp, val, nval, err, errlen, path,
+			    lineno)) == -1)
+				break;
+			continue;
+		}
 		if (k == NULL) {
 			if (nval != 3) {
 				rc = cfgerr(err, errlen, path, lineno,
 				    "handler: expected handler NAME KEY VALUE");
 				break;
 			}
-			if ((rc = set_handler(&tmp, val, hseen, err, errlen,
-			    path, lineno)) == -1)
+			if ((rc = set_handler(&tmp, val, err, errlen, path,
+			    lineno)) == -1)
 				break;
 			continue;
 		}
@@ -602,22 +699,31 @@ print_size(FILE *fp, const char *kw, uint64_t v)
 		fprintf(fp, "%s %llu\n", kw, (unsigned long long)v);
 }
 
+/* v as a double-quoted value of forkpool.conf(5). */
 static void
-print_path(FILE *fp, const char *kw, const char *v)
+put_quoted(FILE *fp, const char *v)
 {
 	const char *p;
 
-	if (*v == '\0') {
-		fprintf(fp, "%s none\n", kw);
-		return;
-	}
-	fprintf(fp, "%s \"", kw);
+	fputc('"', fp);
 	for (p = v; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			fputc('\\', fp);
 		fputc(*p, fp);
 	}
-	fputs("\"\n", fp);
+	fputc('"', fp);
+}
+
+static void
+print_path(FILE *fp, const char *kw, const char *v)
+{
+	if (*v == '\0') {
+		fprintf(fp, "%s none\n", kw);
+		return;
+	}
+	fprintf(fp, "%s ", kw);
+	put_quoted(fp, v);
+	fputc('\n', fp);
 }
 
 static void
@@ -633,8 +739,10 @@ void
 config_print(const struct fp_config *c, FILE *fp)
 {
 	const struct fp_hconf *hc;
-	char		 kw[64];
+	const char	*name;
+	char		 kw[128];
 	uint32_t	 h;
+	int		 i;
 
 	fprintf(fp, "# %s\n", c->file[0] ? c->file : "built-in defaults");
 	fprintf(fp, "workers %d\n", c->workers);
@@ -662,18 +770,28 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_duration(fp, "respawn-backoff-max", c->respawn_backoff_max_ms);
 	fprintf(fp, "max-tasks-per-worker %u\n", c->max_tasks_per_worker);
 	print_size(fp, "max-worker-rss", c->max_worker_rss);
-	for (h = 0; h < handler_count() && h < FP_CONF_HANDLERS; h++) {
-		hc = &c->handler[h];
+	print_duration(fp, "load-timeout", c->load_timeout_ms);
+	for (i = 0; i < c->nload; i++) {
+		fputs("load ", fp);
+		put_quoted(fp, c->load[i].path);
+		if (c->load[i].has_arg) {
+			fputc(' ', fp);
+			put_quoted(fp, c->load[i].arg);
+		}
+		fputc('\n', fp);
+	}
+	for (h = 0; h < c->nhline; h++) {
+		hc = &c->hline[h].hc;
+		name = c->hline[h].name;
 		if (hc->set & HC_TIMEOUT) {
-			snprintf(kw, sizeof(kw), "handler %s timeout",
-			    handler_name(h));
+			snprintf(kw, sizeof(kw), "handler %s timeout", name);
 			print_duration(fp, kw, hc->timeout_ms);
 		}
 		if (hc->set & HC_RETRIES)
-			fprintf(fp, "handler %s retries %u\n", handler_name(h),
+			fprintf(fp, "handler %s retries %u\n", name,
 			    hc->retries);
 		if (hc->set & HC_BREAKER)
 			fprintf(fp, "handler %s breaker-threshold %u\n",
-			    handler_name(h), hc->breaker_threshold);
+			    name, hc->breaker_threshold);
 	}
 }

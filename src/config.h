@@ -12,7 +12,9 @@
 
 #define FP_CONF_DEFAULT	"/etc/forkpool.conf"
 #define FP_SOCKPATH_MAX	108	/* sizeof(sun_path) */
-#define FP_CONF_HANDLERS 32	/* room for per-handler settings */
+#define FP_CONF_HANDLERS 256	/* room for per-handler settings */
+#define FP_CONF_PLUGINS	16	/* `load' lines */
+#define FP_CONF_LOADARG	1024	/* bytes of a `load' argument, with NUL */
 
 enum fp_cancel_running {
 	FP_CANCEL_DROP = 0,	/* let it finish, drop the result */
@@ -30,6 +32,25 @@ struct fp_hconf {
 	uint32_t	 retries;
 	uint32_t	 breaker_threshold;
 	uint32_t	 set;		/* HC_* */
+};
+
+/*
+ * The `handler NAME ...' lines of one NAME, as written.  Plug-ins add
+ * handlers after the file is read, so names are resolved to indices by
+ * config_resolve(), once they are loaded.
+ */
+struct fp_hline {
+	char		 name[64];
+	int		 line;		/* first line naming it */
+	struct fp_hconf	 hc;
+};
+
+/* A `load PATH [ARG]' line. */
+struct fp_load {
+	char		 path[PATH_MAX];
+	char		 arg[FP_CONF_LOADARG];
+	int		 has_arg;
+	int		 line;
 };
 
 struct fp_config {
@@ -58,7 +79,13 @@ struct fp_config {
 	uint64_t	 respawn_backoff_max_ms;
 	uint32_t	 max_tasks_per_worker;	/* 0: unlimited */
 	size_t		 max_worker_rss;	/* bytes, 0: unlimited */
-	struct fp_hconf	 handler[FP_CONF_HANDLERS];	/* by handler index */
+	uint64_t	 load_timeout_ms;
+	struct fp_load	 load[FP_CONF_PLUGINS];
+	int		 nload;
+	struct fp_hline	 hline[FP_CONF_HANDLERS];
+	uint32_t	 nhline;
+	struct fp_hconf	 handler[FP_CONF_HANDLERS];	/* by handler index,
+							   from config_resolve */
 };
 
 /* config_defaults: fill `c' with the built-in defaults. */
@@ -71,6 +98,19 @@ void	config_defaults(struct fp_config *c);
  */
 int	config_load(struct fp_config *c, const char *path, int optional,
 	    char *err, size_t errlen);
+
+/*
+ * config_resolve: apply the `handler' lines to the handlers known now
+ * (built in and from loaded plug-ins).  Returns 0, or -1 with
+ * "FILE:LINE: handler NAME: unknown handler" in err.
+ */
+int	config_resolve(struct fp_config *c, char *err, size_t errlen);
+
+/*
+ * config_same_loads: whether a and b have the same `load' lines (paths
+ * and arguments, in order).
+ */
+int	config_same_loads(const struct fp_config *a, const struct fp_config *b);
 
 /* config_print: every keyword with its effective value, as a file. */
 void	config_print(const struct fp_config *c, FILE *fp);

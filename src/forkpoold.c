@@ -20,6 +20,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "plugin.h"
 
 static struct pidfh	*pfh;
 
@@ -177,6 +178,17 @@ main(int argc, char *argv[], char *envp[])
 	cmdline.test = test;
 	cmdline.verbose = check ? 0 : verbose;
 	cmdline_apply(&conf);
+	/*
+	 * Plug-ins load before the first fork so that workers share what
+	 * they load; with -n too, as a check that they do load.  Their
+	 * handlers exist from then on, and the `handler' lines can name them.
+	 */
+	log_init(debug || check, conf.log_level, "forkpoold");
+	if (plugins_load(&conf, err, sizeof(err)) == -1 ||
+	    config_resolve(&conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "forkpoold: %s\n", err);
+		exit(1);
+	}
 	if (check) {
 		if (verbose)
 			config_print(&conf, stdout);
@@ -184,7 +196,6 @@ main(int argc, char *argv[], char *envp[])
 		exit(0);
 	}
 
-	log_init(debug, conf.log_level, "forkpoold");
 	if ((sv = calloc(1, sizeof(*sv))) == NULL)
 		fatal("calloc", NULL);
 	sv->conf = conf;

@@ -174,38 +174,70 @@ h_leak(struct fp_hctx *h, const msgpack_object *p)
 	return 0;
 }
 
-static const struct handler table[] = {
-	{ "echo",	h_echo,		0 },
-	{ "sleep",	h_sleep,	0 },
-	{ "spin",	h_spin,		0 },
-	{ "json.encode", h_json_encode,	HF_RAW },
-	{ "json.decode", h_json_decode,	0 },
-	{ "crash",	h_crash,	HF_TEST },
-	{ "hang",	h_hang,		HF_TEST },
-	{ "exit",	h_exit,		HF_TEST },
-	{ "leak",	h_leak,		HF_TEST },
+static const struct handler builtin[] = {
+	{ .name = "echo", .fn = h_echo, .flags = 0 },
+	{ .name = "sleep", .fn = h_sleep, .flags = 0 },
+	{ .name = "spin", .fn = h_spin, .flags = 0 },
+	{ .name = "json.encode", .fn = h_json_encode, .flags = HF_RAW },
+	{ .name = "json.decode", .fn = h_json_decode, .flags = 0 },
+	{ .name = "crash", .fn = h_crash, .flags = HF_TEST },
+	{ .name = "hang", .fn = h_hang, .flags = HF_TEST },
+	{ .name = "exit", .fn = h_exit, .flags = HF_TEST },
+	{ .name = "leak", .fn = h_leak, .flags = HF_TEST },
 };
-#define NHANDLERS (sizeof(table) / sizeof(table[0]))
+#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+
+/*
+ * The table: the built-ins, then the plug-ins' handlers in load order.
+ * Plug-ins load once, before the first fork, so indices never change and
+ * a task's index means the same handler in every worker generation.
+ */
+static struct handler	 table[FP_HANDLERS_MAX];
+static uint32_t		 ntable;
 
 /* forkpool.conf(5) keeps per-handler settings in an array of this size. */
-_Static_assert(NHANDLERS <= FP_CONF_HANDLERS, "raise FP_CONF_HANDLERS");
+_Static_assert(FP_HANDLERS_MAX <= FP_CONF_HANDLERS, "raise FP_CONF_HANDLERS");
+_Static_assert(FP_HANDLERS_MAX <= 65536, "handler indices are 16 bits");
+
+static void
+table_init(void)
+{
+	if (ntable == 0) {
+		memcpy(table, builtin, sizeof(builtin));
+		ntable = NBUILTIN;
+	}
+}
 
 void
 handlers_init(int test_handlers)
 {
+	table_init();
 	test_enabled = test_handlers;
+}
+
+int
+handler_add(const struct handler *h)
+{
+	table_init();
+	if (ntable == FP_HANDLERS_MAX ||
+	    handler_index(h->name, strlen(h->name)) != -1)
+		return -1;
+	table[ntable] = *h;
+	table[ntable].flags |= HF_PLUGIN;
+	return (int)ntable++;
 }
 
 uint32_t
 handler_count(void)
 {
-	return NHANDLERS;
+	table_init();
+	return ntable;
 }
 
 const struct handler *
 handler_get(uint32_t i)
 {
-	if (i >= NHANDLERS)
+	if (i >= ntable)
 		return NULL;
 	if ((table[i].flags & HF_TEST) && !test_enabled)
 		return NULL;
@@ -215,13 +247,11 @@ handler_get(uint32_t i)
 int
 handler_lookup(const char *name, size_t len)
 {
-	uint32_t i;
+	int	 i;
 
-	for (i = 0; i < NHANDLERS; i++)
-		if (strlen(table[i].name) == len &&
-		    memcmp(table[i].name, name, len) == 0)
-			return handler_get(i) != NULL ? (int)i : -1;
-	return -1;
+	if ((i = handler_index(name, len)) == -1)
+		return -1;
+	return handler_get((uint32_t)i) != NULL ? i : -1;
 }
 
 int
@@ -229,7 +259,8 @@ handler_index(const char *name, size_t len)
 {
 	uint32_t i;
 
-	for (i = 0; i < NHANDLERS; i++)
+	table_init();
+	for (i = 0; i < ntable; i++)
 		if (strlen(table[i].name) == len &&
 		    memcmp(table[i].name, name, len) == 0)
 			return (int)i;
@@ -239,5 +270,6 @@ handler_index(const char *name, size_t len)
 const char *
 handler_name(uint32_t i)
 {
-	return i < NHANDLERS ? table[i].name : NULL;
+	table_init();
+	return i < ntable ? table[i].name : NULL;
 }

@@ -10,8 +10,14 @@
 
 #include <msgpack.h>
 
+#include "forkpool_plugin.h"
+
 #define HF_TEST		0x01	/* only with test-handlers enabled */
 #define HF_RAW		0x02	/* takes hctx->raw; params is not unpacked */
+#define HF_PLUGIN	0x04	/* a plug-in's: call pfn, not fn */
+
+/* Built-in and plug-in handlers together; indices fit the wire's 16 bits. */
+#define FP_HANDLERS_MAX	256
 
 /* What a handler gets for one call. */
 struct fp_hctx {
@@ -21,6 +27,7 @@ struct fp_hctx {
 	char		 errmsg[256];
 	const uint8_t	*raw;		/* the params array as it came */
 	size_t		 rawlen;
+	struct fp_call	 call;		/* what a plug-in handler gets */
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */
@@ -28,12 +35,22 @@ typedef int (*handler_fn)(struct fp_hctx *, const msgpack_object *params);
 
 struct handler {
 	const char	*name;
-	handler_fn	 fn;
-	int		 flags;
+	handler_fn	 fn;		/* built-in */
+	int		 flags;		/* HF_* */
+	fp_handler_fn	 pfn;		/* HF_PLUGIN: the plug-in's function */
+	void		*state;		/* HF_PLUGIN: its init's state */
+	const struct fp_host *host;	/* HF_PLUGIN: its services */
 };
 
 /* handlers_init: enable test handlers or not; call before fork. */
 void	handlers_init(int test_handlers);
+
+/*
+ * handler_add: append a plug-in handler (a copy of *h; the name must stay
+ * valid) to the table, before fork.  Returns its index, or -1 if the table
+ * is full or the name is taken.
+ */
+int	handler_add(const struct handler *h);
 
 /* handler_lookup: index of an enabled handler, or -1. */
 int	handler_lookup(const char *name, size_t len);

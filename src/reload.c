@@ -78,6 +78,14 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 		    "none", c->pidfile[0] ? c->pidfile : "none");
 		strlcpy(c->pidfile, o->pidfile, sizeof(c->pidfile));
 	}
+	/* Loaded plug-ins own handler indices that tasks in flight use. */
+	if (!config_same_loads(c, o)) {
+		warn(rr, "load", "plug-ins cannot change at run time: keeping "
+		    "the %d loaded at start (restart to load others)",
+		    o->nload);
+		c->nload = o->nload;
+		memcpy(c->load, o->load, sizeof(c->load));
+	}
 }
 
 int
@@ -96,7 +104,7 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 	}
 	config_defaults(&c);
 	if (config_load(&c, cmdline.file, !cmdline.fflag, msg,
-	    msglen) == -1) {
+	    msglen) == -1 || config_resolve(&c, msg, msglen) == -1) {
 		log_warnx("reload_failed", "file=%s msg=%s", cmdline.file,
 		    log_quote(msg, q, sizeof(q)));
 		return -1;

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "handlers.h"
 #include "log.h"
+#include "plugin.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
 
@@ -96,6 +97,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	msgpack_object		 params;
 	size_t			 off = 0;
 	uint64_t		 t0;
+	int			 rc;
 
 	if (len < sizeof(wt))
 		fatalx("worker_ring", "msg=\"short task record\"");
@@ -125,7 +127,11 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		/* A raw handler reads hc.raw and skips the unpacking. */
 		if ((h->flags & HF_RAW) != 0)
 			params.type = MSGPACK_OBJECT_NIL;
-		if (h->fn(&hc, &params) == 0 && hc.err == 0) {
+		if ((h->flags & HF_PLUGIN) != 0)
+			rc = plugin_call(h, &hc, &params, &w->sb);
+		else
+			rc = h->fn(&hc, &params);
+		if (rc == 0 && hc.err == 0) {
 			put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
 			    w->sb.size);
 			atomic_fetch_add_explicit(&w->stats->tasks_ok, 1,
@@ -220,7 +226,7 @@ worker_main(struct worker *self)
 {
 	struct wctx	 w;
 	sigset_t	 all;
-	char		 tag[32];
+	char		 tag[32], errmsg[512], q[600];
 	int		 sup_efd, wrk_efd;
 
 	memset(&w, 0, sizeof(w));
@@ -260,6 +266,12 @@ worker_main(struct worker *self)
 	/* The crash-loop test hook (forkpoold(8)): die right after start. */
 	if (sv->conf.test_handlers && pool_test_crash())
 		abort();
+	/* A plug-in that cannot start here: exit, and be restarted later. */
+	if (plugins_worker_init(errmsg, sizeof(errmsg)) == -1) {
+		log_error("worker_init_failed", "msg=%s",
+		    log_quote(errmsg, q, sizeof(q)));
+		_exit(1);
+	}
 	atomic_store(&w.stats->ready, 1);
 	log_debug("worker_ready", NULL);
 	worker_loop(&w);

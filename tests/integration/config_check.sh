@@ -15,7 +15,7 @@ KEYWORDS="workers socket socket-mode pidfile queue-limit prefetch ring-size
 max-request-size max-connections max-outstanding shutdown-timeout
 test-handlers log-level timeout retries kill-grace cancel-running
 breaker-threshold breaker-window breaker-cooldown min-worker-age
-respawn-backoff-max max-tasks-per-worker max-worker-rss"
+respawn-backoff-max max-tasks-per-worker max-worker-rss load-timeout"
 
 cat >"$T/good.conf" <<CONF
 # a configuration that uses every keyword
@@ -44,6 +44,7 @@ min-worker-age 500ms
 respawn-backoff-max 1m
 max-tasks-per-worker 1000
 max-worker-rss 512M
+load-timeout 5s
 handler sleep timeout 10s
 handler crash retries 0
 handler echo breaker-threshold 0

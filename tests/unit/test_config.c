@@ -22,7 +22,10 @@ load_text(struct fp_config *c, const char *text, char *err, size_t errlen)
 	fputs(text, fp);
 	fclose(fp);
 	config_defaults(c);
-	return config_load(c, path, 0, err, errlen);
+	if (config_load(c, path, 0, err, errlen) == -1)
+		return -1;
+	/* No plug-in is loaded here: names resolve against the built-ins. */
+	return config_resolve(c, err, errlen);
 }
 
 /* The file must be rejected and the message must contain `want'. */
@@ -214,6 +217,48 @@ main(void)
 	CHECK(load_text(&c, "max-worker-rss 0\n", err, sizeof(err)) == 0 &&
 	    c.max_worker_rss == 0);
 	bad("max-worker-rss 512K\n", "out of range");
+
+	/* load PATH [ARG]: kept in order, printed back, compared. */
+	CHECK(load_text(&c, "load /a/b.so\nload \"/c d/e.so\" \"x=1 y\"\n"
+	    "load-timeout 2s\n", err, sizeof(err)) == 0);
+	CHECK(c.nload == 2 && c.load_timeout_ms == 2000);
+	CHECK(strcmp(c.load[0].path, "/a/b.so") == 0 && !c.load[0].has_arg &&
+	    c.load[0].line == 1);
+	CHECK(strcmp(c.load[1].path, "/c d/e.so") == 0 && c.load[1].has_arg &&
+	    strcmp(c.load[1].arg, "x=1 y") == 0 && c.load[1].line == 2);
+	fp = open_memstream(&text, &tlen);
+	config_print(&c, fp);
+	fclose(fp);
+	CHECK(strstr(text, "\nload \"/a/b.so\"\nload \"/c d/e.so\" \"x=1 y\"\n")
+	    != NULL);
+	CHECK(load_text(&d, text, err, sizeof(err)) == 0);
+	CHECK(config_same_loads(&c, &d));
+	free(text);
+	text = NULL;
+	CHECK(load_text(&d, "load /a/b.so\nload \"/c d/e.so\" \"x=1\"\n", err,
+	    sizeof(err)) == 0 && !config_same_loads(&c, &d));
+	CHECK(load_text(&d, "load \"/c d/e.so\" \"x=1 y\"\nload /a/b.so\n", err,
+	    sizeof(err)) == 0 && !config_same_loads(&c, &d));
+	CHECK(config_same_loads(&def, &def) && !config_same_loads(&def, &c));
+	bad("load b.so\n", ":1: load b.so: the path must be absolute");
+	bad("load /a.so\nload /a.so x\n", ":2: load /a.so: loaded already on "
+	    "line 1");
+	bad("load /a.so x y\n", "expected load PATH [ARGUMENT]");
+	bad("load\n", "load: missing value");
+	bad("load-timeout 50ms\n", "out of range");
+	{
+		char	 many[FP_CONF_PLUGINS * 16 + 32];
+		size_t	 o = 0;
+		int	 i;
+
+		for (i = 0; i <= FP_CONF_PLUGINS; i++)
+			o += (size_t)snprintf(many + o, sizeof(many) - o,
+			    "load /p%d.so\n", i);
+		bad(many, "too many plug-ins");
+	}
+	/* A handler line that no built-in handler (or plug-in) answers. */
+	bad("\n\nhandler plug.thing retries 1\n",
+	    ":3: handler plug.thing: unknown handler (not built in");
 	bad("max-worker-rss 2048G\n", "out of range");
 	bad("timeout 1441m\n", "out of range");
 	bad("timeout 1h\n", "expected a duration");

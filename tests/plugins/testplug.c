@@ -1,0 +1,256 @@
+/*
+ * testplug.c -- a plug-in that misbehaves on request, for
+ * tests/integration/plugins.sh.  The `load' argument picks what init,
+ * worker_init or the constructor do:
+ *
+ *	crash-init  hang-init  fail-init  exit-init  crash-ctor
+ *	fail-worker-init  crash-worker-init  (none: behave)
+ *
+ * Built three times: as is (testplug.so), with -DTP_ABI=999 (an ABI
+ * version mismatch) and with -DTP_NOSYMBOL (no forkpool_plugin symbol).
+ *
+ * Handlers (all with the prefix "tp."):
+ *	ok [x]        -> x
+ *	two []        writes two objects
+ *	none []       writes nothing and returns 0
+ *	noerr []      returns -1 without an error
+ *	badcode []    an error with a code handlers may not use
+ *	fail [code, msg]  the typed error `code' with msg
+ *	crash []      SIGSEGV
+ *	deadline []   spins until remaining_ns says the deadline passed
+ *	log [msg]     logs msg at info, returns true
+ *	json [text]   decode then encode through the host, returns the text
+ *	pid []        the worker's pid and how often worker_init ran in it
+ *	raw [...]     (FP_HANDLER_RAW) returns the params array's bytes as bin
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "forkpool_plugin.h"
+
+#ifndef TP_ABI
+#define TP_ABI	FP_PLUGIN_ABI_VERSION
+#endif
+
+static int	 worker_inits;
+static int	 fail_worker_init;
+
+__attribute__((constructor)) static void
+ctor(void)
+{
+	/* The constructor cannot see the argument: use the environment. */
+	const char *e = getenv("TESTPLUG_CRASH_CTOR");
+
+	if (e != NULL && *e == '1')
+		raise(SIGSEGV);
+}
+
+static int
+arg_is(const char *arg, const char *s)
+{
+	return arg != NULL && strcmp(arg, s) == 0;
+}
+
+static int
+init(const struct fp_host *host, const char *arg, void **state, char *err,
+    size_t errlen)
+{
+	if (arg_is(arg, "crash-init"))
+		raise(SIGSEGV);
+	if (arg_is(arg, "hang-init"))
+		for (;;)
+			pause();
+	if (arg_is(arg, "exit-init"))
+		exit(0);
+	if (arg_is(arg, "fail-init")) {
+		snprintf(err, errlen, "the test asked init to fail");
+		return -1;
+	}
+	fail_worker_init = arg_is(arg, "fail-worker-init") ? 1 :
+	    arg_is(arg, "crash-worker-init") ? 2 : 0;
+	host->log(host, FP_LOG_INFO, "testplug_init", "arg=%s",
+	    arg != NULL ? arg : "none");
+	*state = (void *)host;
+	return 0;
+}
+
+static int
+worker_init(const struct fp_host *host, void *state, char *err,
+    size_t errlen)
+{
+	if (fail_worker_init == 1) {
+		snprintf(err, errlen, "the test asked worker_init to fail");
+		return -1;
+	}
+	if (fail_worker_init == 2)
+		raise(SIGSEGV);
+	worker_inits++;
+	return 0;
+}
+
+static int
+h_ok(struct fp_call *c, const msgpack_object *p)
+{
+	if (p->via.array.size != 1)
+		return c->host->error(c, FP_E_INVALID_PARAMS, "expected [x]");
+	/* The state is what init stored: the host pointer it was given. */
+	if (c->state != c->host)
+		return c->host->error(c, FP_E_INTERNAL, "state lost");
+	msgpack_pack_object(c->pk, p->via.array.ptr[0]);
+	return 0;
+}
+
+static int
+h_two(struct fp_call *c, const msgpack_object *p)
+{
+	msgpack_pack_true(c->pk);
+	msgpack_pack_true(c->pk);
+	return 0;
+}
+
+static int
+h_none(struct fp_call *c, const msgpack_object *p)
+{
+	return 0;
+}
+
+static int
+h_noerr(struct fp_call *c, const msgpack_object *p)
+{
+	return -1;
+}
+
+static int
+h_badcode(struct fp_call *c, const msgpack_object *p)
+{
+	return c->host->error(c, FP_E_QUEUE_FULL, "not mine to say");
+}
+
+static int
+h_fail(struct fp_call *c, const msgpack_object *p)
+{
+	const msgpack_object *a = p->via.array.ptr;
+
+	if (p->via.array.size != 2 ||
+	    a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    a[1].type != MSGPACK_OBJECT_STR)
+		return c->host->error(c, FP_E_INVALID_PARAMS,
+		    "expected [code, message]");
+	return c->host->error(c, (int)a[0].via.u64, "%.*s",
+	    (int)a[1].via.str.size, a[1].via.str.ptr);
+}
+
+static int
+h_crash(struct fp_call *c, const msgpack_object *p)
+{
+	raise(SIGSEGV);
+	return 0;
+}
+
+static int
+h_deadline(struct fp_call *c, const msgpack_object *p)
+{
+	if (c->host->remaining_ns(c) == UINT64_MAX)
+		return c->host->error(c, FP_E_INVALID_PARAMS,
+		    "call me with a deadline");
+	while (c->host->remaining_ns(c) > 0)
+		;
+	return c->host->error(c, FP_E_TIMEOUT, "gave up at the deadline");
+}
+
+static int
+h_log(struct fp_call *c, const msgpack_object *p)
+{
+	const msgpack_object *a = p->via.array.ptr;
+
+	if (p->via.array.size != 1 || a[0].type != MSGPACK_OBJECT_STR)
+		return c->host->error(c, FP_E_INVALID_PARAMS, "expected [msg]");
+	c->host->log(c->host, FP_LOG_INFO, "tp log", "msg=\"%.*s\"",
+	    (int)a[0].via.str.size, a[0].via.str.ptr);
+	msgpack_pack_true(c->pk);
+	return 0;
+}
+
+static int
+h_json(struct fp_call *c, const msgpack_object *p)
+{
+	const msgpack_object *a = p->via.array.ptr;
+	struct fp_json_enc_opts eo = { .flags = FP_JSON_ASCII };
+	struct fp_json_out v, t;
+	int	 rc;
+
+	if (p->via.array.size != 1 || a[0].type != MSGPACK_OBJECT_STR)
+		return c->host->error(c, FP_E_INVALID_PARAMS, "expected [text]");
+	if (c->host->json_decode(a[0].via.str.ptr, a[0].via.str.size, NULL,
+	    &v) == -1)
+		return c->host->error(c, FP_E_INVALID_PARAMS, "%s at %u:%u "
+		    "(offset %zu)", v.error, v.line, v.column, v.offset);
+	rc = c->host->json_encode(v.data, v.len, &eo, &t);
+	free(v.data);
+	if (rc == -1)
+		return c->host->error(c, FP_E_HANDLER_ERROR, "%s", t.error);
+	msgpack_pack_str_with_body(c->pk, t.data, t.len);
+	free(t.data);
+	return 0;
+}
+
+static int
+h_pid(struct fp_call *c, const msgpack_object *p)
+{
+	msgpack_pack_array(c->pk, 2);
+	msgpack_pack_int64(c->pk, getpid());
+	msgpack_pack_int(c->pk, worker_inits);
+	return 0;
+}
+
+static int
+h_raw(struct fp_call *c, const msgpack_object *p)
+{
+	if (p->type != MSGPACK_OBJECT_NIL)
+		return c->host->error(c, FP_E_INTERNAL, "raw got params");
+	msgpack_pack_bin_with_body(c->pk, c->raw, c->rawlen);
+	return 0;
+}
+
+static const struct fp_plugin_handler handlers[] = {
+	{ "tp.ok",	 h_ok,	     0 },
+	{ "tp.two",	 h_two,	     0 },
+	{ "tp.none",	 h_none,     0 },
+	{ "tp.noerr",	 h_noerr,    0 },
+	{ "tp.badcode",	 h_badcode,  0 },
+	{ "tp.fail",	 h_fail,     0 },
+	{ "tp.crash",	 h_crash,    0 },
+	{ "tp.deadline", h_deadline, 0 },
+	{ "tp.log",	 h_log,	     0 },
+	{ "tp.json",	 h_json,     0 },
+	{ "tp.pid",	 h_pid,	     0 },
+	{ "tp.raw",	 h_raw,	     FP_HANDLER_RAW },
+	{ NULL, NULL, 0 }
+};
+
+#ifndef TP_NOSYMBOL
+const struct fp_plugin forkpool_plugin = {
+	.abi_version = TP_ABI,
+	.struct_size = sizeof(struct fp_plugin),
+	.name = "testplug",
+	.version = "test",
+	.handlers = handlers,
+	.init = init,
+	.worker_init = worker_init,
+};
+#else
+/* Exported under another name: the daemon must not find it. */
+const struct fp_plugin not_forkpool_plugin = {
+	FP_PLUGIN_HEADER,
+	.name = "testplug",
+	.handlers = handlers,
+	.init = init,
+	.worker_init = worker_init,
+};
+#endif
