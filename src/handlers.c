@@ -202,8 +202,12 @@ _Static_assert(FP_HANDLERS_MAX <= 65536, "handler indices are 16 bits");
 static void
 table_init(void)
 {
+	uint32_t i;
+
 	if (ntable == 0) {
 		memcpy(table, builtin, sizeof(builtin));
+		for (i = 0; i < NBUILTIN; i++)
+			table[i].namelen = strlen(table[i].name);
 		ntable = NBUILTIN;
 	}
 }
@@ -223,6 +227,7 @@ handler_add(const struct handler *h)
 	    handler_index(h->name, strlen(h->name)) != -1)
 		return -1;
 	table[ntable] = *h;
+	table[ntable].namelen = strlen(h->name);
 	table[ntable].flags |= HF_PLUGIN;
 	return (int)ntable++;
 }
@@ -261,7 +266,7 @@ handler_index(const char *name, size_t len)
 
 	table_init();
 	for (i = 0; i < ntable; i++)
-		if (strlen(table[i].name) == len &&
+		if (table[i].namelen == len &&
 		    memcmp(table[i].name, name, len) == 0)
 			return (int)i;
 	return -1;

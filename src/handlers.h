@@ -35,6 +35,7 @@ typedef int (*handler_fn)(struct fp_hctx *, const msgpack_object *params);
 
 struct handler {
 	const char	*name;
+	size_t		 namelen;	/* set by the table */
 	handler_fn	 fn;		/* built-in */
 	int		 flags;		/* HF_* */
 	fp_handler_fn	 pfn;		/* HF_PLUGIN: the plug-in's function */
