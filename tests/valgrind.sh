@@ -34,6 +34,9 @@ if [ "${1:-}" = --smoke ]; then
 	. "$(dirname "$0")/lib.sh"
 	mkdir "$T/vg"
 	FP_WRAP="$VG --trace-children=no --log-file=$T/vg/vg.%p.log"
+	# The example plug-in, loaded (probe child included) and called.
+	printf 'load "%s/plugins/aggregate.so" "max-groups=1000"\n' \
+	    "$(cd "$2" && pwd)" >"$FP_CONF"
 	fp_start -w 2 -T
 	fp_wait_nworkers 2 60
 	fp_cli ping
@@ -44,6 +47,14 @@ if [ "${1:-}" = --smoke ]; then
 	assert_status 1 "no_such_method under valgrind"
 	fp_cli call forkpool.stats
 	assert_status 0 "forkpool.stats under valgrind"
+	fp_cli call aggregate.group '[{"k":1,"v":2},{"k":1,"v":0.5},{"k":2}]' \
+	    '{"by":"k","aggregates":{"n":["count"],"s":["sum","v"]}}'
+	assert_json '[{"k":1,"n":2,"s":2.5},{"k":2,"n":1,"s":null}]' \
+	    "aggregate.group under valgrind"
+	fp_cli call aggregate.group_json '"[{\"k\":\"a\"}]"' \
+	    '{"by":"k","aggregates":{"n":["count"]}}'
+	assert_json '"[{\"k\":\"a\",\"n\":1}]"' \
+	    "aggregate.group_json under valgrind"
 	fp_py <<'PY' || fp_fail "pipelined calls under valgrind (see above)"
 import os
 import fpclient as fc
