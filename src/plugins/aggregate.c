@@ -270,8 +270,9 @@ table_find(struct table *t, const char *k, size_t n,
 	for (s = h & (t->nslots - 1); t->slots[s] != 0;
 	    s = (s + 1) & (t->nslots - 1)) {
 		g = &t->groups[t->slots[s] - 1];
+		/* An empty key (no "by" fields) has no bytes to compare. */
 		if (g->hash == h && g->keylen == n &&
-		    memcmp(t->keys + g->keyoff, k, n) == 0)
+		    (n == 0 || memcmp(t->keys + g->keyoff, k, n) == 0))
 			return (long)t->slots[s] - 1;
 	}
 	if (t->ngroups == max_groups)
@@ -298,7 +299,8 @@ table_find(struct table *t, const char *k, size_t n,
 		t->keys = p;
 		t->keyscap = c;
 	}
-	memcpy(t->keys + t->keyslen, k, n);
+	if (n > 0)	/* k and t->keys may be NULL then */
+		memcpy(t->keys + t->keyslen, k, n);
 	g = &t->groups[t->ngroups];
 	g->keyoff = t->keyslen;
 	g->keylen = n;
@@ -362,9 +364,13 @@ acc_sum(struct acc *a, const msgpack_object *v)
 	int64_t	 i;
 
 	if (!a->isfloat) {
+		/* Add into i: on overflow the builtin stores the wrapped
+		 * sum, and a->isum must keep the exact one. */
 		if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER &&
-		    !__builtin_add_overflow(a->isum, v->via.i64, &a->isum))
+		    !__builtin_add_overflow(a->isum, v->via.i64, &i)) {
+			a->isum = i;
 			return;
+		}
 		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 		    v->via.u64 <= INT64_MAX &&
 		    !__builtin_add_overflow(a->isum, (int64_t)v->via.u64, &i)) {

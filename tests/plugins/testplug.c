@@ -1,10 +1,13 @@
 /*
  * testplug.c -- a plug-in that misbehaves on request, for
- * tests/integration/plugins.sh.  The `load' argument picks what init,
- * worker_init or the constructor do:
+ * tests/integration/plugins.sh and tests/unit/test_plugin.c.  The `load'
+ * argument picks what init or worker_init do:
  *
- *	crash-init  hang-init  fail-init  exit-init  crash-ctor
+ *	crash-init  hang-init  fail-init  exit-init
  *	fail-worker-init  crash-worker-init  (none: behave)
+ *
+ * The constructor cannot see the argument: it crashes when the
+ * environment has TESTPLUG_CRASH_CTOR=1.
  *
  * Built three times: as is (testplug.so), with -DTP_ABI=999 (an ABI
  * version mismatch) and with -DTP_NOSYMBOL (no forkpool_plugin symbol).
@@ -41,6 +44,18 @@
 static int	 worker_inits;
 static int	 fail_worker_init;
 
+/*
+ * Die of SIGSEGV.  A sanitizer build installs its own SIGSEGV handler,
+ * which would print a report and abort (SIGABRT); restore the default
+ * first so that the process dies of the signal the tests expect.
+ */
+static void
+segv(void)
+{
+	signal(SIGSEGV, SIG_DFL);
+	raise(SIGSEGV);
+}
+
 __attribute__((constructor)) static void
 ctor(void)
 {
@@ -48,7 +63,7 @@ ctor(void)
 	const char *e = getenv("TESTPLUG_CRASH_CTOR");
 
 	if (e != NULL && *e == '1')
-		raise(SIGSEGV);
+		segv();
 }
 
 static int
@@ -62,7 +77,7 @@ init(const struct fp_host *host, const char *arg, void **state, char *err,
     size_t errlen)
 {
 	if (arg_is(arg, "crash-init"))
-		raise(SIGSEGV);
+		segv();
 	if (arg_is(arg, "hang-init"))
 		for (;;)
 			pause();
@@ -89,7 +104,7 @@ worker_init(const struct fp_host *host, void *state, char *err,
 		return -1;
 	}
 	if (fail_worker_init == 2)
-		raise(SIGSEGV);
+		segv();
 	worker_inits++;
 	return 0;
 }
@@ -149,7 +164,7 @@ h_fail(struct fp_call *c, const msgpack_object *p)
 static int
 h_crash(struct fp_call *c, const msgpack_object *p)
 {
-	raise(SIGSEGV);
+	segv();
 	return 0;
 }
 
