@@ -262,21 +262,25 @@ mono_ms(void)
 
 /*
  * Run probe_child and judge it: it must say "ok" and exit 0 within
- * timeout_ms.  Returns 0, or -1 with the reason in err.
+ * timeout_ms.  The probe leads a process group of its own, which is
+ * killed afterwards: whatever a plug-in started while it was tried (a
+ * helper process that keeps the pipe open, say) goes too.  Returns 0, or
+ * -1 with the reason in err.
  */
 static int
 probe(const struct fp_load *ld, uint64_t timeout_ms, char *err,
     size_t errlen)
 {
-	char		 msg[512];
+	char		 msg[512], junk[256];
 	size_t		 n = 0;
 	ssize_t		 r;
 	uint64_t	 end = mono_ms() + timeout_ms, now;
 	struct pollfd	 pfd;
+	siginfo_t	 si;
 	pid_t		 pid;
-	int		 fds[2], st, done = 0, timedout = 0;
+	int		 fds[2], st, eof = 0, exited = 0;
 
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
@@ -288,49 +292,49 @@ probe(const struct fp_load *ld, uint64_t timeout_ms, char *err,
 		return -1;
 	}
 	if (pid == 0) {
+		(void)setpgid(0, 0);
 		close(fds[0]);
 		probe_child(ld, fds[1]);
 	}
+	(void)setpgid(pid, pid);	/* whichever of the two runs first */
 	close(fds[1]);
-	/* Read to end of file (or the deadline), then reap. */
 	pfd.fd = fds[0];
 	pfd.events = POLLIN;
-	while (!done) {
-		now = mono_ms();
-		if (now >= end) {
-			timedout = 1;
+	for (;;) {
+		/* Take what the pipe holds; keep the first 511 bytes. */
+		while ((r = read(fds[0], n < sizeof(msg) - 1 ? msg + n : junk,
+		    n < sizeof(msg) - 1 ? sizeof(msg) - 1 - n :
+		    sizeof(junk))) > 0)
+			if (n < sizeof(msg) - 1)
+				n += (size_t)r;
+		if (r == 0)
+			eof = 1;
+		if (exited)
 			break;
+		/* Exited?  Look without reaping: the zombie keeps its pid. */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == pid) {
+			exited = 1;
+			continue;	/* read what it wrote last */
 		}
-		if (poll(&pfd, 1, (int)(end - now)) == -1) {
-			if (errno == EINTR)
-				continue;
+		if ((now = mono_ms()) >= end)
 			break;
-		}
-		if (pfd.revents == 0)
-			continue;
-		r = read(fds[0], msg + n, sizeof(msg) - 1 - n);
-		if (r > 0 && n + (size_t)r < sizeof(msg) - 1)
-			n += (size_t)r;
-		else if (r > 0)
-			n = sizeof(msg) - 1;
-		else if (r == 0 || errno != EINTR)
-			done = 1;
+		if (eof) {
+			/* No more to read; poll would return at once. */
+			struct timespec ts = { 0, 2 * 1000000 };
+
+			nanosleep(&ts, NULL);
+		} else
+			(void)poll(&pfd, 1, end - now < 20 ? (int)(end - now) :
+			    20);
 	}
 	close(fds[0]);
 	msg[n] = '\0';
-	/* The pipe closes when the child exits, or closes its fds: wait. */
-	while (!timedout && waitpid(pid, &st, WNOHANG) == 0) {
-		struct timespec ts = { 0, 5 * 1000000 };
-
-		if (mono_ms() >= end)
-			timedout = 1;
-		else
-			nanosleep(&ts, NULL);
-	}
-	if (timedout) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
+	(void)kill(-pid, SIGKILL);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (!exited) {
 		snprintf(err, errlen, "the plug-in did not finish loading "
 		    "within load-timeout (%llu ms); killed it",
 		    (unsigned long long)timeout_ms);

@@ -3,7 +3,7 @@
  * tests/integration/plugins.sh and tests/unit/test_plugin.c.  The `load'
  * argument picks what init or worker_init do:
  *
- *	crash-init  hang-init  fail-init  exit-init
+ *	crash-init  hang-init  fail-init  exit-init  helper-fail-init
  *	fail-worker-init  crash-worker-init  (none: behave)
  *
  * The constructor cannot see the argument: it crashes when the
@@ -83,6 +83,22 @@ init(const struct fp_host *host, const char *arg, void **state, char *err,
 			pause();
 	if (arg_is(arg, "exit-init"))
 		exit(0);
+	if (arg_is(arg, "helper-fail-init")) {
+		/* A helper that outlives init and holds every descriptor. */
+		const char *f = getenv("TESTPLUG_HELPER_FILE");
+		pid_t	 h = fork();
+		FILE	*fp;
+
+		if (h == 0)
+			for (;;)
+				pause();
+		if (f != NULL && (fp = fopen(f, "w")) != NULL) {
+			fprintf(fp, "%d\n", (int)h);
+			fclose(fp);
+		}
+		snprintf(err, errlen, "init failed after starting a helper");
+		return -1;
+	}
 	if (arg_is(arg, "fail-init")) {
 		snprintf(err, errlen, "the test asked init to fail");
 		return -1;

@@ -180,6 +180,44 @@ test_refusals(void)
 		fprintf(stderr, "hang-init refused after %.3f s\n", dt);
 		CHECK(!"refused at load-timeout");
 	}
+	/*
+	 * A helper process that init starts keeps the probe's pipe open: the
+	 * probe must still be judged when it exits, not at load-timeout, and
+	 * the helper must be killed with it.
+	 */
+	{
+		char	 hf[PATH_MAX];
+		FILE	*fp;
+		int	 hpid = 0;
+
+		snprintf(hf, sizeof(hf), "%s/helper.pid", tmpdir);
+		setenv("TESTPLUG_HELPER_FILE", hf, 1);
+		snprintf(text, sizeof(text), "load-timeout 20s\n"
+		    "load \"%s\" helper-fail-init\n", tp);
+		t0 = now_s();
+		REFUSE(text, 2, tp, "init failed after starting a helper");
+		dt = now_s() - t0;
+		unsetenv("TESTPLUG_HELPER_FILE");
+		if (dt > 10) {
+			fprintf(stderr, "helper-fail-init judged after %.3f s\n",
+			    dt);
+			CHECK(!"judged when the probe exits");
+		}
+		CHECK((fp = fopen(hf, "r")) != NULL);
+		if (fp != NULL) {
+			CHECK(fscanf(fp, "%d", &hpid) == 1 && hpid > 1);
+			fclose(fp);
+		}
+		/* Killed by the loader; reaped by init(8) soon after. */
+		if (hpid > 1) {
+			int	 i;
+
+			for (i = 0; i < 500 && kill(hpid, 0) == 0; i++)
+				usleep(10000);
+			CHECK(kill(hpid, 0) == -1 && errno == ESRCH);
+		}
+		unlink(hf);
+	}
 	/* The constructor, run by dlopen. */
 	setenv("TESTPLUG_CRASH_CTOR", "1", 1);
 	snprintf(text, sizeof(text), "load \"%s\"\n", tp);
