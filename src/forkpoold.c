@@ -184,6 +184,11 @@ main(int argc, char *argv[], char *envp[])
 	 * handlers exist from then on, and the `handler' lines can name them.
 	 */
 	log_init(debug || check, conf.log_level, "forkpoold");
+	/* On any exit from here on, plug-ins loaded so far get their fini. */
+	if (atexit(plugins_fini) != 0) {
+		fprintf(stderr, "forkpoold: atexit failed\n");
+		exit(1);
+	}
 	if (plugins_load(&conf, err, sizeof(err)) == -1 ||
 	    config_resolve(&conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "forkpoold: %s\n", err);

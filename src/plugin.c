@@ -44,6 +44,8 @@ struct plugin {
 
 static struct plugin	 plugins[FP_CONF_PLUGINS];
 static int		 nplugins;
+static pid_t		 loader;	/* the process that loaded them */
+static int		 finished;	/* plugins_fini ran */
 
 /* A name of a plug-in or handler: 1..63 bytes of [A-Za-z0-9_.-]. */
 static int
@@ -115,6 +117,12 @@ check_desc(const struct fp_plugin *d, size_t symsize, char *err,
 		    FP_PLUGIN_NAME_MAX);
 		return -1;
 	}
+	for (i = 0; i < (size_t)nplugins; i++)
+		if (strcmp(plugins[i].name, d->name) == 0) {
+			snprintf(err, errlen, "a plug-in named %s is loaded "
+			    "already", d->name);
+			return -1;
+		}
 	if (d->handlers == NULL || d->handlers[0].name == NULL) {
 		snprintf(err, errlen, "plug-in %s has no handlers", d->name);
 		return -1;
@@ -399,6 +407,7 @@ plugins_load(const struct fp_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "plug-ins are loaded already");
 		return -1;
 	}
+	loader = getpid();
 	for (i = 0; i < c->nload; i++)
 		if (load_one(&c->load[i], c->load_timeout_ms, msg,
 		    sizeof(msg)) == -1) {
@@ -425,6 +434,10 @@ plugins_fini(void)
 {
 	int	 i;
 
+	/* Once, and only where init ran: never in a worker. */
+	if (finished || nplugins == 0 || getpid() != loader)
+		return;
+	finished = 1;
 	for (i = nplugins - 1; i >= 0; i--)
 		if (plugins[i].desc->fini != NULL)
 			plugins[i].desc->fini(&plugins[i].host,

@@ -28,7 +28,10 @@ int	plugins_load(const struct fp_config *c, char *err, size_t errlen);
  */
 int	plugins_worker_init(char *err, size_t errlen);
 
-/* plugins_fini: every plug-in's fini, last loaded first. */
+/*
+ * plugins_fini: every plug-in's fini, last loaded first; once, and only in
+ * the process that loaded them (an atexit(3) handler of the supervisor).
+ */
 void	plugins_fini(void);
 
 /* plugins_count: how many are loaded. */

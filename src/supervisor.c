@@ -20,7 +20,6 @@
 #include "daemon.h"
 #include "handlers.h"
 #include "log.h"
-#include "plugin.h"
 
 #define MAX_EVENTS	256
 #define TICK_MS		100
@@ -173,7 +172,6 @@ finish(void)
 	log_info("shutdown", "tasks_ok=%llu tasks_failed=%llu",
 	    (unsigned long long)sv->cnt.tasks_ok,
 	    (unsigned long long)sv->cnt.tasks_failed);
-	plugins_fini();
 	exit(0);		/* atexit removes the socket and the pidfile */
 }
 

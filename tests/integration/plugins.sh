@@ -108,6 +108,19 @@ if [ -e "$FP_SOCK" ] || [ -e "$FP_PIDFILE" ]; then
 	fp_fail "a daemon refused at start left its socket or pidfile"
 fi
 fp_check_no_workers 0
+# A good plug-in, then a refused one: the good one's fini still runs (once,
+# in the supervisor; the probes' lines carry probe=).
+{
+	echo "load \"$TP\""
+	echo "load \"$TP_ABI\""
+} >"$BAD"
+fp_run "$FORKPOOLD" -d -s "$FP_SOCK" -p "$FP_PIDFILE" -f "$BAD"
+assert_status 1 "forkpoold -d with a good and a bad plug-in"
+assert_grep "^forkpoold: $BAD:2: load $TP_ABI: plug-in ABI version 999" \
+    "$T/err" "forkpoold -d with a good and a bad plug-in"
+assert_eq 1 "$(grep -c 'event=testplug_fini plugin=testplug$' "$T/err")" \
+    "fini of the loaded plug-in when a later one is refused"
+fp_check_no_workers 0
 # A `handler' line for a handler no plug-in gives is an error too.
 {
 	echo "load \"$TP\""
@@ -342,4 +355,7 @@ assert_grep "^forkpool: bad_request: .*handler tp.nope: unknown handler" \
 fp_call_ok 8 "tp.ok after a rejected reload" tp.ok 8
 
 fp_stop_clean
+# fini ran once, in the supervisor, at the clean exit.
+assert_eq 1 "$(grep -c 'event=testplug_fini plugin=testplug$' "$FP_LOG")" \
+    "testplug's fini at shutdown"
 fp_info "plug-ins load, answer, crash, reload and stop as documented"

@@ -9,8 +9,11 @@
  * The constructor cannot see the argument: it crashes when the
  * environment has TESTPLUG_CRASH_CTOR=1.
  *
- * Built three times: as is (testplug.so), with -DTP_ABI=999 (an ABI
- * version mismatch) and with -DTP_NOSYMBOL (no forkpool_plugin symbol).
+ * Built four times: as is (testplug.so), with -DTP_ABI=999 (an ABI
+ * version mismatch), with -DTP_NOSYMBOL (no forkpool_plugin symbol) and
+ * with -DTP_NAME='"testplug2"' (the same handlers under another name).
+ *
+ * fini logs the event testplug_fini.
  *
  * Handlers (all with the prefix "tp."):
  *	ok [x]        -> x
@@ -36,6 +39,10 @@
 #include <msgpack.h>
 
 #include "forkpool_plugin.h"
+
+#ifndef TP_NAME
+#define TP_NAME	"testplug"
+#endif
 
 #ifndef TP_ABI
 #define TP_ABI	FP_PLUGIN_ABI_VERSION
@@ -123,6 +130,12 @@ worker_init(const struct fp_host *host, void *state, char *err,
 		segv();
 	worker_inits++;
 	return 0;
+}
+
+static void
+fini(const struct fp_host *host, void *state)
+{
+	host->log(host, FP_LOG_INFO, "testplug_fini", NULL);
 }
 
 static int
@@ -269,11 +282,12 @@ static const struct fp_plugin_handler handlers[] = {
 const struct fp_plugin forkpool_plugin = {
 	.abi_version = TP_ABI,
 	.struct_size = sizeof(struct fp_plugin),
-	.name = "testplug",
+	.name = TP_NAME,
 	.version = "test",
 	.handlers = handlers,
 	.init = init,
 	.worker_init = worker_init,
+	.fini = fini,
 };
 #else
 /* Exported under another name: the daemon must not find it. */
@@ -283,5 +297,6 @@ const struct fp_plugin not_forkpool_plugin = {
 	.handlers = handlers,
 	.init = init,
 	.worker_init = worker_init,
+	.fini = fini,
 };
 #endif

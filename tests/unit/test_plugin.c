@@ -41,7 +41,8 @@ static char	 bdir[PATH_MAX];	/* the build directory */
 static char	 tmpdir[64];
 static char	 conf[128];
 static char	 tp[PATH_MAX + 64], tp_abi[PATH_MAX + 64],
-		 tp_nosym[PATH_MAX + 64], agg[PATH_MAX + 64];
+		 tp_nosym[PATH_MAX + 64], agg[PATH_MAX + 64],
+		 tp_name[PATH_MAX + 64];
 static char	 textfile[128], nofile[128], tpcopy[128];
 
 static void
@@ -65,6 +66,8 @@ find_build(void)
 	    bdir);
 	snprintf(tp_nosym, sizeof(tp_nosym),
 	    "%s/tests/plugins/testplug_nosym.so", bdir);
+	snprintf(tp_name, sizeof(tp_name),
+	    "%s/tests/plugins/testplug_name.so", bdir);
 	snprintf(agg, sizeof(agg), "%s/plugins/aggregate.so", bdir);
 }
 
@@ -268,22 +271,25 @@ in_child(void (*fn)(void), const char *what)
 		CHECK(1);
 }
 
-/* Two plug-ins with the same handler names: the second is refused. */
+/*
+ * Two plug-ins of one name (a copy of testplug.so), or with the same
+ * handler names (testplug_name.so, named testplug2): the second is refused.
+ */
 static void
-case_clash(void)
+clash(const char *second, const char *reason)
 {
 	struct fp_config c;
 	char	 text[16384], err[2048] = "", want[PATH_MAX + 512];
 	uint32_t n0 = handler_count();
 
-	snprintf(text, sizeof(text), "load \"%s\"\nload \"%s\"\n", tp, tpcopy);
+	snprintf(text, sizeof(text), "load \"%s\"\nload \"%s\"\n", tp, second);
 	if (load_conf(&c, text) == -1) {
 		CHECK(!"configuration read");
 		return;
 	}
 	CHECK(plugins_load(&c, err, sizeof(err)) == -1);
-	snprintf(want, sizeof(want), "%s:2: load %s: plug-in testplug: handler "
-	    "tp.ok: the name is taken", conf, tpcopy);
+	snprintf(want, sizeof(want), "%s:2: load %s: %s", conf, second,
+	    reason);
 	if (strstr(err, want) != err) {
 		fprintf(stderr, "clash: \"%s\"\n  want \"%s\"\n", err, want);
 		CHECK(!"clash refused");
@@ -292,6 +298,18 @@ case_clash(void)
 	CHECK(plugins_count() == 1);
 	CHECK(handler_count() == n0 + 12);
 	CHECK(no_children());
+}
+
+static void
+case_clash(void)
+{
+	clash(tpcopy, "a plug-in named testplug is loaded already");
+}
+
+static void
+case_clash_handlers(void)
+{
+	clash(tp_name, "plug-in testplug2: handler tp.ok: the name is taken");
 }
 
 /* A good line, then a bad one: refused, naming the bad one. */
@@ -645,7 +663,8 @@ main(void)
 	CHECK(no_children());
 
 	test_refusals();
-	in_child(case_clash, "name clash");
+	in_child(case_clash, "plug-in name clash");
+	in_child(case_clash_handlers, "handler name clash");
 	in_child(case_partial, "a bad line after a good one");
 	test_load();
 
