@@ -20,7 +20,8 @@
  *     resources, seed generators).  A failure makes the worker exit; the
  *     supervisor restarts it with back-off.
  *  4. Handlers run in workers, one call at a time per worker.
- *  5. fini runs in the supervisor when it exits cleanly.
+ *  5. fini runs in the supervisor when it exits (after a shutdown, or a
+ *     start that fails after the plug-in loaded), last loaded first.
  *
  * Compatibility: FP_PLUGIN_ABI_VERSION changes whenever a structure below
  * changes incompatibly; a plug-in built for another version is refused.
@@ -227,7 +228,7 @@ struct fp_plugin {
 	int	(*worker_init)(const struct fp_host *host, void *state,
 		    char *err, size_t errlen);
 
-	/* fini: in the supervisor at a clean exit.  May be NULL. */
+	/* fini: in the supervisor when it exits.  May be NULL. */
 	void	(*fini)(const struct fp_host *host, void *state);
 };
 
