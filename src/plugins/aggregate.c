@@ -18,9 +18,12 @@
  * as MessagePack bytes, so 1 and 1.0 are different groups.  nil or missing
  * values are ignored by sum, avg, min, max and count with a field; a
  * group with no values gets nil for them.  sum stays an exact integer
- * while every value is an integer and the sum fits in 64 bits, else it
- * becomes a float64; avg is always a float64.  min and max return the
- * value as it was (an integer stays an integer).
+ * while every value is an integer and the sum fits in int64, else it
+ * becomes a float64 (a NaN makes it NaN); avg is always a float64.  min
+ * and max skip NaN and return the value as it was (an integer stays an
+ * integer).  No records give no rows, even with "by": [].  A field named
+ * twice in "by", an aggregate named twice, or a name that is both, is an
+ * error.
  *
  * The `load' argument is "max-groups=N" (default 1000000): more groups
  * than that is error too_large.
@@ -162,6 +165,15 @@ parse_spec(struct fp_call *call, const msgpack_object *o, struct spec *sp)
 			sp->bylen[i] = v->via.str.size;
 		}
 		sp->nby = (int)by->via.array.size;
+		for (i = 1; i < (uint32_t)sp->nby; i++)
+			for (j = 0; j < (int)i; j++)
+				if (sp->bylen[i] == sp->bylen[j] &&
+				    memcmp(sp->by[i], sp->by[j],
+				    sp->bylen[i]) == 0)
+					return host->error(call,
+					    FP_E_INVALID_PARAMS, "spec: \"by\" "
+					    "names %.*s twice", (int)sp->bylen[i],
+					    sp->by[i]);
 	} else
 		return host->error(call, FP_E_INVALID_PARAMS, "spec: \"by\" "
 		    "must be a field name or an array of at most %d",
@@ -205,6 +217,12 @@ parse_spec(struct fp_call *call, const msgpack_object *o, struct spec *sp)
 				return host->error(call, FP_E_INVALID_PARAMS,
 				    "spec: %.*s is both a \"by\" field and an "
 				    "aggregate", (int)a->namelen, a->name);
+		for (j = 0; j < (int)i; j++)
+			if (sp->agg[j].namelen == a->namelen &&
+			    memcmp(sp->agg[j].name, a->name, a->namelen) == 0)
+				return host->error(call, FP_E_INVALID_PARAMS,
+				    "spec: aggregate %.*s is given twice",
+				    (int)a->namelen, a->name);
 	}
 	sp->nagg = (int)aggs->via.map.size;
 	return 0;
@@ -410,6 +428,12 @@ accumulate(struct fp_call *call, const struct spec *sp, struct acc *accs,
 			return call->host->error(call, FP_E_INVALID_PARAMS,
 			    "record %u: field %.*s is not a number", idx,
 			    (int)sp->agg[j].fieldlen, sp->agg[j].field);
+		/* NaN has no place in an order: min and max skip it. */
+		if ((sp->agg[j].op == OP_MIN || sp->agg[j].op == OP_MAX) &&
+		    (v->type == MSGPACK_OBJECT_FLOAT32 ||
+		    v->type == MSGPACK_OBJECT_FLOAT64) &&
+		    v->via.f64 != v->via.f64)
+			continue;
 		a->n++;
 		switch (sp->agg[j].op) {
 		case OP_SUM:
@@ -642,6 +666,7 @@ init(const struct fp_host *host, const char *arg, void **statep, char *err,
 	st->max_groups = 1000000;
 	if (arg != NULL) {
 		if (strncmp(arg, "max-groups=", 11) != 0 ||
+		    arg[11] < '0' || arg[11] > '9' ||
 		    (st->max_groups = strtoull(arg + 11, &end, 10)) == 0 ||
 		    *end != '\0' || st->max_groups > UINT32_MAX - 1) {
 			snprintf(err, errlen, "bad argument \"%s\" (expected "

@@ -390,6 +390,8 @@ test_init(void)
 	init_bad("max-groups=0");
 	init_bad("max-groups=abc");
 	init_bad("max-groups=5x");
+	init_bad("max-groups= 5");
+	init_bad("max-groups=+5");
 	init_bad("max-groups=-1");
 	init_bad("max-groups=4294967295");
 	init_bad("max-groups=99999999999999999999999");
@@ -704,6 +706,16 @@ test_numbers(void)
 	NUMS("ndn", -2.0);
 	CHECK(is_float(cell(0, "lo"), -2.0) && is_float(cell(0, "hi"), -2.0));
 	CHECK(is_float(cell(0, "a"), -2.0));
+	/* NaN: min and max skip it wherever it comes; sum and avg are NaN. */
+	NUMS("did", NAN, (int64_t)4, 2.5);
+	CHECK(is_float(cell(0, "lo"), 2.5) && is_int(cell(0, "hi"), 4));
+	CHECK(cell(0, "s") != NULL &&
+	    cell(0, "s")->type == MSGPACK_OBJECT_FLOAT64 &&
+	    isnan(cell(0, "s")->via.f64));
+	NUMS("idd", (int64_t)4, 2.5, NAN);
+	CHECK(is_float(cell(0, "lo"), 2.5) && is_int(cell(0, "hi"), 4));
+	NUMS("dn", NAN);
+	CHECK(is_nil(cell(0, "lo")) && is_nil(cell(0, "hi")));
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -791,6 +803,10 @@ test_errors(void)
 	    "spec: aggregate n: this op needs a field");
 	SPEC_ERR("{\"by\":[\"j\",\"k\"],\"aggregates\":{\"k\":[\"count\"]}}",
 	    "spec: k is both a \"by\" field and an aggregate");
+	SPEC_ERR("{\"by\":[\"k\",\"j\",\"k\"],\"aggregates\":{\"n\":[\"count\"]}}",
+	    "spec: \"by\" names k twice");
+	SPEC_ERR("{\"by\":\"k\",\"aggregates\":{\"n\":[\"count\"],"
+	    "\"n\":[\"sum\",\"v\"]}}", "spec: aggregate n is given twice");
 	SPEC_ERR("{\"by\":\"k\",\"aggregates\":{\"k\":[\"count\"]}}",
 	    "spec: k is both a \"by\" field and an aggregate");
 	/* An aggregate name that is not a string (msgpack only). */
