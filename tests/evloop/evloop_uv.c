@@ -62,8 +62,9 @@ update(struct cl *k)
 	if (ev & POLLOUT)
 		uvev |= UV_WRITABLE;
 	if (uvev != k->polling) {
-		/* uv_poll_start with 0 stops polling. */
-		if ((r = uv_poll_start(&k->poll, uvev, on_poll)) != 0)
+		if (uvev == 0)
+			uv_poll_stop(&k->poll);
+		else if ((r = uv_poll_start(&k->poll, uvev, on_poll)) != 0)
 			w_fail("uv_poll_start: %s", uv_strerror(r));
 		k->polling = uvev;
 	}

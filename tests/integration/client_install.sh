@@ -3,7 +3,9 @@
 # header, its pkg-config file and forkpool(3) where they belong, and a
 # program built with nothing but `pkg-config --cflags --libs forkpool`
 # against that tree (PKG_CONFIG_SYSROOT_DIR, as for any staged install)
-# connects with fp_client_connect and calls the daemon.
+# connects with fp_client_connect and calls the daemon.  So do the
+# complete programs of EXAMPLES in the installed forkpool(3): the call of
+# echo, the epoll and the libuv walk-throughs, built as the page says.
 # Optional arguments of lib.sh helpers default to this test's daemon:
 # shellcheck disable=SC2119
 set -eu
@@ -32,10 +34,9 @@ for f in include/forkpool.h lib/libforkpool.a lib/pkgconfig/forkpool.pc \
 	fi
 done
 
-PKG_CONFIG_PATH=$dest/usr/local/lib/pkgconfig
-PKG_CONFIG_SYSROOT_DIR=$dest
-export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
-fp_run pkg-config --cflags --libs forkpool
+# The system's own packages (msgpack, libuv) are not in the staged tree.
+fp_run env PKG_CONFIG_PATH="$dest/usr/local/lib/pkgconfig" \
+    PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs forkpool
 assert_status 0 "pkg-config forkpool"
 flags=$(cat "$T/out")
 case $flags in
@@ -79,8 +80,54 @@ fi
 fp_run cc $sanflags -Wall -Werror -o "$T/hello" "$T/hello.c" $flags
 assert_status 0 "cc hello.c \$(pkg-config --cflags --libs forkpool)"
 
-fp_start -w 1
+# The programs of EXAMPLES: the displays that start with #include, with
+# roff's \e unescaped.
+mkdir "$T/ex"
+awk -v dir="$T/ex" '
+/^\.Bd -literal/	{ inb = 1; n = 0; next }
+/^\.Ed/		{ if (f != "") close(f); inb = 0; f = ""; next }
+inb {
+	if (n++ == 0 && /^#include/)
+		f = dir "/ex" ++k ".c"
+	if (f != "") {
+		gsub(/\\e/, "\\")
+		print >f
+	}
+}' "$dest/usr/local/share/man/man3/forkpool.3"
+nex=0
+for src in "$T"/ex/ex*.c; do
+	[ -f "$src" ] || continue
+	nex=$((nex + 1))
+	if grep -q '^#include <uv.h>' "$src"; then
+		more=libuv
+	elif grep -q '^#include <msgpack.h>' "$src"; then
+		more=msgpack
+	else
+		more=
+	fi
+	extra=
+	if [ -n "$more" ]; then
+		fp_run pkg-config --cflags --libs "$more"
+		assert_status 0 "pkg-config $more"
+		extra=$(cat "$T/out")
+	fi
+	# shellcheck disable=SC2086
+	fp_run cc $sanflags -Wall -Werror -o "${src%.c}" "$src" $flags $extra
+	assert_status 0 "forkpool(3) example $nex does not build"
+done
+assert_eq 3 "$nex" "complete programs in forkpool(3) EXAMPLES"
+
+fp_start -w 2
 fp_run "$T/hello" "$FP_SOCK"
 assert_status 0 "hello"
 assert_out pong "hello"
+# They use the default socket: FORKPOOL_SOCKET, this test's.
+fp_run "$T/ex/ex1"
+assert_status 0 "forkpool(3) example 1 (echo \"hi\")"
+assert_out '"hi"' "forkpool(3) example 1"
+for k in 2 3; do
+	fp_run "$T/ex/ex$k"
+	assert_status 0 "forkpool(3) example $k"
+	assert_out "100 completions" "forkpool(3) example $k"
+done
 fp_stop_clean
