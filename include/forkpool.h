@@ -150,8 +150,8 @@ size_t	fp_client_pending_output(const struct fp_client *c);
  * connected, with POLLOUT while output is queued (the values of <poll.h>,
  * equal to EPOLLIN and EPOLLOUT); 0 while connecting, when the socket
  * must not be waited on, after a failed connect attempt, and for NULL.
- * It changes after fp_client_submit,
- * fp_client_notify, fp_client_flush and fp_client_next.
+ * It changes after fp_client_submit, fp_client_notify, fp_client_flush
+ * and fp_client_next.
  */
 int	fp_client_events(const struct fp_client *c);
 
