@@ -116,14 +116,6 @@ top_up(struct cl *k)
 		nfull++;		/* connected, and the socket is full */
 }
 
-static void __attribute__((__noreturn__))
-usage(void)
-{
-	fprintf(stderr, "usage: evloop_epoll [-c conns] [-d depth] "
-	    "[-n requests] [-S pid] socket\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -133,39 +125,20 @@ main(int argc, char *argv[])
 	int64_t			 deadline, t0;
 	unsigned long		 held_wakeups = 0;
 	uint32_t		 total = 0, done;
+	const char		*path;
 	pid_t			 pid = 0;
-	int			*fillers = NULL, nfill = 0, ch, i, n, tmo, t;
+	int			*fillers = NULL, nfill = 0, i, n, tmo, t;
 
-	while ((ch = getopt(argc, argv, "c:d:n:S:")) != -1) {
-		switch (ch) {
-		case 'c':
-			nconns = atoi(optarg);
-			break;
-		case 'd':
-			depth = atoi(optarg);
-			break;
-		case 'n':
-			nreq = strtoul(optarg, NULL, 10);
-			break;
-		case 'S':
-			pid = atol(optarg);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (argc - optind != 1 || nconns < 1 || nconns > MAXCONNS ||
-	    depth < 1 || nreq < 1 || pid < 0)
-		usage();
-	atexit(resume_daemon);
+	path = w_options(argc, argv, "evloop_epoll", MAXCONNS, &nconns, &depth,
+	    &nreq, &pid);
 
 	if (pid > 0)
-		nfill = fill_backlog(pid, argv[optind], &fillers);
+		nfill = fill_backlog(pid, path, &fillers);
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		w_fail("epoll_create1: %s", strerror(errno));
 	for (i = 0; i < nconns; i++) {
 		k = &cls[i];
-		if ((k->c = fp_client_connect(argv[optind], err,
+		if ((k->c = fp_client_connect(path, err,
 		    sizeof(err))) == NULL)
 			w_fail("%s", err);
 		k->et = i % 2;

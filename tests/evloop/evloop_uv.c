@@ -171,50 +171,23 @@ on_hold(uv_timer_t *t)
 	uv_close((uv_handle_t *)&hold, NULL);
 }
 
-static void __attribute__((__noreturn__))
-usage(void)
-{
-	fprintf(stderr, "usage: evloop_uv [-c conns] [-d depth] "
-	    "[-n requests] [-S pid] socket\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
 	uv_loop_t	 loop;
 	struct cl	*k;
 	char		 err[256];
+	const char	*path;
 	pid_t		 pid = 0;
-	int		 ch, i, r;
+	int		 i, r;
 
-	while ((ch = getopt(argc, argv, "c:d:n:S:")) != -1) {
-		switch (ch) {
-		case 'c':
-			nconns = atoi(optarg);
-			break;
-		case 'd':
-			depth = atoi(optarg);
-			break;
-		case 'n':
-			nreq = strtoul(optarg, NULL, 10);
-			break;
-		case 'S':
-			pid = atol(optarg);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (argc - optind != 1 || nconns < 1 || nconns > MAXCONNS ||
-	    depth < 1 || nreq < 1 || pid < 0)
-		usage();
-	atexit(resume_daemon);
+	path = w_options(argc, argv, "evloop_uv", MAXCONNS, &nconns, &depth,
+	    &nreq, &pid);
 	if ((r = uv_loop_init(&loop)) != 0)
 		w_fail("uv_loop_init: %s", uv_strerror(r));
 
 	if (pid > 0) {
-		nfill = fill_backlog(pid, argv[optind], &fillers);
+		nfill = fill_backlog(pid, path, &fillers);
 		uv_timer_init(&loop, &hold);
 		uv_timer_start(&hold, on_hold, HOLD_MS, 0);
 	}
@@ -222,7 +195,7 @@ main(int argc, char *argv[])
 	uv_timer_start(&deadline, on_deadline, DEADLINE_MS, 0);
 	for (i = 0; i < nconns; i++) {
 		k = &cls[i];
-		if ((k->c = fp_client_connect(argv[optind], err,
+		if ((k->c = fp_client_connect(path, err,
 		    sizeof(err))) == NULL)
 			w_fail("%s", err);
 		if (pid > 0 && fp_client_events(k->c) != 0)

@@ -248,6 +248,49 @@ w_finish(const struct work *w)
 		    w->nerrors, w->nbig);
 }
 
+/*
+ * w_options: the command line of both programs,
+ *	PROG [-c conns] [-d depth] [-n requests] [-S pid] socket
+ * Returns the socket; with -S, continues the daemon at exit whatever
+ * happens.
+ */
+static void	 resume_daemon(void);
+
+static const char *
+w_options(int argc, char *argv[], const char *prog, int maxconns,
+    int *nconns, int *depth, uint32_t *nreq, pid_t *pid)
+{
+	int	 ch;
+
+	while ((ch = getopt(argc, argv, "c:d:n:S:")) != -1) {
+		switch (ch) {
+		case 'c':
+			*nconns = atoi(optarg);
+			break;
+		case 'd':
+			*depth = atoi(optarg);
+			break;
+		case 'n':
+			*nreq = strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			*pid = atol(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 1 || *nconns < 1 || *nconns > maxconns ||
+	    *depth < 1 || *nreq < 1 || *pid < 0)
+		goto usage;
+	atexit(resume_daemon);
+	return argv[optind];
+usage:
+	fprintf(stderr, "usage: %s [-c conns] [-d depth] [-n requests] "
+	    "[-S pid] socket\n", prog);
+	exit(2);
+}
+
 /* ---- a daemon that accepts nothing ----------------------------------- */
 
 static pid_t	 stopped;	/* the daemon while we hold it */

@@ -2,10 +2,11 @@
 # client_backlog.sh -- a daemon that accepts nothing: stopped (SIGSTOP)
 # with its listen backlog full, so that a non-blocking connect(2) fails
 # with EAGAIN.  `forkpool -t 300 ping` (and notify) gives up in time
-# instead of hanging in connect(2); epoll and libuv loops (tests/evloop/) keep their
-# clients connecting, waking only for their retries, and complete every
-# request once the daemon is continued (SIGCONT).  The programs stop and
-# continue the daemon themselves, and continue it whatever happens.
+# instead of hanging in connect(2); epoll and libuv loops (tests/evloop/)
+# keep their clients connecting, waking only for their retries, and
+# complete every request once the daemon is continued (SIGCONT).  The
+# programs stop and continue the daemon themselves, and continue it
+# whatever happens.
 # Optional arguments of lib.sh helpers default to this test's daemon:
 # shellcheck disable=SC2119
 set -eu
