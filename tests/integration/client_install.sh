@@ -80,8 +80,8 @@ fi
 fp_run cc $sanflags -Wall -Werror -o "$T/hello" "$T/hello.c" $flags
 assert_status 0 "cc hello.c \$(pkg-config --cflags --libs forkpool)"
 
-# The programs of EXAMPLES: the displays that start with #include, with
-# roff's \e unescaped.
+# The programs of EXAMPLES: the displays that start with #include and
+# have a main(), with roff's \e unescaped.
 mkdir "$T/ex"
 awk -v dir="$T/ex" '
 /^\.Bd -literal/	{ inb = 1; n = 0; next }
@@ -95,15 +95,19 @@ inb {
 	}
 }' "$dest/usr/local/share/man/man3/forkpool.3"
 nex=0
+progs=
 for src in "$T"/ex/ex*.c; do
-	[ -f "$src" ] || continue
+	if [ ! -f "$src" ] || ! grep -q '^main(' "$src"; then
+		continue
+	fi
 	nex=$((nex + 1))
+	# What it needs besides libforkpool, and what it prints.
 	if grep -q '^#include <uv.h>' "$src"; then
-		more=libuv
+		more=libuv want=loop
 	elif grep -q '^#include <msgpack.h>' "$src"; then
-		more=msgpack
+		more=msgpack want=hi
 	else
-		more=
+		more='' want=loop
 	fi
 	extra=
 	if [ -n "$more" ]; then
@@ -114,20 +118,23 @@ for src in "$T"/ex/ex*.c; do
 	# shellcheck disable=SC2086
 	fp_run cc $sanflags -Wall -Werror -o "${src%.c}" "$src" $flags $extra
 	assert_status 0 "forkpool(3) example $nex does not build"
+	progs="$progs ${src%.c}:$want"
 done
-assert_eq 3 "$nex" "complete programs in forkpool(3) EXAMPLES"
+assert_eq 3 "$nex" "complete client programs in forkpool(3)"
 
 fp_start -w 2
 fp_run "$T/hello" "$FP_SOCK"
 assert_status 0 "hello"
 assert_out pong "hello"
 # They use the default socket: FORKPOOL_SOCKET, this test's.
-fp_run "$T/ex/ex1"
-assert_status 0 "forkpool(3) example 1 (echo \"hi\")"
-assert_out '"hi"' "forkpool(3) example 1"
-for k in 2 3; do
-	fp_run "$T/ex/ex$k"
-	assert_status 0 "forkpool(3) example $k"
-	assert_out "100 completions" "forkpool(3) example $k"
+for pw in $progs; do
+	prog=${pw%%:*}
+	case ${pw#*:} in
+	hi)	want='"hi"' ;;
+	*)	want="100 completions" ;;
+	esac
+	fp_run "$prog"
+	assert_status 0 "forkpool(3) example ${prog##*/}"
+	assert_out "$want" "forkpool(3) example ${prog##*/}"
 done
 fp_stop_clean
