@@ -85,12 +85,27 @@ struct fp_result {
 
 /*
  * fp_client_open: connect to the daemon's Unix socket `path' (NULL: the
- * default, see fp_default_socket).  The connect itself blocks; afterwards
- * the socket is non-blocking and the blocking calls below wait with
- * poll(2).  Returns NULL on failure with errno set (ENOENT, ECONNREFUSED,
+ * default, see fp_default_socket).  The connect itself blocks (while the
+ * daemon's listen backlog is full, until it has room); afterwards the
+ * socket is non-blocking and the blocking calls below wait with poll(2).
+ * Returns NULL on failure with errno set (ENOENT, ECONNREFUSED,
  * ENAMETOOLONG, ...) and a message naming the path in err.
  */
 struct fp_client *fp_client_open(const char *path, char *err, size_t errlen);
+
+/*
+ * fp_client_connect: as fp_client_open, but never blocks: for event loops.
+ * On Linux a non-blocking Unix-socket connect completes or fails at once;
+ * the one outcome in between is a full listen backlog (EAGAIN), and no
+ * event on the socket says when it has room.  The client is then
+ * returned "connecting": fp_client_events is 0 (do not wait on the
+ * socket, it polls ready at once), fp_client_timeout gives the ms until
+ * the next attempt, and every fp_client_flush and fp_client_next makes
+ * one.  Requests can be submitted meanwhile; they are written once
+ * connected.  Returns NULL on any other failure, as fp_client_open.
+ */
+struct fp_client *fp_client_connect(const char *path, char *err,
+	    size_t errlen);
 
 /* fp_client_close: close the connection and free everything; NULL is ok. */
 void	fp_client_close(struct fp_client *c);
@@ -118,9 +133,12 @@ int	fp_client_notify(struct fp_client *c, const char *method,
 	    const void *params, size_t plen);
 
 /*
- * fp_client_flush: write what is queued.  Returns 0 when everything is
- * written, FP_AGAIN if the socket is full (wait for POLLOUT and call again),
- * -1 on error (EPIPE when the daemon has closed the connection; final).
+ * fp_client_flush: write what is queued (connecting first if the client
+ * is connecting).  Returns 0 when everything is written, FP_AGAIN if the
+ * socket is full (wait for POLLOUT and call again) or the client is still
+ * connecting (call again after fp_client_timeout ms), -1 on error (EPIPE
+ * when the daemon has closed the connection, the errno of connect(2) when
+ * a connect attempt failed; final).
  */
 int	fp_client_flush(struct fp_client *c);
 
@@ -128,15 +146,39 @@ int	fp_client_flush(struct fp_client *c);
 size_t	fp_client_pending_output(const struct fp_client *c);
 
 /*
+ * fp_client_events: what to wait for on fp_client_fd: POLLIN once
+ * connected, with POLLOUT while output is queued (the values of <poll.h>,
+ * equal to EPOLLIN and EPOLLOUT); 0 while connecting, when the socket
+ * must not be waited on, after a failed connect attempt, and for NULL.
+ * It changes after fp_client_submit, fp_client_notify, fp_client_flush
+ * and fp_client_next.
+ */
+int	fp_client_events(const struct fp_client *c);
+
+/*
+ * fp_client_timeout: while connecting, the milliseconds until the next
+ * connect attempt is due (0: now), after which the loop calls
+ * fp_client_next (or fp_client_flush) whether or not the socket is ready;
+ * -1 once connected or failed: only the socket needs watching.
+ */
+int	fp_client_timeout(const struct fp_client *c);
+
+/*
  * fp_client_next: deliver the next response, in the order they arrive
  * (completion order, not submission order).  Reads from the socket if no
  * complete response is buffered, waiting up to timeout_ms in all (0: do
- * not wait, -1: forever) and flushing queued output meanwhile.
- * Notifications from the daemon are skipped.  Returns 0 with *res filled
- * (its pointers stay valid until the next call on c), FP_AGAIN if nothing
- * arrived in time (err untouched), -1 on error (EPIPE when the daemon
- * closed the connection, EPROTO on a malformed response or one larger than
- * 1025 MiB) with a message in err.
+ * not wait, -1: forever), connecting if the client is connecting and
+ * flushing queued output meanwhile.  Notifications from the daemon are
+ * skipped.  Returns 0 with *res filled (its pointers stay valid until the
+ * next call on c), FP_AGAIN if nothing arrived in time (err untouched),
+ * -1 on error (EPIPE when the daemon closed the connection, EPROTO on a
+ * malformed response or one larger than 1025 MiB, the errno of connect(2)
+ * when a connect attempt failed) with a message in err.
+ *
+ * With timeout_ms 0 it never waits, and FP_AGAIN means that the socket
+ * has been read until EAGAIN and written until empty or EAGAIN (or that
+ * the client is still connecting): an edge-triggered loop calls it after
+ * every event until it returns FP_AGAIN or -1.
  */
 int	fp_client_next(struct fp_client *c, struct fp_result *res,
 	    int timeout_ms, char *err, size_t errlen);

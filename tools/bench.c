@@ -410,9 +410,7 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 				    strerror(errno));
 				goto out;
 			}
-			pfds[i].events = POLLIN;
-			if (fp_client_pending_output(k->c) > 0)
-				pfds[i].events |= POLLOUT;
+			pfds[i].events = fp_client_events(k->c);
 		}
 
 		for (i = 0; i < b.conns; i++)

@@ -84,13 +84,18 @@ params(struct cj_buf *b, int argc, char *argv[])
 	return 0;
 }
 
+/*
+ * connect_daemon: a connect that never blocks, so that -t also bounds the
+ * wait for a daemon whose listen backlog is full (a blocking connect(2)
+ * would wait for it forever).
+ */
 static struct fp_client *
 connect_daemon(const char *path)
 {
 	struct fp_client	*c;
 	char			 err[256];
 
-	if ((c = fp_client_open(path, err, sizeof(err))) == NULL) {
+	if ((c = fp_client_connect(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "forkpool: %s\n", err);
 		exit(EX_CONN);
 	}
@@ -182,7 +187,7 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 	struct pollfd		 pfd;
 	struct cj_buf		 p = { NULL, 0, 0 };
 	int64_t			 deadline, left;
-	int			 r;
+	int			 r, wait, t;
 
 	if (argc < 2)
 		usage();
@@ -202,10 +207,13 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 			    "written within %d ms\n", timeout_ms);
 			exit(EX_ANSWER);
 		}
-		pfd.fd = fp_client_fd(c);
+		wait = left > INT_MAX ? INT_MAX : (int)left;
+		if ((t = fp_client_timeout(c)) >= 0 && (wait < 0 || t < wait))
+			wait = t;
+		/* While connecting, the socket is not to be waited on. */
+		pfd.fd = fp_client_events(c) != 0 ? fp_client_fd(c) : -1;
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) == -1 &&
-		    errno != EINTR) {
+		if (poll(&pfd, 1, wait) == -1 && errno != EINTR) {
 			fprintf(stderr, "forkpool: poll: %s\n",
 			    strerror(errno));
 			exit(EX_CONN);

@@ -11,6 +11,16 @@
  * position and a count of objects still to skip, so a response that arrives
  * in many pieces is scanned once, not once per piece, and no nesting depth
  * can overflow a stack.
+ *
+ * fp_client_connect never blocks.  A non-blocking connect(2) of a Linux
+ * Unix stream socket never reports "in progress": it succeeds at once, the
+ * connection then waiting in the listener's backlog, already writable,
+ * until the daemon accepts it; or it fails at once, with EAGAIN when that
+ * backlog is full.  No event tells a non-blocking caller when there is
+ * room again (an unconnected socket polls as POLLOUT | POLLHUP at once, so
+ * waiting on it would spin), so a client whose connect met a full backlog
+ * stays "connecting" and tries again whenever it is called, on a timer
+ * that fp_client_timeout gives the caller's loop.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,9 +45,16 @@
 /* The daemon's max-request-size is at most 1G; leave room for framing. */
 #define RESP_MAX	((size_t)1 << 30 | (size_t)1 << 20)
 #define MSG_INITIAL	256
+/* Connect attempts against a full backlog: 1, 2, 4 ... 64 ms apart. */
+#define RETRY_MIN_MS	1
+#define RETRY_MAX_MS	64
 
 struct fp_client {
 	int		 fd;
+	int		 connected;	/* connect(2) has succeeded */
+	int		 backoff;	/* ms between connect attempts */
+	int64_t		 retry_at;	/* next attempt (monotonic ms) */
+	struct sockaddr_un sun;		/* the daemon, for those attempts */
 	uint32_t	 next_msgid;
 	int		 rerr;		/* fatal input error (errno), or 0 */
 	int		 werr;		/* fatal output error (errno), or 0 */
@@ -568,6 +585,37 @@ remaining(int64_t deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/*
+ * try_connect: one non-blocking connect(2) (see the top of this file).
+ * Returns 0 when connected, FP_AGAIN when the daemon's backlog is full
+ * (the next attempt is due in fp_client_timeout ms), -1 on any other
+ * failure, which is final for the client.
+ */
+static int
+try_connect(struct fp_client *c, char *err, size_t errlen)
+{
+	int	 e;
+
+	while (connect(c->fd, (struct sockaddr *)&c->sun,
+	    sizeof(c->sun)) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			c->backoff = c->backoff == 0 ? RETRY_MIN_MS :
+			    c->backoff >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
+			    c->backoff * 2;
+			c->retry_at = now_ms() + c->backoff;
+			return FP_AGAIN;
+		}
+		e = errno;
+		c->werr = e;
+		return fail(c, e, err, errlen, "connect %s: %s",
+		    c->sun.sun_path, strerror(e));
+	}
+	c->connected = 1;
+	return 0;
+}
+
 static int
 reserve(struct fp_client *c, size_t more)
 {
@@ -708,13 +756,16 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 	return 0;
 }
 
-struct fp_client *
-fp_client_open(const char *path, char *err, size_t errlen)
+/*
+ * client_new: a client with its buffers and an unconnected socket of the
+ * given type flags (SOCK_NONBLOCK or 0).
+ */
+static struct fp_client *
+client_new(const char *path, int flags, char *err, size_t errlen)
 {
-	struct sockaddr_un	 sun;
 	struct fp_client	*c;
-	char			 defpath[sizeof(sun.sun_path) + 64];
-	int			 fd, flags, e;
+	char			 defpath[sizeof(c->sun.sun_path) + 64];
+	int			 e;
 
 	if (path == NULL &&
 	    (path = fp_default_socket(defpath, sizeof(defpath))) == NULL) {
@@ -722,18 +773,17 @@ fp_client_open(const char *path, char *err, size_t errlen)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (strlen(path) >= sizeof(c->sun.sun_path)) {
 		seterr(err, errlen, "socket path too long: %s", path);
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	memcpy(sun.sun_path, path, strlen(path));
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto nomem;
 	c->fd = -1;
+	c->sun.sun_family = AF_UNIX;
+	memcpy(c->sun.sun_path, path, strlen(path));
 	c->next_msgid = 1;
 	c->ocap = OUT_INITIAL;
 	c->icap = IN_INITIAL;
@@ -746,32 +796,10 @@ fp_client_open(const char *path, char *err, size_t errlen)
 	}
 	c->msg[0] = '\0';
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags,
+	    0)) == -1) {
 		e = errno;
 		seterr(err, errlen, "socket: %s", strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
-	}
-	c->fd = fd;
-	/*
-	 * A blocking connect: a Unix socket cannot report a non-blocking
-	 * connect in progress (it fails with EAGAIN when the backlog is
-	 * full), and on EINTR nothing has happened yet, so it can be retried.
-	 */
-	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno == EINTR)
-			continue;
-		e = errno;
-		seterr(err, errlen, "connect %s: %s", path, strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
-	}
-	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		e = errno;
-		seterr(err, errlen, "fcntl: %s", strerror(e));
 		fp_client_close(c);
 		errno = e;
 		return NULL;
@@ -781,6 +809,57 @@ nomem:
 	seterr(err, errlen, "out of memory");
 	errno = ENOMEM;
 	return NULL;
+}
+
+struct fp_client *
+fp_client_open(const char *path, char *err, size_t errlen)
+{
+	struct fp_client	*c;
+	int			 flags, e;
+
+	if ((c = client_new(path, 0, err, errlen)) == NULL)
+		return NULL;
+	/*
+	 * A blocking connect: the kernel wakes it when the daemon's backlog
+	 * has room, which no non-blocking caller can wait for (see
+	 * try_connect).  On EINTR nothing has happened yet, so it can be
+	 * retried.
+	 */
+	while (connect(c->fd, (struct sockaddr *)&c->sun,
+	    sizeof(c->sun)) == -1) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		seterr(err, errlen, "connect %s: %s", c->sun.sun_path,
+		    strerror(e));
+		fp_client_close(c);
+		errno = e;
+		return NULL;
+	}
+	c->connected = 1;
+	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
+	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		e = errno;
+		seterr(err, errlen, "fcntl: %s", strerror(e));
+		fp_client_close(c);
+		errno = e;
+		return NULL;
+	}
+	return c;
+}
+
+struct fp_client *
+fp_client_connect(const char *path, char *err, size_t errlen)
+{
+	struct fp_client	*c;
+
+	if ((c = client_new(path, SOCK_NONBLOCK, err, errlen)) == NULL)
+		return NULL;
+	if (try_connect(c, err, errlen) == -1) {
+		fp_client_close(c);	/* keeps errno */
+		return NULL;
+	}
+	return c;
 }
 
 void
@@ -835,6 +914,7 @@ int
 fp_client_flush(struct fp_client *c)
 {
 	ssize_t	 n;
+	int	 r;
 
 	if (c == NULL) {
 		errno = EINVAL;
@@ -844,6 +924,8 @@ fp_client_flush(struct fp_client *c)
 		errno = c->werr;
 		return -1;
 	}
+	if (!c->connected && (r = try_connect(c, NULL, 0)) != 0)
+		return r;
 	while (c->ooff < c->olen) {
 		/* MSG_NOSIGNAL: a library must not kill its caller. */
 		n = send(c->fd, c->out + c->ooff, c->olen - c->ooff,
@@ -872,6 +954,31 @@ fp_client_pending_output(const struct fp_client *c)
 }
 
 int
+fp_client_events(const struct fp_client *c)
+{
+	int	 ev;
+
+	/* An unconnected socket polls ready at once: nothing to wait for. */
+	if (c == NULL || !c->connected)
+		return 0;
+	ev = POLLIN;
+	if (c->werr == 0 && c->olen > c->ooff)
+		ev |= POLLOUT;
+	return ev;
+}
+
+int
+fp_client_timeout(const struct fp_client *c)
+{
+	int64_t	 left;
+
+	if (c == NULL || c->connected || c->rerr != 0)
+		return -1;
+	left = c->retry_at - now_ms();
+	return left <= 0 ? 0 : (int)left;
+}
+
+int
 fp_client_next(struct fp_client *c, struct fp_result *res, int timeout_ms,
     char *err, size_t errlen)
 {
@@ -893,6 +1000,24 @@ fp_client_next(struct fp_client *c, struct fp_result *res, int timeout_ms,
 	for (;;) {
 		if ((r = parse(c, res, err, errlen)) != 0)
 			return r == 1 ? 0 : -1;
+		if (!c->connected) {
+			if ((r = try_connect(c, err, errlen)) == -1)
+				return -1;
+			if (r == FP_AGAIN) {
+				/* The socket cannot be waited on: sleep. */
+				if (timeout_ms == 0)
+					return FP_AGAIN;
+				wait = fp_client_timeout(c);
+				if (timeout_ms > 0) {
+					if ((r = remaining(deadline)) == 0)
+						return FP_AGAIN;
+					if (r < wait)
+						wait = r;
+				}
+				poll(NULL, 0, wait);
+				continue;
+			}
+		}
 		/*
 		 * A failed write is not reported here: the daemon may have
 		 * answered and closed, and its answers are still to be read.

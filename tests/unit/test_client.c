@@ -7,6 +7,7 @@
  * ones tested, not just the whole-buffer one.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -14,11 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -1014,6 +1017,377 @@ test_connection_errors(void)
 	fake_close(&f);
 }
 
+/* ---- the event-loop interface ------------------------------------------ */
+
+/* A listener of our own that accepts only when told to. */
+struct lsn {
+	char	 dir[64];
+	char	 path[100];
+	int	 fd;
+};
+
+static int
+lsn_open(struct lsn *l, int backlog)
+{
+	struct sockaddr_un	 sun;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	snprintf(l->dir, sizeof(l->dir), "/tmp/test_client.XXXXXX");
+	if (mkdtemp(l->dir) == NULL)
+		return -1;
+	snprintf(l->path, sizeof(l->path), "%s/s.sock", l->dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", l->path);
+	if ((l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(l->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return -1;
+	if (backlog >= 0 && listen(l->fd, backlog) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+lsn_close(struct lsn *l)
+{
+	if (l->fd != -1)
+		close(l->fd);
+	l->fd = -1;
+	unlink(l->path);
+	rmdir(l->dir);
+}
+
+static int64_t
+cpu_ms(void)
+{
+	struct rusage	 ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * read_requests: read n requests [0, msgid, method, params] from fd; their
+ * msgids in ids[], the method of the first in method.
+ */
+static int
+read_requests(int fd, int n, uint32_t *ids, char *method, size_t mlen)
+{
+	msgpack_unpacker	 u;
+	msgpack_unpacked	 m;
+	msgpack_object		*a;
+	ssize_t			 k;
+	int			 i, r = -1;
+
+	msgpack_unpacker_init(&u, 4096);
+	msgpack_unpacked_init(&m);
+	for (i = 0; i < n; i++) {
+		while (msgpack_unpacker_next(&u, &m) != MSGPACK_UNPACK_SUCCESS) {
+			msgpack_unpacker_reserve_buffer(&u, 4096);
+			k = read(fd, msgpack_unpacker_buffer(&u), 4096);
+			if (k <= 0)
+				goto out;
+			msgpack_unpacker_buffer_consumed(&u, k);
+		}
+		if (m.data.type != MSGPACK_OBJECT_ARRAY ||
+		    m.data.via.array.size != 4)
+			goto out;
+		a = m.data.via.array.ptr;
+		if (a[0].via.u64 != 0 ||
+		    a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    a[2].type != MSGPACK_OBJECT_STR ||
+		    a[2].via.str.size >= mlen)
+			goto out;
+		ids[i] = a[1].via.u64;
+		if (i == 0) {
+			memcpy(method, a[2].via.str.ptr, a[2].via.str.size);
+			method[a[2].via.str.size] = '\0';
+		}
+	}
+	r = 0;
+out:
+	msgpack_unpacked_destroy(&m);
+	msgpack_unpacker_destroy(&u);
+	return r;
+}
+
+/* What fp_client_connect rests on, checked so that a kernel that changes
+ * it fails here rather than in a user's loop. */
+static void
+test_kernel_connect(void)
+{
+	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	struct lsn		 l;
+	int			 a, b;
+
+	if (lsn_open(&l, 0) == -1) {
+		CHECK(0, "listener: %s", strerror(errno));
+		return;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", l.path);
+	a = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	b = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	/* Backlog 0 holds one connection, connected before any accept. */
+	CHECK(connect(a, (struct sockaddr *)&sun, sizeof(sun)) == 0,
+	    "first connect: %s", strerror(errno));
+	CHECK(write(a, "x", 1) == 1, "write before accept: %s",
+	    strerror(errno));
+	/* A full backlog: EAGAIN at once, not EINPROGRESS. */
+	CHECK(connect(b, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
+	    errno == EAGAIN, "connect to a full backlog: %s",
+	    strerror(errno));
+	/* The unconnected socket polls ready: waiting on it would spin. */
+	pfd.fd = b;
+	pfd.events = 0;
+	pfd.revents = 0;
+	CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP),
+	    "unconnected socket: revents %#x", pfd.revents);
+	close(a);
+	close(b);
+	lsn_close(&l);
+}
+
+static void
+test_connect_nonblocking(void)
+{
+	struct fp_client	*c1, *c2, *c3;
+	struct fp_result	 res;
+	struct lsn		 l;
+	char			 err[256] = "", method[32] = "";
+	uint32_t		 id, got[2] = { 0, 0 };
+	int64_t			 t0, cpu0;
+	int			 a1, a2, r, tmo, i;
+
+	/* Failures other than a full backlog are immediate, as for open. */
+	CHECK(fp_client_connect("/nonexistent/forkpool.sock", err,
+	    sizeof(err)) == NULL && errno == ENOENT &&
+	    strstr(err, "connect /nonexistent/forkpool.sock") != NULL,
+	    "connect nonexistent: %s", err);
+	if (lsn_open(&l, -1) == 0) {		/* bound, not listening */
+		CHECK(fp_client_connect(l.path, err, sizeof(err)) == NULL &&
+		    errno == ECONNREFUSED, "connect refused: %s", err);
+		lsn_close(&l);
+	}
+
+	if (lsn_open(&l, 0) == -1) {
+		CHECK(0, "listener: %s", strerror(errno));
+		return;
+	}
+	/* A blocking connect here would hang: the test dies instead. */
+	alarm(30);
+	c1 = fp_client_connect(l.path, err, sizeof(err));
+	CHECK(c1 != NULL, "connect: %s", err);
+	c2 = fp_client_connect(l.path, err, sizeof(err));
+	CHECK(c2 != NULL, "connect to a full backlog: %s", err);
+	if (c1 == NULL || c2 == NULL) {
+		fp_client_close(c1);
+		fp_client_close(c2);
+		lsn_close(&l);
+		return;
+	}
+	CHECK((fcntl(fp_client_fd(c1), F_GETFL) & O_NONBLOCK) != 0,
+	    "blocking socket");
+	CHECK(fp_client_events(c1) == POLLIN && fp_client_timeout(c1) == -1,
+	    "connected: events %d timeout %d", fp_client_events(c1),
+	    fp_client_timeout(c1));
+
+	/* Connecting: nothing to poll for, a retry timer, submit queues. */
+	tmo = fp_client_timeout(c2);
+	CHECK(fp_client_events(c2) == 0 && tmo >= 0 && tmo <= 64,
+	    "connecting: events %d timeout %d", fp_client_events(c2), tmo);
+	CHECK(fp_client_submit(c2, "echo", "\x91\xa2hi", 4, &id) == 0 &&
+	    fp_client_pending_output(c2) > 0, "submit while connecting");
+	CHECK(fp_client_events(c2) == 0, "connecting with output: events %d",
+	    fp_client_events(c2));
+	CHECK(fp_client_flush(c2) == FP_AGAIN, "flush while connecting");
+	CHECK(fp_client_next(c2, &res, 0, err, sizeof(err)) == FP_AGAIN,
+	    "next(0) while connecting");
+	/* Back-off: the attempts grow apart, up to 64 ms. */
+	for (i = 0; i < 12; i++)
+		(void)fp_client_flush(c2);
+	tmo = fp_client_timeout(c2);
+	CHECK(tmo > 16 && tmo <= 64, "back-off after 14 attempts: %d ms",
+	    tmo);
+	/* Waiting while connecting sleeps between attempts, never spins. */
+	t0 = wall_ms();
+	cpu0 = cpu_ms();
+	r = fp_client_next(c2, &res, 300, err, sizeof(err));
+	CHECK(r == FP_AGAIN && wall_ms() - t0 >= 290,
+	    "next(300) while connecting: %d after %lld ms", r,
+	    (long long)(wall_ms() - t0));
+	CHECK(cpu_ms() - cpu0 < 100, "next(300) while connecting used "
+	    "%lld ms of CPU", (long long)(cpu_ms() - cpu0));
+	CHECK(fp_client_call(c2, "echo", NULL, 0, &res, 50, err,
+	    sizeof(err)) == FP_AGAIN, "call while connecting");
+
+	/* Room in the backlog: the next call connects and writes. */
+	a1 = accept(l.fd, NULL, NULL);
+	CHECK(a1 != -1, "accept 1: %s", strerror(errno));
+	r = fp_client_flush(c2);
+	CHECK(r == 0 && fp_client_pending_output(c2) == 0,
+	    "flush after room: %d", r);
+	CHECK(fp_client_events(c2) == POLLIN && fp_client_timeout(c2) == -1,
+	    "connected: events %d timeout %d", fp_client_events(c2),
+	    fp_client_timeout(c2));
+	a2 = accept(l.fd, NULL, NULL);
+	CHECK(a2 != -1, "accept 2: %s", strerror(errno));
+	/* The request, then that of the call above, then the answer. */
+	CHECK(a2 != -1 && read_requests(a2, 2, got, method,
+	    sizeof(method)) == 0 && got[0] == id && got[1] == id + 1 &&
+	    strcmp(method, "echo") == 0, "requests after connecting: "
+	    "msgids %u %u method %s", got[0], got[1], method);
+	if (a2 != -1 && write(a2, "\x94\x01\x01\xc0\xa2hi", 7) == 7)
+		CHECK(fp_client_next(c2, &res, 5000, err, sizeof(err)) == 0 &&
+		    res.msgid == id && res.len == 3, "response: %s", err);
+	fp_client_close(c2);
+	if (a2 != -1)
+		close(a2);
+
+	/* A retry that fails is final, reported by whichever call made it. */
+	c3 = fp_client_connect(l.path, err, sizeof(err));
+	CHECK(c3 != NULL && fp_client_events(c3) == POLLIN, "connect 3: %s",
+	    c3 == NULL ? err : "connecting");
+	c2 = fp_client_connect(l.path, err, sizeof(err));
+	CHECK(c2 != NULL && fp_client_events(c2) == 0,
+	    "connecting again: %s", c2 == NULL ? err : "connected");
+	lsn_close(&l);
+	fp_client_close(c3);
+	if (c2 != NULL) {
+		r = fp_client_flush(c2);
+		CHECK(r == -1 && (errno == ENOENT || errno == ECONNREFUSED),
+		    "flush after the listener went: %d %s", r,
+		    strerror(errno));
+		CHECK(fp_client_next(c2, &res, 0, err, sizeof(err)) == -1 &&
+		    (errno == ENOENT || errno == ECONNREFUSED) &&
+		    strstr(err, "connect ") != NULL,
+		    "next after failed connect: %s", err);
+		CHECK(fp_client_events(c2) == 0 &&
+		    fp_client_timeout(c2) == -1, "failed: events %d "
+		    "timeout %d", fp_client_events(c2),
+		    fp_client_timeout(c2));
+		fp_client_close(c2);
+	}
+	if (a1 != -1)
+		close(a1);
+	fp_client_close(c1);
+	alarm(0);
+}
+
+/*
+ * The edge-triggered contract: FP_AGAIN from fp_client_next(0) means the
+ * socket was read until EAGAIN, and written until empty or EAGAIN.
+ */
+static void
+test_events(void)
+{
+	struct fake		 f;
+	struct fp_result	 res;
+	struct pollfd		 pfd;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	char			 err[256], *big, buf[65536];
+	uint32_t		 id;
+	size_t			 i, n, len = 4 << 20;
+	ssize_t			 k;
+	int			 r;
+
+	if (fake_open(&f) == -1) {
+		CHECK(0, "fake daemon: %s", strerror(errno));
+		return;
+	}
+	CHECK(fp_client_events(NULL) == 0 && fp_client_timeout(NULL) == -1,
+	    "NULL client");
+	CHECK(fp_client_events(f.c) == POLLIN, "idle: %d",
+	    fp_client_events(f.c));
+
+	/* Many responses, more than the input buffer holds at first. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	memset(buf, 'r', sizeof(buf));
+	for (i = 1; i <= 40; i++) {
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_int(&pk, 1);
+		msgpack_pack_uint32(&pk, i);
+		msgpack_pack_nil(&pk);
+		msgpack_pack_bin(&pk, i * 1000);
+		msgpack_pack_bin_body(&pk, buf, i * 1000);
+	}
+	n = 0;
+	for (i = 0; i < sb.size; i += k) {
+		/* As much as fits: the client reads in between. */
+		if ((k = send(f.srv, sb.data + i, sb.size - i,
+		    MSG_DONTWAIT)) == -1) {
+			if (errno != EAGAIN)
+				break;
+			k = 0;
+		}
+		while ((r = fp_client_next(f.c, &res, 0, err,
+		    sizeof(err))) == 0)
+			n += res.msgid == n + 1;
+		CHECK(r == FP_AGAIN, "next: %s", err);
+		/* Drained to FP_AGAIN: nothing is left unread. */
+		CHECK(recv(fp_client_fd(f.c), buf, 1, MSG_PEEK |
+		    MSG_DONTWAIT) == -1 && errno == EAGAIN,
+		    "bytes left in the socket after FP_AGAIN");
+	}
+	CHECK(n == 40, "%zu of 40 responses in order", n);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* A request larger than the socket holds: POLLOUT until written. */
+	big = malloc(len + 6);
+	big[0] = 0x91;
+	big[1] = 0xc6;
+	big[2] = len >> 24;
+	big[3] = len >> 16;
+	big[4] = len >> 8;
+	big[5] = len;
+	memset(big + 6, 'q', len);
+	CHECK(fp_client_submit(f.c, "echo", big, len + 6, &id) == 0,
+	    "big submit");
+	CHECK(fp_client_events(f.c) == (POLLIN | POLLOUT),
+	    "queued: events %d", fp_client_events(f.c));
+	CHECK(fp_client_next(f.c, &res, 0, err, sizeof(err)) == FP_AGAIN,
+	    "next with big output: %s", err);
+	CHECK(fp_client_pending_output(f.c) > 0 &&
+	    fp_client_events(f.c) == (POLLIN | POLLOUT),
+	    "socket full: pending %zu events %d",
+	    fp_client_pending_output(f.c), fp_client_events(f.c));
+	pfd.fd = fp_client_fd(f.c);
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	CHECK(poll(&pfd, 1, 0) == 0, "writable after FP_AGAIN: %#x",
+	    pfd.revents);
+	/* The daemon reads; the client writes on when told POLLOUT. */
+	n = 0;
+	while (fp_client_pending_output(f.c) > 0) {
+		if ((k = read(f.srv, buf, sizeof(buf))) <= 0)
+			break;
+		n += k;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) == 1 && (r = fp_client_flush(f.c)) == -1)
+			break;
+	}
+	CHECK(fp_client_pending_output(f.c) == 0 &&
+	    fp_client_events(f.c) == POLLIN, "written: pending %zu events "
+	    "%d", fp_client_pending_output(f.c), fp_client_events(f.c));
+	free(big);
+	fake_close(&f);
+}
+
 int
 main(void)
 {
@@ -1027,6 +1401,9 @@ main(void)
 	test_parser_splits();
 	test_parser_malformed();
 	test_connection_errors();
+	test_kernel_connect();
+	test_connect_nonblocking();
+	test_events();
 	printf("test_client: %d passed, %d failed\n", passed, failed);
 	return failed > 0;
 }
