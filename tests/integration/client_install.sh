@@ -28,7 +28,8 @@ fp_run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$root" \
     --no-print-directory $san PREFIX=/usr/local DESTDIR="$dest" install
 assert_status 0 "make install"
 for f in include/forkpool.h lib/libforkpool.a lib/pkgconfig/forkpool.pc \
-    share/man/man3/forkpool.3 bin/forkpool sbin/forkpoold; do
+    share/man/man3/forkpool.3 bin/forkpool sbin/forkpoold \
+    include/forkpool_plugin.h lib/forkpool/aggregate.so; do
 	if [ ! -s "$dest/usr/local/$f" ]; then
 		fp_fail "make install did not install /usr/local/$f"
 	fi
