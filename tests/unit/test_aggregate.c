@@ -315,6 +315,17 @@ nrows(void)
 
 /* ---- the descriptor, init, worker_init ---------------------------------- */
 
+/* Pack the aggregate `name': [op] or [op, field] into `in'. */
+static void
+pack_agg(const char *name, const char *op, const char *field)
+{
+	msgpack_pack_str_with_body(&pin, name, strlen(name));
+	msgpack_pack_array(&pin, field != NULL ? 2 : 1);
+	msgpack_pack_str_with_body(&pin, op, strlen(op));
+	if (field != NULL)
+		msgpack_pack_str_with_body(&pin, field, strlen(field));
+}
+
 static void
 test_descriptor(void)
 {
@@ -550,10 +561,7 @@ test_by(void)
 	msgpack_pack_array(&pin, 0);
 	msgpack_pack_str_with_body(&pin, "aggregates", 10);
 	msgpack_pack_map(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "n", 1);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "count", 5);
-	msgpack_pack_str_with_body(&pin, "v", 1);
+	pack_agg("n", "count", "v");
 	CHECK(call("aggregate.group") == 0 && is_uint(cell(0, "n"), 0));
 }
 
@@ -599,22 +607,10 @@ pack_values(const char *types, ...)
 	msgpack_pack_array(&pin, 0);
 	msgpack_pack_str_with_body(&pin, "aggregates", 10);
 	msgpack_pack_map(&pin, 4);
-	msgpack_pack_str_with_body(&pin, "s", 1);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "sum", 3);
-	msgpack_pack_str_with_body(&pin, "v", 1);
-	msgpack_pack_str_with_body(&pin, "a", 1);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "avg", 3);
-	msgpack_pack_str_with_body(&pin, "v", 1);
-	msgpack_pack_str_with_body(&pin, "lo", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "min", 3);
-	msgpack_pack_str_with_body(&pin, "v", 1);
-	msgpack_pack_str_with_body(&pin, "hi", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "max", 3);
-	msgpack_pack_str_with_body(&pin, "v", 1);
+	pack_agg("s", "sum", "v");
+	pack_agg("a", "avg", "v");
+	pack_agg("lo", "min", "v");
+	pack_agg("hi", "max", "v");
 }
 
 #define NUMS(...) do {							\
@@ -874,9 +870,7 @@ pack_keys(uint32_t n, uint32_t groups)
 	msgpack_pack_str_with_body(&pin, "k", 1);
 	msgpack_pack_str_with_body(&pin, "aggregates", 10);
 	msgpack_pack_map(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "n", 1);
-	msgpack_pack_array(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "count", 5);
+	pack_agg("n", "count", NULL);
 }
 
 static void
@@ -997,10 +991,7 @@ test_group_json(void)
 	msgpack_pack_array(&pin, 0);
 	msgpack_pack_str_with_body(&pin, "aggregates", 10);
 	msgpack_pack_map(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "hi", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "max", 3);
-	msgpack_pack_str_with_body(&pin, "x", 1);
+	pack_agg("hi", "max", "x");
 	CHECK(call("aggregate.group_json") == 0 &&
 	    result.type == MSGPACK_OBJECT_STR &&
 	    result.via.str.size == 10 &&
@@ -1040,9 +1031,7 @@ test_group_json(void)
 	msgpack_pack_array(&pin, 0);
 	msgpack_pack_str_with_body(&pin, "aggregates", 10);
 	msgpack_pack_map(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "n", 1);
-	msgpack_pack_array(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "count", 5);
+	pack_agg("n", "count", NULL);
 	i = call("aggregate.group_json");
 	CHECK(i == FP_E_INVALID_PARAMS);
 	CHECK(strstr(errmsg, "json_text nests too deeply") != NULL);
@@ -1448,33 +1437,13 @@ prop_round(size_t nrec, const int *by, int nby)
 	}
 	msgpack_pack_str_with_body(&pin, "aggregates", 10);
 	msgpack_pack_map(&pin, 7);
-	msgpack_pack_str_with_body(&pin, "n", 1);
-	msgpack_pack_array(&pin, 1);
-	msgpack_pack_str_with_body(&pin, "count", 5);
-	msgpack_pack_str_with_body(&pin, "nx", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "count", 5);
-	msgpack_pack_str_with_body(&pin, "x", 1);
-	msgpack_pack_str_with_body(&pin, "nt", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "count", 5);
-	msgpack_pack_str_with_body(&pin, "t", 1);
-	msgpack_pack_str_with_body(&pin, "s", 1);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "sum", 3);
-	msgpack_pack_str_with_body(&pin, "x", 1);
-	msgpack_pack_str_with_body(&pin, "av", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "avg", 3);
-	msgpack_pack_str_with_body(&pin, "x", 1);
-	msgpack_pack_str_with_body(&pin, "mn", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "min", 3);
-	msgpack_pack_str_with_body(&pin, "x", 1);
-	msgpack_pack_str_with_body(&pin, "mx", 2);
-	msgpack_pack_array(&pin, 2);
-	msgpack_pack_str_with_body(&pin, "max", 3);
-	msgpack_pack_str_with_body(&pin, "x", 1);
+	pack_agg("n", "count", NULL);
+	pack_agg("nx", "count", "x");
+	pack_agg("nt", "count", "t");
+	pack_agg("s", "sum", "x");
+	pack_agg("av", "avg", "x");
+	pack_agg("mn", "min", "x");
+	pack_agg("mx", "max", "x");
 
 	/* The reference: linear search for the group, exact arithmetic. */
 	for (i = 0; i < nrec; i++) {
