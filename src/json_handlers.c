@@ -124,13 +124,17 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 			if (opt_bool(&kv->val, &o->ascii) == -1)
 				return hctx_error(h, FP_E_INVALID_PARAMS,
 				    "ascii must be a boolean");
+		} else if (OPT_IS(kv, "sort_keys")) {
+			if (opt_bool(&kv->val, &o->sort_keys) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "sort_keys must be a boolean");
 		} else if (OPT_IS(kv, "max_depth")) {
 			if (opt_limits(h, kv, NULL, &o->max_depth) == -1)
 				return -1;
 		} else
 			return hctx_error(h, FP_E_INVALID_PARAMS,
 			    "unknown option (pretty, max_size, truncate, nan, "
-			    "invalid_utf8, ascii, max_depth)");
+			    "invalid_utf8, ascii, sort_keys, max_depth)");
 	}
 	return 0;
 }
