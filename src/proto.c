@@ -124,9 +124,11 @@ static const uint8_t fixed_size[256] = {
  * One tight loop, as strict as the bytes allow: every type byte is looked
  * at, 0xc1 refused, every length taken from its header.  Scalars whose
  * size the type byte gives (most of any real document) cost one table
- * lookup; containers add their children to `rem'; the other types read
- * their length field.  An incomplete header is left unconsumed; the
- * payload of the last object may end beyond the input (s->skip).
+ * lookup, fixstr not even that, and no bounds check while more than 32
+ * bytes (the largest such scalar) are left; containers add their
+ * children to `rem'; the other types read their length field.  An
+ * incomplete header is left unconsumed; the payload of the last object
+ * may end beyond the input (s->skip).
  */
 int
 mp_skip_feed(struct mp_skip *s, const uint8_t *p, size_t len, size_t *used)
@@ -143,15 +145,23 @@ mp_skip_feed(struct mp_skip *s, const uint8_t *p, size_t len, size_t *used)
 			goto out;
 	}
 	while (rem > 0) {
+		/* Far from the end, scalars need no bounds check. */
+		if (len - u > 32) {
+			b = p[u];
+			if (b >= 0xa0 && b <= 0xbf) {
+				u += 1 + (b & 0x1f);
+				rem--;
+				continue;
+			}
+			if ((sz = fixed_size[b]) != 0) {
+				u += sz;
+				rem--;
+				continue;
+			}
+		}
 		if (u == len)
 			goto out;
 		b = p[u];
-		/* fixstr, the commonest: its size without a table lookup */
-		if (b >= 0xa0 && b <= 0xbf && len - u > 32) {
-			u += 1 + (b & 0x1f);
-			rem--;
-			continue;
-		}
 		if ((sz = fixed_size[b]) != 0) {
 			rem--;
 			avail = len - u;
