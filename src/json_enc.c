@@ -1716,13 +1716,13 @@ out:
 } while (0)
 
 /*
- * enc_run: the main loop.  After a value: close finished containers, write
+ * enc_run_body: the main loop.  After a value: close finished containers, write
  * ",", then (elem) the next element: its key and ":" in a map, then the
  * value.  Frames of the enclosing containers are grown up to max_depth.
  */
-static int
-enc_run(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
-    struct frame **stp, uint32_t *capp)
+static inline __attribute__((always_inline)) int
+enc_run_body(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp, const int sorted)
 {
 	const uint8_t	*s = mp, *end = mp + mplen, *h;
 	const uint64_t	*skw = e->skw;
@@ -1746,12 +1746,13 @@ value_done:
 		ROOM(1);
 		*p++ = map ? '}' : ']';
 		/* A sorted map's last member need not be its last in input. */
-		if (blk != 0)
+		if (sorted && blk != 0)
 			s = mp + skw[blk];
 		if (--depth > 0) {
 			left = st[depth - 1].left;
 			map = st[depth - 1].map;
-			blk = st[depth - 1].blk;
+			if (sorted)
+				blk = st[depth - 1].blk;
 		}
 		goto value_done;
 	}
@@ -1760,7 +1761,7 @@ value_done:
 elem:
 	if (indent)
 		CALL(enc_newline(e, depth));
-	if (blk != 0)
+	if (sorted && blk != 0)
 		s = mp + (skw[blk + left] & SK_OFF);
 	left--;
 	if (map) {
@@ -1872,13 +1873,13 @@ value:
 		}
 		st[depth - 1].left = left;
 		st[depth - 1].map = (uint8_t)map;
-		st[depth - 1].blk = blk;
+		if (sorted)
+			st[depth - 1].blk = blk;
 	}
 	depth++;
 	left = n;
 	map = cm;
-	blk = 0;
-	if (skw != NULL && cm && n >= 2 &&
+	if (sorted && (blk = 0, cm && n >= 2) &&
 	    (blk = sk_find(e, (size_t)(h - mp))) == 0)
 		return enc_fail(e, JSON_E_MALFORMED, h,
 		    "map not seen by the sort_keys scan");
@@ -1892,6 +1893,24 @@ done:
 		return enc_fail(e, JSON_E_MALFORMED, s,
 		    "%zu bytes after the object", (size_t)(end - s));
 	return 0;
+}
+
+/*
+ * Two copies of the loop: without sort_keys (or with no map to sort) the
+ * compiler drops every trace of the sorted order from the hot path.
+ */
+static int
+enc_run(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp)
+{
+	return enc_run_body(e, mp, mplen, maxd, stp, capp, 0);
+}
+
+static int
+enc_run_sorted(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp)
+{
+	return enc_run_body(e, mp, mplen, maxd, stp, capp, 1);
 }
 
 int
@@ -1950,7 +1969,9 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 
 	if (o->sort_keys && sk_scan(&e, maxd) == -1)
 		goto fail;
-	rv = enc_run(&e, mp, mplen, maxd, &st, &cap);
+	rv = o->sort_keys && e.skw != NULL ?
+	    enc_run_sorted(&e, mp, mplen, maxd, &st, &cap) :
+	    enc_run(&e, mp, mplen, maxd, &st, &cap);
 	if (st != local)
 		free(st);
 	if (rv == -1)
