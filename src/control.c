@@ -25,6 +25,7 @@
 #define READS_PER_EVENT	4	/* then let other connections in */
 #define ACCEPTS_PER_EVENT 64
 #define OUT_KEEP	(256 * 1024)	/* output buffer kept when idle */
+#define SNDBUF		(1024 * 1024)	/* SO_SNDBUF asked for (see accept) */
 
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
@@ -206,7 +207,7 @@ control_accept(void)
 {
 	struct epoll_event ev;
 	struct conn	*c;
-	int		 fd, i;
+	int		 fd, i, sz;
 
 	for (i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
 		fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -222,6 +223,15 @@ control_accept(void)
 			close(fd);
 			continue;
 		}
+		/*
+		 * A send buffer larger than the default (about 200 KB) lets a
+		 * result of megabytes (a JSON text) go out in a few writes
+		 * rather than with a wake-up of the client every 200 KB.  The
+		 * kernel caps it at net.core.wmem_max (it doubles what it
+		 * grants) and only uses what is queued.  Best effort.
+		 */
+		sz = SNDBUF;
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			fatal("conn_alloc", NULL);
 		c->fd = fd;
@@ -745,7 +755,12 @@ conn_write(struct conn *c)
 		conn_set_events(c, c->events | EPOLLOUT);
 		return 0;
 	}
-	buf_shrink(&c->out, OUT_KEEP);
+	/*
+	 * Release a large buffer only when no request is outstanding: the
+	 * next large result would grow it again, page by page.
+	 */
+	if (c->outstanding == 0)
+		buf_shrink(&c->out, OUT_KEEP);
 	conn_set_events(c, c->events & ~EPOLLOUT);
 	if (c->closing == 1 && c->outstanding == 0) {
 		conn_close(c, "client closed");

@@ -29,7 +29,7 @@
 #define JSON_E_EXT		6	/* ext type other than -1, bad timestamp */
 #define JSON_E_TOO_LARGE	7	/* text longer than max_size, no truncate */
 #define JSON_E_NOMEM		8	/* out of memory */
-#define JSON_E_INVAL		9	/* bad options (indent, sort_keys) */
+#define JSON_E_INVAL		9	/* bad options (indent, nan, utf8) */
 
 #define JSON_NAN_NULL		0	/* NaN, +-Infinity -> null */
 #define JSON_NAN_ERROR		1	/* NaN, +-Infinity -> JSON_E_NAN */
@@ -52,7 +52,7 @@ struct json_enc_opts {
 	int	 nan;		/* JSON_NAN_NULL or JSON_NAN_ERROR */
 	int	 utf8;		/* JSON_UTF8_REPLACE or JSON_UTF8_ERROR */
 	int	 ascii;		/* escape all above U+007F as \uXXXX */
-	int	 sort_keys;	/* NOT IMPLEMENTED: non-zero -> JSON_E_INVAL */
+	int	 sort_keys;	/* non-zero: map members in key order */
 	uint32_t max_depth;	/* 0 means JSON_DEPTH_DEFAULT */
 };
 
@@ -110,10 +110,29 @@ void	 json_enc_opts_init(struct json_enc_opts *o);
  *  - map keys: str as is; bin as its base64; nil, bool, int, uint and
  *    float keys as a string of their JSON text ("null", "true", "1",
  *    "0.5"; a NaN key follows the nan option); array, map and ext keys:
- *    error key.  Keys are written in MessagePack order, duplicates kept.
+ *    error key.  Members are written in MessagePack order, duplicates
+ *    kept, unless sort_keys.
+ *  - sort_keys: the members of every map are written in ascending order
+ *    of their keys' text as a JSON parser reads it back, compared byte
+ *    by byte as UTF-8, which is Unicode code point order (what Python's
+ *    json.dumps(sort_keys=True) does; JavaScript's sort() compares
+ *    UTF-16 units and puts U+E000..U+FFFF after the characters above
+ *    U+FFFF).  A str key is its bytes, each invalid byte counted as the
+ *    U+FFFD it is written as; escaping (\n, \u2028, ascii) does not
+ *    matter.  Other keys compare as the text they are written as ("10"
+ *    before "9"; "null", "true", base64 of a bin, "0.5").  Keys of equal
+ *    text keep their MessagePack order (the sort is stable).  A first
+ *    pass over the whole input checks its structure and records the
+ *    keys of each map of two or more members, so malformed input and
+ *    depth are reported before any other error, even one that comes
+ *    earlier in the input; the pass is linear however deep the nesting
+ *    (no map is walked twice), without recursion, and needs at most
+ *    about 10 bytes of memory per input byte (n + 3 words for a map of
+ *    n >= 2 members) plus one frame per level.  Arrays keep their order.
+ *    pretty, max_size and truncate apply to the sorted text as usual.
  *  - depth: more than max_depth nested arrays/maps (the top level is
  *    depth 1) is error depth.  There is no recursion: hostile nesting
- *    costs one 16-byte frame per level, allocated once per call.
+ *    costs one 24-byte frame per level, allocated once per call.
  *  - malformed MessagePack (truncated, the byte 0xc1, bytes after the
  *    object, an empty input) is error malformed; the offset is the end of
  *    the input when truncated, else the offending byte.  Non-minimal
@@ -128,7 +147,6 @@ void	 json_enc_opts_init(struct json_enc_opts *o);
  *    res->truncated = 1 and res->full_len = the exact length of the whole
  *    text (encoding continues, counting without storing, so the cost is
  *    that of encoding everything; memory stays about max_size + 64 KB).
- *  - sort_keys: not implemented; non-zero is error inval.
  */
 int	 json_encode(const uint8_t *mp, size_t mplen,
 	    const struct json_enc_opts *o, struct buf *out,

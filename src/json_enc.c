@@ -31,7 +31,14 @@
 
 struct frame {
 	uint64_t	 left;		/* elements or entries still to write */
+	size_t		 blk;		/* sort_keys: the map's block, or 0 */
 	uint8_t		 map;
+};
+
+/* sort_keys: a map's block in enc.skw, found by the map's offset. */
+struct skmap {
+	size_t		 at;		/* offset of the map's header */
+	size_t		 blk;		/* index of its block in skw */
 };
 
 struct enc {
@@ -49,7 +56,12 @@ struct enc {
 	int		 ascii;
 	int		 indent;
 	const uint8_t	*mp;		/* input, for error offsets */
+	size_t		 mplen;
 	const uint8_t	*at;		/* object being encoded */
+	uint64_t	*skw;		/* sort_keys: blocks (see sk_scan) */
+	size_t		 skn, skcap;
+	struct skmap	*skm;		/* sort_keys: blocks by map offset */
+	size_t		 skmn, skmcap, skhint;
 	int		 error;
 	size_t		 eoff;
 	char		*err;
@@ -1071,6 +1083,596 @@ short_clean(const uint8_t *s, size_t n)
 #endif
 }
 
+/* ---- sort_keys ---- */
+
+/* short_ascii: s[0..n) (n < 32, 32 bytes readable) is ASCII. */
+static inline int
+short_ascii(const uint8_t *s, size_t n)
+{
+#if defined(__SSE2__)
+	__m128i	 a, b;
+	uint32_t m;
+
+	a = _mm_loadu_si128((const __m128i *)(const void *)s);
+	b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+	m = (uint32_t)_mm_movemask_epi8(a) |
+	    (uint32_t)_mm_movemask_epi8(b) << 16;
+	return (m & ((1U << n) - 1)) == 0;
+#else
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] >= 0x80)
+			return 0;
+	return 1;
+#endif
+}
+
+/*
+ * With sort_keys, sk_scan() walks the whole input once before anything is
+ * written: it checks the structure (malformed input and depth are found
+ * there) and records, for every map of two or more members, a block of
+ * words in e->skw: the offset of the map's end, then the offsets of its
+ * keys sorted in descending order, so that the encoder, which counts the
+ * members left down to 1, finds the next one at skw[blk + left].  The top
+ * bit of a key's word (SK_PLAIN) marks a str key whose bytes are valid
+ * UTF-8: its text is those bytes, compared with memcmp().  e->skm lists
+ * the blocks by the offset of their map, ascending (the scan meets maps
+ * in input order), for a binary search when the encoder opens a map.
+ *
+ * Every byte is read once by the scan however deep it is nested, so the
+ * cost is linear plus the sorting.  A map of n >= 2 members takes n + 1
+ * words of block and 2 of index, and at least 2n + 1 bytes of input: the
+ * memory is at most one word (8 bytes) per input byte, plus the frames
+ * (one per level of nesting, up to max_depth).
+ */
+#define SK_PLAIN	(1ULL << 63)
+#define SK_OFF		(SK_PLAIN - 1)
+
+struct skframe {
+	uint64_t	 left;		/* objects still to read */
+	uint64_t	 n;		/* members of a recorded map */
+	size_t		 blk;		/* 0: not recorded */
+};
+
+/* The header of the object at s: what sk_head() reads. */
+struct skhead {
+	size_t		 hlen;		/* type byte and length fields */
+	uint64_t	 len;		/* payload bytes, or the count */
+	int		 kind;		/* 0 scalar, 1 array, 2 map */
+};
+
+/* sk_head: decode the header at s (s < end); -1 if malformed. */
+static int
+sk_head(struct enc *e, const uint8_t *s, const uint8_t *end,
+    struct skhead *h)
+{
+	int	 c = *s, lb = 0, extra = 0;
+
+	h->kind = 0;
+	h->hlen = 1;
+	h->len = 0;
+	if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+		return 0;
+	if (c <= 0x9f) {
+		h->kind = c <= 0x8f ? 2 : 1;
+		h->len = (uint64_t)c & 0x0f;
+		return 0;
+	}
+	if (c <= 0xbf) {
+		h->len = (uint64_t)c & 0x1f;
+		return 0;
+	}
+	switch (c) {
+	case 0xc4: case 0xd9:	lb = 1; break;
+	case 0xc5: case 0xda:	lb = 2; break;
+	case 0xc6: case 0xdb:	lb = 4; break;
+	case 0xc7:		lb = 1; extra = 1; break;
+	case 0xc8:		lb = 2; extra = 1; break;
+	case 0xc9:		lb = 4; extra = 1; break;
+	case 0xca: case 0xce: case 0xd2:	h->len = 4; break;
+	case 0xcb: case 0xcf: case 0xd3:	h->len = 8; break;
+	case 0xcc: case 0xd0:	h->len = 1; break;
+	case 0xcd: case 0xd1:	h->len = 2; break;
+	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+		h->len = 1 + (1U << (c - 0xd4));	/* type, data */
+		break;
+	case 0xdc:		lb = 2; h->kind = 1; break;
+	case 0xdd:		lb = 4; h->kind = 1; break;
+	case 0xde:		lb = 2; h->kind = 2; break;
+	case 0xdf:		lb = 4; h->kind = 2; break;
+	default:
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "invalid MessagePack byte 0x%02x", c);
+	}
+	if ((size_t)(end - s) < (size_t)(1 + lb + extra))
+		return enc_fail(e, JSON_E_MALFORMED, end,
+		    "truncated MessagePack (object at offset %zu)",
+		    (size_t)(s - e->mp));
+	if (lb > 0)
+		h->len = lb == 1 ? s[1] : lb == 2 ? rd16(s + 1) : rd32(s + 1);
+	h->hlen = (size_t)(1 + lb + extra);
+	return 0;
+}
+
+/* sk_str: the str at s (within end) as *p, *n; 0, or -1 if not a str. */
+static int
+sk_str(const uint8_t *s, const uint8_t *end, const uint8_t **p, size_t *n)
+{
+	size_t	 avail = (size_t)(end - s), h, len;
+	int	 c = *s;
+
+	if (c >= 0xa0 && c <= 0xbf) {
+		h = 1;
+		len = (size_t)c & 0x1f;
+	} else if (c == 0xd9 && avail >= 2) {
+		h = 2;
+		len = s[1];
+	} else if (c == 0xda && avail >= 3) {
+		h = 3;
+		len = rd16(s + 1);
+	} else if (c == 0xdb && avail >= 5) {
+		h = 5;
+		len = rd32(s + 1);
+	} else
+		return -1;
+	if (avail - h < len)
+		return -1;
+	*p = s + h;
+	*n = len;
+	return 0;
+}
+
+/* sk_plain: the key at s is a str of valid UTF-8. */
+static int
+sk_plain(const uint8_t *s, const uint8_t *end)
+{
+	const uint8_t	*p, *pe;
+	uint64_t	 w;
+	uint32_t	 cp;
+	size_t		 n;
+	int		 k;
+
+	if (sk_str(s, end, &p, &n) == -1)
+		return 0;
+	for (pe = p + n; p < pe; ) {
+		if (pe - p >= 8) {
+			memcpy(&w, p, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				p += 8;
+				continue;
+			}
+		}
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = utf8_seq(p, pe, &cp)) == 0)
+			return 0;
+		p += k;
+	}
+	return 1;
+}
+
+/*
+ * The text of a key as a JSON parser reads it back, produced a piece at a
+ * time for the comparison of keys that are not plain: a str with each
+ * byte that starts no valid UTF-8 sequence as U+FFFD (what
+ * JSON_UTF8_REPLACE writes; with JSON_UTF8_ERROR the key fails anyway),
+ * a bin's base64, the text of a scalar ("null", "true", "-1", "0.5";
+ * NaN and the infinities "null").  Array, map and ext keys, which fail
+ * when written, have an empty text.
+ */
+struct sktext {
+	const uint8_t	*s, *se;	/* str or bin bytes left */
+	int		 bin;
+	uint8_t		 t[JSON_DBL_MAX + 8];	/* a scalar's text */
+	size_t		 tn, ti;
+};
+
+static void
+sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
+{
+	uint64_t u;
+	double	 d;
+	float	 f;
+	uint32_t v;
+	size_t	 n;
+	int	 c = *s;
+
+	memset(k, 0, sizeof(*k));
+	if (sk_str(s, end, &k->s, &n) == 0) {
+		k->se = k->s + n;
+		return;
+	}
+	if (c >= 0xc4 && c <= 0xc6) {
+		n = c == 0xc4 ? 1 : c == 0xc5 ? 2 : 4;
+		if ((size_t)(end - s) <= n)
+			return;
+		u = n == 1 ? s[1] : n == 2 ? rd16(s + 1) : rd32(s + 1);
+		if ((size_t)(end - s) - 1 - n < u)
+			return;
+		k->s = s + 1 + n;
+		k->se = k->s + u;
+		k->bin = 1;
+		return;
+	}
+	/* The scan checked that fixed-size objects are complete. */
+	if (c <= 0x7f)
+		k->tn = (size_t)(put_u64(k->t, (uint64_t)c) - k->t);
+	else if (c >= 0xe0)
+		k->tn = (size_t)(put_i64(k->t, (int8_t)c) - k->t);
+	else if (c == 0xc0 || c == 0xc2 || c == 0xc3) {
+		k->tn = c == 0xc2 ? 5 : 4;
+		memcpy(k->t, c == 0xc0 ? "null" : c == 0xc2 ? "false" :
+		    "true", k->tn);
+	} else if (c >= 0xcc && c <= 0xcf) {
+		n = (size_t)1 << (c - 0xcc);
+		u = n == 1 ? s[1] : n == 2 ? rd16(s + 1) : n == 4 ?
+		    rd32(s + 1) : rd64(s + 1);
+		k->tn = (size_t)(put_u64(k->t, u) - k->t);
+	} else if (c >= 0xd0 && c <= 0xd3) {
+		n = (size_t)1 << (c - 0xd0);
+		k->tn = (size_t)(put_i64(k->t, n == 1 ? (int8_t)s[1] :
+		    n == 2 ? (int16_t)rd16(s + 1) : n == 4 ?
+		    (int32_t)rd32(s + 1) : (int64_t)rd64(s + 1)) - k->t);
+	} else if (c == 0xca || c == 0xcb) {
+		if (c == 0xca) {
+			v = rd32(s + 1);
+			memcpy(&f, &v, 4);
+			d = f;
+		} else {
+			u = rd64(s + 1);
+			memcpy(&d, &u, 8);
+		}
+		if (!isfinite(d)) {
+			memcpy(k->t, "null", 4);
+			k->tn = 4;
+		} else
+			k->tn = c == 0xca ? json_fmt_float((char *)k->t, f) :
+			    json_fmt_double((char *)k->t, d);
+	}
+}
+
+/* sk_text_next: up to cap (>= 8) more bytes of the text into b; 0: end. */
+static size_t
+sk_text_next(struct sktext *k, uint8_t *b, size_t cap)
+{
+	uint32_t cp, v;
+	size_t	 n = 0;
+	int	 m;
+
+	if (k->ti < k->tn) {
+		n = k->tn - k->ti < cap ? k->tn - k->ti : cap;
+		memcpy(b, k->t + k->ti, n);
+		k->ti += n;
+		return n;
+	}
+	if (k->bin) {
+		for (; n + 4 <= cap && k->s < k->se; n += 4) {
+			m = k->se - k->s >= 3 ? 3 : (int)(k->se - k->s);
+			v = (uint32_t)k->s[0] << 16 |
+			    (m > 1 ? (uint32_t)k->s[1] << 8 : 0) |
+			    (m > 2 ? k->s[2] : 0);
+			b[n] = (uint8_t)b64tab[v >> 18];
+			b[n + 1] = (uint8_t)b64tab[v >> 12 & 0x3f];
+			b[n + 2] = m > 1 ? (uint8_t)b64tab[v >> 6 & 0x3f] : '=';
+			b[n + 3] = m > 2 ? (uint8_t)b64tab[v & 0x3f] : '=';
+			k->s += m;
+		}
+		return n;
+	}
+	while (n + 4 <= cap && k->s < k->se) {
+		if (*k->s < 0x80) {
+			b[n++] = *k->s++;
+			continue;
+		}
+		if ((m = utf8_seq(k->s, k->se, &cp)) == 0) {
+			memcpy(b + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			k->s++;
+			continue;
+		}
+		memcpy(b + n, k->s, (size_t)m);
+		n += (size_t)m;
+		k->s += m;
+	}
+	return n;
+}
+
+/* sk_cmp_text: compare the texts of the keys at a and b. */
+static int
+sk_cmp_text(const uint8_t *a, const uint8_t *b, const uint8_t *end)
+{
+	struct sktext	 ka, kb;
+	uint8_t		 ba[64], bb[64];
+	size_t		 na = 0, ia = 0, nb = 0, ib = 0, m;
+	int		 c;
+
+	sk_text_init(&ka, a, end);
+	sk_text_init(&kb, b, end);
+	for (;;) {
+		if (ia == na) {
+			na = sk_text_next(&ka, ba, sizeof(ba));
+			ia = 0;
+		}
+		if (ib == nb) {
+			nb = sk_text_next(&kb, bb, sizeof(bb));
+			ib = 0;
+		}
+		if (na == 0 || nb == 0)
+			return na == 0 ? (nb == 0 ? 0 : -1) : 1;
+		m = na - ia < nb - ib ? na - ia : nb - ib;
+		if ((c = memcmp(ba + ia, bb + ib, m)) != 0)
+			return c;
+		ia += m;
+		ib += m;
+	}
+}
+
+/*
+ * sk_cmp: qsort_r() order of two key words, descending: by text, then by
+ * offset (equal keys keep their input order once the block is read from
+ * the end).
+ */
+static int
+sk_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct enc *e = arg;
+	const uint8_t	*end = e->mp + e->mplen, *sa, *sb;
+	uint64_t	 a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	size_t		 na, nb;
+	int		 c;
+
+	if ((a & b & SK_PLAIN) != 0 &&
+	    sk_str(e->mp + (a & SK_OFF), end, &sa, &na) == 0 &&
+	    sk_str(e->mp + (b & SK_OFF), end, &sb, &nb) == 0) {
+		c = memcmp(sa, sb, na < nb ? na : nb);
+		if (c == 0 && na != nb)
+			c = na < nb ? -1 : 1;
+	} else
+		c = sk_cmp_text(e->mp + (a & SK_OFF), e->mp + (b & SK_OFF),
+		    end);
+	if (c == 0 && (a & SK_OFF) != (b & SK_OFF))
+		c = (a & SK_OFF) < (b & SK_OFF) ? -1 : 1;
+	return -c;
+}
+
+/* sk_grow: room for `more' elements of `size' bytes in *v (count n). */
+static int
+sk_grow(void **v, size_t *cap, size_t n, size_t more, size_t size)
+{
+	size_t	 ncap = *cap ? *cap : 256;
+	void	*nv;
+
+	if (more > SIZE_MAX / size - n)
+		return -1;
+	while (ncap - n < more)
+		ncap = ncap > SIZE_MAX / size / 2 ? n + more : ncap * 2;
+	if (ncap == *cap)
+		return 0;
+	if ((nv = realloc(*v, ncap * size)) == NULL)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * sk_sort: sort a block's keys (descending).  Small maps, the common case,
+ * by insertion, which inlines the comparison.
+ */
+static void
+sk_sort(struct enc *e, uint64_t *w, size_t n)
+{
+	struct {
+		uint64_t pre;		/* first 8 bytes, big-endian */
+		uint64_t w;
+	} a[16], x;
+	const uint8_t	*end = e->mp + e->mplen, *p;
+	uint8_t		 b[8];
+	size_t		 i, j, len;
+
+	if (n > 16) {
+		qsort_r(w, n, sizeof(*w), sk_cmp, e);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if ((w[i] & SK_PLAIN) == 0 ||
+		    sk_str(e->mp + (w[i] & SK_OFF), end, &p, &len) == -1)
+			goto general;
+		/*
+		 * Zero-padded: when the prefixes differ, so do the keys, in
+		 * the same order (a shorter key that is a prefix of the
+		 * other pads with zeros and compares lower or equal).
+		 */
+		if (end - p >= 8) {
+			a[i].pre = rd64(p);
+			if (len < 8)
+				a[i].pre &= len == 0 ? 0 :
+				    ~0ULL << (8 * (8 - len));
+		} else {
+			memset(b, 0, sizeof(b));
+			memcpy(b, p, len < 8 ? len : 8);
+			a[i].pre = rd64(b);
+		}
+		a[i].w = w[i];
+	}
+	for (i = 1; i < n; i++) {
+		x = a[i];
+		for (j = i; j > 0 && (a[j - 1].pre < x.pre ||
+		    (a[j - 1].pre == x.pre && sk_cmp(&a[j - 1].w, &x.w,
+		    e) > 0)); j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+	for (i = 0; i < n; i++)
+		w[i] = a[i].w;
+	return;
+general:
+	for (i = 1; i < n; i++) {
+		x.w = w[i];
+		for (j = i; j > 0 && sk_cmp(&w[j - 1], &x.w, e) > 0; j--)
+			w[j] = w[j - 1];
+		w[j] = x.w;
+	}
+}
+
+/*
+ * sk_find: the block of the map at offset `at', 0 if none.  The map after
+ * the last one found is tried first: a map's first nested map, or the
+ * next element of an array of maps, is usually that one.
+ */
+static size_t
+sk_find(struct enc *e, size_t at)
+{
+	size_t	 lo = 0, hi = e->skmn, mid;
+
+	if (e->skhint < e->skmn && e->skm[e->skhint].at == at)
+		return e->skm[e->skhint++].blk;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (e->skm[mid].at == at) {
+			e->skhint = mid + 1;
+			return e->skm[mid].blk;
+		}
+		if (e->skm[mid].at < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/*
+ * sk_scan: the pass described above.  Returns 0, or -1 after enc_fail()
+ * with the first structural fault in input order (the same code and
+ * offset as the encoder would report for it).  Bytes after the object
+ * are left to the encoder to report.
+ */
+static int
+sk_scan(struct enc *e, uint32_t maxd)
+{
+	const uint8_t	*mp = e->mp, *s = mp, *end = mp + e->mplen;
+	struct skframe	*st = NULL, *f;
+	struct skhead	 h;
+	uint64_t	 kids;
+	uint32_t	 depth = 0, cap = 0, ncap;
+	size_t		 at, blk;
+	int		 c, rv = -1;
+
+	e->skn = 1;		/* block 0 means none */
+	if (e->mplen == 0)
+		return 0;	/* the encoder says "empty input" */
+	for (;;) {
+		if (s >= end) {
+			enc_fail(e, JSON_E_MALFORMED, s,
+			    "truncated MessagePack");
+			goto out;
+		}
+		at = (size_t)(s - mp);
+		c = *s;
+		if (depth > 0) {
+			f = &st[depth - 1];
+			if (f->blk != 0 && f->left % 2 == 0)
+				e->skw[f->blk + 1 + (f->n - f->left / 2)] =
+				    at | ((c >= 0xa0 && c <= 0xbf &&
+				    end - s > 32 && short_ascii(s + 1, c & 0x1f)) ||
+				    sk_plain(s, end) ? SK_PLAIN : 0);
+			f->left--;
+		}
+		/* The most common objects first, then the general case. */
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
+		    c == 0xc3) {
+			s++;
+			goto closed;
+		}
+		if (c >= 0xa0 && c <= 0xbf && (size_t)(end - s) > (c & 0x1fU)) {
+			s += 1 + (c & 0x1f);
+			goto closed;
+		}
+		if (c == 0xcb && end - s >= 9) {
+			s += 9;
+			goto closed;
+		}
+		if (sk_head(e, s, end, &h) == -1)
+			goto out;
+		if (h.kind == 0) {
+			if ((size_t)(end - s) - h.hlen < h.len) {
+				enc_fail(e, JSON_E_MALFORMED, end,
+				    "truncated MessagePack (object at offset "
+				    "%zu)", at);
+				goto out;
+			}
+			s += h.hlen + h.len;
+		} else {
+			if (depth >= maxd) {
+				enc_fail(e, JSON_E_DEPTH, s,
+				    "nesting deeper than %u", maxd);
+				goto out;
+			}
+			s += h.hlen;
+			kids = h.kind == 2 ? 2 * h.len : h.len;
+			if (kids > 0) {
+				if (depth == cap) {
+					ncap = cap == 0 ? STACK_LOCAL :
+					    cap > maxd / 2 ? maxd : cap * 2;
+					f = realloc(st, ncap * sizeof(*st));
+					if (f == NULL)
+						goto nomem;
+					st = f;
+					cap = ncap;
+				}
+				f = &st[depth++];
+				f->left = kids;
+				f->n = h.len;
+				f->blk = 0;
+				/*
+				 * Every object takes a byte: a map claiming
+				 * more members than that is truncated, and the
+				 * scan will say so (or find an earlier fault)
+				 * without a block for it.
+				 */
+				if (h.kind == 2 && h.len >= 2 &&
+				    kids <= (uint64_t)(end - s)) {
+					if ((e->skn + h.len + 1 > e->skcap &&
+					    sk_grow((void **)&e->skw, &e->skcap,
+					    e->skn, h.len + 1,
+					    sizeof(*e->skw)) == -1) ||
+					    (e->skmn == e->skmcap &&
+					    sk_grow((void **)&e->skm,
+					    &e->skmcap, e->skmn, 1,
+					    sizeof(*e->skm)) == -1))
+						goto nomem;
+					f->blk = e->skn;
+					e->skn += h.len + 1;
+					e->skm[e->skmn].at = at;
+					e->skm[e->skmn++].blk = f->blk;
+				}
+				continue;
+			}
+		}
+closed:
+		/* Close the containers this object completed. */
+		while (depth > 0 && st[depth - 1].left == 0) {
+			f = &st[--depth];
+			if ((blk = f->blk) != 0) {
+				e->skw[blk] = (uint64_t)(s - mp);
+				sk_sort(e, &e->skw[blk + 1], f->n);
+			}
+		}
+		if (depth == 0)
+			break;
+	}
+	rv = 0;
+	goto out;
+nomem:
+	enc_fail(e, JSON_E_NOMEM, s, "out of memory");
+out:
+	free(st);
+	return rv;
+}
+
 /*
  * The main loop keeps the output cursor and the innermost frame in locals
  * (stores through uint8_t * may alias anything, so fields of *e would be
@@ -1114,18 +1716,20 @@ short_clean(const uint8_t *s, size_t n)
 } while (0)
 
 /*
- * enc_run: the main loop.  After a value: close finished containers, write
+ * enc_run_body: the main loop.  After a value: close finished containers, write
  * ",", then (elem) the next element: its key and ":" in a map, then the
  * value.  Frames of the enclosing containers are grown up to max_depth.
  */
-static int
-enc_run(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
-    struct frame **stp, uint32_t *capp)
+static inline __attribute__((always_inline)) int
+enc_run_body(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp, const int sorted)
 {
 	const uint8_t	*s = mp, *end = mp + mplen, *h;
+	const uint64_t	*skw = e->skw;
 	struct frame	*st = *stp, *ns;
 	uint8_t		*p = e->p, *lim = e->lim;
 	uint64_t	 n, left = 0;
+	size_t		 blk = 0;
 	uint32_t	 depth = 0, ncap;
 	int		 c, r, cm, map = 0, indent = e->indent;
 
@@ -1141,9 +1745,14 @@ value_done:
 			CALL(enc_newline(e, depth - 1));
 		ROOM(1);
 		*p++ = map ? '}' : ']';
+		/* A sorted map's last member need not be its last in input. */
+		if (sorted && blk != 0)
+			s = mp + skw[blk];
 		if (--depth > 0) {
 			left = st[depth - 1].left;
 			map = st[depth - 1].map;
+			if (sorted)
+				blk = st[depth - 1].blk;
 		}
 		goto value_done;
 	}
@@ -1152,6 +1761,8 @@ value_done:
 elem:
 	if (indent)
 		CALL(enc_newline(e, depth));
+	if (sorted && blk != 0)
+		s = mp + (skw[blk + left] & SK_OFF);
 	left--;
 	if (map) {
 		if (s >= end)
@@ -1262,10 +1873,16 @@ value:
 		}
 		st[depth - 1].left = left;
 		st[depth - 1].map = (uint8_t)map;
+		if (sorted)
+			st[depth - 1].blk = blk;
 	}
 	depth++;
 	left = n;
 	map = cm;
+	if (sorted && (blk = 0, cm && n >= 2) &&
+	    (blk = sk_find(e, (size_t)(h - mp))) == 0)
+		return enc_fail(e, JSON_E_MALFORMED, h,
+		    "map not seen by the sort_keys scan");
 	ROOM(1);
 	*p++ = map ? '{' : '[';
 	goto elem;
@@ -1276,6 +1893,24 @@ done:
 		return enc_fail(e, JSON_E_MALFORMED, s,
 		    "%zu bytes after the object", (size_t)(end - s));
 	return 0;
+}
+
+/*
+ * Two copies of the loop: without sort_keys (or with no map to sort) the
+ * compiler drops every trace of the sorted order from the hot path.
+ */
+static int
+enc_run(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp)
+{
+	return enc_run_body(e, mp, mplen, maxd, stp, capp, 0);
+}
+
+static int
+enc_run_sorted(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
+    struct frame **stp, uint32_t *capp)
+{
+	return enc_run_body(e, mp, mplen, maxd, stp, capp, 1);
 }
 
 int
@@ -1300,6 +1935,7 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 		*err = '\0';
 	e.b = out;
 	e.mp = e.at = mp;
+	e.mplen = mplen;
 	e.err = err;
 	e.errlen = errlen;
 	e.max = o->max_size;
@@ -1315,9 +1951,6 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 	if (o->indent < 0 || o->indent > JSON_INDENT_MAX)
 		rv = enc_fail(&e, JSON_E_INVAL, mp,
 		    "indent %d not in 0..%d", o->indent, JSON_INDENT_MAX);
-	else if (o->sort_keys)
-		rv = enc_fail(&e, JSON_E_INVAL, mp,
-		    "sort_keys is not supported");
 	else if ((o->nan != JSON_NAN_NULL && o->nan != JSON_NAN_ERROR) ||
 	    (o->utf8 != JSON_UTF8_REPLACE && o->utf8 != JSON_UTF8_ERROR))
 		rv = enc_fail(&e, JSON_E_INVAL, mp, "bad nan or utf8 policy");
@@ -1334,7 +1967,11 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 	if (e.max > 0 && (size_t)(e.lim - head) > e.start + e.max + 1 + ENS_MAX)
 		e.lim = head + e.start + e.max + 1 + ENS_MAX;
 
-	rv = enc_run(&e, mp, mplen, maxd, &st, &cap);
+	if (o->sort_keys && sk_scan(&e, maxd) == -1)
+		goto fail;
+	rv = o->sort_keys && e.skw != NULL ?
+	    enc_run_sorted(&e, mp, mplen, maxd, &st, &cap) :
+	    enc_run(&e, mp, mplen, maxd, &st, &cap);
 	if (st != local)
 		free(st);
 	if (rv == -1)
@@ -1358,10 +1995,13 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 		res->len = cut;
 		res->full_len = total;
 		res->truncated = 1;
-		return 0;
+		goto done;
 	}
 	out->len = out->off + e.start + total;
 	res->len = res->full_len = total;
+done:
+	free(e.skw);
+	free(e.skm);
 	return 0;
 
 fail:
@@ -1369,5 +2009,7 @@ fail:
 	out->len = out->off + e.start;
 	res->error = e.error;
 	res->error_off = e.eoff;
+	free(e.skw);
+	free(e.skm);
 	return -1;
 }

@@ -124,16 +124,52 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 			if (opt_bool(&kv->val, &o->ascii) == -1)
 				return hctx_error(h, FP_E_INVALID_PARAMS,
 				    "ascii must be a boolean");
+		} else if (OPT_IS(kv, "sort_keys")) {
+			if (opt_bool(&kv->val, &o->sort_keys) == -1)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "sort_keys must be a boolean");
 		} else if (OPT_IS(kv, "max_depth")) {
 			if (opt_limits(h, kv, NULL, &o->max_depth) == -1)
 				return -1;
 		} else
 			return hctx_error(h, FP_E_INVALID_PARAMS,
 			    "unknown option (pretty, max_size, truncate, nan, "
-			    "invalid_utf8, ascii, max_depth)");
+			    "invalid_utf8, ascii, sort_keys, max_depth)");
 	}
 	return 0;
 }
+
+/* The typed error of a failed json_encode(). */
+static int
+enc_error(struct fp_hctx *h, const struct json_enc_result *res,
+    const char *err)
+{
+	int	 code;
+
+	code = res->error == JSON_E_TOO_LARGE ? FP_E_TOO_LARGE :
+	    res->error == JSON_E_NOMEM ? FP_E_INTERNAL : FP_E_INVALID_PARAMS;
+	return hctx_error(h, code, "json.encode: %s", err);
+}
+
+static void
+enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
+{
+	msgpack_pack_str_with_body(h->pk, "truncated", 9);
+	if (res->truncated)
+		msgpack_pack_true(h->pk);
+	else
+		msgpack_pack_false(h->pk);
+	msgpack_pack_str_with_body(h->pk, "size", 4);
+	msgpack_pack_uint64(h->pk, res->full_len);
+}
+
+/*
+ * The text is encoded into a buffer kept from call to call (a worker runs
+ * one task at a time): a large text is not regrown, page by page, for
+ * every task.  Buffers past ENC_KEEP are freed after use.
+ */
+#define ENC_KEEP	(16 << 20)
+static struct buf	 enc_out;
 
 /*
  * json.encode [value, options?] -> {text, truncated, size}.  A raw
@@ -146,16 +182,25 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	struct mp_reader	 r = { h->raw, h->rawlen, 0 };
 	struct json_enc_opts	 o;
 	struct json_enc_result	 res;
-	struct buf		 out = { 0 };
 	msgpack_unpacked	 opt;
 	const uint8_t		*v;
 	size_t			 vlen, off = 0;
 	uint32_t		 n;
 	char			 err[200];
-	int			 code, rc;
+	int			 rc;
 
-	if (h->raw == NULL || mp_read_array(&r, &n) == -1 || n < 1 || n > 2 ||
-	    mp_read_raw(&r, &v, &vlen) == -1)
+	if (h->raw == NULL || mp_read_array(&r, &n) == -1 || n < 1 || n > 2)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "params must be [value, options]");
+	if (n == 1) {
+		/*
+		 * The value is the rest: json_encode() checks it as strictly
+		 * as mp_read_raw() would (and bytes after it too), so it is
+		 * not walked twice.
+		 */
+		v = r.p + r.off;
+		vlen = r.len - r.off;
+	} else if (mp_read_raw(&r, &v, &vlen) == -1)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [value, options]");
 	json_enc_opts_init(&o);
@@ -172,25 +217,18 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 			return -1;
 	}
 	memset(&res, 0, sizeof(res));
-	if (json_encode(v, vlen, &o, &out, &res, err, sizeof(err)) == -1) {
-		buf_free(&out);
-		code = res.error == JSON_E_TOO_LARGE ? FP_E_TOO_LARGE :
-		    res.error == JSON_E_NOMEM ? FP_E_INTERNAL :
-		    FP_E_INVALID_PARAMS;
-		return hctx_error(h, code, "json.encode: %s", err);
+	enc_out.off = enc_out.len = 0;
+	rc = json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
+	if (rc == 0) {
+		msgpack_pack_map(h->pk, 3);
+		msgpack_pack_str_with_body(h->pk, "text", 4);
+		msgpack_pack_str_with_body(h->pk, enc_out.data, enc_out.len);
+		enc_tail(h, &res);
 	}
-	msgpack_pack_map(h->pk, 3);
-	msgpack_pack_str_with_body(h->pk, "text", 4);
-	msgpack_pack_str_with_body(h->pk, out.data, out.len);
-	msgpack_pack_str_with_body(h->pk, "truncated", 9);
-	if (res.truncated)
-		msgpack_pack_true(h->pk);
-	else
-		msgpack_pack_false(h->pk);
-	msgpack_pack_str_with_body(h->pk, "size", 4);
-	msgpack_pack_uint64(h->pk, res.full_len);
-	buf_free(&out);
-	return 0;
+	enc_out.off = enc_out.len = 0;
+	if (enc_out.cap > ENC_KEEP)
+		buf_free(&enc_out);
+	return rc == 0 ? 0 : enc_error(h, &res, err);
 }
 
 static int

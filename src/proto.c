@@ -96,47 +96,125 @@ mp_skip_init(struct mp_skip *s)
 	s->pos = 0;
 }
 
+/*
+ * The size of every object whose first byte alone gives it (scalars: fixint,
+ * nil, bool, fixstr, the fixed-size numbers and fixext), header included;
+ * 0 for containers, length-prefixed str/bin/ext and 0xc1.
+ */
+static const uint8_t fixed_size[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 00 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 10 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 90 */
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,	/* a0 */
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,	/* b0 */
+	1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 5, 9, 2, 3, 5, 9,	/* c0 */
+	2, 3, 5, 9, 3, 4, 6, 10, 18, 0, 0, 0, 0, 0, 0, 0,	/* d0 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* e0 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* f0 */
+};
+
+/*
+ * One tight loop, as strict as the bytes allow: every type byte is looked
+ * at, 0xc1 refused, every length taken from its header.  Scalars whose
+ * size the type byte gives (most of any real document) cost one table
+ * lookup, fixstr not even that, and no bounds check while more than 32
+ * bytes (the largest such scalar) are left; containers add their
+ * children to `rem'; the other types read their length field.  An
+ * incomplete header is left unconsumed; the payload of the last object
+ * may end beyond the input (s->skip).
+ */
 int
 mp_skip_feed(struct mp_skip *s, const uint8_t *p, size_t len, size_t *used)
 {
-	struct mp_hdr	 h;
-	size_t		 u = 0, n;
-	uint64_t	 count;
+	uint64_t	 rem = s->remaining, cnt;
+	size_t		 u = 0, h, avail;
+	unsigned	 b, sz, lb;
+	int		 rv = FP_AGAIN;
 
-	for (;;) {
-		if (s->skip > 0) {
-			n = len - u;
-			if (n > s->skip)
-				n = (size_t)s->skip;
-			u += n;
-			s->pos += n;
-			s->skip -= n;
-			if (s->skip > 0)
-				break;
-		}
-		if (s->remaining == 0) {
-			*used = u;
-			return 0;
+	if (s->skip > 0) {
+		u = len < s->skip ? len : (size_t)s->skip;
+		s->skip -= u;
+		if (s->skip > 0)
+			goto out;
+	}
+	while (rem > 0) {
+		/* Far from the end, scalars need no bounds check. */
+		if (len - u > 32) {
+			b = p[u];
+			if (b >= 0xa0 && b <= 0xbf) {
+				u += 1 + (b & 0x1f);
+				rem--;
+				continue;
+			}
+			if ((sz = fixed_size[b]) != 0) {
+				u += sz;
+				rem--;
+				continue;
+			}
 		}
 		if (u == len)
-			break;
-		if (mp_describe(p[u], &h) == -1) {
-			*used = u;
-			return -1;
+			goto out;
+		b = p[u];
+		if ((sz = fixed_size[b]) != 0) {
+			rem--;
+			avail = len - u;
+			if (avail < sz) {
+				s->skip = sz - avail;
+				u = len;
+				goto out;
+			}
+			u += sz;
+			continue;
 		}
-		if (len - u < h.hlen)
-			break;
-		count = h.lenbytes ? be(p + u + 1, h.lenbytes) : h.immediate;
-		s->remaining--;
-		if (h.kids)
-			s->remaining += count * h.kids;
-		else
-			s->skip = h.fixed + count;
-		u += h.hlen;
-		s->pos += h.hlen;
+		if (b >= 0x80 && b <= 0x9f) {
+			cnt = b & 0x0f;
+			rem += (b <= 0x8f ? 2 * cnt : cnt) - 1;
+			u++;
+			continue;
+		}
+		switch (b) {
+		case 0xc4: case 0xd9: lb = 1; h = 2; break;
+		case 0xc5: case 0xda: lb = 2; h = 3; break;
+		case 0xc6: case 0xdb: lb = 4; h = 5; break;
+		case 0xc7: lb = 1; h = 3; break;	/* ext: + type byte */
+		case 0xc8: lb = 2; h = 4; break;
+		case 0xc9: lb = 4; h = 6; break;
+		case 0xdc: case 0xde: lb = 2; h = 3; break;
+		case 0xdd: case 0xdf: lb = 4; h = 5; break;
+		default:
+			rv = -1;	/* 0xc1 */
+			goto out;
+		}
+		avail = len - u;
+		if (avail < h)
+			goto out;
+		cnt = be(p + u + 1, (int)lb);
+		if (b >= 0xdc) {
+			rem += (b >= 0xde ? 2 * cnt : cnt) - 1;
+			u += h;
+			continue;
+		}
+		rem--;
+		if (avail - h < cnt) {
+			s->skip = cnt - (avail - h);
+			u = len;
+			goto out;
+		}
+		u += h + (size_t)cnt;
 	}
+	rv = 0;
+out:
+	s->remaining = rem;
+	s->pos += u;
 	*used = u;
-	return FP_AGAIN;
+	return rv;
 }
 
 uint64_t

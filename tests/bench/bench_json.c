@@ -46,14 +46,18 @@ cmpd(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* op: 0 encode, 1 decode, 2 encode with sort_keys */
 static void
-do_encode(const msgpack_sbuffer *sb, struct buf *out)
+do_encode(const msgpack_sbuffer *sb, struct buf *out, int sort)
 {
+	struct json_enc_opts	 o;
 	struct json_enc_result	 res;
 	char			 err[200];
 
+	json_enc_opts_init(&o);
+	o.sort_keys = sort;
 	out->off = out->len = 0;
-	if (json_encode((const uint8_t *)sb->data, sb->size, NULL, out, &res,
+	if (json_encode((const uint8_t *)sb->data, sb->size, &o, out, &res,
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "bench_json: json_encode: %s\n", err);
 		exit(1);
@@ -86,7 +90,7 @@ do_decode(const struct buf *text, struct buf *out, size_t expect)
 
 /* One table row: `rounds' rounds of about `secs' seconds each. */
 static void
-measure(const char *name, int dec, const msgpack_sbuffer *sb,
+measure(const char *name, int op, const msgpack_sbuffer *sb,
     const struct buf *text, double secs, int rounds)
 {
 	struct buf	 out = { 0 };
@@ -98,10 +102,10 @@ measure(const char *name, int dec, const msgpack_sbuffer *sb,
 	t0 = now();
 	n = 0;
 	do {
-		if (dec)
+		if (op == 1)
 			do_decode(text, &out, sb->size);
 		else
-			do_encode(sb, &out);
+			do_encode(sb, &out, op == 2);
 		n++;
 	} while ((t1 = now()) - t0 < 0.1);
 	per = (t1 - t0) / (double)n;
@@ -111,10 +115,10 @@ measure(const char *name, int dec, const msgpack_sbuffer *sb,
 	for (r = 0; r < rounds; r++) {
 		t0 = now();
 		for (i = 0; i < n; i++) {
-			if (dec)
+			if (op == 1)
 				do_decode(text, &out, sb->size);
 			else
-				do_encode(sb, &out);
+				do_encode(sb, &out, op == 2);
 		}
 		t1 = now();
 		mbs[r] = (double)W3_JSON_LEN * (double)n / (t1 - t0) / 1e6;
@@ -162,7 +166,7 @@ main(int argc, char *argv[])
 
 	msgpack_sbuffer_init(&sb);
 	w3_pack(&sb, W3_RECORDS, W3_SEED);
-	do_encode(&sb, &text);
+	do_encode(&sb, &text, 0);
 	if (ofile != NULL) {
 		if ((f = fopen(ofile, "w")) == NULL ||
 		    fwrite(buf_head(&text), 1, buf_unread(&text), f) !=
@@ -187,6 +191,8 @@ main(int argc, char *argv[])
 	    "ms/call", "calls");
 	measure("json_encode", 0, &sb, &text, secs, rounds);
 	measure("json_decode", 1, &sb, &text, secs, rounds);
+	/* The same text with every record's keys sorted. */
+	measure("encode_sort", 2, &sb, &text, secs, rounds);
 	buf_free(&text);
 	buf_free(&back);
 	msgpack_sbuffer_destroy(&sb);

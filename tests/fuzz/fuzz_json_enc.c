@@ -33,6 +33,19 @@
  *    (integers print the same digits, floats their shortest digits,
  *    which read back as the same double; keys, bin and timestamps are
  *    already strings).
+ *
+ * Then the same input with sort_keys added to the options, checked as
+ * above, and against the run without it:
+ *  - both succeed or both fail (the same objects are written, in
+ *    another order; which error is met first may differ);
+ *  - the same full_len and truncation (and length, when not cut: a cut
+ *    text may end at another character boundary);
+ *  - not truncated: the text decodes to maps whose keys ascend
+ *    bytewise, each after or equal to the one before (code point
+ *    order; equal keys kept), and it is exactly the text of the
+ *    unsorted one decoded and encoded again with sort_keys (so the
+ *    members are the same, and the order does not depend on how the
+ *    keys were written: bin, numbers, invalid UTF-8).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -55,51 +68,127 @@ show(const char *what, const uint8_t *p, size_t n)
 	    (int)(n > 2000 ? 2000 : n), (const char *)p);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/*
+ * keys_ascend: in the MessagePack p[0..n) that json_decode() wrote (str
+ * keys, the usual headers), every map's keys ascend bytewise.
+ */
+static int
+keys_ascend(const uint8_t *p, size_t n)
 {
-	struct json_enc_opts	 o, ofull;
+	struct {
+		uint64_t	 left;	/* objects still to read */
+		int		 map;
+		const uint8_t	*key;	/* the last key, NULL before one */
+		size_t		 klen;
+	} st[JSON_DEPTH_DEFAULT + 2];
+	size_t	 at = 0, len, hl, d = 0;
+	uint64_t cnt;
+	uint8_t	 c;
+	int	 kind, cmp;
+
+	for (;;) {
+		ASSERT(at < n);
+		c = p[at];
+		kind = 0;
+		hl = 1;
+		len = 0;
+		cnt = 0;
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
+		    c == 0xc3)
+			;
+		else if (c <= 0x8f || (c >= 0x90 && c <= 0x9f)) {
+			kind = c <= 0x8f ? 2 : 1;
+			cnt = c & 0x0f;
+		} else if (c >= 0xa0 && c <= 0xbf)
+			len = c & 0x1f;
+		else if (c >= 0xcc && c <= 0xd3)
+			len = (size_t)1 << ((c - 0xcc) & 3);
+		else if (c == 0xcb)
+			len = 8;
+		else if (c >= 0xd9 && c <= 0xdb) {
+			hl = 1 + ((size_t)1 << (c - 0xd9));
+			ASSERT(n - at >= hl);
+			len = c == 0xd9 ? p[at + 1] : c == 0xda ?
+			    (size_t)p[at + 1] << 8 | p[at + 2] :
+			    (size_t)p[at + 1] << 24 | (size_t)p[at + 2] << 16 |
+			    (size_t)p[at + 3] << 8 | p[at + 4];
+		} else if (c >= 0xdc && c <= 0xdf) {
+			kind = c >= 0xde ? 2 : 1;
+			hl = c & 1 ? 5 : 3;
+			ASSERT(n - at >= hl);
+			cnt = c & 1 ? (uint64_t)p[at + 1] << 24 |
+			    (uint64_t)p[at + 2] << 16 |
+			    (uint64_t)p[at + 3] << 8 | p[at + 4] :
+			    (uint64_t)p[at + 1] << 8 | p[at + 2];
+		} else
+			ASSERT(!"unexpected byte from json_decode");
+		ASSERT(n - at - hl >= len);
+		if (d > 0 && st[d - 1].map && st[d - 1].left % 2 == 0) {
+			/* a key: not below the one before */
+			ASSERT(c >= 0xa0 && (c <= 0xbf || (c >= 0xd9 &&
+			    c <= 0xdb)));
+			if (st[d - 1].key != NULL) {
+				cmp = memcmp(st[d - 1].key, p + at + hl,
+				    st[d - 1].klen < len ? st[d - 1].klen :
+				    len);
+				if (cmp > 0 || (cmp == 0 &&
+				    st[d - 1].klen > len))
+					return 0;
+			}
+			st[d - 1].key = p + at + hl;
+			st[d - 1].klen = len;
+		}
+		if (d > 0)
+			st[d - 1].left--;
+		at += hl + len;
+		if (kind != 0 && cnt > 0) {
+			ASSERT(d < sizeof(st) / sizeof(st[0]));
+			st[d].left = kind == 2 ? 2 * cnt : cnt;
+			st[d].map = kind == 2;
+			st[d].key = NULL;
+			st[d].klen = 0;
+			d++;
+			continue;
+		}
+		while (d > 0 && st[d - 1].left == 0)
+			d--;
+		if (d == 0)
+			break;
+	}
+	ASSERT(at == n);
+	return 1;
+}
+
+/*
+ * check_one: encode in[0..inlen) with `o' and check what the header says;
+ * returns the encoder's return value, with *r, and the text (after the
+ * kept prefix) in *out.
+ */
+static int
+check_one(const uint8_t *in, size_t inlen, const struct json_enc_opts *op,
+    uint8_t f, struct buf *out, struct json_enc_result *rp)
+{
+	struct json_enc_opts	 o = *op, ofull;
 	struct json_enc_result	 r, rf;
 	struct json_dec_opts	 dopt;
 	struct json_dec_error	 de;
-	struct buf		 out = {0}, full = {0}, mp = {0}, again = {0};
-	const uint8_t		*in, *text;
-	size_t			 inlen, len, before;
+	struct buf		 full = {0}, mp = {0}, again = {0};
+	const uint8_t		*text;
+	size_t			 len, before;
 	char			 err[160];
-	uint8_t			 f;
 	int			 rc;
 
-	if (size < 1)
-		return 0;
-	f = data[0];
-	in = data + 1;
-	inlen = size - 1;
-
-	json_enc_opts_init(&o);
-	o.indent = f & 0x01 ? 1 + (f >> 4) : 0;
-	o.ascii = (f & 0x02) != 0;
-	o.nan = f & 0x04 ? JSON_NAN_ERROR : JSON_NAN_NULL;
-	o.utf8 = f & 0x08 ? JSON_UTF8_ERROR : JSON_UTF8_REPLACE;
-	if (f & 0x10) {
-		if (inlen < 1)
-			return 0;
-		o.max_size = 1 + 2 * (size_t)in[0];
-		in++;
-		inlen--;
-	}
-	o.truncate = (f & 0x20) != 0;
-	o.max_depth = f & 0x40 ? 8 : 0;
-
-	ASSERT(buf_append(&out, PREFIX, PREFIX_LEN) == 0);
-	before = buf_unread(&out);
+	ASSERT(buf_append(out, PREFIX, PREFIX_LEN) == 0);
+	before = buf_unread(out);
 	memset(&r, 0xa5, sizeof r);
 	memset(err, 'X', sizeof err);
-	rc = json_encode(in, inlen, &o, &out, &r, err, sizeof err);
+	rc = json_encode(in, inlen, &o, out, &r, err, sizeof err);
+	*rp = r;
 	ASSERT(rc == 0 || rc == -1);
-	ASSERT(buf_unread(&out) >= PREFIX_LEN &&
-	    memcmp(buf_head(&out), PREFIX, PREFIX_LEN) == 0);
+	ASSERT(buf_unread(out) >= PREFIX_LEN &&
+	    memcmp(buf_head(out), PREFIX, PREFIX_LEN) == 0);
 	if (rc != 0) {
-		ASSERT(buf_unread(&out) == before);
+		ASSERT(buf_unread(out) == before);
 		ASSERT(r.error != JSON_E_OK && r.error != JSON_E_INVAL);
 		ASSERT(r.error >= JSON_E_MALFORMED &&
 		    r.error <= JSON_E_NOMEM);
@@ -112,11 +201,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ASSERT(r.error_off <= inlen);
 		ASSERT(memchr(err, '\0', sizeof err) != NULL);
 		ASSERT(strncmp(err, "offset ", 7) == 0);
-		buf_free(&out);
-		return 0;
+		return rc;
 	}
-	text = buf_head(&out) + PREFIX_LEN;
-	len = buf_unread(&out) - PREFIX_LEN;
+	text = buf_head(out) + PREFIX_LEN;
+	len = buf_unread(out) - PREFIX_LEN;
 	ASSERT(r.len == len);
 	ASSERT(utf8_ok(text, len));
 
@@ -136,8 +224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ASSERT((buf_head(&full)[len] & 0xc0) != 0x80);
 		ASSERT(len + 3 >= o.max_size);
 		buf_free(&full);
-		buf_free(&out);
-		return 0;
+		return rc;
 	}
 
 	ASSERT(r.full_len == len);
@@ -165,8 +252,78 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
+	/* with sort_keys, every map's keys ascend */
+	if (o.sort_keys)
+		ASSERT(keys_ascend(buf_head(&mp), buf_unread(&mp)));
 	buf_free(&mp);
 	buf_free(&again);
+	return rc;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json_enc_opts	 o, os;
+	struct json_enc_result	 r, rs, rf;
+	struct buf		 out = {0}, sorted = {0}, mp = {0}, again = {0};
+	const uint8_t		*in;
+	size_t			 inlen;
+	uint8_t			 f;
+	int			 rc, rcs;
+
+	if (size < 1)
+		return 0;
+	f = data[0];
+	in = data + 1;
+	inlen = size - 1;
+
+	json_enc_opts_init(&o);
+	o.indent = f & 0x01 ? 1 + (f >> 4) : 0;
+	o.ascii = (f & 0x02) != 0;
+	o.nan = f & 0x04 ? JSON_NAN_ERROR : JSON_NAN_NULL;
+	o.utf8 = f & 0x08 ? JSON_UTF8_ERROR : JSON_UTF8_REPLACE;
+	if (f & 0x10) {
+		if (inlen < 1)
+			return 0;
+		o.max_size = 1 + 2 * (size_t)in[0];
+		in++;
+		inlen--;
+	}
+	o.truncate = (f & 0x20) != 0;
+	o.max_depth = f & 0x40 ? 8 : 0;
+
+	rc = check_one(in, inlen, &o, f, &out, &r);
+	os = o;
+	os.sort_keys = 1;
+	rcs = check_one(in, inlen, &os, f, &sorted, &rs);
+
+	/* sort_keys against the same options without it */
+	ASSERT(rc == rcs);
+	if (rc == 0) {
+		/* a cut text may end at another character boundary */
+		ASSERT(rs.full_len == r.full_len &&
+		    rs.truncated == r.truncated &&
+		    (r.truncated || rs.len == r.len));
+		if (!r.truncated) {
+			ASSERT(json_decode(buf_head(&out) + PREFIX_LEN,
+			    buf_unread(&out) - PREFIX_LEN, NULL, &mp,
+			    NULL) == 0);
+			ASSERT(json_encode(buf_head(&mp), buf_unread(&mp), &os,
+			    &again, &rf, NULL, 0) == 0);
+			if (buf_unread(&again) != rs.len ||
+			    memcmp(buf_head(&again), buf_head(&sorted) +
+			    PREFIX_LEN, rs.len) != 0) {
+				show("sorted", buf_head(&sorted) + PREFIX_LEN,
+				    rs.len);
+				show("unsorted, decoded, sorted",
+				    buf_head(&again), buf_unread(&again));
+				abort();
+			}
+		}
+	}
 	buf_free(&out);
+	buf_free(&sorted);
+	buf_free(&mp);
+	buf_free(&again);
 	return 0;
 }

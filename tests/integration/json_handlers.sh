@@ -22,6 +22,16 @@ fp_call_err too_large "max_size" "encode over max_size" json.encode \
 fp_call_err invalid_params "unknown option" "encode unknown option" \
     json.encode 1 '{"indent":2}'
 fp_call_err invalid_params "params" "encode without a value" json.encode
+fp_call_ok '{"text":"{\"b\":[{\"d\":1,\"c\":0},3],\"a\":{\"y\":1,\"x\":2}}","truncated":false,"size":41}' \
+    "encode unsorted" json.encode '{"b":[{"d":1,"c":0},3],"a":{"y":1,"x":2}}'
+fp_call_ok '{"text":"{\"a\":{\"x\":2,\"y\":1},\"b\":[{\"c\":0,\"d\":1},3]}","truncated":false,"size":41}' \
+    "encode sort_keys" json.encode '{"b":[{"d":1,"c":0},3],"a":{"y":1,"x":2}}' \
+    '{"sort_keys":true}'
+fp_call_ok '{"text":"{\n \"a\": 1,\n \"b\"","truncated":true,"size":20}' \
+    "encode sort_keys, pretty, truncated" json.encode '{"b":2,"a":1}' \
+    '{"sort_keys":true,"pretty":1,"max_size":15,"truncate":true}'
+fp_call_err invalid_params "sort_keys must be a boolean" \
+    "encode sort_keys not a boolean" json.encode 1 '{"sort_keys":1}'
 
 fp_call_ok '[1,2.5,{"k":"v"},18446744073709551615,-9223372036854775808]' \
     "decode" json.decode \
@@ -55,6 +65,18 @@ err, res = c.call("json.decode", [text])
 if err is not None or res != recs:
     sys.exit("decode: %r" % (err,))
 print("round trip of %d bytes ok" % len(text))
+# sort_keys: byte for byte what Python's json.dumps(sort_keys=True) writes
+# (code point order: U+FFFF before U+1F600, unlike JavaScript's sort()).
+keys = ["b", "a", "\u00e9", "\uffff", "\U0001f600", "Z", "10", "9", "",
+        "a\u0000", "ab"]
+doc = [{k: i for i, k in enumerate(keys)}, recs[:200]]
+err, res = c.call("json.encode", [doc, {"sort_keys": True}])
+want = json.dumps(doc, sort_keys=True, separators=(",", ":"),
+                  ensure_ascii=False)
+if err is not None or res["text"] != want:
+    sys.exit("sort_keys: %r\n%r\nwant %r" % (err, res and res["text"][:300],
+                                            want[:300]))
+print("sort_keys like json.dumps ok")
 PY
 
 fp_stop_clean

@@ -526,8 +526,6 @@ test_malformed(void)
 	RAW("\xd8\xff" "abc");	CHECK(fails(JSON_E_MALFORMED, 5));
 	O.indent = 17;
 	RAW("\xc0");		CHECK(fails(JSON_E_INVAL, 0));
-	O.sort_keys = 1;
-	RAW("\xc0");		CHECK(fails(JSON_E_INVAL, 0));
 	CHECK(strcmp(json_enc_errname(JSON_E_TOO_LARGE), "too_large") == 0);
 }
 
@@ -805,6 +803,243 @@ pack_w3(long count)
 	}
 }
 
+/* ---- sort_keys ---- */
+
+/* kv: a str key and an int value. */
+static void
+kv(const char *k, int v)
+{
+	pstr(k, strlen(k));
+	msgpack_pack_int(&pk, v);
+}
+
+static void
+test_sort_keys(void)
+{
+	struct buf	 b = { 0 };
+	char		 key[16], *want;
+	size_t		 i, n, full, wl;
+	int		 j, rv;
+
+	/* Off by default: members in MessagePack order. */
+	msgpack_pack_map(&pk, 3); kv("b", 1); kv("a", 2); kv("c", 3);
+	CHECK(is("{\"b\":1,\"a\":2,\"c\":3}"));
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 3); kv("b", 1); kv("a", 2); kv("c", 3);
+	CHECK(is("{\"a\":2,\"b\":1,\"c\":3}"));
+	/* Every map, at every level; arrays keep their order. */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 2);
+	PSTR("z");
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_map(&pk, 2); kv("y", 1); kv("x", 2);
+	msgpack_pack_int(&pk, 0);
+	PSTR("a");
+	msgpack_pack_map(&pk, 3);
+	kv("d", 1);
+	PSTR("c");
+	msgpack_pack_map(&pk, 2); kv("f", 1); kv("e", 2);
+	PSTR("");
+	msgpack_pack_map(&pk, 1); kv("k", 0);
+	CHECK(is("{\"a\":{\"\":{\"k\":0},\"c\":{\"e\":2,\"f\":1},\"d\":1},"
+	    "\"z\":[{\"x\":2,\"y\":1},0]}"));
+
+	/*
+	 * Code point order (bytes of UTF-8), not UTF-16's: U+FFFF before
+	 * U+1F600, which JavaScript's sort() puts the other way round.
+	 */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 6);
+	kv("\xf0\x9f\x98\x80", 1); kv("\xef\xbf\xbf", 2); kv("\xe2\x82\xac", 3);
+	kv("\xc3\xa9", 4); kv("z", 5); kv("Z", 6);
+	CHECK(is("{\"Z\":6,\"z\":5,\"\xc3\xa9\":4,\"\xe2\x82\xac\":3,"
+	    "\"\xef\xbf\xbf\":2,\"\xf0\x9f\x98\x80\":1}"));
+	/* A prefix first; the decoded text counts, not its escaped form. */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 5);
+	kv("ab", 1); kv("a", 2); kv(" ", 3); kv("\n", 4); kv("\\", 5);
+	CHECK(is("{\"\\n\":4,\" \":3,\"\\\\\":5,\"a\":2,\"ab\":1}"));
+	O.sort_keys = 1; O.ascii = 1;
+	msgpack_pack_map(&pk, 3);
+	kv("\xc3\xa9", 1); kv("\xf0\x9f\x98\x80", 2); kv("\xe2\x80\xa8", 3);
+	CHECK(is("{\"\\u00e9\":1,\"\\u2028\":3,\"\\ud83d\\ude00\":2}"));
+
+	/* Keys that are not str compare by the text they are written as. */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 9);
+	msgpack_pack_int(&pk, 10); msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 9); msgpack_pack_int(&pk, 2);
+	PSTR("1"); msgpack_pack_int(&pk, 3);
+	msgpack_pack_true(&pk); msgpack_pack_int(&pk, 4);
+	msgpack_pack_nil(&pk); msgpack_pack_int(&pk, 5);
+	msgpack_pack_double(&pk, 1.5); msgpack_pack_int(&pk, 6);
+	pbin("fo", 2); msgpack_pack_int(&pk, 7);
+	msgpack_pack_int(&pk, -3); msgpack_pack_int(&pk, 8);
+	msgpack_pack_float(&pk, 0.1f); msgpack_pack_int(&pk, 9);
+	CHECK(is("{\"-3\":8,\"0.1\":9,\"1\":3,\"1.5\":6,\"10\":1,\"9\":2,"
+	    "\"Zm8=\":7,\"null\":5,\"true\":4}"));
+	/* NaN and the infinities are "null" keys. */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_double(&pk, INFINITY); msgpack_pack_int(&pk, 1);
+	PSTR("nulk"); msgpack_pack_int(&pk, 2);
+	PSTR("nulm"); msgpack_pack_int(&pk, 3);
+	CHECK(is("{\"nulk\":2,\"null\":1,\"nulm\":3}"));
+	/* base64 of bin keys, whole groups and padding: "Zm8=" < "Zm9v". */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 3);
+	pbin("foo", 3); msgpack_pack_int(&pk, 1);
+	pbin("fo", 2); msgpack_pack_int(&pk, 2);
+	pbin("f", 1); msgpack_pack_int(&pk, 3);
+	CHECK(is("{\"Zg==\":3,\"Zm8=\":2,\"Zm9v\":1}"));
+
+	/* Equal texts keep their order (stable), whatever their type. */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 6);
+	kv("b", 0); kv("a", 1);
+	msgpack_pack_int(&pk, 1); PSTR("x");
+	kv("a", 2);
+	PSTR("1"); PSTR("y");
+	msgpack_pack_fix_uint64(&pk, 1); PSTR("z");
+	CHECK(is("{\"1\":\"x\",\"1\":\"y\",\"1\":\"z\",\"a\":1,\"a\":2,"
+	    "\"b\":0}"));
+
+	/*
+	 * Invalid UTF-8 compares as the U+FFFD written for it: after
+	 * U+FFFC, before U+10000 (its raw byte 0xff would be last), and
+	 * equal to a real U+FFFD, so those two keep their order.
+	 */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 4);
+	kv("a\xff", 1); kv("a\xf0\x90\x80\x80", 2); kv("a\xef\xbf\xbd", 3);
+	kv("a\xef\xbf\xbc", 4);
+	CHECK(is("{\"a\xef\xbf\xbc\":4,\"a\xef\xbf\xbd\":1,"
+	    "\"a\xef\xbf\xbd\":3,\"a\xf0\x90\x80\x80\":2}"));
+	O.sort_keys = 1; O.utf8 = JSON_UTF8_ERROR;
+	msgpack_pack_map(&pk, 2); kv("b", 1); kv("a\xff", 2);
+	CHECK(fails(JSON_E_UTF8, 6));
+
+	/* Pretty printing. */
+	O.sort_keys = 1; O.indent = 2;
+	msgpack_pack_map(&pk, 2);
+	PSTR("b"); msgpack_pack_array(&pk, 1); msgpack_pack_map(&pk, 2);
+	kv("y", 1); kv("x", 2);
+	kv("a", 3);
+	CHECK(is("{\n  \"a\": 3,\n  \"b\": [\n    {\n      \"x\": 2,\n"
+	    "      \"y\": 1\n    }\n  ]\n}"));
+
+	/* Errors: the faulty object's offset; structure before the rest. */
+	O.sort_keys = 1;
+	msgpack_pack_map(&pk, 2); kv("b", 1);
+	msgpack_pack_array(&pk, 0); msgpack_pack_int(&pk, 2);
+	CHECK(fails(JSON_E_KEY, 4));
+	O.sort_keys = 1; O.nan = JSON_NAN_ERROR;
+	msgpack_pack_map(&pk, 2);
+	PSTR("b"); msgpack_pack_double(&pk, NAN);
+	PSTR("a"); msgpack_pack_double(&pk, INFINITY);
+	CHECK(fails(JSON_E_NAN, 14));	/* "a" is written first */
+	O.sort_keys = 1; O.nan = JSON_NAN_ERROR;
+	msgpack_pack_array(&pk, 2); msgpack_pack_double(&pk, NAN);
+	RAW("\xc1");
+	CHECK(fails(JSON_E_MALFORMED, 10));	/* without sort_keys: nan */
+	O.sort_keys = 1;
+	RAW("\x82\xa1" "b" "\x01\xa1" "a");
+	CHECK(fails(JSON_E_MALFORMED, 6));
+	O.sort_keys = 1;
+	RAW("\x82\xa1" "b" "\x01\xa1" "a" "\x02\xc0");
+	CHECK(fails(JSON_E_MALFORMED, 7));
+	O.sort_keys = 1;
+	RAW("\xdf\xff\xff\xff\xff\xa1" "a" "\x01");
+	CHECK(fails(JSON_E_MALFORMED, 8));
+	O.sort_keys = 1;
+	RAW("\x82\xa1" "b" "\xc1");
+	CHECK(fails(JSON_E_MALFORMED, 3));
+	O.sort_keys = 1;
+	RAW("\x82\xd9");
+	CHECK(fails(JSON_E_MALFORMED, 2));
+	O.sort_keys = 1;
+	CHECK(fails(JSON_E_MALFORMED, 0));		/* empty */
+	O.sort_keys = 1; O.max_depth = 2;
+	msgpack_pack_map(&pk, 2); kv("b", 1); PSTR("a");
+	msgpack_pack_array(&pk, 1); msgpack_pack_array(&pk, 0);
+	CHECK(fails(JSON_E_DEPTH, 7));
+
+	/* A big map, shuffled: every key in its place. */
+	n = 20000;
+	want = malloc(n * 16 + 2);
+	wl = 0;
+	want[wl++] = '{';
+	for (i = 0; i < n; i++)
+		wl += (size_t)sprintf(want + wl, "%s\"k%05zu\":%zu",
+		    i ? "," : "", i, i);
+	want[wl++] = '}';
+	want[wl] = '\0';
+	msgpack_pack_map(&pk, n);
+	for (i = 0; i < n; i++) {
+		j = (int)((i * 7919) % n);	/* 7919 is prime to n */
+		snprintf(key, sizeof(key), "k%05d", j);
+		kv(key, j);
+	}
+	O.sort_keys = 1;
+	CHECK(run(sb.data, sb.size) == 0 && strcmp(T, want) == 0);
+	/* max_size and truncate: a prefix of the sorted text. */
+	full = R.len;
+	O.sort_keys = 1; O.max_size = 1000; O.truncate = 1;
+	CHECK(run(sb.data, sb.size) == 0 && R.truncated &&
+	    R.full_len == full && R.len == 1000 &&
+	    memcmp(T, want, 1000) == 0);
+	O.truncate = 0;
+	CHECK(run(sb.data, sb.size) == -1 && R.error == JSON_E_TOO_LARGE);
+	free(want);
+	reset();
+
+	/*
+	 * Hostile nesting: no recursion, and each byte is scanned once (a
+	 * two-member map at each of 50,000 levels would otherwise be
+	 * walked again at every level).
+	 */
+	n = 50000;
+	for (i = 0; i < n; i++) {
+		msgpack_pack_map(&pk, 2);
+		kv("b", 0);
+		PSTR("a");
+	}
+	msgpack_pack_nil(&pk);
+	O.sort_keys = 1; O.max_depth = 100000;
+	CHECK(run(sb.data, sb.size) == 0 && R.len == n * 12 + 4 &&
+	    strncmp(T, "{\"a\":{\"a\":", 10) == 0 &&
+	    strncmp(T + 5 * n, "null,\"b\":0},\"b\":0}", 18) == 0);
+	O.max_depth = 0;
+	CHECK(fails(JSON_E_DEPTH, 512 * 6));
+
+	/* Appends after unread bytes; on error leaves them. */
+	buf_append(&b, "XYZ", 3);
+	b.off = 1;
+	msgpack_pack_map(&pk, 2); kv("b", 1); kv("a", 2);
+	O.sort_keys = 1;
+	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, NULL, 0);
+	CHECK(rv == 0 && b.len - b.off == 15 &&
+	    memcmp(b.data + b.off, "YZ{\"a\":2,\"b\":1}", 15) == 0);
+	reset();
+	RAW("\x82\xa1" "b" "\x01\xc1");
+	O.sort_keys = 1;
+	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, NULL, 0);
+	CHECK(rv == -1 && b.len - b.off == 15);
+	reset();
+
+	/* The W3 records: as long as unsorted, each record sorted. */
+	pack_w3(2000);
+	CHECK(run(sb.data, sb.size) == 0);
+	full = R.len;
+	O.sort_keys = 1;
+	CHECK(run(sb.data, sb.size) == 0 && R.len == full &&
+	    strncmp(T, "[{\"active\":", 11) == 0 &&
+	    strstr(T, ",\"id\":1,\"name\":\"u") != NULL &&
+	    strstr(T, "\"nested\":{\"a\":") != NULL);
+	reset();
+	buf_free(&b);
+}
+
 static double
 now(void)
 {
@@ -873,6 +1108,7 @@ main(void)
 	test_pretty();
 	test_size();
 	test_property();
+	test_sort_keys();
 	test_speed();
 
 	free(T);

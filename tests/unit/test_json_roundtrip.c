@@ -7,6 +7,10 @@
  *  2. For a set of JSON texts t: with t2 = encode(decode(t)),
  *     encode(decode(t2)) == t2 byte for byte, and decode(t2) equals
  *     decode(t) under the comparison below.
+ *  3. With sort_keys, decode(encode(v)) == v with the members of every
+ *     map put in order by a reference sort (stable insertion by the
+ *     key's bytes; the generated keys are valid UTF-8, so this is code
+ *     point order).
  *
  * Equality is semantic, on msgpack_unpack() objects:
  *  - integers by value, whatever their encoding size (uint 64 holding 5
@@ -704,6 +708,104 @@ test_deep(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* ---- property 3: sort_keys ---- */
+
+static int
+key_cmp(const msgpack_object *a, const msgpack_object *b)
+{
+	uint32_t na = a->via.str.size, nb = b->via.str.size;
+	int	 c;
+
+	/* msgpack-c gives an empty str a NULL ptr */
+	c = na == 0 || nb == 0 ? 0 :
+	    memcmp(a->via.str.ptr, b->via.str.ptr, na < nb ? na : nb);
+	return c != 0 ? c : na < nb ? -1 : na > nb;
+}
+
+/*
+ * sort_members: the reference order, applied in place (msgpack_unpack()
+ * nests at most 32 deep, the generator 10: recursion is fine here).
+ * Counts the maps it had to reorder in *moved.
+ */
+static void
+sort_members(msgpack_object *o, int *moved)
+{
+	msgpack_object_kv kv;
+	uint32_t	 i, j;
+	int		 m = 0;
+
+	if (o->type == MSGPACK_OBJECT_ARRAY)
+		for (i = 0; i < o->via.array.size; i++)
+			sort_members(&o->via.array.ptr[i], moved);
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return;
+	for (i = 0; i < o->via.map.size; i++)
+		sort_members(&o->via.map.ptr[i].val, moved);
+	for (i = 1; i < o->via.map.size; i++) {
+		kv = o->via.map.ptr[i];
+		for (j = i; j > 0 && key_cmp(&o->via.map.ptr[j - 1].key,
+		    &kv.key) > 0; j--) {
+			o->via.map.ptr[j] = o->via.map.ptr[j - 1];
+			m = 1;
+		}
+		o->via.map.ptr[j] = kv;
+	}
+	*moved += m;
+}
+
+static void
+test_sorted(int count)
+{
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 ua, ub;
+	struct json_enc_opts	 eo;
+	struct json_enc_result	 r;
+	size_t			 oa, ob;
+	int			 i, bad = 0, moved = 0, ok;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_unpacked_init(&ua);
+	msgpack_unpacked_init(&ub);
+	for (i = 0; i < count && bad < 5; i++) {
+		msgpack_sbuffer_clear(&sb);
+		gen_budget = coin(10) ? 2000 : 60;
+		gen_value(&pk, 1);
+		json_enc_opts_init(&eo);
+		eo.sort_keys = 1;
+		eo.indent = i % 3 == 1 ? 2 : 0;
+		eo.ascii = i % 4 == 2;
+		text.off = text.len = back.off = back.len = 0;
+		oa = ob = 0;
+		ok = json_encode((const uint8_t *)sb.data, sb.size, &eo, &text,
+		    &r, NULL, 0) == 0 &&
+		    json_decode(buf_head(&text), buf_unread(&text), NULL,
+		    &back, NULL) == 0 &&
+		    msgpack_unpack_next(&ua, sb.data, sb.size, &oa) ==
+		    MSGPACK_UNPACK_SUCCESS &&
+		    msgpack_unpack_next(&ub, (const char *)buf_head(&back),
+		    buf_unread(&back), &ob) == MSGPACK_UNPACK_SUCCESS;
+		if (ok) {
+			sort_members(&ua.data, &moved);
+			ok = obj_eq(&ua.data, &ub.data);
+		}
+		if (!ok) {
+			bad++;
+			dump("value", (const uint8_t *)sb.data, sb.size);
+			fprintf(stderr, "sorted text: %.*s\n",
+			    (int)(buf_unread(&text) < 2000 ?
+			    buf_unread(&text) : 2000), buf_head(&text));
+		}
+	}
+	CHECK(bad == 0);
+	/* The property is not vacuous: many maps needed sorting. */
+	CHECK(moved > count / 10);
+	msgpack_unpacked_destroy(&ua);
+	msgpack_unpacked_destroy(&ub);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 /* ---- property 2: encode(decode(.)) reaches a fixed point ---- */
 
 static const char *const texts[] = {
@@ -849,6 +951,7 @@ main(int argc, char **argv)
 	test_comparator();
 	test_scalars();
 	test_generated(count);
+	test_sorted(count / 3);
 	test_deep();
 	test_fixed_points();
 	buf_free(&text);

@@ -3,6 +3,8 @@
  * validator, request parsing, and the response writers (checked against
  * msgpack-c's decoder).
  */
+#include <sys/types.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "forkpool.h"
 #include "proto.h"
 #include "check.h"
+#include "../fuzz/mp_skip_ref.h"
 
 static msgpack_sbuffer	 sb;
 static msgpack_packer	 pk;
@@ -133,6 +136,171 @@ test_skip(void)
 		CHECK(mp_object_len(deep, depth + 1, 1) == (ssize_t)depth + 1);
 		free(deep);
 	}
+}
+
+
+/* ---- differential test of mp_skip_feed against the reference ---- */
+
+static uint64_t rs = 0x2545f4914f6cdd1dULL;
+
+static uint64_t
+rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+static long budget;		/* objects left for this document */
+
+/* gen: a random object into sb, often with long runs of scalars. */
+static void
+gen(int depth)
+{
+	static const char body[300];
+	uint32_t n, i;
+
+	if (budget > 0)
+		budget--;
+	switch (rnd() % (depth > 6 || budget == 0 ? 8 : 11)) {
+	case 0: msgpack_pack_nil(&pk); break;
+	case 1: msgpack_pack_int64(&pk, (int64_t)rnd() >> (rnd() % 64)); break;
+	case 2: msgpack_pack_uint64(&pk, rnd() >> (rnd() % 64)); break;
+	case 3: msgpack_pack_double(&pk, 0.5); break;
+	case 4: msgpack_pack_float(&pk, 0.5f); break;
+	case 5: msgpack_pack_str_with_body(&pk, body, rnd() % 300); break;
+	case 6: msgpack_pack_bin_with_body(&pk, body, rnd() % 300); break;
+	case 7:
+		n = (uint32_t)(rnd() % 40);
+		msgpack_pack_ext_with_body(&pk, body, n, (int8_t)rnd());
+		break;
+	case 8: case 9:
+		n = (uint32_t)(rnd() % (rnd() % 8 == 0 ? 70000 : 20));
+		if (n > budget)
+			n = (uint32_t)budget;
+		msgpack_pack_array(&pk, n);
+		for (i = 0; i < n; i++)
+			gen(depth + 1);
+		break;
+	default:
+		n = (uint32_t)(rnd() % 20);
+		if (2 * n > budget)
+			n = (uint32_t)(budget / 2);
+		msgpack_pack_map(&pk, n);
+		for (i = 0; i < 2 * n; i++)
+			gen(depth + 1);
+		break;
+	}
+}
+
+/*
+ * diff_one: feed p[0..n) to both skippers as control.c does (what was
+ * used is not fed again), in chunks of random size; every call must give
+ * the same result, use and state.  Returns 0 if they agree.
+ */
+static int
+diff_one(const uint8_t *p, size_t n)
+{
+	struct mp_skip	 a, b;
+	size_t		 fed = 0, avail = 0, ua, ub;
+	int		 ra, rb;
+
+	mp_skip_init(&a);
+	mp_skip_init(&b);
+	for (;;) {
+		if (avail < n)
+			avail += 1 + (size_t)(rnd() % (rnd() % 4 == 0 ?
+			    100000 : 64));
+		if (avail > n)
+			avail = n;
+		ra = mp_skip_feed(&a, p + fed, avail - fed, &ua);
+		rb = ref_skip_feed(&b, p + fed, avail - fed, &ub);
+		if (ra != rb || ua != ub || a.remaining != b.remaining ||
+		    a.skip != b.skip || a.pos != b.pos ||
+		    mp_skip_need(&a) != mp_skip_need(&b)) {
+			fprintf(stderr, "differ at %zu of %zu: rv %d/%d used "
+			    "%zu/%zu remaining %llu/%llu skip %llu/%llu\n",
+			    fed, n, ra, rb, ua, ub,
+			    (unsigned long long)a.remaining,
+			    (unsigned long long)b.remaining,
+			    (unsigned long long)a.skip,
+			    (unsigned long long)b.skip);
+			return -1;
+		}
+		fed += ua;
+		if (ra != FP_AGAIN || avail == n)
+			break;
+	}
+	/* and in one piece, through mp_object_len */
+	mp_skip_init(&b);
+	rb = ref_skip_feed(&b, p, n, &ub);
+	if (mp_object_len(p, n, 0) != (rb == 0 ? (ssize_t)ub : -1) ||
+	    mp_object_len(p, n, 1) != (rb == 0 && ub == n ? (ssize_t)n : -1))
+		return -1;
+	return 0;
+}
+
+static void
+test_skip_diff(void)
+{
+	uint8_t	*p;
+	size_t	 n, i, k;
+	int	 bad = 0, complete = 0, invalid = 0, t;
+
+	for (t = 0; t < 3000 && bad < 5; t++) {
+		reset();
+		budget = rnd() % 8 == 0 ? 100000 : 300;
+		gen(0);
+		n = sb.size;
+		p = malloc(n + 64);
+		memcpy(p, sb.data, n);
+		switch (t % 4) {
+		case 0:		/* as generated */
+			break;
+		case 1:		/* truncated */
+			n = (size_t)(rnd() % n);
+			break;
+		case 2:		/* a few bytes changed, 0xc1 among them */
+			for (k = 0; k < 1 + rnd() % 4; k++)
+				p[rnd() % n] = rnd() % 2 == 0 ? 0xc1 :
+				    (uint8_t)rnd();
+			break;
+		default:	/* random bytes after a valid head */
+			for (i = n / 2; i < n; i++)
+				p[i] = (uint8_t)rnd();
+			break;
+		}
+		if (diff_one(p, n) != 0) {
+			bad++;
+			fprintf(stderr, "case %d (%zu bytes)\n", t, n);
+		}
+		k = 0;
+		if (mp_object_len(p, n, 0) >= 0)
+			complete++;
+		else {
+			struct mp_skip s;
+
+			mp_skip_init(&s);
+			if (mp_skip_feed(&s, p, n, &k) == -1)
+				invalid++;
+		}
+		free(p);
+	}
+	CHECK(bad == 0);
+	/* The cases cover all three outcomes. */
+	CHECK(complete > 500 && invalid > 100 && t - complete - invalid > 500);
+	/* Random bytes, too. */
+	p = malloc(4096);
+	for (t = 0; t < 3000 && bad < 5; t++) {
+		n = 1 + (size_t)(rnd() % 4096);
+		for (i = 0; i < n; i++)
+			p[i] = (uint8_t)rnd();
+		if (diff_one(p, n) != 0)
+			bad++;
+	}
+	free(p);
+	CHECK(bad == 0);
 }
 
 static void
@@ -354,6 +522,7 @@ main(void)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	test_skip();
+	test_skip_diff();
 	test_parse();
 	test_writers();
 	test_errnames();
