@@ -25,7 +25,6 @@
 #define READS_PER_EVENT	4	/* then let other connections in */
 #define ACCEPTS_PER_EVENT 64
 #define OUT_KEEP	(256 * 1024)	/* output buffer kept when idle */
-#define SNDBUF		(1024 * 1024)	/* SO_SNDBUF asked for (see accept) */
 
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
@@ -207,7 +206,7 @@ control_accept(void)
 {
 	struct epoll_event ev;
 	struct conn	*c;
-	int		 fd, i, sz;
+	int		 fd, i;
 
 	for (i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
 		fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -223,15 +222,6 @@ control_accept(void)
 			close(fd);
 			continue;
 		}
-		/*
-		 * A send buffer larger than the default (about 200 KB) lets a
-		 * result of megabytes (a JSON text) go out in a few writes
-		 * rather than with a wake-up of the client every 200 KB.  The
-		 * kernel caps it at net.core.wmem_max (it doubles what it
-		 * grants) and only uses what is queued.  Best effort.
-		 */
-		sz = SNDBUF;
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			fatal("conn_alloc", NULL);
 		c->fd = fd;
