@@ -22,6 +22,8 @@
 /* What a handler gets for one call. */
 struct fp_hctx {
 	msgpack_packer	*pk;		/* write exactly one result object */
+	msgpack_sbuffer	*sb;		/* what pk writes to, or NULL if pk
+					   writes elsewhere */
 	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC, 0 for none */
 	int		 err;		/* enum fp_err when the call failed */
 	char		 errmsg[256];

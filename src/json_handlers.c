@@ -172,6 +172,73 @@ enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
 static struct buf	 enc_out;
 
 /*
+ * The text straight into the result buffer h->sb (the worker's), saving a
+ * copy of it: the map and key, room for a str 32 header, the text, then
+ * the header that fits the text's length, moving the text down when it
+ * is shorter than 64 KB (a copy of at most that).  On failure the buffer
+ * is as it was.
+ */
+static int
+enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
+    const struct json_enc_opts *o, struct json_enc_result *res)
+{
+	msgpack_sbuffer	*sb = h->sb;
+	struct buf	 b;
+	size_t		 entry = sb->size, hdr, text, n, hl;
+	uint8_t		*p;
+	char		 err[200];
+	int		 rc;
+
+	if (msgpack_pack_map(h->pk, 3) != 0 ||
+	    msgpack_pack_str_with_body(h->pk, "text", 4) != 0 ||
+	    msgpack_sbuffer_write(sb, "\xdb\0\0\0\0", 5) != 0) {
+		sb->size = entry;
+		return hctx_error(h, FP_E_INTERNAL, "json.encode: out of "
+		    "memory");
+	}
+	hdr = sb->size - 5;
+	text = sb->size;
+	/* Everything in the buffer is "unread": json_encode appends. */
+	b.data = (uint8_t *)sb->data;
+	b.off = 0;
+	b.len = sb->size;
+	b.cap = sb->alloc;
+	rc = json_encode(v, vlen, o, &b, res, err, sizeof(err));
+	sb->data = (char *)b.data;
+	sb->alloc = b.cap;
+	if (rc == -1) {
+		sb->size = entry;
+		return enc_error(h, res, err);
+	}
+	n = b.len - text;
+	p = b.data + hdr;
+	if (n < 32) {
+		p[0] = (uint8_t)(0xa0 | n);
+		hl = 1;
+	} else if (n < 256) {
+		p[0] = 0xd9;
+		p[1] = (uint8_t)n;
+		hl = 2;
+	} else if (n < 65536) {
+		p[0] = 0xda;
+		p[1] = (uint8_t)(n >> 8);
+		p[2] = (uint8_t)n;
+		hl = 3;
+	} else {
+		p[1] = (uint8_t)(n >> 24);
+		p[2] = (uint8_t)(n >> 16);
+		p[3] = (uint8_t)(n >> 8);
+		p[4] = (uint8_t)n;
+		hl = 5;
+	}
+	if (hl < 5)
+		memmove(p + hl, b.data + text, n);
+	sb->size = hdr + hl + n;
+	enc_tail(h, res);
+	return 0;
+}
+
+/*
  * json.encode [value, options?] -> {text, truncated, size}.  A raw
  * handler (HF_RAW): the value is encoded from its MessagePack bytes as
  * they came, never unpacked into objects; only the options are.
@@ -217,6 +284,8 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 			return -1;
 	}
 	memset(&res, 0, sizeof(res));
+	if (h->sb != NULL)
+		return enc_in_place(h, v, vlen, &o, &res);
 	enc_out.off = enc_out.len = 0;
 	rc = json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
 	if (rc == 0) {

@@ -106,6 +106,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	t0 = now_ns();
 	memset(&hc, 0, sizeof(hc));
 	hc.pk = &w->pk;
+	hc.sb = &w->sb;
 	hc.deadline_ns = wt.deadline_ns;
 	hc.raw = data + sizeof(wt);
 	hc.rawlen = len - sizeof(wt);

@@ -20,7 +20,7 @@ static msgpack_sbuffer	 in, out, other;
 static msgpack_packer	 pin, pout, pother;
 static struct fp_hctx	 hc;
 
-/* A packer callback that is not msgpack_sbuffer_write. */
+/* A packer callback that is not msgpack_sbuffer_write (the copying path). */
 static int
 other_write(void *data, const char *buf, size_t len)
 {
@@ -39,6 +39,9 @@ encode_with(msgpack_packer *pk)
 	h = handler_get((uint32_t)i);
 	memset(&hc, 0, sizeof(hc));
 	hc.pk = pk;
+	/* With the sbuffer known, the text is encoded in place (as in a
+	 * worker); the other packer takes the copying path. */
+	hc.sb = pk == &pout ? &out : NULL;
 	hc.raw = (const uint8_t *)in.data;
 	hc.rawlen = in.size;
 	if (h->fn(&hc, NULL) == -1)
