@@ -7,10 +7,11 @@
  * state allocates nothing per request: `forkpool bench' measures the daemon
  * through this code and must not measure malloc.
  *
- * The input is parsed with a resumable scanner whose whole state is a byte
- * position and a count of objects still to skip, so a response that arrives
- * in many pieces is scanned once, not once per piece, and no nesting depth
- * can overflow a stack.
+ * The input is parsed with a resumable scanner (client_scan.h) whose whole
+ * state is a byte position and a count of objects still to skip, so a
+ * response that arrives in many pieces is scanned once, not once per
+ * piece, and no nesting depth can overflow a stack.  The same scanner
+ * checks submitted params.
  *
  * fp_client_connect never blocks.  A non-blocking connect(2) of a Linux
  * Unix stream socket never reports "in progress": it succeeds at once, the
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #include "forkpool.h"
+#include "client_scan.h"
 
 #define IN_INITIAL	(64 * 1024)
 #define OUT_INITIAL	(16 * 1024)
@@ -106,114 +108,6 @@ be(const uint8_t *p, int n)
 	return v;
 }
 
-/*
- * scan: advance over complete MessagePack objects in p[0, avail) starting at
- * *pos with *left objects still to skip.  Returns 1 when all are skipped,
- * 0 when more input is needed (*pos and *left record the progress, *need is
- * the least total length that can make progress), -1 on bytes that are not
- * MessagePack or an object larger than max (errno EPROTO, *why set).
- */
-static int
-scan(const uint8_t *p, size_t avail, size_t *pos, uint64_t *left,
-    size_t max, size_t *need, const char **why)
-{
-	size_t		 at = *pos, hdr;
-	uint64_t	 n = *left, len, items;
-	uint8_t		 b;
-	int		 lb;
-
-	while (n > 0) {
-		if (at >= avail) {
-			*need = at + 1;
-			goto more;
-		}
-		b = p[at];
-		hdr = 1;
-		len = 0;
-		items = 0;
-		lb = 0;
-		if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 &&
-		    b != 0xc1))
-			;
-		else if (b >= 0x80 && b <= 0x8f)
-			items = 2 * (uint64_t)(b & 0x0f);
-		else if (b >= 0x90 && b <= 0x9f)
-			items = b & 0x0f;
-		else if (b >= 0xa0 && b <= 0xbf)
-			len = b & 0x1f;
-		else {
-			switch (b) {
-			case 0xc4: case 0xd9: lb = 1; break;	/* bin8 str8 */
-			case 0xc5: case 0xda: lb = 2; break;
-			case 0xc6: case 0xdb: lb = 4; break;
-			case 0xc7: lb = 1; len = 1; break;	/* + type */
-			case 0xc8: lb = 2; len = 1; break;
-			case 0xc9: lb = 4; len = 1; break;
-			case 0xca: len = 4; break;		/* float32 */
-			case 0xcb: len = 8; break;
-			case 0xcc: case 0xd0: len = 1; break;
-			case 0xcd: case 0xd1: len = 2; break;
-			case 0xce: case 0xd2: len = 4; break;
-			case 0xcf: case 0xd3: len = 8; break;
-			case 0xd4: len = 2; break;		/* fixext */
-			case 0xd5: len = 3; break;
-			case 0xd6: len = 5; break;
-			case 0xd7: len = 9; break;
-			case 0xd8: len = 17; break;
-			case 0xdc: lb = 2; break;		/* array16 */
-			case 0xdd: lb = 4; break;
-			case 0xde: lb = 2; break;		/* map16 */
-			case 0xdf: lb = 4; break;
-			default:				/* 0xc1 */
-				*why = "invalid MessagePack byte 0xc1";
-				goto bad;
-			}
-			hdr += lb;
-			if (at + hdr > avail) {
-				*need = at + hdr;
-				goto more;
-			}
-			if (lb > 0) {
-				uint64_t v = be(p + at + 1, lb);
-
-				if (b == 0xdc || b == 0xdd)
-					items = v;
-				else if (b == 0xde || b == 0xdf)
-					items = 2 * v;
-				else
-					len += v;
-			}
-		}
-		if (len > max || at + hdr + len > max) {
-			*why = "message too large";
-			goto bad;
-		}
-		if (at + hdr + len > avail) {
-			*need = at + hdr + len;
-			goto more;
-		}
-		at += hdr + len;
-		n = n - 1 + items;
-		/* Every object takes at least one byte. */
-		if (n > max - at) {
-			*why = "message too large";
-			goto bad;
-		}
-	}
-	*pos = at;
-	*left = 0;
-	return 1;
-more:
-	*pos = at;
-	*left = n;
-	return 0;
-bad:
-	*pos = at;
-	*left = n;
-	errno = EPROTO;
-	return -1;
-}
-
 static int
 cur_skip(struct cur *c)
 {
@@ -221,7 +115,7 @@ cur_skip(struct cur *c)
 	size_t		 need;
 	const char	*why;
 
-	if (scan(c->p, c->end, &c->pos, &left, c->end, &need, &why) != 1)
+	if (client_scan(c->p, c->end, &c->pos, &left, c->end, &need, &why) != 1)
 		return -1;
 	return 0;
 }
@@ -437,7 +331,7 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 			return 0;
 		if (c->scan_left == 0 && c->scan_pos == 0)
 			c->scan_left = 1;
-		r = scan(c->in + c->ioff, c->ilen - c->ioff, &c->scan_pos,
+		r = client_scan(c->in + c->ioff, c->ilen - c->ioff, &c->scan_pos,
 		    &c->scan_left, RESP_MAX, &need, &why);
 		if (r == 0)
 			return 0;
@@ -528,7 +422,7 @@ fill(struct fp_client *c, char *err, size_t errlen)
 		cap = c->icap * 2;
 		if (cap > RESP_MAX + READ_MIN)
 			cap = RESP_MAX + READ_MIN;
-		if (cap <= c->icap)	/* scan() rejects before this */
+		if (cap <= c->icap)	/* client_scan() rejects first */
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: message too large");
 		if ((p = realloc(c->in, cap)) == NULL) {
@@ -705,7 +599,7 @@ params_ok(const void *params, size_t plen)
 		return 0;
 	if (!((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
 		return 0;
-	if (scan(p, plen, &pos, &left, plen, &need, &why) != 1)
+	if (client_scan(p, plen, &pos, &left, plen, &need, &why) != 1)
 		return 0;
 	return pos == plen;
 }

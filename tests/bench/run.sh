@@ -27,6 +27,9 @@ run "$b/bench/bench_ring"
 # json_encode / json_decode MB/s on the peers' W3 dataset, in one process.
 run "$b/bench/bench_json"
 
+# fp_client_submit of the W3 value: the client's params scan and copy.
+run "$b/bench/bench_client"
+
 # Later benchmarks go here, one `run' line each.
 
 # The daemon end to end through forkpool bench (2 workers).

@@ -22,12 +22,13 @@ esac
 
 cd "$(dirname "$0")/../.." || exit 2
 B=build-fuzz
-TARGETS="fuzz_json_dec fuzz_json_enc fuzz_proto_skip"
+TARGETS="fuzz_json_dec fuzz_json_enc fuzz_proto_skip fuzz_client_scan"
 
 # srcs TARGET: the sources a target is built from, besides its own.
 srcs() {
 	case $1 in
 	fuzz_proto_skip) echo "src/proto.c src/buf.c tools/liberr.c" ;;
+	fuzz_client_scan) echo "" ;;	# header-only (tools/client_scan.h)
 	*) echo "src/json_enc.c src/json_dec.c src/buf.c" ;;
 	esac
 }
@@ -91,6 +92,9 @@ seeds() {
 	seed fuzz_proto_skip req '\001\224\000\001\244\145\143\150\157\221\202\241\141\313\077\340\000\000\000\000\000\000\241\142\333\000\000\000\003\170\171\172'
 	seed fuzz_proto_skip ext '\007\223\307\002\001\141\142\330\005\000\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\334\000\002\300\301'
 	seed fuzz_proto_skip big '\200\335\000\020\000\000\337\377\377\377\377\306\377\377\377\377\141'
+	seed fuzz_client_scan req '\000\224\000\001\244\145\143\150\157\221\202\241\141\313\077\340\000\000\000\000\000\000\241\142\333\000\000\000\003\170\171\172'
+	seed fuzz_client_scan ext '\007\223\307\002\001\141\142\330\005\000\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\334\000\002\300\301'
+	seed fuzz_client_scan big '\201\335\000\020\000\000\337\377\377\377\377\306\377\377\377\377\141'
 	seed fuzz_json_dec obj '\000\173\042\141\042\072\133\061\054\062\056\065\054\055\060\054\061\145\055\067\054\042\170\134\165\060\060\145\071\134\165\144\070\063\144\134\165\144\145\060\060\042\135\054\042\142\042\072\156\165\154\154\054\042\143\042\072\164\162\165\145\054\042\144\042\072\146\141\154\163\145\175'
 	seed fuzz_json_dec big '\002\133\061\070\064\064\066\067\064\064\060\067\063\067\060\071\065\065\061\066\061\066\054\055\071\062\062\063\063\067\062\060\063\066\070\065\064\067\067\065\070\060\071\054\061\145\064\060\060\054\061\062\063\064\065\066\067\070\071\060\061\062\063\064\065\066\067\070\071\060\061\062\063\064\065\066\067\070\071\060\135'
 	seed fuzz_json_dec dup '\004\173\042\141\042\072\061\054\042\141\042\072\062\054\042\134\165\060\060\066\061\042\072\063\054\042\142\042\072\173\042\142\042\072\133\135\175\175'
@@ -109,7 +113,7 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2046,SC2086
 	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	    -Iinclude -Isrc -Ishm $(pkg-config --cflags msgpack) \
+	    -Iinclude -Isrc -Ishm -Itools $(pkg-config --cflags msgpack) \
 	    $(srcs "$t") "tests/fuzz/$t.c" $(pkg-config --libs msgpack) -lm \
 	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then
 		cat "$B/$t.build.log"

@@ -29,6 +29,10 @@
 #include "forkpool.h"
 /* The CLI is not a library; its converter is compiled in here. */
 #include "cli_json.c"
+/* libclient.c's scanner, and its first implementation as a reference. */
+#include "client_scan.h"
+#include "../fuzz/client_scan_ref.h"
+#include "../bench/w3_data.h"
 
 static int	 passed, failed;
 
@@ -1388,6 +1392,217 @@ test_events(void)
 	fake_close(&f);
 }
 
+/* ---- the scanner against its reference -------------------------------- */
+
+static uint32_t	 sc_rs = 0x2545f491;
+
+static uint32_t
+sc_rand(void)
+{
+	sc_rs ^= sc_rs << 13;
+	sc_rs ^= sc_rs >> 17;
+	sc_rs ^= sc_rs << 5;
+	return sc_rs;
+}
+
+static size_t
+sc_put_be(uint8_t *p, uint64_t v, int n)
+{
+	int	 i;
+
+	for (i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+	return (size_t)n;
+}
+
+/* sc_len: a length, mostly small, sometimes at or beyond a limit. */
+static uint64_t
+sc_len(int lb)
+{
+	uint64_t	 lim = lb == 1 ? 0xff : lb == 2 ? 0xffff : 0xffffffff;
+
+	switch (sc_rand() % 8) {
+	case 0:
+		return lim;
+	case 1:
+		return sc_rand() & lim;
+	case 2:
+		return lim - sc_rand() % 3;
+	default:
+		return sc_rand() % 40;
+	}
+}
+
+/*
+ * sc_gen: up to cap bytes of a stream of MessagePack tokens of every type
+ * (headers with their payloads as far as they fit), with now and then a
+ * 0xc1 or a random byte.  Returns the length.
+ */
+static size_t
+sc_gen(uint8_t *p, size_t cap)
+{
+	static const uint8_t	 lbtype[] = { 0xc4, 0xc5, 0xc6, 0xc7, 0xc8,
+	    0xc9, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf };
+	uint8_t			 tok[64];
+	size_t			 n = 0, t, i, k;
+	uint64_t		 len;
+	int			 lb;
+	uint8_t			 b;
+
+	while (n < cap) {
+		t = 0;
+		switch (sc_rand() % 12) {
+		case 0: case 1:		/* any one-byte type, often fixint */
+			tok[t++] = (uint8_t)sc_rand();
+			break;
+		case 2: case 3:		/* fixstr */
+			k = sc_rand() % 32;
+			tok[t++] = (uint8_t)(0xa0 | k);
+			for (i = 0; i < k; i++)
+				tok[t++] = (uint8_t)sc_rand();
+			break;
+		case 4: case 5:		/* fixarray, fixmap */
+			tok[t++] = (uint8_t)(0x80 + sc_rand() % 32);
+			break;
+		case 6: case 7:		/* fixed-size scalars, fixext */
+			b = (uint8_t)(0xca + sc_rand() % 15);
+			tok[t++] = b;
+			k = client_scan_size[b] - 1;
+			for (i = 0; i < k; i++)
+				tok[t++] = (uint8_t)sc_rand();
+			break;
+		case 8: case 9: case 10:	/* length-prefixed, containers */
+			b = lbtype[sc_rand() % sizeof(lbtype)];
+			tok[t++] = b;
+			lb = b == 0xc4 || b == 0xc7 || b == 0xd9 ? 1 :
+			    b == 0xc5 || b == 0xc8 || b == 0xda || b == 0xdc ||
+			    b == 0xde ? 2 : 4;
+			len = sc_len(lb);
+			t += sc_put_be(tok + t, len, lb);
+			if (b >= 0xc7 && b <= 0xc9)
+				tok[t++] = (uint8_t)sc_rand();	/* ext type */
+			if (b < 0xdc)
+				for (i = 0; i < len && t < sizeof(tok); i++)
+					tok[t++] = (uint8_t)sc_rand();
+			break;
+		default:
+			tok[t++] = sc_rand() % 4 == 0 ? 0xc1 : 0x90;
+			break;
+		}
+		if (t > cap - n)
+			t = cap - n;
+		memcpy(p + n, tok, t);
+		n += t;
+	}
+	return n;
+}
+
+/*
+ * sc_diff: feed p[0, len) to both scanners in random pieces, from pos0
+ * with left0 objects, with limit max; every call must agree on the return
+ * value, position, objects left, and need (0) or error and errno (-1).
+ * Returns the number of calls that disagreed.
+ */
+static int
+sc_diff(const uint8_t *p, size_t len, size_t pos0, uint64_t left0,
+    size_t max, int splits)
+{
+	size_t		 avail = pos0, pa = pos0, pb = pos0, na = 0, nb = 0;
+	uint64_t	 la = left0, lbb = left0;
+	const char	*wa = NULL, *wb = NULL;
+	int		 ra, rb, ea, eb;
+
+	for (;;) {
+		if (!splits || avail >= len)
+			avail = len;
+		else if (sc_rand() % 4 == 0)
+			avail += 1 + sc_rand() % 64;
+		else
+			avail += 1 + sc_rand() % 4;
+		if (avail > len)
+			avail = len;
+		errno = 0;
+		ra = client_scan(p, avail, &pa, &la, max, &na, &wa);
+		ea = errno;
+		errno = 0;
+		rb = ref_scan(p, avail, &pb, &lbb, max, &nb, &wb);
+		eb = errno;
+		if (ra != rb || pa != pb || la != lbb ||
+		    (ra == 0 && na != nb) ||
+		    (ra == -1 && (strcmp(wa, wb) != 0 || ea != eb))) {
+			fprintf(stderr, "scan: len %zu avail %zu max %zu: "
+			    "%d/%d pos %zu/%zu left %llu/%llu need %zu/%zu\n",
+			    len, avail, max, ra, rb, pa, pb,
+			    (unsigned long long)la, (unsigned long long)lbb,
+			    na, nb);
+			return 1;
+		}
+		if (ra != 0 || avail == len)
+			return 0;
+	}
+}
+
+static void
+test_scan_reference(void)
+{
+	static uint8_t	 buf[8192];
+	msgpack_sbuffer	 sb;
+	size_t		 len, max, i, bad = 0, runs = 0;
+	uint64_t	 left;
+	int		 r;
+
+	/* Random token streams, random bytes, adversarial lengths. */
+	for (r = 0; r < 20000; r++) {
+		len = sc_gen(buf, 1 + sc_rand() % (r % 10 == 0 ? 8192 : 300));
+		if (r % 7 == 0)
+			for (i = 0; i < len; i++)
+				buf[i] = (uint8_t)sc_rand();
+		if (r % 5 == 0 && len > 0)
+			buf[sc_rand() % len] = 0xc1;
+		switch (sc_rand() % 5) {
+		case 0:
+			max = len;			/* params_ok, cur_skip */
+			break;
+		case 1:
+			max = sc_rand() % (len + 1);	/* below the input */
+			break;
+		case 2:
+			max = len + sc_rand() % 64;
+			break;
+		default:
+			max = ((size_t)1 << 30 | (size_t)1 << 20); /* RESP_MAX */
+			break;
+		}
+		left = sc_rand() % 8 == 0 ? 1 + sc_rand() % 5 : 1;
+		bad += sc_diff(buf, len, 0, left, max, 1);
+		bad += sc_diff(buf, len, 0, left, max, 0);
+		if (len > 0)	/* resumed inside the input, as cur_skip does */
+			bad += sc_diff(buf, len, sc_rand() % len, 1, len, 1);
+		runs += 3;
+	}
+	/* Every split point of a few small ones, one byte at a time. */
+	for (r = 0; r < 2000; r++) {
+		len = sc_gen(buf, 1 + sc_rand() % 80);
+		for (i = 0; i <= len; i++) {
+			bad += sc_diff(buf, i, 0, 1, len, 0);
+			bad += sc_diff(buf, i, 0, 1, i, 0);
+			runs += 2;
+		}
+	}
+	/* The W3 value, whole, in random pieces and cut short. */
+	msgpack_sbuffer_init(&sb);
+	w3_pack(&sb, W3_RECORDS, W3_SEED);
+	for (r = 0; r < 6; r++) {
+		len = r < 3 ? sb.size : sc_rand() % sb.size;
+		bad += sc_diff((const uint8_t *)sb.data, len, 0, 1,
+		    r % 2 ? len : sb.size, r > 0);
+		runs++;
+	}
+	msgpack_sbuffer_destroy(&sb);
+	CHECK(bad == 0, "scan: %zu of %zu runs disagree with the reference",
+	    bad, runs);
+}
+
 int
 main(void)
 {
@@ -1397,6 +1612,7 @@ main(void)
 	test_mp_to_json();
 	test_errors();
 	test_default_socket();
+	test_scan_reference();
 	test_submit();
 	test_parser_splits();
 	test_parser_malformed();
