@@ -29,26 +29,10 @@
 #include <msgpack.h>
 
 #include "forkpool.h"
+#include "bench.h"
 #include "w3_data.h"
 
 #define MAXROUNDS	32
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* drain: flush c's output and read it on `peer' until none is left. */
 static int
@@ -150,7 +134,7 @@ main(int argc, char *argv[])
 		} while (now() - start < secs);
 		ms[r] = t * 1e3 / (double)k;
 	}
-	qsort(ms, (size_t)rounds, sizeof(ms[0]), cmp);
+	qsort(ms, (size_t)rounds, sizeof(ms[0]), cmp_double);
 	printf("fp_client_submit, W3 value (%zu bytes of MessagePack), "
 	    "%d rounds of %.1fs\n", sb.size, rounds, secs);
 	printf("%-28s %10s %10s %10s %10s\n", "", "median ms", "min ms",

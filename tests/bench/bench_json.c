@@ -25,26 +25,10 @@
 
 #include "buf.h"
 #include "json.h"
+#include "bench.h"
 #include "w3_data.h"
 
 #define MAXROUNDS	32
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* op: 0 encode, 1 decode, 2 encode with sort_keys */
 static void
@@ -123,7 +107,7 @@ measure(const char *name, int op, const msgpack_sbuffer *sb,
 		t1 = now();
 		mbs[r] = (double)W3_JSON_LEN * (double)n / (t1 - t0) / 1e6;
 	}
-	qsort(mbs, (size_t)rounds, sizeof(mbs[0]), cmpd);
+	qsort(mbs, (size_t)rounds, sizeof(mbs[0]), cmp_double);
 	printf("%-12s %10.0f   %6.0f-%-6.0f %10.3f %8ld\n", name,
 	    mbs[rounds / 2], mbs[0], mbs[rounds - 1],
 	    (double)W3_JSON_LEN / mbs[rounds / 2] / 1e3, n);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "fpshm.h"
+#include "bench.h"
 
 #define RINGSIZE	(1 << 20)
 #define MSGLEN		64
@@ -79,28 +80,11 @@ struct ctx {
 	double		 secs;
 };
 
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 die(const char *what)
 {
 	fprintf(stderr, "bench_ring: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void
