@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,19 +210,41 @@ config_parse_duration(const char *s, uint64_t *ms)
 	return parse_suffixed(s, ms, sfx, mul, 1000);
 }
 
-static int
+/*
+ * "FILE:LINE: problem" in err.  Values from the file are passed through
+ * log_quote by the callers; the last pass makes the whole message valid
+ * UTF-8 without control characters (the path too), as it goes to a
+ * terminal, to the log and, for forkpool.reload, to a client as a
+ * MessagePack string.
+ */
+static int __attribute__((format(printf, 5, 6)))
 cfgerr(char *err, size_t len, const char *file, int line, const char *fmt,
     ...)
 {
 	va_list	 ap;
+	char	 raw[PATH_MAX + 1024];
 	int	 n;
 
-	n = snprintf(err, len, "%s:%d: ", file, line);
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err + n, len - n, fmt, ap);
-	va_end(ap);
+	n = snprintf(raw, sizeof(raw), "%s:%d: ", file, line);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < sizeof(raw)) {
+		va_start(ap, fmt);
+		vsnprintf(raw + n, sizeof(raw) - n, fmt, ap);
+		va_end(ap);
+	}
+	log_escape(raw, strlen(raw), err, len);
+	return -1;
+}
+
+/* "FILE: problem" in err, made safe as cfgerr makes it. */
+static int
+fileerr(char *err, size_t len, const char *file, const char *problem)
+{
+	char	 raw[PATH_MAX + 256];
+
+	snprintf(raw, sizeof(raw), "%s: %s", file, problem);
+	log_escape(raw, strlen(raw), err, len);
 	return -1;
 }
 
@@ -468,22 +491,22 @@ set_handler(struct fp_config *c, char **val, char *err, size_t errlen,
 {
 	struct keyword	 k;
 	struct fp_hline	*hl;
-	const char	*why = NULL;
-	char		 q[256], q2[256];
+	const char	*why = NULL, *name;
+	char		 q[256], q2[256], qn[256];
 	size_t		 j;
 	uint32_t	 i;
 
+	name = log_quote(val[0], qn, sizeof(qn));
 	if (strlen(val[0]) >= sizeof(hl->name) || val[0][0] == '\0')
 		return cfgerr(err, errlen, path, lineno,
-		    "handler %s: unknown handler",
-		    log_quote(val[0], q, sizeof(q)));
+		    "handler %s: unknown handler", name);
 	for (j = 0; j < NHKEYS; j++)
 		if (strcmp(val[1], hkeys[j].k.name) == 0)
 			break;
 	if (j == NHKEYS)
 		return cfgerr(err, errlen, path, lineno,
 		    "handler %s %s: unknown key (expected timeout, retries or "
-		    "breaker-threshold)", val[0],
+		    "breaker-threshold)", name,
 		    log_quote(val[1], q, sizeof(q)));
 	for (i = 0; i < c->nhline; i++)
 		if (strcmp(c->hline[i].name, val[0]) == 0)
@@ -492,7 +515,7 @@ set_handler(struct fp_config *c, char **val, char *err, size_t errlen,
 		if (c->nhline == FP_CONF_HANDLERS)
 			return cfgerr(err, errlen, path, lineno, "handler %s: "
 			    "too many handlers configured (%d at most)",
-			    val[0], FP_CONF_HANDLERS);
+			    name, FP_CONF_HANDLERS);
 		hl = &c->hline[c->nhline++];
 		memset(hl, 0, sizeof(*hl));
 		strlcpy(hl->name, val[0], sizeof(hl->name));
@@ -501,13 +524,13 @@ set_handler(struct fp_config *c, char **val, char *err, size_t errlen,
 	hl = &c->hline[i];
 	if (hl->hc.set & hkeys[j].bit)
 		return cfgerr(err, errlen, path, lineno,
-		    "handler %s %s: given twice", val[0], val[1]);
+		    "handler %s %s: given twice", name, val[1]);
 	k = hkeys[j].k;
 	k.off += offsetof(struct fp_config, hline) +
 	    (size_t)i * sizeof(struct fp_hline) + offsetof(struct fp_hline, hc);
 	if (set_value(c, &k, val[2], &why) == -1)
 		return cfgerr(err, errlen, path, lineno, "handler %s %s %s: %s",
-		    val[0], val[1], log_quote(val[2], q2, sizeof(q2)), why);
+		    name, val[1], log_quote(val[2], q2, sizeof(q2)), why);
 	hl->hc.set |= hkeys[j].bit;
 	return 0;
 }
@@ -518,28 +541,30 @@ set_load(struct fp_config *c, char **val, int nval, char *err,
     size_t errlen, const char *path, int lineno)
 {
 	struct fp_load	*ld;
+	const char	*name;
 	char		 q[256];
 	int		 i;
 
+	name = log_quote(val[0], q, sizeof(q));
 	if (nval > 2)
 		return cfgerr(err, errlen, path, lineno, "load: expected load "
 		    "PATH [ARGUMENT] (quote values with spaces)");
 	if (val[0][0] != '/')
 		return cfgerr(err, errlen, path, lineno, "load %s: the path "
-		    "must be absolute", log_quote(val[0], q, sizeof(q)));
+		    "must be absolute", name);
 	if (strlen(val[0]) >= sizeof(ld->path))
 		return cfgerr(err, errlen, path, lineno, "load: path too long");
 	if (nval == 2 && strlen(val[1]) >= sizeof(ld->arg))
 		return cfgerr(err, errlen, path, lineno, "load %s: argument "
-		    "too long (%d bytes at most)", val[0], FP_CONF_LOADARG - 1);
+		    "too long (%d bytes at most)", name, FP_CONF_LOADARG - 1);
 	for (i = 0; i < c->nload; i++)
 		if (strcmp(c->load[i].path, val[0]) == 0)
 			return cfgerr(err, errlen, path, lineno, "load %s: "
-			    "loaded already on line %d", val[0],
+			    "loaded already on line %d", name,
 			    c->load[i].line);
 	if (c->nload == FP_CONF_PLUGINS)
 		return cfgerr(err, errlen, path, lineno, "load %s: too many "
-		    "plug-ins (%d at most)", val[0], FP_CONF_PLUGINS);
+		    "plug-ins (%d at most)", name, FP_CONF_PLUGINS);
 	ld = &c->load[c->nload++];
 	memset(ld, 0, sizeof(*ld));
 	strlcpy(ld->path, val[0], sizeof(ld->path));
@@ -588,33 +613,141 @@ config_same_loads(const struct fp_config *a, const struct fp_config *b)
 	return 1;
 }
 
+/*
+ * All of `path' in *textp (NUL-terminated, *lenp bytes), or 1 if it does
+ * not exist and is optional.  The file is read again on every reload, in
+ * the supervisor's loop: a FIFO without a writer, a terminal or /dev/zero
+ * must neither block the loop nor fill the memory.  So only a regular file
+ * of at most FP_CONF_MAXSIZE bytes is read, checked before the open (some
+ * devices act when opened) and on the open file, which is opened without
+ * waiting; /dev/null reads as empty.  Symlinks are followed: a
+ * configuration that is a link to a managed file is common.
+ */
+static int
+read_file(const char *path, int optional, char **textp, size_t *lenp,
+    char *err, size_t errlen)
+{
+	struct stat	 st, nst;
+	char		*text = NULL, *p, msg[128];
+	size_t		 len = 0, cap;
+	ssize_t		 n;
+	int		 fd, fl;
+
+	*textp = NULL;
+	if (stat(path, &st) == -1) {
+		if (optional && errno == ENOENT)
+			return 1;
+		return fileerr(err, errlen, path, strerror(errno));
+	}
+	/* `-f /dev/null' is the way to ask for the built-in defaults. */
+	if (S_ISCHR(st.st_mode) && stat("/dev/null", &nst) == 0 &&
+	    S_ISCHR(nst.st_mode) && st.st_rdev == nst.st_rdev) {
+		if ((text = strdup("")) == NULL)
+			return fileerr(err, errlen, path, strerror(errno));
+		*textp = text;
+		*lenp = 0;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return fileerr(err, errlen, path, "not a regular file");
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		if (optional && errno == ENOENT)
+			return 1;
+		return fileerr(err, errlen, path, strerror(errno));
+	}
+	if (fstat(fd, &st) == -1) {
+		fileerr(err, errlen, path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fileerr(err, errlen, path, "not a regular file");
+		goto fail;
+	}
+	snprintf(msg, sizeof(msg), "too large (%d MB at most)",
+	    FP_CONF_MAXSIZE >> 20);
+	if (st.st_size > FP_CONF_MAXSIZE) {
+		fileerr(err, errlen, path, msg);
+		goto fail;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		fileerr(err, errlen, path, strerror(errno));
+		goto fail;
+	}
+	/*
+	 * st_size is a hint (files in /proc say 0): read until the end, one
+	 * byte past the limit at most.
+	 */
+	cap = (size_t)st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 2;
+	for (;;) {
+		if (len == cap - 1) {
+			if (len > FP_CONF_MAXSIZE) {
+				fileerr(err, errlen, path, msg);
+				goto fail;
+			}
+			cap = cap * 2 > FP_CONF_MAXSIZE + 2 ?
+			    FP_CONF_MAXSIZE + 2 : cap * 2;
+			if ((p = realloc(text, cap)) == NULL) {
+				fileerr(err, errlen, path, strerror(errno));
+				goto fail;
+			}
+			text = p;
+		} else if (text == NULL && (text = malloc(cap)) == NULL) {
+			fileerr(err, errlen, path, strerror(errno));
+			goto fail;
+		}
+		if ((n = read(fd, text + len, cap - 1 - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			/* A read error is an error, not the end of the file. */
+			fileerr(err, errlen, path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > FP_CONF_MAXSIZE) {
+		fileerr(err, errlen, path, msg);
+		goto fail;
+	}
+	close(fd);
+	text[len] = '\0';
+	*textp = text;
+	*lenp = len;
+	return 0;
+fail:
+	free(text);
+	close(fd);
+	return -1;
+}
+
 int
 config_load(struct fp_config *c, const char *path, int optional, char *err,
     size_t errlen)
 {
-	FILE		*fp;
-	char		*line = NULL, *kw, *val[MAXWORDS];
-	size_t		 cap = 0;
-	ssize_t		 n;
+	char		*text, *line, *eol, *next, *kw, *val[MAXWORDS];
+	char		 q[256];
+	size_t		 len = 0, n;
 	int		 lineno = 0, rc = 0, r, nval;
 	uint64_t	 seen = 0;
 	const char	*why;
 	const struct keyword *k;
 	struct fp_config tmp;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (optional && errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if ((r = read_file(path, optional, &text, &len, err, errlen)) != 0)
+		return r == 1 ? 0 : -1;
 	/* Work on a copy so that a bad file leaves `c' untouched. */
 	tmp = *c;
-	while ((n = getline(&line, &cap, fp)) != -1) {
+	for (line = text; line < text + len; line = next) {
 		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (strlen(line) != (size_t)n) {
+		if ((eol = memchr(line, '\n', text + len - line)) == NULL)
+			eol = text + len;
+		next = eol + 1;
+		*eol = '\0';
+		n = (size_t)(eol - line);
+		if (strlen(line) != n) {
 			rc = cfgerr(err, errlen, path, lineno, "NUL byte in line");
 			break;
 		}
@@ -624,8 +757,12 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		k = find_keyword(kw);
 		if (k == NULL && strcmp(kw, "handler") != 0 &&
 		    strcmp(kw, "load") != 0) {
+			const char *qk = log_quote(kw, q, sizeof(q));
+
+			/* Quoted by log_quote, or plain: quote it here. */
 			rc = cfgerr(err, errlen, path, lineno,
-			    "unknown keyword \"%s\"", kw);
+			    "unknown keyword %s%s%s", qk == kw ? "\"" : "", qk,
+			    qk == kw ? "\"" : "");
 			break;
 		}
 		if (r == 0 && nval == 0) {
@@ -666,19 +803,12 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		}
 		seen |= 1ULL << (k - keywords);
 		if (set_value(&tmp, k, val[0], &why) == -1) {
-			char	 q[256];
-
 			rc = cfgerr(err, errlen, path, lineno, "%s %s: %s", kw,
 			    log_quote(val[0], q, sizeof(q)), why);
 			break;
 		}
 	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(line);
-	fclose(fp);
+	free(text);
 	if (rc == 0) {
 		*c = tmp;
 		strlcpy(c->file, path, sizeof(c->file));

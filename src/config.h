@@ -15,6 +15,7 @@
 #define FP_CONF_HANDLERS 256	/* room for per-handler settings */
 #define FP_CONF_PLUGINS	16	/* `load' lines */
 #define FP_CONF_LOADARG	1024	/* bytes of a `load' argument, with NUL */
+#define FP_CONF_MAXSIZE	(1 << 20)	/* bytes of the file */
 
 enum fp_cancel_running {
 	FP_CANCEL_DROP = 0,	/* let it finish, drop the result */
@@ -93,8 +94,10 @@ void	config_defaults(struct fp_config *c);
 
 /*
  * config_load: read `path' over the values already in `c'.  If `optional'
- * and the file does not exist, keep `c' and return 0.  On error return -1
- * with "FILE:LINE: problem" (or "FILE: strerror") in err.
+ * and the file does not exist, keep `c' and return 0.  Only a regular file
+ * of at most FP_CONF_MAXSIZE bytes is read, and never with a wait.  On
+ * error return -1 with "FILE:LINE: problem" (or "FILE: strerror", "FILE:
+ * not a regular file") in err, valid UTF-8 without control characters.
  */
 int	config_load(struct fp_config *c, const char *path, int optional,
 	    char *err, size_t errlen);

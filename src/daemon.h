@@ -48,7 +48,7 @@ struct task {
 	uint64_t	 enqueued_ns;
 	uint64_t	 deadline_ns;	/* 0: none */
 	uint64_t	 not_before_ns;	/* retry back-off */
-	char		*corr;		/* correlation id, or NULL */
+	char		*corr;		/* correlation id, quoted, or NULL */
 	uint8_t		*params;	/* inl or heap */
 	uint32_t	 plen;
 	uint32_t	 pcap;		/* heap capacity, 0 when inline */

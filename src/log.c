@@ -2,6 +2,7 @@
  * log.c -- logfmt logging for the supervisor and its workers.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,33 +71,161 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+/*
+ * Escaping.  A value from a client may hold any bytes, and what reaches
+ * the log must still be one line of valid UTF-8 that a logfmt reader splits
+ * into the fields we wrote.  So control characters (C0, DEL, and C1, U+2028
+ * and U+2029, which some viewers take for line breaks or terminal commands)
+ * and each byte of an invalid UTF-8 sequence are escaped; in a quoted value
+ * `"' and `\' are escaped too.  The escapes are those of a Go string literal,
+ * which logfmt readers unquote: \n \r \t \" \\, \xNN for a byte,
+ * \uNNNN for a code point.
+ */
+
+/*
+ * The length of the valid UTF-8 sequence at s (n > 0 bytes left) and its
+ * code point in *cp; 0 if the byte at s does not start one (overlong
+ * forms, surrogates and values past U+10FFFF are invalid).
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t	 len, i;
+	uint32_t v;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] < 0xc2)
+		return 0;
+	if (s[0] < 0xe0) {
+		len = 2;
+		v = s[0] & 0x1f;
+	} else if (s[0] < 0xf0) {
+		len = 3;
+		v = s[0] & 0x0f;
+	} else if (s[0] < 0xf5) {
+		len = 4;
+		v = s[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (v < 0x800 || (v >= 0xd800 && v < 0xe000))) ||
+	    (len == 4 && (v < 0x10000 || v > 0x10ffff)))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/*
+ * Append the escaped form of s[0, n) to buf at *op, keeping `reserve'
+ * bytes of `len' free (for a closing quote and the NUL).  An escape or a
+ * character is never cut.  Returns 0, or -1 if the text was cut short.
+ */
+static int
+escape(const unsigned char *s, size_t n, int quoted, char *buf, size_t len,
+    size_t *op, size_t reserve)
+{
+	char		 e[8];
+	const char	*out;
+	size_t		 i, k, m, o = *op;
+	uint32_t	 cp = 0;
+
+	for (i = 0; i < n; i += k) {
+		out = e;
+		if ((k = utf8_len(s + i, n - i, &cp)) == 0) {
+			k = 1;
+			m = (size_t)snprintf(e, sizeof(e), "\\x%02x", s[i]);
+		} else if (cp == '\n' || cp == '\r' || cp == '\t') {
+			e[0] = '\\';
+			e[1] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't';
+			m = 2;
+		} else if (cp < 0x20 || cp == 0x7f)
+			m = (size_t)snprintf(e, sizeof(e), "\\x%02x", cp);
+		else if ((cp >= 0x80 && cp < 0xa0) || cp == 0x2028 ||
+		    cp == 0x2029)
+			m = (size_t)snprintf(e, sizeof(e), "\\u%04x", cp);
+		else if (quoted && (cp == '"' || cp == '\\')) {
+			e[0] = '\\';
+			e[1] = (char)cp;
+			m = 2;
+		} else {
+			out = (const char *)s + i;
+			m = k;
+		}
+		if (m + reserve > len - o) {
+			*op = o;
+			return -1;
+		}
+		memcpy(buf + o, out, m);
+		o += m;
+	}
+	*op = o;
+	return 0;
+}
+
+/* Whether s[0, n) can be written as is: printable ASCII, no `"=\'. */
+static int
+plain(const void *v, size_t n)
+{
+	const unsigned char *s = v;
+	size_t		 i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '"' ||
+		    s[i] == '=' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+const char *
+log_quoten(const void *s, size_t n, char *buf, size_t len)
+{
+	size_t	 o = 0;
+
+	if (len < 3)
+		return "\"\"";
+	if (plain(s, n)) {
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	buf[o++] = '"';
+	(void)escape(s, n, 1, buf, len, &o, 2);
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
 const char *
 log_quote(const char *s, char *buf, size_t len)
 {
-	size_t	 i, o = 0;
-	int	 plain = *s != '\0';
+	size_t	 n = strlen(s);
 
-	for (i = 0; s[i] != '\0'; i++)
-		if (s[i] <= ' ' || s[i] == '"' || s[i] == '=' || s[i] == '\\' ||
-		    (unsigned char)s[i] >= 0x7f)
-			plain = 0;
-	if (plain)
+	if (plain(s, n))
 		return s;
-	if (len < 3)
-		return "\"\"";
-	buf[o++] = '"';
-	for (i = 0; s[i] != '\0' && o + 5 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	return log_quoten(s, n, buf, len);
+}
 
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = c;
-		} else if (c < ' ' || c == 0x7f) {
-			o += snprintf(buf + o, len - o, "\\x%02x", c);
-		} else
-			buf[o++] = c;
-	}
-	buf[o++] = '"';
+const char *
+log_escape(const void *s, size_t n, char *buf, size_t len)
+{
+	size_t	 o = 0;
+
+	if (len == 0)
+		return "";
+	(void)escape(s, n, 0, buf, len, &o, 1);
 	buf[o] = '\0';
 	return buf;
 }
@@ -106,7 +235,7 @@ vlog(int level, const char *event, const char *fmt, va_list ap,
     const char *err)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char		 line[2048];
+	char		 raw[2048], line[2048];
 	size_t		 n;
 	struct timespec	 ts;
 	struct tm	 tm;
@@ -118,28 +247,34 @@ vlog(int level, const char *event, const char *fmt, va_list ap,
 	if (log_foreground) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		n = strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
-		n += snprintf(line + n, sizeof(line) - n, ".%03ldZ ",
+		n = strftime(raw, sizeof(raw), "ts=%Y-%m-%dT%H:%M:%S", &tm);
+		n += snprintf(raw + n, sizeof(raw) - n, ".%03ldZ ",
 		    ts.tv_nsec / 1000000);
 	}
-	n += snprintf(line + n, sizeof(line) - n, "level=%s event=%s%s",
+	snprintf(raw + n, sizeof(raw) - n, "level=%s event=%s%s",
 	    level_names[level], event, log_tag);
-	if (fmt != NULL && *fmt != '\0' && n < sizeof(line) - 1) {
-		line[n++] = ' ';
-		line[n] = '\0';
-		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		n = strlen(line);
+	n = strlen(raw);
+	if (fmt != NULL && *fmt != '\0' && n < sizeof(raw) - 1) {
+		raw[n++] = ' ';
+		raw[n] = '\0';
+		vsnprintf(raw + n, sizeof(raw) - n, fmt, ap);
+		n = strlen(raw);
 	}
-	if (err != NULL && n < sizeof(line)) {
+	if (err != NULL && n < sizeof(raw)) {
 		char	 q[256];
 
-		snprintf(line + n, sizeof(line) - n, " err=%s",
+		snprintf(raw + n, sizeof(raw) - n, " err=%s",
 		    log_quote(err, q, sizeof(q)));
 	}
+	/*
+	 * Values from clients are quoted by whoever logs them; should one
+	 * slip through raw, it still cannot start a line of its own or make
+	 * the line invalid UTF-8.  This pass changes nothing in a line whose
+	 * values are quoted.  One byte is kept for the newline.
+	 */
+	log_escape(raw, strlen(raw), line, sizeof(line) - 1);
 	if (log_foreground) {
 		n = strlen(line);
-		if (n > sizeof(line) - 2)
-			n = sizeof(line) - 2;
 		line[n++] = '\n';
 		/* One write per line, so lines of several processes never mix. */
 		(void)!write(STDERR_FILENO, line, n);

@@ -6,6 +6,7 @@
 #define FP_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -42,7 +43,32 @@ void	fatal(const char *event, const char *fmt, ...)
 void	fatalx(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 
-/* log_quote: `s' as a logfmt value (quoted and escaped if needed). */
+/*
+ * log_quote: `s' as a logfmt value.  A value of printable ASCII without
+ * blank, `"', `=' or `\' is returned as is; any other is written to buf
+ * (len bytes) in double quotes, with `"' and `\' escaped, \n \r \t, \xNN
+ * for other control bytes and for each byte that is not part of valid
+ * UTF-8, \uNNNN for C1 controls, U+2028 and U+2029, and returned: one
+ * word of printable, valid UTF-8 whatever `s' holds.  A value too long for
+ * buf is cut before an escape or a character, never inside one.  Use it
+ * for every value that a client (or a file) chose.
+ */
 const char *log_quote(const char *s, char *buf, size_t len);
+
+/*
+ * log_quoten: the same for the n bytes at s, which may hold NULs; always
+ * written to buf (a plain value is copied), which is returned.  With len
+ * at least 4 * n + 3 nothing is cut.
+ */
+const char *log_quoten(const void *s, size_t n, char *buf, size_t len);
+
+/*
+ * log_escape: the n bytes at s as one line of valid UTF-8 without control
+ * characters, for messages that quote a file or a client: the escapes of
+ * log_quote but for `"' and `\', which are kept, and no quotes around.
+ * Text already passed through log_quote comes out unchanged.  Written to
+ * buf (len bytes, cut as log_quote cuts), which is returned.
+ */
+const char *log_escape(const void *s, size_t n, char *buf, size_t len);
 
 #endif /* FP_LOG_H */

@@ -140,13 +140,25 @@ task_detach_conn(struct task *t)
 		TAILQ_REMOVE(&c->tasks, t, centry);
 }
 
+/*
+ * The correlation id is the client's, any bytes, and it is only ever
+ * logged (` corr=%s'): keep it rendered as a logfmt value once, so that no
+ * log line that prints it can be split or forged.
+ */
 int
 task_set_corr(struct task *t, const char *s, size_t n)
 {
+	size_t	 len = 4 * n + 3;	/* every byte as \xNN, quotes, NUL */
+	char	*q, *r;
+
 	free(t->corr);
-	if ((t->corr = malloc(n + 1)) == NULL)
+	t->corr = NULL;
+	if (n > (SIZE_MAX - 3) / 4 || (q = malloc(len)) == NULL)
 		return -1;
-	memcpy(t->corr, s, n);
-	t->corr[n] = '\0';
+	log_quoten(s, n, q, len);
+	/* Most ids are plain: give back what the worst case reserved. */
+	if ((r = realloc(q, strlen(q) + 1)) != NULL)
+		q = r;
+	t->corr = q;
 	return 0;
 }

@@ -1,7 +1,11 @@
 /*
  * test_config.c -- forkpool.conf(5) parsing: every keyword, value syntax,
- * errors with file and line, and that -nv output reads back the same.
+ * errors with file and line, and that -nv output reads back the same;
+ * files that are not regular files refused without a wait, read errors,
+ * the size limit, and messages that stay valid UTF-8 whatever the file
+ * holds.
  */
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,8 @@
 #include "check.h"
 
 static char	 path[64];
+
+static int	clean_text(const char *);
 
 static int
 load_text(struct fp_config *c, const char *text, char *err, size_t errlen)
@@ -36,11 +42,159 @@ bad(const char *text, const char *want)
 	char		 err[512] = "";
 
 	CHECK(load_text(&c, text, err, sizeof(err)) == -1);
+	CHECK(clean_text(err));
 	if (strstr(err, want) == NULL) {
 		fprintf(stderr, "for %s: got \"%s\", want \"%s\"\n", text, err,
 		    want);
 		CHECK(strstr(err, want) != NULL);
 	}
+}
+
+/* Valid UTF-8 without control characters (what every message must be). */
+static int
+clean_text(const char *p)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t		 k, j;
+
+	while (*s != '\0') {
+		if (*s < 0x20 || *s == 0x7f)
+			return 0;
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s < 0xe0)
+			k = 2;
+		else if (*s >= 0xe0 && *s < 0xf0)
+			k = 3;
+		else if (*s >= 0xf0 && *s < 0xf5)
+			k = 4;
+		else
+			return 0;
+		for (j = 1; j < k; j++)
+			if ((s[j] & 0xc0) != 0x80)
+				return 0;
+		if (k == 2 && s[1] < 0xa0 && *s == 0xc2)
+			return 0;	/* C1 control */
+		s += k;
+	}
+	return 1;
+}
+
+/* `file' must be refused at once with a message containing `want'. */
+static void
+refused(const char *file, int optional, const char *want)
+{
+	struct fp_config c;
+	char		 err[512] = "";
+
+	config_defaults(&c);
+	c.workers = 9;
+	CHECK(config_load(&c, file, optional, err, sizeof(err)) == -1);
+	CHECK(c.workers == 9);
+	CHECK(clean_text(err));
+	if (strstr(err, want) == NULL) {
+		fprintf(stderr, "for %s: got \"%s\", want \"%s\"\n", file, err,
+		    want);
+		CHECK(strstr(err, want) != NULL);
+	}
+}
+
+/* The size limit, the special files and the hostile bytes. */
+static void
+files(void)
+{
+	struct fp_config c;
+	char		 err[512], other[96], line[1024];
+	FILE		*fp;
+	int		 i;
+
+	/* Whatever blocks here is a failure, not a hang of the suite. */
+	alarm(30);
+	snprintf(other, sizeof(other), "%s.fifo", path);
+	unlink(other);
+	CHECK(mkfifo(other, 0600) == 0);
+	refused(other, 0, ": not a regular file");
+	refused(other, 1, ": not a regular file");
+	unlink(other);
+	refused("/tmp", 0, "/tmp: not a regular file");
+	refused("/dev/zero", 0, "/dev/zero: not a regular file");
+	refused("/dev/urandom", 0, "/dev/urandom: not a regular file");
+	/* A read error fails the load (EIO at offset 0 of our own memory). */
+	refused("/proc/self/mem", 0, "/proc/self/mem: Input/output error");
+	/*
+	 * A file that says it is empty and is not (procfs) is read to the
+	 * end, and then parsed.
+	 */
+	refused("/proc/self/smaps", 0, ":1: unknown keyword");
+
+	/* /dev/null is the empty file: the built-in defaults. */
+	config_defaults(&c);
+	c.workers = 9;
+	CHECK(config_load(&c, "/dev/null", 0, err, sizeof(err)) == 0);
+	CHECK(c.workers == 9);
+
+	/* Symlinks are followed, to a file or to what is refused. */
+	fp = fopen(path, "w");
+	fputs("workers 3\n", fp);
+	fclose(fp);
+	snprintf(other, sizeof(other), "%s.link", path);
+	unlink(other);
+	CHECK(symlink(path, other) == 0);
+	config_defaults(&c);
+	CHECK(config_load(&c, other, 0, err, sizeof(err)) == 0);
+	CHECK(c.workers == 3);
+	unlink(other);
+	CHECK(symlink("/dev/zero", other) == 0);
+	refused(other, 0, ": not a regular file");
+	unlink(other);
+
+	/* FP_CONF_MAXSIZE bytes load; one more, or a sparse 2 MB, do not. */
+	fp = fopen(path, "w");
+	memset(line, '#', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < FP_CONF_MAXSIZE / (int)sizeof(line); i++)
+		fwrite(line, 1, sizeof(line), fp);
+	fclose(fp);
+	config_defaults(&c);
+	CHECK(config_load(&c, path, 0, err, sizeof(err)) == 0);
+	fp = fopen(path, "a");
+	fputc('\n', fp);
+	fclose(fp);
+	refused(path, 0, ": too large (1 MB at most)");
+	CHECK(truncate(path, 2 << 20) == 0);
+	refused(path, 0, ": too large");
+	unlink(path);
+
+	/*
+	 * Messages that quote the file escape what is not printable UTF-8:
+	 * they go to terminals, logs and clients.
+	 */
+	bad("w\xffo\x1b 3\n", ":1: unknown keyword \"w\\xffo\\x1b\"");
+	bad("wo\"rk 3\n", ":1: unknown keyword \"wo\\\"rk\"");
+	bad("workers \"\xc3\xa9\xff\x1b[2J\"\n",
+	    "workers \"\xc3\xa9\\xff\\x1b[2J\": expected a number");
+	bad("handler \"a\xff\x1b\" timeout 1s\n",
+	    ":1: handler \"a\\xff\\x1b\": unknown handler");
+	bad("handler \"a\xff\" nope 1s\n",
+	    ":1: handler \"a\\xff\" nope: unknown key");
+	bad("handler echo timeout \"\x01\x02\"\n",
+	    "handler echo timeout \"\\x01\\x02\": expected a duration");
+	bad("load /x\xff\nload /x\xff\n",
+	    ":2: load \"/x\\xff\": loaded already on line 1");
+	bad("load \"x\xc2\x85\"\n", "load \"x\\u0085\": the path must be "
+	    "absolute");
+
+	/* ... and so is the path of the file. */
+	snprintf(other, sizeof(other), "%s.\xff\x1b", path);
+	fp = fopen(other, "w");
+	fputs("bogus 1\n", fp);
+	fclose(fp);
+	snprintf(line, sizeof(line), "%s.\\xff\\x1b:1: unknown keyword", path);
+	refused(other, 0, line);
+	unlink(other);
+	alarm(0);
 }
 
 int
@@ -330,5 +484,7 @@ main(void)
 	CHECK(config_parse_duration("3", &v) == 0 && v == 3000);
 	CHECK(config_parse_duration("2m", &v) == 0 && v == 120000);
 	CHECK(config_parse_duration("", &v) == -1);
+
+	files();
 	return check_done("test_config");
 }
