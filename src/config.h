@@ -15,6 +15,7 @@
 #define FP_CONF_HANDLERS 256	/* room for per-handler settings */
 #define FP_CONF_PLUGINS	16	/* `load' lines */
 #define FP_CONF_LOADARG	1024	/* bytes of a `load' argument, with NUL */
+#define FP_CONF_NAME	64	/* a user or group name, with NUL */
 
 enum fp_cancel_running {
 	FP_CANCEL_DROP = 0,	/* let it finish, drop the result */
@@ -80,6 +81,20 @@ struct fp_config {
 	uint32_t	 max_tasks_per_worker;	/* 0: unlimited */
 	size_t		 max_worker_rss;	/* bytes, 0: unlimited */
 	uint64_t	 load_timeout_ms;
+	/*
+	 * user, group, socket-owner, socket-group, admin-group as written
+	 * ("" when not given), and the ids config_load resolved them to.
+	 */
+	char		 user[FP_CONF_NAME];
+	char		 group[FP_CONF_NAME];
+	char		 socket_owner[FP_CONF_NAME];
+	char		 socket_group[FP_CONF_NAME];
+	char		 admin_group[FP_CONF_NAME];
+	uid_t		 user_uid;		/* valid if user[0] */
+	gid_t		 user_gid;		/* group, or user's primary */
+	uid_t		 socket_uid;		/* (uid_t)-1: unchanged */
+	gid_t		 socket_gid;		/* (gid_t)-1: unchanged */
+	gid_t		 admin_gid;		/* valid if admin_group[0] */
 	struct fp_load	 load[FP_CONF_PLUGINS];
 	int		 nload;
 	struct fp_hline	 hline[FP_CONF_HANDLERS];
@@ -94,7 +109,9 @@ void	config_defaults(struct fp_config *c);
 /*
  * config_load: read `path' over the values already in `c'.  If `optional'
  * and the file does not exist, keep `c' and return 0.  On error return -1
- * with "FILE:LINE: problem" (or "FILE: strerror") in err.
+ * with "FILE:LINE: problem" (or "FILE: strerror") in err.  User and group
+ * names are resolved here (priv.h), so that an unknown name is an error of
+ * its line, at start-up, with -n and on reload alike.
  */
 int	config_load(struct fp_config *c, const char *path, int optional,
 	    char *err, size_t errlen);

@@ -108,6 +108,10 @@ struct conn {
 	int		 in_flushq;
 	TAILQ_ENTRY(conn) flushq;
 	struct taskq	 tasks;		/* its requests not yet answered */
+	uid_t		 uid;		/* the peer's, from SO_PEERCRED at */
+	gid_t		 gid;		/* accept; (uid_t)-1 and (gid_t)-1 */
+	pid_t		 pid;		/* if unreadable */
+	int		 denied_logged;	/* permission_denied said once */
 };
 TAILQ_HEAD(connq, conn);
 
