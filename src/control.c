@@ -397,6 +397,8 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	char		 msg[PATH_MAX + 256];
 	int		 i;
 
+	uint64_t	 wait_ms;
+
 	if (!admin_allowed(c)) {
 		/* Once a connection: a loop of denied calls cannot flood. */
 		if (!c->denied_logged)
@@ -410,6 +412,13 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 		    sv->conf.admin_group[0] ? " and admin-group " : "",
 		    sv->conf.admin_group);
 		reply_error(c, m->msgid, FP_E_PERMISSION_DENIED, msg);
+		return;
+	}
+	if (reload_admit(sv->now_ns, &wait_ms) == -1) {
+		snprintf(msg, sizeof(msg), "too many reloads: at most %d at "
+		    "once, then one a second; retry in %llu ms", RELOAD_BURST,
+		    (unsigned long long)wait_ms);
+		reply_error(c, m->msgid, FP_E_QUEUE_FULL, msg);
 		return;
 	}
 	memset(&rr, 0, sizeof(rr));

@@ -107,6 +107,28 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 	}
 }
 
+/*
+ * A token bucket kept as one time (GCRA): `tat' is when the bucket would
+ * be full again.  Each reload moves it RELOAD_INTERVAL_MS later; one is
+ * allowed while it is at most RELOAD_BURST - 1 intervals ahead of now.
+ */
+int
+reload_admit(uint64_t now, uint64_t *wait_ms)
+{
+	static uint64_t	 tat;
+	const uint64_t	 iv = RELOAD_INTERVAL_MS * 1000000ULL;
+	const uint64_t	 ahead = (RELOAD_BURST - 1) * iv;
+
+	if (tat < now)
+		tat = now;
+	if (tat - now > ahead) {
+		*wait_ms = (tat - now - ahead + 999999) / 1000000;
+		return -1;
+	}
+	tat += iv;
+	return 0;
+}
+
 int
 reload(struct reload_result *rr, char *msg, size_t msglen)
 {
