@@ -149,9 +149,19 @@ control_listen(void)
 		close(fd);
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		goto fail;
-	/* socket-owner, socket-group: before anyone can connect. */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, sv->conf.socket_mode) == -1 ||
+	    listen(fd, 1024) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	/*
+	 * socket-owner, socket-group, before the first accept.  Until now
+	 * the socket was the daemon's user's and group's, with socket-mode.
+	 */
 	if ((sv->conf.socket_uid != (uid_t)-1 ||
 	    sv->conf.socket_gid != (gid_t)-1) &&
 	    lchown(path, sv->conf.socket_uid, sv->conf.socket_gid) == -1) {
@@ -159,21 +169,11 @@ control_listen(void)
 
 		fprintf(stderr, "forkpoold: socket %s: cannot give it to "
 		    "socket-owner %s socket-group %s: %s\n", path,
-		    sv->conf.socket_owner[0] ? sv->conf.socket_owner : "-",
-		    sv->conf.socket_group[0] ? sv->conf.socket_group : "-",
+		    sv->conf.socket_owner[0] ? sv->conf.socket_owner : "none",
+		    sv->conf.socket_group[0] ? sv->conf.socket_group : "none",
 		    strerror(saved));
+		close(fd);
 		(void)unlink(path);
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (chmod(path, sv->conf.socket_mode) == -1 ||
-	    listen(fd, 1024) == -1) {
-		int saved;
-fail:
-		saved = errno;
-
-		close(fd);
 		errno = saved;
 		return -1;
 	}
