@@ -439,13 +439,13 @@ retire_stale(int idle_only)
  * slots that ran out), each new worker replacing one of an older
  * generation, within max_alive().  At the bound, idle workers of an older
  * generation make room (they stop at once; the next tick starts their
- * replacements); busy ones serve on until room is made by retiring
- * workers that finish.
+ * replacements); busy ones serve on until retiring workers that finish
+ * make room, or retire themselves if none is retiring.
  */
 static void
 fill(void)
 {
-	int	 i, have = 0, nstale = 0;
+	int	 i, n, have = 0, nstale = 0;
 
 	for (i = 0; i < sv->nslots; i++) {
 		if (stale(&sv->workers[i]))
@@ -456,9 +456,17 @@ fill(void)
 	while (have < sv->conf.workers) {
 		if (at_bound()) {
 			/* Room for the missing ones, as far as idle ones go. */
-			while (have++ < sv->conf.workers && nstale-- > 0 &&
-			    retire_stale(1) == 0)
-				;
+			for (n = 0; have + n < sv->conf.workers && n < nstale;
+			    n++)
+				if (retire_stale(1) == -1)
+					break;
+			/*
+			 * Busy ones only, and nothing retiring that would make
+			 * room: one of them retires after the tasks it holds,
+			 * or a loaded pool would never be renewed.
+			 */
+			if (n == 0 && nstale > 0 && pool_retiring() == 0)
+				(void)retire_stale(0);
 			return;
 		}
 		if (spawn_extra() == -1)
