@@ -5,7 +5,9 @@
 # supervisor stays uid 0.  Tasks still run there: echo, json.encode and a
 # plug-in's handler (tp.pid names the worker that ran it, which is
 # nobody's).  socket-owner and socket-group give the socket to nobody:nogroup
-# (mode from socket-mode).  A plug-in file writable by others, owned by
+# (mode from socket-mode).  A reload to `user daemon' and `group users'
+# starts workers with those ids; a changed socket-owner is reported and
+# ignored.  A plug-in file writable by others, owned by
 # another user, or in a directory others may write to is refused by
 # forkpoold -n and at start, with the reason; an unknown user or group is
 # a start-up error naming it, from -n too.
@@ -92,6 +94,41 @@ wait_for "[ \"\$(fp_nworkers)\" -eq 2 ] && ! fp_workers | grep -qx '$wpid'" \
 for w in $(fp_workers); do
 	check_worker "$w"
 done
+
+# ---- reload: user and group apply to new workers; socket-owner is fixed ---
+# shellcheck disable=SC2034 # used in the wait_for below
+old=$(fp_workers | tr '\n' ' ')
+g=$(fp_stat generation)
+cat >"$FP_CONF" <<CONF
+workers 2
+user daemon
+group users
+socket-owner root
+socket-group nogroup
+socket-mode 0660
+load "$TP"
+CONF
+kill -HUP "$FP_PID"
+wait_for '[ "$(fp_stat generation)" -gt '"$g"' ]' 10 ||
+    fp_fail "SIGHUP did not reload"
+assert_grep 'event=reload_ignored keyword=socket-owner ' "$FP_LOG" \
+    "a changed socket-owner is reported and ignored"
+assert_eq "nobody:nogroup 660" "$(stat -c '%U:%G %a' "$FP_SOCK")" \
+    "the socket after a reload that changes socket-owner"
+fp_wait_nworkers 2
+wait_for 'fp_none_alive $old' 10 ||
+    fp_fail "the workers of the first generation are still there"
+DUID=$(id -u daemon)
+UGID=$(getent group users | cut -d: -f3)
+for w in $(fp_workers); do
+	assert_eq "$DUID $DUID $DUID $DUID" \
+	    "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$w/status")" \
+	    "worker $w Uid after the reload to user daemon"
+	assert_eq "$UGID $UGID $UGID $UGID" \
+	    "$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$w/status")" \
+	    "worker $w Gid after the reload to group users"
+done
+fp_call_ok 6 "a plug-in handler as daemon" tp.ok 6
 fp_stop_clean
 
 # ---- plug-in files others could have written are refused -----------------
