@@ -262,8 +262,11 @@ worker_main(struct worker *self)
 	 * respawn back-off keeps it from looping fast.
 	 */
 	if (priv_drop(&sv->conf, errmsg, sizeof(errmsg)) == -1) {
+		char	 qu[4 * FP_CONF_NAME + 3];
+
 		log_error("worker_privdrop_failed", "user=%s msg=%s",
-		    sv->conf.user, log_quote(errmsg, q, sizeof(q)));
+		    log_quote(sv->conf.user, qu, sizeof(qu)),
+		    log_quote(errmsg, q, sizeof(q)));
 		_exit(1);
 	}
 	/* Changing ids cleared the parent-death signal. */
