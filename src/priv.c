@@ -4,9 +4,9 @@
  *
  * Started as root, the supervisor stays root: it must fork workers, signal
  * them, unlink its socket and read the configuration again on reload.  It
- * never parses more of a request than its framing and never runs a
- * handler or plug-in code after start-up (plug-ins' init and fini aside);
- * workers do, and they run as `user'.
+ * decodes only the envelope of a request, never a handler's parameters,
+ * and runs no handler or plug-in code but plug-ins' init and fini;
+ * workers do the rest, and they run as `user'.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
