@@ -395,9 +395,8 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 {
 	struct reload_result rr;
 	char		 msg[PATH_MAX + 256];
-	int		 i;
-
 	uint64_t	 wait_ms;
+	int		 i;
 
 	if (!admin_allowed(c)) {
 		/* Once a connection: a loop of denied calls cannot flood. */
