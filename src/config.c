@@ -17,9 +17,10 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "priv.h"
 
 enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
-	K_LEVEL, K_CANCEL };
+	K_LEVEL, K_CANCEL, K_NAME };
 
 #define KF_POW2		0x01	/* a power of two */
 #define KF_ZERO		0x02	/* 0 (off) is allowed below min */
@@ -73,6 +74,11 @@ static const struct keyword keywords[] = {
 	    1ULL << 40, KF_ZERO },
 	{ "load-timeout",	K_DURATION, OFF(load_timeout_ms), 100, HOUR_MS,
 	    0 },
+	{ "user",		K_NAME,	    OFF(user), 0, 0, 0 },
+	{ "group",		K_NAME,	    OFF(group), 0, 0, 0 },
+	{ "socket-owner",	K_NAME,	    OFF(socket_owner), 0, 0, 0 },
+	{ "socket-group",	K_NAME,	    OFF(socket_group), 0, 0, 0 },
+	{ "admin-group",	K_NAME,	    OFF(admin_group), 0, 0, 0 },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -134,6 +140,8 @@ config_defaults(struct fp_config *c)
 	c->max_tasks_per_worker = 0;
 	c->max_worker_rss = 0;
 	c->load_timeout_ms = 30 * 1000;
+	c->socket_uid = (uid_t)-1;
+	c->socket_gid = (gid_t)-1;
 }
 
 uint64_t
@@ -455,6 +463,21 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		*(int *)dst = lvl;
 		return 0;
+	case K_NAME:
+		/* Resolved once the whole file is read: resolve_names(). */
+		if (*v == '\0') {
+			*why = "empty name";
+			return -1;
+		}
+		if (strcmp(v, "none") == 0) {
+			*(char *)dst = '\0';
+			return 0;
+		}
+		if (strlcpy(dst, v, FP_CONF_NAME) >= FP_CONF_NAME) {
+			*why = "name too long (63 bytes at most)";
+			return -1;
+		}
+		return 0;
 	case K_CANCEL:
 		if (strcmp(v, "drop") == 0)
 			*(int *)dst = FP_CANCEL_DROP;
@@ -723,6 +746,71 @@ fail:
 	return -1;
 }
 
+/*
+ * The names of user, group, socket-owner, socket-group and admin-group to
+ * ids, once the whole file is read (group may come before user).  line[]
+ * holds the line of each keyword, by its index in keywords[].
+ */
+static int
+resolve_names(struct fp_config *c, const char *path, const int *line,
+    char *err, size_t errlen)
+{
+#define LINE(kw)	line[find_keyword(kw) - keywords]
+	char	 why[128];
+	gid_t	 gid;
+
+	if (c->user[0] != '\0') {
+		if (priv_user(c->user, &c->user_uid, &c->user_gid, why,
+		    sizeof(why)) == -1)
+			return cfgerr(err, errlen, path, LINE("user"),
+			    "user %s: %s", c->user, why);
+		if (c->group[0] == '\0' && c->user_gid == (gid_t)-1)
+			return cfgerr(err, errlen, path, LINE("user"),
+			    "user %s: uid without a user entry: give group "
+			    "too", c->user);
+		if (geteuid() != 0 && c->user_uid != geteuid())
+			return cfgerr(err, errlen, path, LINE("user"),
+			    "user %s: only root can run the workers as another "
+			    "user (forkpoold runs as uid %u)", c->user,
+			    (unsigned)geteuid());
+	}
+	if (c->group[0] != '\0') {
+		if (c->user[0] == '\0')
+			return cfgerr(err, errlen, path, LINE("group"),
+			    "group %s: given without user", c->group);
+		if (priv_group(c->group, &c->user_gid, why, sizeof(why)) == -1)
+			return cfgerr(err, errlen, path, LINE("group"),
+			    "group %s: %s", c->group, why);
+		if (geteuid() != 0 && c->user_gid != getegid())
+			return cfgerr(err, errlen, path, LINE("group"),
+			    "group %s: only root can run the workers in "
+			    "another group (forkpoold runs as gid %u)",
+			    c->group, (unsigned)getegid());
+	}
+	c->socket_uid = (uid_t)-1;
+	c->socket_gid = (gid_t)-1;
+	if (c->socket_owner[0] != '\0') {
+		if (priv_user(c->socket_owner, &c->socket_uid, &gid, why,
+		    sizeof(why)) == -1)
+			return cfgerr(err, errlen, path, LINE("socket-owner"),
+			    "socket-owner %s: %s", c->socket_owner, why);
+		if (geteuid() != 0 && c->socket_uid != geteuid())
+			return cfgerr(err, errlen, path, LINE("socket-owner"),
+			    "socket-owner %s: only root can give the socket to "
+			    "another user", c->socket_owner);
+	}
+	if (c->socket_group[0] != '\0' && priv_group(c->socket_group,
+	    &c->socket_gid, why, sizeof(why)) == -1)
+		return cfgerr(err, errlen, path, LINE("socket-group"),
+		    "socket-group %s: %s", c->socket_group, why);
+	if (c->admin_group[0] != '\0' && priv_group(c->admin_group,
+	    &c->admin_gid, why, sizeof(why)) == -1)
+		return cfgerr(err, errlen, path, LINE("admin-group"),
+		    "admin-group %s: %s", c->admin_group, why);
+	return 0;
+#undef LINE
+}
+
 int
 config_load(struct fp_config *c, const char *path, int optional, char *err,
     size_t errlen)
@@ -732,6 +820,7 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 	size_t		 len = 0, n;
 	int		 lineno = 0, rc = 0, r, nval;
 	uint64_t	 seen = 0;
+	int		 kwline[NKEYWORDS] = { 0 };
 	const char	*why;
 	const struct keyword *k;
 	struct fp_config tmp;
@@ -802,6 +891,7 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 			break;
 		}
 		seen |= 1ULL << (k - keywords);
+		kwline[k - keywords] = lineno;
 		if (set_value(&tmp, k, val[0], &why) == -1) {
 			rc = cfgerr(err, errlen, path, lineno, "%s %s: %s", kw,
 			    log_quote(val[0], q, sizeof(q)), why);
@@ -809,6 +899,8 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		}
 	}
 	free(text);
+	if (rc == 0)
+		rc = resolve_names(&tmp, path, kwline, err, errlen);
 	if (rc == 0) {
 		*c = tmp;
 		strlcpy(c->file, path, sizeof(c->file));
@@ -901,6 +993,11 @@ config_print(const struct fp_config *c, FILE *fp)
 	fprintf(fp, "max-tasks-per-worker %u\n", c->max_tasks_per_worker);
 	print_size(fp, "max-worker-rss", c->max_worker_rss);
 	print_duration(fp, "load-timeout", c->load_timeout_ms);
+	print_path(fp, "user", c->user);
+	print_path(fp, "group", c->group);
+	print_path(fp, "socket-owner", c->socket_owner);
+	print_path(fp, "socket-group", c->socket_group);
+	print_path(fp, "admin-group", c->admin_group);
 	for (i = 0; i < c->nload; i++) {
 		fputs("load ", fp);
 		put_quoted(fp, c->load[i].path);

@@ -16,6 +16,7 @@
 #define FP_CONF_PLUGINS	16	/* `load' lines */
 #define FP_CONF_LOADARG	1024	/* bytes of a `load' argument, with NUL */
 #define FP_CONF_MAXSIZE	(1 << 20)	/* bytes of the file */
+#define FP_CONF_NAME	64	/* a user or group name, with NUL */
 
 enum fp_cancel_running {
 	FP_CANCEL_DROP = 0,	/* let it finish, drop the result */
@@ -81,6 +82,20 @@ struct fp_config {
 	uint32_t	 max_tasks_per_worker;	/* 0: unlimited */
 	size_t		 max_worker_rss;	/* bytes, 0: unlimited */
 	uint64_t	 load_timeout_ms;
+	/*
+	 * user, group, socket-owner, socket-group, admin-group as written
+	 * ("" when not given), and the ids config_load resolved them to.
+	 */
+	char		 user[FP_CONF_NAME];
+	char		 group[FP_CONF_NAME];
+	char		 socket_owner[FP_CONF_NAME];
+	char		 socket_group[FP_CONF_NAME];
+	char		 admin_group[FP_CONF_NAME];
+	uid_t		 user_uid;		/* valid if user[0] */
+	gid_t		 user_gid;		/* group, or user's primary */
+	uid_t		 socket_uid;		/* (uid_t)-1: unchanged */
+	gid_t		 socket_gid;		/* (gid_t)-1: unchanged */
+	gid_t		 admin_gid;		/* valid if admin_group[0] */
 	struct fp_load	 load[FP_CONF_PLUGINS];
 	int		 nload;
 	struct fp_hline	 hline[FP_CONF_HANDLERS];
@@ -98,6 +113,8 @@ void	config_defaults(struct fp_config *c);
  * of at most FP_CONF_MAXSIZE bytes is read, and never with a wait.  On
  * error return -1 with "FILE:LINE: problem" (or "FILE: strerror", "FILE:
  * not a regular file") in err, valid UTF-8 without control characters.
+ * User and group names are resolved here (priv.h), so that an unknown name
+ * is an error of its line, at start-up, with -n and on reload alike.
  */
 int	config_load(struct fp_config *c, const char *path, int optional,
 	    char *err, size_t errlen);

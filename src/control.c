@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "handlers.h"
 #include "log.h"
+#include "priv.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	4	/* then let other connections in */
@@ -157,6 +158,25 @@ control_listen(void)
 		errno = saved;
 		return -1;
 	}
+	/*
+	 * socket-owner, socket-group, before the first accept.  Until now
+	 * the socket was the daemon's user's and group's, with socket-mode.
+	 */
+	if ((sv->conf.socket_uid != (uid_t)-1 ||
+	    sv->conf.socket_gid != (gid_t)-1) &&
+	    lchown(path, sv->conf.socket_uid, sv->conf.socket_gid) == -1) {
+		int saved = errno;
+
+		fprintf(stderr, "forkpoold: socket %s: cannot give it to "
+		    "socket-owner %s socket-group %s: %s\n", path,
+		    sv->conf.socket_owner[0] ? sv->conf.socket_owner : "none",
+		    sv->conf.socket_group[0] ? sv->conf.socket_group : "none",
+		    strerror(saved));
+		close(fd);
+		(void)unlink(path);
+		errno = saved;
+		return -1;
+	}
 	sv->lfd = fd;
 	listening = 1;
 	ev.events = EPOLLIN;
@@ -201,6 +221,46 @@ slot_get(void)
 	return freeslots[--nfree];
 }
 
+/* Who is at the other end (as of its connect(2)), for admin_allowed(). */
+static void
+peer_cred(struct conn *c)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
+	    len != sizeof(uc)) {
+		log_warn("peer_cred", "conn=%u", c->gen);
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+		c->pid = 0;
+		return;
+	}
+	c->uid = uc.uid;
+	c->gid = uc.gid;
+	c->pid = uc.pid;
+}
+
+/*
+ * Methods that change the daemon are for root, the daemon's own user and
+ * admin-group (the peer's primary group, or one of its supplementary
+ * groups as SO_PEERGROUPS reports them).  The group is looked at on each
+ * call, so that a reload that changes admin-group applies to connections
+ * already open.
+ */
+static int
+admin_allowed(const struct conn *c)
+{
+	if (c->uid == (uid_t)-1)
+		return 0;
+	if (c->uid == 0 || c->uid == geteuid())
+		return 1;
+	if (sv->conf.admin_group[0] == '\0')
+		return 0;
+	return c->gid == sv->conf.admin_gid ||
+	    priv_peer_in_group(c->fd, sv->conf.admin_gid);
+}
+
 void
 control_accept(void)
 {
@@ -229,6 +289,7 @@ control_accept(void)
 		if (++sv->conngen == 0)
 			sv->conngen = 1;
 		c->gen = sv->conngen;
+		peer_cred(c);
 		TAILQ_INIT(&c->tasks);
 		mp_skip_init(&c->sk);
 		sv->conns[c->slot] = c;
@@ -334,8 +395,31 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 {
 	struct reload_result rr;
 	char		 msg[PATH_MAX + 256];
+	uint64_t	 wait_ms;
 	int		 i;
 
+	if (!admin_allowed(c)) {
+		/* Once a connection: a loop of denied calls cannot flood. */
+		if (!c->denied_logged)
+			log_warnx("permission_denied", "conn=%u uid=%d gid=%d "
+			    "pid=%d method=forkpool.reload", c->gen,
+			    (int)c->uid, (int)c->gid, (int)c->pid);
+		c->denied_logged = 1;
+		snprintf(msg, sizeof(msg), "forkpool.reload is only for root%s"
+		    "%.0u%s%s", geteuid() != 0 ? ", uid " : "",
+		    geteuid() != 0 ? (unsigned)geteuid() : 0,
+		    sv->conf.admin_group[0] ? " and admin-group " : "",
+		    sv->conf.admin_group);
+		reply_error(c, m->msgid, FP_E_PERMISSION_DENIED, msg);
+		return;
+	}
+	if (reload_admit(sv->now_ns, &wait_ms) == -1) {
+		snprintf(msg, sizeof(msg), "too many reloads: at most %d at "
+		    "once, then one a second; retry in %llu ms", RELOAD_BURST,
+		    (unsigned long long)wait_ms);
+		reply_error(c, m->msgid, FP_E_QUEUE_FULL, msg);
+		return;
+	}
 	memset(&rr, 0, sizeof(rr));
 	switch (reload(&rr, msg, sizeof(msg))) {
 	case 0:

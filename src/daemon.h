@@ -108,6 +108,10 @@ struct conn {
 	int		 in_flushq;
 	TAILQ_ENTRY(conn) flushq;
 	struct taskq	 tasks;		/* its requests not yet answered */
+	uid_t		 uid;		/* the peer's, from SO_PEERCRED at */
+	gid_t		 gid;		/* accept; (uid_t)-1 and (gid_t)-1 */
+	pid_t		 pid;		/* if unreadable */
+	int		 denied_logged;	/* permission_denied said once */
 };
 TAILQ_HEAD(connq, conn);
 
@@ -254,6 +258,15 @@ void	 cmdline_apply(struct fp_config *);
  * changed.  Everything is logged.
  */
 int	 reload(struct reload_result *rr, char *msg, size_t msglen);
+/*
+ * reload_admit: whether a forkpool.reload may run now (RELOAD_BURST at
+ * once, then one every RELOAD_INTERVAL_MS); if not, how many ms until one
+ * may in *wait_ms.  SIGHUP is not limited: only root and the daemon's own
+ * user can send it.
+ */
+#define RELOAD_BURST		5
+#define RELOAD_INTERVAL_MS	1000
+int	 reload_admit(uint64_t now_ns, uint64_t *wait_ms);
 
 /* control.c: client connections and admin methods. */
 int	 control_listen(void);

@@ -10,12 +10,14 @@
  * it.  (A plug-in that crashes only sometimes can still crash the real
  * init; the probe catches what is deterministic.)
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,6 +35,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "plugin.h"
+#include "priv.h"
 
 struct plugin {
 	void		*dl;
@@ -46,6 +49,7 @@ static struct plugin	 plugins[FP_CONF_PLUGINS];
 static int		 nplugins;
 static pid_t		 loader;	/* the process that loaded them */
 static int		 finished;	/* plugins_fini ran */
+static const struct fp_config *loadconf; /* during plugins_load */
 
 /* A name of a plug-in or handler: 1..63 bytes of [A-Za-z0-9_.-]. */
 static int
@@ -240,7 +244,7 @@ static void __attribute__((noreturn))
 probe_child(const struct fp_load *ld, int fd)
 {
 	struct plugin	 p;
-	char		 err[512], tag[48];
+	char		 err[512], tag[48], why[256];
 	int		 r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -249,6 +253,12 @@ probe_child(const struct fp_load *ld, int fd)
 	r = open_plugin(ld->path, &p, err, sizeof(err));
 	if (r == 0)
 		r = call_init(&p, ld, err, sizeof(err));
+	/* worker_init runs as `user' in workers: try it so here too. */
+	if (r == 0 && priv_drop(loadconf, why, sizeof(why)) == -1) {
+		snprintf(err, sizeof(err), "cannot run as user %s: %s",
+		    loadconf->user, why);
+		r = -1;
+	}
 	if (r == 0)
 		r = call_worker_init(&p, err, sizeof(err));
 	if (r == 0 && p.desc->fini != NULL)
@@ -397,6 +407,83 @@ load_one(const struct fp_load *ld, uint64_t timeout_ms, char *err,
 	return 0;
 }
 
+/*
+ * Whether st, the plug-in file (dir 0) or a directory above it (dir 1),
+ * could be changed by someone else than root and the daemon's own user:
+ * owned by another user, or writable by group or others (a directory
+ * writable by others with the sticky bit, such as /tmp, is fine: nobody
+ * can replace what root owns in it).
+ */
+static int
+unsafe(const struct stat *st, int dir, const char *path, char *err,
+    size_t errlen)
+{
+	const char	*what = dir ? "directory" : "file";
+
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(err, errlen, "refused: %s %.512s is owned by uid %u, not "
+		    "by root or the daemon's user", what, path,
+		    (unsigned)st->st_uid);
+		return -1;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    !(dir && (st->st_mode & S_ISVTX))) {
+		snprintf(err, errlen, "refused: %s %.512s is writable by %s (mode "
+		    "%04o)", what, path, (st->st_mode & S_IWOTH) ? "anyone" :
+		    "its group", (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* The directories of path, from its own up to /, as unsafe() sees them. */
+static int
+unsafe_dirs(const char *path, char *err, size_t errlen)
+{
+	char		 dir[PATH_MAX], *slash;
+	struct stat	 st;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return 0;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &st) == -1) {
+			snprintf(err, errlen, "refused: directory %.512s: %s", dir,
+			    strerror(errno));
+			return -1;
+		}
+		if (unsafe(&st, 1, dir, err, errlen) == -1)
+			return -1;
+		if (slash == dir)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Root runs a plug-in's init and fini: refuse one that another user could
+ * have written, through the file, a directory above it, or a directory
+ * above a symbolic link to it.  A path that cannot be resolved is left to
+ * dlopen(3), which says why it cannot load it.
+ */
+static int
+check_file(const char *path, char *err, size_t errlen)
+{
+	char		 real[PATH_MAX];
+	struct stat	 st;
+
+	if (realpath(path, real) == NULL || stat(real, &st) == -1)
+		return 0;
+	if (unsafe(&st, 0, real, err, errlen) == -1 ||
+	    unsafe_dirs(path, err, errlen) == -1 ||
+	    (strcmp(real, path) != 0 && unsafe_dirs(real, err, errlen) == -1))
+		return -1;
+	return 0;
+}
+
 int
 plugins_load(const struct fp_config *c, char *err, size_t errlen)
 {
@@ -408,8 +495,10 @@ plugins_load(const struct fp_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	loader = getpid();
+	loadconf = c;
 	for (i = 0; i < c->nload; i++)
-		if (load_one(&c->load[i], c->load_timeout_ms, msg,
+		if (check_file(c->load[i].path, msg, sizeof(msg)) == -1 ||
+		    load_one(&c->load[i], c->load_timeout_ms, msg,
 		    sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s:%d: load %s: %s", c->file,
 			    c->load[i].line, c->load[i].path, msg);

@@ -34,6 +34,7 @@
 static int	 have_pidfd = -1;
 static int	 retiring_hint;		/* a worker may be retiring */
 static int	 noslot_logged;		/* "no free slot" said once */
+static int	 bound_logged;		/* "at the process bound" said once */
 
 static void	lost(struct worker *, int);
 static void	fill(void);
@@ -323,6 +324,58 @@ free_slot(void)
 	return -1;
 }
 
+/*
+ * Worker processes alive at most: twice `workers'.  Replacements (reload,
+ * recycling) start before the workers they replace stop, and a retiring
+ * worker may hold a long task; without a bound, reloads in a loop would
+ * pile up generations of retiring workers.
+ */
+static int
+max_alive(void)
+{
+	return 2 * sv->conf.workers;
+}
+
+static int
+alive_count(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < sv->nslots; i++)
+		if (sv->workers[i].state != W_EMPTY)
+			n++;
+	return n;
+}
+
+/*
+ * A worker of an older generation still kept filled: it serves until a
+ * worker of this generation can replace it.
+ */
+static int
+stale(const struct worker *w)
+{
+	return w->respawn && w->state == W_READY &&
+	    w->generation != sv->generation;
+}
+
+/* Whether no worker may start now (said once until one may again). */
+static int
+at_bound(void)
+{
+	int	 n = alive_count();
+
+	if (n < max_alive()) {
+		bound_logged = 0;
+		return 0;
+	}
+	if (!bound_logged)
+		log_info("worker_bound", "alive=%d max=%d retiring=%d "
+		    "msg=\"twice workers are alive: replacements wait for "
+		    "retiring workers\"", n, max_alive(), pool_retiring());
+	bound_logged = 1;
+	return 1;
+}
+
 /* Start a worker in a free slot, kept filled from now on; its slot or -1. */
 static int
 spawn_extra(void)
@@ -330,6 +383,8 @@ spawn_extra(void)
 	struct worker	*w;
 	int		 i;
 
+	if (at_bound())
+		return -1;
 	if ((i = free_slot()) == -1) {
 		if (!noslot_logged)
 			log_warnx("worker_slots", "msg=\"all %d worker slots "
@@ -350,17 +405,79 @@ spawn_extra(void)
 	return i;
 }
 
-/* Keep conf.workers slots filled (start-up, reload, slots that ran out). */
+static void	retire(struct worker *);
+
+/*
+ * Retire one worker of an older generation, an idle one first; with
+ * idle_only, none if all are busy.  Returns 0, or -1 if none was retired.
+ */
+static int
+retire_stale(int idle_only)
+{
+	struct worker	*w, *busy = NULL;
+	int		 i;
+
+	for (i = 0; i < sv->nslots; i++) {
+		w = &sv->workers[i];
+		if (!stale(w))
+			continue;
+		if (w->ninflight == 0 && w->partial == NULL) {
+			retire(w);
+			return 0;
+		}
+		if (busy == NULL)
+			busy = w;
+	}
+	if (busy == NULL || idle_only)
+		return -1;
+	retire(busy);
+	return 0;
+}
+
+/*
+ * Keep conf.workers slots of this generation filled (start-up, reload,
+ * slots that ran out), each new worker replacing one of an older
+ * generation, within max_alive().  At the bound, idle workers of an older
+ * generation make room (they stop at once; the next tick starts their
+ * replacements); busy ones serve on until retiring workers that finish
+ * make room, or retire themselves if none is retiring.
+ */
 static void
 fill(void)
 {
-	int	 i, have = 0;
+	int	 i, n, have = 0, nstale = 0;
 
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].respawn)
+	for (i = 0; i < sv->nslots; i++) {
+		if (stale(&sv->workers[i]))
+			nstale++;
+		else if (sv->workers[i].respawn)
 			have++;
-	while (have < sv->conf.workers && spawn_extra() != -1)
+	}
+	while (have < sv->conf.workers) {
+		if (at_bound()) {
+			/* Room for the missing ones, as far as idle ones go. */
+			for (n = 0; have + n < sv->conf.workers && n < nstale;
+			    n++)
+				if (retire_stale(1) == -1)
+					break;
+			/*
+			 * Busy ones only, and nothing retiring that would make
+			 * room: one of them retires after the tasks it holds,
+			 * or a loaded pool would never be renewed.
+			 */
+			if (n == 0 && nstale > 0 && pool_retiring() == 0)
+				(void)retire_stale(0);
+			return;
+		}
+		if (spawn_extra() == -1)
+			return;
 		have++;
+		if (nstale > 0 && retire_stale(0) == 0)
+			nstale--;
+	}
+	/* As many as configured are of this generation: the rest go. */
+	while (nstale-- > 0 && retire_stale(0) == 0)
+		;
 }
 
 /* Stop w once it holds no task: SIGTERM, SIGKILL if it lingers. */
@@ -490,6 +607,10 @@ pool_tick(void)
 	pool_check();
 }
 
+/*
+ * Workers of older generations are replaced by fill(), each as soon as
+ * its replacement has started (see max_alive()).
+ */
 void
 pool_reload(void)
 {
@@ -507,11 +628,13 @@ pool_reload(void)
 			continue;
 		if (w->state == W_READY)
 			old++;
-		retire(w);
+		/* Not kept filled (none should be): nothing replaces it. */
+		if (!w->respawn)
+			retire(w);
 	}
 	fill();
-	log_info("reload_workers", "generation=%u workers=%d retiring=%d",
-	    sv->generation, sv->conf.workers, old);
+	log_info("reload_workers", "generation=%u workers=%d retiring=%d "
+	    "old=%d", sv->generation, sv->conf.workers, pool_retiring(), old);
 }
 
 int

@@ -78,6 +78,25 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 		    "none", c->pidfile[0] ? c->pidfile : "none");
 		strlcpy(c->pidfile, o->pidfile, sizeof(c->pidfile));
 	}
+	/* The socket was given to them when it was bound. */
+	if (strcmp(c->socket_owner, o->socket_owner) != 0) {
+		warn(rr, "socket-owner", "socket-owner cannot change at run "
+		    "time: still %s (restart to use %s)",
+		    o->socket_owner[0] ? o->socket_owner : "none",
+		    c->socket_owner[0] ? c->socket_owner : "none");
+		strlcpy(c->socket_owner, o->socket_owner,
+		    sizeof(c->socket_owner));
+		c->socket_uid = o->socket_uid;
+	}
+	if (strcmp(c->socket_group, o->socket_group) != 0) {
+		warn(rr, "socket-group", "socket-group cannot change at run "
+		    "time: still %s (restart to use %s)",
+		    o->socket_group[0] ? o->socket_group : "none",
+		    c->socket_group[0] ? c->socket_group : "none");
+		strlcpy(c->socket_group, o->socket_group,
+		    sizeof(c->socket_group));
+		c->socket_gid = o->socket_gid;
+	}
 	/* Loaded plug-ins own handler indices that tasks in flight use. */
 	if (!config_same_loads(c, o)) {
 		warn(rr, "load", "plug-ins cannot change at run time: keeping "
@@ -86,6 +105,28 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 		c->nload = o->nload;
 		memcpy(c->load, o->load, sizeof(c->load));
 	}
+}
+
+/*
+ * A token bucket kept as one time (GCRA): `tat' is when the bucket would
+ * be full again.  Each reload moves it RELOAD_INTERVAL_MS later; one is
+ * allowed while it is at most RELOAD_BURST - 1 intervals ahead of now.
+ */
+int
+reload_admit(uint64_t now, uint64_t *wait_ms)
+{
+	static uint64_t	 tat;
+	const uint64_t	 iv = RELOAD_INTERVAL_MS * 1000000ULL;
+	const uint64_t	 ahead = (RELOAD_BURST - 1) * iv;
+
+	if (tat < now)
+		tat = now;
+	if (tat - now > ahead) {
+		*wait_ms = (tat - now - ahead + 999999) / 1000000;
+		return -1;
+	}
+	tat += iv;
+	return 0;
 }
 
 int

@@ -22,6 +22,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "plugin.h"
+#include "priv.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
 
@@ -254,6 +255,26 @@ worker_main(struct worker *self)
 	    fp_ring_attach(&w.tx, fp_seg_ring(&self->seg, 1),
 	    self->seg.ringsize, 1, sup_efd) == -1)
 		fatal("worker_attach", NULL);
+	/*
+	 * Its segment is mapped and its descriptors are all it keeps: give
+	 * up root before any plug-in code or client byte runs here.  A
+	 * failure is the configuration's or the system's: exit, and the
+	 * respawn back-off keeps it from looping fast.
+	 */
+	if (priv_drop(&sv->conf, errmsg, sizeof(errmsg)) == -1) {
+		char	 qu[4 * FP_CONF_NAME + 3];
+
+		log_error("worker_privdrop_failed", "user=%s msg=%s",
+		    log_quote(sv->conf.user, qu, sizeof(qu)),
+		    log_quote(errmsg, q, sizeof(q)));
+		_exit(1);
+	}
+	/* Changing ids cleared the parent-death signal. */
+	if (sv->conf.user[0] != '\0') {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			fatal("worker_prctl", NULL);
+		check_parent(&w);
+	}
 	msgpack_sbuffer_init(&w.sb);
 	msgpack_packer_init(&w.pk, &w.sb, msgpack_sbuffer_write);
 	if (!msgpack_zone_init(&w.zone, 8192))

@@ -15,7 +15,8 @@ KEYWORDS="workers socket socket-mode pidfile queue-limit prefetch ring-size
 max-request-size max-connections max-outstanding shutdown-timeout
 test-handlers log-level timeout retries kill-grace cancel-running
 breaker-threshold breaker-window breaker-cooldown min-worker-age
-respawn-backoff-max max-tasks-per-worker max-worker-rss load-timeout"
+respawn-backoff-max max-tasks-per-worker max-worker-rss load-timeout
+user group socket-owner socket-group admin-group"
 
 cat >"$T/good.conf" <<CONF
 # a configuration that uses every keyword
@@ -45,6 +46,11 @@ respawn-backoff-max 1m
 max-tasks-per-worker 1000
 max-worker-rss 512M
 load-timeout 5s
+user nobody
+group nogroup
+socket-owner 0
+socket-group nogroup
+admin-group 0
 handler sleep timeout 10s
 handler crash retries 0
 handler echo breaker-threshold 0
@@ -114,6 +120,8 @@ assert_eq debug "$(kv log-level)" "-nv: log-level"
 assert_eq 2500ms "$(kv timeout)" "-nv: timeout"
 assert_eq kill "$(kv cancel-running)" "-nv: cancel-running"
 assert_eq 512M "$(kv max-worker-rss)" "-nv: max-worker-rss"
+assert_eq '"nobody"' "$(kv user)" "-nv: user"
+assert_eq '"nogroup"' "$(kv socket-group)" "-nv: socket-group"
 for _h in "handler sleep timeout 10s" "handler crash retries 0" \
     "handler echo breaker-threshold 0"; do
 	assert_grep "^$_h\$" "$T/nv.conf" "-nv: $_h"
@@ -198,6 +206,8 @@ bad 3 'test-handlers maybe' 'test-handlers maybe'
 bad 3 'log-level loud' 'log-level loud'
 bad 3 'socket-mode 0999' 'socket-mode not octal'
 bad 3 'socket-mode 01777' 'socket-mode above 0777'
+bad 3 'user fp-no-such-user' 'an unknown user'
+bad 3 'admin-group fp-no-such-group' 'an unknown admin-group'
 bad 3 'pidfile' 'pidfile without a value'
 bad 3 'socket "unterminated' 'unterminated quote'
 bad 3 "socket /$(printf '%0120d' 0)" 'socket path over 107 bytes'

@@ -461,6 +461,41 @@ main(void)
 	bad("socket /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	    "too long");
 
+	/*
+	 * User and group names: resolved with the file (nobody and nogroup
+	 * exist wherever the suite runs; as root, since only root may name
+	 * another user).
+	 */
+	CHECK(load_text(&c, "workers 1\n", err, sizeof(err)) == 0);
+	CHECK(c.user[0] == '\0' && c.admin_group[0] == '\0');
+	CHECK(c.socket_uid == (uid_t)-1 && c.socket_gid == (gid_t)-1);
+	if (geteuid() == 0) {
+		CHECK(load_text(&c, "group nogroup\nuser nobody\n"
+		    "socket-owner 1234\nsocket-group 4321\nadmin-group 0\n",
+		    err, sizeof(err)) == 0);
+		CHECK(c.user_uid == 65534 && c.user_gid == 65534);
+		CHECK(strcmp(c.user, "nobody") == 0);
+		CHECK(c.socket_uid == 1234 && c.socket_gid == 4321);
+		CHECK(c.admin_gid == 0);
+		CHECK(load_text(&c, "user 65534\n", err, sizeof(err)) == 0);
+		CHECK(c.user_uid == 65534 && c.user_gid == 65534);
+		CHECK(load_text(&c, "user nobody\ngroup 0\n", err,
+		    sizeof(err)) == 0);
+		CHECK(c.user_uid == 65534 && c.user_gid == 0);
+		CHECK(load_text(&c, "user nobody\nuser none\n", err,
+		    sizeof(err)) == -1);
+		bad("user 5000000000\n", ":1: user 5000000000: no such user");
+		bad("user 64999\n", "uid without a user entry: give group");
+	}
+	bad("workers 1\nuser fp-no-such-user\n",
+	    ":2: user fp-no-such-user: no such user");
+	bad("\ngroup nogroup\n", ":2: group nogroup: given without user");
+	bad("socket-group fp-no-such-group\n",
+	    ":1: socket-group fp-no-such-group: no such group");
+	bad("admin-group \"\"\n", "empty name");
+	bad("user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaa\n", "name too long");
+
 	/* A rejected file leaves the configuration untouched. */
 	config_defaults(&c);
 	c.workers = 7;
