@@ -260,7 +260,7 @@ int
 main(int argc, char *argv[])
 {
 	const char	*path = NULL, *errstr;
-	char		 defpath[PATH_MAX];
+	char		 defpath[PATH_MAX], err[PATH_MAX + 128];
 	int		 ch, timeout_ms = -1, r;
 
 	/* "+": options end at the command; what follows is its own. */
@@ -287,11 +287,18 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
-	if (path == NULL &&
-	    (path = fp_default_socket(defpath, sizeof(defpath))) == NULL) {
-		fprintf(stderr, "forkpool: default socket path: %s\n",
-		    strerror(errno));
-		return EX_CONN;
+	if (path == NULL) {
+		if ((path = fp_default_socket(defpath, sizeof(defpath))) ==
+		    NULL) {
+			fprintf(stderr, "forkpool: default socket path: %s "
+			    "(FORKPOOL_SOCKET, XDG_RUNTIME_DIR or TMPDIR)\n",
+			    strerror(errno));
+			return EX_CONN;
+		}
+		if (fp_default_socket_check(path, err, sizeof(err)) == -1) {
+			fprintf(stderr, "forkpool: %s\n", err);
+			return EX_CONN;
+		}
 	}
 
 	if (strcmp(argv[0], "call") == 0)
