@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of forkpool (daemon, forkpool(1), this library). */
+#define FP_VERSION	"0.8.0"
+
 #ifndef FP_AGAIN
 #define FP_AGAIN	1	/* nothing to do now; try again when fd is ready */
 #endif

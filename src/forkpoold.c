@@ -38,7 +38,7 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	/* Asked for (-h): on stdout, and not an error. */
-	fprintf(status == 0 ? stdout : stderr, "usage: forkpoold [-dhnTv] "
+	fprintf(status == 0 ? stdout : stderr, "usage: forkpoold [-dhnTVv] "
 	    "[-f file] [-p pidfile] [-s socket] [-w workers]\n");
 	exit(status);
 }
@@ -289,7 +289,7 @@ main(int argc, char *argv[], char *envp[])
 	int		 fflag = 0, workers = 0;
 
 	setproctitle_init(argc, argv, envp);
-	while ((ch = getopt(argc, argv, "df:hnp:s:Tvw:")) != -1) {
+	while ((ch = getopt(argc, argv, "df:hnp:s:TVvw:")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -298,6 +298,8 @@ main(int argc, char *argv[], char *envp[])
 			file = optarg;
 			fflag = 1;
 			break;
+		case 'h':
+			usage(0);
 		case 'n':
 			check = 1;
 			break;
@@ -310,6 +312,9 @@ main(int argc, char *argv[], char *envp[])
 		case 'T':
 			test = 1;
 			break;
+		case 'V':
+			printf("forkpoold %s\n", FP_VERSION);
+			exit(0);
 		case 'v':
 			verbose++;
 			break;
@@ -321,7 +326,6 @@ main(int argc, char *argv[], char *envp[])
 				exit(2);
 			}
 			break;
-		case 'h':
 		default:
 			usage(2);
 		}
