@@ -101,11 +101,12 @@ struct fp_result {
 
 /*
  * fp_client_open: connect to the daemon's Unix socket `path' (NULL: the
- * default, see fp_default_socket, checked by fp_default_socket_check).  The connect itself blocks (while the
- * daemon's listen backlog is full, until it has room); afterwards the
- * socket is non-blocking and the blocking calls below wait with poll(2).
- * Returns NULL on failure with errno set (ENOENT, ECONNREFUSED,
- * ENAMETOOLONG, ...) and a message naming the path in err.
+ * default, see fp_default_socket, checked by fp_default_socket_check).
+ * The connect itself blocks (while the daemon's listen backlog is full,
+ * until it has room); afterwards the socket is non-blocking and the
+ * blocking calls below wait with poll(2).  Returns NULL on failure with
+ * errno set (ENOENT, ECONNREFUSED, ENAMETOOLONG, EPERM, ...) and a message
+ * naming the path in err.
  */
 struct fp_client *fp_client_open(const char *path, char *err, size_t errlen);
 

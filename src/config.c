@@ -413,7 +413,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "path too long";
 			return -1;
 		}
-		/* Given, so not derived from the socket (config_pidfile_default). */
+		/* Given: config_pidfile_default() keeps it. */
 		if (k->off == OFF(pidfile))
 			c->pidfile_set = 1;
 		return 0;

@@ -179,12 +179,13 @@ control_dir_check(const char *path, mode_t mode, int create, char *err,
 		if (!create)
 			return dir_creatable(dir, err, errlen);
 		if ((made = mkdir(dir, mode)) == -1 && errno != EEXIST) {
-			snprintf(err, errlen, "%s: cannot create the directory: "
-			    "%s", dir, strerror(errno));
+			snprintf(err, errlen, "%s: cannot create the "
+			    "directory: %s", dir, strerror(errno));
 			return -1;
 		}
 		if (made == 0)
-			log_info("mkdir", "dir=%s mode=%04o", dir, (unsigned)mode);
+			log_info("mkdir", "dir=%s mode=%04o", dir,
+			    (unsigned)mode);
 		if (stat(dir, &st) == -1) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 			return -1;
@@ -201,8 +202,8 @@ control_dir_check(const char *path, mode_t mode, int create, char *err,
 	 */
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		snprintf(err, errlen, "%s: owned by uid %lu, not by uid %lu or "
-		    "root: refusing a directory that another user controls", dir,
-		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+		    "root: refusing a directory that another user controls",
+		    dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
 		return -1;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&

@@ -379,9 +379,10 @@ main(int argc, char *argv[], char *envp[])
 		startup_fail("%s", err);
 	if (check) {
 		/* Where the daemon would put its socket and pidfile. */
-		if (control_socket_dir(conf.socket, 0, err, sizeof(err)) == -1 ||
-		    (conf.pidfile[0] != '\0' && control_dir_check(conf.pidfile,
-		    PIDDIR_MODE, 0, err, sizeof(err)) == -1))
+		if (control_socket_dir(conf.socket, 0, err,
+		    sizeof(err)) == -1 || (conf.pidfile[0] != '\0' &&
+		    control_dir_check(conf.pidfile, PIDDIR_MODE, 0, err,
+		    sizeof(err)) == -1))
 			startup_fail("%s", err);
 		if (verbose)
 			config_print(&conf, stdout);

@@ -361,8 +361,8 @@ fp_start_daemon() {
 	0)	;;
 	2)	fp_fail "forkpoold $* (daemon mode): pid $FP_PID of the" \
 		    "pidfile is not running" ;;
-	*)	fp_fail "forkpoold $* (daemon mode) exited 0 before its socket" \
-		    "$FP_SOCK accepted connections" ;;
+	*)	fp_fail "forkpoold $* (daemon mode) exited 0 before its" \
+		    "socket $FP_SOCK accepted connections" ;;
 	esac
 }
 
