@@ -4,8 +4,9 @@
 # pidfile holds the pid of the detached daemon (a session leader, whose
 # children are the workers).  Then SIGHUP reloads (a workers change takes
 # effect), SIGTERM drains and exits removing the socket and the pidfile,
-# SIGINT likewise, SIGQUIT stops at once; no process is left, and plug-in
-# fini runs in the daemon.  Start-up failures (socket directory missing or
+# SIGINT likewise, SIGQUIT stops at once, each with exit status 0 (seen
+# through a subreaper); no process is left, and plug-in fini runs in the
+# daemon.  Start-up failures (socket directory missing or
 # not writable, socket in use, pidfile locked or not writable, a plug-in
 # that fails) print `forkpoold: PATH: reason' on stderr and exit 1, in
 # daemon mode as with -d, leaving nothing behind.
@@ -76,12 +77,63 @@ assert_grep "^fini pid=$pid\$" "$T/fini" "plug-in fini in the daemon"
 assert_eq 1 "$(grep -c "^fini pid=$pid\$" "$T/fini")" \
     "plug-in fini ran once in the daemon"
 
-# ---- SIGINT, SIGQUIT -----------------------------------------------------
+# ---- the exit status of the detached daemon --------------------------------
+
+# A detached daemon is nobody's child but init's: start it under a
+# subreaper (PR_SET_CHILD_SUBREAPER), which inherits it and records how it
+# exits ("PID STATUS" lines in $T/reaped, STATUS as Python's
+# waitstatus_to_exitcode: -N for signal N).
+reaped_start() {
+	rm -f "$T/reaped" "$FP_PIDFILE"
+	fp_bg "$FP_PY" -c '
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+	sys.exit(3)
+pid = os.fork()
+if pid == 0:
+	os.execv(sys.argv[2], sys.argv[2:])
+_, st = os.waitpid(pid, 0)
+if os.waitstatus_to_exitcode(st) != 0:
+	sys.exit(4)
+while True:
+	try:
+		p, st = os.waitpid(-1, 0)
+	except ChildProcessError:
+		break
+	with open(sys.argv[1], "a") as f:
+		f.write("%d %d\n" % (p, os.waitstatus_to_exitcode(st)))
+' "$T/reaped" "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" \
+	    "$@"
+	reaper=$FP_BGPID
+	wait_for '[ -s "$FP_PIDFILE" ] || ! fp_alive $reaper' 10 ||
+	    fp_fail "no pidfile from the daemon started under a subreaper"
+	FP_PID=$(tr -d ' \n' <"$FP_PIDFILE")
+	FP_DAEMONS="$FP_DAEMONS $FP_PID"
+	FP_ALLD="$FP_ALLD $FP_PID"
+	"$FP_PY" "$FP_INTEG/fpclient.py" wait "$FP_SOCK" "$FP_PID" 10 ||
+	    fp_fail "the daemon started under a subreaper does not listen"
+}
+
+# reaped_stop SIGNAL: stop it as fp_stop_daemon does; it must exit 0.
+reaped_stop() {
+	_pid=$FP_PID
+	fp_stop_daemon "$1"
+	fp_wait_bg "$reaper" 10
+	assert_eq 0 "$FP_RC" "the subreaper"
+	assert_eq "$_pid 0" "$(cat "$T/reaped")" \
+	    "pid and exit status of the daemon after SIG$1"
+}
 
 sed -i 's/^workers 3$/workers 1/' "$FP_CONF"
-fp_start_daemon
-fp_wait_nworkers 1
-fp_stop_daemon INT
+for sig in TERM INT QUIT; do
+	reaped_start
+	fp_wait_nworkers 1
+	fp_cli ping
+	assert_out pong "ping before SIG$sig"
+	reaped_stop "$sig"
+done
+
+# ---- SIGQUIT does not wait for a running task -------------------------------
 
 fp_start_daemon
 fp_wait_nworkers 1
