@@ -77,6 +77,16 @@ dir_refused "a socket directory writable by others" "$T/open" \
     "writable by others \\(mode 0777\\) without the sticky bit"
 dir_refused "a socket directory writable by its group" "$T/group" \
     "writable by its group \\(mode 0770\\) without the sticky bit"
+: >"$T/file"
+refused "a socket directory that is a file" "$T/file: not a directory" \
+    -s "$T/file/s.sock" -p none
+fp_run "$FORKPOOLD" -n -f "$FP_CONF" -s "$T/file/s.sock" -p none
+assert_status 1 "forkpoold -n: a socket directory that is a file"
+assert_grep "^forkpoold: $T/file: not a directory" "$T/err" \
+    "forkpoold -n: a socket directory that is a file: message"
+refused "a file in the socket's place" "$T/file: exists and is not a socket" \
+    -s "$T/file" -p none
+assert_eq 0 "$(stat -c %s "$T/file")" "the file in the socket's place"
 fp_run "$FORKPOOLD" -n -f "$FP_CONF" -s "$T/nodir/sub/s.sock"
 assert_status 1 "forkpoold -n: a socket directory that cannot be made"
 assert_grep "^forkpoold: $T/nodir/sub: missing, and it cannot be created" \
