@@ -152,6 +152,28 @@ assert_grep "shutting_down" "$T/job.out" "the call running at SIGQUIT"
 # ---- start-up failures, in both modes ------------------------------------
 
 : >"$FP_CONF"
+# no_starter_left WHAT: no process has this test's directory in its
+# command line: a start that failed left no child behind, not even in a
+# session of its own (a started daemon's title replaces its arguments).
+no_starter_left() {
+	_left=$("$FP_PY" -c '
+import os, sys
+for p in os.listdir("/proc"):
+	if not p.isdigit() or int(p) == os.getpid():
+		continue
+	try:
+		with open("/proc/%s/cmdline" % p, "rb") as f:
+			if sys.argv[1].encode() in f.read():
+				print(p)
+	except (OSError, ValueError):
+		pass' "$T/" | grep -vx "$$" || true)
+	if [ -n "$_left" ]; then
+		# shellcheck disable=SC2086
+		ps -o pid,ppid,sid,args -p "$(echo $_left | tr ' ' ,)" >&2 || true
+		fp_fail "$1: a process of the failed start is left: $_left"
+	fi
+}
+
 # fail_both WHAT PATTERN OPTION...: in daemon mode and with -d, forkpoold
 # OPTION... exits 1 with a line matching PATTERN on stderr, nothing else
 # there, and leaves no process of its own.
@@ -171,6 +193,7 @@ fail_both() {
 			fp_fail "$_what ($_mode): expected one message line"
 		fi
 		fp_check_no_workers 5
+		no_starter_left "$_what ($_mode)"
 	done
 }
 
