@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of forkpool (daemon, forkpool(1), this library). */
+#define FP_VERSION	"0.8.0"
+
 #ifndef FP_AGAIN
 #define FP_AGAIN	1	/* nothing to do now; try again when fd is ready */
 #endif
@@ -49,10 +52,23 @@ int		 fp_err_code(const char *name, size_t len);
  * fp_default_socket: the socket path used when none is given: the
  * FORKPOOL_SOCKET environment variable if set and not empty, else
  * /run/forkpool/forkpool.sock for root, else
- * $XDG_RUNTIME_DIR/forkpool.sock, else /tmp/forkpool-UID/forkpool.sock.
- * Writes into buf; returns buf, or NULL with ENAMETOOLONG.
+ * $XDG_RUNTIME_DIR/forkpool.sock (if absolute), else
+ * $TMPDIR/forkpool-UID/forkpool.sock (TMPDIR if absolute, else /tmp).
+ * Writes into buf; returns buf, or NULL with ENAMETOOLONG (never another
+ * path in place of one too long).
  */
 char		*fp_default_socket(char *buf, size_t len);
+
+/*
+ * fp_default_socket_check: for a path from fp_default_socket when
+ * FORKPOOL_SOCKET is not set: its directory, if it exists, must be a
+ * directory owned by the effective uid and not writable by group or
+ * others, or another user could answer the calls.  (A missing directory
+ * passes: connecting fails with ENOENT.)  Returns 0, or -1 with errno
+ * EPERM or ENOTDIR and a message naming the directory in err.
+ */
+int		 fp_default_socket_check(const char *path, char *err,
+		    size_t errlen);
 
 /* ---- client library ---------------------------------------------------- */
 
@@ -85,11 +101,12 @@ struct fp_result {
 
 /*
  * fp_client_open: connect to the daemon's Unix socket `path' (NULL: the
- * default, see fp_default_socket).  The connect itself blocks (while the
- * daemon's listen backlog is full, until it has room); afterwards the
- * socket is non-blocking and the blocking calls below wait with poll(2).
- * Returns NULL on failure with errno set (ENOENT, ECONNREFUSED,
- * ENAMETOOLONG, ...) and a message naming the path in err.
+ * default, see fp_default_socket, checked by fp_default_socket_check).
+ * The connect itself blocks (while the daemon's listen backlog is full,
+ * until it has room); afterwards the socket is non-blocking and the
+ * blocking calls below wait with poll(2).  Returns NULL on failure with
+ * errno set (ENOENT, ECONNREFUSED, ENAMETOOLONG, EPERM, ...) and a message
+ * naming the path in err.
  */
 struct fp_client *fp_client_open(const char *path, char *err, size_t errlen);
 

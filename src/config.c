@@ -101,23 +101,37 @@ static const struct hkey hkeys[] = {
 #define NHKEYS (sizeof(hkeys) / sizeof(hkeys[0]))
 
 void
+config_pidfile_default(struct fp_config *c)
+{
+	size_t	 n;
+
+	if (c->pidfile_set)
+		return;
+	n = strlen(c->socket);
+	if (n == 0) {
+		c->pidfile[0] = '\0';
+		return;
+	}
+	strlcpy(c->pidfile, c->socket, sizeof(c->pidfile));
+	/* "x.sock" gives "x.pid"; a socket named ".sock" gives ".sock.pid". */
+	if (n > 5 && strcmp(c->pidfile + n - 5, ".sock") == 0 &&
+	    c->pidfile[n - 6] != '/')
+		c->pidfile[n - 5] = '\0';
+	strlcat(c->pidfile, ".pid", sizeof(c->pidfile));
+}
+
+void
 config_defaults(struct fp_config *c)
 {
 	long	 n;
-	char	*slash;
 
 	memset(c, 0, sizeof(*c));
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+	/* Too long ($FORKPOOL_SOCKET): "", an error unless -s or `socket'. */
 	if (fp_default_socket(c->socket, sizeof(c->socket)) == NULL)
-		strlcpy(c->socket, "/tmp/forkpool.sock", sizeof(c->socket));
-	/* The pidfile lives beside the default socket. */
-	strlcpy(c->pidfile, c->socket, sizeof(c->pidfile));
-	if ((slash = strrchr(c->pidfile, '/')) != NULL)
-		slash[1] = '\0';
-	else
-		c->pidfile[0] = '\0';
-	strlcat(c->pidfile, "forkpoold.pid", sizeof(c->pidfile));
+		c->socket[0] = '\0';
+	config_pidfile_default(c);
 	c->socket_mode = 0660;
 	c->queue_limit = 1000;
 	c->prefetch = 32;
@@ -424,14 +438,15 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "empty path";
 			return -1;
 		}
-		if (strcmp(v, "none") == 0) {
+		if (strcmp(v, "none") == 0)
 			*(char *)dst = '\0';
-			return 0;
-		}
-		if (strlcpy(dst, v, PATH_MAX) >= PATH_MAX) {
+		else if (strlcpy(dst, v, PATH_MAX) >= PATH_MAX) {
 			*why = "path too long";
 			return -1;
 		}
+		/* Given: config_pidfile_default() keeps it. */
+		if (k->off == OFF(pidfile))
+			c->pidfile_set = 1;
 		return 0;
 	case K_SOCKET:
 		if (*v == '\0') {

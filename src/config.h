@@ -61,6 +61,7 @@ struct fp_config {
 	char		 socket[FP_SOCKPATH_MAX];
 	mode_t		 socket_mode;
 	char		 pidfile[PATH_MAX];	/* "" = none */
+	int		 pidfile_set;		/* given, not derived */
 	uint32_t	 queue_limit;
 	uint32_t	 prefetch;
 	size_t		 ring_size;
@@ -104,8 +105,19 @@ struct fp_config {
 							   from config_resolve */
 };
 
-/* config_defaults: fill `c' with the built-in defaults. */
+/*
+ * config_defaults: fill `c' with the built-in defaults.  The socket is
+ * fp_default_socket()'s, or "" if that is too long (an error to report
+ * if nothing else names a socket).
+ */
 void	config_defaults(struct fp_config *c);
+
+/*
+ * config_pidfile_default: unless a pidfile was given, derive it from the
+ * socket: its path with ".sock" replaced by ".pid" (or ".pid" appended),
+ * so that two daemons on two sockets never share one.
+ */
+void	config_pidfile_default(struct fp_config *c);
 
 /*
  * config_load: read `path' over the values already in `c'.  If `optional'

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 #define READS_PER_EVENT	4	/* then let other connections in */
 #define ACCEPTS_PER_EVENT 64
 #define OUT_KEEP	(256 * 1024)	/* output buffer kept when idle */
+#define SOCKDIR_MODE	0700	/* the socket's directory, when we make it */
+#define SOCKDIR_GMODE	0750	/* the same, for a socket-group */
 
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
@@ -78,84 +81,204 @@ control_completed(struct conn *c)
 
 /* ---- listening socket --------------------------------------------------- */
 
-/* Refuse to replace a socket that another daemon still answers on. */
+/*
+ * Refuse to replace a socket that another daemon still answers on, or a
+ * file that is not a socket.  0, or -1 with "PATH: reason" in err.
+ */
 static int
-check_existing(const char *path)
+check_existing(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat	 st;
 	int		 fd, r;
 
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		fprintf(stderr, "forkpoold: %s exists and is not a socket\n",
-		    path);
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
 		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
+		return -1;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);
 	if (r == 0) {
-		fprintf(stderr, "forkpoold: another forkpoold is listening "
-		    "on %s\n", path);
+		snprintf(err, errlen, "%s: another forkpoold is listening on "
+		    "it", path);
 		log_warnx("startup", "msg=\"socket in use\" socket=%s", path);
 		return -1;
 	}
 	/* Nobody listens: a stale socket from a daemon that died. */
-	if (unlink(path) == -1 && errno != ENOENT)
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: cannot remove the stale socket: %s",
+		    path, strerror(errno));
 		return -1;
+	}
 	log_info("stale_socket", "socket=%s", path);
 	return 0;
 }
 
-/* Create the socket's directory if it is missing (one level). */
-static void
-make_parent(const char *path)
+/* -n: could the missing directory dir be made (one level)? */
+static int
+dir_creatable(const char *dir, char *err, size_t errlen)
 {
-	char	 dir[FP_SOCKPATH_MAX], *slash;
+	struct stat	 st;
+	char		 parent[PATH_MAX], *slash;
+	const char	*why;
 
-	strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == 0)
-		log_info("mkdir", "dir=%s", dir);
+	strlcpy(parent, dir, sizeof(parent));
+	if ((slash = strrchr(parent, '/')) == NULL)
+		strlcpy(parent, ".", sizeof(parent));
+	else if (slash == parent)
+		parent[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "its parent is not a directory";
+	else if (faccessat(AT_FDCWD, parent, W_OK | X_OK, AT_EACCESS) == -1)
+		why = strerror(errno);
+	else
+		return 0;
+	snprintf(err, errlen, "%s: missing, and it cannot be created: %s",
+	    dir, why);
+	return -1;
 }
 
 int
-control_listen(void)
+control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX], *slash;
+	int		 made;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		snprintf(err, errlen, "%.64s...: path too long", path);
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (!create)
+			return dir_creatable(dir, err, errlen);
+		if ((made = mkdir(dir, mode)) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: cannot create the "
+			    "directory: %s", dir, strerror(errno));
+			return -1;
+		}
+		/* The group may pass through to the socket, no one else. */
+		if (made == 0 && gid != (gid_t)-1 && chown(dir, (uid_t)-1,
+		    gid) == -1) {
+			snprintf(err, errlen, "%s: cannot give the directory "
+			    "to group %lu: %s", dir, (unsigned long)gid,
+			    strerror(errno));
+			return -1;
+		}
+		if (made == 0)
+			log_info("mkdir", "dir=%s mode=%04o", dir,
+			    (unsigned)mode);
+		if (stat(dir, &st) == -1) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", dir);
+		return -1;
+	}
+	/*
+	 * Whoever owns the directory, or may write to it without the sticky
+	 * bit, can rename what the daemon puts there and put their own in
+	 * its place: clients would talk to them.
+	 */
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen, "%s: owned by uid %lu, not by uid %lu or "
+		    "root: refusing a directory that another user controls",
+		    dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (st.st_mode & S_ISVTX) == 0) {
+		snprintf(err, errlen, "%s: writable by %s (mode %04o) without "
+		    "the sticky bit: refusing a directory that other users "
+		    "control", dir, (st.st_mode & S_IWOTH) ? "others" :
+		    "its group", (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+control_socket_dir(const struct fp_config *c, int create, char *err,
+    size_t errlen)
+{
+	const char	*path = c->socket;
+
+	if (strlen(path) >= FP_SOCKPATH_MAX) {
+		snprintf(err, errlen, "%s: socket path too long (%d bytes at "
+		    "most)", path, FP_SOCKPATH_MAX - 1);
+		return -1;
+	}
+	if (c->socket_gid != (gid_t)-1)
+		return control_dir_check(path, SOCKDIR_GMODE, c->socket_gid,
+		    create, err, errlen);
+	return control_dir_check(path, SOCKDIR_MODE, (gid_t)-1, create, err,
+	    errlen);
+}
+
+int
+control_listen(char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct epoll_event ev;
 	const char	*path = sv->conf.socket;
 	int		 fd;
 
-	make_parent(path);
-	if (check_existing(path) == -1)
+	if (control_socket_dir(&sv->conf, 1, err, errlen) == -1 ||
+	    check_existing(path, err, errlen) == -1)
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
+	    0)) == -1) {
+		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
 		return -1;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, sv->conf.socket_mode) == -1 ||
+	listening = 1;		/* bound: control_unlisten removes it */
+	sv->lfd = fd;
+	if (chmod(path, sv->conf.socket_mode) == -1 ||
 	    listen(fd, 1024) == -1) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		control_unlisten();
 		return -1;
 	}
 	/*
@@ -165,20 +288,14 @@ control_listen(void)
 	if ((sv->conf.socket_uid != (uid_t)-1 ||
 	    sv->conf.socket_gid != (gid_t)-1) &&
 	    lchown(path, sv->conf.socket_uid, sv->conf.socket_gid) == -1) {
-		int saved = errno;
-
-		fprintf(stderr, "forkpoold: socket %s: cannot give it to "
-		    "socket-owner %s socket-group %s: %s\n", path,
+		snprintf(err, errlen, "%s: cannot give it to socket-owner %s "
+		    "socket-group %s: %s", path,
 		    sv->conf.socket_owner[0] ? sv->conf.socket_owner : "none",
 		    sv->conf.socket_group[0] ? sv->conf.socket_group : "none",
-		    strerror(saved));
-		close(fd);
-		(void)unlink(path);
-		errno = saved;
+		    strerror(errno));
+		control_unlisten();
 		return -1;
 	}
-	sv->lfd = fd;
-	listening = 1;
 	ev.events = EPOLLIN;
 	ev.data.u64 = EV_TAG(EV_LISTEN, 0);
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)

@@ -269,7 +269,24 @@ int	 reload(struct reload_result *rr, char *msg, size_t msglen);
 int	 reload_admit(uint64_t now_ns, uint64_t *wait_ms);
 
 /* control.c: client connections and admin methods. */
-int	 control_listen(void);
+/*
+ * control_dir_check: the directory of path (made with mode, one level, if
+ * missing and create is set, and given to group gid unless it is -1;
+ * without create, a missing one must be one that could be made) must be a
+ * directory that no other user controls: owned by us or root, not
+ * writable by group or others unless sticky.  0, or -1 with "DIR: reason"
+ * in err.
+ */
+int	 control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
+	    char *err, size_t errlen);
+/*
+ * control_socket_dir: control_dir_check for c's socket path: made 0700,
+ * or 0750 and given to socket-group when there is one.
+ */
+int	 control_socket_dir(const struct fp_config *c, int create, char *err,
+	    size_t errlen);
+/* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */
+int	 control_listen(char *err, size_t errlen);
 void	 control_unlisten(void);
 void	 control_accept(void);
 void	 control_event(struct conn *, uint32_t events);
@@ -284,7 +301,8 @@ size_t	 control_pending_output(void);
 void	 worker_main(struct worker *) __attribute__((noreturn));
 
 /* supervisor.c */
-void	 supervisor_setup(void);
+/* supervisor_setup: 0, or -1 with "PATH: reason" in err (the socket). */
+int	 supervisor_setup(char *err, size_t errlen);
 void	 supervisor(void) __attribute__((noreturn));
 
 #endif /* FP_DAEMON_H */

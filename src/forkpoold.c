@@ -2,16 +2,21 @@
  * forkpoold -- prefork task server: main, options, configuration,
  * pidfile and daemonisation; then the supervisor takes over.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <bsd/libutil.h>
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <bsd/unistd.h>
@@ -22,14 +27,53 @@
 #include "log.h"
 #include "plugin.h"
 
-static struct pidfh	*pfh;
+#define PIDDIR_MODE	0755	/* a pidfile's own directory, if we make it */
+
+static int		 pidfd = -1;
+static struct stat	 pidst;		/* what we locked, to remove only it */
+static const char	*pidpath;
+static int		 detached;	/* stderr is the pipe to our parent */
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: forkpoold [-dhnTv] [-f file] [-p pidfile] "
-	    "[-s socket] [-w workers]\n");
-	exit(2);
+	/* Asked for (-h): on stdout, and not an error. */
+	fprintf(status == 0 ? stdout : stderr, "usage: forkpoold [-dhnTVv] "
+	    "[-f file] [-p pidfile] [-s socket] [-w workers]\n");
+	exit(status);
+}
+
+/*
+ * A start-up failure: "forkpoold: PATH: reason" on stderr (in daemon mode
+ * the pipe to the parent, which prints it), exit 1.  atexit handlers
+ * remove what was made so far.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+startup_fail(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[PATH_MAX + 512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "forkpoold: %s\n", msg);
+	exit(1);
+}
+
+/* Remove the pidfile if it is still the one we locked. */
+static void
+pidfile_unlink(void)
+{
+	struct stat	 st;
+
+	if (pidfd == -1)
+		return;
+	if (lstat(pidpath, &st) == 0 && st.st_dev == pidst.st_dev &&
+	    st.st_ino == pidst.st_ino && unlink(pidpath) == -1)
+		log_warn("unlink", "pidfile=%s", pidpath);
+	close(pidfd);
+	pidfd = -1;
 }
 
 /*
@@ -42,51 +86,180 @@ cleanup(void)
 	if (sv == NULL || getpid() != sv->pid)
 		return;
 	control_unlisten();
-	if (pfh != NULL)
-		pidfile_remove(pfh);
-	pfh = NULL;
+	pidfile_unlink();
 }
 
 /*
- * The default socket and pidfile live in a directory of their own
- * (/run/forkpool, /tmp/forkpool-UID) that may not exist yet: create the
- * last level, as the default paths need no more.
+ * The pidfile, locked for as long as we run, holding our pid.  Not
+ * libbsd's pidfile_open: that follows a symbolic link and truncates before
+ * it knows the file is ours, so a link planted at the path would make us
+ * empty whatever it points to.  Here the last component is never followed,
+ * the file must be a regular file of ours with no other link, and it is
+ * truncated only once the lock is held.
  */
-static void
-make_parent(const char *path)
-{
-	char	 dir[PATH_MAX], *slash;
-
-	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
-	    (slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	(void)mkdir(dir, 0755);
-}
-
 static void
 open_pidfile(const char *path)
 {
-	pid_t	 other = -1;
+	char		 err[PATH_MAX + 256], buf[32];
+	ssize_t		 n;
+	long		 other;
 
 	if (*path == '\0')
 		return;
-	make_parent(path);
-	if ((pfh = pidfile_open(path, 0644, &other)) != NULL)
-		return;
-	if (errno == EEXIST) {
-		fprintf(stderr, "forkpoold: pidfile %s is locked by pid %d: "
-		    "is forkpoold already running?\n", path, (int)other);
-		exit(1);
+	if (control_dir_check(path, PIDDIR_MODE, (gid_t)-1, 1, err,
+	    sizeof(err)) == -1)
+		startup_fail("%s", err);
+	if ((pidfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK | O_NOCTTY, 0644)) == -1) {
+		if (errno == ELOOP)
+			startup_fail("%s: a symbolic link: refusing to follow "
+			    "it for the pidfile", path);
+		startup_fail("%s: %s", path, strerror(errno));
 	}
-	fprintf(stderr, "forkpoold: pidfile %s: %s\n", path, strerror(errno));
-	exit(1);
+	if (fstat(pidfd, &pidst) == -1)
+		startup_fail("%s: %s", path, strerror(errno));
+	if (!S_ISREG(pidst.st_mode) || pidst.st_nlink != 1 ||
+	    pidst.st_uid != geteuid()) {
+		close(pidfd);
+		pidfd = -1;
+		if (!S_ISREG(pidst.st_mode))
+			startup_fail("%s: not a regular file: refusing it for "
+			    "the pidfile", path);
+		if (pidst.st_nlink != 1)
+			startup_fail("%s: has other hard links: refusing it "
+			    "for the pidfile", path);
+		startup_fail("%s: owned by uid %lu, not by us (uid %lu): "
+		    "refusing it for the pidfile", path,
+		    (unsigned long)pidst.st_uid, (unsigned long)geteuid());
+	}
+	if (flock(pidfd, LOCK_EX | LOCK_NB) == -1) {
+		int	 e = errno;
+
+		n = pread(pidfd, buf, sizeof(buf) - 1, 0);
+		close(pidfd);
+		pidfd = -1;
+		if (e != EWOULDBLOCK)
+			startup_fail("%s: lock: %s", path, strerror(e));
+		buf[n > 0 ? n : 0] = '\0';
+		other = strtol(buf, NULL, 10);
+		startup_fail("%s: locked by pid %ld: is forkpoold already "
+		    "running?", path, other);
+	}
+	pidpath = path;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(pidfd, 0) == -1 || pwrite(pidfd, buf, n, 0) != n)
+		startup_fail("%s: %s", path, strerror(errno));
 }
 
 /*
- * The configuration file as an absolute path: daemon(3) changes to /
- * before a reload reads it again.  Symbolic links are not resolved, so
- * that a link switched to another file is followed on reload.
+ * Daemon mode: fork; the child makes a session of its own and does all
+ * the set-up (plug-ins, pidfile, socket, signalfd, epoll, workers), so
+ * that everything is its own (signals reach the signalfd it reads, the
+ * pidfile holds its pid, plug-in fini runs in it).  Until it is ready its
+ * stderr is a pipe to the parent, which copies what comes to its own
+ * stderr and exits 0 on the NUL byte that means "listening", or 1 when
+ * the child exits without it.
+ */
+static int
+wait_ready(int fd, pid_t pid)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	char		 buf[4096], *nul;
+	ssize_t		 n;
+	int		 st, said = 0;
+	pid_t		 r;
+
+	for (;;) {
+		/*
+		 * Poll with a timeout: a process the child started (a
+		 * plug-in's helper) may hold the pipe after the child died.
+		 */
+		if ((n = poll(&pfd, 1, 100)) <= 0) {
+			if ((r = waitpid(pid, &st, WNOHANG)) == pid)
+				break;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			while ((r = waitpid(pid, &st, 0)) == -1 &&
+			    errno == EINTR)
+				;
+			if (r == -1)
+				st = 1 << 8;	/* exit status 1 */
+			break;
+		}
+		if ((nul = memchr(buf, '\0', n)) != NULL) {
+			(void)!write(STDERR_FILENO, buf, nul - buf);
+			return 0;
+		}
+		(void)!write(STDERR_FILENO, buf, n);
+		said = 1;
+	}
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "forkpoold: the daemon was killed by signal %d "
+		    "during start-up\n", WTERMSIG(st));
+	else if (!said)
+		fprintf(stderr, "forkpoold: the daemon exited during start-up "
+		    "(status %d); see the system log\n", WEXITSTATUS(st));
+	return 1;
+}
+
+static void
+detach(void)
+{
+	int	 p[2], null;
+	pid_t	 pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		startup_fail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		startup_fail("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(p[1]);
+		_exit(wait_ready(p[0], pid));
+	}
+	close(p[0]);
+	/* A parent gone before we are ready must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	if (setsid() == -1)
+		startup_fail("setsid: %s", strerror(errno));
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		startup_fail("/dev/null: %s", strerror(errno));
+	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1 ||
+	    dup2(p[1], STDERR_FILENO) == -1)
+		startup_fail("dup2: %s", strerror(errno));
+	/*
+	 * Nothing else of the caller's: a pipe it reads to its end (a shell's
+	 * $(...), a test runner) would wait for the daemon to exit.
+	 */
+	closefrom(STDERR_FILENO + 1);
+	detached = 1;
+}
+
+/* Daemon mode: tell the parent we are listening; stderr to /dev/null. */
+static void
+detach_ready(void)
+{
+	int	 null;
+
+	if (!detached)
+		return;
+	(void)!write(STDERR_FILENO, "", 1);
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	detached = 0;
+}
+
+/*
+ * The configuration file as an absolute path, so that a reload reads the
+ * same file whatever the working directory.  Symbolic links are not
+ * resolved, so that a link switched to another file is followed on reload.
  */
 static void
 keep_cmdline(const char *file, int fflag)
@@ -112,12 +285,12 @@ main(int argc, char *argv[], char *envp[])
 	struct fp_config conf;
 	const char	*file = FP_CONF_DEFAULT, *sock = NULL, *pid = NULL;
 	const char	*errstr;
-	char		 err[PATH_MAX + 256];
+	char		 err[PATH_MAX + 256], path[PATH_MAX];
 	int		 ch, debug = 0, check = 0, verbose = 0, test = 0;
 	int		 fflag = 0, workers = 0;
 
 	setproctitle_init(argc, argv, envp);
-	while ((ch = getopt(argc, argv, "df:hnp:s:Tvw:")) != -1) {
+	while ((ch = getopt(argc, argv, "df:hnp:s:TVvw:")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -126,6 +299,8 @@ main(int argc, char *argv[], char *envp[])
 			file = optarg;
 			fflag = 1;
 			break;
+		case 'h':
+			usage(0);
 		case 'n':
 			check = 1;
 			break;
@@ -138,6 +313,9 @@ main(int argc, char *argv[], char *envp[])
 		case 'T':
 			test = 1;
 			break;
+		case 'V':
+			printf("forkpoold %s\n", FP_VERSION);
+			exit(0);
 		case 'v':
 			verbose++;
 			break;
@@ -149,13 +327,12 @@ main(int argc, char *argv[], char *envp[])
 				exit(2);
 			}
 			break;
-		case 'h':
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 
 	config_defaults(&conf);
 	if (config_load(&conf, file, !fflag, err, sizeof(err)) == -1) {
@@ -178,23 +355,35 @@ main(int argc, char *argv[], char *envp[])
 	cmdline.test = test;
 	cmdline.verbose = check ? 0 : verbose;
 	cmdline_apply(&conf);
+	/* Never another path in place of a default one that is too long. */
+	if (conf.socket[0] == '\0') {
+		if (fp_default_socket(path, sizeof(path)) == NULL)
+			strlcpy(path, "the default socket path", sizeof(path));
+		fprintf(stderr, "forkpoold: %s: socket path too long (%d bytes "
+		    "at most; from FORKPOOL_SOCKET, XDG_RUNTIME_DIR or "
+		    "TMPDIR)\n", path, FP_SOCKPATH_MAX - 1);
+		exit(1);
+	}
+	if (!debug && !check)
+		detach();
 	/*
-	 * Plug-ins load before the first fork so that workers share what
-	 * they load; with -n too, as a check that they do load.  Their
+	 * Plug-ins load before the first worker fork so that workers share
+	 * what they load; with -n too, as a check that they do load.  Their
 	 * handlers exist from then on, and the `handler' lines can name them.
 	 */
 	log_init(debug || check, conf.log_level, "forkpoold");
 	/* On any exit from here on, plug-ins loaded so far get their fini. */
-	if (atexit(plugins_fini) != 0) {
-		fprintf(stderr, "forkpoold: atexit failed\n");
-		exit(1);
-	}
+	if (atexit(plugins_fini) != 0)
+		startup_fail("atexit failed");
 	if (plugins_load(&conf, err, sizeof(err)) == -1 ||
-	    config_resolve(&conf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "forkpoold: %s\n", err);
-		exit(1);
-	}
+	    config_resolve(&conf, err, sizeof(err)) == -1)
+		startup_fail("%s", err);
 	if (check) {
+		/* Where the daemon would put its socket and pidfile. */
+		if (control_socket_dir(&conf, 0, err, sizeof(err)) == -1 ||
+		    (conf.pidfile[0] != '\0' && control_dir_check(conf.pidfile,
+		    PIDDIR_MODE, (gid_t)-1, 0, err, sizeof(err)) == -1))
+			startup_fail("%s", err);
 		if (verbose)
 			config_print(&conf, stdout);
 		printf("configuration OK\n");
@@ -202,17 +391,17 @@ main(int argc, char *argv[], char *envp[])
 	}
 
 	if ((sv = calloc(1, sizeof(*sv))) == NULL)
-		fatal("calloc", NULL);
+		startup_fail("calloc: %s", strerror(errno));
 	sv->conf = conf;
 	sv->pid = getpid();
-	open_pidfile(conf.pidfile);
 	if (atexit(cleanup) != 0)
-		fatal("atexit", NULL);
-	supervisor_setup();
-	if (!debug && daemon(0, 0) == -1)
-		fatal("daemon", NULL);
-	sv->pid = getpid();
-	if (pfh != NULL && pidfile_write(pfh) == -1)
-		fatal("pidfile", "path=%s", conf.pidfile);
+		startup_fail("atexit failed");
+	/* The socket's directory first: it gets the socket's mode. */
+	if (control_socket_dir(&sv->conf, 1, err, sizeof(err)) == -1)
+		startup_fail("%s", err);
+	open_pidfile(sv->conf.pidfile);
+	if (supervisor_setup(err, sizeof(err)) == -1)
+		startup_fail("%s", err);
+	detach_ready();
 	supervisor();
 }

@@ -20,8 +20,6 @@
 #include "plugin.h"
 #include "proto.h"
 
-#define FP_DAEMON_VERSION	"0.1.0"
-
 /* The handler context a struct fp_call belongs to. */
 static struct fp_hctx *
 hctx_of(const struct fp_call *call)
@@ -194,7 +192,7 @@ plugin_host_init(struct fp_host *host, const char *name)
 	host->abi_version = FP_PLUGIN_ABI_VERSION;
 	host->struct_size = sizeof(*host);
 	host->plugin = name;
-	host->daemon_version = FP_DAEMON_VERSION;
+	host->daemon_version = FP_VERSION;
 	host->error = host_error;
 	host->log = host_log;
 	host->remaining_ns = host_remaining_ns;

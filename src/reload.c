@@ -27,6 +27,7 @@ cmdline_apply(struct fp_config *c)
 			c->pidfile[0] = '\0';
 		else
 			strlcpy(c->pidfile, cmdline.pidfile, sizeof(c->pidfile));
+		c->pidfile_set = 1;
 	}
 	if (cmdline.workers > 0)
 		c->workers = cmdline.workers;
@@ -34,6 +35,8 @@ cmdline_apply(struct fp_config *c)
 		c->test_handlers = 1;
 	if (cmdline.verbose > 0)
 		c->log_level = LOG_LVL_DEBUG;
+	/* The default pidfile follows the socket, -s included. */
+	config_pidfile_default(c);
 }
 
 static void __attribute__((format(printf, 3, 4)))

@@ -39,8 +39,8 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void
-supervisor_setup(void)
+int
+supervisor_setup(char *err, size_t errlen)
 {
 	struct epoll_event ev;
 	struct itimerspec its;
@@ -67,6 +67,15 @@ supervisor_setup(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
 	    (sv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd", NULL);
+	/*
+	 * An ignored signal is dropped, never queued for the signalfd: undo
+	 * what a shell (SIGINT, SIGQUIT for `&') or nohup (SIGHUP) set.  They
+	 * are blocked, so the default action never runs.
+	 */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	ev.events = EPOLLIN;
 	ev.data.u64 = EV_TAG(EV_SIGNAL, 0);
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->sigfd, &ev) == -1)
@@ -85,11 +94,7 @@ supervisor_setup(void)
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->tfd, &ev) == -1)
 		fatal("epoll_ctl", NULL);
 
-	if (control_listen() == -1) {
-		if (errno != 0)
-			log_warn("listen", "socket=%s", sv->conf.socket);
-		exit(1);
-	}
+	return control_listen(err, errlen);
 }
 
 static void

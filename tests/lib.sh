@@ -311,6 +311,96 @@ fp_start() {
 	esac
 }
 
+# fp_start_daemon [OPTION...]: start forkpoold in daemon mode (no -d), as
+# an operator or systemd does, on this test's socket, pidfile and
+# configuration file like fp_start (FP_NO_S likewise; with FP_NO_P set, -p
+# is not given and FP_PIDFILE must name the pidfile the daemon derives).
+# The starting process must exit 0 within FP_START_TIMEOUT; what it
+# printed is in $T/start.err (and the log).  The detached daemon's PID,
+# read from the pidfile, is in FP_PID; it is stopped at exit.  It is not
+# our child, so its exit status cannot be seen: fp_stop_daemon checks what
+# it leaves instead.  Its stderr is /dev/null once it runs: a sanitizer
+# build writes reports to $T/daemon-san.PID, which fp_check_daemon_san
+# reads.
+fp_start_daemon() {
+	if [ ! -e "$FP_CONF" ]; then
+		: >"$FP_CONF"
+	fi
+	FP_NSTART=$((FP_NSTART + 1))
+	if [ -z "${FP_NO_S:-}" ]; then
+		set -- -s "$FP_SOCK" "$@"
+	fi
+	if [ -z "${FP_NO_P:-}" ]; then
+		set -- -p "$FP_PIDFILE" "$@"
+	fi
+	printf '=== %s: start %d (daemon mode): forkpoold -f %s %s\n' \
+	    "$FP_NAME" "$FP_NSTART" "$FP_CONF" "$*" >>"$FP_LOG"
+	_rc=0
+	# shellcheck disable=SC2086
+	ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/daemon-san" \
+	    UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T/daemon-san" \
+	    timeout -k 2 "$FP_START_TIMEOUT" $FP_SIGDFL $FP_WRAP "$FORKPOOLD" \
+	    -f "$FP_CONF" "$@" </dev/null >>"$FP_LOG" 2>"$T/start.err" ||
+	    _rc=$?
+	cat "$T/start.err" >>"$FP_LOG"
+	if [ "$_rc" -ne 0 ]; then
+		cat "$T/start.err" >&2
+		fp_fail "forkpoold $* (daemon mode) exited with status $_rc"
+	fi
+	FP_PID=$(tr -d ' \n' <"$FP_PIDFILE" 2>/dev/null || true)
+	case $FP_PID in
+	''|*[!0-9]*)
+		fp_fail "forkpoold $* (daemon mode): no pid in $FP_PIDFILE" ;;
+	esac
+	FP_DAEMONS="$FP_DAEMONS $FP_PID"
+	FP_ALLD="$FP_ALLD $FP_PID"
+	export FP_PID
+	_rc=0
+	"$FP_PY" "$FP_INTEG/fpclient.py" wait "$FP_SOCK" "$FP_PID" 1 || _rc=$?
+	case $_rc in
+	0)	;;
+	2)	fp_fail "forkpoold $* (daemon mode): pid $FP_PID of the" \
+		    "pidfile is not running" ;;
+	*)	fp_fail "forkpoold $* (daemon mode) exited 0 before its" \
+		    "socket $FP_SOCK accepted connections" ;;
+	esac
+}
+
+# fp_check_daemon_san: fail on a sanitizer report of a daemon-mode daemon.
+fp_check_daemon_san() {
+	for _f in "$T"/daemon-san.*; do
+		[ -e "$_f" ] || continue
+		cat "$_f" >>"$FP_LOG"
+		if grep -Eq "$FP_SANRE" "$_f"; then
+			cat "$_f" >&2
+			fp_fail "sanitizer report from a daemon in daemon mode"
+		fi
+	done
+}
+
+# fp_stop_daemon [SIGNAL [PID]]: stop a daemon started by fp_start_daemon
+# with SIGNAL (default TERM) and require what a clean stop leaves: the
+# process gone within 20 s, no socket, no pidfile, no worker, no sanitizer
+# report.
+fp_stop_daemon() {
+	_sd_pid=${2:-$FP_PID}
+	fp_record_workers "$_sd_pid"
+	kill "-${1:-TERM}" "$_sd_pid"
+	if ! wait_for "! fp_alive $_sd_pid" 20; then
+		kill -KILL "$_sd_pid" 2>/dev/null || true
+		fp_fail "daemon $_sd_pid still running 20 s after SIG${1:-TERM}"
+	fi
+	fp_forget "$_sd_pid"
+	fp_check_no_workers 0
+	fp_check_daemon_san
+	if [ -e "$FP_SOCK" ]; then
+		fp_fail "socket $FP_SOCK left after SIG${1:-TERM}"
+	fi
+	if [ -e "$FP_PIDFILE" ]; then
+		fp_fail "pidfile $FP_PIDFILE left after SIG${1:-TERM}"
+	fi
+}
+
 # fp_wait_exit [PID [TIMEOUT_S]]: bounded wait for a daemon of ours to
 # exit; SIGKILL after the timeout (default 20 s).  Exit status in FP_STATUS
 # (also returned).  Fails the test if the log shows a sanitizer report.

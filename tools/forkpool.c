@@ -29,9 +29,10 @@
 #define EX_CONN		3	/* cannot connect, connection lost, protocol */
 
 static void __attribute__((__noreturn__))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	/* Asked for (-h): on stdout, and not an error. */
+	fprintf(status == EX_OK ? stdout : stderr,
 	    "usage: forkpool [-s socket] [-t timeout_ms] call method "
 	    "[arg ...]\n"
 	    "       forkpool [-s socket] [-t timeout_ms] notify method "
@@ -40,8 +41,9 @@ usage(void)
 	    "       forkpool [-s socket] [-t timeout_ms] reload\n"
 	    "       forkpool [-s socket] [-t timeout_ms] bench [-c conns] "
 	    "[-d depth] [-m method]\n"
-	    "                [-n count] [-W warmup] [-z size]\n");
-	exit(EX_USAGE);
+	    "                [-n count] [-W warmup] [-z size]\n"
+	    "       forkpool -h | -V\n");
+	exit(status);
 }
 
 /* params: the JSON arguments as one MessagePack array. */
@@ -156,7 +158,7 @@ cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
 	int			 r, status;
 
 	if (argc < 2)
-		usage();
+		usage(EX_USAGE);
 	if (params(&p, argc - 2, argv + 2) == -1)
 		exit(EX_USAGE);
 	c = connect_daemon(path);
@@ -190,7 +192,7 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 	int			 r, wait, t;
 
 	if (argc < 2)
-		usage();
+		usage(EX_USAGE);
 	if (params(&p, argc - 2, argv + 2) == -1)
 		exit(EX_USAGE);
 	c = connect_daemon(path);
@@ -236,7 +238,7 @@ cmd_ping(const char *path, int timeout_ms, int argc, char *argv[])
 	int			 r, status = EX_OK;
 
 	if (argc != 1)
-		usage();
+		usage(EX_USAGE);
 	c = connect_daemon(path);
 	r = fp_client_call(c, "forkpool.ping", NULL, 0, &res, timeout_ms, err,
 	    sizeof(err));
@@ -260,12 +262,17 @@ int
 main(int argc, char *argv[])
 {
 	const char	*path = NULL, *errstr;
-	char		 defpath[PATH_MAX];
+	char		 defpath[PATH_MAX], err[PATH_MAX + 128];
 	int		 ch, timeout_ms = -1, r;
 
 	/* "+": options end at the command; what follows is its own. */
-	while ((ch = getopt(argc, argv, "+hs:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+hs:t:V")) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(EX_OK);
+		case 'V':
+			printf("forkpool %s\n", FP_VERSION);
+			return EX_OK;
 		case 's':
 			path = optarg;
 			break;
@@ -274,24 +281,31 @@ main(int argc, char *argv[])
 			if (errstr != NULL) {
 				fprintf(stderr, "forkpool: timeout %s: %s\n",
 				    optarg, errstr);
-				usage();
+				usage(EX_USAGE);
 			}
 			if (timeout_ms == 0)
 				timeout_ms = -1;
 			break;
 		default:
-			usage();
+			usage(EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
-	if (path == NULL &&
-	    (path = fp_default_socket(defpath, sizeof(defpath))) == NULL) {
-		fprintf(stderr, "forkpool: default socket path: %s\n",
-		    strerror(errno));
-		return EX_CONN;
+		usage(EX_USAGE);
+	if (path == NULL) {
+		if ((path = fp_default_socket(defpath, sizeof(defpath))) ==
+		    NULL) {
+			fprintf(stderr, "forkpool: default socket path: %s "
+			    "(FORKPOOL_SOCKET, XDG_RUNTIME_DIR or TMPDIR)\n",
+			    strerror(errno));
+			return EX_CONN;
+		}
+		if (fp_default_socket_check(path, err, sizeof(err)) == -1) {
+			fprintf(stderr, "forkpool: %s\n", err);
+			return EX_CONN;
+		}
 	}
 
 	if (strcmp(argv[0], "call") == 0)
@@ -305,14 +319,14 @@ main(int argc, char *argv[])
 		char	*av[] = { "call", "forkpool.reload", NULL };
 
 		if (argc != 1)
-			usage();
+			usage(EX_USAGE);
 		return cmd_call(path, timeout_ms, 2, av);
 	}
 	if (strcmp(argv[0], "bench") == 0) {
 		if ((r = bench(path, timeout_ms, argc, argv)) == EX_USAGE)
-			usage();
+			usage(EX_USAGE);
 		return r;
 	}
 	fprintf(stderr, "forkpool: unknown command: %s\n", argv[0]);
-	usage();
+	usage(EX_USAGE);
 }

@@ -661,11 +661,16 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 	char			 defpath[sizeof(c->sun.sun_path) + 64];
 	int			 e;
 
-	if (path == NULL &&
-	    (path = fp_default_socket(defpath, sizeof(defpath))) == NULL) {
-		seterr(err, errlen, "default socket path too long");
-		errno = ENAMETOOLONG;
-		return NULL;
+	if (path == NULL) {
+		if ((path = fp_default_socket(defpath, sizeof(defpath))) ==
+		    NULL) {
+			seterr(err, errlen, "default socket path too long "
+			    "(FORKPOOL_SOCKET, XDG_RUNTIME_DIR or TMPDIR)");
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		if (fp_default_socket_check(path, err, errlen) == -1)
+			return NULL;
 	}
 	if (strlen(path) >= sizeof(c->sun.sun_path)) {
 		seterr(err, errlen, "socket path too long: %s", path);

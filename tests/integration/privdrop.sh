@@ -175,6 +175,20 @@ fp_run "$FORKPOOLD" -n -f "$FP_CONF"
 assert_status 0 "forkpoold -n, a plug-in in safe directories"
 assert_out "configuration OK" "forkpoold -n, a plug-in in safe directories"
 
+# ---- socket-group: the socket's directory, made by the daemon ------------
+# 0750 and the socket group's, so that the group can reach the socket and
+# nobody else can.
+printf 'workers 1\nsocket-group nogroup\n' >"$FP_CONF"
+sock0=$FP_SOCK
+FP_SOCK=$T/sgdir/s.sock
+fp_start_daemon
+assert_eq "750 root:nogroup" "$(stat -c '%a %U:%G' "$T/sgdir")" \
+    "the socket directory made with socket-group"
+assert_eq "root:nogroup 660" "$(stat -c '%U:%G %a' "$FP_SOCK")" \
+    "the socket made with socket-group"
+fp_stop_daemon
+FP_SOCK=$sock0
+
 # ---- unknown user, group ---------------------------------------------------
 # bad_name TEXT REASON_ERE: `TEXT' on line 2 is refused by -n and at start.
 bad_name() {

@@ -17,7 +17,7 @@ ino=$(stat -c %i "$FP_SOCK")
 # Same pidfile, another socket.
 fp_run "$FORKPOOLD" -d -w 1 -s "$T/s2.sock" -p "$FP_PIDFILE" -f "$FP_CONF"
 assert_status 1 "second forkpoold on the same pidfile"
-assert_grep "^forkpoold: pidfile $FP_PIDFILE is locked by pid $FP_PID\\b" \
+assert_grep "^forkpoold: $FP_PIDFILE: locked by pid $FP_PID\\b" \
     "$T/err" "second forkpoold on the same pidfile: message"
 if [ -e "$T/s2.sock" ]; then
 	fp_fail "the refused second forkpoold left its socket $T/s2.sock"
@@ -26,7 +26,7 @@ fi
 # Same socket, another pidfile.
 fp_run "$FORKPOOLD" -d -w 1 -s "$FP_SOCK" -p "$T/fp2.pid" -f "$FP_CONF"
 assert_status 1 "second forkpoold on the same socket"
-assert_grep "^forkpoold: another forkpoold is listening on $FP_SOCK\\b" \
+assert_grep "^forkpoold: $FP_SOCK: another forkpoold is listening on it" \
     "$T/err" "second forkpoold on the same socket: message"
 if [ -e "$T/fp2.pid" ]; then
 	fp_fail "the refused second forkpoold left its pidfile $T/fp2.pid"
@@ -35,7 +35,7 @@ fi
 # Same socket and pidfile.
 fp_run "$FORKPOOLD" -d -w 1 -s "$FP_SOCK" -p "$FP_PIDFILE" -f "$FP_CONF"
 assert_status 1 "second forkpoold on the same socket and pidfile"
-assert_grep "^forkpoold: (pidfile .* is locked|another forkpoold is listening)" \
+assert_grep "^forkpoold: [^ ]*: (locked by pid|another forkpoold is listening)" \
     "$T/err" "second forkpoold on the same socket and pidfile: message"
 
 # The first one is untouched.

@@ -13,7 +13,9 @@
  * version mismatch), with -DTP_NOSYMBOL (no forkpool_plugin symbol) and
  * with -DTP_NAME='"testplug2"' (the same handlers under another name).
  *
- * fini logs the event testplug_fini.
+ * fini logs the event testplug_fini and, when the environment has
+ * TESTPLUG_FINI_FILE, appends "fini pid=PID" to that file (a daemon's log
+ * may be the system log, which a test cannot read).
  *
  * Handlers (all with the prefix "tp."):
  *	ok [x]        -> x
@@ -135,7 +137,14 @@ worker_init(const struct fp_host *host, void *state, char *err,
 static void
 fini(const struct fp_host *host, void *state)
 {
+	const char *f = getenv("TESTPLUG_FINI_FILE");
+	FILE	*fp;
+
 	host->log(host, FP_LOG_INFO, "testplug_fini", NULL);
+	if (f != NULL && (fp = fopen(f, "a")) != NULL) {
+		fprintf(fp, "fini pid=%d\n", (int)getpid());
+		fclose(fp);
+	}
 }
 
 static int

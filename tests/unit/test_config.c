@@ -511,6 +511,38 @@ main(void)
 	CHECK(strstr(err, "No such file") != NULL);
 	CHECK(config_load(&c, path, 1, err, sizeof(err)) == 0);
 
+	/* The default pidfile follows the socket; a given one stays. */
+	CHECK(load_text(&c, "socket /a/x.sock\n", err, sizeof(err)) == 0);
+	config_pidfile_default(&c);
+	CHECK(strcmp(c.pidfile, "/a/x.pid") == 0);
+	CHECK(load_text(&c, "socket /a/.sock\n", err, sizeof(err)) == 0);
+	config_pidfile_default(&c);
+	CHECK(strcmp(c.pidfile, "/a/.sock.pid") == 0);
+	CHECK(load_text(&c, "socket /a/y\npidfile /b/p\n", err,
+	    sizeof(err)) == 0);
+	config_pidfile_default(&c);
+	CHECK(strcmp(c.pidfile, "/b/p") == 0);
+	CHECK(load_text(&c, "pidfile none\nsocket /a/y\n", err,
+	    sizeof(err)) == 0);
+	config_pidfile_default(&c);
+	CHECK(c.pidfile[0] == '\0');
+	/* A FORKPOOL_SOCKET too long is no socket, never another one. */
+	{
+		char	 longp[300];
+
+		memset(longp, 'x', sizeof(longp) - 1);
+		longp[0] = '/';
+		longp[sizeof(longp) - 1] = '\0';
+		setenv("FORKPOOL_SOCKET", longp, 1);
+		config_defaults(&c);
+		CHECK(c.socket[0] == '\0' && c.pidfile[0] == '\0');
+		setenv("FORKPOOL_SOCKET", "/r/s.sock", 1);
+		config_defaults(&c);
+		CHECK(strcmp(c.socket, "/r/s.sock") == 0 &&
+		    strcmp(c.pidfile, "/r/s.pid") == 0);
+		unsetenv("FORKPOOL_SOCKET");
+	}
+
 	CHECK(config_parse_size("1G", &v) == 0 && v == 1ULL << 30);
 	CHECK(config_parse_size("17", &v) == 0 && v == 17);
 	CHECK(config_parse_size("-1", &v) == -1);

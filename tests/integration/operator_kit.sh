@@ -1,0 +1,147 @@
+#!/bin/sh
+# operator_kit.sh -- what an operator installs and runs: `forkpoold -V' and
+# `forkpool -V' print the version (FP_VERSION of include/forkpool.h) and
+# exit 0; -h prints the usage on stdout and exits 0, a bad option prints it
+# on stderr and exits 2.  `make install' puts a systemd unit (its paths
+# substituted, systemd-analyze verify clean where systemd-analyze exists)
+# and a commented sample forkpool.conf in place.  The unit runs the daemon
+# in daemon mode with the pidfile the daemon uses, maps reload and stop to
+# SIGHUP and SIGTERM with a stop timeout longer than shutdown-timeout, and
+# has the hardening options; the sample is accepted by forkpoold -n, shows
+# every keyword with its built-in default, and uncommented it is still a
+# valid configuration.  The unit's ExecReload, run against a daemon started
+# as ExecStart starts it, reloads it.
+# Optional arguments of lib.sh helpers default to this test's daemon, and
+# wait_for takes code to evaluate later:
+# shellcheck disable=SC2119,SC2016
+set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${FP_BUILD:-$(dirname "$FORKPOOLD")}
+san=
+case ${build%/} in
+*/build-san)	san=SANITIZE=1 ;;
+*/build)	;;
+*)		fp_fail "unknown build directory $build" ;;
+esac
+
+# ---- -V, -h ---------------------------------------------------------------
+
+version=$(sed -n 's/^#define FP_VERSION[^"]*"\(.*\)"/\1/p' \
+    "$root/include/forkpool.h")
+case $version in
+[0-9]*.[0-9]*.[0-9]*) ;;
+*)	fp_fail "no FP_VERSION in include/forkpool.h: '$version'" ;;
+esac
+for prog in forkpoold forkpool; do
+	if [ "$prog" = forkpoold ]; then
+		bin=$FORKPOOLD
+	else
+		bin=$FORKPOOL
+	fi
+	fp_run "$bin" -V
+	assert_status 0 "$prog -V"
+	assert_out "$prog $version" "$prog -V"
+	assert_empty "$T/err" "$prog -V: stderr"
+	fp_run "$bin" -h
+	assert_status 0 "$prog -h"
+	assert_grep "^usage: $prog " "$T/out" "$prog -h: usage on stdout"
+	assert_empty "$T/err" "$prog -h: stderr"
+	fp_run "$bin" -Z
+	assert_status 2 "$prog -Z"
+	assert_grep "^usage: $prog " "$T/err" "$prog -Z: usage on stderr"
+	assert_empty "$T/out" "$prog -Z: stdout"
+done
+
+# ---- make install ----------------------------------------------------------
+
+FP_CMD_TIMEOUT=120	# make finds everything built: it only installs
+prefix=$T/p
+fp_run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$root" \
+    --no-print-directory $san PREFIX="$prefix" install
+assert_status 0 "make install"
+FP_CMD_TIMEOUT=30
+unit=$prefix/lib/systemd/system/forkpoold.service
+sample=$prefix/share/forkpool/forkpool.conf.sample
+for f in "$unit" "$sample" "$prefix/sbin/forkpoold"; do
+	if [ ! -s "$f" ]; then
+		fp_fail "make install did not install $f"
+	fi
+done
+assert_grep "^Version: $version\$" "$prefix/lib/pkgconfig/forkpool.pc" \
+    "the version in forkpool.pc"
+
+# ---- the unit ---------------------------------------------------------------
+
+assert_no_grep '@[A-Z]+@' "$unit" "unsubstituted @...@ in the unit"
+assert_grep "^ExecStart=$prefix/sbin/forkpoold\$" "$unit" "ExecStart"
+for d in 'Type=forking' 'ExecReload=/bin/kill -HUP \$MAINPID' \
+    'KillSignal=SIGTERM' 'KillMode=mixed' 'RuntimeDirectory=forkpool' \
+    'LimitNOFILE=[0-9]+' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+    'ProtectHome=(yes|read-only|tmpfs)' 'PrivateTmp=yes' \
+    'RestrictAddressFamilies=AF_UNIX'; do
+	assert_grep "^$d\$" "$unit" "the unit's $d"
+done
+# The pidfile systemd watches is the one the daemon writes (root, defaults).
+fp_run env -u FORKPOOL_SOCKET -u XDG_RUNTIME_DIR "$FORKPOOLD" -nv \
+    -f "$sample"
+assert_status 0 "forkpoold -nv -f forkpool.conf.sample"
+pidfile=$(awk '$1 == "pidfile" { gsub(/"/, "", $2); print $2 }' "$T/out")
+shutdown=$(awk '$1 == "shutdown-timeout" { sub(/s$/, "", $2); print $2 }' \
+    "$T/out")
+if [ "$(id -u)" = 0 ]; then
+	assert_grep "^PIDFile=$pidfile\$" "$unit" "PIDFile, the daemon's pidfile"
+fi
+stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$unit")
+if [ -z "$stop" ] || [ "$stop" -le "$((shutdown + 3))" ]; then
+	fp_fail "TimeoutStopSec=$stop is not longer than shutdown-timeout" \
+	    "${shutdown}s and the 3 s to stop the workers after it"
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+	# Documentation= names the installed pages: man must find them.
+	fp_run env MANPATH="$prefix/share/man" systemd-analyze verify "$unit"
+	assert_status 0 "systemd-analyze verify forkpoold.service"
+	assert_empty "$T/err" "systemd-analyze verify forkpoold.service"
+else
+	fp_info "no systemd-analyze: the unit is not verified"
+fi
+
+# ---- the sample configuration ---------------------------------------------
+
+fp_run "$FORKPOOLD" -n -f "$sample" -s "$T/x.sock" -p none
+assert_status 0 "forkpoold -n -f forkpool.conf.sample"
+assert_out "configuration OK" "forkpoold -n -f forkpool.conf.sample"
+# Every keyword, commented out, with its default (workers, socket and
+# pidfile depend on the machine).
+fp_run "$FORKPOOLD" -nv -f /dev/null
+grep -v '^#' "$T/out" | sed '$d' >"$T/defaults"
+while read -r kw val; do
+	case $kw in
+	workers|socket|pidfile) pat="^#$kw " ;;
+	*) pat="^#$kw $val\$" ;;
+	esac
+	assert_grep "$pat" "$sample" "the sample's $kw (default $val)"
+done <"$T/defaults"
+assert_grep '^#load /' "$sample" "the sample's load"
+assert_grep '^#handler [a-z.]+ [a-z-]+ ' "$sample" "the sample's handler"
+sed -e 's/^#\([a-z]\)/\1/' -e '/^load /d' "$sample" >"$T/uncommented.conf"
+fp_run "$FORKPOOLD" -n -f "$T/uncommented.conf" -s "$T/x.sock" -p none
+assert_status 0 "forkpoold -n, the sample uncommented"
+assert_out "configuration OK" "forkpoold -n, the sample uncommented"
+
+# ---- the unit's commands against a daemon ----------------------------------
+
+# ExecStart (daemon mode, the sample) on this test's socket, then the
+# unit's ExecReload with $MAINPID from the pidfile, then KillSignal.
+cp "$sample" "$FP_CONF"
+fp_start_daemon -w 1
+fp_wait_nworkers 1
+reload=$(sed -n 's/^ExecReload=//p' "$unit")
+MAINPID=$FP_PID
+eval "fp_run $reload"
+assert_status 0 "ExecReload"
+wait_for '[ "$(fp_stat generation)" = 1 ]' 10 ||
+    fp_fail "ExecReload did not reload (generation $(fp_stat generation))"
+fp_stop_daemon "$(sed -n 's/^KillSignal=SIG//p' "$unit")"
