@@ -66,12 +66,14 @@ static void
 pidfile_unlink(void)
 {
 	struct stat	 st;
+	char		 q[PATH_MAX * 4 + 3];
 
 	if (pidfd == -1)
 		return;
 	if (lstat(pidpath, &st) == 0 && st.st_dev == pidst.st_dev &&
 	    st.st_ino == pidst.st_ino && unlink(pidpath) == -1)
-		log_warn("unlink", "pidfile=%s", pidpath);
+		log_warn("unlink", "pidfile=%s", log_quote(pidpath, q,
+		    sizeof(q)));
 	close(pidfd);
 	pidfd = -1;
 }

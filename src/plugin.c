@@ -382,6 +382,7 @@ load_one(const struct fp_load *ld, uint64_t timeout_ms, char *err,
 	struct plugin	*p = &plugins[nplugins];
 	struct handler	 h;
 	const struct fp_plugin_handler *ph;
+	char		 qv[256], qp[PATH_MAX * 4 + 3];
 
 	if (probe(ld, timeout_ms, err, errlen) == -1 ||
 	    open_plugin(ld->path, p, err, errlen) == -1)
@@ -403,7 +404,8 @@ load_one(const struct fp_load *ld, uint64_t timeout_ms, char *err,
 	}
 	nplugins++;
 	log_info("plugin_loaded", "plugin=%s version=%s path=%s", p->name,
-	    p->desc->version != NULL ? p->desc->version : "-", ld->path);
+	    log_quote(p->desc->version != NULL ? p->desc->version : "-", qv,
+	    sizeof(qv)), log_quote(ld->path, qp, sizeof(qp)));
 	return 0;
 }
 

@@ -50,8 +50,10 @@ warn(struct reload_result *rr, const char *keyword, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("reload_ignored", "keyword=%s msg=%s", keyword,
 	    log_quote(msg, q, sizeof(q)));
+	/* Paths from the file go to the client as a str: valid UTF-8. */
 	if (rr != NULL && rr->nwarn < RELOAD_MAXWARN)
-		strlcpy(rr->warn[rr->nwarn++], msg, sizeof(rr->warn[0]));
+		log_escape(msg, strlen(msg), rr->warn[rr->nwarn++],
+		    sizeof(rr->warn[0]));
 }
 
 /*
@@ -136,7 +138,7 @@ int
 reload(struct reload_result *rr, char *msg, size_t msglen)
 {
 	struct fp_config c;
-	char		 q[PATH_MAX + 300];
+	char		 q[PATH_MAX + 300], qf[PATH_MAX * 4 + 3];
 
 	if (rr != NULL)
 		memset(rr, 0, sizeof(*rr));
@@ -149,7 +151,8 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 	config_defaults(&c);
 	if (config_load(&c, cmdline.file, !cmdline.fflag, msg,
 	    msglen) == -1 || config_resolve(&c, msg, msglen) == -1) {
-		log_warnx("reload_failed", "file=%s msg=%s", cmdline.file,
+		log_warnx("reload_failed", "file=%s msg=%s",
+		    log_quote(cmdline.file, qf, sizeof(qf)),
 		    log_quote(msg, q, sizeof(q)));
 		return -1;
 	}
@@ -162,7 +165,8 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 	breakers_reconfigure();
 	sv->generation++;
 	log_info("reload", "file=%s generation=%u workers=%d",
-	    c.file[0] != '\0' ? c.file : "none", sv->generation, c.workers);
+	    log_quote(c.file[0] != '\0' ? c.file : "none", qf, sizeof(qf)),
+	    sv->generation, c.workers);
 	pool_reload();
 	if (rr != NULL)
 		rr->generation = sv->generation;

@@ -245,13 +245,14 @@ supervisor(void)
 	uint64_t	 ticks;
 	uint32_t	 slot;
 	int		 i, n, timeout;
+	char		 q[FP_SOCKPATH_MAX * 4 + 3];
 
 	sv->pid = getpid();
 	sv->started_ns = sv->now_ns = now_ns();
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
-	    sv->conf.workers, sv->conf.socket);
+	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
 	for (;;) {
 		timeout = prepare_sleep() ? 0 : -1;
