@@ -570,6 +570,82 @@ test_pretty(void)
 	CHECK(is("{\n    \"7\": true\n}"));
 }
 
+/* sb = [[...[0 x n]...]], the zeros `depth' arrays deep. */
+static void
+pack_deep_wide(int depth, uint32_t n)
+{
+	uint32_t i;
+	int	 d;
+
+	msgpack_sbuffer_clear(&sb);
+	for (d = 1; d < depth; d++)
+		msgpack_pack_array(&pk, 1);
+	msgpack_pack_array(&pk, n);
+	for (i = 0; i < n; i++)
+		msgpack_pack_int(&pk, 0);
+}
+
+/* The length of that as JSON.stringify(v, null, 16) writes it. */
+static uint64_t
+deep_wide_len(uint64_t depth, uint64_t n)
+{
+	uint64_t k, len = 0;
+
+	for (k = 0; k + 1 < depth; k++)
+		len += 4 + 32 * k + 16;
+	return len + 3 + n * (2 + 16 * depth) + (n - 1) + 16 * (depth - 1);
+}
+
+static void
+deep_pretty(void)
+{
+	struct buf	 b = { 0 };
+	struct timespec	 t0, t1;
+	size_t		 full, m;
+	double		 dt;
+	int		 rv;
+
+	/* Exact against a full encode, the cut anywhere. */
+	pack_deep_wide(40, 30);
+	O.indent = 16;
+	O.max_depth = 1000;
+	CHECK(run(sb.data, sb.size) == 0 && R.len == deep_wide_len(40, 30));
+	full = R.len;
+	for (m = 1; m < full; m += 97) {
+		O.indent = 16;
+		O.max_depth = 1000;
+		O.max_size = m;
+		O.truncate = 1;
+		rv = run(sb.data, sb.size);
+		CHECK(rv == 0 && R.truncated && R.full_len == full &&
+		    R.len == m);
+	}
+
+	/* 10,000 deep, 290,000 zeros: 46 GB of text from 300 KB. */
+	pack_deep_wide(10000, 290000);
+	O.indent = 16;
+	O.max_depth = 100000;
+	O.max_size = 1 << 20;
+	O.truncate = 0;
+	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, ERR,
+	    sizeof(ERR));
+	CHECK(rv == -1 && R.error == JSON_E_TOO_LARGE && b.len == b.off);
+	CHECK(b.cap < 4 << 20);
+	buf_free(&b);
+	O.truncate = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rv = run(sb.data, sb.size);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dt = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(rv == 0 && R.truncated && R.len == 1 << 20 &&
+	    R.full_len == deep_wide_len(10000, 290000));
+	/* Counted, not written: writing 48 GB of spaces takes ~0.6 s. */
+	CHECK(dt < 0.3);
+	printf("deep pretty: %zu-byte input, full_len %zu counted in %.3f s\n",
+	    sb.size, R.full_len, dt);
+}
+
 static void
 test_size(void)
 {
@@ -620,6 +696,14 @@ test_size(void)
 	CHECK(run(sb.data, sb.size) == 0 && R.len == full && !R.truncated);
 	reset();
 
+	/*
+	 * Deep nesting with a wide indent: without truncate the text stops
+	 * at max_size (the buffer stays near it); with truncate the spaces
+	 * past the cut are counted, not written, and full_len is exact
+	 * wherever the cut falls, even inside a run of spaces.
+	 */
+	deep_pretty();
+	reset();
 	/* Appends after existing (unread) bytes; on error leaves them. */
 	buf_append(&b, "XYZ", 3);
 	b.off = 1;
