@@ -43,7 +43,7 @@ struct task {
 	uint8_t		 kill_code;	/* why its worker is being killed */
 	uint8_t		 in_conn;	/* on the owner's list */
 	int32_t		 worker;	/* slot, -1 if not dispatched */
-	uint32_t	 attempts;
+	uint32_t	 attempts;	/* runs so far, counting this one */
 	uint32_t	 retries_left;
 	uint64_t	 enqueued_ns;
 	uint64_t	 deadline_ns;	/* 0: none */
@@ -64,6 +64,14 @@ enum worker_state {
 };
 
 #define MAX_SLOTS	2048	/* worker slots: workers, plus replacements */
+
+/*
+ * The largest result message (the payload of one result or error record,
+ * assembled) the supervisor takes from a worker, and the largest a worker
+ * sends: a worker refuses a bigger result itself (too_large).  Both sides
+ * read it from the configuration the worker was forked with.
+ */
+#define RESULT_MAX(conf)	((size_t)(conf)->max_request_size * 4)
 
 struct worker {
 	int		 slot;
@@ -91,6 +99,8 @@ struct worker {
 	uint64_t	 kill_ns;	/* SIGKILL due (after kill-grace), or 0 */
 	uint32_t	 generation;	/* configuration generation */
 	int		 respawn;	/* replace this slot when it empties */
+	const char	*violation;	/* killed for breaking the protocol:
+					   why (counts like a crash) */
 };
 
 struct conn {
@@ -126,6 +136,7 @@ struct counters {
 	uint64_t	 tasks_cancelled;
 	uint64_t	 tasks_retried;
 	uint64_t	 workers_recycled;
+	uint64_t	 worker_protocol_errors;
 };
 
 struct supervisor {
