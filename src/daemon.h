@@ -42,6 +42,8 @@ struct task {
 	uint8_t		 probe;		/* the breaker's half-open probe */
 	uint8_t		 kill_code;	/* why its worker is being killed */
 	uint8_t		 in_conn;	/* on the owner's list */
+	uint8_t		 own_deadline;	/* the caller's, shorter than the
+					   configured one (no breaker) */
 	int32_t		 worker;	/* slot, -1 if not dispatched */
 	uint32_t	 attempts;	/* runs so far, counting this one */
 	uint32_t	 retries_left;

@@ -18,9 +18,23 @@
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
 
+/*
+ * A new task.  Its deadline is either the configured one (timeout, or
+ * handler NAME timeout) or one its caller chose (forkpool.call
+ * timeout_ms).  A caller who asks for less time than the configuration
+ * gives must not make the handler look broken to everyone else: such a
+ * task's timeout does not count towards the handler's circuit breaker
+ * (forkpool-rpc(7)).  A caller's deadline at least as long as the
+ * configured one counts as the configured one would have.
+ */
 void
 dispatch_enqueue(struct task *t)
 {
+	uint64_t	 conf_ms;
+
+	conf_ms = config_handler_timeout_ms(&sv->conf, t->handler);
+	t->own_deadline = t->deadline_ns != 0 && (conf_ms == 0 ||
+	    t->deadline_ns - t->enqueued_ns < conf_ms * 1000000ULL);
 	t->state = T_QUEUED;
 	t->worker = -1;
 	TAILQ_INSERT_TAIL(&sv->queue, t, entry);
@@ -542,7 +556,9 @@ dispatch_worker_lost(struct worker *w, int status)
 		}
 		kv[1].val = t->attempts;
 		if (t->kill_code == FP_E_TIMEOUT) {
-			outcome(t, 1);
+			/* A deadline the caller chose is not the handler's fault. */
+			if (!t->own_deadline)
+				outcome(t, 1);
 			log_info("task_timeout", "worker=%d pid=%d msgid=%u "
 			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
 			    t->attempts, t->corr ? " corr=" : "",
