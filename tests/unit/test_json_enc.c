@@ -585,6 +585,33 @@ pack_deep_wide(int depth, uint32_t n)
 		msgpack_pack_int(&pk, 0);
 }
 
+/* A random value into sb: nested arrays and maps of small scalars. */
+static void
+pack_random(unsigned *seed, int depth)
+{
+	int	 k = (int)(rand_r(seed) % (depth > 6 ? 4 : 7)), n, i;
+
+	switch (k) {
+	case 0: msgpack_pack_int(&pk, (int)(rand_r(seed) % 100000)); break;
+	case 1: msgpack_pack_nil(&pk); break;
+	case 2: PSTR("s\n\xe2\x82\xac"); break;
+	case 3: msgpack_pack_double(&pk, 0.5); break;
+	case 4: case 5:
+		n = (int)(rand_r(seed) % 4);
+		msgpack_pack_array(&pk, (uint32_t)n);
+		for (i = 0; i < n; i++)
+			pack_random(seed, depth + 1);
+		break;
+	default:
+		n = (int)(rand_r(seed) % 4);
+		msgpack_pack_map(&pk, (uint32_t)n);
+		for (i = 0; i < n; i++) {
+			msgpack_pack_int(&pk, i);
+			pack_random(seed, depth + 1);
+		}
+	}
+}
+
 /* The length of that as JSON.stringify(v, null, 16) writes it. */
 static uint64_t
 deep_wide_len(uint64_t depth, uint64_t n)
@@ -603,7 +630,9 @@ deep_pretty(void)
 	struct timespec	 t0, t1;
 	size_t		 full, m;
 	double		 dt;
-	int		 rv;
+	uint32_t	 n, i;
+	unsigned	 seed, st;
+	int		 rv, d, sk;
 
 	/* Exact against a full encode, the cut anywhere. */
 	pack_deep_wide(40, 30);
@@ -621,7 +650,82 @@ deep_pretty(void)
 		    R.len == m);
 	}
 
+	/*
+	 * The bound never passes the real length: max_size = the length
+	 * takes the text, one byte less refuses it, sorted or not, with
+	 * strings and maps that the bound does not count.
+	 */
+	for (d = 1; d <= 12; d++)
+		for (n = 1; n <= 4; n++)
+			for (sk = 0; sk <= 1; sk++) {
+				/* n zeros and a map, d arrays deep. */
+				msgpack_sbuffer_clear(&sb);
+				for (i = 1; i < (uint32_t)d; i++)
+					msgpack_pack_array(&pk, 1);
+				msgpack_pack_array(&pk, n + 1);
+				for (i = 0; i < n; i++)
+					msgpack_pack_int(&pk, 0);
+				msgpack_pack_map(&pk, 2);
+				PSTR("k");
+				PSTR("a long string the bound ignores");
+				PSTR("j");
+				msgpack_pack_array(&pk, 0);
+				for (m = 0; m < 3; m++) {
+					json_enc_opts_init(&O);
+					O.indent = 1 + (d + (int)n) % 16;
+					O.max_depth = 1000;
+					O.sort_keys = sk;
+					O.max_size = m == 0 ? 0 : m == 1 ? full :
+					    full - 1;
+					rv = run(sb.data, sb.size);
+					if (m == 0) {
+						CHECK(rv == 0);
+						full = R.len;
+					} else if (m == 1)
+						CHECK(rv == 0 && R.len == full);
+					else
+						CHECK(rv == -1 &&
+						    R.error == JSON_E_TOO_LARGE);
+				}
+			}
+	reset();
+
+	/* Nothing but brackets and indentation: the bound is 2 short. */
+	for (d = 2; d <= 40; d++) {
+		msgpack_sbuffer_clear(&sb);
+		for (i = 1; i < (uint32_t)d; i++)
+			msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, 0);
+		for (m = 0; m < 3; m++) {
+			json_enc_opts_init(&O);
+			O.indent = 1 + d % 16;
+			O.max_size = m == 0 ? 0 : m == 1 ? full : full - 1;
+			rv = run(sb.data, sb.size);
+			if (m == 0)
+				full = R.len;
+			CHECK(m < 2 ? rv == 0 : rv == -1 &&
+			    R.error == JSON_E_TOO_LARGE);
+		}
+	}
+
+	/* The same on random values. */
+	for (seed = 1; seed <= 300; seed++) {
+		st = seed;
+		msgpack_sbuffer_clear(&sb);
+		pack_random(&st, 0);
+		for (m = 0; m < 2; m++) {
+			json_enc_opts_init(&O);
+			O.indent = 1 + (int)(seed % 16);
+			O.max_size = m == 0 ? 0 : full;
+			rv = run(sb.data, sb.size);
+			CHECK(rv == 0);
+			full = R.len;
+		}
+	}
+	reset();
+
 	/* 10,000 deep, 290,000 zeros: 46 GB of text from 300 KB. */
+	json_enc_opts_init(&O);
 	pack_deep_wide(10000, 290000);
 	O.indent = 16;
 	O.max_depth = 100000;
@@ -630,7 +734,11 @@ deep_pretty(void)
 	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, ERR,
 	    sizeof(ERR));
 	CHECK(rv == -1 && R.error == JSON_E_TOO_LARGE && b.len == b.off);
-	CHECK(b.cap < 4 << 20);
+	/*
+	 * Refused before writing, from the indentation alone: it passes
+	 * 1 MB about 360 levels down (16 * d * d / 2 spaces).
+	 */
+	CHECK(b.cap <= 65536 && R.error_off > 300 && R.error_off < 400);
 	buf_free(&b);
 	O.truncate = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
