@@ -71,9 +71,11 @@ enum worker_state {
  * The largest result message (the payload of one result or error record,
  * assembled) the supervisor takes from a worker, and the largest a worker
  * sends: a worker refuses a bigger result itself (too_large).  Both sides
- * read it from the configuration the worker was forked with.
+ * read it from the configuration the worker was forked with.  A ring
+ * message holds at most UINT32_MAX bytes.
  */
-#define RESULT_MAX(conf)	((size_t)(conf)->max_request_size * 4)
+#define RESULT_MAX(conf)	((conf)->max_request_size > UINT32_MAX / 4 ? \
+	(size_t)UINT32_MAX : (size_t)(conf)->max_request_size * 4)
 
 struct worker {
 	int		 slot;
