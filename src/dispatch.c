@@ -543,7 +543,7 @@ dispatch_worker_lost(struct worker *w, int status)
 		prev = TAILQ_PREV(t, taskq, entry);
 		TAILQ_REMOVE(&w->inflight, t, entry);
 		if (t->answered) {
-			/* Cancelled, timed out, a violation, or its client left. */
+			/* Answered already (cancel, timeout, violation). */
 			release(t);
 			continue;
 		}
@@ -556,7 +556,7 @@ dispatch_worker_lost(struct worker *w, int status)
 		}
 		kv[1].val = t->attempts;
 		if (t->kill_code == FP_E_TIMEOUT) {
-			/* A deadline the caller chose is not the handler's fault. */
+			/* The caller's own deadline: not the handler's fault. */
 			if (!t->own_deadline)
 				outcome(t, 1);
 			log_info("task_timeout", "worker=%d pid=%d msgid=%u "

@@ -1556,10 +1556,12 @@ sk_find(struct enc *e, size_t at)
 /*
  * enc_floor: with pretty and max_size but no truncate, a lower bound of
  * the text's length, from the brackets, newlines and indentation alone,
- * taken in one pass over the input without writing anything.  Deep nesting with a
- * wide indent makes up to 1.6 MB of text per input byte: when even the
- * bound passes max_size the call fails at once (too_large at the object
- * where it passed) instead of writing max_size bytes first.  Returns -1
+ * taken in one pass over the input without writing anything.  Deep
+ * nesting with a wide indent makes up to 1.6 MB of text per input byte:
+ * when even the bound passes max_size the call fails at once (too_large
+ * at the object where it passed) instead of writing max_size bytes
+ * first.  The bound so far only counts what the input read so far
+ * writes, so a fault further on cannot make it wrong.  Returns -1
  * after enc_fail() if so, else 0, also when the input is malformed or
  * nests deeper than maxd: the encoder reports those as usual.  A text
  * that passes max_size before such a fault would have been too_large in
@@ -1589,7 +1591,7 @@ enc_floor(struct enc *e, uint32_t maxd)
 	while (s < end) {
 		if (depth > 0) {
 			f = &st[depth - 1];
-			/* A newline and indentation before each element or key. */
+			/* A newline and indentation before an element or key. */
 			if (!f->map || f->left % 2 == 0) {
 				floor += 1 + (uint64_t)e->indent * depth;
 				if (floor > e->max) {

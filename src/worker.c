@@ -24,7 +24,7 @@
 #include "plugin.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
-#define RESULT_KEEP		(16 << 20)	/* result buffer kept between tasks */
+#define RESULT_KEEP		(16 << 20)	/* result buffer kept, at most */
 
 struct wctx {
 	struct fp_ring	 rx;		/* tasks */
