@@ -142,7 +142,7 @@ config_defaults(struct fp_config *c)
 	c->shutdown_timeout_ms = 30 * 1000;
 	c->test_handlers = 0;
 	c->log_level = LOG_LVL_INFO;
-	c->timeout_ms = 0;
+	c->timeout_ms = 30 * 1000;	/* as gunicorn: no hang lasts */
 	c->retries = 0;
 	c->kill_grace_ms = 0;
 	c->cancel_running = FP_CANCEL_DROP;

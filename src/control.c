@@ -465,7 +465,7 @@ admin_stats(struct buf *b)
 	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].ninflight > 0)
 			busy++;
-	mp_put_map(b, 19);
+	mp_put_map(b, 20);
 	mp_put_cstr(b, "respawn_backoff_ms");
 	mp_put_uint(b, pool_backoff_ms());
 	mp_put_cstr(b, "generation");
@@ -504,6 +504,8 @@ admin_stats(struct buf *b)
 	mp_put_uint(b, sv->cnt.worker_crashes);
 	mp_put_cstr(b, "rejected_queue_full");
 	mp_put_uint(b, sv->cnt.rejected_full);
+	mp_put_cstr(b, "worker_protocol_errors");
+	mp_put_uint(b, sv->cnt.worker_protocol_errors);
 }
 
 /* forkpool.reload -> {generation, warnings}, or the file's problem. */

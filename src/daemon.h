@@ -42,8 +42,10 @@ struct task {
 	uint8_t		 probe;		/* the breaker's half-open probe */
 	uint8_t		 kill_code;	/* why its worker is being killed */
 	uint8_t		 in_conn;	/* on the owner's list */
+	uint8_t		 own_deadline;	/* the caller's, shorter than the
+					   configured one (no breaker) */
 	int32_t		 worker;	/* slot, -1 if not dispatched */
-	uint32_t	 attempts;
+	uint32_t	 attempts;	/* runs so far, counting this one */
 	uint32_t	 retries_left;
 	uint64_t	 enqueued_ns;
 	uint64_t	 deadline_ns;	/* 0: none */
@@ -64,6 +66,16 @@ enum worker_state {
 };
 
 #define MAX_SLOTS	2048	/* worker slots: workers, plus replacements */
+
+/*
+ * The largest result message (the payload of one result or error record,
+ * assembled) the supervisor takes from a worker, and the largest a worker
+ * sends: a worker refuses a bigger result itself (too_large).  Both sides
+ * read it from the configuration the worker was forked with.  A ring
+ * message holds at most UINT32_MAX bytes.
+ */
+#define RESULT_MAX(conf)	((conf)->max_request_size > UINT32_MAX / 4 ? \
+	(size_t)UINT32_MAX : (size_t)(conf)->max_request_size * 4)
 
 struct worker {
 	int		 slot;
@@ -91,6 +103,8 @@ struct worker {
 	uint64_t	 kill_ns;	/* SIGKILL due (after kill-grace), or 0 */
 	uint32_t	 generation;	/* configuration generation */
 	int		 respawn;	/* replace this slot when it empties */
+	const char	*violation;	/* killed for breaking the protocol:
+					   why (counts like a crash) */
 };
 
 struct conn {
@@ -130,6 +144,7 @@ struct counters {
 	uint64_t	 tasks_cancelled;
 	uint64_t	 tasks_retried;
 	uint64_t	 workers_recycled;
+	uint64_t	 worker_protocol_errors;
 };
 
 struct supervisor {

@@ -5,20 +5,36 @@
  * loop iteration.
  */
 #include <sys/wait.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "forkpool.h"
 #include "daemon.h"
+#include "handlers.h"
 #include "log.h"
 
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
 
+/*
+ * A new task.  Its deadline is either the configured one (timeout, or
+ * handler NAME timeout) or one its caller chose (forkpool.call
+ * timeout_ms).  A caller who asks for less time than the configuration
+ * gives must not make the handler look broken to everyone else: such a
+ * task's timeout does not count towards the handler's circuit breaker
+ * (forkpool-rpc(7)).  A caller's deadline at least as long as the
+ * configured one counts as the configured one would have.
+ */
 void
 dispatch_enqueue(struct task *t)
 {
+	uint64_t	 conf_ms;
+
+	conf_ms = config_handler_timeout_ms(&sv->conf, t->handler);
+	t->own_deadline = t->deadline_ns != 0 && (conf_ms == 0 ||
+	    t->deadline_ns - t->enqueued_ns < conf_ms * 1000000ULL);
 	t->state = T_QUEUED;
 	t->worker = -1;
 	TAILQ_INSERT_TAIL(&sv->queue, t, entry);
@@ -36,17 +52,76 @@ dispatch_requeue_front(struct task *t)
 	sv->nqueued++;
 }
 
-/* A worker broke the ring format: stop listening to it and kill it. */
-static void
-worker_violation(struct worker *w, const char *why)
+static void	outcome(struct task *, int);
+static void	answer_err(struct task *, int, const char *,
+		    const struct err_kv *, int);
+
+/*
+ * The task a worker's misbehaviour is charged to: task `id' if this
+ * worker holds it and was handed all of it, else the first task of its
+ * in-flight list if that one was handed over in full (the worker runs
+ * its tasks in order: that is the one it runs or ran last), else NULL.
+ */
+static struct task *
+culprit(struct worker *w, uint64_t id)
 {
-	log_warnx("worker_protocol", "worker=%d pid=%d msg=\"%s\"", w->slot,
-	    (int)w->pid, why);
-	if (w->state == W_READY || w->state == W_RETIRING) {
-		w->state = W_STOPPING;
+	struct task	*t;
+
+	if ((t = task_lookup(id)) != NULL && t->state == T_DISPATCHED &&
+	    t->worker == w->slot && t->started)
+		return t;
+	t = TAILQ_FIRST(&w->inflight);
+	return t != NULL && t->started ? t : NULL;
+}
+
+/*
+ * A worker broke the ring protocol: stop listening to it and kill it.
+ * The task it was at is answered at once (`code': too_large for a result
+ * past RESULT_MAX, internal naming the violation otherwise) and counts as
+ * a failure of its handler; the death counts like a crash for the
+ * respawn back-off (pool.c).  A notification's task is dropped.  Never
+ * retried: a task that makes its worker misbehave would do it again.
+ */
+static void
+worker_violation(struct worker *w, uint64_t id, int code, const char *why)
+{
+	struct task	*t;
+	const char	*hn;
+	char		 msg[WIRE_ERRMSG_MAX + 1];
+
+	if (w->state != W_READY && w->state != W_RETIRING)
+		return;
+	sv->cnt.worker_protocol_errors++;
+	t = culprit(w, id);
+	hn = t != NULL ? handler_name(t->handler) : NULL;
+	log_warnx("worker_protocol", "worker=%d pid=%d handler=%s msg=\"%s\"",
+	    w->slot, (int)w->pid, hn != NULL ? hn : "none", why);
+	w->violation = why;
+	w->state = W_STOPPING;
+	if (w->kill_ns != UINT64_MAX) {
 		kill(w->pid, SIGKILL);
 		w->kill_ns = UINT64_MAX;
 	}
+	if (t == NULL)
+		return;
+	t->kill_code = (uint8_t)code;
+	outcome(t, 1);
+	if (t->answered)
+		return;
+	if (code == FP_E_TOO_LARGE)
+		snprintf(msg, sizeof(msg), "the result is larger than the %zu "
+		    "bytes a result may hold (4 x max-request-size); its "
+		    "worker was killed", w->as.limit);
+	else
+		snprintf(msg, sizeof(msg), "worker %d (pid %d) broke the "
+		    "protocol (%s) and was killed", w->slot, (int)w->pid, why);
+	if (t->conn_gen == 0)
+		/* A notification: nobody to answer, say it here. */
+		log_warnx("task_dropped", "worker=%d pid=%d handler=%s "
+		    "error=%s reason=\"%s\"%s%s", w->slot, (int)w->pid,
+		    hn != NULL ? hn : "none", fp_err_name(code), why,
+		    t->corr ? " corr=" : "", t->corr ? t->corr : "");
+	answer_err(t, code, msg, NULL, 0);
 }
 
 /*
@@ -92,7 +167,7 @@ write_partial(struct worker *w)
 	} else if (r == FP_AGAIN)
 		w->blocked = 1;
 	else
-		worker_violation(w, "task ring index corrupt");
+		worker_violation(w, 0, FP_E_INTERNAL, "task ring index corrupt");
 }
 
 static void
@@ -250,7 +325,8 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 	t = task_lookup(id);
 	if (t == NULL || t->state != T_DISPATCHED || t->worker != w->slot ||
 	    !t->started) {
-		worker_violation(w, "result for a task it does not hold");
+		worker_violation(w, id, FP_E_INTERNAL,
+		    "result for a task it does not hold");
 		return;
 	}
 	if (type == FP_REC_RESULT) {
@@ -259,7 +335,8 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		if (c == NULL) {
 			/* Nobody to answer; still check what the worker sent. */
 			if (mp_object_len(data, len, 1) == -1) {
-				worker_violation(w, "malformed result");
+				worker_violation(w, id, FP_E_INTERNAL,
+				    "malformed result");
 				return;
 			}
 		} else {
@@ -274,7 +351,8 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 			if (mp_object_len(c->out.data + c->out.len - len, len,
 			    1) == -1) {
 				c->out.len = start;
-				worker_violation(w, "malformed result");
+				worker_violation(w, id, FP_E_INTERNAL,
+				    "malformed result");
 				return;
 			}
 		}
@@ -290,14 +368,15 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		goto done;
 	}
 	if (type != FP_REC_ERROR || len < sizeof(we)) {
-		worker_violation(w, "unexpected record type");
+		worker_violation(w, id, FP_E_INTERNAL,
+		    "unexpected record type");
 		return;
 	}
 	memcpy(&we, data, sizeof(we));
 	len -= sizeof(we);
 	if (we.code == FP_OK || we.code >= FP_E__COUNT ||
 	    len > WIRE_ERRMSG_MAX) {
-		worker_violation(w, "bad error record");
+		worker_violation(w, id, FP_E_INTERNAL, "bad error record");
 		return;
 	}
 	/* Messages reach clients as MessagePack str: keep them printable. */
@@ -327,7 +406,8 @@ dispatch_results(struct worker *w)
 		if (r == FP_AGAIN)
 			break;
 		if (r == -1) {
-			worker_violation(w, "result ring corrupt");
+			worker_violation(w, 0, FP_E_INTERNAL,
+			    "result ring corrupt");
 			return -1;
 		}
 		if ((rec.flags & FP_RECF_MORE) || w->as.active) {
@@ -335,12 +415,24 @@ dispatch_results(struct worker *w)
 			fp_ring_consume(&w->rx);
 			if (r == FP_AGAIN)
 				continue;
+			if (r == -1 && errno == EMSGSIZE) {
+				worker_violation(w, rec.id, FP_E_TOO_LARGE,
+				    "result larger than the limit");
+				return -1;
+			}
 			if (r == -1) {
-				worker_violation(w, "bad result fragment");
+				worker_violation(w, rec.id, FP_E_INTERNAL,
+				    errno == ENOMEM ? "out of memory for a "
+				    "result" : "bad result fragment");
 				return -1;
 			}
 			handle_result(w, w->as.type, w->as.id, w->as.buf,
 			    w->as.len);
+		} else if (rec.len > w->as.limit) {
+			/* One record, but past the limit all the same. */
+			worker_violation(w, rec.id, FP_E_TOO_LARGE,
+			    "result larger than the limit");
+			return -1;
 		} else {
 			handle_result(w, rec.type, rec.id, rec.data, rec.len);
 			fp_ring_consume(&w->rx);
@@ -386,18 +478,49 @@ schedule_retry(struct task *t, uint64_t now)
 
 /* ---- worker death ----------------------------------------------------------- */
 
+/*
+ * Worker w is gone.  Which of the tasks it held did it run?
+ *
+ * The supervisor knows what it wrote: a task not yet handed over in full
+ * (the one being written in fragments) cannot have started.  It also
+ * knows that a worker runs its tasks in ring order, one at a time, and
+ * that the results it published were taken before we get here (lost()
+ * reads them first).  So the first task still in the list, if it was
+ * handed over in full, is the one the worker was running, or was about to
+ * run: it is charged an attempt.  The stats block's `running' is the
+ * worker's claim: it may charge another task too, but it never clears
+ * one: a worker that lies or dies at a bad moment cannot make a task run
+ * again without using up an attempt.  Every other task was prefetched
+ * and did not run: back to the front of the queue, attempt not counted.
+ *
+ * A charged task is answered, or retried if it has retries left: so no
+ * task runs more than 1 + retries times, whatever the worker does.
+ * Timeout and cancel (the worker was killed for this task) answer
+ * timeout and cancelled; a protocol violation answered it already; a
+ * crash is the handler's failure (breaker) and is retried after a
+ * back-off; a worker the supervisor stopped for another reason (killed
+ * for another task, a race with a deadline) is retried at once without
+ * counting against the handler, or answered worker_crashed when the task
+ * has no retry left.
+ */
 void
 dispatch_worker_lost(struct worker *w, int status)
 {
-	struct task	*t, *prev;
+	struct task	*t, *prev, *head;
 	struct err_kv	 kv[2];
 	uint64_t	 running, now = now_ns();
-	char		 msg[200];
+	char		 msg[200], imsg[200];
 	int		 val, killed = w->kill_ns != 0;
 
 	running = atomic_load_explicit(&w->stats->running,
 	    memory_order_relaxed);
-	if (WIFSIGNALED(status)) {
+	if (w->violation != NULL) {
+		kv[0].key = "signal";
+		val = SIGKILL;
+		snprintf(msg, sizeof(msg), "worker %d (pid %d) was killed: it "
+		    "broke the protocol (%s)", w->slot, (int)w->pid,
+		    w->violation);
+	} else if (WIFSIGNALED(status)) {
 		kv[0].key = "signal";
 		val = WTERMSIG(status);
 		snprintf(msg, sizeof(msg),
@@ -412,34 +535,30 @@ dispatch_worker_lost(struct worker *w, int status)
 	}
 	kv[0].val = val;
 	kv[1].key = "attempts";
-	/*
-	 * Walk backwards so that requeueing at the front keeps FIFO order.
-	 * Only the task the worker said it was running failed; the stats
-	 * block is untrusted, but it can only pick a task this worker held.
-	 */
+	head = TAILQ_FIRST(&w->inflight);
+	if (head != NULL && !head->started)
+		head = NULL;
+	/* Walk backwards so that requeueing at the front keeps FIFO order. */
 	for (t = TAILQ_LAST(&w->inflight, taskq); t != NULL; t = prev) {
 		prev = TAILQ_PREV(t, taskq, entry);
 		TAILQ_REMOVE(&w->inflight, t, entry);
 		if (t->answered) {
-			/* Cancelled, timed out early, or its client left. */
+			/* Answered already (cancel, timeout, violation). */
 			release(t);
 			continue;
 		}
-		if (!t->started || t->id != running ||
-		    (killed && t->kill_code == 0)) {
-			/*
-			 * Prefetched, or running when we killed the worker for
-			 * another task.  attempts counts runs: a task that
-			 * never started did not make one.
-			 */
-			if (!t->started || t->id != running)
-				t->attempts--;
+		if (!t->started || (t != head && t->id != running &&
+		    t->kill_code == 0)) {
+			/* Did not run: attempts counts runs. */
+			t->attempts--;
 			dispatch_requeue_front(t);
 			continue;
 		}
 		kv[1].val = t->attempts;
 		if (t->kill_code == FP_E_TIMEOUT) {
-			outcome(t, 1);
+			/* The caller's own deadline: not the handler's fault. */
+			if (!t->own_deadline)
+				outcome(t, 1);
 			log_info("task_timeout", "worker=%d pid=%d msgid=%u "
 			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
 			    t->attempts, t->corr ? " corr=" : "",
@@ -451,6 +570,31 @@ dispatch_worker_lost(struct worker *w, int status)
 		}
 		if (t->kill_code == FP_E_CANCELLED) {
 			answer_err(t, FP_E_CANCELLED, "cancelled", NULL, 0);
+			release(t);
+			continue;
+		}
+		if (killed) {
+			/*
+			 * Stopped by the supervisor, not for this task: not
+			 * the handler's failure, but it may have run.
+			 */
+			if (t->probe)
+				breakers_abandon(t->handler);
+			t->probe = 0;
+			log_info("task_interrupted", "worker=%d pid=%d msgid=%u "
+			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
+			    t->attempts, t->corr ? " corr=" : "",
+			    t->corr ? t->corr : "");
+			if (t->retries_left > 0 && sv->state != SV_STOPPING) {
+				t->retries_left--;
+				sv->cnt.tasks_retried++;
+				dispatch_requeue_front(t);
+				continue;
+			}
+			snprintf(imsg, sizeof(imsg), "worker %d (pid %d) was "
+			    "stopped while it ran the task, which has no retry "
+			    "left", w->slot, (int)w->pid);
+			answer_err(t, FP_E_WORKER_CRASHED, imsg, &kv[1], 1);
 			release(t);
 			continue;
 		}

@@ -1,6 +1,6 @@
 /*
  * handlers.c -- built-in handlers: echo, sleep, spin, and the test
- * handlers crash, hang, exit and leak.
+ * handlers crash, hang, exit, leak and violate.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include "forkpool.h"
 #include "config.h"
 #include "handlers.h"
+#include "log.h"
 
 static int	 test_enabled;
 
@@ -174,6 +175,46 @@ h_leak(struct fp_hctx *h, const msgpack_object *p)
 	return 0;
 }
 
+/*
+ * violate [mode, n]: have the worker break the ring protocol instead of
+ * answering (worker.c does it; VIOLATE_* in handlers.h).  Logs
+ * test_violate each time it runs, so that a test can count the runs.
+ */
+static int
+h_violate(struct fp_hctx *h, const msgpack_object *p)
+{
+	static const char *const modes[] = { "oversize", "spoof",
+	    "malformed", "bad-error", "corrupt", "lie", NULL };
+	const msgpack_object *m;
+	int		 i;
+
+	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size < 1 ||
+	    p->via.array.size > 2 ||
+	    p->via.array.ptr[0].type != MSGPACK_OBJECT_STR)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "params must be [mode, n]");
+	m = &p->via.array.ptr[0];
+	for (i = 0; modes[i] != NULL; i++)
+		if (strlen(modes[i]) == m->via.str.size &&
+		    memcmp(modes[i], m->via.str.ptr, m->via.str.size) == 0)
+			break;
+	if (modes[i] == NULL)
+		return hctx_error(h, FP_E_INVALID_PARAMS, "mode must be "
+		    "oversize, spoof, malformed, bad-error, corrupt or lie");
+	if (p->via.array.size == 2) {
+		m = &p->via.array.ptr[1];
+		if (m->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    m->via.u64 > (64 << 20))
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "n must be an integer from 0 to 67108864");
+		h->violate_arg = m->via.u64;
+	}
+	log_info("test_violate", "mode=%s", modes[i]);
+	h->violate = VIOLATE_OVERSIZE + i;
+	msgpack_pack_nil(h->pk);
+	return 0;
+}
+
 static const struct handler builtin[] = {
 	{ .name = "echo", .fn = h_echo, .flags = 0 },
 	{ .name = "sleep", .fn = h_sleep, .flags = 0 },
@@ -184,6 +225,7 @@ static const struct handler builtin[] = {
 	{ .name = "hang", .fn = h_hang, .flags = HF_TEST },
 	{ .name = "exit", .fn = h_exit, .flags = HF_TEST },
 	{ .name = "leak", .fn = h_leak, .flags = HF_TEST },
+	{ .name = "violate", .fn = h_violate, .flags = HF_TEST },
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 

@@ -29,7 +29,26 @@ struct fp_hctx {
 	char		 errmsg[256];
 	const uint8_t	*raw;		/* the params array as it came */
 	size_t		 rawlen;
+	size_t		 result_max;	/* the largest result the worker may
+					   send (RESULT_MAX), 0: no limit */
+	int		 violate;	/* test handler violate: VIOLATE_* */
+	uint64_t	 violate_arg;
 	struct fp_call	 call;		/* what a plug-in handler gets */
+};
+
+/*
+ * What the test handler `violate' asks its worker to do instead of
+ * sending the result (forkpoold(8)): break the ring protocol the way a
+ * buggy or hostile worker could.
+ */
+enum {
+	VIOLATE_NONE = 0,
+	VIOLATE_OVERSIZE,	/* a result of RESULT_MAX + arg bytes */
+	VIOLATE_SPOOF,		/* a result for a task it does not hold */
+	VIOLATE_MALFORMED,	/* a result that is not MessagePack */
+	VIOLATE_BADERROR,	/* an error record with code 0 */
+	VIOLATE_CORRUPT,	/* a misaligned result ring index */
+	VIOLATE_LIE		/* clear `running' in the stats block, exit */
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */

@@ -141,12 +141,17 @@ void	 json_enc_opts_init(struct json_enc_opts *o);
  *    and indent*depth spaces before each element, "key": value with one
  *    space, empty [] and {} compact.  Other values: error inval.
  *  - max_size: when the text would be longer, without truncate: error
- *    too_large (res->full_len is not computed); with truncate: the text is
+ *    too_large (res->full_len is not computed), found as soon as the text
+ *    passes max_size, or before anything is written when the newlines
+ *    and indentation of pretty output alone pass it (a linear pass over
+ *    the input; the error offset is the object where they did); with
+ *    truncate: the text is
  *    cut to at most max_size bytes at a UTF-8 character boundary (never
  *    inside a character; the result is then not valid JSON),
  *    res->truncated = 1 and res->full_len = the exact length of the whole
  *    text (encoding continues, counting without storing, so the cost is
- *    that of encoding everything; memory stays about max_size + 64 KB).
+ *    that of encoding everything but the indentation, which is counted,
+ *    not written; memory stays about max_size + 64 KB).
  */
 int	 json_encode(const uint8_t *mp, size_t mplen,
 	    const struct json_enc_opts *o, struct buf *out,

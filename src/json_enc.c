@@ -1008,7 +1008,12 @@ trunc:
 	    (size_t)(*sp - e->mp));
 }
 
-/* enc_newline: a newline and indent * depth spaces. */
+/*
+ * enc_newline: a newline and indent * depth spaces.  When only counting
+ * (truncate, past max_size) the spaces are counted, not written: deep
+ * nesting with a wide indent costs up to 1.6 MB of text per input byte,
+ * and the cost of counting must follow the input, not the text.
+ */
 static int
 enc_newline(struct enc *e, uint64_t depth)
 {
@@ -1017,6 +1022,10 @@ enc_newline(struct enc *e, uint64_t depth)
 	ENSURE(e, 1);
 	*e->p++ = '\n';
 	while (n > 0) {
+		if (e->counting) {
+			e->counted += n;
+			break;
+		}
 		k = n > IND_CHUNK ? IND_CHUNK : n;
 		ENSURE(e, k);
 		memset(e->p, ' ', k);
@@ -1545,6 +1554,104 @@ sk_find(struct enc *e, size_t at)
 }
 
 /*
+ * enc_floor: with pretty and max_size but no truncate, a lower bound of
+ * the text's length, from the brackets, newlines and indentation alone,
+ * taken in one pass over the input without writing anything.  Deep
+ * nesting with a wide indent makes up to 1.6 MB of text per input byte:
+ * when even the bound passes max_size the call fails at once (too_large
+ * at the object where it passed) instead of writing max_size bytes
+ * first.  The bound so far only counts what the input read so far
+ * writes, so a fault further on cannot make it wrong.  Returns -1
+ * after enc_fail() if so, else 0, also when the input is malformed or
+ * nests deeper than maxd: the encoder reports those as usual.  A text
+ * that passes max_size before such a fault would have been too_large in
+ * the encoder too (give or take the few KB it writes ahead).
+ */
+struct flframe {
+	uint64_t	 left;		/* objects still to read */
+	int		 map;
+};
+
+static int
+enc_floor(struct enc *e, uint32_t maxd)
+{
+	const uint8_t	*s = e->mp, *end = e->mp + e->mplen;
+	struct flframe	 local[STACK_LOCAL], *st = local, *f;
+	struct enc	 quiet = *e;	/* sk_head's complaints are not ours */
+	struct skhead	 h;
+	uint64_t	 floor = 0, kids;
+	uint32_t	 depth = 0, cap = STACK_LOCAL, ncap;
+	int		 rv = 0;
+
+	if (e->indent == 0 || e->max == 0 || e->truncate ||
+	    e->max > SIZE_MAX / 2)
+		return 0;
+	quiet.err = NULL;
+	quiet.errlen = 0;
+	while (s < end) {
+		if (depth > 0) {
+			f = &st[depth - 1];
+			/* A newline and indentation before an element or key. */
+			if (!f->map || f->left % 2 == 0) {
+				floor += 1 + (uint64_t)e->indent * depth;
+				if (floor > e->max) {
+					rv = enc_fail(e, JSON_E_TOO_LARGE, s,
+					    "text longer than max_size (%zu "
+					    "bytes)", e->max);
+					break;
+				}
+			}
+			f->left--;
+		}
+		if (sk_head(&quiet, s, end, &h) == -1)
+			break;
+		if (h.kind == 0) {
+			if ((size_t)(end - s) - h.hlen < h.len)
+				break;
+			s += h.hlen + h.len;
+		} else {
+			if (depth >= maxd)
+				break;
+			s += h.hlen;
+			kids = h.kind == 2 ? 2 * h.len : h.len;
+			if (kids > 0) {
+				if (depth == cap) {
+					ncap = cap > maxd / 2 ? maxd : cap * 2;
+					f = st == local ? malloc(ncap *
+					    sizeof(*st)) : realloc(st, ncap *
+					    sizeof(*st));
+					if (f == NULL)
+						break;	/* no bound then */
+					if (st == local)
+						memcpy(f, local, sizeof(local));
+					st = f;
+					cap = ncap;
+				}
+				st[depth].left = kids;
+				st[depth++].map = h.kind == 2;
+				floor++;		/* [ or { */
+				continue;
+			}
+		}
+		/* A newline, indentation and ] or } after the last one. */
+		while (depth > 0 && st[depth - 1].left == 0) {
+			depth--;
+			floor += 2 + (uint64_t)e->indent * depth;
+		}
+		if (floor > e->max) {
+			rv = enc_fail(e, JSON_E_TOO_LARGE, s, "text longer than "
+			    "max_size (%zu bytes)", e->max);
+			break;
+		}
+		if (depth == 0)
+			break;
+	}
+	if (st != local)
+		free(st);
+	return rv;
+}
+
+/*
  * sk_scan: the pass described above.  Returns 0, or -1 after enc_fail()
  * with the first structural fault in input order (the same code and
  * offset as the encoder would report for it).  Bytes after the object
@@ -1968,6 +2075,8 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 		e.lim = head + e.start + e.max + 1 + ENS_MAX;
 
 	if (o->sort_keys && sk_scan(&e, maxd) == -1)
+		goto fail;
+	if (enc_floor(&e, maxd) == -1)
 		goto fail;
 	rv = o->sort_keys && e.skw != NULL ?
 	    enc_run_sorted(&e, mp, mplen, maxd, &st, &cap) :

@@ -3,6 +3,7 @@
  * parsing and typed errors around the codecs of json_enc.c and
  * json_dec.c.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -169,6 +170,12 @@ enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
  * every task.  Buffers past ENC_KEEP are freed after use.
  */
 #define ENC_KEEP	(16 << 20)
+
+/*
+ * What a result holds besides the text: {"text": str 32 header,
+ * "truncated": bool, "size": uint 64} is 36 bytes; some to spare.
+ */
+#define ENC_OVERHEAD	64
 static struct buf	 enc_out;
 
 /*
@@ -251,10 +258,10 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	struct json_enc_result	 res;
 	msgpack_unpacked	 opt;
 	const uint8_t		*v;
-	size_t			 vlen, off = 0;
+	size_t			 vlen, off = 0, room = 0;
 	uint32_t		 n;
 	char			 err[200];
-	int			 rc;
+	int			 rc, clamped = 0;
 
 	if (h->raw == NULL || mp_read_array(&r, &n) == -1 || n < 1 || n > 2)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
@@ -283,11 +290,33 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 		if (rc == -1)
 			return -1;
 	}
+	/*
+	 * A text its worker could not send is not built: past what a result
+	 * may hold, encoding stops (too_large), or with truncate the text is
+	 * cut there.  A max_size above that is lowered to it.
+	 */
+	if (h->result_max > 0) {
+		room = h->result_max > ENC_OVERHEAD ?
+		    h->result_max - ENC_OVERHEAD : 1;
+		if (o.max_size == 0 || o.max_size > room) {
+			o.max_size = room;
+			clamped = 1;
+		}
+	}
 	memset(&res, 0, sizeof(res));
-	if (h->sb != NULL)
-		return enc_in_place(h, v, vlen, &o, &res);
+	if (h->sb != NULL) {
+		rc = enc_in_place(h, v, vlen, &o, &res);
+		if (rc == -1 && clamped && res.error == JSON_E_TOO_LARGE)
+			hctx_error(h, FP_E_TOO_LARGE, "json.encode: the text "
+			    "is longer than the %zu bytes a result may hold "
+			    "(4 x max-request-size)", room);
+		return rc;
+	}
 	enc_out.off = enc_out.len = 0;
 	rc = json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
+	if (rc == -1 && clamped && res.error == JSON_E_TOO_LARGE)
+		snprintf(err, sizeof(err), "the text is longer than the %zu "
+		    "bytes a result may hold (4 x max-request-size)", room);
 	if (rc == 0) {
 		msgpack_pack_map(h->pk, 3);
 		msgpack_pack_str_with_body(h->pk, "text", 4);

@@ -151,7 +151,7 @@ pool_spawn(struct worker *w)
 	    fp_ring_attach(&w->rx, fp_seg_ring(&w->seg, 1), w->seg.ringsize,
 	    0, w->wrk_efd) == -1)
 		fatal("ring_attach", NULL);
-	fp_asm_init(&w->as, sv->conf.max_request_size * 4);
+	fp_asm_init(&w->as, RESULT_MAX(&sv->conf));
 	/* Edge-triggered: every eventfd write is one event, never read. */
 	epoll_add(w->sup_efd, EPOLLIN | EPOLLET, EV_TAG(EV_WORKER, w->slot));
 	if (w->pidfd != -1)
@@ -267,16 +267,19 @@ lost(struct worker *w, int status)
 		    (unsigned long long)w->tasks_done);
 	/*
 	 * Deaths the supervisor caused (a deadline, a cancel, a retirement,
-	 * a protocol violation, shutdown) are not crashes and do not count
-	 * towards the back-off.
+	 * shutdown) are not crashes and do not count towards the back-off.
+	 * A worker killed for breaking the protocol is: the supervisor only
+	 * carried out what the worker asked for, and one that breaks it on
+	 * every task must not be respawned in a tight loop.
 	 */
-	crash = sv->state != SV_STOPPING && w->state != W_STOPPING &&
-	    w->kill_ns == 0;
+	crash = sv->state != SV_STOPPING && ((w->state != W_STOPPING &&
+	    w->kill_ns == 0) || w->violation != NULL);
 	retired = w->state == W_RETIRING && w->kill_ns != 0 &&
 	    w->ninflight == 0;
-	if (crash)
+	if (crash && w->violation == NULL)
 		sv->cnt.worker_crashes++;
 	dispatch_worker_lost(w, status);
+	w->violation = NULL;
 	age = now_ns() - w->spawned_ns;
 	young = crash && (w->tasks_done == 0 ||
 	    age < sv->conf.min_worker_age_ms * 1000000ULL);

@@ -25,6 +25,7 @@
 #include "priv.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
+#define RESULT_KEEP		(16 << 20)	/* result buffer kept, at most */
 
 struct wctx {
 	struct fp_ring	 rx;		/* tasks */
@@ -89,6 +90,57 @@ put_error(struct wctx *w, uint64_t id, int code, const char *msg)
 	put_result(w, FP_REC_ERROR, id, &we, sizeof(we), msg, n);
 }
 
+/*
+ * The test handler violate (forkpoold(8)): break the protocol as asked,
+ * instead of sending the result.  Only reachable with test-handlers.
+ */
+static void
+violate(struct wctx *w, uint64_t id, const struct fp_hctx *hc)
+{
+	static const char zero[65536];
+	struct wire_error we = { .code = FP_OK };
+	size_t		 n, i;
+	uint8_t		 hdr[5];
+
+	switch (hc->violate) {
+	case VIOLATE_OVERSIZE:
+		/* A bin 32 of result_max + arg bytes in all. */
+		n = hc->result_max + hc->violate_arg;
+		msgpack_sbuffer_clear(&w->sb);
+		hdr[0] = 0xc6;
+		hdr[1] = (uint8_t)((n - 5) >> 24);
+		hdr[2] = (uint8_t)((n - 5) >> 16);
+		hdr[3] = (uint8_t)((n - 5) >> 8);
+		hdr[4] = (uint8_t)(n - 5);
+		msgpack_sbuffer_write(&w->sb, (const char *)hdr, 5);
+		for (i = 5; i < n; i += sizeof(zero))
+			msgpack_sbuffer_write(&w->sb, zero,
+			    n - i < sizeof(zero) ? n - i : sizeof(zero));
+		put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
+		    w->sb.size);
+		break;
+	case VIOLATE_SPOOF:
+		/* Same index, another sequence number: no task has it. */
+		put_result(w, FP_REC_RESULT, id + ((uint64_t)1 << 32), NULL, 0,
+		    "\xc0", 1);
+		break;
+	case VIOLATE_MALFORMED:
+		put_result(w, FP_REC_RESULT, id, NULL, 0, "\xc1", 1);
+		break;
+	case VIOLATE_BADERROR:
+		put_result(w, FP_REC_ERROR, id, &we, sizeof(we), "x", 1);
+		break;
+	case VIOLATE_CORRUPT:
+		w->tx.pos += 3;
+		break;
+	case VIOLATE_LIE:
+		/* Claim to be idle, then die: the task must still count. */
+		atomic_store_explicit(&w->stats->running, 0,
+		    memory_order_relaxed);
+		_exit(3);
+	}
+}
+
 static void
 run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 {
@@ -111,6 +163,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	hc.deadline_ns = wt.deadline_ns;
 	hc.raw = data + sizeof(wt);
 	hc.rawlen = len - sizeof(wt);
+	hc.result_max = RESULT_MAX(&sv->conf);
 	msgpack_sbuffer_clear(&w->sb);
 	msgpack_zone_clear(&w->zone);
 	if (wt.deadline_ns != 0 && t0 >= wt.deadline_ns)
@@ -133,7 +186,20 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 			rc = plugin_call(h, &hc, &params, &w->sb);
 		else
 			rc = h->fn(&hc, &params);
-		if (rc == 0 && hc.err == 0) {
+		if (rc == 0 && hc.err == 0 && hc.violate != VIOLATE_NONE) {
+			violate(w, id, &hc);
+			goto done;
+		}
+		/*
+		 * The supervisor kills a worker that sends more than
+		 * RESULT_MAX: refuse it here, as an answer.
+		 */
+		if (rc == 0 && hc.err == 0 && w->sb.size > hc.result_max)
+			hctx_error(&hc, FP_E_TOO_LARGE, "the result is %zu "
+			    "bytes, more than the %zu a result may hold "
+			    "(4 x max-request-size)", w->sb.size,
+			    hc.result_max);
+		else if (rc == 0 && hc.err == 0) {
 			put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
 			    w->sb.size);
 			atomic_fetch_add_explicit(&w->stats->tasks_ok, 1,
@@ -157,6 +223,14 @@ done:
 	atomic_store_explicit(&w->stats->running, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->stats->busy_ns, now_ns() - t0,
 	    memory_order_relaxed);
+	/*
+	 * A result buffer grown by one large result (or by a text that
+	 * stopped at RESULT_MAX) is not kept for the life of the worker.
+	 */
+	if (w->sb.alloc > RESULT_KEEP) {
+		msgpack_sbuffer_destroy(&w->sb);
+		msgpack_sbuffer_init(&w->sb);
+	}
 }
 
 static void __attribute__((noreturn))

@@ -139,6 +139,7 @@ cat >"$FP_CONF" <<CONF
 workers 2
 prefetch 1
 retries 0
+timeout 0
 load-timeout 10s
 load "$AGG" "max-groups=50"
 load "$TP"
@@ -343,7 +344,7 @@ assert_grep '"warnings":\[.*plug-ins cannot change at run time' "$T/out" \
     "forkpool reload's warning about load"
 fp_call_ok 7 "tp.ok after a reload that drops its line" tp.ok 7
 fp_call_ok '"kQc="' "tp.raw after a reload" tp.raw 7
-# With the `handler tp.deadline' line gone, the global default (none).
+# With the `handler tp.deadline' line gone, the global timeout (0: none).
 fp_call_err invalid_params "call me with a deadline" \
     "tp.deadline without its handler line" tp.deadline
 # A `handler' line for an unknown name: the reload is rejected.

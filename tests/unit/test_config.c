@@ -219,7 +219,7 @@ main(void)
 	CHECK(def.shutdown_timeout_ms == 30000);
 	CHECK(def.test_handlers == 0);
 	CHECK(def.socket[0] == '/');
-	CHECK(def.timeout_ms == 0);
+	CHECK(def.timeout_ms == 30000);
 	CHECK(def.retries == 0);
 	CHECK(def.kill_grace_ms == 0);
 	CHECK(def.cancel_running == FP_CANCEL_DROP);
@@ -232,7 +232,7 @@ main(void)
 	CHECK(def.max_worker_rss == 0);
 	for (h = 0; h < handler_count(); h++) {
 		CHECK(def.handler[h].set == 0);
-		CHECK(config_handler_timeout_ms(&def, h) == 0);
+		CHECK(config_handler_timeout_ms(&def, h) == 30000);
 		CHECK(config_handler_retries(&def, h) == 0);
 		CHECK(config_handler_breaker_threshold(&def, h) == 5);
 	}

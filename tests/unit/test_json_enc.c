@@ -570,6 +570,190 @@ test_pretty(void)
 	CHECK(is("{\n    \"7\": true\n}"));
 }
 
+/* sb = [[...[0 x n]...]], the zeros `depth' arrays deep. */
+static void
+pack_deep_wide(int depth, uint32_t n)
+{
+	uint32_t i;
+	int	 d;
+
+	msgpack_sbuffer_clear(&sb);
+	for (d = 1; d < depth; d++)
+		msgpack_pack_array(&pk, 1);
+	msgpack_pack_array(&pk, n);
+	for (i = 0; i < n; i++)
+		msgpack_pack_int(&pk, 0);
+}
+
+/* A random value into sb: nested arrays and maps of small scalars. */
+static void
+pack_random(unsigned *seed, int depth)
+{
+	int	 k = (int)(rand_r(seed) % (depth > 6 ? 4 : 7)), n, i;
+
+	switch (k) {
+	case 0: msgpack_pack_int(&pk, (int)(rand_r(seed) % 100000)); break;
+	case 1: msgpack_pack_nil(&pk); break;
+	case 2: PSTR("s\n\xe2\x82\xac"); break;
+	case 3: msgpack_pack_double(&pk, 0.5); break;
+	case 4: case 5:
+		n = (int)(rand_r(seed) % 4);
+		msgpack_pack_array(&pk, (uint32_t)n);
+		for (i = 0; i < n; i++)
+			pack_random(seed, depth + 1);
+		break;
+	default:
+		n = (int)(rand_r(seed) % 4);
+		msgpack_pack_map(&pk, (uint32_t)n);
+		for (i = 0; i < n; i++) {
+			msgpack_pack_int(&pk, i);
+			pack_random(seed, depth + 1);
+		}
+	}
+}
+
+/* The length of that as JSON.stringify(v, null, 16) writes it. */
+static uint64_t
+deep_wide_len(uint64_t depth, uint64_t n)
+{
+	uint64_t k, len = 0;
+
+	for (k = 0; k + 1 < depth; k++)
+		len += 4 + 32 * k + 16;
+	return len + 3 + n * (2 + 16 * depth) + (n - 1) + 16 * (depth - 1);
+}
+
+static void
+deep_pretty(void)
+{
+	struct buf	 b = { 0 };
+	struct timespec	 t0, t1;
+	size_t		 full, m;
+	double		 dt;
+	uint32_t	 n, i;
+	unsigned	 seed, st;
+	int		 rv, d, sk;
+
+	/* Exact against a full encode, the cut anywhere. */
+	pack_deep_wide(40, 30);
+	O.indent = 16;
+	O.max_depth = 1000;
+	CHECK(run(sb.data, sb.size) == 0 && R.len == deep_wide_len(40, 30));
+	full = R.len;
+	for (m = 1; m < full; m += 97) {
+		O.indent = 16;
+		O.max_depth = 1000;
+		O.max_size = m;
+		O.truncate = 1;
+		rv = run(sb.data, sb.size);
+		CHECK(rv == 0 && R.truncated && R.full_len == full &&
+		    R.len == m);
+	}
+
+	/*
+	 * The bound never passes the real length: max_size = the length
+	 * takes the text, one byte less refuses it, sorted or not, with
+	 * strings and maps that the bound does not count.
+	 */
+	for (d = 1; d <= 12; d++)
+		for (n = 1; n <= 4; n++)
+			for (sk = 0; sk <= 1; sk++) {
+				/* n zeros and a map, d arrays deep. */
+				msgpack_sbuffer_clear(&sb);
+				for (i = 1; i < (uint32_t)d; i++)
+					msgpack_pack_array(&pk, 1);
+				msgpack_pack_array(&pk, n + 1);
+				for (i = 0; i < n; i++)
+					msgpack_pack_int(&pk, 0);
+				msgpack_pack_map(&pk, 2);
+				PSTR("k");
+				PSTR("a long string the bound ignores");
+				PSTR("j");
+				msgpack_pack_array(&pk, 0);
+				for (m = 0; m < 3; m++) {
+					json_enc_opts_init(&O);
+					O.indent = 1 + (d + (int)n) % 16;
+					O.max_depth = 1000;
+					O.sort_keys = sk;
+					O.max_size = m == 0 ? 0 : m == 1 ? full :
+					    full - 1;
+					rv = run(sb.data, sb.size);
+					if (m == 0) {
+						CHECK(rv == 0);
+						full = R.len;
+					} else if (m == 1)
+						CHECK(rv == 0 && R.len == full);
+					else
+						CHECK(rv == -1 &&
+						    R.error == JSON_E_TOO_LARGE);
+				}
+			}
+	reset();
+
+	/* Nothing but brackets and indentation: the bound is 2 short. */
+	for (d = 2; d <= 40; d++) {
+		msgpack_sbuffer_clear(&sb);
+		for (i = 1; i < (uint32_t)d; i++)
+			msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, 0);
+		for (m = 0; m < 3; m++) {
+			json_enc_opts_init(&O);
+			O.indent = 1 + d % 16;
+			O.max_size = m == 0 ? 0 : m == 1 ? full : full - 1;
+			rv = run(sb.data, sb.size);
+			if (m == 0)
+				full = R.len;
+			CHECK(m < 2 ? rv == 0 : rv == -1 &&
+			    R.error == JSON_E_TOO_LARGE);
+		}
+	}
+
+	/* The same on random values. */
+	for (seed = 1; seed <= 300; seed++) {
+		st = seed;
+		msgpack_sbuffer_clear(&sb);
+		pack_random(&st, 0);
+		for (m = 0; m < 2; m++) {
+			json_enc_opts_init(&O);
+			O.indent = 1 + (int)(seed % 16);
+			O.max_size = m == 0 ? 0 : full;
+			rv = run(sb.data, sb.size);
+			CHECK(rv == 0);
+			full = R.len;
+		}
+	}
+	reset();
+
+	/* 10,000 deep, 290,000 zeros: 46 GB of text from 300 KB. */
+	json_enc_opts_init(&O);
+	pack_deep_wide(10000, 290000);
+	O.indent = 16;
+	O.max_depth = 100000;
+	O.max_size = 1 << 20;
+	O.truncate = 0;
+	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, ERR,
+	    sizeof(ERR));
+	CHECK(rv == -1 && R.error == JSON_E_TOO_LARGE && b.len == b.off);
+	/*
+	 * Refused before writing, from the indentation alone: it passes
+	 * 1 MB about 360 levels down (16 * d * d / 2 spaces).
+	 */
+	CHECK(b.cap <= 65536 && R.error_off > 300 && R.error_off < 400);
+	buf_free(&b);
+	O.truncate = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rv = run(sb.data, sb.size);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dt = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(rv == 0 && R.truncated && R.len == 1 << 20 &&
+	    R.full_len == deep_wide_len(10000, 290000));
+	/* Counted, not written: writing 48 GB of spaces takes ~0.6 s. */
+	CHECK(dt < 0.3);
+	printf("deep pretty: %zu-byte input, full_len %zu counted in %.3f s\n",
+	    sb.size, R.full_len, dt);
+}
+
 static void
 test_size(void)
 {
@@ -620,6 +804,14 @@ test_size(void)
 	CHECK(run(sb.data, sb.size) == 0 && R.len == full && !R.truncated);
 	reset();
 
+	/*
+	 * Deep nesting with a wide indent: without truncate the text stops
+	 * at max_size (the buffer stays near it); with truncate the spaces
+	 * past the cut are counted, not written, and full_len is exact
+	 * wherever the cut falls, even inside a run of spaces.
+	 */
+	deep_pretty();
+	reset();
 	/* Appends after existing (unread) bytes; on error leaves them. */
 	buf_append(&b, "XYZ", 3);
 	b.off = 1;

@@ -19,6 +19,7 @@
 static msgpack_sbuffer	 in, out, other;
 static msgpack_packer	 pin, pout, pother;
 static struct fp_hctx	 hc;
+static size_t		 result_max;	/* hc.result_max for the next calls */
 
 /* A packer callback that is not msgpack_sbuffer_write (the copying path). */
 static int
@@ -44,6 +45,7 @@ encode_with(msgpack_packer *pk)
 	hc.sb = pk == &pout ? &out : NULL;
 	hc.raw = (const uint8_t *)in.data;
 	hc.rawlen = in.size;
+	hc.result_max = result_max;
 	if (h->fn(&hc, NULL) == -1)
 		return hc.err != 0 ? hc.err : -1;
 	return 0;
@@ -249,6 +251,70 @@ test_errors(void)
 	    strstr(hc.errmsg, "unknown option") != NULL);
 }
 
+/* in = [an array nested `depth' deep, {pretty: 16, max_depth: 1000, ...}] */
+static void
+pack_deep(int depth, int nopt)
+{
+	int	 i;
+
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 2);
+	for (i = 1; i < depth; i++)
+		msgpack_pack_array(&pin, 1);
+	msgpack_pack_array(&pin, 0);
+	msgpack_pack_map(&pin, 2 + nopt);
+	msgpack_pack_str_with_body(&pin, "pretty", 6);
+	msgpack_pack_int(&pin, 16);
+	msgpack_pack_str_with_body(&pin, "max_depth", 9);
+	msgpack_pack_int(&pin, 1000);
+}
+
+/*
+ * The worker's limit on a result (hc.result_max): the text stops there
+ * (too_large, naming the limit), or is cut there with truncate; a larger
+ * max_size is lowered to it, a smaller one keeps its own meaning.
+ */
+static void
+test_result_max(void)
+{
+	size_t	 room = 4096 - 64;
+
+	result_max = 4096;
+	/* 200 deep with pretty 16: 640 KB of text. */
+	pack_deep(200, 0);
+	CHECK(encode(0, 0) == FP_E_TOO_LARGE &&
+	    strstr(hc.errmsg, "4032 bytes a result may hold") != NULL);
+	pack_deep(200, 1);
+	msgpack_pack_str_with_body(&pin, "truncate", 8);
+	msgpack_pack_true(&pin);
+	CHECK(encode(0, room) == 0 && out.size <= result_max);
+	CHECK(encode(9, room) == 0 && out.size - 9 <= result_max);
+	pack_deep(200, 2);
+	msgpack_pack_str_with_body(&pin, "truncate", 8);
+	msgpack_pack_true(&pin);
+	msgpack_pack_str_with_body(&pin, "max_size", 8);
+	msgpack_pack_int(&pin, 1000000);
+	CHECK(encode(0, room) == 0);
+	pack_deep(200, 1);
+	msgpack_pack_str_with_body(&pin, "max_size", 8);
+	msgpack_pack_int(&pin, 100);
+	CHECK(encode(0, 0) == FP_E_TOO_LARGE &&
+	    strstr(hc.errmsg, "max_size (100 bytes)") != NULL);
+	/* Small texts are not affected: [[[]]] is 74 bytes with pretty 16. */
+	pack_deep(3, 0);
+	CHECK(encode(0, 74) == 0);
+	/* A text of exactly the room fits; one byte more does not. */
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 1);
+	pack_str(room - 2);
+	CHECK(encode(0, room) == 0 && out.size <= result_max);
+	msgpack_sbuffer_clear(&in);
+	msgpack_pack_array(&pin, 1);
+	pack_str(room - 1);
+	CHECK(encode(0, 0) == FP_E_TOO_LARGE);
+	result_max = 0;
+}
+
 int
 main(void)
 {
@@ -263,6 +329,7 @@ main(void)
 	test_lengths();
 	test_values();
 	test_errors();
+	test_result_max();
 
 	msgpack_sbuffer_destroy(&in);
 	msgpack_sbuffer_destroy(&out);
