@@ -6,10 +6,11 @@
 # pipelined forkpool.stats requests (answered by the supervisor itself),
 # then 400 echos of 256 KB: the supervisor's VmRSS stays within 48 MB of
 # where it started, the flooder is paused (connections_paused), and a
-# second client's pings are answered promptly throughout.  Then the
-# daemon-wide budget: with max-buffered 2M, clients that hold more than
-# that in unread answers make new requests of others queue_full
-# (rejected_buffered), and all is well again once it is gone.
+# second client's pings are answered promptly throughout; an idle
+# connection gives its buffers back.  Then the daemon-wide budget: with
+# max-buffered 2M, clients that hold more than that in unread answers
+# make new requests of others queue_full (rejected_buffered), and all is
+# well again once they are gone.
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -128,6 +129,16 @@ st = fc.wait_stats(sock, lambda s: s["connections"] == 2 and
 err, res = by.call("echo", ["after"])
 if err is not None or res != "after":
 	fc.fail("echo after the floods: %r %r" % (err, res))
+# An idle connection keeps no large buffer: 2 MB in and out, then the
+# supervisor holds little more than the 64 KB read buffer of the request
+# that asks (and the stats connection's).
+err, res = by.call("echo", ["i" * (2 << 20)])
+if err is not None or len(res) != 2 << 20:
+	fc.fail("echo of 2 MB: %r" % (err,))
+st = by.call("forkpool.stats", [])[1]
+if st["buffered_bytes"] > 256 * 1024:
+	fc.fail("buffered_bytes %d after a 2 MB echo on an idle connection" %
+	    (st["buffered_bytes"],))
 print("after the floods: VmRSS %d KiB, buffered_bytes %d" %
     (fc.vmrss_kib(pid), st["buffered_bytes"]))
 PY
