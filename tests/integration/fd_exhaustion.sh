@@ -5,7 +5,8 @@
 # 2 s), keeps serving the connections it has, and survives two reloads:
 # one with no descriptor left (the file cannot be opened: reload_failed)
 # and one with two left (a worker spawn fails half-way: it is counted,
-# logged once, the child killed, and the pool comes back to its size).
+# logged once per run of failures, the child killed, and the pool comes
+# back to its size).
 # Once the client lets go, new connections are served again.
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
@@ -139,10 +140,14 @@ until(lambda: stats()["workers_ready"] == 2 and
 err, res = by.call("echo", ["reloaded"])
 if err is not None or res != "reloaded":
 	fc.fail("echo after the reload: %r %r" % (err, res))
-warn = [l for l in fc.log_lines("event=worker_spawn")
-    if "level=warning" in l]
-if len(warn) != 1:
-	fc.fail("expected one worker_spawn warning: %r" % (warn,))
+# One warning per run of failures (a retiring worker's descriptors may
+# let one spawn through between two failures), not one per failure.
+spawn = fc.log_lines("event=worker_spawn")
+warn = [l for l in spawn if "level=warning" in l]
+again = [l for l in spawn if "started again" in l]
+if not warn or len(warn) > len(again) + 1:
+	fc.fail("expected a worker_spawn warning per run of failures: %r" %
+	    (spawn,))
 
 # The client lets go: new connections are served again.
 for c in hog:
