@@ -156,10 +156,30 @@ control_conn(uint32_t slot, uint32_t gen)
 	return c;
 }
 
-/* A request's answer was appended to c->out (its outstanding count stays). */
+/*
+ * A request's answer was appended to c->out (its outstanding count stays).
+ * Reading stops at max-connection-output, but the answers of the tasks a
+ * connection has running still come: past max-buffered, one for a client
+ * already that far behind closes its connection rather than grow the
+ * daemon without bound.
+ */
 void
 control_completed(struct conn *c)
 {
+	uint64_t	 behind;
+
+	behind = (c->nends > 0 ? c->ends[(c->ends_head + c->nends - 1) %
+	    c->ends_cap] : c->sent) - c->sent;
+	conn_account(c);
+	if (!c->broken && sv->buffered > sv->conf.max_buffered &&
+	    behind > sv->conf.max_connection_output) {
+		log_warnx("conn_drop", "conn=%u outstanding=%u unread=%llu "
+		    "msg=\"the client does not read its answers and "
+		    "max-buffered is exceeded; closing the connection\"",
+		    c->gen, c->outstanding, (unsigned long long)behind);
+		c->broken = 1;
+		c->closing = 2;
+	}
 	conn_answered(c);
 	conn_schedule(c);
 }

@@ -10,7 +10,9 @@
 # connection gives its buffers back.  Then the daemon-wide budget: with
 # max-buffered 2M, clients that hold more than that in unread answers
 # make new requests of others queue_full (rejected_buffered), and all is
-# well again once they are gone.
+# well again once they are gone; a client that is behind by more than
+# max-connection-output while the budget is exceeded is closed when more
+# answers come (connections_dropped).
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -188,5 +190,27 @@ fc.wait_stats(sock, lambda s: s["connections"] == 2 and
 err, res = by.call("echo", ["again"])
 if err is not None or res != "again":
 	fc.fail("echo once the hogs are gone: %r %r" % (err, res))
+
+# Answers of tasks already running still come after reading stops: a
+# client that pipelines 40 of those 1 MB answers and reads none is
+# closed once it is behind by more than max-connection-output and the
+# budget is exceeded, instead of holding 40 MB.
+pid = int(os.environ["FP_PID"])
+rss0 = fc.vmrss_kib(pid)
+f = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+f.connect(sock)
+f.sendall(b"".join(fc.request_bytes(i + 1, "json.encode",
+    [v, {"pretty": 16}]) for i in range(40)))
+st = fc.wait_stats(sock, lambda s: s["connections_dropped"] == 1 and
+    s["connections"] == 2, "the pipeliner closed", 30)
+hi = fc.vmrss_kib(pid)
+if hi - rss0 > 24 * 1024:
+	fc.fail("VmRSS grew from %d to %d KiB with max-buffered 2M" % (rss0, hi))
+err, res = by.call("echo", ["still"])
+if err is not None or res != "still":
+	fc.fail("echo after the pipeliner was closed: %r %r" % (err, res))
+if not fc.log_lines("event=conn_drop .*max-buffered is exceeded"):
+	fc.fail("no conn_drop line for the pipeliner")
+f.close()
 PY
 fp_stop_clean
