@@ -30,8 +30,10 @@ srcs() {
 	fuzz_proto_skip) echo "src/proto.c src/buf.c tools/liberr.c" ;;
 	fuzz_client_scan) echo "" ;;	# header-only (tools/client_scan.h)
 	# The daemon's connection code: the supervisor without its main().
-	fuzz_conn) echo $(ls src/*.c | grep -v '^src/forkpoold\.c$') \
-	    shm/*.c tools/lib*.c ;;
+	fuzz_conn)
+		for f in src/*.c shm/*.c tools/lib*.c; do
+			[ "$f" = src/forkpoold.c ] || printf '%s ' "$f"
+		done ;;
 	*) echo "src/json_enc.c src/json_dec.c src/buf.c" ;;
 	esac
 }
