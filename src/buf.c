@@ -23,14 +23,17 @@ buf_reserve(struct buf *b, size_t n)
 	}
 	if (n > SIZE_MAX / 2 - b->len) {
 		errno = ENOMEM;
+		b->err = 1;
 		return -1;
 	}
 	need = b->len + n;
 	cap = b->cap ? b->cap : 4096;
 	while (cap < need)
 		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL)
+	if ((p = realloc(b->data, cap)) == NULL) {
+		b->err = 1;
 		return -1;
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * buf.h -- growable byte buffer with a read offset, for connection input
- * and output.  Allocation failure is fatal for the daemon (the caller
- * decides); these functions return -1 with ENOMEM.
+ * and output.  On allocation failure these functions return -1 with
+ * ENOMEM and set `err', which stays set until buf_free: a caller that
+ * writes a message in many appends checks it once at the end.
  */
 #ifndef FP_BUF_H
 #define FP_BUF_H
@@ -14,6 +15,7 @@ struct buf {
 	size_t	 off;		/* first unread byte */
 	size_t	 len;		/* end of valid data */
 	size_t	 cap;
+	int	 err;		/* an append failed since buf_free */
 };
 
 /* buf_reserve: make room for `n' more bytes after len. */

@@ -50,6 +50,10 @@ static const struct keyword keywords[] = {
 	    1 << 30, 0 },
 	{ "max-connections",	K_INT,	    OFF(max_connections), 1, 1000000, 0 },
 	{ "max-outstanding",	K_INT,	    OFF(max_outstanding), 1, 1000000, 0 },
+	{ "max-connection-output", K_SIZE,  OFF(max_connection_output),
+	    4 << 10, 1ULL << 40, 0 },
+	{ "max-buffered",	K_SIZE,	    OFF(max_buffered), 1 << 20,
+	    1ULL << 40, 0 },
 	{ "shutdown-timeout",	K_DURATION, OFF(shutdown_timeout_ms), 0,
 	    HOUR_MS, 0 },
 	{ "test-handlers",	K_BOOL,	    OFF(test_handlers), 0, 1, 0 },
@@ -139,6 +143,8 @@ config_defaults(struct fp_config *c)
 	c->max_request_size = 64 << 20;
 	c->max_connections = 1024;
 	c->max_outstanding = 1024;
+	c->max_connection_output = 4 << 20;
+	c->max_buffered = 256 << 20;
 	c->shutdown_timeout_ms = 30 * 1000;
 	c->test_handlers = 0;
 	c->log_level = LOG_LVL_INFO;
@@ -992,6 +998,8 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_size(fp, "max-request-size", c->max_request_size);
 	fprintf(fp, "max-connections %u\n", c->max_connections);
 	fprintf(fp, "max-outstanding %u\n", c->max_outstanding);
+	print_size(fp, "max-connection-output", c->max_connection_output);
+	print_size(fp, "max-buffered", c->max_buffered);
 	print_duration(fp, "shutdown-timeout", c->shutdown_timeout_ms);
 	fprintf(fp, "test-handlers %s\n", c->test_handlers ? "yes" : "no");
 	fprintf(fp, "log-level %s\n", log_level_name(c->log_level));

@@ -68,6 +68,8 @@ struct fp_config {
 	size_t		 max_request_size;
 	uint32_t	 max_connections;
 	uint32_t	 max_outstanding;
+	size_t		 max_connection_output;	/* unsent bytes: stop reading */
+	size_t		 max_buffered;		/* daemon-wide, then queue_full */
 	uint64_t	 shutdown_timeout_ms;
 	int		 test_handlers;
 	int		 log_level;

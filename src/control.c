@@ -26,13 +26,18 @@
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	4	/* then let other connections in */
 #define ACCEPTS_PER_EVENT 64
-#define OUT_KEEP	(256 * 1024)	/* output buffer kept when idle */
+#define OUT_KEEP	(256 * 1024)	/* output buffer kept while busy */
+#define ACCEPT_PAUSE_MS	500	/* no fd to accept with: try again after */
 #define SOCKDIR_MODE	0700	/* the socket's directory, when we make it */
 #define SOCKDIR_GMODE	0750	/* the same, for a socket-group */
 
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
 static int	 listening;
+static int	 accept_paused;		/* the listening fd is out of epoll */
+static uint64_t	 accept_resume_ns;
+static int	 accept_trouble;	/* logged; until an accept succeeds */
+static uint64_t	 refused_logged;	/* conns_refused when last logged */
 
 static void	conn_close(struct conn *, const char *why);
 static void	conn_parse(struct conn *);
@@ -61,6 +66,89 @@ conn_schedule(struct conn *c)
 	}
 }
 
+/* Keep sv->buffered up to date with what c's buffers hold. */
+static void
+conn_account(struct conn *c)
+{
+	size_t	 n;
+
+	n = c->in.cap + c->out.cap + (size_t)c->ends_cap * sizeof(*c->ends);
+	sv->buffered = sv->buffered - c->acct + n;
+	c->acct = n;
+}
+
+/*
+ * Whether c may take more requests: it has fewer than max-outstanding
+ * unanswered or unwritten, and not more than max-connection-output bytes
+ * of answers its client has not read yet.
+ */
+static int
+conn_can_read(const struct conn *c)
+{
+	return c->outstanding < sv->conf.max_outstanding &&
+	    buf_unread(&c->out) <= sv->conf.max_connection_output;
+}
+
+void
+control_reply_failed(struct conn *c)
+{
+	if (!c->broken)
+		log_warnx("conn_drop", "conn=%u outstanding=%u buffered=%zu "
+		    "msg=\"out of memory for an answer; closing the "
+		    "connection\"", c->gen, c->outstanding, buf_unread(&c->out));
+	c->broken = 1;
+	c->closing = 2;
+	conn_schedule(c);
+}
+
+/*
+ * An answer is complete at the end of c->out: remember where it ends, so
+ * that its request stops being outstanding once that much is written.
+ */
+static void
+conn_answered(struct conn *c)
+{
+	uint64_t	*ne;
+	uint32_t	 ncap, i;
+
+	if (c->broken)
+		return;
+	if (c->out.err) {
+		control_reply_failed(c);
+		return;
+	}
+	if (c->nends == c->ends_cap) {
+		ncap = c->ends_cap ? c->ends_cap * 2 : 16;
+		if (ncap < c->ends_cap ||
+		    (ne = reallocarray(NULL, ncap, sizeof(*ne))) == NULL) {
+			control_reply_failed(c);
+			return;
+		}
+		for (i = 0; i < c->nends; i++)
+			ne[i] = c->ends[(c->ends_head + i) % c->ends_cap];
+		free(c->ends);
+		c->ends = ne;
+		c->ends_cap = ncap;
+		c->ends_head = 0;
+	}
+	c->ends[(c->ends_head + c->nends) % c->ends_cap] =
+	    c->sent + buf_unread(&c->out);
+	c->nends++;
+}
+
+/* n more bytes of c->out were written: their answers are done. */
+static void
+conn_sent(struct conn *c, size_t n)
+{
+	c->sent += n;
+	while (c->nends > 0 && c->ends[c->ends_head] <= c->sent) {
+		c->ends_head = (c->ends_head + 1) % c->ends_cap;
+		c->nends--;
+		if (c->outstanding > 0)
+			c->outstanding--;
+	}
+}
+
 struct conn *
 control_conn(uint32_t slot, uint32_t gen)
 {
@@ -72,10 +160,40 @@ control_conn(uint32_t slot, uint32_t gen)
 	return c;
 }
 
+/*
+ * A request's answer was appended to c->out (its outstanding count stays).
+ * Reading stops at max-connection-output, but the answers of the tasks a
+ * connection has running still come: past max-buffered, one for a client
+ * already that far behind closes its connection rather than grow the
+ * daemon without bound.
+ */
 void
 control_completed(struct conn *c)
 {
-	c->outstanding--;
+	uint64_t	 behind;
+
+	behind = (c->nends > 0 ? c->ends[(c->ends_head + c->nends - 1) %
+	    c->ends_cap] : c->sent) - c->sent;
+	conn_account(c);
+	if (!c->broken && sv->buffered > sv->conf.max_buffered &&
+	    behind > sv->conf.max_connection_output) {
+		log_warnx("conn_drop", "conn=%u outstanding=%u unread=%llu "
+		    "msg=\"the client does not read its answers and "
+		    "max-buffered is exceeded; closing the connection\"",
+		    c->gen, c->outstanding, (unsigned long long)behind);
+		c->broken = 1;
+		c->closing = 2;
+	}
+	conn_answered(c);
+	conn_schedule(c);
+}
+
+/* An answer the supervisor made at once was appended to c->out. */
+static void
+conn_reply_done(struct conn *c)
+{
+	c->outstanding++;
+	conn_answered(c);
 	conn_schedule(c);
 }
 
@@ -309,13 +427,15 @@ control_unlisten(void)
 	if (!listening)
 		return;
 	listening = 0;
+	accept_paused = 0;
 	close(sv->lfd);
 	sv->lfd = -1;
 	if (unlink(sv->conf.socket) == -1 && errno != ENOENT)
 		log_warn("unlink", "socket=%s", sv->conf.socket);
 }
 
-static uint32_t
+/* A free connection slot, or -1 when the table cannot grow. */
+static int64_t
 slot_get(void)
 {
 	uint32_t	 i, ncap;
@@ -324,10 +444,11 @@ slot_get(void)
 
 	if (nfree == 0) {
 		ncap = sv->conncap ? sv->conncap * 2 : 64;
-		if ((nc = reallocarray(sv->conns, ncap, sizeof(*nc))) == NULL ||
-		    (nf = reallocarray(freeslots, ncap, sizeof(*nf))) == NULL)
-			fatal("conn_alloc", NULL);
+		if ((nc = reallocarray(sv->conns, ncap, sizeof(*nc))) == NULL)
+			return -1;
 		sv->conns = nc;
+		if ((nf = reallocarray(freeslots, ncap, sizeof(*nf))) == NULL)
+			return -1;
 		freeslots = nf;
 		for (i = ncap; i-- > sv->conncap; ) {
 			sv->conns[i] = NULL;
@@ -378,31 +499,99 @@ admin_allowed(const struct conn *c)
 	    priv_peer_in_group(c->fd, sv->conf.admin_gid);
 }
 
+/*
+ * accept(2) failed for want of a file descriptor (or memory): the
+ * listening socket stays readable, so stop watching it for a while rather
+ * than spin.  Connections wait in the backlog meanwhile.  Accepting
+ * resumes after ACCEPT_PAUSE_MS, or as soon as a connection closes.
+ */
+static void
+accept_pause(int err)
+{
+	struct epoll_event ev = { .events = 0,
+	    .data.u64 = EV_TAG(EV_LISTEN, 0) };
+
+	if (epoll_ctl(sv->epfd, EPOLL_CTL_MOD, sv->lfd, &ev) == -1) {
+		log_warn("accept_pause", "msg=epoll_ctl");
+		return;
+	}
+	accept_paused = 1;
+	accept_resume_ns = now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
+	sv->cnt.accept_pauses++;
+	/* Once per episode: the pauses go on until an accept succeeds. */
+	if (!accept_trouble)
+		log_warnx("accept_pause", "err=\"%s\" connections=%u "
+		    "pause_ms=%d", strerror(err), sv->nconns, ACCEPT_PAUSE_MS);
+	accept_trouble = 1;
+}
+
+static void
+accept_resume(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN,
+	    .data.u64 = EV_TAG(EV_LISTEN, 0) };
+
+	if (!accept_paused || !listening)
+		return;
+	if (epoll_ctl(sv->epfd, EPOLL_CTL_MOD, sv->lfd, &ev) == -1) {
+		log_warn("accept_resume", "msg=epoll_ctl");
+		accept_resume_ns = now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
+		return;
+	}
+	accept_paused = 0;
+}
+
+/* Refuse a connection accepted as fd, with a log line now and then. */
+static void
+refuse(int fd, const char *why)
+{
+	close(fd);
+	sv->cnt.conns_refused++;
+	/* A client knocking in a loop must not flood the log. */
+	if (refused_logged == 0 || sv->cnt.conns_refused - refused_logged >=
+	    1000) {
+		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu", why,
+		    sv->conf.max_connections,
+		    (unsigned long long)sv->cnt.conns_refused);
+		refused_logged = sv->cnt.conns_refused;
+	}
+}
+
 void
 control_accept(void)
 {
 	struct epoll_event ev;
 	struct conn	*c;
+	int64_t		 slot;
 	int		 fd, i;
 
-	for (i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
+	for (i = 0; i < ACCEPTS_PER_EVENT && listening && !accept_paused;
+	    i++) {
 		fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept", NULL);
+				accept_pause(errno);
 			return;
 		}
+		if (accept_trouble) {
+			log_info("accept_resume", "connections=%u pauses=%llu",
+			    sv->nconns,
+			    (unsigned long long)sv->cnt.accept_pauses);
+			accept_trouble = 0;
+		}
 		if (sv->nconns >= sv->conf.max_connections) {
-			log_warnx("conn_refused", "msg=\"max-connections "
-			    "reached\" max=%u", sv->conf.max_connections);
-			close(fd);
+			refuse(fd, "max-connections reached");
 			continue;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			fatal("conn_alloc", NULL);
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (slot = slot_get()) == -1) {
+			free(c);
+			refuse(fd, "out of memory");
+			continue;
+		}
 		c->fd = fd;
-		c->slot = slot_get();
+		c->slot = (uint32_t)slot;
 		if (++sv->conngen == 0)
 			sv->conngen = 1;
 		c->gen = sv->conngen;
@@ -414,8 +603,11 @@ control_accept(void)
 		c->events = EPOLLIN;
 		ev.events = c->events;
 		ev.data.u64 = EV_TAG(EV_CONN, c->slot);
-		if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-			fatal("epoll_ctl", NULL);
+		if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			log_warn("conn_open", "msg=epoll_ctl");
+			conn_close(c, "epoll_ctl failed");
+			continue;
+		}
 		log_debug("conn_open", "conn=%u", c->gen);
 	}
 }
@@ -440,10 +632,16 @@ conn_close(struct conn *c, const char *why)
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
+	free(c->ends);
+	c->ends = NULL;
+	c->ends_cap = 0;
+	conn_account(c);
 	sv->conns[c->slot] = NULL;
 	freeslots[nfree++] = c->slot;
 	sv->nconns--;
 	free(c);
+	/* A file descriptor is free again. */
+	accept_resume();
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -451,21 +649,47 @@ conn_close(struct conn *c, const char *why)
 static void
 reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 {
-	if (proto_put_error(&c->out, msgid, code, msg, NULL, 0) == -1)
-		fatal("reply", NULL);
-	conn_schedule(c);
+	if (c->broken)
+		return;
+	if (proto_put_error(&c->out, msgid, code, msg, NULL, 0) == -1) {
+		control_reply_failed(c);
+		return;
+	}
+	conn_reply_done(c);
 }
 
 static void
 admin_stats(struct buf *b)
 {
 	int		 i, busy = 0;
-	uint32_t	 running = sv->nactive - sv->nqueued;
+	uint32_t	 running = sv->nactive - sv->nqueued, j, paused = 0;
 
 	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].ninflight > 0)
 			busy++;
-	mp_put_map(b, 20);
+	for (j = 0; j < sv->conncap; j++)
+		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
+		    !(sv->conns[j]->events & EPOLLIN))
+			paused++;
+	mp_put_map(b, 20 + 9);
+	mp_put_cstr(b, "buffered_bytes");
+	mp_put_uint(b, sv->buffered);
+	mp_put_cstr(b, "connections_paused");
+	mp_put_uint(b, paused);
+	mp_put_cstr(b, "output_pauses");
+	mp_put_uint(b, sv->cnt.conn_pauses);
+	mp_put_cstr(b, "rejected_buffered");
+	mp_put_uint(b, sv->cnt.rejected_buffered);
+	mp_put_cstr(b, "connections_refused");
+	mp_put_uint(b, sv->cnt.conns_refused);
+	mp_put_cstr(b, "connections_dropped");
+	mp_put_uint(b, sv->cnt.conns_dropped);
+	mp_put_cstr(b, "accept_paused");
+	mp_put_bool(b, accept_paused);
+	mp_put_cstr(b, "accept_pauses");
+	mp_put_uint(b, sv->cnt.accept_pauses);
+	mp_put_cstr(b, "spawn_failures");
+	mp_put_uint(b, sv->cnt.spawn_failures);
 	mp_put_cstr(b, "respawn_backoff_ms");
 	mp_put_uint(b, pool_backoff_ms());
 	mp_put_cstr(b, "generation");
@@ -558,7 +782,7 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	mp_put_array(&c->out, (uint32_t)rr.nwarn);
 	for (i = 0; i < rr.nwarn; i++)
 		mp_put_cstr(&c->out, rr.warn[i]);
-	conn_schedule(c);
+	conn_reply_done(c);
 }
 
 /* Methods under "forkpool.", answered by the supervisor itself. */
@@ -575,7 +799,7 @@ admin(struct conn *c, const struct rpc_msg *m)
 		admin_call(c, m);
 		return;
 	}
-	if (m->type != RPC_REQUEST)
+	if (m->type != RPC_REQUEST || c->broken)
 		return;		/* nothing else administrative is fire-and-forget */
 	if (IS("cancel")) {
 		admin_cancel(c, m);
@@ -607,7 +831,7 @@ admin(struct conn *c, const struct rpc_msg *m)
 		return;
 	}
 #undef IS
-	conn_schedule(c);
+	conn_reply_done(c);
 }
 
 /* Per-call options of forkpool.call. */
@@ -644,6 +868,17 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 			    "the daemon is shutting down");
 		return;
 	}
+	/*
+	 * Past the daemon-wide budget for buffered bytes, take no new work
+	 * (answers of work taken already are still buffered).
+	 */
+	if (sv->buffered > sv->conf.max_buffered) {
+		sv->cnt.rejected_buffered++;
+		if (req)
+			reply_error(c, msgid, FP_E_QUEUE_FULL, "the daemon's "
+			    "buffers are full (max-buffered)");
+		return;
+	}
 	if (breakers_admit((uint32_t)h, &probe) == -1) {
 		if (req) {
 			snprintf(msg, sizeof(msg), "the circuit breaker of %s "
@@ -652,9 +887,20 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		}
 		return;
 	}
-	t = task_alloc();
-	if (task_set_params(t, params, plen) == -1)
-		fatal("task_params", NULL);
+	if ((t = task_alloc()) == NULL || task_set_params(t, params,
+	    plen) == -1 || (o != NULL && o->id != NULL && task_set_corr(t,
+	    o->id, o->idlen) == -1)) {
+		/* Out of memory costs this request only. */
+		log_warnx("task_alloc", "conn=%u msgid=%u msg=\"out of "
+		    "memory\"", c->gen, msgid);
+		if (t != NULL)
+			task_free(t);
+		if (probe)
+			breakers_abandon((uint32_t)h);
+		if (req)
+			reply_error(c, msgid, FP_E_INTERNAL, "out of memory");
+		return;
+	}
 	t->msgid = msgid;
 	t->conn = c->slot;
 	t->conn_gen = req ? c->gen : 0;
@@ -667,9 +913,6 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	    0;
 	t->retries_left = o != NULL && o->has_retries ? o->retries :
 	    config_handler_retries(&sv->conf, h);
-	if (o != NULL && o->id != NULL && task_set_corr(t, o->id,
-	    o->idlen) == -1)
-		fatal("task_corr", NULL);
 	dispatch_enqueue(t);
 	if (sv->nqueued > sv->conf.queue_limit) {
 		/*
@@ -795,7 +1038,7 @@ admin_cancel(struct conn *c, const struct rpc_msg *m)
 		    "cancelled by the client", 1);
 	proto_result_head(&c->out, m->msgid);
 	mp_put_bool(&c->out, found);
-	conn_schedule(c);
+	conn_reply_done(c);
 }
 
 static void
@@ -848,7 +1091,7 @@ conn_parse(struct conn *c)
 	int		 r;
 
 	while ((avail = buf_unread(&c->in)) > 0) {
-		if (c->outstanding >= sv->conf.max_outstanding)
+		if (!conn_can_read(c) || c->broken)
 			break;
 		r = mp_skip_feed(&c->sk, buf_head(&c->in) + c->skfed,
 		    avail - c->skfed, &used);
@@ -886,9 +1129,30 @@ conn_parse(struct conn *c)
 		c->skfed = 0;
 		mp_skip_init(&c->sk);
 	}
-	if (c->outstanding >= sv->conf.max_outstanding)
+	if (!conn_can_read(c) && (c->events & EPOLLIN)) {
+		/* Resumed by conn_write once the client has read enough. */
+		if (c->outstanding < sv->conf.max_outstanding)
+			sv->cnt.conn_pauses++;
 		conn_set_events(c, c->events & ~EPOLLIN);
+	}
 }
+
+/* c's client read enough of its answers: take its requests again. */
+static void
+conn_resume(struct conn *c)
+{
+	if (c->closing || c->broken || (c->events & EPOLLIN) ||
+	    !conn_can_read(c))
+		return;
+	/* Requests already buffered first: no read may bring more. */
+	if (buf_unread(&c->in) > 0)
+		conn_parse(c);
+	if (c->closing == 2)
+		conn_schedule(c);
+	else if (!c->closing && conn_can_read(c))
+		conn_set_events(c, c->events | EPOLLIN);
+}
+
 
 static void
 conn_read(struct conn *c)
@@ -897,8 +1161,13 @@ conn_read(struct conn *c)
 	int	 i;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
-		if (buf_reserve(&c->in, READ_CHUNK) == -1)
-			fatal("conn_read", NULL);
+		if (buf_reserve(&c->in, READ_CHUNK) == -1) {
+			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
+			    "its input; closing the connection\"", c->gen);
+			c->broken = 1;
+			c->closing = 2;
+			break;
+		}
 		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
 		if (n == 0) {
 			/* Half-close: answer what was asked, then close. */
@@ -923,6 +1192,10 @@ conn_read(struct conn *c)
 	}
 	if (c->closing == 2)
 		conn_schedule(c);
+	/* Idle: nothing buffered, nothing owed: give the memory back. */
+	if (buf_unread(&c->in) == 0 && c->outstanding == 0)
+		buf_shrink(&c->in, 0);
+	conn_account(c);
 }
 
 /* Write what is buffered; returns -1 if the connection was closed. */
@@ -943,22 +1216,32 @@ conn_write(struct conn *c)
 			return -1;
 		}
 		buf_drop(&c->out, (size_t)n);
+		conn_sent(c, (size_t)n);
 	}
 	if (buf_unread(&c->out) > 0) {
 		conn_set_events(c, c->events | EPOLLOUT);
+		conn_resume(c);
+		conn_account(c);
 		return 0;
 	}
 	/*
-	 * Release a large buffer only when no request is outstanding: the
-	 * next large result would grow it again, page by page.
+	 * Release the buffers of an idle connection; while requests are
+	 * outstanding keep up to OUT_KEEP, the next large result would grow
+	 * it again page by page.
 	 */
-	if (c->outstanding == 0)
+	if (c->outstanding == 0) {
+		buf_shrink(&c->out, 0);
+		if (buf_unread(&c->in) == 0)
+			buf_shrink(&c->in, 0);
+	} else
 		buf_shrink(&c->out, OUT_KEEP);
 	conn_set_events(c, c->events & ~EPOLLOUT);
 	if (c->closing == 1 && c->outstanding == 0) {
 		conn_close(c, "client closed");
 		return -1;
 	}
+	conn_resume(c);
+	conn_account(c);
 	return 0;
 }
 
@@ -991,14 +1274,10 @@ control_resume_all(void)
 {
 	struct conn	*c;
 
-	TAILQ_FOREACH(c, &sv->flushq, flushq) {
-		if (c->closing || (c->events & EPOLLIN) ||
-		    c->outstanding >= sv->conf.max_outstanding)
-			continue;
-		conn_parse(c);
-		if (!c->closing && c->outstanding < sv->conf.max_outstanding)
-			conn_set_events(c, c->events | EPOLLIN);
-	}
+	if (accept_paused && sv->now_ns >= accept_resume_ns)
+		accept_resume();
+	TAILQ_FOREACH(c, &sv->flushq, flushq)
+		conn_resume(c);
 }
 
 void
@@ -1009,10 +1288,18 @@ control_flush_all(void)
 	while ((c = TAILQ_FIRST(&sv->flushq)) != NULL) {
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
 		c->in_flushq = 0;
+		if (c->broken) {
+			/* Its output may end in half an answer: send none. */
+			sv->cnt.conns_dropped++;
+			conn_close(c, "out of memory");
+			continue;
+		}
 		if (c->closing == 2) {
 			/* Broken stream: send what we have, then close. */
-			(void)send(c->fd, buf_head(&c->out), buf_unread(&c->out),
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (buf_unread(&c->out) > 0)
+				(void)send(c->fd, buf_head(&c->out),
+				    buf_unread(&c->out), MSG_NOSIGNAL |
+				    MSG_DONTWAIT);
 			conn_close(c, "protocol error");
 			continue;
 		}

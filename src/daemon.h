@@ -126,6 +126,16 @@ struct conn {
 	gid_t		 gid;		/* accept; (uid_t)-1 and (gid_t)-1 */
 	pid_t		 pid;		/* if unreadable */
 	int		 denied_logged;	/* permission_denied said once */
+	/*
+	 * Answers in `out' not yet written, as offsets in the stream where
+	 * each ends (a ring): a request stays outstanding until its answer
+	 * has been written to the socket.
+	 */
+	uint64_t	 sent;		/* bytes written to the socket, ever */
+	uint64_t	*ends;
+	uint32_t	 ends_cap, ends_head, nends;
+	int		 broken;	/* an answer could not be buffered */
+	size_t		 acct;		/* bytes counted in sv->buffered */
 };
 TAILQ_HEAD(connq, conn);
 
@@ -145,6 +155,12 @@ struct counters {
 	uint64_t	 tasks_retried;
 	uint64_t	 workers_recycled;
 	uint64_t	 worker_protocol_errors;
+	uint64_t	 rejected_buffered;	/* queue_full: max-buffered */
+	uint64_t	 conns_refused;		/* max-connections */
+	uint64_t	 conns_dropped;		/* out of memory for them */
+	uint64_t	 conn_pauses;		/* reading paused for output */
+	uint64_t	 accept_pauses;		/* accepting paused: no fds */
+	uint64_t	 spawn_failures;	/* a step of pool_spawn failed */
 };
 
 struct supervisor {
@@ -173,6 +189,7 @@ struct supervisor {
 	uint32_t	 nconns;
 	uint32_t	 conngen;
 	struct connq	 flushq;
+	size_t		 buffered;	/* connection buffers and params */
 
 	struct counters	 cnt;
 };
@@ -311,6 +328,11 @@ struct conn *control_conn(uint32_t slot, uint32_t gen);
 void	 control_completed(struct conn *);
 void	 control_resume_all(void);
 size_t	 control_pending_output(void);
+/*
+ * control_reply_failed: an answer for c could not be buffered (out of
+ * memory): c is closed at the end of this loop iteration, with a log line.
+ */
+void	 control_reply_failed(struct conn *);
 
 /* worker.c: the worker process. */
 void	 worker_main(struct worker *) __attribute__((noreturn));

@@ -286,7 +286,7 @@ answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
 	}
 	task_detach_conn(t);
 	if (proto_put_error_kv(&c->out, t->msgid, code, msg, kv, n) == -1)
-		fatal("reply", NULL);
+		control_reply_failed(c);
 	control_completed(c);
 }
 
@@ -332,6 +332,20 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 	if (type == FP_REC_RESULT) {
 		c = t->answered || !t->in_conn ? NULL :
 		    control_conn(t->conn, t->conn_gen);
+		if (c != NULL) {
+			/*
+			 * Copy first, then validate the copy: the worker may
+			 * still write to the ring.  (An append may compact
+			 * the buffer: remember the unread length.)
+			 */
+			start = buf_unread(&c->out);
+			if (proto_result_head(&c->out, t->msgid) == -1 ||
+			    buf_append(&c->out, data, len) == -1) {
+				/* Out of memory: this connection only is lost. */
+				control_reply_failed(c);
+				c = NULL;
+			}
+		}
 		if (c == NULL) {
 			/* Nobody to answer; still check what the worker sent. */
 			if (mp_object_len(data, len, 1) == -1) {
@@ -339,22 +353,12 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 				    "malformed result");
 				return;
 			}
-		} else {
-			/*
-			 * Copy first, then validate the copy: the worker may
-			 * still write to the ring.
-			 */
-			start = c->out.len;
-			if (proto_result_head(&c->out, t->msgid) == -1 ||
-			    buf_append(&c->out, data, len) == -1)
-				fatal("reply", NULL);
-			if (mp_object_len(c->out.data + c->out.len - len, len,
-			    1) == -1) {
-				c->out.len = start;
-				worker_violation(w, id, FP_E_INTERNAL,
-				    "malformed result");
-				return;
-			}
+		} else if (mp_object_len(c->out.data + c->out.len - len, len,
+		    1) == -1) {
+			c->out.len = c->out.off + start;
+			worker_violation(w, id, FP_E_INTERNAL,
+			    "malformed result");
+			return;
 		}
 		/* A result for a task answered early (cancel, timeout) is dropped. */
 		if (!t->answered) {

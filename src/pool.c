@@ -35,6 +35,7 @@ static int	 have_pidfd = -1;
 static int	 retiring_hint;		/* a worker may be retiring */
 static int	 noslot_logged;		/* "no free slot" said once */
 static int	 bound_logged;		/* "at the process bound" said once */
+static uint64_t	 spawn_failing;		/* failed spawns since one worked */
 
 static void	lost(struct worker *, int);
 static void	fill(void);
@@ -66,13 +67,12 @@ pool_have_pidfd(void)
 	return have_pidfd;
 }
 
-static void
+static int
 epoll_add(int fd, uint32_t events, uint64_t tag)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = tag };
 
-	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		fatal("epoll_ctl", NULL);
+	return epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static void
@@ -114,48 +114,91 @@ task_limit(void)
 	return m - j + arc4random_uniform((uint32_t)(2 * j + 1));
 }
 
+/*
+ * A step of starting a worker failed (no file descriptor, no memory, no
+ * process): logged once until a worker starts again, then quietly counted,
+ * so that a pool short of descriptors does not flood the log.
+ */
+static void
+spawn_failed(struct worker *w, const char *step)
+{
+	sv->cnt.spawn_failures++;
+	if (spawn_failing++ == 0)
+		log_warn("worker_spawn", "worker=%d msg=\"%s failed; retrying "
+		    "with back-off\"", w->slot, step);
+	else
+		log_debug("worker_spawn", "worker=%d msg=\"%s failed\" "
+		    "failures=%llu", w->slot, step,
+		    (unsigned long long)spawn_failing);
+}
+
 int
 pool_spawn(struct worker *w)
 {
-	char	 name[32];
-	pid_t	 pid;
+	char		 name[32];
+	const char	*step;
+	pid_t		 pid;
+	int		 status;
 
 	snprintf(name, sizeof(name), "forkpool-worker-%d", w->slot);
 	w->pidfd = w->sup_efd = w->wrk_efd = -1;
+	w->pid = 0;
 	if (fp_seg_create(&w->seg, name, sizeof(struct wstats),
 	    sv->conf.ring_size) == -1) {
-		log_warn("worker_spawn", "worker=%d msg=\"shared memory\"",
-		    w->slot);
+		spawn_failed(w, "shared memory");
 		goto fail;
 	}
 	w->stats = fp_seg_user(&w->seg);
 	if ((w->sup_efd = fp_notify_open()) == -1 ||
 	    (w->wrk_efd = fp_notify_open()) == -1) {
-		log_warn("worker_spawn", "worker=%d msg=eventfd", w->slot);
+		spawn_failed(w, "eventfd");
+		goto fail;
+	}
+	if (fp_ring_attach(&w->tx, fp_seg_ring(&w->seg, 0), w->seg.ringsize,
+	    1, w->wrk_efd) == -1 ||
+	    fp_ring_attach(&w->rx, fp_seg_ring(&w->seg, 1), w->seg.ringsize,
+	    0, w->wrk_efd) == -1) {
+		spawn_failed(w, "ring_attach");
 		goto fail;
 	}
 	switch (pid = fork()) {
 	case -1:
-		log_warn("worker_spawn", "worker=%d msg=fork", w->slot);
+		spawn_failed(w, "fork");
 		goto fail;
 	case 0:
 		worker_main(w);
 	default:
 		break;
 	}
+	/*
+	 * From here a failed step kills the child, which has not taken a
+	 * task: a spawn is all or nothing.
+	 */
 	w->pid = pid;
+	step = NULL;
 	if (pool_have_pidfd() && (w->pidfd = pidfd_open_compat(pid)) == -1)
-		fatal("pidfd_open", "pid=%d", (int)pid);
-	if (fp_ring_attach(&w->tx, fp_seg_ring(&w->seg, 0), w->seg.ringsize,
-	    1, w->wrk_efd) == -1 ||
-	    fp_ring_attach(&w->rx, fp_seg_ring(&w->seg, 1), w->seg.ringsize,
-	    0, w->wrk_efd) == -1)
-		fatal("ring_attach", NULL);
-	fp_asm_init(&w->as, RESULT_MAX(&sv->conf));
+		step = "pidfd_open";
 	/* Edge-triggered: every eventfd write is one event, never read. */
-	epoll_add(w->sup_efd, EPOLLIN | EPOLLET, EV_TAG(EV_WORKER, w->slot));
-	if (w->pidfd != -1)
-		epoll_add(w->pidfd, EPOLLIN, EV_TAG(EV_PIDFD, w->slot));
+	else if (epoll_add(w->sup_efd, EPOLLIN | EPOLLET,
+	    EV_TAG(EV_WORKER, w->slot)) == -1)
+		step = "epoll_ctl";
+	else if (w->pidfd != -1 && epoll_add(w->pidfd, EPOLLIN,
+	    EV_TAG(EV_PIDFD, w->slot)) == -1)
+		step = "epoll_ctl";
+	if (step != NULL) {
+		spawn_failed(w, step);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		goto fail;
+	}
+	if (spawn_failing > 0) {
+		log_info("worker_spawn", "worker=%d msg=\"started again\" "
+		    "failures=%llu", w->slot,
+		    (unsigned long long)spawn_failing);
+		spawn_failing = 0;
+	}
+	fp_asm_init(&w->as, RESULT_MAX(&sv->conf));
 	TAILQ_INIT(&w->inflight);
 	w->ninflight = 0;
 	w->partial = NULL;

@@ -16,19 +16,20 @@ static uint32_t		  nchunks;
 static struct task	 *freelist;
 static uint32_t		  seq;
 
-static void
+/* Another chunk of tasks; -1 if out of memory (or of task indices). */
+static int
 grow(void)
 {
 	struct task	**nc, *c;
 	uint32_t	  i;
 
 	if (nchunks >= UINT32_MAX / TASK_CHUNK)
-		fatalx("task_alloc", "msg=\"task table full\"");
+		return -1;
 	if ((nc = reallocarray(chunks, nchunks + 1, sizeof(*nc))) == NULL)
-		fatal("task_alloc", NULL);
+		return -1;
 	chunks = nc;
 	if ((c = calloc(TASK_CHUNK, sizeof(*c))) == NULL)
-		fatal("task_alloc", NULL);
+		return -1;
 	chunks[nchunks] = c;
 	for (i = TASK_CHUNK; i-- > 0; ) {
 		c[i].index = nchunks * TASK_CHUNK + i;
@@ -36,15 +37,17 @@ grow(void)
 		freelist = &c[i];
 	}
 	nchunks++;
+	return 0;
 }
 
+/* A free task, or NULL if out of memory: the caller refuses the request. */
 struct task *
 task_alloc(void)
 {
 	struct task	*t;
 
-	if (freelist == NULL)
-		grow();
+	if (freelist == NULL && grow() == -1)
+		return NULL;
 	t = freelist;
 	freelist = t->entry.tqe_next;
 	t->worker = -1;
@@ -79,8 +82,10 @@ task_free(struct task *t)
 	task_detach_conn(t);
 	free(t->corr);
 	t->corr = NULL;
-	if (t->pcap != 0)
+	if (t->pcap != 0) {
+		sv->buffered -= t->pcap;
 		free(t->params);
+	}
 	t->params = NULL;
 	t->pcap = 0;
 	t->state = T_FREE;
@@ -100,6 +105,7 @@ task_set_params(struct task *t, const uint8_t *p, size_t len)
 		if ((t->params = malloc(len)) == NULL)
 			return -1;
 		t->pcap = (uint32_t)len;
+		sv->buffered += len;	/* counted towards max-buffered */
 	}
 	memcpy(t->params, p, len);
 	t->plen = (uint32_t)len;

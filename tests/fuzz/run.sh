@@ -22,14 +22,25 @@ esac
 
 cd "$(dirname "$0")/../.." || exit 2
 B=build-fuzz
-TARGETS="fuzz_json_dec fuzz_json_enc fuzz_proto_skip fuzz_client_scan"
+TARGETS="fuzz_json_dec fuzz_json_enc fuzz_proto_skip fuzz_client_scan fuzz_conn"
 
 # srcs TARGET: the sources a target is built from, besides its own.
 srcs() {
 	case $1 in
 	fuzz_proto_skip) echo "src/proto.c src/buf.c tools/liberr.c" ;;
 	fuzz_client_scan) echo "" ;;	# header-only (tools/client_scan.h)
+	# The daemon's connection code: the supervisor without its main().
+	fuzz_conn)
+		for f in src/*.c shm/*.c tools/lib*.c; do
+			[ "$f" = src/forkpoold.c ] || printf '%s ' "$f"
+		done ;;
 	*) echo "src/json_enc.c src/json_dec.c src/buf.c" ;;
+	esac
+}
+# libs TARGET: what a target links with besides msgpack-c and libm.
+libs() {
+	case $1 in
+	fuzz_conn) echo "$(pkg-config --libs libbsd) -ldl -pthread" ;;
 	esac
 }
 CC=${FUZZ_CC:-clang}
@@ -65,8 +76,9 @@ if ! have_libfuzzer; then
 		exit 0
 	fi
 fi
-if ! pkg-config --exists msgpack 2>/dev/null; then
-	echo "SKIP: fuzz: pkg-config msgpack not found (libmsgpack-dev)"
+if ! pkg-config --exists msgpack libbsd 2>/dev/null; then
+	echo "SKIP: fuzz: pkg-config msgpack libbsd not found" \
+	    "(libmsgpack-dev libbsd-dev)"
 	exit 0
 fi
 
@@ -92,6 +104,10 @@ seeds() {
 	seed fuzz_proto_skip req '\001\224\000\001\244\145\143\150\157\221\202\241\141\313\077\340\000\000\000\000\000\000\241\142\333\000\000\000\003\170\171\172'
 	seed fuzz_proto_skip ext '\007\223\307\002\001\141\142\330\005\000\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\334\000\002\300\301'
 	seed fuzz_proto_skip big '\200\335\000\020\000\000\337\377\377\377\377\306\377\377\377\377\141'
+	seed fuzz_conn req '\001\224\000\001\244\145\143\150\157\221\001\224\000\002\256\146\157\162\153\160\157\157\154\056\163\164\141\164\163\220\223\002\245\163\154\145\145\160\221\012'
+	seed fuzz_conn call '\006\224\000\003\255\146\157\162\153\160\157\157\154\056\143\141\154\154\223\245\163\154\145\145\160\221\144\201\242\151\144\241\170\224\000\004\257\146\157\162\153\160\157\157\154\056\143\141\156\143\145\154\221\003'
+	seed fuzz_conn big '\000\224\000\005\244\145\143\150\157\221\332\010\000\141\141\141\141'
+	seed fuzz_conn bad '\001\224\000\006\300\220\301\301'
 	seed fuzz_client_scan req '\000\224\000\001\244\145\143\150\157\221\202\241\141\313\077\340\000\000\000\000\000\000\241\142\333\000\000\000\003\170\171\172'
 	seed fuzz_client_scan ext '\007\223\307\002\001\141\142\330\005\000\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\334\000\002\300\301'
 	seed fuzz_client_scan big '\201\335\000\020\000\000\337\377\377\377\377\306\377\377\377\377\141'
@@ -113,8 +129,9 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2046,SC2086
 	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	    -Iinclude -Isrc -Ishm -Itools $(pkg-config --cflags msgpack) \
+	    -Iinclude -Isrc -Ishm -Itools $(pkg-config --cflags msgpack libbsd) \
 	    $(srcs "$t") "tests/fuzz/$t.c" $(pkg-config --libs msgpack) -lm \
+	    $(libs "$t") \
 	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then
 		cat "$B/$t.build.log"
 		echo "FAIL: $t: build failed"

@@ -17,6 +17,8 @@ test-handlers log-level timeout retries kill-grace cancel-running
 breaker-threshold breaker-window breaker-cooldown min-worker-age
 respawn-backoff-max max-tasks-per-worker max-worker-rss load-timeout
 user group socket-owner socket-group admin-group"
+# Memory bounds (issue 8).
+KEYWORDS="$KEYWORDS max-connection-output max-buffered"
 
 cat >"$T/good.conf" <<CONF
 # a configuration that uses every keyword
@@ -51,6 +53,8 @@ group nogroup
 socket-owner 0
 socket-group nogroup
 admin-group 0
+max-connection-output 64K
+max-buffered 3G
 handler sleep timeout 10s
 handler crash retries 0
 handler echo breaker-threshold 0
@@ -122,6 +126,8 @@ assert_eq kill "$(kv cancel-running)" "-nv: cancel-running"
 assert_eq 512M "$(kv max-worker-rss)" "-nv: max-worker-rss"
 assert_eq '"nobody"' "$(kv user)" "-nv: user"
 assert_eq '"nogroup"' "$(kv socket-group)" "-nv: socket-group"
+assert_eq 64K "$(kv max-connection-output)" "-nv: max-connection-output"
+assert_eq 3G "$(kv max-buffered)" "-nv: max-buffered"
 for _h in "handler sleep timeout 10s" "handler crash retries 0" \
     "handler echo breaker-threshold 0"; do
 	assert_grep "^$_h\$" "$T/nv.conf" "-nv: $_h"
@@ -139,6 +145,8 @@ assert_eq none "$(kv pidfile | tr -d '"')" "-nv -p none: pidfile"
 nv_check "$T/empty.conf" "forkpoold -nv -f empty.conf"
 assert_eq "$(getconf _NPROCESSORS_ONLN)" "$(kv workers)" \
     "-nv: default workers (online CPUs)"
+assert_eq 4M "$(kv max-connection-output)" "-nv: default max-connection-output"
+assert_eq 256M "$(kv max-buffered)" "-nv: default max-buffered"
 fp_run "$FORKPOOLD" -n -f /dev/null
 assert_status 0 "forkpoold -n -f /dev/null"
 assert_out "configuration OK" "forkpoold -n -f /dev/null"
@@ -213,6 +221,8 @@ bad 3 'socket "unterminated' 'unterminated quote'
 bad 3 "socket /$(printf '%0120d' 0)" 'socket path over 107 bytes'
 bad 3 'max-connections 0' 'max-connections 0'
 bad 3 'max-outstanding 0' 'max-outstanding 0'
+bad 3 'max-connection-output 1K' 'max-connection-output below 4K'
+bad 3 'max-buffered 512K' 'max-buffered below 1M'
 bad 3 'workers 99999999999999999999' 'workers overflowing'
 bad 3 'retries 101' 'retries above 100'
 bad 3 'cancel-running maybe' 'cancel-running maybe'
