@@ -907,8 +907,15 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	t->handler = (uint16_t)h;
 	t->probe = (uint8_t)probe;
 	t->enqueued_ns = sv->now_ns;
-	timeout_ms = o != NULL && o->has_timeout ? o->timeout_ms :
-	    config_handler_timeout_ms(&sv->conf, h);
+	/*
+	 * The configured timeout is a ceiling: a caller may ask for less
+	 * time, never for more or for none, or one client could hold the
+	 * workers for as long as it liked.  Without one, the caller's holds.
+	 */
+	timeout_ms = config_handler_timeout_ms(&sv->conf, h);
+	if (o != NULL && o->has_timeout && o->timeout_ms != 0 &&
+	    (timeout_ms == 0 || o->timeout_ms < timeout_ms))
+		timeout_ms = o->timeout_ms;
 	t->deadline_ns = timeout_ms ? t->enqueued_ns + timeout_ms * 1000000ULL :
 	    0;
 	t->retries_left = o != NULL && o->has_retries ? o->retries :

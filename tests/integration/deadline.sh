@@ -6,7 +6,8 @@
 #     300ms' is answered timeout (attempts 1) within about a second, its
 #     worker is killed and replaced, and the task prefetched behind it on
 #     the same worker is requeued and succeeds; the same for a CPU-bound
-#     `spin' with a per-call deadline; timeout_ms 0 overrides the default.
+#     `spin' with a per-call deadline; timeout_ms 0 or a longer timeout_ms
+#     cannot lift the configured deadline, which is a ceiling.
 # (b) Expired while queued: behind a blocking sleep on one worker, an echo
 #     and a crash with timeout_ms 200 are answered timeout, "never ran",
 #     before the sleep ends, and never run: tasks_ok grows by the sleep
@@ -87,12 +88,28 @@ if err.get("attempts") != 1 or dt > 1.5:
 fc.wait_children(dpid, 1, avoid=[w])
 print("(a) spin 5 s with timeout_ms 300: timeout after %.3f s" % dt)
 
-# timeout_ms 0 means no deadline, overriding the handler's 300 ms.
+# The configured deadline is a ceiling: timeout_ms 0 (none) and a longer
+# timeout_ms cannot lift the handler's 300 ms, or a client could hold a
+# worker for as long as it liked.
+for opt in (0, 5000):
+	(w,) = fc.children(dpid)
+	t0 = time.monotonic()
+	err, res = c.call("forkpool.call", ["sleep", [2000],
+	    {"timeout_ms": opt}], 10)
+	dt = time.monotonic() - t0
+	fc.expect_err(err, "timeout", "sleep 2000 with timeout_ms %d under "
+	    "handler sleep timeout 300ms" % opt)
+	if dt > 1.5:
+		fc.fail("sleep 2000 with timeout_ms %d: timeout after %.3f s, "
+		    "expected the handler's 300 ms" % (opt, dt))
+	fc.wait_children(dpid, 1, avoid=[w])
+	print("(a) sleep 2000 with timeout_ms %d: the handler's deadline, "
+	    "timeout after %.3f s" % (opt, dt))
 (w,) = fc.children(dpid)
-err, res = c.call("forkpool.call", ["sleep", [600], {"timeout_ms": 0}], 10)
-if err is not None or res != 600:
-	fc.fail("forkpool.call sleep 600 with timeout_ms 0 (handler default "
-	    "300ms): %r %r" % (err, res))
+err, res = c.call("forkpool.call", ["sleep", [100], {"timeout_ms": 250}], 10)
+if err is not None or res != 100:
+	fc.fail("forkpool.call sleep 100 with timeout_ms 250: %r %r" %
+	    (err, res))
 err, res = c.call("sleep", [50], 10)
 if err is not None or res != 50:
 	fc.fail("sleep 50 under a 300 ms deadline: %r %r" % (err, res))
