@@ -207,14 +207,15 @@ for c in 0 1 2 5 7 9 10 11 12 14 99; do
 	fp_call_err internal "code $c, which handlers may not use" \
 	    "tp.fail $c" tp.fail "$c" '"no"'
 done
-# The deadline: per handler (300 ms), per call, none.
+# The deadline: per handler (300 ms), per call, and timeout_ms 0, which
+# cannot lift the handler's (no deadline at all: test_plugin).
 fp_call_err timeout "" "tp.deadline under handler tp.deadline timeout 300ms" \
     tp.deadline
 fp_call_err timeout "" "tp.deadline with timeout_ms 200" forkpool.call \
     '"tp.deadline"' '[]' '{"timeout_ms":200}'
-fp_call_err invalid_params "call me with a deadline" \
-    "tp.deadline with timeout_ms 0" forkpool.call '"tp.deadline"' '[]' \
-    '{"timeout_ms":0}'
+fp_call_err timeout "gave up at the deadline" \
+    "tp.deadline with timeout_ms 0 under handler tp.deadline timeout 300ms" \
+    forkpool.call '"tp.deadline"' '[]' '{"timeout_ms":0}'
 # The host's codecs, raw params.
 fp_call_ok '"{\"a\":[1,2.5,\"\\u00e9\"],\"b\":null}"' "tp.json" tp.json \
     '"{\"a\": [1, 2.5, \"\u00e9\"], \"b\": null}"'
