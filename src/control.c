@@ -197,6 +197,18 @@ conn_reply_done(struct conn *c)
 	conn_schedule(c);
 }
 
+/*
+ * A path from the configuration as a logfmt value (log_quote): one a log
+ * line at a time, as the buffer is static.
+ */
+static const char *
+qpath(const char *path)
+{
+	static char	 q[PATH_MAX * 4 + 3];
+
+	return log_quote(path, q, sizeof(q));
+}
+
 /* ---- listening socket --------------------------------------------------- */
 
 /*
@@ -232,7 +244,8 @@ check_existing(const char *path, char *err, size_t errlen)
 	if (r == 0) {
 		snprintf(err, errlen, "%s: another forkpoold is listening on "
 		    "it", path);
-		log_warnx("startup", "msg=\"socket in use\" socket=%s", path);
+		log_warnx("startup", "msg=\"socket in use\" socket=%s",
+		    qpath(path));
 		return -1;
 	}
 	/* Nobody listens: a stale socket from a daemon that died. */
@@ -241,7 +254,7 @@ check_existing(const char *path, char *err, size_t errlen)
 		    path, strerror(errno));
 		return -1;
 	}
-	log_info("stale_socket", "socket=%s", path);
+	log_info("stale_socket", "socket=%s", qpath(path));
 	return 0;
 }
 
@@ -312,7 +325,7 @@ control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
 			return -1;
 		}
 		if (made == 0)
-			log_info("mkdir", "dir=%s mode=%04o", dir,
+			log_info("mkdir", "dir=%s mode=%04o", qpath(dir),
 			    (unsigned)mode);
 		if (stat(dir, &st) == -1) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -431,7 +444,7 @@ control_unlisten(void)
 	close(sv->lfd);
 	sv->lfd = -1;
 	if (unlink(sv->conf.socket) == -1 && errno != ENOENT)
-		log_warn("unlink", "socket=%s", sv->conf.socket);
+		log_warn("unlink", "socket=%s", qpath(sv->conf.socket));
 }
 
 /* A free connection slot, or -1 when the table cannot grow. */
