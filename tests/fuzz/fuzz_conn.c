@@ -56,6 +56,7 @@ static void
 setup(void)
 {
 	static struct supervisor s;
+	char		 err[PATH_MAX + 256];
 
 	sv = &s;
 	config_defaults(&sv->conf);
@@ -76,7 +77,10 @@ setup(void)
 	handlers_init(0);
 	breakers_init();
 	ASSERT((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
-	ASSERT(control_listen() == 0);
+	if (control_listen(err, sizeof(err)) == -1) {
+		fprintf(stderr, "fuzz_conn: %s\n", err);
+		abort();
+	}
 	sv->started_ns = sv->now_ns = now_ns();
 	atexit(cleanup);
 }
