@@ -13,7 +13,7 @@
 # LeakSanitizer or UBSan report in a test's output or in the daemon logs it
 # leaves (tests/lib.sh copies them to FP_LOGDIR) fails that test.
 #
-# Prints `PASS name` or `FAIL name` per test, then one line
+# Prints `PASS name (seconds)` or `FAIL name` per test, then one line
 # `N passed, N failed`; exits 1 if any test failed, 2 on a usage error.
 
 set -u
@@ -58,7 +58,7 @@ ntest=0
 
 pass() {
 	npass=$((npass + 1))
-	echo "PASS $1"
+	echo "PASS $1${2:+ ($2)}"
 }
 
 # fail NAME WHY [LOG]
@@ -78,7 +78,11 @@ run_test() {
 	shift 2
 	log=$logdir/output
 	rc=0
+	t0=$(date +%s%N)
 	timeout -k 5 180 "$@" </dev/null >"$log" 2>&1 || rc=$?
+	t1=$(date +%s%N)
+	secs=$(( (t1 - t0) / 100000000 ))
+	secs="$((secs / 10)).$((secs % 10)) s"
 	san=$(grep -Ehs "$SANRE" "$log" "$logdir"/*.log | head -n 3)
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		fail "$name" "timed out after 180 s" "$log"
@@ -93,7 +97,7 @@ run_test() {
 	elif [ "$rc" -ne 0 ]; then
 		fail "$name" "exit status $rc" "$log"
 	else
-		pass "$name"
+		pass "$name" "$secs"
 	fi
 }
 
