@@ -49,6 +49,8 @@ static const struct keyword keywords[] = {
 	{ "max-request-size",	K_SIZE,	    OFF(max_request_size), 1 << 10,
 	    1 << 30, 0 },
 	{ "max-connections",	K_INT,	    OFF(max_connections), 1, 1000000, 0 },
+	{ "max-connections-per-user", K_INT, OFF(max_conns_per_user), 0, 1000000,
+	    0 },
 	{ "max-outstanding",	K_INT,	    OFF(max_outstanding), 1, 1000000, 0 },
 	{ "max-connection-output", K_SIZE,  OFF(max_connection_output),
 	    4 << 10, 1ULL << 40, 0 },
@@ -675,7 +677,7 @@ read_file(const char *path, int optional, char **textp, size_t *lenp,
 	char		*text = NULL, *p, msg[128];
 	size_t		 len = 0, cap;
 	ssize_t		 n;
-	int		 fd, fl;
+	int		 fd;
 
 	*textp = NULL;
 	if (stat(path, &st) == -1) {
@@ -714,11 +716,6 @@ read_file(const char *path, int optional, char **textp, size_t *lenp,
 		fileerr(err, errlen, path, msg);
 		goto fail;
 	}
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
-		fileerr(err, errlen, path, strerror(errno));
-		goto fail;
-	}
 	/*
 	 * st_size is a hint (files in /proc say 0): read until the end, one
 	 * byte past the limit at most.
@@ -744,8 +741,15 @@ read_file(const char *path, int optional, char **textp, size_t *lenp,
 		if ((n = read(fd, text + len, cap - 1 - len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			/* A read error is an error, not the end of the file. */
-			fileerr(err, errlen, path, strerror(errno));
+			/*
+			 * A read error is an error, not the end of the file.
+			 * O_NONBLOCK stays: a plain file ignores it, and a
+			 * "regular" file of /proc that would wait (kmsg)
+			 * answers EAGAIN instead of blocking the loop.
+			 */
+			fileerr(err, errlen, path, errno == EAGAIN ?
+			    "it would block: not a plain file" :
+			    strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
@@ -997,6 +1001,7 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_size(fp, "ring-size", c->ring_size);
 	print_size(fp, "max-request-size", c->max_request_size);
 	fprintf(fp, "max-connections %u\n", c->max_connections);
+	fprintf(fp, "max-connections-per-user %u\n", c->max_conns_per_user);
 	fprintf(fp, "max-outstanding %u\n", c->max_outstanding);
 	print_size(fp, "max-connection-output", c->max_connection_output);
 	print_size(fp, "max-buffered", c->max_buffered);

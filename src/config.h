@@ -67,6 +67,7 @@ struct fp_config {
 	size_t		 ring_size;
 	size_t		 max_request_size;
 	uint32_t	 max_connections;
+	uint32_t	 max_conns_per_user;	/* 0: no limit */
 	uint32_t	 max_outstanding;
 	size_t		 max_connection_output;	/* unsent bytes: stop reading */
 	size_t		 max_buffered;		/* daemon-wide, then queue_full */

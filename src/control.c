@@ -28,6 +28,7 @@
 #define ACCEPTS_PER_EVENT 64
 #define OUT_KEEP	(256 * 1024)	/* output buffer kept while busy */
 #define ACCEPT_PAUSE_MS	500	/* no fd to accept with: try again after */
+#define CONN_RESERVE	4	/* connections kept for root and our user */
 #define SOCKDIR_MODE	0700	/* the socket's directory, when we make it */
 #define SOCKDIR_GMODE	0750	/* the same, for a socket-group */
 
@@ -37,7 +38,8 @@ static int	 listening;
 static int	 accept_paused;		/* the listening fd is out of epoll */
 static uint64_t	 accept_resume_ns;
 static int	 accept_trouble;	/* logged; until an accept succeeds */
-static uint64_t	 refused_logged;	/* conns_refused when last logged */
+/* Lines a client can cause, each kind rate-limited (log_limited). */
+static struct log_limit	 lim_refused, lim_denied, lim_large, lim_stream;
 
 static void	conn_close(struct conn *, const char *why);
 static void	conn_parse(struct conn *);
@@ -558,16 +560,50 @@ accept_resume(void)
 static void
 refuse(int fd, const char *why)
 {
+	uint64_t	 held;
+
 	close(fd);
 	sv->cnt.conns_refused++;
 	/* A client knocking in a loop must not flood the log. */
-	if (refused_logged == 0 || sv->cnt.conns_refused - refused_logged >=
-	    1000) {
-		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu", why,
-		    sv->conf.max_connections,
-		    (unsigned long long)sv->cnt.conns_refused);
-		refused_logged = sv->cnt.conns_refused;
-	}
+	if (log_limited(&lim_refused, now_ns(), &held))
+		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu "
+		    "suppressed=%llu", why, sv->conf.max_connections,
+		    (unsigned long long)sv->cnt.conns_refused,
+		    (unsigned long long)held);
+}
+
+/*
+ * Whether the peer on fd may have one more connection.  The last
+ * CONN_RESERVE slots of max-connections are kept for root and the
+ * daemon's own user, so that the operator can always connect (stats,
+ * reload) while another user holds every other slot; and with
+ * max-connections-per-user no user holds more than that many.
+ */
+static const char *
+conn_admit(int fd)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+	uint32_t	 i, n, reserve;
+
+	reserve = sv->conf.max_connections / 4 < CONN_RESERVE ?
+	    sv->conf.max_connections / 4 : CONN_RESERVE;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
+	    len != sizeof(uc))
+		uc.uid = (uid_t)-1;
+	if (uc.uid == 0 || uc.uid == geteuid())
+		return NULL;
+	if (sv->nconns + reserve >= sv->conf.max_connections)
+		return "max-connections reached (the rest is kept for root and "
+		    "the daemon's user)";
+	if (sv->conf.max_conns_per_user == 0)
+		return NULL;
+	for (i = n = 0; i < sv->conncap; i++)
+		if (sv->conns[i] != NULL && sv->conns[i]->uid == uc.uid)
+			n++;
+	if (n >= sv->conf.max_conns_per_user)
+		return "max-connections-per-user reached";
+	return NULL;
 }
 
 void
@@ -575,6 +611,7 @@ control_accept(void)
 {
 	struct epoll_event ev;
 	struct conn	*c;
+	const char	*why;
 	int64_t		 slot;
 	int		 fd, i;
 
@@ -595,6 +632,10 @@ control_accept(void)
 		}
 		if (sv->nconns >= sv->conf.max_connections) {
 			refuse(fd, "max-connections reached");
+			continue;
+		}
+		if ((why = conn_admit(fd)) != NULL) {
+			refuse(fd, why);
 			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -751,15 +792,20 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 {
 	struct reload_result rr;
 	char		 msg[PATH_MAX + 256];
-	uint64_t	 wait_ms;
+	uint64_t	 wait_ms, held;
 	int		 i;
 
 	if (!admin_allowed(c)) {
-		/* Once a connection: a loop of denied calls cannot flood. */
-		if (!c->denied_logged)
+		/*
+		 * Once a connection, and at most LOG_LIMIT_PER_S a second:
+		 * a loop of denied calls, or of connections, cannot flood.
+		 */
+		if (!c->denied_logged && log_limited(&lim_denied, now_ns(),
+		    &held))
 			log_warnx("permission_denied", "conn=%u uid=%d gid=%d "
-			    "pid=%d method=forkpool.reload", c->gen,
-			    (int)c->uid, (int)c->gid, (int)c->pid);
+			    "pid=%d method=forkpool.reload suppressed=%llu",
+			    c->gen, (int)c->uid, (int)c->gid, (int)c->pid,
+			    (unsigned long long)held);
 		c->denied_logged = 1;
 		snprintf(msg, sizeof(msg), "forkpool.reload is only for root%s"
 		    "%.0u%s%s", geteuid() != 0 ? ", uid " : "",
@@ -1091,14 +1137,15 @@ static void
 too_large(struct conn *c)
 {
 	uint32_t msgid;
+	uint64_t held;
 
 	if (proto_peek_msgid(buf_head(&c->in), buf_unread(&c->in),
 	    &msgid) == 0)
 		reply_error(c, msgid, FP_E_TOO_LARGE,
 		    "request exceeds max-request-size");
-	else
-		log_info("too_large", "conn=%u msg=\"no msgid readable\"",
-		    c->gen);
+	else if (log_limited(&lim_large, sv->now_ns, &held))
+		log_info("too_large", "conn=%u msg=\"no msgid readable\" "
+		    "suppressed=%llu", c->gen, (unsigned long long)held);
 	buf_drop(&c->in, c->skfed);
 	c->skfed = 0;
 	c->discarding = 1;
@@ -1107,6 +1154,7 @@ too_large(struct conn *c)
 static void
 conn_parse(struct conn *c)
 {
+	uint64_t	 held;
 	size_t		 used, avail;
 	int		 r;
 
@@ -1117,8 +1165,10 @@ conn_parse(struct conn *c)
 		    avail - c->skfed, &used);
 		c->skfed += used;
 		if (r == -1) {
-			log_info("bad_stream", "conn=%u msg=\"not MessagePack\"",
-			    c->gen);
+			if (log_limited(&lim_stream, sv->now_ns, &held))
+				log_info("bad_stream", "conn=%u msg=\"not "
+				    "MessagePack\" suppressed=%llu", c->gen,
+				    (unsigned long long)held);
 			c->closing = 2;
 			return;
 		}

@@ -323,3 +323,20 @@ fatalx(const char *event, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+int
+log_limited(struct log_limit *l, uint64_t now_ns, uint64_t *held)
+{
+	if (now_ns - l->window_ns >= 1000000000ULL) {
+		l->window_ns = now_ns;
+		l->n = 0;
+	}
+	if (l->n >= LOG_LIMIT_PER_S) {
+		l->held++;
+		return 0;
+	}
+	l->n++;
+	*held = l->held;
+	l->held = 0;
+	return 1;
+}

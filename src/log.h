@@ -6,6 +6,7 @@
 #define FP_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stddef.h>
 
 enum log_level {
@@ -70,5 +71,24 @@ const char *log_quoten(const void *s, size_t n, char *buf, size_t len);
  * buf (len bytes, cut as log_quote cuts), which is returned.
  */
 const char *log_escape(const void *s, size_t n, char *buf, size_t len);
+
+/*
+ * A rate limit for the lines a client can cause (permission_denied,
+ * bad_stream, too_large, conn_refused): a client that reconnects in a loop
+ * must not fill the disk.  Zero-initialised; one per kind of line.
+ */
+struct log_limit {
+	uint64_t	 window_ns;	/* start of the current second */
+	uint32_t	 n;		/* lines written in it */
+	uint64_t	 held;		/* lines held back since the last one */
+};
+#define LOG_LIMIT_PER_S	10
+
+/*
+ * log_limited: whether a line of this kind may be written now (at most
+ * LOG_LIMIT_PER_S a second).  When it may, *held is the number of lines
+ * held back since the last one written, for a `suppressed=' field.
+ */
+int	log_limited(struct log_limit *, uint64_t now_ns, uint64_t *held);
 
 #endif /* FP_LOG_H */

@@ -19,6 +19,7 @@ respawn-backoff-max max-tasks-per-worker max-worker-rss load-timeout
 user group socket-owner socket-group admin-group"
 # Memory bounds (issue 8).
 KEYWORDS="$KEYWORDS max-connection-output max-buffered"
+KEYWORDS="$KEYWORDS max-connections-per-user"
 
 cat >"$T/good.conf" <<CONF
 # a configuration that uses every keyword
@@ -32,6 +33,7 @@ prefetch 1024
 ring-size 64K
 max-request-size 1G
 max-connections 1000000
+max-connections-per-user 8
 max-outstanding 1
 shutdown-timeout 60m
 test-handlers yes
