@@ -77,7 +77,7 @@ assert_grep "^Version: $version\$" "$prefix/lib/pkgconfig/forkpool.pc" \
 
 assert_no_grep '@[A-Z]+@' "$unit" "unsubstituted @...@ in the unit"
 assert_grep "^ExecStart=$prefix/sbin/forkpoold\$" "$unit" "ExecStart"
-for d in 'Type=forking' 'ExecReload=/bin/kill -HUP \$MAINPID' \
+for d in 'Type=forking' "ExecReload=$prefix/bin/forkpool reload" \
     'KillSignal=SIGTERM' 'KillMode=mixed' 'RuntimeDirectory=forkpool' \
     'LimitNOFILE=[0-9]+' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
     'ProtectHome=(yes|read-only|tmpfs)' 'PrivateTmp=yes' \
@@ -144,4 +144,10 @@ eval "fp_run $reload"
 assert_status 0 "ExecReload"
 wait_for '[ "$(fp_stat generation)" = 1 ]' 10 ||
     fp_fail "ExecReload did not reload (generation $(fp_stat generation))"
+# A bad file: ExecReload fails (systemctl reload says so), nothing changes.
+printf 'workers many\n' >>"$FP_CONF"
+eval "fp_run $reload"
+assert_status 1 "ExecReload of a bad forkpool.conf"
+assert_grep 'workers many' "$T/err" "ExecReload of a bad forkpool.conf"
+assert_eq 1 "$(fp_stat generation)" "the generation after a failed reload"
 fp_stop_daemon "$(sed -n 's/^KillSignal=SIG//p' "$unit")"
