@@ -60,12 +60,29 @@ int		 fp_err_code(const char *name, size_t len);
 char		*fp_default_socket(char *buf, size_t len);
 
 /*
+ * fp_path_check: walk the directory dir from / (a relative dir from the
+ * working directory), component by component, without trusting what
+ * another user could change: every directory passed through must be owned
+ * by root or the effective uid and not writable by group or others unless
+ * sticky; every symbolic link must be owned by root or the effective uid
+ * (as fs.protected_symlinks asks), and is then followed.  dir itself must
+ * be a directory; its owner and mode are the caller's to judge, from *st
+ * (its status, if st is not NULL).  Returns 0, or -1 with errno (EPERM for
+ * a component refused, ENOTDIR, ENOENT, EACCES, ELOOP, ENAMETOOLONG) and
+ * "COMPONENT: reason" in err (if not NULL), naming the component.
+ */
+struct stat;
+int		 fp_path_check(const char *dir, struct stat *st, char *err,
+		    size_t errlen);
+
+/*
  * fp_default_socket_check: for a path from fp_default_socket when
- * FORKPOOL_SOCKET is not set: its directory, if it exists, must be a
- * directory owned by the effective uid and not writable by group or
- * others, or another user could answer the calls.  (A missing directory
- * passes: connecting fails with ENOENT.)  Returns 0, or -1 with errno
- * EPERM or ENOTDIR and a message naming the directory in err.
+ * FORKPOOL_SOCKET is not set: its directory, if it exists, must pass
+ * fp_path_check and be owned by the effective uid and not writable by
+ * group or others, or another user could answer the calls.  (A missing
+ * or unreachable directory passes: connecting fails with ENOENT or
+ * EACCES.)  Returns 0, or -1 with errno EPERM or ENOTDIR and a message
+ * naming the directory, or the component refused on the way, in err.
  */
 int		 fp_default_socket_check(const char *path, char *err,
 		    size_t errlen);

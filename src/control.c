@@ -35,6 +35,7 @@
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
 static int	 listening;
+static struct stat sockst;		/* the socket bind made */
 static int	 accept_paused;		/* the listening fd is out of epoll */
 static uint64_t	 accept_resume_ns;
 static int	 accept_trouble;	/* logged; until an accept succeeds */
@@ -260,9 +261,13 @@ check_existing(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* -n: could the missing directory dir be made (one level)? */
+/*
+ * The parent of the missing directory dir, walked as fp_path_check does:
+ * 0, or -1 with the reason in err.  -n (create 0): also, could dir be
+ * made there?
+ */
 static int
-dir_creatable(const char *dir, char *err, size_t errlen)
+parent_check(const char *dir, int create, char *err, size_t errlen)
 {
 	struct stat	 st;
 	char		 parent[PATH_MAX], *slash;
@@ -275,17 +280,41 @@ dir_creatable(const char *dir, char *err, size_t errlen)
 		parent[1] = '\0';
 	else
 		*slash = '\0';
-	if (stat(parent, &st) == -1)
-		why = strerror(errno);
-	else if (!S_ISDIR(st.st_mode))
-		why = "its parent is not a directory";
-	else if (faccessat(AT_FDCWD, parent, W_OK | X_OK, AT_EACCESS) == -1)
+	if (fp_path_check(parent, &st, err, errlen) == -1) {
+		/* Another user's link or directory: named as it is. */
+		if (errno == EPERM)
+			return -1;
+		why = errno == ENOTDIR ? "its parent is not a directory" :
+		    strerror(errno);
+	} else if (!create && faccessat(AT_FDCWD, parent, W_OK | X_OK,
+	    AT_EACCESS) == -1)
 		why = strerror(errno);
 	else
 		return 0;
-	snprintf(err, errlen, "%s: missing, and it cannot be created: %s",
-	    dir, why);
+	if (create)
+		snprintf(err, errlen, "%s: cannot create the directory: %s",
+		    dir, why);
+	else
+		snprintf(err, errlen, "%s: missing, and it cannot be "
+		    "created: %s", dir, why);
 	return -1;
+}
+
+/*
+ * Directories made during start-up, removed again if it fails (the
+ * socket's, the pidfile's): nothing is left behind.
+ */
+static char	 made_dirs[2][PATH_MAX];
+static int	 nmade;
+
+void
+control_dirs_remove(void)
+{
+	while (nmade > 0) {
+		nmade--;
+		if (rmdir(made_dirs[nmade]) == -1 && errno != ENOENT)
+			log_warn("rmdir", "dir=%s", qpath(made_dirs[nmade]));
+	}
 }
 
 int
@@ -306,18 +335,25 @@ control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	if (stat(dir, &st) == -1) {
-		if (errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	/*
+	 * Every directory and symbolic link from / on must be root's or
+	 * ours, or another user could point the path elsewhere later.
+	 */
+	if (fp_path_check(dir, &st, err, errlen) == -1) {
+		if (errno != ENOENT)
 			return -1;
-		}
+		if (parent_check(dir, create, err, errlen) == -1)
+			return -1;
 		if (!create)
-			return dir_creatable(dir, err, errlen);
+			return 0;	/* -n: it would be made */
 		if ((made = mkdir(dir, mode)) == -1 && errno != EEXIST) {
 			snprintf(err, errlen, "%s: cannot create the "
 			    "directory: %s", dir, strerror(errno));
 			return -1;
 		}
+		if (made == 0 && nmade < (int)(sizeof(made_dirs) /
+		    sizeof(made_dirs[0])))
+			strlcpy(made_dirs[nmade++], dir, sizeof(made_dirs[0]));
 		/* The group may pass through to the socket, no one else. */
 		if (made == 0 && gid != (gid_t)-1 && chown(dir, (uid_t)-1,
 		    gid) == -1) {
@@ -326,13 +362,18 @@ control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
 			    strerror(errno));
 			return -1;
 		}
+		/* The mode asked for, whatever the umask took from it. */
+		if (made == 0 && chmod(dir, mode) == -1) {
+			snprintf(err, errlen, "%s: chmod: %s", dir,
+			    strerror(errno));
+			return -1;
+		}
 		if (made == 0)
 			log_info("mkdir", "dir=%s mode=%04o", qpath(dir),
 			    (unsigned)mode);
-		if (stat(dir, &st) == -1) {
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		/* Made by someone else meanwhile: judged like any other. */
+		if (fp_path_check(dir, &st, err, errlen) == -1)
 			return -1;
-		}
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a directory", dir);
@@ -364,22 +405,60 @@ control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
 	return 0;
 }
 
+/* May we give a file to group gid (chown(2) as not root)? */
+static int
+our_group(gid_t gid)
+{
+	gid_t	*groups;
+	int	 i, n, found = 0;
+
+	if (geteuid() == 0 || gid == getegid())
+		return 1;
+	if ((n = getgroups(0, NULL)) <= 0 ||
+	    (groups = calloc((size_t)n, sizeof(*groups))) == NULL)
+		return 0;
+	n = getgroups(n, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			found = 1;
+	free(groups);
+	return found;
+}
+
 int
 control_socket_dir(const struct fp_config *c, int create, char *err,
     size_t errlen)
 {
+	struct stat	 st;
 	const char	*path = c->socket;
+	int		 r;
 
 	if (strlen(path) >= FP_SOCKPATH_MAX) {
 		snprintf(err, errlen, "%s: socket path too long (%d bytes at "
 		    "most)", path, FP_SOCKPATH_MAX - 1);
 		return -1;
 	}
+	/* Found out at start only once something is made: say it now. */
+	if (c->socket_gid != (gid_t)-1 && !our_group(c->socket_gid)) {
+		snprintf(err, errlen, "socket-group %s: not a group of uid %lu: "
+		    "cannot give the socket to it", c->socket_group,
+		    (unsigned long)geteuid());
+		return -1;
+	}
 	if (c->socket_gid != (gid_t)-1)
-		return control_dir_check(path, SOCKDIR_GMODE, c->socket_gid,
+		r = control_dir_check(path, SOCKDIR_GMODE, c->socket_gid,
 		    create, err, errlen);
-	return control_dir_check(path, SOCKDIR_MODE, (gid_t)-1, create, err,
-	    errlen);
+	else
+		r = control_dir_check(path, SOCKDIR_MODE, (gid_t)-1, create,
+		    err, errlen);
+	if (r == -1)
+		return -1;
+	/* -n: what check_existing would refuse at start. */
+	if (!create && lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -408,6 +487,13 @@ control_listen(char *err, size_t errlen)
 	}
 	listening = 1;		/* bound: control_unlisten removes it */
 	sv->lfd = fd;
+	/* What bind made, to remove only that (not a later daemon's). */
+	if (lstat(path, &sockst) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		memset(&sockst, 0, sizeof(sockst));
+		control_unlisten();
+		return -1;
+	}
 	if (chmod(path, sv->conf.socket_mode) == -1 ||
 	    listen(fd, 1024) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -433,18 +519,29 @@ control_listen(char *err, size_t errlen)
 	ev.data.u64 = EV_TAG(EV_LISTEN, 0);
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
 		fatal("epoll_ctl", NULL);
+	/* Started: the directories made for it stay. */
+	nmade = 0;
 	return 0;
 }
 
 void
 control_unlisten(void)
 {
+	struct stat	 st;
+
 	if (!listening)
 		return;
 	listening = 0;
 	accept_paused = 0;
 	close(sv->lfd);
 	sv->lfd = -1;
+	/*
+	 * Only our own socket: once removed (by hand, by a tmp cleaner),
+	 * the path may be another daemon's now.
+	 */
+	if (lstat(sv->conf.socket, &st) == -1 || st.st_dev != sockst.st_dev ||
+	    st.st_ino != sockst.st_ino || !S_ISSOCK(st.st_mode))
+		return;
 	if (unlink(sv->conf.socket) == -1 && errno != ENOENT)
 		log_warn("unlink", "socket=%s", qpath(sv->conf.socket));
 }

@@ -302,24 +302,31 @@ int	 reload_admit(uint64_t now_ns, uint64_t *wait_ms);
 
 /* control.c: client connections and admin methods. */
 /*
- * control_dir_check: the directory of path (made with mode, one level, if
- * missing and create is set, and given to group gid unless it is -1;
- * without create, a missing one must be one that could be made) must be a
- * directory that no other user controls: owned by us or root, not
- * writable by group or others unless sticky.  0, or -1 with "DIR: reason"
- * in err.
+ * control_dir_check: the directory of path (made with mode whatever the
+ * umask, one level, if missing and create is set, and given to group gid
+ * unless it is -1; without create, a missing one must be one that could be
+ * made) must be a directory that no other user controls: owned by us or
+ * root, not writable by group or others unless sticky, reached from /
+ * through directories and symbolic links of root's or ours only
+ * (fp_path_check).  0, or -1 with "PATH: reason" in err, PATH the
+ * component refused.  A directory made is removed by control_dirs_remove
+ * until control_listen succeeds.
  */
 int	 control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
 	    char *err, size_t errlen);
 /*
  * control_socket_dir: control_dir_check for c's socket path: made 0700,
- * or 0750 and given to socket-group when there is one.
+ * or 0750 and given to socket-group when there is one.  Without create
+ * (-n), a file at the path that is not a socket is refused too.
  */
 int	 control_socket_dir(const struct fp_config *c, int create, char *err,
 	    size_t errlen);
 /* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */
 int	 control_listen(char *err, size_t errlen);
+/* control_unlisten: close; remove the socket if it is still the one bound. */
 void	 control_unlisten(void);
+/* control_dirs_remove: a failed start removes the directories it made. */
+void	 control_dirs_remove(void);
 void	 control_accept(void);
 void	 control_event(struct conn *, uint32_t events);
 void	 control_flush_all(void);

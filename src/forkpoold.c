@@ -89,6 +89,53 @@ cleanup(void)
 		return;
 	control_unlisten();
 	pidfile_unlink();
+	control_dirs_remove();
+}
+
+/*
+ * The pidfile's status st (lstat or fstat) refused, with the reason in
+ * err: what a start refuses, forkpoold -n too.
+ */
+static int
+pidfile_refused(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	if (S_ISLNK(st->st_mode))
+		snprintf(err, errlen, "%s: a symbolic link: refusing to follow "
+		    "it for the pidfile", path);
+	else if (!S_ISREG(st->st_mode))
+		snprintf(err, errlen, "%s: not a regular file: refusing it for "
+		    "the pidfile", path);
+	else if (st->st_nlink != 1)
+		snprintf(err, errlen, "%s: has other hard links: refusing it "
+		    "for the pidfile", path);
+	else if (st->st_uid != geteuid())
+		snprintf(err, errlen, "%s: owned by uid %lu, not by us (uid "
+		    "%lu): refusing it for the pidfile", path,
+		    (unsigned long)st->st_uid, (unsigned long)geteuid());
+	else
+		return 0;
+	return -1;
+}
+
+/* forkpoold -n: would open_pidfile accept path ("" for none)? */
+static int
+pidfile_check(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (*path == '\0')
+		return 0;
+	if (control_dir_check(path, PIDDIR_MODE, (gid_t)-1, 0, err,
+	    errlen) == -1)
+		return -1;
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return pidfile_refused(path, &st, err, errlen);
 }
 
 /*
@@ -120,19 +167,10 @@ open_pidfile(const char *path)
 	}
 	if (fstat(pidfd, &pidst) == -1)
 		startup_fail("%s: %s", path, strerror(errno));
-	if (!S_ISREG(pidst.st_mode) || pidst.st_nlink != 1 ||
-	    pidst.st_uid != geteuid()) {
+	if (pidfile_refused(path, &pidst, err, sizeof(err)) == -1) {
 		close(pidfd);
 		pidfd = -1;
-		if (!S_ISREG(pidst.st_mode))
-			startup_fail("%s: not a regular file: refusing it for "
-			    "the pidfile", path);
-		if (pidst.st_nlink != 1)
-			startup_fail("%s: has other hard links: refusing it "
-			    "for the pidfile", path);
-		startup_fail("%s: owned by uid %lu, not by us (uid %lu): "
-		    "refusing it for the pidfile", path,
-		    (unsigned long)pidst.st_uid, (unsigned long)geteuid());
+		startup_fail("%s", err);
 	}
 	if (flock(pidfd, LOCK_EX | LOCK_NB) == -1) {
 		int	 e = errno;
@@ -149,7 +187,9 @@ open_pidfile(const char *path)
 	}
 	pidpath = path;
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(pidfd, 0) == -1 || pwrite(pidfd, buf, n, 0) != n)
+	/* Readable by all whatever the umask, as documented. */
+	if (fchmod(pidfd, 0644) == -1 || ftruncate(pidfd, 0) == -1 ||
+	    pwrite(pidfd, buf, n, 0) != n)
 		startup_fail("%s: %s", path, strerror(errno));
 }
 
@@ -341,6 +381,10 @@ main(int argc, char *argv[], char *envp[])
 		fprintf(stderr, "forkpoold: %s\n", err);
 		exit(1);
 	}
+	if (sock != NULL && *sock == '\0') {
+		fprintf(stderr, "forkpoold: -s: empty socket path\n");
+		exit(2);
+	}
 	if (sock != NULL && strlen(sock) >= sizeof(conf.socket)) {
 		fprintf(stderr, "forkpoold: -s: socket path too long\n");
 		exit(2);
@@ -383,8 +427,7 @@ main(int argc, char *argv[], char *envp[])
 	if (check) {
 		/* Where the daemon would put its socket and pidfile. */
 		if (control_socket_dir(&conf, 0, err, sizeof(err)) == -1 ||
-		    (conf.pidfile[0] != '\0' && control_dir_check(conf.pidfile,
-		    PIDDIR_MODE, (gid_t)-1, 0, err, sizeof(err)) == -1))
+		    pidfile_check(conf.pidfile, err, sizeof(err)) == -1)
 			startup_fail("%s", err);
 		if (verbose)
 			config_print(&conf, stdout);

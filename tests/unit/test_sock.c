@@ -1,11 +1,16 @@
 /*
  * test_sock.c -- the default socket path of libforkpool (libsock.c):
  * which variable wins, that a path too long is an error and never another
- * path, and fp_default_socket_check on directories of every kind.
+ * path, fp_default_socket_check on directories of every kind, and
+ * fp_path_check on the way there: symbolic links, directories passed
+ * through, relative paths, "..", loops.
  */
 #include <sys/stat.h>
 
+#include <limits.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,93 @@ check_dir(char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/s.sock", dir);
 	errno = 0;
 	return fp_default_socket_check(path, err, errlen);
+}
+
+/* fp_path_check, in a directory of ours under /tmp. */
+static void
+test_path_check(void)
+{
+	struct stat	 st, want;
+	char		 base[64], p[PATH_MAX], q[PATH_MAX], err[PATH_MAX + 128];
+	char		 cwd[PATH_MAX];
+
+	snprintf(base, sizeof(base), "/tmp/test_path.%d", (int)getpid());
+	CHECK(mkdir(base, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/d", base);
+	CHECK(mkdir(p, 0700) == 0 && stat(p, &want) == 0);
+	CHECK(fp_path_check(p, &st, err, sizeof(err)) == 0 &&
+	    st.st_ino == want.st_ino && S_ISDIR(st.st_mode));
+	CHECK(fp_path_check(p, NULL, NULL, 0) == 0);
+	/* The final directory is the caller's to judge. */
+	CHECK(chmod(p, 0777) == 0 && fp_path_check(p, &st, err,
+	    sizeof(err)) == 0 && (st.st_mode & 07777) == 0777);
+	CHECK(chmod(p, 0700) == 0);
+
+	/* A link of ours is followed, to the end and on the way. */
+	snprintf(q, sizeof(q), "%s/l", base);
+	CHECK(symlink("d", q) == 0);
+	CHECK(fp_path_check(q, &st, err, sizeof(err)) == 0 &&
+	    st.st_ino == want.st_ino);
+	snprintf(q, sizeof(q), "%s/d/sub", base);
+	CHECK(mkdir(q, 0700) == 0);
+	snprintf(q, sizeof(q), "%s/l/sub/..", base);
+	CHECK(fp_path_check(q, &st, err, sizeof(err)) == 0 &&
+	    st.st_ino == want.st_ino);
+	/* Relative: from the working directory. */
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL && chdir(base) == 0);
+	CHECK(fp_path_check("./l/sub/../", &st, err, sizeof(err)) == 0 &&
+	    st.st_ino == want.st_ino);
+	CHECK(chdir(cwd) == 0);
+
+	/* Missing; a file on the way; a loop. */
+	snprintf(q, sizeof(q), "%s/none/x", base);
+	CHECK(fp_path_check(q, &st, err, sizeof(err)) == -1 &&
+	    errno == ENOENT && strstr(err, "/none: ") != NULL);
+	snprintf(q, sizeof(q), "%s/f", base);
+	CHECK(close(creat(q, 0600)) == 0);
+	snprintf(q, sizeof(q), "%s/f/x", base);
+	CHECK(fp_path_check(q, &st, err, sizeof(err)) == -1 &&
+	    errno == ENOTDIR && strstr(err, "/f: not a directory") != NULL);
+	snprintf(q, sizeof(q), "%s/loop", base);
+	CHECK(symlink("loop", q) == 0);
+	CHECK(fp_path_check(q, &st, err, sizeof(err)) == -1 &&
+	    errno == ELOOP);
+
+	/* Group-writable on the way, not sticky: refused; sticky: passes. */
+	CHECK(chmod(base, 0775) == 0);
+	CHECK(fp_path_check(p, &st, err, sizeof(err)) == -1 &&
+	    errno == EPERM && strncmp(err, base, strlen(base)) == 0 &&
+	    strstr(err, "writable by its group (mode 0775) without the "
+	    "sticky bit") != NULL);
+	CHECK(chmod(base, 01777) == 0);
+	CHECK(fp_path_check(p, &st, err, sizeof(err)) == 0);
+	CHECK(chmod(base, 0755) == 0);
+
+	if (geteuid() == 0) {
+		/* Another user's link, to the end or on the way: refused. */
+		snprintf(q, sizeof(q), "%s/l", base);
+		CHECK(lchown(q, 1, 1) == 0);
+		CHECK(fp_path_check(q, &st, err, sizeof(err)) == -1 &&
+		    errno == EPERM && strncmp(err, q, strlen(q)) == 0 &&
+		    strstr(err, ": a symbolic link owned by uid 1, not by "
+		    "uid 0 or root") != NULL);
+		snprintf(q, sizeof(q), "%s/l/sub", base);
+		CHECK(fp_path_check(q, &st, err, sizeof(err)) == -1 &&
+		    errno == EPERM);
+		/* The default socket's directory through it. */
+		snprintf(q, sizeof(q), "%s/l/s.sock", base);
+		CHECK(fp_default_socket_check(q, err, sizeof(err)) == -1 &&
+		    errno == EPERM && strstr(err, "a symbolic link") != NULL);
+		/* Another user's directory on the way. */
+		CHECK(chown(p, 1, (gid_t)-1) == 0);
+		snprintf(q, sizeof(q), "%s/d/sub", base);
+		CHECK(fp_path_check(q, &st, err, sizeof(err)) == -1 &&
+		    errno == EPERM && strstr(err, "/d: owned by uid 1, not "
+		    "by uid 0 or root") != NULL);
+		CHECK(chown(p, 0, (gid_t)-1) == 0);
+	}
+	snprintf(q, sizeof(q), "rm -rf %s", base);
+	CHECK(system(q) == 0);
 }
 
 int
@@ -112,5 +204,6 @@ main(void)
 	}
 	CHECK(check_dir(err, sizeof(err)) == -1 && errno == ENOTDIR);
 	unlink(dir);
+	test_path_check();
 	return check_done("test_sock");
 }
