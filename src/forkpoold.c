@@ -34,6 +34,27 @@ static struct stat	 pidst;		/* what we locked, to remove only it */
 static const char	*pidpath;
 static int		 detached;	/* stderr is the pipe to our parent */
 
+/*
+ * Started with standard input, output or error closed, the first
+ * descriptors we open would take their numbers: the pidfile would become
+ * every worker's standard input, log lines would go to the signalfd.  Put
+ * /dev/null there before anything else is opened.
+ */
+static void
+stdio_fill(void)
+{
+	int	 fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_NOCTTY)) != -1 &&
+	    fd <= STDERR_FILENO)
+		;
+	if (fd == -1) {
+		fprintf(stderr, "forkpoold: /dev/null: %s\n", strerror(errno));
+		exit(1);
+	}
+	close(fd);
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -291,6 +312,8 @@ main(int argc, char *argv[], char *envp[])
 	int		 ch, debug = 0, check = 0, verbose = 0, test = 0;
 	int		 fflag = 0, workers = 0;
 
+	/* Before anything else is opened. */
+	stdio_fill();
 	setproctitle_init(argc, argv, envp);
 	while ((ch = getopt(argc, argv, "df:hnp:s:TVvw:")) != -1) {
 		switch (ch) {
