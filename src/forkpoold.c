@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,13 @@ static struct stat	 pidst;		/* what we locked, to remove only it */
 static const char	*pidpath;
 static int		 detached;	/* stderr is the pipe to our parent */
 
+/* The signals the supervisor reads from its signalfd (forkpoold(8)). */
+static const int	 stopsigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+#define NSTOPSIGS	(sizeof(stopsigs) / sizeof(stopsigs[0]))
+static sigset_t		 start_mask;	/* as we were started */
+static struct sigaction	 start_act[NSTOPSIGS];
+static int		 start_forks;	/* children get them back */
+
 /*
  * Started with standard input, output or error closed, the first
  * descriptors we open would take their numbers: the pidfile would become
@@ -53,6 +61,71 @@ stdio_fill(void)
 		exit(1);
 	}
 	close(fd);
+}
+
+/*
+ * In a child forked while plug-ins load (the probe that tries each one,
+ * a helper a plug-in's init starts): the signals as we were started
+ * with, not blocked because we are starting.
+ */
+static void
+start_signals_child(void)
+{
+	size_t	 i;
+
+	if (!start_forks)
+		return;
+	for (i = 0; i < NSTOPSIGS; i++)
+		(void)sigaction(stopsigs[i], &start_act[i], NULL);
+	(void)sigprocmask(SIG_SETMASK, &start_mask, NULL);
+}
+
+/*
+ * Until supervisor_setup makes the signalfd, SIGTERM, SIGINT, SIGQUIT
+ * and SIGHUP would kill us with their default action: in the middle of
+ * trying a plug-in, say, whose probe would then run on, orphaned.  Block
+ * them from the start instead: they stay pending, and the signalfd reads
+ * them once the daemon is ready.  As supervisor_setup does, undo what a
+ * shell or nohup(1) ignored, or a pending one would be dropped.
+ */
+static void
+start_signals_hold(void)
+{
+	struct sigaction sa;
+	sigset_t	 set;
+	size_t		 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < NSTOPSIGS; i++)
+		sigaddset(&set, stopsigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, &start_mask) == -1) {
+		fprintf(stderr, "forkpoold: sigprocmask: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	for (i = 0; i < NSTOPSIGS; i++)
+		(void)sigaction(stopsigs[i], &sa, &start_act[i]);
+	if (pthread_atfork(NULL, NULL, start_signals_child) != 0) {
+		fprintf(stderr, "forkpoold: pthread_atfork failed\n");
+		exit(1);
+	}
+}
+
+/*
+ * Back to the signals as we were started with, where nothing will read
+ * a signalfd: a signal that came meanwhile takes effect now.
+ */
+static void
+start_signals_release(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NSTOPSIGS; i++)
+		(void)sigaction(stopsigs[i], &start_act[i], NULL);
+	(void)sigprocmask(SIG_SETMASK, &start_mask, NULL);
 }
 
 static void __attribute__((noreturn))
@@ -243,6 +316,8 @@ detach(void)
 		startup_fail("fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(p[1]);
+		/* Only the daemon will read a signalfd: ^C stops us. */
+		start_signals_release();
 		_exit(wait_ready(p[0], pid));
 	}
 	close(p[0]);
@@ -312,8 +387,9 @@ main(int argc, char *argv[], char *envp[])
 	int		 ch, debug = 0, check = 0, verbose = 0, test = 0;
 	int		 fflag = 0, workers = 0;
 
-	/* Before anything else is opened. */
+	/* Before anything else is opened, and before any signal can come. */
 	stdio_fill();
+	start_signals_hold();
 	setproctitle_init(argc, argv, envp);
 	while ((ch = getopt(argc, argv, "df:hnp:s:TVvw:")) != -1) {
 		switch (ch) {
@@ -400,10 +476,14 @@ main(int argc, char *argv[], char *envp[])
 	/* On any exit from here on, plug-ins loaded so far get their fini. */
 	if (atexit(plugins_fini) != 0)
 		startup_fail("atexit failed");
+	start_forks = 1;
 	if (plugins_load(&conf, err, sizeof(err)) == -1 ||
 	    config_resolve(&conf, err, sizeof(err)) == -1)
 		startup_fail("%s", err);
+	start_forks = 0;
 	if (check) {
+		/* No signalfd: a signal that came meanwhile acts now. */
+		start_signals_release();
 		/* Where the daemon would put its socket and pidfile. */
 		if (control_socket_dir(&conf, 0, err, sizeof(err)) == -1 ||
 		    (conf.pidfile[0] != '\0' && control_dir_check(conf.pidfile,
