@@ -34,6 +34,8 @@ static int		 pidfd = -1;
 static struct stat	 pidst;		/* what we locked, to remove only it */
 static const char	*pidpath;
 static int		 detached;	/* stderr is the pipe to our parent */
+static int		 readyfd = -1;	/* daemon mode: says "ready" to it */
+static struct stat	 readyst;	/* what readyfd was made as */
 
 /* The signals the supervisor reads from its signalfd (forkpoold(8)). */
 static const int	 stopsigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
@@ -41,6 +43,9 @@ static const int	 stopsigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
 static sigset_t		 start_mask;	/* as we were started */
 static struct sigaction	 start_act[NSTOPSIGS];
 static int		 start_forks;	/* children get them back */
+
+/* Daemon mode: the byte on the ready pipe that means "listening". */
+#define READY_BYTE	'R'
 
 /*
  * Started with standard input, output or error closed, the first
@@ -253,46 +258,88 @@ open_pidfile(const char *path)
  * that everything is its own (signals reach the signalfd it reads, the
  * pidfile holds its pid, plug-in fini runs in it).  Until it is ready its
  * stderr is a pipe to the parent, which copies what comes to its own
- * stderr and exits 0 on the NUL byte that means "listening", or 1 when
- * the child exits without it.
+ * stderr.  "Ready" comes on a pipe of its own, which nothing else writes
+ * to by mistake (a plug-in or a library may write any byte to stderr):
+ * the parent exits 0 on READY_BYTE there, or 1 when the child exits
+ * without it.
  */
-static int
-wait_ready(int fd, pid_t pid)
+
+/* Copy what errfd holds now to our stderr, without waiting for more. */
+static void
+copy_pending(int errfd)
 {
-	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
-	char		 buf[4096], *nul;
+	char	 buf[4096];
+	ssize_t	 n;
+	int	 i;
+
+	if (fcntl(errfd, F_SETFL, O_NONBLOCK) == -1)
+		return;
+	/* Bounded: a helper of a plug-in may hold the pipe and keep writing. */
+	for (i = 0; i < 16 && (n = read(errfd, buf, sizeof(buf))) > 0; i++)
+		(void)!write(STDERR_FILENO, buf, n);
+}
+
+/* Whether READY_BYTE is on rfd now. */
+static int
+said_ready(int rfd)
+{
+	char	 c;
+
+	return fcntl(rfd, F_SETFL, O_NONBLOCK) != -1 && read(rfd, &c, 1) == 1 &&
+	    c == READY_BYTE;
+}
+
+static int
+wait_ready(int errfd, int rfd, pid_t pid)
+{
+	struct pollfd	 pfd[2];
+	char		 buf[4096];
 	ssize_t		 n;
 	int		 st, said = 0;
 	pid_t		 r;
 
+	pfd[0].fd = errfd;
+	pfd[1].fd = rfd;
+	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
 		/*
-		 * Poll with a timeout: a process the child started (a
-		 * plug-in's helper) may hold the pipe after the child died.
+		 * Poll with a timeout, and look at the child each time: a
+		 * process it started (a plug-in's helper) may hold the pipes
+		 * after it died.  A closed pipe is polled no more.
 		 */
-		if ((n = poll(&pfd, 1, 100)) <= 0) {
-			if ((r = waitpid(pid, &st, WNOHANG)) == pid)
-				break;
-			continue;
+		if (poll(pfd, 2, 100) > 0) {
+			if (pfd[0].revents != 0) {
+				n = read(errfd, buf, sizeof(buf));
+				if (n > 0) {
+					(void)!write(STDERR_FILENO, buf, n);
+					said = 1;
+				} else if (n == 0 || errno != EINTR)
+					pfd[0].fd = -1;
+			}
+			if (pfd[1].revents != 0) {
+				n = read(rfd, buf, 1);
+				if (n == 1 && buf[0] == READY_BYTE) {
+					/* What it said before comes first. */
+					copy_pending(errfd);
+					return 0;
+				}
+				if (n == 0 || (n == -1 && errno != EINTR))
+					pfd[1].fd = -1;
+			}
 		}
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			while ((r = waitpid(pid, &st, 0)) == -1 &&
-			    errno == EINTR)
-				;
-			if (r == -1)
-				st = 1 << 8;	/* exit status 1 */
+		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
+			break;
+		if (r == -1 && errno != EINTR) {
+			st = 1 << 8;	/* exit status 1 */
 			break;
 		}
-		if ((nul = memchr(buf, '\0', n)) != NULL) {
-			(void)!write(STDERR_FILENO, buf, nul - buf);
-			return 0;
-		}
-		(void)!write(STDERR_FILENO, buf, n);
-		said = 1;
 	}
+	/* Ready just before it exited (a SIGTERM that came during start-up). */
+	if (pfd[1].fd != -1 && said_ready(rfd)) {
+		copy_pending(errfd);
+		return 0;
+	}
+	copy_pending(errfd);
 	if (WIFSIGNALED(st))
 		fprintf(stderr, "forkpoold: the daemon was killed by signal %d "
 		    "during start-up\n", WTERMSIG(st));
@@ -305,10 +352,10 @@ wait_ready(int fd, pid_t pid)
 static void
 detach(void)
 {
-	int	 p[2], null;
+	int	 p[2], rp[2], null;
 	pid_t	 pid;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
+	if (pipe2(p, O_CLOEXEC) == -1 || pipe2(rp, O_CLOEXEC) == -1)
 		startup_fail("pipe: %s", strerror(errno));
 	fflush(stdout);
 	fflush(stderr);
@@ -316,11 +363,13 @@ detach(void)
 		startup_fail("fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(p[1]);
+		close(rp[1]);
 		/* Only the daemon will read a signalfd: ^C stops us. */
 		start_signals_release();
-		_exit(wait_ready(p[0], pid));
+		_exit(wait_ready(p[0], rp[0], pid));
 	}
 	close(p[0]);
+	close(rp[0]);
 	/* A parent gone before we are ready must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	if (setsid() == -1)
@@ -332,9 +381,16 @@ detach(void)
 		startup_fail("dup2: %s", strerror(errno));
 	/*
 	 * Nothing else of the caller's: a pipe it reads to its end (a shell's
-	 * $(...), a test runner) would wait for the daemon to exit.
+	 * $(...), a test runner) would wait for the daemon to exit.  The
+	 * ready pipe goes to descriptor 3 (stdio_fill made 0 to 2 ours).
 	 */
-	closefrom(STDERR_FILENO + 1);
+	if (rp[1] != STDERR_FILENO + 1 &&
+	    dup3(rp[1], STDERR_FILENO + 1, O_CLOEXEC) == -1)
+		startup_fail("dup3: %s", strerror(errno));
+	readyfd = STDERR_FILENO + 1;
+	if (fstat(readyfd, &readyst) == -1)
+		startup_fail("fstat: %s", strerror(errno));
+	closefrom(readyfd + 1);
 	detached = 1;
 }
 
@@ -342,11 +398,22 @@ detach(void)
 static void
 detach_ready(void)
 {
-	int	 null;
+	struct stat	 st;
+	int		 null;
 
 	if (!detached)
 		return;
-	(void)!write(STDERR_FILENO, "", 1);
+	/*
+	 * Still our pipe?  A plug-in's init may have closed descriptors it
+	 * did not know, and another file may have taken the number: then the
+	 * parent sees no "ready" and waits for our exit.
+	 */
+	if (fstat(readyfd, &st) == 0 && st.st_dev == readyst.st_dev &&
+	    st.st_ino == readyst.st_ino) {
+		(void)!write(readyfd, (char []){ READY_BYTE }, 1);
+		close(readyfd);
+	}
+	readyfd = -1;
 	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
 		(void)dup2(null, STDERR_FILENO);
 		close(null);

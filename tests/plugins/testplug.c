@@ -4,13 +4,14 @@
  * argument picks what init or worker_init do:
  *
  *	crash-init  hang-init  fail-init  exit-init  helper-fail-init
- *	fail-worker-init  crash-worker-init  gate-init
+ *	fail-worker-init  crash-worker-init  gate-init  nul-fail-init
  *	(none: behave)
  *
  * gate-init appends "init pid=PID sigterm=blocked" (or unblocked) to
  * the file TESTPLUG_INIT_FILE, then waits until the file
  * TESTPLUG_INIT_GATE exists (20 s at most, then fails) and behaves: a
- * test can act while a plug-in is being tried.
+ * test can act while a plug-in is being tried.  nul-fail-init writes a
+ * NUL byte to stderr, then fails.
  *
  * The constructor cannot see the argument: it crashes when the
  * environment has TESTPLUG_CRASH_CTOR=1.
@@ -125,6 +126,11 @@ static int
 init(const struct fp_host *host, const char *arg, void **state, char *err,
     size_t errlen)
 {
+	if (arg_is(arg, "nul-fail-init")) {
+		(void)!write(STDERR_FILENO, "", 1);
+		snprintf(err, errlen, "init failed after a NUL on stderr");
+		return -1;
+	}
 	if (arg_is(arg, "gate-init") && gate(err, errlen) == -1)
 		return -1;
 	if (arg_is(arg, "crash-init"))
