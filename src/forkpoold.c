@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,104 @@ static int		 pidfd = -1;
 static struct stat	 pidst;		/* what we locked, to remove only it */
 static const char	*pidpath;
 static int		 detached;	/* stderr is the pipe to our parent */
+static int		 readyfd = -1;	/* daemon mode: says "ready" to it */
+static struct stat	 readyst;	/* what readyfd was made as */
+
+/* The signals the supervisor reads from its signalfd (forkpoold(8)). */
+static const int	 stopsigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+#define NSTOPSIGS	(sizeof(stopsigs) / sizeof(stopsigs[0]))
+static sigset_t		 start_mask;	/* as we were started */
+static struct sigaction	 start_act[NSTOPSIGS];
+static int		 start_forks;	/* children get them back */
+
+/* Daemon mode: the byte on the ready pipe that means "listening". */
+#define READY_BYTE	'R'
+
+/*
+ * Started with standard input, output or error closed, the first
+ * descriptors we open would take their numbers: the pidfile would become
+ * every worker's standard input, log lines would go to the signalfd.  Put
+ * /dev/null there before anything else is opened.
+ */
+static void
+stdio_fill(void)
+{
+	int	 fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_NOCTTY)) != -1 &&
+	    fd <= STDERR_FILENO)
+		;
+	if (fd == -1) {
+		fprintf(stderr, "forkpoold: /dev/null: %s\n", strerror(errno));
+		exit(1);
+	}
+	close(fd);
+}
+
+/*
+ * In a child forked while plug-ins load (the probe that tries each one,
+ * a helper a plug-in's init starts): the signals as we were started
+ * with, not blocked because we are starting.
+ */
+static void
+start_signals_child(void)
+{
+	size_t	 i;
+
+	if (!start_forks)
+		return;
+	for (i = 0; i < NSTOPSIGS; i++)
+		(void)sigaction(stopsigs[i], &start_act[i], NULL);
+	(void)sigprocmask(SIG_SETMASK, &start_mask, NULL);
+}
+
+/*
+ * Until supervisor_setup makes the signalfd, SIGTERM, SIGINT, SIGQUIT
+ * and SIGHUP would kill us with their default action: in the middle of
+ * trying a plug-in, say, whose probe would then run on, orphaned.  Block
+ * them from the start instead: they stay pending, and the signalfd reads
+ * them once the daemon is ready.  As supervisor_setup does, undo what a
+ * shell or nohup(1) ignored, or a pending one would be dropped.
+ */
+static void
+start_signals_hold(void)
+{
+	struct sigaction sa;
+	sigset_t	 set;
+	size_t		 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < NSTOPSIGS; i++)
+		sigaddset(&set, stopsigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, &start_mask) == -1) {
+		fprintf(stderr, "forkpoold: sigprocmask: %s\n",
+		    strerror(errno));
+		exit(1);
+	}
+	for (i = 0; i < NSTOPSIGS; i++)
+		(void)sigaction(stopsigs[i], &sa, &start_act[i]);
+	if (pthread_atfork(NULL, NULL, start_signals_child) != 0) {
+		fprintf(stderr, "forkpoold: pthread_atfork failed\n");
+		exit(1);
+	}
+}
+
+/*
+ * Back to the signals as we were started with, where nothing will read
+ * a signalfd: a signal that came meanwhile takes effect now.
+ */
+static void
+start_signals_release(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NSTOPSIGS; i++)
+		(void)sigaction(stopsigs[i], &start_act[i], NULL);
+	(void)sigprocmask(SIG_SETMASK, &start_mask, NULL);
+}
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -199,46 +298,88 @@ open_pidfile(const char *path)
  * that everything is its own (signals reach the signalfd it reads, the
  * pidfile holds its pid, plug-in fini runs in it).  Until it is ready its
  * stderr is a pipe to the parent, which copies what comes to its own
- * stderr and exits 0 on the NUL byte that means "listening", or 1 when
- * the child exits without it.
+ * stderr.  "Ready" comes on a pipe of its own, which nothing else writes
+ * to by mistake (a plug-in or a library may write any byte to stderr):
+ * the parent exits 0 on READY_BYTE there, or 1 when the child exits
+ * without it.
  */
-static int
-wait_ready(int fd, pid_t pid)
+
+/* Copy what errfd holds now to our stderr, without waiting for more. */
+static void
+copy_pending(int errfd)
 {
-	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
-	char		 buf[4096], *nul;
+	char	 buf[4096];
+	ssize_t	 n;
+	int	 i;
+
+	if (fcntl(errfd, F_SETFL, O_NONBLOCK) == -1)
+		return;
+	/* Bounded: a helper of a plug-in may hold the pipe and keep writing. */
+	for (i = 0; i < 16 && (n = read(errfd, buf, sizeof(buf))) > 0; i++)
+		(void)!write(STDERR_FILENO, buf, n);
+}
+
+/* Whether READY_BYTE is on rfd now. */
+static int
+said_ready(int rfd)
+{
+	char	 c;
+
+	return fcntl(rfd, F_SETFL, O_NONBLOCK) != -1 && read(rfd, &c, 1) == 1 &&
+	    c == READY_BYTE;
+}
+
+static int
+wait_ready(int errfd, int rfd, pid_t pid)
+{
+	struct pollfd	 pfd[2];
+	char		 buf[4096];
 	ssize_t		 n;
 	int		 st, said = 0;
 	pid_t		 r;
 
+	pfd[0].fd = errfd;
+	pfd[1].fd = rfd;
+	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
 		/*
-		 * Poll with a timeout: a process the child started (a
-		 * plug-in's helper) may hold the pipe after the child died.
+		 * Poll with a timeout, and look at the child each time: a
+		 * process it started (a plug-in's helper) may hold the pipes
+		 * after it died.  A closed pipe is polled no more.
 		 */
-		if ((n = poll(&pfd, 1, 100)) <= 0) {
-			if ((r = waitpid(pid, &st, WNOHANG)) == pid)
-				break;
-			continue;
+		if (poll(pfd, 2, 100) > 0) {
+			if (pfd[0].revents != 0) {
+				n = read(errfd, buf, sizeof(buf));
+				if (n > 0) {
+					(void)!write(STDERR_FILENO, buf, n);
+					said = 1;
+				} else if (n == 0 || errno != EINTR)
+					pfd[0].fd = -1;
+			}
+			if (pfd[1].revents != 0) {
+				n = read(rfd, buf, 1);
+				if (n == 1 && buf[0] == READY_BYTE) {
+					/* What it said before comes first. */
+					copy_pending(errfd);
+					return 0;
+				}
+				if (n == 0 || (n == -1 && errno != EINTR))
+					pfd[1].fd = -1;
+			}
 		}
-		n = read(fd, buf, sizeof(buf));
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			while ((r = waitpid(pid, &st, 0)) == -1 &&
-			    errno == EINTR)
-				;
-			if (r == -1)
-				st = 1 << 8;	/* exit status 1 */
+		if ((r = waitpid(pid, &st, WNOHANG)) == pid)
+			break;
+		if (r == -1 && errno != EINTR) {
+			st = 1 << 8;	/* exit status 1 */
 			break;
 		}
-		if ((nul = memchr(buf, '\0', n)) != NULL) {
-			(void)!write(STDERR_FILENO, buf, nul - buf);
-			return 0;
-		}
-		(void)!write(STDERR_FILENO, buf, n);
-		said = 1;
 	}
+	/* Ready just before it exited (a SIGTERM that came during start-up). */
+	if (pfd[1].fd != -1 && said_ready(rfd)) {
+		copy_pending(errfd);
+		return 0;
+	}
+	copy_pending(errfd);
 	if (WIFSIGNALED(st))
 		fprintf(stderr, "forkpoold: the daemon was killed by signal %d "
 		    "during start-up\n", WTERMSIG(st));
@@ -251,10 +392,10 @@ wait_ready(int fd, pid_t pid)
 static void
 detach(void)
 {
-	int	 p[2], null;
+	int	 p[2], rp[2], null;
 	pid_t	 pid;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
+	if (pipe2(p, O_CLOEXEC) == -1 || pipe2(rp, O_CLOEXEC) == -1)
 		startup_fail("pipe: %s", strerror(errno));
 	fflush(stdout);
 	fflush(stderr);
@@ -262,9 +403,13 @@ detach(void)
 		startup_fail("fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(p[1]);
-		_exit(wait_ready(p[0], pid));
+		close(rp[1]);
+		/* Only the daemon will read a signalfd: ^C stops us. */
+		start_signals_release();
+		_exit(wait_ready(p[0], rp[0], pid));
 	}
 	close(p[0]);
+	close(rp[0]);
 	/* A parent gone before we are ready must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	if (setsid() == -1)
@@ -276,9 +421,16 @@ detach(void)
 		startup_fail("dup2: %s", strerror(errno));
 	/*
 	 * Nothing else of the caller's: a pipe it reads to its end (a shell's
-	 * $(...), a test runner) would wait for the daemon to exit.
+	 * $(...), a test runner) would wait for the daemon to exit.  The
+	 * ready pipe goes to descriptor 3 (stdio_fill made 0 to 2 ours).
 	 */
-	closefrom(STDERR_FILENO + 1);
+	if (rp[1] != STDERR_FILENO + 1 &&
+	    dup3(rp[1], STDERR_FILENO + 1, O_CLOEXEC) == -1)
+		startup_fail("dup3: %s", strerror(errno));
+	readyfd = STDERR_FILENO + 1;
+	if (fstat(readyfd, &readyst) == -1)
+		startup_fail("fstat: %s", strerror(errno));
+	closefrom(readyfd + 1);
 	detached = 1;
 }
 
@@ -286,11 +438,22 @@ detach(void)
 static void
 detach_ready(void)
 {
-	int	 null;
+	struct stat	 st;
+	int		 null;
 
 	if (!detached)
 		return;
-	(void)!write(STDERR_FILENO, "", 1);
+	/*
+	 * Still our pipe?  A plug-in's init may have closed descriptors it
+	 * did not know, and another file may have taken the number: then the
+	 * parent sees no "ready" and waits for our exit.
+	 */
+	if (fstat(readyfd, &st) == 0 && st.st_dev == readyst.st_dev &&
+	    st.st_ino == readyst.st_ino) {
+		(void)!write(readyfd, (char []){ READY_BYTE }, 1);
+		close(readyfd);
+	}
+	readyfd = -1;
 	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
 		(void)dup2(null, STDERR_FILENO);
 		close(null);
@@ -331,6 +494,9 @@ main(int argc, char *argv[], char *envp[])
 	int		 ch, debug = 0, check = 0, verbose = 0, test = 0;
 	int		 fflag = 0, workers = 0;
 
+	/* Before anything else is opened, and before any signal can come. */
+	stdio_fill();
+	start_signals_hold();
 	setproctitle_init(argc, argv, envp);
 	while ((ch = getopt(argc, argv, "df:hnp:s:TVvw:")) != -1) {
 		switch (ch) {
@@ -421,10 +587,14 @@ main(int argc, char *argv[], char *envp[])
 	/* On any exit from here on, plug-ins loaded so far get their fini. */
 	if (atexit(plugins_fini) != 0)
 		startup_fail("atexit failed");
+	start_forks = 1;
 	if (plugins_load(&conf, err, sizeof(err)) == -1 ||
 	    config_resolve(&conf, err, sizeof(err)) == -1)
 		startup_fail("%s", err);
+	start_forks = 0;
 	if (check) {
+		/* No signalfd: a signal that came meanwhile acts now. */
+		start_signals_release();
 		/* Where the daemon would put its socket and pidfile. */
 		if (control_socket_dir(&conf, 0, err, sizeof(err)) == -1 ||
 		    pidfile_check(conf.pidfile, err, sizeof(err)) == -1)

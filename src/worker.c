@@ -274,13 +274,15 @@ worker_loop(struct wctx *w)
 }
 
 /*
- * Leave only what this worker needs: its own segment and eventfds.  Every
- * other worker's mapping and every descriptor of the supervisor go.
+ * Leave only what this worker needs: its own segment and eventfds, and
+ * standard error (the log, with -d).  Every other worker's mapping and
+ * every descriptor of the supervisor go; standard input and output (a
+ * terminal or whatever the daemon was started with) become /dev/null.
  */
 static void
 worker_detach(struct worker *self, int *sup_efd, int *wrk_efd)
 {
-	int	 i, a, b;
+	int	 i, a, b, null;
 
 	for (i = 0; i < sv->nslots; i++) {
 		struct worker *o = &sv->workers[i];
@@ -288,6 +290,11 @@ worker_detach(struct worker *self, int *sup_efd, int *wrk_efd)
 		if (o != self && o->seg.base != NULL)
 			fp_seg_destroy(&o->seg);
 	}
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+		fatal("worker_fds", NULL);
+	if (null > STDERR_FILENO)
+		close(null);
 	if ((a = fcntl(self->sup_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
 	    (b = fcntl(self->wrk_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
 	    dup3(a, 3, O_CLOEXEC) == -1 || dup3(b, 4, O_CLOEXEC) == -1)

@@ -8,8 +8,9 @@
 # through a subreaper); no process is left, and plug-in fini runs in the
 # daemon.  Start-up failures (socket directory missing or
 # not writable, socket in use, pidfile locked or not writable, a plug-in
-# that fails) print `forkpoold: PATH: reason' on stderr and exit 1, in
-# daemon mode as with -d, leaving nothing behind.
+# that fails, even one that wrote a NUL byte to stderr first) print
+# `forkpoold: PATH: reason' on stderr and exit 1, in daemon mode as with
+# -d, leaving nothing behind.
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -217,6 +218,26 @@ assert_grep "^forkpoold: .*the test asked init to fail" "$T/err" \
 if [ -e "$T/b.sock" ] || [ -e "$T/b.pid" ]; then
 	fp_fail "a start refused for a plug-in left its socket or pidfile"
 fi
+# "Ready" is not a byte on stderr: a plug-in whose init writes a NUL there
+# and then fails is still a failed start, with its message.
+printf 'load "%s" nul-fail-init\n' "$plug" >"$T/nul.conf"
+for _mode in daemon -d; do
+	if [ "$_mode" = -d ]; then
+		set -- -d
+	else
+		set --
+	fi
+	fp_run "$FORKPOOLD" "$@" -f "$T/nul.conf" -s "$T/b.sock" -p "$T/b.pid"
+	_what="a plug-in that writes a NUL to stderr, then fails ($_mode)"
+	assert_status 1 "$_what"
+	assert_grep "forkpoold: .*init failed after a NUL on stderr" "$T/err" \
+	    "$_what: message"
+	fp_check_no_workers 5
+	no_starter_left "$_what"
+	if [ -e "$T/b.sock" ] || [ -e "$T/b.pid" ]; then
+		fp_fail "$_what: its socket or pidfile left"
+	fi
+done
 
 # Against a running daemon: its socket in use, its pidfile locked.
 fp_start_daemon

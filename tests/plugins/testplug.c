@@ -4,7 +4,14 @@
  * argument picks what init or worker_init do:
  *
  *	crash-init  hang-init  fail-init  exit-init  helper-fail-init
- *	fail-worker-init  crash-worker-init  (none: behave)
+ *	fail-worker-init  crash-worker-init  gate-init  nul-fail-init
+ *	(none: behave)
+ *
+ * gate-init appends "init pid=PID sigterm=blocked" (or unblocked) to
+ * the file TESTPLUG_INIT_FILE, then waits until the file
+ * TESTPLUG_INIT_GATE exists (20 s at most, then fails) and behaves: a
+ * test can act while a plug-in is being tried.  nul-fail-init writes a
+ * NUL byte to stderr, then fails.
  *
  * The constructor cannot see the argument: it crashes when the
  * environment has TESTPLUG_CRASH_CTOR=1.
@@ -36,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -81,10 +89,50 @@ arg_is(const char *arg, const char *s)
 	return arg != NULL && strcmp(arg, s) == 0;
 }
 
+/* gate-init: say so, then wait for the test to open the gate. */
+static int
+gate(char *err, size_t errlen)
+{
+	const char *f = getenv("TESTPLUG_INIT_FILE");
+	const char *g = getenv("TESTPLUG_INIT_GATE");
+	struct timespec ts = { 0, 10 * 1000000 };
+	sigset_t mask;
+	FILE	*fp;
+	int	 i;
+
+	if (f == NULL || g == NULL) {
+		snprintf(err, errlen, "gate-init: TESTPLUG_INIT_FILE or "
+		    "TESTPLUG_INIT_GATE is not set");
+		return -1;
+	}
+	sigprocmask(SIG_BLOCK, NULL, &mask);
+	if ((fp = fopen(f, "a")) == NULL) {
+		snprintf(err, errlen, "gate-init: %s: cannot open", f);
+		return -1;
+	}
+	fprintf(fp, "init pid=%d sigterm=%s\n", (int)getpid(),
+	    sigismember(&mask, SIGTERM) ? "blocked" : "unblocked");
+	fclose(fp);
+	for (i = 0; i < 2000; i++) {
+		if (access(g, F_OK) == 0)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(err, errlen, "gate-init: %s did not appear within 20 s", g);
+	return -1;
+}
+
 static int
 init(const struct fp_host *host, const char *arg, void **state, char *err,
     size_t errlen)
 {
+	if (arg_is(arg, "nul-fail-init")) {
+		(void)!write(STDERR_FILENO, "", 1);
+		snprintf(err, errlen, "init failed after a NUL on stderr");
+		return -1;
+	}
+	if (arg_is(arg, "gate-init") && gate(err, errlen) == -1)
+		return -1;
 	if (arg_is(arg, "crash-init"))
 		segv();
 	if (arg_is(arg, "hang-init"))
