@@ -262,6 +262,24 @@ check_existing(const char *path, char *err, size_t errlen)
 }
 
 /*
+ * The directory part of path (shorter than PATH_MAX) in dir: "." for a
+ * name without a slash, "/" for one right under /.
+ */
+static void
+dir_of(const char *path, char dir[PATH_MAX])
+{
+	char	*slash;
+
+	strlcpy(dir, path, PATH_MAX);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", PATH_MAX);
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+}
+
+/*
  * The parent of the missing directory dir, walked as fp_path_check does:
  * 0, or -1 with the reason in err.  -n (create 0): also, could dir be
  * made there?
@@ -270,16 +288,10 @@ static int
 parent_check(const char *dir, int create, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		 parent[PATH_MAX], *slash;
+	char		 parent[PATH_MAX];
 	const char	*why;
 
-	strlcpy(parent, dir, sizeof(parent));
-	if ((slash = strrchr(parent, '/')) == NULL)
-		strlcpy(parent, ".", sizeof(parent));
-	else if (slash == parent)
-		parent[1] = '\0';
-	else
-		*slash = '\0';
+	dir_of(dir, parent);
 	if (fp_path_check(parent, &st, err, errlen) == -1) {
 		/* Another user's link or directory: named as it is. */
 		if (errno == EPERM)
@@ -322,19 +334,14 @@ control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
     char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		 dir[PATH_MAX], *slash;
+	char		 dir[PATH_MAX];
 	int		 made;
 
-	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+	if (strlen(path) >= sizeof(dir)) {
 		snprintf(err, errlen, "%.64s...: path too long", path);
 		return -1;
 	}
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strlcpy(dir, ".", sizeof(dir));
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
+	dir_of(path, dir);
 	/*
 	 * Every directory and symbolic link from / on must be root's or
 	 * ours, or another user could point the path elsewhere later.

@@ -443,6 +443,30 @@ fp_stop_clean() {
 	fi
 }
 
+# fp_refused_start WHAT PATTERN OPTION...: `forkpoold -d -f $FP_CONF
+# OPTION...' exits 1 with `forkpoold: PATTERN' on stderr.
+fp_refused_start() {
+	_rf_what=$1
+	_rf_pat=$2
+	shift 2
+	fp_run "$FORKPOOLD" -d -f "$FP_CONF" "$@"
+	assert_status 1 "$_rf_what"
+	assert_grep "^forkpoold: $_rf_pat" "$T/err" "$_rf_what: message"
+}
+
+# fp_refused WHAT PATTERN OPTION...: fp_refused_start, and `forkpoold -n'
+# with the same options refuses it too, with the same message.
+fp_refused() {
+	fp_refused_start "$@"
+	_rf_what=$1
+	_rf_pat=$2
+	shift 2
+	fp_run "$FORKPOOLD" -n -f "$FP_CONF" "$@"
+	assert_status 1 "$_rf_what (-n)"
+	assert_grep "^forkpoold: $_rf_pat" "$T/err" "$_rf_what (-n): message"
+	assert_no_grep "configuration OK" "$T/out" "$_rf_what (-n)"
+}
+
 # fp_check_log: fail on a sanitizer report in the daemon log.
 FP_SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 fp_check_log() {

@@ -25,31 +25,17 @@ chmod 711 "$T"
 mkdir -m 1777 "$T/tmp"		# stands for /tmp
 mkdir -m 755 "$T/rootdir"	# root's, e.g. /run/something
 
-# refused WHAT PATTERN OPTION...: forkpoold -d and forkpoold -n, each with
-# OPTION..., exit 1 with `forkpoold: PATTERN' on stderr.
-refused() {
-	_what=$1
-	_pat=$2
-	shift 2
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" "$@"
-	assert_status 1 "$_what"
-	assert_grep "^forkpoold: $_pat" "$T/err" "$_what: message"
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF" "$@"
-	assert_status 1 "$_what (-n)"
-	assert_grep "^forkpoold: $_pat" "$T/err" "$_what (-n): message"
-	assert_no_grep "configuration OK" "$T/out" "$_what (-n)"
-}
 
 # ---- another user's symbolic link to root's directory ---------------------
 
 ln -s "$T/rootdir" "$T/tmp/fpdemo"
 chown -h "$att:$att" "$T/tmp/fpdemo"
 linkmsg="$T/tmp/fpdemo: a symbolic link owned by uid $att, not by uid 0 or root"
-refused "socket directory: another user's link" "$linkmsg" \
+fp_refused "socket directory: another user's link" "$linkmsg" \
     -s "$T/tmp/fpdemo/s.sock" -p none
-refused "socket directory under another user's link" "$linkmsg" \
+fp_refused "socket directory under another user's link" "$linkmsg" \
     -s "$T/tmp/fpdemo/sub/s.sock" -p none
-refused "pidfile directory: another user's link" "$linkmsg" \
+fp_refused "pidfile directory: another user's link" "$linkmsg" \
     -s "$FP_SOCK" -p "$T/tmp/fpdemo/fp.pid"
 if [ -n "$(ls -A "$T/rootdir")" ]; then
 	fp_fail "something was made through another user's link:" \
@@ -78,12 +64,12 @@ FP_PIDFILE=$T/fp.pid
 # that one and put his own in its place.
 mkdir -m 755 "$T/att" "$T/att/in"
 chown "$att" "$T/att"
-refused "a directory on the way owned by another user" \
+fp_refused "a directory on the way owned by another user" \
     "$T/att: owned by uid $att, not by uid 0 or root" \
     -s "$T/att/in/s.sock" -p none
 mkdir -m 775 "$T/gw"
 mkdir -m 755 "$T/gw/in"
-refused "a directory on the way writable by its group" \
+fp_refused "a directory on the way writable by its group" \
     "$T/gw: writable by its group \\(mode 0775\\) without the sticky bit" \
     -s "$T/gw/in/s.sock" -p none
 # Sticky (like /tmp) is fine on the way.

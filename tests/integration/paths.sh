@@ -19,22 +19,12 @@ set -eu
 FP_CMD_TIMEOUT=15
 : >"$FP_CONF"
 
-# refused WHAT PATTERN OPTION...: forkpoold -d OPTION... exits 1 with
-# `forkpoold: PATTERN' on stderr.
-refused() {
-	_what=$1
-	_pat=$2
-	shift 2
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" "$@"
-	assert_status 1 "$_what"
-	assert_grep "^forkpoold: $_pat" "$T/err" "$_what: message"
-}
 
 # ---- the pidfile ----------------------------------------------------------
 
 echo precious >"$T/victim"
 ln -s "$T/victim" "$FP_PIDFILE"
-refused "a symbolic link at the pidfile path" \
+fp_refused_start "a symbolic link at the pidfile path" \
     "$FP_PIDFILE: a symbolic link: refusing" -s "$FP_SOCK" -p "$FP_PIDFILE"
 assert_eq precious "$(cat "$T/victim")" "the symbolic link's target"
 fp_run "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
@@ -47,7 +37,7 @@ if [ -e "$FP_SOCK" ]; then
 fi
 rm "$FP_PIDFILE"
 ln "$T/victim" "$FP_PIDFILE"
-refused "a hard link at the pidfile path" \
+fp_refused_start "a hard link at the pidfile path" \
     "$FP_PIDFILE: has other hard links" -s "$FP_SOCK" -p "$FP_PIDFILE"
 assert_eq precious "$(cat "$T/victim")" "the hard link's other name"
 rm "$FP_PIDFILE"
@@ -57,7 +47,7 @@ rm "$FP_PIDFILE"
 # dir_refused WHAT DIR PATTERN: the daemon and forkpoold -n refuse a socket
 # in DIR with `forkpoold: DIR: PATTERN'.
 dir_refused() {
-	refused "$1" "$2: $3" -s "$2/s.sock" -p none
+	fp_refused_start "$1" "$2: $3" -s "$2/s.sock" -p none
 	if [ -e "$2/s.sock" ]; then
 		fp_fail "$1: a socket was made"
 	fi
@@ -78,13 +68,13 @@ dir_refused "a socket directory writable by others" "$T/open" \
 dir_refused "a socket directory writable by its group" "$T/group" \
     "writable by its group \\(mode 0770\\) without the sticky bit"
 : >"$T/file"
-refused "a socket directory that is a file" "$T/file: not a directory" \
+fp_refused_start "a socket directory that is a file" "$T/file: not a directory" \
     -s "$T/file/s.sock" -p none
 fp_run "$FORKPOOLD" -n -f "$FP_CONF" -s "$T/file/s.sock" -p none
 assert_status 1 "forkpoold -n: a socket directory that is a file"
 assert_grep "^forkpoold: $T/file: not a directory" "$T/err" \
     "forkpoold -n: a socket directory that is a file: message"
-refused "a file in the socket's place" "$T/file: exists and is not a socket" \
+fp_refused_start "a file in the socket's place" "$T/file: exists and is not a socket" \
     -s "$T/file" -p none
 assert_eq 0 "$(stat -c %s "$T/file")" "the file in the socket's place"
 fp_run "$FORKPOOLD" -n -f "$FP_CONF" -s "$T/nodir/sub/s.sock"

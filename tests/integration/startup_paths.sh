@@ -89,31 +89,17 @@ FP_PIDFILE=$T/fp.pid
 
 # ---- -n refuses what a start refuses --------------------------------------
 
-# refused WHAT PATTERN OPTION...: forkpoold -d and forkpoold -n, each with
-# OPTION..., exit 1 with `forkpoold: PATTERN' on stderr.
-refused() {
-	_what=$1
-	_pat=$2
-	shift 2
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" "$@"
-	assert_status 1 "$_what"
-	assert_grep "^forkpoold: $_pat" "$T/err" "$_what: message"
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF" "$@"
-	assert_status 1 "$_what (-n)"
-	assert_grep "^forkpoold: $_pat" "$T/err" "$_what (-n): message"
-	assert_no_grep "configuration OK" "$T/out" "$_what (-n)"
-}
 : >"$T/file"
-refused "a file in the socket's place" "$T/file: exists and is not a socket" \
+fp_refused "a file in the socket's place" "$T/file: exists and is not a socket" \
     -s "$T/file" -p none
 assert_eq 0 "$(stat -c %s "$T/file")" "the file in the socket's place"
 echo precious >"$T/victim"
 ln -s "$T/victim" "$T/link.pid"
-refused "a symbolic link at the pidfile path" \
+fp_refused "a symbolic link at the pidfile path" \
     "$T/link.pid: a symbolic link: refusing" -s "$FP_SOCK" -p "$T/link.pid"
 assert_eq precious "$(cat "$T/victim")" "the symbolic link's target"
 mkfifo "$T/fifo.pid"
-refused "a fifo at the pidfile path" "$T/fifo.pid: not a regular file" \
+fp_refused "a fifo at the pidfile path" "$T/fifo.pid: not a regular file" \
     -s "$FP_SOCK" -p "$T/fifo.pid"
 if [ -e "$FP_SOCK" ]; then
 	fp_fail "a start refused for its pidfile left its socket"
