@@ -300,33 +300,44 @@ int	 reload(struct reload_result *rr, char *msg, size_t msglen);
 #define RELOAD_INTERVAL_MS	1000
 int	 reload_admit(uint64_t now_ns, uint64_t *wait_ms);
 
-/* control.c: client connections and admin methods. */
+/* paths.c: the socket's and pidfile's directories, stale sockets. */
 /*
- * control_dir_check: the directory of path (made with mode whatever the
+ * paths_dir_check: the directory of path (made with mode whatever the
  * umask, one level, if missing and create is set, and given to group gid
  * unless it is -1; without create, a missing one must be one that could be
  * made) must be a directory that no other user controls: owned by us or
  * root, not writable by group or others unless sticky, reached from /
  * through directories and symbolic links of root's or ours only
  * (fp_path_check).  0, or -1 with "PATH: reason" in err, PATH the
- * component refused.  A directory made is removed by control_dirs_remove
- * until control_listen succeeds.
+ * component refused.  A directory made is removed by paths_dirs_remove
+ * until
+ * paths_dirs_keep (control_listen, once it succeeds).
  */
-int	 control_dir_check(const char *path, mode_t mode, gid_t gid, int create,
+int	 paths_dir_check(const char *path, mode_t mode, gid_t gid, int create,
 	    char *err, size_t errlen);
 /*
- * control_socket_dir: control_dir_check for c's socket path: made 0700,
+ * paths_socket_dir: paths_dir_check for c's socket path: made 0700,
  * or 0750 and given to socket-group when there is one.  Without create
  * (-n), a file at the path that is not a socket is refused too.
  */
-int	 control_socket_dir(const struct fp_config *c, int create, char *err,
+int	 paths_socket_dir(const struct fp_config *c, int create, char *err,
 	    size_t errlen);
+/* paths_dirs_remove: a failed start removes the directories it made. */
+void	 paths_dirs_remove(void);
+/* paths_dirs_keep: the start succeeded; the directories made stay. */
+void	 paths_dirs_keep(void);
+/*
+ * paths_stale_socket: refuse to replace a socket that another daemon still
+ * answers on, or a file that is not a socket; remove a socket nobody
+ * listens on.  0, or -1 with "PATH: reason" in err.
+ */
+int	 paths_stale_socket(const char *path, char *err, size_t errlen);
+
+/* control.c: client connections and admin methods. */
 /* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */
 int	 control_listen(char *err, size_t errlen);
 /* control_unlisten: close; remove the socket if it is still the one bound. */
 void	 control_unlisten(void);
-/* control_dirs_remove: a failed start removes the directories it made. */
-void	 control_dirs_remove(void);
 void	 control_accept(void);
 void	 control_event(struct conn *, uint32_t events);
 void	 control_flush_all(void);

@@ -188,7 +188,7 @@ cleanup(void)
 		return;
 	control_unlisten();
 	pidfile_unlink();
-	control_dirs_remove();
+	paths_dirs_remove();
 }
 
 /*
@@ -225,7 +225,7 @@ pidfile_check(const char *path, char *err, size_t errlen)
 
 	if (*path == '\0')
 		return 0;
-	if (control_dir_check(path, PIDDIR_MODE, (gid_t)-1, 0, err,
+	if (paths_dir_check(path, PIDDIR_MODE, (gid_t)-1, 0, err,
 	    errlen) == -1)
 		return -1;
 	if (lstat(path, &st) == -1) {
@@ -254,7 +254,7 @@ open_pidfile(const char *path)
 
 	if (*path == '\0')
 		return;
-	if (control_dir_check(path, PIDDIR_MODE, (gid_t)-1, 1, err,
+	if (paths_dir_check(path, PIDDIR_MODE, (gid_t)-1, 1, err,
 	    sizeof(err)) == -1)
 		startup_fail("%s", err);
 	if ((pidfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
@@ -596,7 +596,7 @@ main(int argc, char *argv[], char *envp[])
 		/* No signalfd: a signal that came meanwhile acts now. */
 		start_signals_release();
 		/* Where the daemon would put its socket and pidfile. */
-		if (control_socket_dir(&conf, 0, err, sizeof(err)) == -1 ||
+		if (paths_socket_dir(&conf, 0, err, sizeof(err)) == -1 ||
 		    pidfile_check(conf.pidfile, err, sizeof(err)) == -1)
 			startup_fail("%s", err);
 		if (verbose)
@@ -612,7 +612,7 @@ main(int argc, char *argv[], char *envp[])
 	if (atexit(cleanup) != 0)
 		startup_fail("atexit failed");
 	/* The socket's directory first: it gets the socket's mode. */
-	if (control_socket_dir(&sv->conf, 1, err, sizeof(err)) == -1)
+	if (paths_socket_dir(&sv->conf, 1, err, sizeof(err)) == -1)
 		startup_fail("%s", err);
 	open_pidfile(sv->conf.pidfile);
 	if (supervisor_setup(err, sizeof(err)) == -1)
