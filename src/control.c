@@ -549,11 +549,17 @@ reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 	conn_reply_done(c);
 }
 
+/*
+ * forkpool.stats: the counters as one table, so that the map's size is
+ * counted, not kept by hand; uptime_s and accept_paused, a double and a
+ * bool, follow it.
+ */
 static void
 admin_stats(struct buf *b)
 {
 	int		 i, busy = 0;
-	uint32_t	 running = sv->nactive - sv->nqueued, j, paused = 0;
+	uint32_t	 j, paused = 0;
+	size_t		 k;
 
 	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].ninflight > 0)
@@ -562,65 +568,48 @@ admin_stats(struct buf *b)
 		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
 		    !(sv->conns[j]->events & EPOLLIN))
 			paused++;
-	mp_put_map(b, 20 + 9);
-	mp_put_cstr(b, "buffered_bytes");
-	mp_put_uint(b, sv->buffered);
-	mp_put_cstr(b, "connections_paused");
-	mp_put_uint(b, paused);
-	mp_put_cstr(b, "output_pauses");
-	mp_put_uint(b, sv->cnt.conn_pauses);
-	mp_put_cstr(b, "rejected_buffered");
-	mp_put_uint(b, sv->cnt.rejected_buffered);
-	mp_put_cstr(b, "connections_refused");
-	mp_put_uint(b, sv->cnt.conns_refused);
-	mp_put_cstr(b, "connections_dropped");
-	mp_put_uint(b, sv->cnt.conns_dropped);
-	mp_put_cstr(b, "accept_paused");
-	mp_put_bool(b, accept_paused);
-	mp_put_cstr(b, "accept_pauses");
-	mp_put_uint(b, sv->cnt.accept_pauses);
-	mp_put_cstr(b, "spawn_failures");
-	mp_put_uint(b, sv->cnt.spawn_failures);
-	mp_put_cstr(b, "respawn_backoff_ms");
-	mp_put_uint(b, pool_backoff_ms());
-	mp_put_cstr(b, "generation");
-	mp_put_uint(b, sv->generation);
-	mp_put_cstr(b, "workers_retiring");
-	mp_put_uint(b, (uint64_t)pool_retiring());
-	mp_put_cstr(b, "tasks_timeout");
-	mp_put_uint(b, sv->cnt.tasks_timeout);
-	mp_put_cstr(b, "tasks_cancelled");
-	mp_put_uint(b, sv->cnt.tasks_cancelled);
-	mp_put_cstr(b, "tasks_retried");
-	mp_put_uint(b, sv->cnt.tasks_retried);
-	mp_put_cstr(b, "workers_recycled");
-	mp_put_uint(b, sv->cnt.workers_recycled);
-	mp_put_cstr(b, "pid");
-	mp_put_uint(b, (uint64_t)sv->pid);
+	const struct {
+		const char	*name;
+		uint64_t	 val;
+	} kv[] = {
+		{ "buffered_bytes", sv->buffered },
+		{ "connections_paused", paused },
+		{ "output_pauses", sv->cnt.conn_pauses },
+		{ "rejected_buffered", sv->cnt.rejected_buffered },
+		{ "connections_refused", sv->cnt.conns_refused },
+		{ "connections_dropped", sv->cnt.conns_dropped },
+		{ "accept_pauses", sv->cnt.accept_pauses },
+		{ "spawn_failures", sv->cnt.spawn_failures },
+		{ "respawn_backoff_ms", pool_backoff_ms() },
+		{ "generation", sv->generation },
+		{ "workers_retiring", (uint64_t)pool_retiring() },
+		{ "tasks_timeout", sv->cnt.tasks_timeout },
+		{ "tasks_cancelled", sv->cnt.tasks_cancelled },
+		{ "tasks_retried", sv->cnt.tasks_retried },
+		{ "workers_recycled", sv->cnt.workers_recycled },
+		{ "pid", (uint64_t)sv->pid },
+		{ "workers", (uint64_t)sv->conf.workers },
+		{ "workers_ready", (uint64_t)pool_ready() },
+		{ "workers_busy", (uint64_t)busy },
+		{ "queued", sv->nqueued },
+		{ "running", sv->nactive - sv->nqueued },
+		{ "connections", sv->nconns },
+		{ "tasks_ok", sv->cnt.tasks_ok },
+		{ "tasks_failed", sv->cnt.tasks_failed },
+		{ "worker_crashes", sv->cnt.worker_crashes },
+		{ "rejected_queue_full", sv->cnt.rejected_full },
+		{ "worker_protocol_errors", sv->cnt.worker_protocol_errors },
+	};
+
+	mp_put_map(b, (uint32_t)(sizeof(kv) / sizeof(kv[0])) + 2);
+	for (k = 0; k < sizeof(kv) / sizeof(kv[0]); k++) {
+		mp_put_cstr(b, kv[k].name);
+		mp_put_uint(b, kv[k].val);
+	}
 	mp_put_cstr(b, "uptime_s");
 	mp_put_double(b, (double)(now_ns() - sv->started_ns) / 1e9);
-	mp_put_cstr(b, "workers");
-	mp_put_uint(b, (uint64_t)sv->conf.workers);
-	mp_put_cstr(b, "workers_ready");
-	mp_put_uint(b, (uint64_t)pool_ready());
-	mp_put_cstr(b, "workers_busy");
-	mp_put_uint(b, (uint64_t)busy);
-	mp_put_cstr(b, "queued");
-	mp_put_uint(b, sv->nqueued);
-	mp_put_cstr(b, "running");
-	mp_put_uint(b, running);
-	mp_put_cstr(b, "connections");
-	mp_put_uint(b, sv->nconns);
-	mp_put_cstr(b, "tasks_ok");
-	mp_put_uint(b, sv->cnt.tasks_ok);
-	mp_put_cstr(b, "tasks_failed");
-	mp_put_uint(b, sv->cnt.tasks_failed);
-	mp_put_cstr(b, "worker_crashes");
-	mp_put_uint(b, sv->cnt.worker_crashes);
-	mp_put_cstr(b, "rejected_queue_full");
-	mp_put_uint(b, sv->cnt.rejected_full);
-	mp_put_cstr(b, "worker_protocol_errors");
-	mp_put_uint(b, sv->cnt.worker_protocol_errors);
+	mp_put_cstr(b, "accept_paused");
+	mp_put_bool(b, accept_paused);
 }
 
 /* forkpool.reload -> {generation, warnings}, or the file's problem. */
