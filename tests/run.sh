@@ -7,7 +7,7 @@
 # (exit 0 = pass), then every integration script tests/integration/*.sh run
 # with FORKPOOLD, FORKPOOL and FP_BUILD naming that build.  Once, not per
 # build: the man page lint (`mandoc -T lint -W warning` must print nothing).
-# chaos.sh soaks FP_CHAOS_SECONDS (45) in a build, FP_CHAOS_SECONDS_SAN (20)
+# chaos.sh soaks FP_CHAOS_SECONDS (30) in a build, FP_CHAOS_SECONDS_SAN (15)
 # in one whose directory name has "san" in it (ASan+UBSan).
 # -u runs only the unit tests, -i only the integration tests, -l only the
 # lint.  Each test runs under `timeout -k 5 180` with its output in a log
@@ -145,8 +145,8 @@ run_integration() {
 		# the sanitizers it is there for memory errors, and a shorter
 		# soak reaches the same paths (FP_CHAOS_SECONDS_SAN).
 		case ${bd##*/} in
-		*san*)	soak=${FP_CHAOS_SECONDS_SAN:-20} ;;
-		*)	soak=${FP_CHAOS_SECONDS:-45} ;;
+		*san*)	soak=${FP_CHAOS_SECONDS_SAN:-15} ;;
+		*)	soak=${FP_CHAOS_SECONDS:-30} ;;
 		esac
 		run_test "$name" "$ld" env FORKPOOLD="$abs/forkpoold" \
 		    FORKPOOL="$abs/forkpool" FP_BUILD="$abs" FP_LOGDIR="$ld" \
