@@ -17,6 +17,7 @@
 
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
+#define HEAD_GRACE_NS	(1000ULL * 1000000)	/* see dispatch_tick */
 
 /*
  * A new task.  Its deadline is either the configured one (timeout, or
@@ -688,17 +689,30 @@ dispatch_tick(uint64_t now)
 		running = atomic_load_explicit(&w->stats->running,
 		    memory_order_relaxed);
 		TAILQ_FOREACH(t, &w->inflight, entry) {
-			if (t->answered || t->deadline_ns == 0 ||
-			    now < t->deadline_ns)
+			if (t->deadline_ns == 0 || now < t->deadline_ns)
 				continue;
-			if (t->started && t->id == running) {
-				t->kill_code = FP_E_TIMEOUT;
+			/*
+			 * The task the worker says it runs, or the oldest it
+			 * holds once HEAD_GRACE_NS past its deadline: a worker
+			 * runs its ring in order, so one that claims to run
+			 * nothing while that task is overdue is stuck or lies
+			 * (its stats block is a claim).  An answered task
+			 * (cancelled, its client gone) is no exception: the
+			 * deadline is the operator's ceiling on the worker's
+			 * time, whoever still waits for the result.
+			 */
+			if (t->started && (t->id == running ||
+			    (t == TAILQ_FIRST(&w->inflight) &&
+			    now - t->deadline_ns >= HEAD_GRACE_NS))) {
+				if (!t->answered)
+					t->kill_code = FP_E_TIMEOUT;
 				dispatch_kill_worker(w, "deadline");
 				break;
 			}
 			/* Handed over but not started: the worker skips it. */
-			expire(t, now, "the deadline passed before a worker "
-			    "started the task; it never ran");
+			if (!t->answered)
+				expire(t, now, "the deadline passed before a "
+				    "worker started the task; it never ran");
 		}
 	}
 }
