@@ -39,7 +39,8 @@ static int	 accept_paused;		/* the listening fd is out of epoll */
 static uint64_t	 accept_resume_ns;
 static int	 accept_trouble;	/* logged; until an accept succeeds */
 /* Lines a client can cause, each kind rate-limited (log_limited). */
-static struct log_limit	 lim_refused, lim_denied, lim_large, lim_stream;
+static struct log_limit	 lim_refused, lim_denied, lim_large, lim_stream,
+			 lim_drop;
 
 static void	conn_close(struct conn *, const char *why);
 static void	conn_parse(struct conn *);
@@ -1053,10 +1054,32 @@ conn_resume(struct conn *c)
 static void
 conn_read(struct conn *c)
 {
+	uint64_t held;
 	ssize_t	 n;
 	int	 i;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
+		/*
+		 * Past max-buffered, a connection that holds more than
+		 * max-connection-output of a request it has not finished
+		 * sending is closed: clients that send the start of large
+		 * requests and stop cannot hold the daemon's memory.
+		 */
+		if (!c->broken && sv->buffered > sv->conf.max_buffered &&
+		    buf_unread(&c->in) > sv->conf.max_connection_output) {
+			/* Counted in connections_dropped when it closes. */
+			if (log_limited(&lim_drop, sv->now_ns, &held))
+				log_warnx("conn_drop", "conn=%u unfinished=%zu "
+				    "buffered=%llu msg=\"max-buffered passed; "
+				    "closing a connection that holds an "
+				    "unfinished request\" suppressed=%llu",
+				    c->gen, buf_unread(&c->in),
+				    (unsigned long long)sv->buffered,
+				    (unsigned long long)held);
+			c->broken = 1;
+			c->closing = 2;
+			break;
+		}
 		if (buf_reserve(&c->in, READ_CHUNK) == -1) {
 			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
 			    "its input; closing the connection\"", c->gen);
