@@ -737,8 +737,8 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
     const struct call_opts *o)
 {
 	struct task	*t;
-	uint64_t	 timeout_ms;
-	int		 h, probe = 0;
+	uint64_t	 conf_ms, timeout_ms;
+	int		 h, probe = 0, own, shut = 0;
 	char		 msg[160];
 
 	if ((h = handler_lookup(method, mlen)) == -1) {
@@ -765,10 +765,27 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 			    "buffers are full (max-buffered)");
 		return;
 	}
-	if (breakers_admit((uint32_t)h, &probe) == -1) {
+	conf_ms = config_handler_timeout_ms(&sv->conf, h);
+	/*
+	 * The half-open breaker's probe must be able to fail: a call with a
+	 * deadline of its own shorter than the configured one would time out
+	 * without counting (dispatch_enqueue), and a client repeating such
+	 * calls could keep the breaker half-open, and everyone out, for ever.
+	 * It gives the probe back and is answered circuit_open.
+	 */
+	own = o != NULL && o->has_timeout && o->timeout_ms != 0 &&
+	    (conf_ms == 0 || o->timeout_ms < conf_ms);
+	if (breakers_admit((uint32_t)h, &probe) == -1)
+		shut = 1;
+	else if (probe && own) {
+		breakers_abandon((uint32_t)h);
+		shut = 1;
+	}
+	if (shut) {
 		if (req) {
 			snprintf(msg, sizeof(msg), "the circuit breaker of %s "
-			    "is open", handler_get((uint32_t)h)->name);
+			    "is open%s", handler_get((uint32_t)h)->name, probe ?
+			    " (its probe needs the configured deadline)" : "");
 			reply_error(c, msgid, FP_E_CIRCUIT_OPEN, msg);
 		}
 		return;
@@ -798,10 +815,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	 * time, never for more or for none, or one client could hold the
 	 * workers for as long as it liked.  Without one, the caller's holds.
 	 */
-	timeout_ms = config_handler_timeout_ms(&sv->conf, h);
-	if (o != NULL && o->has_timeout && o->timeout_ms != 0 &&
-	    (timeout_ms == 0 || o->timeout_ms < timeout_ms))
-		timeout_ms = o->timeout_ms;
+	timeout_ms = own ? o->timeout_ms : conf_ms;
 	t->deadline_ns = timeout_ms ? t->enqueued_ns + timeout_ms * 1000000ULL :
 	    0;
 	t->retries_left = o != NULL && o->has_retries ? o->retries :
