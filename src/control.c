@@ -405,7 +405,8 @@ refuse(int fd, const char *why)
 	/* A client knocking in a loop must not flood the log. */
 	if (log_limited(&lim_refused, now_ns(), &held))
 		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu "
-		    "suppressed=%llu", why, sv->conf.max_connections,
+		    "suppressed=%llu", why, strstr(why, "per-user") != NULL ?
+		    sv->conf.max_conns_per_user : sv->conf.max_connections,
 		    (unsigned long long)sv->cnt.conns_refused,
 		    (unsigned long long)held);
 }
