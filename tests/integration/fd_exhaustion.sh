@@ -158,7 +158,6 @@ err, res = c.call("echo", ["after"])
 if err is not None or res != "after":
 	fc.fail("echo on a new connection: %r %r" % (err, res))
 c.close()
-if len(fc.children(pid)) != 2:
-	fc.fail("workers at the end: %r" % (fc.children(pid),))
+until(lambda: len(fc.children(pid)) == 2, "two workers at the end")
 PY
 fp_stop_clean
