@@ -312,24 +312,22 @@ slot_get(void)
 	return freeslots[--nfree];
 }
 
-/* Who is at the other end (as of its connect(2)), for admin_allowed(). */
+/*
+ * Who is at the other end of fd (as of its connect(2)), for conn_admit()
+ * and admin_allowed(): uid and gid -1 and pid 0 if it cannot be read.
+ */
 static void
-peer_cred(struct conn *c)
+peer_cred(int fd, struct ucred *uc)
 {
-	struct ucred	 uc;
-	socklen_t	 len = sizeof(uc);
+	socklen_t	 len = sizeof(*uc);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
-	    len != sizeof(uc)) {
-		log_warn("peer_cred", "conn=%u", c->gen);
-		c->uid = (uid_t)-1;
-		c->gid = (gid_t)-1;
-		c->pid = 0;
-		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len) == -1 ||
+	    len != sizeof(*uc)) {
+		log_warn("peer_cred", "fd=%d", fd);
+		uc->uid = (uid_t)-1;
+		uc->gid = (gid_t)-1;
+		uc->pid = 0;
 	}
-	c->uid = uc.uid;
-	c->gid = uc.gid;
-	c->pid = uc.pid;
 }
 
 /*
@@ -394,9 +392,12 @@ accept_resume(void)
 	accept_paused = 0;
 }
 
-/* Refuse a connection accepted as fd, with a log line now and then. */
+/*
+ * Refuse a connection accepted as fd, beyond the limit max, with a log
+ * line now and then.
+ */
 static void
-refuse(int fd, const char *why)
+refuse(int fd, const char *why, uint32_t max)
 {
 	uint64_t	 held;
 
@@ -405,40 +406,39 @@ refuse(int fd, const char *why)
 	/* A client knocking in a loop must not flood the log. */
 	if (log_limited(&lim_refused, now_ns(), &held))
 		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu "
-		    "suppressed=%llu", why, strstr(why, "per-user") != NULL ?
-		    sv->conf.max_conns_per_user : sv->conf.max_connections,
+		    "suppressed=%llu", why, max,
 		    (unsigned long long)sv->cnt.conns_refused,
 		    (unsigned long long)held);
 }
 
 /*
- * Whether the peer on fd may have one more connection.  The last
- * CONN_RESERVE slots of max-connections are kept for root and the
- * daemon's own user, so that the operator can always connect (stats,
- * reload) while another user holds every other slot; and with
- * max-connections-per-user no user holds more than that many.
+ * Whether the peer uc may have one more connection: NULL, or why not with
+ * the limit in *max.  The last CONN_RESERVE slots of max-connections are
+ * kept for root and the daemon's own user, so that the operator can
+ * always connect (stats, reload) while another user holds every other
+ * slot; and with max-connections-per-user no user holds more than that
+ * many.
  */
 static const char *
-conn_admit(int fd)
+conn_admit(const struct ucred *uc, uint32_t *max)
 {
-	struct ucred	 uc;
-	socklen_t	 len = sizeof(uc);
 	uint32_t	 i, n, reserve;
 
+	*max = sv->conf.max_connections;
+	if (sv->nconns >= sv->conf.max_connections)
+		return "max-connections reached";
+	if (uc->uid == 0 || uc->uid == geteuid())
+		return NULL;
 	reserve = sv->conf.max_connections / 4 < CONN_RESERVE ?
 	    sv->conf.max_connections / 4 : CONN_RESERVE;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
-	    len != sizeof(uc))
-		uc.uid = (uid_t)-1;
-	if (uc.uid == 0 || uc.uid == geteuid())
-		return NULL;
 	if (sv->nconns + reserve >= sv->conf.max_connections)
 		return "max-connections reached (the rest is kept for root and "
 		    "the daemon's user)";
 	if (sv->conf.max_conns_per_user == 0)
 		return NULL;
+	*max = sv->conf.max_conns_per_user;
 	for (i = n = 0; i < sv->conncap; i++)
-		if (sv->conns[i] != NULL && sv->conns[i]->uid == uc.uid)
+		if (sv->conns[i] != NULL && sv->conns[i]->uid == uc->uid)
 			n++;
 	if (n >= sv->conf.max_conns_per_user)
 		return "max-connections-per-user reached";
@@ -450,8 +450,10 @@ control_accept(void)
 {
 	struct epoll_event ev;
 	struct conn	*c;
+	struct ucred	 uc;
 	const char	*why;
 	int64_t		 slot;
+	uint32_t	 max;
 	int		 fd, i;
 
 	for (i = 0; i < ACCEPTS_PER_EVENT && listening && !accept_paused;
@@ -469,18 +471,15 @@ control_accept(void)
 			    (unsigned long long)sv->cnt.accept_pauses);
 			accept_trouble = 0;
 		}
-		if (sv->nconns >= sv->conf.max_connections) {
-			refuse(fd, "max-connections reached");
-			continue;
-		}
-		if ((why = conn_admit(fd)) != NULL) {
-			refuse(fd, why);
+		peer_cred(fd, &uc);
+		if ((why = conn_admit(&uc, &max)) != NULL) {
+			refuse(fd, why, max);
 			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL ||
 		    (slot = slot_get()) == -1) {
 			free(c);
-			refuse(fd, "out of memory");
+			refuse(fd, "out of memory", sv->conf.max_connections);
 			continue;
 		}
 		c->fd = fd;
@@ -488,7 +487,9 @@ control_accept(void)
 		if (++sv->conngen == 0)
 			sv->conngen = 1;
 		c->gen = sv->conngen;
-		peer_cred(c);
+		c->uid = uc.uid;
+		c->gid = uc.gid;
+		c->pid = uc.pid;
 		TAILQ_INIT(&c->tasks);
 		mp_skip_init(&c->sk);
 		sv->conns[c->slot] = c;
