@@ -443,6 +443,25 @@ fp_stop_clean() {
 	fi
 }
 
+# Clients as another user (tests that run as root).  FP_NOBODY is the
+# command prefix that runs a command as nobody (uid and gid 65534, no
+# other group), used unquoted: `fp_run $FP_NOBODY CMD...'; fp_nobody CMD...
+# runs CMD so; FP_NOBODY_PY (set once python3 is found, below) is a
+# bounded python3 with msgpack for it.
+FP_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fp_nobody() {
+	# shellcheck disable=SC2086 # a command and its arguments
+	$FP_NOBODY "$@"
+}
+
+# fp_run_nobody CMD...: fp_run CMD as nobody with the defaults of a user
+# who has neither FORKPOOL_SOCKET nor XDG_RUNTIME_DIR, and TMPDIR=$T/tmp.
+fp_run_nobody() {
+	# shellcheck disable=SC2086 # a command and its arguments
+	fp_run $FP_NOBODY env -u FORKPOOL_SOCKET -u XDG_RUNTIME_DIR \
+	    TMPDIR="$T/tmp" "$@"
+}
+
 # fp_refused_start WHAT PATTERN OPTION...: `forkpoold -d -f $FP_CONF
 # OPTION...' exits 1 with `forkpoold: PATTERN' on stderr.
 fp_refused_start() {
@@ -654,6 +673,8 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 fp_find_python
+# shellcheck disable=SC2034 # for the scripts that source this file
+FP_NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
 
 # fp_call_ok JSON_OUT WHAT ARG...: `forkpool call ARG...` exits 0, prints
 # JSON_OUT (as assert_json compares) and nothing on stderr.

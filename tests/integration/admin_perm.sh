@@ -33,14 +33,9 @@ printf 'workers 1\nsocket-mode 0666\n' >"$FP_CONF"
 fp_start
 fp_wait_nworkers 1
 
-# nobody CMD...: run CMD as uid and gid 65534 with no other group.
-nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
 
-NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
-# shellcheck disable=SC2086 # NOBODY_PY is a command and its arguments
-nobody $NOBODY_PY - <<'PY' || fp_fail "nobody's calls (see above)"
+# shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
+fp_nobody $FP_NOBODY_PY - <<'PY' || fp_fail "nobody's calls (see above)"
 import os
 import fpclient as fc
 sock = os.environ["FP_SOCK"]
@@ -67,7 +62,8 @@ assert_grep 'event=permission_denied .*uid=65534 .*method=forkpool.reload' \
     "$FP_LOG" "the denied reload is logged with the peer's uid"
 
 # The client program says so too.
-fp_run setpriv --reuid=65534 --regid=65534 --clear-groups "$FORKPOOL" \
+# shellcheck disable=SC2086 # FP_NOBODY is a command and its arguments
+fp_run $FP_NOBODY "$FORKPOOL" \
     reload
 assert_status 1 "forkpool reload as nobody"
 assert_grep '^forkpool: permission_denied: ' "$T/err" \
@@ -111,7 +107,7 @@ if err is not None or "generation" not in res:
 open(os.path.join(T, "early.ok"), "w").close()
 PY
 # shellcheck disable=SC2086
-fp_bg nobody $NOBODY_PY "$T/nb/early.py" </dev/null
+fp_bg fp_nobody $FP_NOBODY_PY "$T/nb/early.py" </dev/null
 early=$FP_BGPID
 wait_for '[ -e "$T/nb/early.ready" ] || ! fp_alive $early' 15 ||
     fp_fail "the early nobody client did not get ready"
@@ -122,7 +118,8 @@ fp_wait_bg "$early" 20
 assert_eq 0 "$FP_RC" "nobody's reload on a connection opened before"
 [ -e "$T/nb/early.ok" ] || fp_fail "the early client did not reload"
 
-fp_run setpriv --reuid=65534 --regid=65534 --clear-groups "$FORKPOOL" \
+# shellcheck disable=SC2086 # FP_NOBODY is a command and its arguments
+fp_run $FP_NOBODY "$FORKPOOL" \
     reload
 assert_status 0 "forkpool reload as nobody in admin-group nogroup"
 assert_grep '"generation"' "$T/out" "forkpool reload as nobody, admin-group"
@@ -136,7 +133,8 @@ hup
 fp_run setpriv --reuid=65534 --regid=65534 --groups="$ADMG" "$FORKPOOL" \
     reload
 assert_status 0 "forkpool reload as nobody with supplementary group $ADMG"
-fp_run setpriv --reuid=65534 --regid=65534 --clear-groups "$FORKPOOL" \
+# shellcheck disable=SC2086 # FP_NOBODY is a command and its arguments
+fp_run $FP_NOBODY "$FORKPOOL" \
     reload
 assert_status 1 "forkpool reload as nobody, not in group $ADMG"
 assert_grep "^forkpool: permission_denied: .*admin-group $ADMG" "$T/err" \

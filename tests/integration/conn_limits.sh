@@ -23,11 +23,6 @@ if ! command -v setpriv >/dev/null 2>&1; then
 	fp_fail "conn_limits.sh needs setpriv(1) (util-linux)"
 fi
 chmod 0711 "$T"
-# nobody CMD...: run CMD as uid and gid 65534 with no other group.
-nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
 
 # hold.py N: open N connections as nobody, ping on each, print how many
 # were answered, then keep them open until $T/release exists (bounded).
@@ -63,8 +58,8 @@ held() {
 	rm -f "$T/release" "$T/hold.out"
 	: >"$T/hold.out"
 	chmod 0666 "$T/hold.out"
-	# shellcheck disable=SC2086 # NOBODY_PY is a command and its arguments
-	fp_bg nobody $NOBODY_PY "$T/hold.py" "$1" >"$T/hold.out"
+	# shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
+	fp_bg fp_nobody $FP_NOBODY_PY "$T/hold.py" "$1" >"$T/hold.out"
 	HOLDER=$FP_BGPID
 	wait_for '[ -s "$T/hold.out" ]' 20 ||
 	    fp_fail "hold.py $1 printed nothing"
@@ -101,8 +96,8 @@ release
 
 # ---- rate-limited log lines ---------------------------------------------
 lines0=$(grep -c 'event=permission_denied' "$FP_LOG" || true)
-# shellcheck disable=SC2086 # NOBODY_PY is a command and its arguments
-nobody $NOBODY_PY - <<'PY' || fp_fail "nobody's loop (see above)"
+# shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
+fp_nobody $FP_NOBODY_PY - <<'PY' || fp_fail "nobody's loop (see above)"
 import os, socket, time, msgpack
 t0 = time.monotonic()
 n = 0
@@ -136,7 +131,7 @@ for ev in permission_denied bad_stream; do
 	fi
 done
 # Lines held back are counted on the next one that goes out.
-nobody $NOBODY_PY - <<'PY' || fp_fail "nobody's last call"
+fp_nobody $FP_NOBODY_PY - <<'PY' || fp_fail "nobody's last call"
 import os, socket, time, msgpack
 time.sleep(1.1)	# a new one-second window: the next line goes out
 s = socket.socket(socket.AF_UNIX)

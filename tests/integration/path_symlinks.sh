@@ -90,16 +90,10 @@ chown nobody "$T/victimhome"
 udir=$T/tmp/forkpool-$uid
 ln -s "$T/victimhome" "$udir"
 chown -h "$att:$att" "$udir"
-# as_nobody CMD...: fp_run CMD as nobody with the defaults of a user who
-# has neither FORKPOOL_SOCKET nor XDG_RUNTIME_DIR, and TMPDIR=$T/tmp.
-as_nobody() {
-	fp_run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    env -u FORKPOOL_SOCKET -u XDG_RUNTIME_DIR TMPDIR="$T/tmp" "$@"
-}
 umsg="$udir: a symbolic link owned by uid $att, not by uid $uid or root"
 for opt in -n -d ''; do
 	# shellcheck disable=SC2086
-	as_nobody "$FORKPOOLD" $opt -f /dev/null -w 1
+	fp_run_nobody "$FORKPOOLD" $opt -f /dev/null -w 1
 	assert_status 1 "forkpoold ${opt:-(daemon mode)}, $udir another's link"
 	assert_grep "^forkpoold: $umsg" "$T/err" \
 	    "forkpoold ${opt:-(daemon mode)}, $udir another's link: message"
@@ -108,7 +102,7 @@ if [ -n "$(ls -A "$T/victimhome")" ]; then
 	fp_fail "the daemon made files through another user's link"
 fi
 # The victim's daemon on its own directory, named: reachable by name.
-as_nobody "$FORKPOOLD" -f /dev/null -w 1 -s "$T/victimhome/forkpool.sock" \
+fp_run_nobody "$FORKPOOLD" -f /dev/null -w 1 -s "$T/victimhome/forkpool.sock" \
     -p "$T/victimhome/forkpool.pid"
 assert_status 0 "forkpoold as nobody in its own directory"
 FP_SOCK=$T/victimhome/forkpool.sock
@@ -117,17 +111,17 @@ FP_PID=$(tr -d ' \n' <"$FP_PIDFILE")
 FP_DAEMONS="$FP_DAEMONS $FP_PID"
 FP_ALLD="$FP_ALLD $FP_PID"
 # The client refuses the default path through the planted link ...
-as_nobody "$FORKPOOL" ping
+fp_run_nobody "$FORKPOOL" ping
 assert_status 3 "forkpool ping, $udir another's link"
 assert_grep "^forkpool: $umsg" "$T/err" \
     "forkpool ping, $udir another's link: message"
 # ... and follows one of the user's own, or root's.
 chown -h nobody:nogroup "$udir"
-as_nobody "$FORKPOOL" ping
+fp_run_nobody "$FORKPOOL" ping
 assert_status 0 "forkpool ping, $udir the user's own link"
 assert_out pong "forkpool ping, $udir the user's own link"
 chown -h 0:0 "$udir"
-as_nobody "$FORKPOOL" ping
+fp_run_nobody "$FORKPOOL" ping
 assert_out pong "forkpool ping, $udir root's link"
 fp_stop_daemon TERM "$FP_PID"
 chmod 700 "$T"

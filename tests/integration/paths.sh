@@ -160,12 +160,6 @@ uid=$(id -u nobody)
 chmod 711 "$T"
 mkdir -m 1777 "$T/tmp"
 udir=$T/tmp/forkpool-$uid
-# as_nobody CMD...: fp_run CMD as nobody with the defaults of a user who
-# has neither FORKPOOL_SOCKET nor XDG_RUNTIME_DIR, and TMPDIR=$T/tmp.
-as_nobody() {
-	fp_run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    env -u FORKPOOL_SOCKET -u XDG_RUNTIME_DIR TMPDIR="$T/tmp" "$@"
-}
 
 # Made first by another user (uid 1): the victim's daemon and client
 # refuse it.
@@ -173,34 +167,34 @@ mkdir -m 755 "$udir"
 chown 1 "$udir"
 for opt in -d ''; do
 	# shellcheck disable=SC2086
-	as_nobody "$FORKPOOLD" $opt -f /dev/null
+	fp_run_nobody "$FORKPOOLD" $opt -f /dev/null
 	assert_status 1 "forkpoold ${opt:-(daemon mode)}, $udir owned by uid 1"
 	assert_grep "^forkpoold: $udir: owned by uid 1," "$T/err" \
 	    "forkpoold ${opt:-(daemon mode)}, $udir owned by uid 1: message"
 done
-as_nobody "$FORKPOOL" ping
+fp_run_nobody "$FORKPOOL" ping
 assert_status 3 "forkpool ping, $udir owned by uid 1"
 assert_grep "^forkpool: $udir: owned by uid 1, not by you" "$T/err" \
     "forkpool ping, $udir owned by uid 1: message"
 # The user's own but open to others.
 chown nobody "$udir"
 chmod 777 "$udir"
-as_nobody "$FORKPOOL" ping
+fp_run_nobody "$FORKPOOL" ping
 assert_status 3 "forkpool ping, $udir mode 0777"
 assert_grep "^forkpool: $udir: writable by others" "$T/err" \
     "forkpool ping, $udir mode 0777: message"
-as_nobody "$FORKPOOLD" -n -f /dev/null
+fp_run_nobody "$FORKPOOLD" -n -f /dev/null
 assert_status 1 "forkpoold -n, $udir mode 0777"
 
 # Made by the daemon: 0700, the user's; both ends agree on the path.
 rmdir "$udir"
-as_nobody "$FORKPOOLD" -f /dev/null -w 1
+fp_run_nobody "$FORKPOOLD" -f /dev/null -w 1
 assert_status 0 "forkpoold as nobody, default socket"
 pid=$(tr -d ' \n' <"$udir/forkpool.pid")
 FP_DAEMONS="$FP_DAEMONS $pid"
 FP_ALLD="$FP_ALLD $pid"
 assert_eq "700 $uid" "$(stat -c '%a %u' "$udir")" "the per-user directory"
-as_nobody "$FORKPOOL" ping
+fp_run_nobody "$FORKPOOL" ping
 assert_status 0 "forkpool ping as nobody, default socket"
 assert_out pong "forkpool ping as nobody, default socket"
 FP_SOCK=$udir/forkpool.sock
