@@ -131,6 +131,7 @@ for ev in permission_denied bad_stream; do
 	fi
 done
 # Lines held back are counted on the next one that goes out.
+# shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
 fp_nobody $FP_NOBODY_PY - <<'PY' || fp_fail "nobody's last call"
 import os, socket, time, msgpack
 time.sleep(1.1)	# a new one-second window: the next line goes out
