@@ -48,7 +48,8 @@ enum {
 	VIOLATE_MALFORMED,	/* a result that is not MessagePack */
 	VIOLATE_BADERROR,	/* an error record with code 0 */
 	VIOLATE_CORRUPT,	/* a misaligned result ring index */
-	VIOLATE_LIE		/* clear `running' in the stats block, exit */
+	VIOLATE_LIE,		/* clear `running' in the stats block, exit */
+	VIOLATE_LIE_HANG	/* clear `running', then hang */
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */

@@ -138,6 +138,12 @@ violate(struct wctx *w, uint64_t id, const struct fp_hctx *hc)
 		atomic_store_explicit(&w->stats->running, 0,
 		    memory_order_relaxed);
 		_exit(3);
+	case VIOLATE_LIE_HANG:
+		/* Claim to be idle, then never answer: the deadline holds. */
+		atomic_store_explicit(&w->stats->running, 0,
+		    memory_order_relaxed);
+		for (;;)
+			pause();
 	}
 }
 

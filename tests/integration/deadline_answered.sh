@@ -7,15 +7,20 @@
 # disconnects, still has its worker killed at the deadline; a bystander's
 # echo is answered well before the sleep would have ended, and the worker
 # is replaced.  Without this, cancelling or hanging up was a way around
-# the ceiling that held a worker for as long as the client liked.
+# the ceiling that held a worker for as long as the client liked.  A
+# worker that writes in its stats block that it runs nothing and then
+# hangs (test handler violate lie-hang, under `handler violate timeout
+# 500ms') is killed all the same, one second past the deadline, and its
+# task answered timeout: what a worker writes there is only a claim.
 # Optional arguments of lib.sh helpers default to this test's daemon:
 # shellcheck disable=SC2119
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-printf 'workers 1\ntimeout 0\nhandler sleep timeout 1s\nprefetch 1\n' >"$FP_CONF"
-fp_start
+printf 'workers 1\ntimeout 0\nhandler sleep timeout 1s\nprefetch 1\nhandler violate timeout 500ms\n' \
+    >"$FP_CONF"
+fp_start -T
 fp_wait_nworkers 1
 fp_py <<'PY' || fp_fail "a task nobody waits for outlived its deadline"
 import os, time
@@ -53,6 +58,19 @@ for how in ("cancel", "disconnect"):
 	b.close()
 	print("%s: the worker was killed at the deadline; the bystander "
 	    "answered after %.2f s" % (how, dt))
+
+# A worker that claims to run nothing and hangs.
+(w,) = fc.wait_children(dpid, 1)
+c = fc.Conn(sock)
+t0 = time.monotonic()
+err, res = c.call("violate", ["lie-hang"], 10)
+dt = time.monotonic() - t0
+fc.expect_err(err, "timeout", "violate lie-hang under a 500 ms deadline")
+if dt > 3:
+	fc.fail("violate lie-hang answered after %.2f s: expected the 500 ms "
+	    "deadline plus the 1 s grace" % dt)
+fc.wait_children(dpid, 1, avoid=[w])
+print("lie-hang: the worker was killed, timeout after %.2f s" % dt)
 PY
 assert_grep 'event=worker_kill .*reason=deadline' "$FP_LOG" \
     "the worker kill is logged"
