@@ -8,7 +8,7 @@
  * through the struct fp_host it is given, so it links against nothing of
  * forkpool's (only msgpack-c, for the parameter and result types).
  *
- * Life of a plug-in (forkpool(3) has the walk-through):
+ * Life of a plug-in (forkpool_plugin(3) has the details):
  *  1. The supervisor first loads the plug-in in a throw-away child process
  *     and runs init, worker_init and fini there.  A crash, a hang past
  *     load-timeout, an ABI mismatch or a missing symbol refuses the

@@ -1,5 +1,5 @@
 /*
- * aggregate.c -- an example forkpool plug-in (forkpool(3) walks through
+ * aggregate.c -- an example forkpool plug-in (forkpool_plugin(3) walks through
  * it): group-and-aggregate over an array of records, SQL's GROUP BY.
  *
  *	aggregate.group      [records, spec]        -> [row, ...]

@@ -1,6 +1,6 @@
 #!/bin/sh
-# plugin_manpage.sh -- the plug-in that forkpool(3) shows under "Writing a
-# plug-in" is real: cut it out of the page, build it as the page says
+# plugin_manpage.sh -- the plug-in that forkpool_plugin(3) shows in EXAMPLES
+# is real: cut it out of the page, build it as the page says
 # (against include/ here instead of an installed header), load it, and get
 # the answer the page prints.
 # shellcheck disable=SC2119
@@ -11,16 +11,16 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # The code runs from the line "/* words.c */" to the end of its display.
 awk '/^\/\* words.c \*\/$/ { f = 1 } f && /^\.Ed$/ { exit } f { print }' \
-    "$root/man/forkpool.3" | sed 's/\\e/\\/g' >"$T/words.c"
+    "$root/man/forkpool_plugin.3" | sed 's/\\e/\\/g' >"$T/words.c"
 if ! grep -q '^const struct fp_plugin forkpool_plugin' "$T/words.c"; then
 	cat "$T/words.c" >&2
-	fp_fail "could not cut words.c out of man/forkpool.3"
+	fp_fail "could not cut words.c out of man/forkpool_plugin.3"
 fi
 # shellcheck disable=SC2046
 fp_run ${CC:-cc} -Wall -Wextra -Werror -shared -fPIC -o "$T/words.so" \
     "$T/words.c" -I"$root/include" $(pkg-config --cflags msgpack) \
     $(pkg-config --libs msgpack)
-assert_status 0 "building the forkpool(3) example"
+assert_status 0 "building the forkpool_plugin(3) example"
 
 printf 'load "%s"\n' "$T/words.so" >"$FP_CONF"
 fp_run "$FORKPOOLD" -n -f "$FP_CONF"
