@@ -40,8 +40,8 @@ usage(int status)
 	    "       forkpool [-s socket] [-t timeout_ms] ping\n"
 	    "       forkpool [-s socket] [-t timeout_ms] reload\n"
 	    "       forkpool [-s socket] [-t timeout_ms] bench [-c conns] "
-	    "[-d depth] [-m method]\n"
-	    "                [-n count] [-W warmup] [-z size]\n"
+	    "[-d depth]\n"
+	    "                [-m method] [-n count] [-W warmup] [-z size]\n"
 	    "       forkpool -h | -V\n");
 	exit(status);
 }
