@@ -384,38 +384,22 @@ split_line(char *line, char **kw, char **val, int *nval, const char **why)
 
 /*
  * Store n in k's field with the field's own width, whatever its type (int,
- * uint32_t, mode_t, size_t, uint64_t).  A value that the signed type of
- * that width cannot hold is refused rather than cut, so that int fields
- * read back what was written; -1 also for a width no integer has.
+ * uint32_t, mode_t, size_t, uint64_t: 4 or 8 bytes).  A value that the
+ * signed type of that width cannot hold is refused rather than cut, so
+ * that int fields read back what was written; -1 also for another width.
  */
 static int
 store_number(void *dst, const struct keyword *k, uint64_t n)
 {
 	uint32_t	 u32;
-	uint16_t	 u16;
-	uint8_t		 u8;
 
-	switch (k->size) {
-	case sizeof(uint64_t):
+	if (k->size == sizeof(n)) {
 		memcpy(dst, &n, sizeof(n));
 		return 0;
-	case sizeof(uint32_t):
-		if (n > INT32_MAX)
-			return -1;
+	}
+	if (k->size == sizeof(u32) && n <= INT32_MAX) {
 		u32 = (uint32_t)n;
 		memcpy(dst, &u32, sizeof(u32));
-		return 0;
-	case sizeof(uint16_t):
-		if (n > INT16_MAX)
-			return -1;
-		u16 = (uint16_t)n;
-		memcpy(dst, &u16, sizeof(u16));
-		return 0;
-	case sizeof(uint8_t):
-		if (n > INT8_MAX)
-			return -1;
-		u8 = (uint8_t)n;
-		memcpy(dst, &u8, sizeof(u8));
 		return 0;
 	}
 	return -1;
