@@ -291,7 +291,28 @@ fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags, uint64_t id,
  *
  * The flag is cleared with an exchange by whoever acts on it, so that one
  * sleep produces at most one eventfd write from the peer.
+ *
+ * ring_expose is the left-hand side for both: fp_ring_publish passes head
+ * and need_wakeup, fp_ring_release tail and need_space.
  */
+static inline int
+ring_expose(struct fp_ring *r, _Atomic uint64_t *idx, _Atomic uint32_t *flag)
+{
+	/*
+	 * Release order: the writer's record contents, or the reader's reads
+	 * of the records it consumed, come before the index that exposes
+	 * them (or lets the writer overwrite them).
+	 */
+	atomic_store_explicit(idx, r->pos, memory_order_release);
+	r->published = r->pos;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(flag, memory_order_relaxed) != 0 &&
+	    atomic_exchange_explicit(flag, 0, memory_order_relaxed) != 0 &&
+	    r->wakefd != -1)
+		return fp_notify_signal(r->wakefd);
+	return 0;
+}
+
 int
 fp_ring_publish(struct fp_ring *r)
 {
@@ -301,16 +322,7 @@ fp_ring_publish(struct fp_ring *r)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Orders the record contents before the index that exposes them. */
-	atomic_store_explicit(&r->ctl->head, r->pos, memory_order_release);
-	r->published = r->pos;
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&r->ctl->need_wakeup,
-	    memory_order_relaxed) != 0 &&
-	    atomic_exchange_explicit(&r->ctl->need_wakeup, 0,
-	    memory_order_relaxed) != 0 && r->wakefd != -1)
-		return fp_notify_signal(r->wakefd);
-	return 0;
+	return ring_expose(r, &r->ctl->head, &r->ctl->need_wakeup);
 }
 
 int
@@ -459,20 +471,7 @@ fp_ring_release(struct fp_ring *r)
 		errno = EINVAL;
 		return -1;
 	}
-	/*
-	 * Release ordering keeps our reads of the consumed records before
-	 * the store that lets the writer overwrite them.
-	 */
-	atomic_store_explicit(&r->ctl->tail, r->pos, memory_order_release);
-	r->published = r->pos;
-	/* See fp_ring_publish for the handshake. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&r->ctl->need_space,
-	    memory_order_relaxed) != 0 &&
-	    atomic_exchange_explicit(&r->ctl->need_space, 0,
-	    memory_order_relaxed) != 0 && r->wakefd != -1)
-		return fp_notify_signal(r->wakefd);
-	return 0;
+	return ring_expose(r, &r->ctl->tail, &r->ctl->need_space);
 }
 
 int
