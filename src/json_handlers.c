@@ -18,21 +18,32 @@
 	(kv)->key.via.str.size == sizeof(s) - 1 &&			\
 	memcmp((kv)->key.via.str.ptr, s, sizeof(s) - 1) == 0)
 
-/* A string option among `names'; its index in *out. */
+/*
+ * A string option among `names' (NULL-terminated): its index in *out, 0;
+ * or -1 after hctx_error naming them ("nan must be \"null\" or \"error\"").
+ */
 static int
-opt_word(const msgpack_object *v, const char *const *names, int *out)
+opt_word(struct fp_hctx *h, const msgpack_object_kv *kv,
+    const char *const *names, int *out)
 {
-	int	 i;
+	const msgpack_object *v = &kv->val;
+	char		 msg[128];
+	size_t		 o = 0;
+	int		 i;
 
-	if (v->type != MSGPACK_OBJECT_STR)
-		return -1;
-	for (i = 0; names[i] != NULL; i++)
+	for (i = 0; v->type == MSGPACK_OBJECT_STR && names[i] != NULL; i++)
 		if (strlen(names[i]) == v->via.str.size &&
 		    memcmp(names[i], v->via.str.ptr, v->via.str.size) == 0) {
 			*out = i;
 			return 0;
 		}
-	return -1;
+	msg[0] = '\0';
+	for (i = 0; names[i] != NULL && o < sizeof(msg); i++)
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s\"%s\"",
+		    i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ",
+		    names[i]);
+	return hctx_error(h, FP_E_INVALID_PARAMS, "%.*s must be %s",
+	    (int)kv->key.via.str.size, kv->key.via.str.ptr, msg);
 }
 
 static int
@@ -55,24 +66,25 @@ opt_bool(const msgpack_object *v, int *out)
 
 
 /*
- * One handler's own options: 0 if kv is one of them and valid, -1 after
- * hctx_error (invalid, or an unknown option).
+ * One handler's own options: 0 if kv is one of them and valid, 1 if it is
+ * none of them, -1 after hctx_error.
  */
 typedef int (*opt_fn)(struct fp_hctx *, const msgpack_object_kv *, void *);
 
 /*
  * The options map m of either handler (nil for none): the limits both
  * take, max_size (bytes, up to 4 GiB - 1) into *size and max_depth (1 to
- * 100000) into *depth, and every other entry to `own'.  0, or -1 after
- * hctx_error.
+ * 100000) into *depth, and every other entry to `own'; `known' lists them
+ * all for the message about an unknown one.  0, or -1 after hctx_error.
  */
 static int
 opt_walk(struct fp_hctx *h, const msgpack_object *m, size_t *size,
-    uint32_t *depth, opt_fn own, void *o)
+    uint32_t *depth, opt_fn own, void *o, const char *known)
 {
 	const msgpack_object_kv *kv;
 	uint64_t	 v;
 	uint32_t	 i;
+	int		 r;
 
 	if (m->type == MSGPACK_OBJECT_NIL)
 		return 0;
@@ -93,8 +105,11 @@ opt_walk(struct fp_hctx *h, const msgpack_object *m, size_t *size,
 				    "max_depth must be an integer from 1 to "
 				    "100000");
 			*depth = (uint32_t)v;
-		} else if (own(h, kv, o) == -1)
+		} else if ((r = own(h, kv, o)) == -1)
 			return -1;
+		else if (r == 1)
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "unknown option (%s)", known);
 	}
 	return 0;
 }
@@ -107,9 +122,18 @@ enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 	static const char *const utf8w[] = { "replace", "error", NULL };
 	struct json_enc_opts *o = arg;
 	uint64_t	 v;
-	int		 b;
+	int		 b, *flag;
 
-	if (OPT_IS(kv, "pretty")) {
+	/* The booleans: truncate, ascii, sort_keys. */
+	flag = OPT_IS(kv, "truncate") ? &o->truncate :
+	    OPT_IS(kv, "ascii") ? &o->ascii :
+	    OPT_IS(kv, "sort_keys") ? &o->sort_keys : NULL;
+	if (flag != NULL) {
+		if (opt_bool(&kv->val, flag) == -1)
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "%.*s must be a boolean",
+			    (int)kv->key.via.str.size, kv->key.via.str.ptr);
+	} else if (OPT_IS(kv, "pretty")) {
 		if (opt_bool(&kv->val, &b) == 0)
 			o->indent = b ? 2 : 0;
 		else if (opt_uint(&kv->val, JSON_INDENT_MAX, &v) == 0)
@@ -118,30 +142,14 @@ enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 			return hctx_error(h, FP_E_INVALID_PARAMS,
 			    "pretty must be a boolean or an indent from 0 to "
 			    "16");
-	} else if (OPT_IS(kv, "truncate")) {
-		if (opt_bool(&kv->val, &o->truncate) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "truncate must be a boolean");
 	} else if (OPT_IS(kv, "nan")) {
-		if (opt_word(&kv->val, nanw, &o->nan) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "nan must be \"null\" or \"error\"");
+		if (opt_word(h, kv, nanw, &o->nan) == -1)
+			return -1;
 	} else if (OPT_IS(kv, "invalid_utf8")) {
-		if (opt_word(&kv->val, utf8w, &o->utf8) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "invalid_utf8 must be \"replace\" or \"error\"");
-	} else if (OPT_IS(kv, "ascii")) {
-		if (opt_bool(&kv->val, &o->ascii) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "ascii must be a boolean");
-	} else if (OPT_IS(kv, "sort_keys")) {
-		if (opt_bool(&kv->val, &o->sort_keys) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "sort_keys must be a boolean");
+		if (opt_word(h, kv, utf8w, &o->utf8) == -1)
+			return -1;
 	} else
-		return hctx_error(h, FP_E_INVALID_PARAMS,
-		    "unknown option (pretty, max_size, truncate, nan, "
-		    "invalid_utf8, ascii, sort_keys, max_depth)");
+		return 1;
 	return 0;
 }
 
@@ -291,7 +299,9 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 			    "options are malformed");
 		else
 			rc = opt_walk(h, &opt.data, &o.max_size,
-			    &o.max_depth, enc_option, &o);
+			    &o.max_depth, enc_option, &o, "pretty, max_size, "
+			    "truncate, nan, invalid_utf8, ascii, sort_keys, "
+			    "max_depth");
 		msgpack_unpacked_destroy(&opt);
 		if (rc == -1)
 			return -1;
@@ -344,19 +354,13 @@ dec_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 	struct json_dec_opts *o = arg;
 
 	if (OPT_IS(kv, "bignum")) {
-		if (opt_word(&kv->val, bigw, &o->bignum) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "bignum must be \"float\", \"error\" or "
-			    "\"string\"");
+		if (opt_word(h, kv, bigw, &o->bignum) == -1)
+			return -1;
 	} else if (OPT_IS(kv, "duplicate_keys")) {
-		if (opt_word(&kv->val, dupw, &o->dup_keys) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "duplicate_keys must be \"keep\", \"last\" or "
-			    "\"error\"");
+		if (opt_word(h, kv, dupw, &o->dup_keys) == -1)
+			return -1;
 	} else
-		return hctx_error(h, FP_E_INVALID_PARAMS,
-		    "unknown option (max_size, max_depth, bignum, "
-		    "duplicate_keys)");
+		return 1;
 	return 0;
 }
 
@@ -381,7 +385,8 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	json_dec_opts_init(&o);
 	if (p->via.array.size == 2 &&
 	    opt_walk(h, &p->via.array.ptr[1], &o.max_size, &o.max_depth,
-	    dec_option, &o) == -1)
+	    dec_option, &o, "max_size, max_depth, bignum, duplicate_keys") ==
+	    -1)
 		return -1;
 	memset(&e, 0, sizeof(e));
 	if (json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {
