@@ -124,6 +124,10 @@ enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 	uint64_t	 v;
 	int		 b, *flag;
 
+	if (OPT_IS(kv, "nan"))
+		return opt_word(h, kv, nanw, &o->nan);
+	if (OPT_IS(kv, "invalid_utf8"))
+		return opt_word(h, kv, utf8w, &o->utf8);
 	/* The booleans: truncate, ascii, sort_keys. */
 	flag = OPT_IS(kv, "truncate") ? &o->truncate :
 	    OPT_IS(kv, "ascii") ? &o->ascii :
@@ -133,23 +137,17 @@ enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 			return hctx_error(h, FP_E_INVALID_PARAMS,
 			    "%.*s must be a boolean",
 			    (int)kv->key.via.str.size, kv->key.via.str.ptr);
-	} else if (OPT_IS(kv, "pretty")) {
-		if (opt_bool(&kv->val, &b) == 0)
-			o->indent = b ? 2 : 0;
-		else if (opt_uint(&kv->val, JSON_INDENT_MAX, &v) == 0)
-			o->indent = (int)v;
-		else
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "pretty must be a boolean or an indent from 0 to "
-			    "16");
-	} else if (OPT_IS(kv, "nan")) {
-		if (opt_word(h, kv, nanw, &o->nan) == -1)
-			return -1;
-	} else if (OPT_IS(kv, "invalid_utf8")) {
-		if (opt_word(h, kv, utf8w, &o->utf8) == -1)
-			return -1;
-	} else
+		return 0;
+	}
+	if (!OPT_IS(kv, "pretty"))
 		return 1;
+	if (opt_bool(&kv->val, &b) == 0)
+		o->indent = b ? 2 : 0;
+	else if (opt_uint(&kv->val, JSON_INDENT_MAX, &v) == 0)
+		o->indent = (int)v;
+	else
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "pretty must be a boolean or an indent from 0 to 16");
 	return 0;
 }
 
@@ -353,15 +351,11 @@ dec_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 	static const char *const dupw[] = { "keep", "last", "error", NULL };
 	struct json_dec_opts *o = arg;
 
-	if (OPT_IS(kv, "bignum")) {
-		if (opt_word(h, kv, bigw, &o->bignum) == -1)
-			return -1;
-	} else if (OPT_IS(kv, "duplicate_keys")) {
-		if (opt_word(h, kv, dupw, &o->dup_keys) == -1)
-			return -1;
-	} else
-		return 1;
-	return 0;
+	if (OPT_IS(kv, "bignum"))
+		return opt_word(h, kv, bigw, &o->bignum);
+	if (OPT_IS(kv, "duplicate_keys"))
+		return opt_word(h, kv, dupw, &o->dup_keys);
+	return 1;
 }
 
 /* json.decode [text, options?] -> the value, as MessagePack. */
