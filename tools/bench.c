@@ -13,9 +13,9 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
