@@ -236,4 +236,24 @@ struct fp_plugin {
 	.abi_version = FP_PLUGIN_ABI_VERSION, \
 	.struct_size = sizeof(struct fp_plugin)
 
+/*
+ * fp_object_bytes: the bytes of a str or bin parameter (text may come as
+ * either: JSON from a client is a str, a file's contents a bin) in *p and
+ * *len, not NUL-terminated.  Returns 0, or -1 if o is neither.  Inline:
+ * it is no symbol of the daemon, and changes nothing in the ABI.
+ */
+static inline int
+fp_object_bytes(const msgpack_object *o, const char **p, size_t *len)
+{
+	if (o->type == MSGPACK_OBJECT_STR) {
+		*p = o->via.str.ptr;
+		*len = o->via.str.size;
+	} else if (o->type == MSGPACK_OBJECT_BIN) {
+		*p = o->via.bin.ptr;
+		*len = o->via.bin.size;
+	} else
+		return -1;
+	return 0;
+}
+
 #endif /* FORKPOOL_PLUGIN_H */

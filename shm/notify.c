@@ -21,19 +21,22 @@ fp_notify_open(void)
 	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
-int
-fp_notify_signal(int fd)
+/*
+ * One 8-byte transfer on an eventfd, a write if `wr', retried on EINTR:
+ * 1 done, 0 on EAGAIN (a counter at its maximum, or at 0), -1 with errno
+ * (EIO for a short transfer, which an eventfd never makes).
+ */
+static int
+efd_io(int fd, uint64_t *v, int wr)
 {
-	uint64_t	one = 1;
 	ssize_t		n;
 
 	for (;;) {
-		n = write(fd, &one, sizeof(one));
-		if (n == (ssize_t)sizeof(one))
-			return 0;
+		n = wr ? write(fd, v, sizeof(*v)) : read(fd, v, sizeof(*v));
+		if (n == (ssize_t)sizeof(*v))
+			return 1;
 		if (n == -1 && errno == EINTR)
 			continue;
-		/* A saturated counter: the sleeper is woken anyway. */
 		if (n == -1 && errno == EAGAIN)
 			return 0;
 		if (n != -1)
@@ -43,23 +46,23 @@ fp_notify_signal(int fd)
 }
 
 int
+fp_notify_signal(int fd)
+{
+	uint64_t	one = 1;
+
+	/* A saturated counter (EAGAIN): the sleeper is woken anyway. */
+	return efd_io(fd, &one, 1) == -1 ? -1 : 0;
+}
+
+int
 fp_notify_drain(int fd)
 {
 	uint64_t	cnt;
-	ssize_t		n;
+	int		r;
 
-	for (;;) {
-		n = read(fd, &cnt, sizeof(cnt));
-		if (n == (ssize_t)sizeof(cnt))
-			return 0;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return FP_AGAIN;
-		if (n != -1)
-			errno = EIO;
+	if ((r = efd_io(fd, &cnt, 0)) == -1)
 		return -1;
-	}
+	return r == 1 ? 0 : FP_AGAIN;
 }
 
 int

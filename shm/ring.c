@@ -291,7 +291,28 @@ fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags, uint64_t id,
  *
  * The flag is cleared with an exchange by whoever acts on it, so that one
  * sleep produces at most one eventfd write from the peer.
+ *
+ * ring_expose is the left-hand side for both: fp_ring_publish passes head
+ * and need_wakeup, fp_ring_release tail and need_space.
  */
+static inline int
+ring_expose(struct fp_ring *r, _Atomic uint64_t *idx, _Atomic uint32_t *flag)
+{
+	/*
+	 * Release order: the writer's record contents, or the reader's reads
+	 * of the records it consumed, come before the index that exposes
+	 * them (or lets the writer overwrite them).
+	 */
+	atomic_store_explicit(idx, r->pos, memory_order_release);
+	r->published = r->pos;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(flag, memory_order_relaxed) != 0 &&
+	    atomic_exchange_explicit(flag, 0, memory_order_relaxed) != 0 &&
+	    r->wakefd != -1)
+		return fp_notify_signal(r->wakefd);
+	return 0;
+}
+
 int
 fp_ring_publish(struct fp_ring *r)
 {
@@ -301,15 +322,41 @@ fp_ring_publish(struct fp_ring *r)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Orders the record contents before the index that exposes them. */
-	atomic_store_explicit(&r->ctl->head, r->pos, memory_order_release);
-	r->published = r->pos;
+	return ring_expose(r, &r->ctl->head, &r->ctl->need_wakeup);
+}
+
+static int	ring_load_head(struct fp_ring *);	/* reader side, below */
+
+/* Take back a flag set for a sleep that will not happen. */
+static inline void
+ring_flag_clear(_Atomic uint32_t *flag)
+{
+	if (atomic_load_explicit(flag, memory_order_relaxed) != 0)
+		atomic_exchange_explicit(flag, 0, memory_order_relaxed);
+}
+
+/*
+ * The right-hand side of the handshake, for the reader before it sleeps
+ * (flag need_wakeup: is a record there?) and for the writer (flag
+ * need_space: is there room for `need' bytes?): set the flag, fence, then
+ * look at the peer's index again.  0 to sleep; FP_AGAIN, the flag taken
+ * back, if what we wait for came meanwhile; -1 on a bad peer index.
+ */
+static int
+ring_arm(struct fp_ring *r, _Atomic uint32_t *flag, uint64_t need)
+{
+	int	 came;
+
+	atomic_store_explicit(flag, 1, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&r->ctl->need_wakeup,
-	    memory_order_relaxed) != 0 &&
-	    atomic_exchange_explicit(&r->ctl->need_wakeup, 0,
-	    memory_order_relaxed) != 0 && r->wakefd != -1)
-		return fp_notify_signal(r->wakefd);
+	if ((r->writer ? ring_load_tail(r) : ring_load_head(r)) == -1)
+		return -1;
+	came = r->writer ? r->size - (r->pos - r->peer) >= need :
+	    r->pos != r->peer;
+	if (came) {
+		ring_flag_clear(flag);
+		return FP_AGAIN;
+	}
 	return 0;
 }
 
@@ -336,24 +383,13 @@ fp_ring_space_wait(struct fp_ring *r, uint32_t len)
 	 */
 	if (fp_ring_publish(r) == -1)
 		return -1;
-	atomic_store_explicit(&r->ctl->need_space, 1, memory_order_seq_cst);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (ring_load_tail(r) == -1)
-		return -1;
-	if (r->size - (r->pos - r->peer) >= need) {
-		fp_ring_space_cancel(r);
-		return FP_AGAIN;
-	}
-	return 0;
+	return ring_arm(r, &r->ctl->need_space, need);
 }
 
 void
 fp_ring_space_cancel(struct fp_ring *r)
 {
-	if (atomic_load_explicit(&r->ctl->need_space,
-	    memory_order_relaxed) != 0)
-		atomic_exchange_explicit(&r->ctl->need_space, 0,
-		    memory_order_relaxed);
+	ring_flag_clear(&r->ctl->need_space);
 }
 
 /*
@@ -459,20 +495,7 @@ fp_ring_release(struct fp_ring *r)
 		errno = EINVAL;
 		return -1;
 	}
-	/*
-	 * Release ordering keeps our reads of the consumed records before
-	 * the store that lets the writer overwrite them.
-	 */
-	atomic_store_explicit(&r->ctl->tail, r->pos, memory_order_release);
-	r->published = r->pos;
-	/* See fp_ring_publish for the handshake. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&r->ctl->need_space,
-	    memory_order_relaxed) != 0 &&
-	    atomic_exchange_explicit(&r->ctl->need_space, 0,
-	    memory_order_relaxed) != 0 && r->wakefd != -1)
-		return fp_notify_signal(r->wakefd);
-	return 0;
+	return ring_expose(r, &r->ctl->tail, &r->ctl->need_space);
 }
 
 int
@@ -490,24 +513,13 @@ fp_ring_sleep_prepare(struct fp_ring *r)
 	 */
 	if (fp_ring_release(r) == -1)
 		return -1;
-	atomic_store_explicit(&r->ctl->need_wakeup, 1, memory_order_seq_cst);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (ring_load_head(r) == -1)
-		return -1;
-	if (r->pos != r->peer) {
-		fp_ring_sleep_cancel(r);
-		return FP_AGAIN;
-	}
-	return 0;
+	return ring_arm(r, &r->ctl->need_wakeup, 0);
 }
 
 void
 fp_ring_sleep_cancel(struct fp_ring *r)
 {
-	if (atomic_load_explicit(&r->ctl->need_wakeup,
-	    memory_order_relaxed) != 0)
-		atomic_exchange_explicit(&r->ctl->need_wakeup, 0,
-		    memory_order_relaxed);
+	ring_flag_clear(&r->ctl->need_wakeup);
 }
 
 int

@@ -25,68 +25,79 @@ enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
 #define KF_POW2		0x01	/* a power of two */
 #define KF_ZERO		0x02	/* 0 (off) is allowed below min */
 
+/*
+ * A keyword's field: its offset and its size, both taken from the member
+ * by KW()/HKW(), so that set_value() writes as many bytes as the member
+ * has whatever its type (an int, a uint32_t, a size_t, a char array).
+ */
 struct keyword {
 	const char	*name;
 	enum ktype	 type;
 	size_t		 off;
+	size_t		 size;
 	uint64_t	 min, max;
 	int		 flags;
 };
+
+#define MEMBER_SIZE(t, f)	sizeof(((t *)0)->f)
 
 #define DAY_MS	(24ULL * 3600 * 1000)
 #define HOUR_MS	(3600ULL * 1000)
 
 #define OFF(f)	offsetof(struct fp_config, f)
+#define KW(f)	OFF(f), MEMBER_SIZE(struct fp_config, f)
 static const struct keyword keywords[] = {
-	{ "workers",		K_INT,	    OFF(workers), 1, 1024, 0 },
-	{ "socket",		K_SOCKET,   OFF(socket), 0, 0, 0 },
-	{ "socket-mode",	K_MODE,	    OFF(socket_mode), 0, 0777, 0 },
-	{ "pidfile",		K_PATH,	    OFF(pidfile), 0, 0, 0 },
-	{ "queue-limit",	K_INT,	    OFF(queue_limit), 0, 1000000, 0 },
-	{ "prefetch",		K_INT,	    OFF(prefetch), 1, 1024, 0 },
-	{ "ring-size",		K_SIZE,	    OFF(ring_size), 64 << 10, 256 << 20,
+	{ "workers",		K_INT,	    KW(workers), 1, 1024, 0 },
+	{ "socket",		K_SOCKET,   KW(socket), 0, 0, 0 },
+	{ "socket-mode",	K_MODE,	    KW(socket_mode), 0, 0777, 0 },
+	{ "pidfile",		K_PATH,	    KW(pidfile), 0, 0, 0 },
+	{ "queue-limit",	K_INT,	    KW(queue_limit), 0, 1000000, 0 },
+	{ "prefetch",		K_INT,	    KW(prefetch), 1, 1024, 0 },
+	{ "ring-size",		K_SIZE,	    KW(ring_size), 64 << 10, 256 << 20,
 	    KF_POW2 },
-	{ "max-request-size",	K_SIZE,	    OFF(max_request_size), 1 << 10,
+	{ "max-request-size",	K_SIZE,	    KW(max_request_size), 1 << 10,
 	    1 << 30, 0 },
-	{ "max-connections",	K_INT,	    OFF(max_connections), 1, 1000000, 0 },
-	{ "max-connections-per-user", K_INT, OFF(max_conns_per_user), 0, 1000000,
+	{ "max-connections",	K_INT,	    KW(max_connections), 1, 1000000, 0 },
+	{ "max-connections-per-user", K_INT, KW(max_conns_per_user), 0, 1000000,
 	    0 },
-	{ "max-outstanding",	K_INT,	    OFF(max_outstanding), 1, 1000000, 0 },
-	{ "max-connection-output", K_SIZE,  OFF(max_connection_output),
+	{ "max-outstanding",	K_INT,	    KW(max_outstanding), 1, 1000000, 0 },
+	{ "max-connection-output", K_SIZE,  KW(max_connection_output),
 	    4 << 10, 1ULL << 40, 0 },
-	{ "max-buffered",	K_SIZE,	    OFF(max_buffered), 1 << 20,
+	{ "max-buffered",	K_SIZE,	    KW(max_buffered), 1 << 20,
 	    1ULL << 40, 0 },
-	{ "shutdown-timeout",	K_DURATION, OFF(shutdown_timeout_ms), 0,
+	{ "shutdown-timeout",	K_DURATION, KW(shutdown_timeout_ms), 0,
 	    HOUR_MS, 0 },
-	{ "test-handlers",	K_BOOL,	    OFF(test_handlers), 0, 1, 0 },
-	{ "log-level",		K_LEVEL,    OFF(log_level), 0, 0, 0 },
-	{ "timeout",		K_DURATION, OFF(timeout_ms), 0, DAY_MS, 0 },
-	{ "retries",		K_INT,	    OFF(retries), 0, 100, 0 },
-	{ "kill-grace",		K_DURATION, OFF(kill_grace_ms), 0, 10000, 0 },
-	{ "cancel-running",	K_CANCEL,   OFF(cancel_running), 0, 0, 0 },
-	{ "breaker-threshold",	K_INT,	    OFF(breaker_threshold), 0, 1000000,
+	{ "test-handlers",	K_BOOL,	    KW(test_handlers), 0, 1, 0 },
+	{ "log-level",		K_LEVEL,    KW(log_level), 0, 0, 0 },
+	{ "timeout",		K_DURATION, KW(timeout_ms), 0, DAY_MS, 0 },
+	{ "retries",		K_INT,	    KW(retries), 0, 100, 0 },
+	{ "kill-grace",		K_DURATION, KW(kill_grace_ms), 0, 10000, 0 },
+	{ "cancel-running",	K_CANCEL,   KW(cancel_running), 0, 0, 0 },
+	{ "breaker-threshold",	K_INT,	    KW(breaker_threshold), 0, 1000000,
 	    0 },
-	{ "breaker-window",	K_DURATION, OFF(breaker_window_ms), 100,
+	{ "breaker-window",	K_DURATION, KW(breaker_window_ms), 100,
 	    HOUR_MS, 0 },
-	{ "breaker-cooldown",	K_DURATION, OFF(breaker_cooldown_ms), 100,
+	{ "breaker-cooldown",	K_DURATION, KW(breaker_cooldown_ms), 100,
 	    HOUR_MS, 0 },
-	{ "min-worker-age",	K_DURATION, OFF(min_worker_age_ms), 0, HOUR_MS,
+	{ "min-worker-age",	K_DURATION, KW(min_worker_age_ms), 0, HOUR_MS,
 	    0 },
-	{ "respawn-backoff-max", K_DURATION, OFF(respawn_backoff_max_ms), 100,
+	{ "respawn-backoff-max", K_DURATION, KW(respawn_backoff_max_ms), 100,
 	    600000, 0 },
-	{ "max-tasks-per-worker", K_INT,    OFF(max_tasks_per_worker), 0,
+	{ "max-tasks-per-worker", K_INT,    KW(max_tasks_per_worker), 0,
 	    1000000000, 0 },
-	{ "max-worker-rss",	K_SIZE,	    OFF(max_worker_rss), 1 << 20,
+	{ "max-worker-rss",	K_SIZE,	    KW(max_worker_rss), 1 << 20,
 	    1ULL << 40, KF_ZERO },
-	{ "load-timeout",	K_DURATION, OFF(load_timeout_ms), 100, HOUR_MS,
+	{ "load-timeout",	K_DURATION, KW(load_timeout_ms), 100, HOUR_MS,
 	    0 },
-	{ "user",		K_NAME,	    OFF(user), 0, 0, 0 },
-	{ "group",		K_NAME,	    OFF(group), 0, 0, 0 },
-	{ "socket-owner",	K_NAME,	    OFF(socket_owner), 0, 0, 0 },
-	{ "socket-group",	K_NAME,	    OFF(socket_group), 0, 0, 0 },
-	{ "admin-group",	K_NAME,	    OFF(admin_group), 0, 0, 0 },
+	{ "user",		K_NAME,	    KW(user), 0, 0, 0 },
+	{ "group",		K_NAME,	    KW(group), 0, 0, 0 },
+	{ "socket-owner",	K_NAME,	    KW(socket_owner), 0, 0, 0 },
+	{ "socket-group",	K_NAME,	    KW(socket_group), 0, 0, 0 },
+	{ "admin-group",	K_NAME,	    KW(admin_group), 0, 0, 0 },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+/* config_load() notes the keywords seen in one uint64_t. */
+_Static_assert(NKEYWORDS <= 64, "more keywords than bits in `seen'");
 
 /*
  * The KEYs of `handler NAME KEY VALUE'; `off' is within struct fp_hconf
@@ -96,12 +107,12 @@ struct hkey {
 	struct keyword	 k;
 	uint32_t	 bit;		/* HC_* */
 };
-#define HOFF(f)	offsetof(struct fp_hconf, f)
+#define HKW(f)	offsetof(struct fp_hconf, f), MEMBER_SIZE(struct fp_hconf, f)
 static const struct hkey hkeys[] = {
-	{ { "timeout", K_DURATION, HOFF(timeout_ms), 0, DAY_MS, 0 },
+	{ { "timeout", K_DURATION, HKW(timeout_ms), 0, DAY_MS, 0 },
 	    HC_TIMEOUT },
-	{ { "retries", K_INT, HOFF(retries), 0, 100, 0 }, HC_RETRIES },
-	{ { "breaker-threshold", K_INT, HOFF(breaker_threshold), 0, 1000000,
+	{ { "retries", K_INT, HKW(retries), 0, 100, 0 }, HC_RETRIES },
+	{ { "breaker-threshold", K_INT, HKW(breaker_threshold), 0, 1000000,
 	    0 }, HC_BREAKER },
 };
 #define NHKEYS (sizeof(hkeys) / sizeof(hkeys[0]))
@@ -371,6 +382,29 @@ split_line(char *line, char **kw, char **val, int *nval, const char **why)
 	}
 }
 
+/*
+ * Store n in k's field with the field's own width, whatever its type (int,
+ * uint32_t, mode_t, size_t, uint64_t: 4 or 8 bytes).  A value that the
+ * signed type of that width cannot hold is refused rather than cut, so
+ * that int fields read back what was written; -1 also for another width.
+ */
+static int
+store_number(void *dst, const struct keyword *k, uint64_t n)
+{
+	uint32_t	 u32;
+
+	if (k->size == sizeof(n)) {
+		memcpy(dst, &n, sizeof(n));
+		return 0;
+	}
+	if (k->size == sizeof(u32) && n <= INT32_MAX) {
+		u32 = (uint32_t)n;
+		memcpy(dst, &u32, sizeof(u32));
+		return 0;
+	}
+	return -1;
+}
+
 static int
 set_value(struct fp_config *c, const struct keyword *k, const char *v,
     const char **why)
@@ -396,11 +430,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "out of range";
 			return -1;
 		}
-		if (k->off == OFF(workers))
-			*(int *)dst = (int)n;
-		else
-			*(uint32_t *)dst = (uint32_t)n;
-		return 0;
+		break;
 	case K_SIZE:
 		if (config_parse_size(v, &n) == -1) {
 			*why = "expected a size (number with K, M or G)";
@@ -416,8 +446,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "must be a power of two";
 			return -1;
 		}
-		*(size_t *)dst = n;
-		return 0;
+		break;
 	case K_DURATION:
 		if (config_parse_duration(v, &n) == -1) {
 			*why = "expected a duration (number with ms, s or m)";
@@ -427,20 +456,19 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "out of range";
 			return -1;
 		}
-		*(uint64_t *)dst = n;
-		return 0;
+		break;
 	case K_BOOL:
 		if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
 		    strcmp(v, "true") == 0)
-			*(int *)dst = 1;
+			n = 1;
 		else if (strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
 		    strcmp(v, "false") == 0)
-			*(int *)dst = 0;
+			n = 0;
 		else {
 			*why = "expected yes or no";
 			return -1;
 		}
-		return 0;
+		break;
 	case K_PATH:
 		if (*v == '\0') {
 			*why = "empty path";
@@ -448,7 +476,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		if (strcmp(v, "none") == 0)
 			*(char *)dst = '\0';
-		else if (strlcpy(dst, v, PATH_MAX) >= PATH_MAX) {
+		else if (strlcpy(dst, v, k->size) >= k->size) {
 			*why = "path too long";
 			return -1;
 		}
@@ -461,7 +489,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "empty path";
 			return -1;
 		}
-		if (strlcpy(dst, v, FP_SOCKPATH_MAX) >= FP_SOCKPATH_MAX) {
+		if (strlcpy(dst, v, k->size) >= k->size) {
 			*why = "socket path too long (107 bytes at most)";
 			return -1;
 		}
@@ -477,15 +505,14 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*why = "expected an octal mode";
 			return -1;
 		}
-		*(mode_t *)dst = (mode_t)n;
-		return 0;
+		break;
 	case K_LEVEL:
 		if ((lvl = log_level_parse(v)) == -1) {
 			*why = "expected error, warning, info or debug";
 			return -1;
 		}
-		*(int *)dst = lvl;
-		return 0;
+		n = (uint64_t)lvl;
+		break;
 	case K_NAME:
 		/* Resolved once the whole file is read: resolve_names(). */
 		if (*v == '\0') {
@@ -496,24 +523,31 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			*(char *)dst = '\0';
 			return 0;
 		}
-		if (strlcpy(dst, v, FP_CONF_NAME) >= FP_CONF_NAME) {
+		if (strlcpy(dst, v, k->size) >= k->size) {
 			*why = "name too long (63 bytes at most)";
 			return -1;
 		}
 		return 0;
 	case K_CANCEL:
 		if (strcmp(v, "drop") == 0)
-			*(int *)dst = FP_CANCEL_DROP;
+			n = FP_CANCEL_DROP;
 		else if (strcmp(v, "kill") == 0)
-			*(int *)dst = FP_CANCEL_KILL;
+			n = FP_CANCEL_KILL;
 		else {
 			*why = "expected drop or kill";
 			return -1;
 		}
-		return 0;
+		break;
+	default:
+		*why = "internal error";
+		return -1;
 	}
-	*why = "internal error";
-	return -1;
+	/* The numeric types: a number, stored with the field's width. */
+	if (store_number(dst, k, n) == -1) {
+		*why = "internal error";
+		return -1;
+	}
+	return 0;
 }
 
 static const struct keyword *

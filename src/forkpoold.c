@@ -251,6 +251,7 @@ open_pidfile(const char *path)
 	char		 err[PATH_MAX + 256], buf[32];
 	ssize_t		 n;
 	long		 other;
+	int		 len;
 
 	if (*path == '\0')
 		return;
@@ -285,11 +286,20 @@ open_pidfile(const char *path)
 		    "running?", path, other);
 	}
 	pidpath = path;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	/* Readable by all whatever the umask, as documented. */
-	if (fchmod(pidfd, 0644) == -1 || ftruncate(pidfd, 0) == -1 ||
-	    pwrite(pidfd, buf, n, 0) != n)
+	if (fchmod(pidfd, 0644) == -1 || ftruncate(pidfd, 0) == -1)
 		startup_fail("%s: %s", path, strerror(errno));
+	/*
+	 * A short write sets no errno (a file size limit, RLIMIT_FSIZE, cuts
+	 * it): say so rather than whatever an earlier call left there.  No
+	 * second try: past the limit, that one would raise SIGXFSZ.
+	 */
+	if ((n = pwrite(pidfd, buf, len, 0)) == -1)
+		startup_fail("%s: %s", path, strerror(errno));
+	if (n != len)
+		startup_fail("%s: short write (%zd of %d bytes): is a file size "
+		    "limit set?", path, n, len);
 }
 
 /*

@@ -16,7 +16,11 @@
 #define HF_RAW		0x02	/* takes hctx->raw; params is not unpacked */
 #define HF_PLUGIN	0x04	/* a plug-in's: call pfn, not fn */
 
-/* Built-in and plug-in handlers together; indices fit the wire's 16 bits. */
+/*
+ * Built-in and plug-in handlers together.  An index fits the 16 bits of
+ * struct task's handler (daemon.h) and the forkpool.conf(5) table
+ * (FP_CONF_HANDLERS): handlers.c asserts both.
+ */
 #define FP_HANDLERS_MAX	256
 
 /* What a handler gets for one call. */
@@ -93,12 +97,15 @@ const struct handler *handler_get(uint32_t i);
 /* handler_count: size of the table (enabled or not). */
 uint32_t handler_count(void);
 
-/* hctx_error: record a typed error for the call; returns -1. */
-/* json_handlers.c */
-int	h_json_encode(struct fp_hctx *, const msgpack_object *);
-int	h_json_decode(struct fp_hctx *, const msgpack_object *);
-
+/*
+ * hctx_error: record a typed error (enum fp_err) and its message, cut to
+ * fit errmsg, for the call; returns -1.
+ */
 int	hctx_error(struct fp_hctx *h, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* json_handlers.c: the built-in handlers json.encode and json.decode. */
+int	h_json_encode(struct fp_hctx *, const msgpack_object *);
+int	h_json_decode(struct fp_hctx *, const msgpack_object *);
 
 #endif /* FP_HANDLERS_H */

@@ -18,21 +18,32 @@
 	(kv)->key.via.str.size == sizeof(s) - 1 &&			\
 	memcmp((kv)->key.via.str.ptr, s, sizeof(s) - 1) == 0)
 
-/* A string option among `names'; its index in *out. */
+/*
+ * A string option among `names' (NULL-terminated): its index in *out, 0;
+ * or -1 after hctx_error naming them ("nan must be \"null\" or \"error\"").
+ */
 static int
-opt_word(const msgpack_object *v, const char *const *names, int *out)
+opt_word(struct fp_hctx *h, const msgpack_object_kv *kv,
+    const char *const *names, int *out)
 {
-	int	 i;
+	const msgpack_object *v = &kv->val;
+	char		 msg[128];
+	size_t		 o = 0;
+	int		 i;
 
-	if (v->type != MSGPACK_OBJECT_STR)
-		return -1;
-	for (i = 0; names[i] != NULL; i++)
+	for (i = 0; v->type == MSGPACK_OBJECT_STR && names[i] != NULL; i++)
 		if (strlen(names[i]) == v->via.str.size &&
 		    memcmp(names[i], v->via.str.ptr, v->via.str.size) == 0) {
 			*out = i;
 			return 0;
 		}
-	return -1;
+	msg[0] = '\0';
+	for (i = 0; names[i] != NULL && o < sizeof(msg); i++)
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s\"%s\"",
+		    i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ",
+		    names[i]);
+	return hctx_error(h, FP_E_INVALID_PARAMS, "%.*s must be %s",
+	    (int)kv->key.via.str.size, kv->key.via.str.ptr, msg);
 }
 
 static int
@@ -55,39 +66,25 @@ opt_bool(const msgpack_object *v, int *out)
 
 
 /*
- * The limits both handlers take: max_size (bytes, up to 4 GiB - 1) into
- * *size, or max_depth (1 to 100000) into *depth.
+ * One handler's own options: 0 if kv is one of them and valid, 1 if it is
+ * none of them, -1 after hctx_error.
+ */
+typedef int (*opt_fn)(struct fp_hctx *, const msgpack_object_kv *, void *);
+
+/*
+ * The options map m of either handler (nil for none): the limits both
+ * take, max_size (bytes, up to 4 GiB - 1) into *size and max_depth (1 to
+ * 100000) into *depth, and every other entry to `own'; `known' lists them
+ * all for the message about an unknown one.  0, or -1 after hctx_error.
  */
 static int
-opt_limits(struct fp_hctx *h, const msgpack_object_kv *kv, size_t *size,
-    uint32_t *depth)
+opt_walk(struct fp_hctx *h, const msgpack_object *m, size_t *size,
+    uint32_t *depth, opt_fn own, void *o, const char *known)
 {
-	uint64_t v;
-
-	if (size != NULL) {
-		if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "max_size must be an integer up to 4294967295");
-		*size = (size_t)v;
-		return 0;
-	}
-	if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
-		return hctx_error(h, FP_E_INVALID_PARAMS,
-		    "max_depth must be an integer from 1 to 100000");
-	*depth = (uint32_t)v;
-	return 0;
-}
-
-static int
-enc_options(struct fp_hctx *h, const msgpack_object *m,
-    struct json_enc_opts *o)
-{
-	static const char *const nanw[] = { "null", "error", NULL };
-	static const char *const utf8w[] = { "replace", "error", NULL };
 	const msgpack_object_kv *kv;
 	uint64_t	 v;
 	uint32_t	 i;
-	int		 b;
+	int		 r;
 
 	if (m->type == MSGPACK_OBJECT_NIL)
 		return 0;
@@ -96,47 +93,61 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 		    "options must be a map");
 	for (i = 0; i < m->via.map.size; i++) {
 		kv = &m->via.map.ptr[i];
-		if (OPT_IS(kv, "pretty")) {
-			if (opt_bool(&kv->val, &b) == 0)
-				o->indent = b ? 2 : 0;
-			else if (opt_uint(&kv->val, JSON_INDENT_MAX, &v) == 0)
-				o->indent = (int)v;
-			else
+		if (OPT_IS(kv, "max_size")) {
+			if (opt_uint(&kv->val, UINT32_MAX, &v) == -1)
 				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "pretty must be a boolean or an indent "
-				    "from 0 to 16");
-		} else if (OPT_IS(kv, "max_size")) {
-			if (opt_limits(h, kv, &o->max_size, NULL) == -1)
-				return -1;
-		} else if (OPT_IS(kv, "truncate")) {
-			if (opt_bool(&kv->val, &o->truncate) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "truncate must be a boolean");
-		} else if (OPT_IS(kv, "nan")) {
-			if (opt_word(&kv->val, nanw, &o->nan) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "nan must be \"null\" or \"error\"");
-		} else if (OPT_IS(kv, "invalid_utf8")) {
-			if (opt_word(&kv->val, utf8w, &o->utf8) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "invalid_utf8 must be \"replace\" or "
-				    "\"error\"");
-		} else if (OPT_IS(kv, "ascii")) {
-			if (opt_bool(&kv->val, &o->ascii) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "ascii must be a boolean");
-		} else if (OPT_IS(kv, "sort_keys")) {
-			if (opt_bool(&kv->val, &o->sort_keys) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "sort_keys must be a boolean");
+				    "max_size must be an integer up to "
+				    "4294967295");
+			*size = (size_t)v;
 		} else if (OPT_IS(kv, "max_depth")) {
-			if (opt_limits(h, kv, NULL, &o->max_depth) == -1)
-				return -1;
-		} else
+			if (opt_uint(&kv->val, 100000, &v) == -1 || v == 0)
+				return hctx_error(h, FP_E_INVALID_PARAMS,
+				    "max_depth must be an integer from 1 to "
+				    "100000");
+			*depth = (uint32_t)v;
+		} else if ((r = own(h, kv, o)) == -1)
+			return -1;
+		else if (r == 1)
 			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "unknown option (pretty, max_size, truncate, nan, "
-			    "invalid_utf8, ascii, sort_keys, max_depth)");
+			    "unknown option (%s)", known);
 	}
+	return 0;
+}
+
+/* json.encode's own options (opt_fn). */
+static int
+enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
+{
+	static const char *const nanw[] = { "null", "error", NULL };
+	static const char *const utf8w[] = { "replace", "error", NULL };
+	struct json_enc_opts *o = arg;
+	uint64_t	 v;
+	int		 b, *flag;
+
+	if (OPT_IS(kv, "nan"))
+		return opt_word(h, kv, nanw, &o->nan);
+	if (OPT_IS(kv, "invalid_utf8"))
+		return opt_word(h, kv, utf8w, &o->utf8);
+	/* The booleans: truncate, ascii, sort_keys. */
+	flag = OPT_IS(kv, "truncate") ? &o->truncate :
+	    OPT_IS(kv, "ascii") ? &o->ascii :
+	    OPT_IS(kv, "sort_keys") ? &o->sort_keys : NULL;
+	if (flag != NULL) {
+		if (opt_bool(&kv->val, flag) == -1)
+			return hctx_error(h, FP_E_INVALID_PARAMS,
+			    "%.*s must be a boolean",
+			    (int)kv->key.via.str.size, kv->key.via.str.ptr);
+		return 0;
+	}
+	if (!OPT_IS(kv, "pretty"))
+		return 1;
+	if (opt_bool(&kv->val, &b) == 0)
+		o->indent = b ? 2 : 0;
+	else if (opt_uint(&kv->val, JSON_INDENT_MAX, &v) == 0)
+		o->indent = (int)v;
+	else
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "pretty must be a boolean or an indent from 0 to 16");
 	return 0;
 }
 
@@ -285,7 +296,10 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 			rc = hctx_error(h, FP_E_INVALID_PARAMS,
 			    "options are malformed");
 		else
-			rc = enc_options(h, &opt.data, &o);
+			rc = opt_walk(h, &opt.data, &o.max_size,
+			    &o.max_depth, enc_option, &o, "pretty, max_size, "
+			    "truncate, nan, invalid_utf8, ascii, sort_keys, "
+			    "max_depth");
 		msgpack_unpacked_destroy(&opt);
 		if (rc == -1)
 			return -1;
@@ -329,44 +343,19 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	return rc == 0 ? 0 : enc_error(h, &res, err);
 }
 
+/* json.decode's own options (opt_fn). */
 static int
-dec_options(struct fp_hctx *h, const msgpack_object *m,
-    struct json_dec_opts *o)
+dec_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 {
 	static const char *const bigw[] = { "float", "error", "string", NULL };
 	static const char *const dupw[] = { "keep", "last", "error", NULL };
-	const msgpack_object_kv *kv;
-	uint32_t	 i;
+	struct json_dec_opts *o = arg;
 
-	if (m->type == MSGPACK_OBJECT_NIL)
-		return 0;
-	if (m->type != MSGPACK_OBJECT_MAP)
-		return hctx_error(h, FP_E_INVALID_PARAMS,
-		    "options must be a map");
-	for (i = 0; i < m->via.map.size; i++) {
-		kv = &m->via.map.ptr[i];
-		if (OPT_IS(kv, "max_size")) {
-			if (opt_limits(h, kv, &o->max_size, NULL) == -1)
-				return -1;
-		} else if (OPT_IS(kv, "max_depth")) {
-			if (opt_limits(h, kv, NULL, &o->max_depth) == -1)
-				return -1;
-		} else if (OPT_IS(kv, "bignum")) {
-			if (opt_word(&kv->val, bigw, &o->bignum) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "bignum must be \"float\", \"error\" or "
-				    "\"string\"");
-		} else if (OPT_IS(kv, "duplicate_keys")) {
-			if (opt_word(&kv->val, dupw, &o->dup_keys) == -1)
-				return hctx_error(h, FP_E_INVALID_PARAMS,
-				    "duplicate_keys must be \"keep\", \"last\" "
-				    "or \"error\"");
-		} else
-			return hctx_error(h, FP_E_INVALID_PARAMS,
-			    "unknown option (max_size, max_depth, bignum, "
-			    "duplicate_keys)");
-	}
-	return 0;
+	if (OPT_IS(kv, "bignum"))
+		return opt_word(h, kv, bigw, &o->bignum);
+	if (OPT_IS(kv, "duplicate_keys"))
+		return opt_word(h, kv, dupw, &o->dup_keys);
+	return 1;
 }
 
 /* json.decode [text, options?] -> the value, as MessagePack. */
@@ -376,7 +365,6 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	struct json_dec_opts	 o;
 	struct json_dec_error	 e;
 	struct buf		 out = { 0 };
-	const msgpack_object	*t;
 	const char		*s;
 	size_t			 n;
 	int			 code;
@@ -385,19 +373,14 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	    p->via.array.size > 2)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [text, options]");
-	t = &p->via.array.ptr[0];
-	if (t->type == MSGPACK_OBJECT_STR) {
-		s = t->via.str.ptr;
-		n = t->via.str.size;
-	} else if (t->type == MSGPACK_OBJECT_BIN) {
-		s = t->via.bin.ptr;
-		n = t->via.bin.size;
-	} else
+	if (fp_object_bytes(&p->via.array.ptr[0], &s, &n) == -1)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "the text must be a string or bin");
 	json_dec_opts_init(&o);
 	if (p->via.array.size == 2 &&
-	    dec_options(h, &p->via.array.ptr[1], &o) == -1)
+	    opt_walk(h, &p->via.array.ptr[1], &o.max_size, &o.max_depth,
+	    dec_option, &o, "max_size, max_depth, bignum, duplicate_keys") ==
+	    -1)
 		return -1;
 	memset(&e, 0, sizeof(e));
 	if (json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {

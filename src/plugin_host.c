@@ -112,6 +112,27 @@ host_write_raw(struct fp_call *call, const void *mp, size_t len)
 	return pk->callback(pk->data, mp, len) == 0 ? 0 : -1;
 }
 
+/*
+ * What host_json_encode and host_json_decode give back: the text or value
+ * in b (the caller's to free from then on), or the error, b freed.
+ */
+static int
+json_out(struct fp_json_out *out, struct buf *b, size_t full_len,
+    const char *error, size_t offset)
+{
+	memset(out, 0, sizeof(*out));
+	if (error != NULL) {
+		buf_free(b);
+		out->error = error;
+		out->offset = offset;
+		return -1;
+	}
+	out->data = b->data;
+	out->len = b->len;
+	out->full_len = full_len;
+	return 0;
+}
+
 static int
 host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
     struct fp_json_out *out)
@@ -119,9 +140,12 @@ host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
 	struct json_enc_opts	 o;
 	struct json_enc_result	 res;
 	struct buf		 b = { 0 };
+	const unsigned		 known = FP_JSON_NAN_ERROR | FP_JSON_UTF8_ERROR |
+				    FP_JSON_ASCII | FP_JSON_SORT_KEYS;
 
-	memset(out, 0, sizeof(*out));
 	json_enc_opts_init(&o);
+	if (po != NULL && (po->flags & ~known) != 0)
+		return json_out(out, &b, 0, json_enc_errname(JSON_E_INVAL), 0);
 	if (po != NULL) {
 		o.indent = po->indent;
 		o.max_size = po->max_size;
@@ -133,24 +157,13 @@ host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
 		o.ascii = (po->flags & FP_JSON_ASCII) != 0;
 		o.sort_keys = (po->flags & FP_JSON_SORT_KEYS) != 0;
 		o.max_depth = po->max_depth;
-		if ((po->flags & ~(unsigned)(FP_JSON_NAN_ERROR |
-		    FP_JSON_UTF8_ERROR | FP_JSON_ASCII | FP_JSON_SORT_KEYS))) {
-			out->error = json_enc_errname(JSON_E_INVAL);
-			return -1;
-		}
 	}
 	if (json_encode(mp, len, &o, &b, &res, NULL, 0) == -1 ||
-	    buf_reserve(&b, 1) == -1) {
-		out->error = json_enc_errname(res.error != 0 ? res.error :
-		    JSON_E_NOMEM);
-		out->offset = res.error_off;
-		buf_free(&b);
-		return -1;
-	}
+	    buf_reserve(&b, 1) == -1)
+		return json_out(out, &b, 0, json_enc_errname(res.error != 0 ?
+		    res.error : JSON_E_NOMEM), res.error_off);
 	b.data[b.len] = '\0';
-	out->data = b.data;
-	out->len = res.len;
-	out->full_len = res.full_len;
+	json_out(out, &b, res.full_len, NULL, 0);
 	out->truncated = res.truncated;
 	return 0;
 }
@@ -163,7 +176,6 @@ host_json_decode(const void *text, size_t len,
 	struct json_dec_error	 e;
 	struct buf		 b = { 0 };
 
-	memset(out, 0, sizeof(*out));
 	json_dec_opts_init(&o);
 	if (po != NULL) {
 		o.max_size = po->max_size;
@@ -172,17 +184,12 @@ host_json_decode(const void *text, size_t len,
 		o.dup_keys = po->dup_keys;
 	}
 	if (json_decode(text, len, &o, &b, &e) == -1) {
-		out->error = json_dec_errname(e.code);
-		out->offset = e.offset;
+		json_out(out, &b, 0, json_dec_errname(e.code), e.offset);
 		out->line = e.line;
 		out->column = e.column;
-		buf_free(&b);
 		return -1;
 	}
-	out->data = b.data;
-	out->len = b.len;
-	out->full_len = b.len;
-	return 0;
+	return json_out(out, &b, b.len, NULL, 0);
 }
 
 void

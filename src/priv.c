@@ -39,6 +39,24 @@ parse_id(const char *s, unsigned long *id)
 	return 0;
 }
 
+/*
+ * After getpwnam/getpwuid/getgrnam found no entry, `what' being "user" or
+ * "group": why, in why.  errno is 0, or one of those getpwnam(3) lists as
+ * meaning "not found" too, for a name that is not there; another is a
+ * lookup that failed (NSS, I/O).  Returns -1.
+ */
+static int
+not_found(const char *what, char *why, size_t whylen)
+{
+	if (errno != 0 && errno != ENOENT && errno != ESRCH &&
+	    errno != EBADF && errno != EPERM)
+		snprintf(why, whylen, "cannot look the %s up: %s", what,
+		    strerror(errno));
+	else
+		snprintf(why, whylen, "no such %s", what);
+	return -1;
+}
+
 int
 priv_user(const char *name, uid_t *uid, gid_t *gid, char *why,
     size_t whylen)
@@ -60,13 +78,7 @@ priv_user(const char *name, uid_t *uid, gid_t *gid, char *why,
 		*gid = (gid_t)-1;
 		return 0;
 	}
-	if (errno != 0 && errno != ENOENT && errno != ESRCH &&
-	    errno != EBADF && errno != EPERM)
-		snprintf(why, whylen, "cannot look the user up: %s",
-		    strerror(errno));
-	else
-		snprintf(why, whylen, "no such user");
-	return -1;
+	return not_found("user", why, whylen);
 }
 
 int
@@ -84,13 +96,7 @@ priv_group(const char *name, gid_t *gid, char *why, size_t whylen)
 		*gid = gr->gr_gid;
 		return 0;
 	}
-	if (errno != 0 && errno != ENOENT && errno != ESRCH &&
-	    errno != EBADF && errno != EPERM)
-		snprintf(why, whylen, "cannot look the group up: %s",
-		    strerror(errno));
-	else
-		snprintf(why, whylen, "no such group");
-	return -1;
+	return not_found("group", why, whylen);
 }
 
 int

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,19 +264,41 @@ pct(const struct bench *b, unsigned permille)
 	return b->lat[rank - 1] / 1000.0;
 }
 
-static long long
-number(const char *opt, const char *s, long long min, long long max)
+/*
+ * The numeric options -c, -d, -n, -W and -z: their ranges and fields.
+ * 0, or -1 with the message on stderr.
+ */
+static int
+number(struct bench *b, int opt, const char *s)
 {
+	static const struct {
+		int		 opt;
+		long long	 min, max;
+		size_t		 off;
+	} nums[] = {
+		{ 'c', 1, MAX_CONNS, offsetof(struct bench, conns) },
+		{ 'd', 1, MAX_DEPTH, offsetof(struct bench, depth) },
+		{ 'n', 1, MAX_COUNT, offsetof(struct bench, count) },
+		{ 'W', 0, LLONG_MAX / 2, offsetof(struct bench, warmup) },
+		{ 'z', 0, MAX_SIZE, offsetof(struct bench, size) },
+	};
 	const char	*errstr;
 	long long	 v;
+	size_t		 i;
 
-	v = strtonum(s, min, max, &errstr);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (nums[i].opt == opt)
+			break;
+	if (i == sizeof(nums) / sizeof(nums[0]))
+		return -1;
+	v = strtonum(s, nums[i].min, nums[i].max, &errstr);
 	if (errstr != NULL) {
-		fprintf(stderr, "forkpool: bench: -%s %s: %s (%lld..%lld)\n",
-		    opt, s, errstr, min, max);
+		fprintf(stderr, "forkpool: bench: -%c %s: %s (%lld..%lld)\n",
+		    opt, s, errstr, nums[i].min, nums[i].max);
 		return -1;
 	}
-	return v;
+	*(long long *)(void *)((char *)b + nums[i].off) = v;
+	return 0;
 }
 
 int
@@ -308,11 +331,11 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 	while ((ch = getopt(argc, argv, ":c:d:m:n:W:z:")) != -1) {
 		switch (ch) {
 		case 'c':
-			if ((b.conns = number("c", optarg, 1, MAX_CONNS)) == -1)
-				return 2;
-			break;
 		case 'd':
-			if ((b.depth = number("d", optarg, 1, MAX_DEPTH)) == -1)
+		case 'n':
+		case 'W':
+		case 'z':
+			if (number(&b, ch, optarg) == -1)
 				return 2;
 			break;
 		case 'm':
@@ -331,19 +354,6 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 				    optarg);
 				return 2;
 			}
-			break;
-		case 'n':
-			if ((b.count = number("n", optarg, 1, MAX_COUNT)) == -1)
-				return 2;
-			break;
-		case 'W':
-			if ((b.warmup = number("W", optarg, 0, LLONG_MAX / 2))
-			    == -1)
-				return 2;
-			break;
-		case 'z':
-			if ((b.size = number("z", optarg, 0, MAX_SIZE)) == -1)
-				return 2;
 			break;
 		case ':':
 			fprintf(stderr, "forkpool: bench: -%c needs an "

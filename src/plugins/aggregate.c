@@ -601,7 +601,6 @@ static int
 h_group_json(struct fp_call *call, const msgpack_object *params)
 {
 	const struct fp_host *host = call->host;
-	const msgpack_object *text;
 	struct fp_json_out in, out;
 	msgpack_unpacked records;
 	msgpack_sbuffer	 rows;
@@ -613,14 +612,7 @@ h_group_json(struct fp_call *call, const msgpack_object *params)
 	if (params->via.array.size != 2)
 		return host->error(call, FP_E_INVALID_PARAMS,
 		    "expected [json_text, spec]");
-	text = &params->via.array.ptr[0];
-	if (text->type == MSGPACK_OBJECT_STR) {
-		s = text->via.str.ptr;
-		n = text->via.str.size;
-	} else if (text->type == MSGPACK_OBJECT_BIN) {
-		s = text->via.bin.ptr;
-		n = text->via.bin.size;
-	} else
+	if (fp_object_bytes(&params->via.array.ptr[0], &s, &n) == -1)
 		return host->error(call, FP_E_INVALID_PARAMS,
 		    "json_text must be a string");
 	if (host->json_decode(s, n, NULL, &in) == -1)

@@ -6,6 +6,8 @@
  * holds.
  */
 #include <sys/stat.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 static char	 path[64];
 
 static int	clean_text(const char *);
+static void	widths(void);
 
 static int
 load_text(struct fp_config *c, const char *text, char *err, size_t errlen)
@@ -553,5 +556,216 @@ main(void)
 	CHECK(config_parse_duration("", &v) == -1);
 
 	files();
+	widths();
 	return check_done("test_config");
+}
+
+/*
+ * Each keyword writes exactly its own field, with the field's width.  The
+ * field is filled with a pattern first and everything else is kept: a
+ * store narrower than the field leaves pattern bytes in the value, a wider
+ * one changes bytes past the field.  Offsets and sizes come from the
+ * structure here, not from config.c's table.
+ */
+#define CF(f)	offsetof(struct fp_config, f),				\
+	    sizeof(((struct fp_config *)0)->f)
+#define HF(f)	CF(hline[0].hc.f)
+struct width_case {
+	const char	*before;	/* loaded first, "" for none */
+	const char	*line;
+	size_t		 off, size;
+	uint64_t	 num;		/* the value, if str is NULL */
+	const char	*str;		/* the value of a string field */
+	uint32_t	 bit;		/* HC_* of a handler key */
+};
+
+static const struct width_case wcases[] = {
+	{ "", "workers 1000", CF(workers), 1000, NULL, 0 },
+	{ "", "socket /w/x.sock", CF(socket), 0, "/w/x.sock", 0 },
+	{ "", "socket-mode 0751", CF(socket_mode), 0751, NULL, 0 },
+	{ "", "pidfile /w/x.pid", CF(pidfile), 0, "/w/x.pid", 0 },
+	{ "", "queue-limit 999999", CF(queue_limit), 999999, NULL, 0 },
+	{ "", "prefetch 1000", CF(prefetch), 1000, NULL, 0 },
+	{ "", "ring-size 128M", CF(ring_size), 128 << 20, NULL, 0 },
+	{ "", "max-request-size 1G", CF(max_request_size), 1 << 30, NULL, 0 },
+	{ "", "max-connections 999999", CF(max_connections), 999999, NULL,
+	    0 },
+	{ "", "max-connections-per-user 65537", CF(max_conns_per_user), 65537,
+	    NULL, 0 },
+	{ "", "max-outstanding 70000", CF(max_outstanding), 70000, NULL, 0 },
+	{ "", "max-connection-output 1024G", CF(max_connection_output),
+	    1ULL << 40, NULL, 0 },
+	{ "", "max-buffered 1000G", CF(max_buffered), 1000ULL << 30, NULL, 0 },
+	{ "", "shutdown-timeout 59m", CF(shutdown_timeout_ms), 3540000, NULL,
+	    0 },
+	{ "", "test-handlers yes", CF(test_handlers), 1, NULL, 0 },
+	{ "", "log-level debug", CF(log_level), LOG_LVL_DEBUG, NULL, 0 },
+	{ "", "timeout 1440m", CF(timeout_ms), 86400000, NULL, 0 },
+	{ "", "retries 100", CF(retries), 100, NULL, 0 },
+	{ "", "kill-grace 10s", CF(kill_grace_ms), 10000, NULL, 0 },
+	{ "", "cancel-running kill", CF(cancel_running), FP_CANCEL_KILL, NULL,
+	    0 },
+	{ "", "breaker-threshold 1000000", CF(breaker_threshold), 1000000,
+	    NULL, 0 },
+	{ "", "breaker-window 60m", CF(breaker_window_ms), 3600000, NULL, 0 },
+	{ "", "breaker-cooldown 30m", CF(breaker_cooldown_ms), 1800000, NULL,
+	    0 },
+	{ "", "min-worker-age 1m", CF(min_worker_age_ms), 60000, NULL, 0 },
+	{ "", "respawn-backoff-max 10m", CF(respawn_backoff_max_ms), 600000,
+	    NULL, 0 },
+	{ "", "max-tasks-per-worker 1000000000", CF(max_tasks_per_worker),
+	    1000000000, NULL, 0 },
+	{ "", "max-worker-rss 1024G", CF(max_worker_rss), 1ULL << 40, NULL,
+	    0 },
+	{ "", "load-timeout 60m", CF(load_timeout_ms), 3600000, NULL, 0 },
+	{ "", "user 0", CF(user), 0, "0", 0 },
+	{ "user 0\n", "group 0", CF(group), 0, "0", 0 },
+	{ "", "socket-owner 0", CF(socket_owner), 0, "0", 0 },
+	{ "", "socket-group 0", CF(socket_group), 0, "0", 0 },
+	{ "", "admin-group 0", CF(admin_group), 0, "0", 0 },
+	/* The handler keys, on a line that exists already. */
+	{ "handler echo retries 1\n", "handler echo timeout 1440m",
+	    HF(timeout_ms), 86400000, NULL, HC_TIMEOUT },
+	{ "handler echo timeout 1s\n", "handler echo retries 100",
+	    HF(retries), 100, NULL, HC_RETRIES },
+	{ "handler echo timeout 1s\n", "handler echo breaker-threshold "
+	    "1000000", HF(breaker_threshold), 1000000, NULL, HC_BREAKER },
+};
+#define NWCASES (sizeof(wcases) / sizeof(wcases[0]))
+
+/* What config_load() writes besides the keyword's field. */
+#define RESTORE(f) do {							\
+	if (offsetof(struct fp_config, f) != w->off)			\
+		memcpy(&c->f, &snap->f, sizeof(c->f));			\
+} while (0)
+
+static int
+width_case(const struct width_case *w, struct fp_config *c,
+    struct fp_config *snap)
+{
+	char		 err[512] = "";
+	char		 text[256];
+	uint64_t	 got = 0, u64;
+	uint32_t	 u32;
+	uint16_t	 u16;
+	int		 ok = 1;
+	FILE		*fp;
+
+	config_defaults(c);
+	if (w->before[0] != '\0') {
+		if ((fp = fopen(path, "w")) == NULL)
+			return 0;
+		fputs(w->before, fp);
+		fclose(fp);
+		if (config_load(c, path, 0, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s: %s\n", w->before, err);
+			return 0;
+		}
+	}
+	if (w->str == NULL)
+		memset((char *)c + w->off, 0xa5, w->size);
+	*snap = *c;
+	snprintf(text, sizeof(text), "%s\n", w->line);
+	if ((fp = fopen(path, "w")) == NULL)
+		return 0;
+	fputs(text, fp);
+	fclose(fp);
+	if (config_load(c, path, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", w->line, err);
+		return 0;
+	}
+	/* The value read as the field's type (whatever the byte order). */
+	switch (w->str != NULL ? 0 : w->size) {
+	case 0:
+		ok = strcmp((char *)c + w->off, w->str) == 0;
+		break;
+	case sizeof(u64):
+		memcpy(&u64, (char *)c + w->off, sizeof(u64));
+		got = u64;
+		break;
+	case sizeof(u32):
+		memcpy(&u32, (char *)c + w->off, sizeof(u32));
+		got = u32;
+		break;
+	case sizeof(u16):
+		memcpy(&u16, (char *)c + w->off, sizeof(u16));
+		got = u16;
+		break;
+	default:
+		ok = 0;
+		break;
+	}
+	if (w->str == NULL)
+		ok = ok && got == w->num;
+	if (!ok)
+		fprintf(stderr, "%s: field holds %#llx\n", w->line,
+		    (unsigned long long)got);
+	if (w->bit != 0) {
+		ok = ok && c->hline[0].hc.set == (snap->hline[0].hc.set |
+		    w->bit);
+		RESTORE(hline[0].hc.set);
+	}
+	RESTORE(file);
+	RESTORE(pidfile_set);
+	RESTORE(user_uid);
+	RESTORE(user_gid);
+	RESTORE(socket_uid);
+	RESTORE(socket_gid);
+	RESTORE(admin_gid);
+	if (memcmp(c, snap, w->off) != 0 ||
+	    memcmp((char *)c + w->off + w->size, (char *)snap + w->off +
+	    w->size, sizeof(*c) - w->off - w->size) != 0) {
+		fprintf(stderr, "%s: bytes outside its field changed\n",
+		    w->line);
+		ok = 0;
+	}
+	return ok;
+}
+#undef RESTORE
+
+static void
+widths(void)
+{
+	struct fp_config *c, *snap;
+	char		*text = NULL, *line, *sp, *save;
+	size_t		 tlen = 0, i, n;
+	FILE		*fp;
+
+	/* Whole structures, zeroed so that padding compares equal. */
+	c = calloc(1, sizeof(*c));
+	snap = calloc(1, sizeof(*snap));
+	CHECK(c != NULL && snap != NULL);
+	if (c == NULL || snap == NULL)
+		return;
+	for (i = 0; i < NWCASES; i++) {
+		if (geteuid() != 0 && wcases[i].str != NULL &&
+		    strcmp(wcases[i].str, "0") == 0)
+			continue;	/* only root may name uid 0 */
+		CHECK(width_case(&wcases[i], c, snap));
+	}
+
+	/* Every keyword of -nv has its case above. */
+	config_defaults(c);
+	fp = open_memstream(&text, &tlen);
+	config_print(c, fp);
+	fclose(fp);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || strncmp(line, "load ", 5) == 0 ||
+		    strncmp(line, "handler ", 8) == 0)
+			continue;
+		if ((sp = strchr(line, ' ')) != NULL)
+			*sp = '\0';
+		n = strlen(line);
+		for (i = 0; i < NWCASES; i++)
+			if (strncmp(wcases[i].line, line, n) == 0 &&
+			    wcases[i].line[n] == ' ')
+				break;
+		if (i == NWCASES)
+			fprintf(stderr, "keyword %s: no width case\n", line);
+		CHECK(i < NWCASES);
+	}
+	free(text);
+	free(c);
+	free(snap);
 }
