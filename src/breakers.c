@@ -110,7 +110,7 @@ breakers_abandon(uint32_t h)
 void
 breakers_report(struct buf *b)
 {
-	uint64_t now = now_ns();
+	uint64_t now = fp_now_ns();
 	uint32_t h, n = 0;
 	int	 st;
 

@@ -367,7 +367,7 @@ accept_pause(int err)
 		return;
 	}
 	accept_paused = 1;
-	accept_resume_ns = now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
+	accept_resume_ns = fp_now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
 	sv->cnt.accept_pauses++;
 	/* Once per episode: the pauses go on until an accept succeeds. */
 	if (!accept_trouble)
@@ -386,7 +386,7 @@ accept_resume(void)
 		return;
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_MOD, sv->lfd, &ev) == -1) {
 		log_warn("accept_resume", "msg=epoll_ctl");
-		accept_resume_ns = now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
+		accept_resume_ns = fp_now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
 		return;
 	}
 	accept_paused = 0;
@@ -404,7 +404,7 @@ refuse(int fd, const char *why, uint32_t max)
 	close(fd);
 	sv->cnt.conns_refused++;
 	/* A client knocking in a loop must not flood the log. */
-	if (log_limited(&lim_refused, now_ns(), &held))
+	if (log_limited(&lim_refused, fp_now_ns(), &held))
 		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu "
 		    "suppressed=%llu", why, max,
 		    (unsigned long long)sv->cnt.conns_refused,
@@ -610,7 +610,7 @@ admin_stats(struct buf *b)
 		mp_put_uint(b, kv[k].val);
 	}
 	mp_put_cstr(b, "uptime_s");
-	mp_put_double(b, (double)(now_ns() - sv->started_ns) / 1e9);
+	mp_put_double(b, (double)(fp_now_ns() - sv->started_ns) / 1e9);
 	mp_put_cstr(b, "accept_paused");
 	mp_put_bool(b, accept_paused);
 }
@@ -629,7 +629,7 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 		 * Once a connection, and at most LOG_LIMIT_PER_S a second:
 		 * a loop of denied calls, or of connections, cannot flood.
 		 */
-		if (!c->denied_logged && log_limited(&lim_denied, now_ns(),
+		if (!c->denied_logged && log_limited(&lim_denied, fp_now_ns(),
 		    &held))
 			log_warnx("permission_denied", "conn=%u uid=%d gid=%d "
 			    "pid=%d method=forkpool.reload suppressed=%llu",

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fpshm.h"
+#include "clock.h"
 #include "buf.h"
 #include "config.h"
 #include "proto.h"
@@ -200,8 +201,6 @@ extern struct supervisor *sv;
 enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CONN, EV_WORKER,
 	EV_PIDFD };
 #define EV_TAG(k, i)	(((uint64_t)(k) << 32) | (uint32_t)(i))
-
-uint64_t now_ns(void);
 
 /* tasks.c: the task table. */
 struct task	*task_alloc(void);

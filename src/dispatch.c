@@ -140,7 +140,7 @@ dispatch_kill_worker(struct worker *w, const char *why)
 	    (unsigned long long)sv->conf.kill_grace_ms);
 	if (sv->conf.kill_grace_ms > 0) {
 		kill(w->pid, SIGTERM);
-		w->kill_ns = now_ns() + sv->conf.kill_grace_ms * 1000000ULL;
+		w->kill_ns = fp_now_ns() + sv->conf.kill_grace_ms * 1000000ULL;
 	} else {
 		kill(w->pid, SIGKILL);
 		w->kill_ns = UINT64_MAX;
@@ -513,7 +513,7 @@ dispatch_worker_lost(struct worker *w, int status)
 {
 	struct task	*t, *prev, *head;
 	struct err_kv	 kv[2];
-	uint64_t	 running, now = now_ns();
+	uint64_t	 running, now = fp_now_ns();
 	char		 msg[200], imsg[200];
 	int		 val, killed = w->kill_ns != 0;
 

@@ -100,7 +100,7 @@ release(struct worker *w)
 static void
 schedule_respawn(struct worker *w, uint64_t delay_ms)
 {
-	w->respawn_ns = now_ns() + delay_ms * 1000000ULL;
+	w->respawn_ns = fp_now_ns() + delay_ms * 1000000ULL;
 }
 
 /* max-tasks-per-worker with +-10 % jitter, so workers do not retire together. */
@@ -207,7 +207,7 @@ pool_spawn(struct worker *w)
 	w->task_limit = task_limit();
 	w->kill_ns = 0;
 	w->generation = sv->generation;
-	w->spawned_ns = now_ns();
+	w->spawned_ns = fp_now_ns();
 	w->state = W_READY;
 	log_info("worker_start", "worker=%d pid=%d generation=%u", w->slot,
 	    (int)pid, w->generation);
@@ -323,7 +323,7 @@ lost(struct worker *w, int status)
 		sv->cnt.worker_crashes++;
 	dispatch_worker_lost(w, status);
 	w->violation = NULL;
-	age = now_ns() - w->spawned_ns;
+	age = fp_now_ns() - w->spawned_ns;
 	young = crash && (w->tasks_done == 0 ||
 	    age < sv->conf.min_worker_age_ms * 1000000ULL);
 	if (retired)
@@ -536,7 +536,7 @@ retire_step(struct worker *w)
 	log_debug("worker_stop", "worker=%d pid=%d msg=retired", w->slot,
 	    (int)w->pid);
 	kill(w->pid, SIGTERM);
-	w->kill_ns = now_ns() + RETIRE_GRACE_MS * 1000000ULL;
+	w->kill_ns = fp_now_ns() + RETIRE_GRACE_MS * 1000000ULL;
 }
 
 /*
@@ -628,7 +628,7 @@ void
 pool_tick(void)
 {
 	struct worker	*w;
-	uint64_t	 now = now_ns(), rss, age;
+	uint64_t	 now = fp_now_ns(), rss, age;
 	uint64_t	 min_age = sv->conf.min_worker_age_ms * 1000000ULL;
 	int		 i;
 

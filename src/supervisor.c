@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bsd/unistd.h>
@@ -29,15 +28,6 @@
 struct supervisor *sv;
 
 static uint64_t	 stop_deadline_ns;
-
-uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int
 supervisor_setup(char *err, size_t errlen)
@@ -108,7 +98,7 @@ begin_stop(const char *why)
 	sv->state = SV_STOPPING;
 	dispatch_fail_all(FP_E_SHUTTING_DOWN, "the daemon is shutting down");
 	pool_stop();
-	stop_deadline_ns = now_ns() + STOP_GRACE_NS;
+	stop_deadline_ns = fp_now_ns() + STOP_GRACE_NS;
 }
 
 static void
@@ -123,7 +113,7 @@ begin_drain(void)
 	    (unsigned long long)sv->conf.shutdown_timeout_ms);
 	control_unlisten();
 	sv->state = SV_DRAINING;
-	sv->drain_deadline_ns = now_ns() +
+	sv->drain_deadline_ns = fp_now_ns() +
 	    sv->conf.shutdown_timeout_ms * 1000000ULL;
 }
 
@@ -159,11 +149,11 @@ handle_signals(void)
 static void __attribute__((noreturn))
 finish(void)
 {
-	uint64_t	 end = now_ns() + FLUSH_GRACE_NS;
+	uint64_t	 end = fp_now_ns() + FLUSH_GRACE_NS;
 	struct epoll_event evs[MAX_EVENTS];
 
 	/* Give slow readers a moment for their last answers. */
-	while (control_pending_output() > 0 && now_ns() < end) {
+	while (control_pending_output() > 0 && fp_now_ns() < end) {
 		control_flush_all();
 		if (control_pending_output() == 0)
 			break;
@@ -188,7 +178,7 @@ shutdown_step(void)
 
 	if (sv->state == SV_RUNNING)
 		return;
-	now = now_ns();
+	now = fp_now_ns();
 	if (sv->state == SV_DRAINING) {
 		if (sv->nactive == 0)
 			begin_stop("drained");
@@ -248,7 +238,7 @@ supervisor(void)
 	char		 q[FP_SOCKPATH_MAX * 4 + 3];
 
 	sv->pid = getpid();
-	sv->started_ns = sv->now_ns = now_ns();
+	sv->started_ns = sv->now_ns = fp_now_ns();
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
@@ -263,7 +253,7 @@ supervisor(void)
 			fatal("epoll_wait", NULL);
 		}
 		/* One clock read per iteration serves every task it handles. */
-		sv->now_ns = now_ns();
+		sv->now_ns = fp_now_ns();
 		for (i = 0; i < sv->nslots; i++)
 			if (sv->workers[i].state == W_READY ||
 			    sv->workers[i].state == W_RETIRING)
@@ -279,7 +269,7 @@ supervisor(void)
 				break;
 			case EV_TIMER:
 				(void)!read(sv->tfd, &ticks, sizeof(ticks));
-				dispatch_tick(now_ns());
+				dispatch_tick(fp_now_ns());
 				pool_tick();
 				break;
 			case EV_CONN:

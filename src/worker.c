@@ -162,7 +162,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		fatalx("worker_ring", "msg=\"short task record\"");
 	memcpy(&wt, data, sizeof(wt));
 	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
-	t0 = now_ns();
+	t0 = fp_now_ns();
 	memset(&hc, 0, sizeof(hc));
 	hc.pk = &w->pk;
 	hc.sb = &w->sb;
@@ -227,7 +227,7 @@ done:
 	if (fp_ring_publish(&w->tx) == -1)
 		fatal("worker_publish", NULL);
 	atomic_store_explicit(&w->stats->running, 0, memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->stats->busy_ns, now_ns() - t0,
+	atomic_fetch_add_explicit(&w->stats->busy_ns, fp_now_ns() - t0,
 	    memory_order_relaxed);
 	/*
 	 * A result buffer grown by one large result (or by a text that

@@ -81,7 +81,7 @@ setup(void)
 		fprintf(stderr, "fuzz_conn: %s\n", err);
 		abort();
 	}
-	sv->started_ns = sv->now_ns = now_ns();
+	sv->started_ns = sv->now_ns = fp_now_ns();
 	atexit(cleanup);
 }
 
@@ -195,7 +195,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (write(fd, data + off, piece) != (ssize_t)piece)
 			break;		/* closed on us, or paused and full */
 		off += piece;
-		sv->now_ns = now_ns();
+		sv->now_ns = fp_now_ns();
 		if ((c = the_conn(slot, gen)) != NULL)
 			control_event(c, EPOLLIN);
 		control_resume_all();
