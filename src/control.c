@@ -553,16 +553,60 @@ reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 }
 
 /*
- * forkpool.stats: the counters as one table, so that the map's size is
- * counted, not kept by hand; uptime_s and accept_paused, a double and a
- * bool, follow it.
+ * A map written from a table of fields, so that its size is counted, not
+ * kept by hand.
  */
+enum field_type { F_UINT, F_DOUBLE, F_BOOL, F_STR, F_NIL, F_STRS };
+struct field {
+	const char	*key;
+	enum field_type	 type;
+	uint64_t	 u;		/* F_UINT, F_BOOL; F_STRS: how many */
+	double		 d;
+	const char	*s;		/* F_STR; F_STRS: the first */
+	size_t		 stride;	/* F_STRS: from one string to the next */
+};
+#define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]))
+
+static void
+put_fields(struct buf *b, const struct field *f, size_t n)
+{
+	size_t		 i;
+	uint64_t	 j;
+
+	mp_put_map(b, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		mp_put_cstr(b, f[i].key);
+		switch (f[i].type) {
+		case F_UINT:
+			mp_put_uint(b, f[i].u);
+			break;
+		case F_DOUBLE:
+			mp_put_double(b, f[i].d);
+			break;
+		case F_BOOL:
+			mp_put_bool(b, f[i].u != 0);
+			break;
+		case F_STR:
+			mp_put_cstr(b, f[i].s);
+			break;
+		case F_NIL:
+			mp_put_nil(b);
+			break;
+		case F_STRS:
+			mp_put_array(b, (uint32_t)f[i].u);
+			for (j = 0; j < f[i].u; j++)
+				mp_put_cstr(b, f[i].s + j * f[i].stride);
+			break;
+		}
+	}
+}
+
+/* forkpool.stats: the counters, the uptime and whether accept is paused. */
 static void
 admin_stats(struct buf *b)
 {
 	int		 i, busy = 0;
 	uint32_t	 j, paused = 0;
-	size_t		 k;
 
 	for (i = 0; i < sv->nslots; i++)
 		if (sv->workers[i].ninflight > 0)
@@ -571,48 +615,71 @@ admin_stats(struct buf *b)
 		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
 		    !(sv->conns[j]->events & EPOLLIN))
 			paused++;
-	const struct {
-		const char	*name;
-		uint64_t	 val;
-	} kv[] = {
-		{ "buffered_bytes", sv->buffered },
-		{ "connections_paused", paused },
-		{ "output_pauses", sv->cnt.conn_pauses },
-		{ "rejected_buffered", sv->cnt.rejected_buffered },
-		{ "connections_refused", sv->cnt.conns_refused },
-		{ "connections_dropped", sv->cnt.conns_dropped },
-		{ "accept_pauses", sv->cnt.accept_pauses },
-		{ "spawn_failures", sv->cnt.spawn_failures },
-		{ "respawn_backoff_ms", pool_backoff_ms() },
-		{ "generation", sv->generation },
-		{ "workers_retiring", (uint64_t)pool_retiring() },
-		{ "tasks_timeout", sv->cnt.tasks_timeout },
-		{ "tasks_cancelled", sv->cnt.tasks_cancelled },
-		{ "tasks_retried", sv->cnt.tasks_retried },
-		{ "workers_recycled", sv->cnt.workers_recycled },
-		{ "pid", (uint64_t)sv->pid },
-		{ "workers", (uint64_t)sv->conf.workers },
-		{ "workers_ready", (uint64_t)pool_ready() },
-		{ "workers_busy", (uint64_t)busy },
-		{ "queued", sv->nqueued },
-		{ "running", sv->nactive - sv->nqueued },
-		{ "connections", sv->nconns },
-		{ "tasks_ok", sv->cnt.tasks_ok },
-		{ "tasks_failed", sv->cnt.tasks_failed },
-		{ "worker_crashes", sv->cnt.worker_crashes },
-		{ "rejected_queue_full", sv->cnt.rejected_full },
-		{ "worker_protocol_errors", sv->cnt.worker_protocol_errors },
+	const struct field f[] = {
+		{ "buffered_bytes", F_UINT, .u = sv->buffered },
+		{ "connections_paused", F_UINT, .u = paused },
+		{ "output_pauses", F_UINT, .u = sv->cnt.conn_pauses },
+		{ "rejected_buffered", F_UINT, .u = sv->cnt.rejected_buffered },
+		{ "connections_refused", F_UINT, .u = sv->cnt.conns_refused },
+		{ "connections_dropped", F_UINT, .u = sv->cnt.conns_dropped },
+		{ "accept_pauses", F_UINT, .u = sv->cnt.accept_pauses },
+		{ "spawn_failures", F_UINT, .u = sv->cnt.spawn_failures },
+		{ "respawn_backoff_ms", F_UINT, .u = pool_backoff_ms() },
+		{ "generation", F_UINT, .u = sv->generation },
+		{ "workers_retiring", F_UINT, .u = (uint64_t)pool_retiring() },
+		{ "tasks_timeout", F_UINT, .u = sv->cnt.tasks_timeout },
+		{ "tasks_cancelled", F_UINT, .u = sv->cnt.tasks_cancelled },
+		{ "tasks_retried", F_UINT, .u = sv->cnt.tasks_retried },
+		{ "workers_recycled", F_UINT, .u = sv->cnt.workers_recycled },
+		{ "pid", F_UINT, .u = (uint64_t)sv->pid },
+		{ "workers", F_UINT, .u = (uint64_t)sv->conf.workers },
+		{ "workers_ready", F_UINT, .u = (uint64_t)pool_ready() },
+		{ "workers_busy", F_UINT, .u = (uint64_t)busy },
+		{ "queued", F_UINT, .u = sv->nqueued },
+		{ "running", F_UINT, .u = sv->nactive - sv->nqueued },
+		{ "connections", F_UINT, .u = sv->nconns },
+		{ "tasks_ok", F_UINT, .u = sv->cnt.tasks_ok },
+		{ "tasks_failed", F_UINT, .u = sv->cnt.tasks_failed },
+		{ "worker_crashes", F_UINT, .u = sv->cnt.worker_crashes },
+		{ "rejected_queue_full", F_UINT, .u = sv->cnt.rejected_full },
+		{ "worker_protocol_errors", F_UINT, .u = sv->cnt.worker_protocol_errors },
+		{ "uptime_s", F_DOUBLE,
+		    .d = (double)(fp_now_ns() - sv->started_ns) / 1e9 },
+		{ "accept_paused", F_BOOL, .u = (uint64_t)accept_paused },
 	};
 
-	mp_put_map(b, (uint32_t)(sizeof(kv) / sizeof(kv[0])) + 2);
-	for (k = 0; k < sizeof(kv) / sizeof(kv[0]); k++) {
-		mp_put_cstr(b, kv[k].name);
-		mp_put_uint(b, kv[k].val);
+	put_fields(b, f, NFIELDS(f));
+}
+
+/*
+ * forkpool.breakers: [{handler, state, failures, opened_s_ago}, ...] for
+ * the enabled handlers.
+ */
+static void
+admin_breakers(struct buf *b)
+{
+	struct breaker_status st;
+	uint64_t	 now = fp_now_ns();
+	uint32_t	 h, n = 0;
+
+	/* The table has the handlers there were at start-up. */
+	for (h = 0; breaker_table_status(h, now, &st) == 0; h++)
+		if (handler_get(h) != NULL)
+			n++;
+	mp_put_array(b, n);
+	for (h = 0; breaker_table_status(h, now, &st) == 0; h++) {
+		if (handler_get(h) == NULL)
+			continue;
+		const struct field f[] = {
+			{ "handler", F_STR, .s = handler_get(h)->name },
+			{ "state", F_STR, .s = st.state },
+			{ "failures", F_UINT, .u = st.failures },
+			{ "opened_s_ago", st.open ? F_DOUBLE : F_NIL,
+			    .d = st.open_s },
+		};
+
+		put_fields(b, f, NFIELDS(f));
 	}
-	mp_put_cstr(b, "uptime_s");
-	mp_put_double(b, (double)(fp_now_ns() - sv->started_ns) / 1e9);
-	mp_put_cstr(b, "accept_paused");
-	mp_put_bool(b, accept_paused);
 }
 
 /* forkpool.reload -> {generation, warnings}, or the file's problem. */
@@ -622,7 +689,6 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	struct reload_result rr;
 	char		 msg[PATH_MAX + 256];
 	uint64_t	 wait_ms, held;
-	int		 i;
 
 	if (!admin_allowed(c)) {
 		/*
@@ -653,23 +719,23 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	}
 	memset(&rr, 0, sizeof(rr));
 	switch (reload(&rr, msg, sizeof(msg))) {
-	case 0:
+	case RELOAD_APPLIED:
 		break;
-	case -2:
+	case RELOAD_SHUTTING_DOWN:
 		reply_error(c, m->msgid, FP_E_SHUTTING_DOWN, msg);
 		return;
-	default:
+	case RELOAD_BAD_FILE:
 		reply_error(c, m->msgid, FP_E_BAD_REQUEST, msg);
 		return;
 	}
+	const struct field f[] = {
+		{ "generation", F_UINT, .u = rr.generation },
+		{ "warnings", F_STRS, .u = (uint64_t)rr.nwarn, .s = rr.warn[0],
+		    .stride = sizeof(rr.warn[0]) },
+	};
+
 	proto_result_head(&c->out, m->msgid);
-	mp_put_map(&c->out, 2);
-	mp_put_cstr(&c->out, "generation");
-	mp_put_uint(&c->out, rr.generation);
-	mp_put_cstr(&c->out, "warnings");
-	mp_put_array(&c->out, (uint32_t)rr.nwarn);
-	for (i = 0; i < rr.nwarn; i++)
-		mp_put_cstr(&c->out, rr.warn[i]);
+	put_fields(&c->out, f, NFIELDS(f));
 	conn_reply_done(c);
 }
 
@@ -710,7 +776,7 @@ admin(struct conn *c, const struct rpc_msg *m)
 		admin_stats(b);
 	} else if (IS("breakers")) {
 		proto_result_head(b, m->msgid);
-		breakers_report(b);
+		admin_breakers(b);
 	} else if (IS("reload")) {
 		admin_reload(c, m);
 		return;
@@ -777,10 +843,10 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	 */
 	own = o != NULL && o->has_timeout && o->timeout_ms != 0 &&
 	    (conf_ms == 0 || o->timeout_ms < conf_ms);
-	if (breakers_admit((uint32_t)h, &probe) == -1)
+	if (breaker_table_admit((uint32_t)h, &probe) == -1)
 		shut = 1;
 	else if (probe && own) {
-		breakers_abandon((uint32_t)h);
+		breaker_table_abandon((uint32_t)h);
 		shut = 1;
 	}
 	if (shut) {
@@ -801,7 +867,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		if (t != NULL)
 			task_free(t);
 		if (probe)
-			breakers_abandon((uint32_t)h);
+			breaker_table_abandon((uint32_t)h);
 		if (req)
 			reply_error(c, msgid, FP_E_INTERNAL, "out of memory");
 		return;
@@ -833,7 +899,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 			TAILQ_REMOVE(&sv->queue, t, entry);
 			sv->nqueued--;
 			if (t->probe)
-				breakers_abandon(t->handler);
+				breaker_table_abandon(t->handler);
 			task_free(t);
 			sv->cnt.rejected_full++;
 			if (req)

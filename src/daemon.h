@@ -227,13 +227,22 @@ void	 dispatch_kill_worker(struct worker *, const char *why);
 void	 task_finish_err(struct task *, int code, const char *msg,
 	    const char *key, int64_t val);
 
-/* breakers.c: one circuit breaker per handler. */
-void	 breakers_init(void);
-int	 breakers_admit(uint32_t handler, int *probe);
-void	 breakers_result(uint32_t handler, int failure, int probe);
-void	 breakers_abandon(uint32_t handler);
-void	 breakers_report(struct buf *);
-void	 breakers_reconfigure(void);
+/* breaker_table.c: the circuit breakers, one per handler. */
+void	 breaker_table_init(void);
+int	 breaker_table_admit(uint32_t handler, int *probe);
+void	 breaker_table_result(uint32_t handler, int failure, int probe);
+void	 breaker_table_abandon(uint32_t handler);
+void	 breaker_table_reconfigure(void);
+/* What forkpool.breakers says of one handler's breaker. */
+struct breaker_status {
+	const char	*state;		/* "closed", "open", "half-open" */
+	uint32_t	 failures;	/* in the window */
+	int		 open;		/* open or half-open */
+	double		 open_s;	/* since it opened, if open */
+};
+/* breaker_table_status: handler h's breaker at now; -1 if h has none. */
+int	 breaker_table_status(uint32_t h, uint64_t now,
+	    struct breaker_status *);
 
 /* pool.c: worker processes. */
 void	 pool_init(void);
@@ -281,14 +290,20 @@ struct reload_result {
  */
 void	 cmdline_apply(struct fp_config *);
 /*
- * reload: re-read the configuration file.  0: applied, a new generation
- * of workers started and the old ones retiring; rr (if not NULL) has the
- * generation and the warnings (settings that cannot change at run time,
- * ignored).  -1: the file is bad ("FILE:LINE: problem" in msg), nothing
- * changed.  -2: the daemon is shutting down (message in msg), nothing
- * changed.  Everything is logged.
+ * reload: re-read the configuration file.  RELOAD_APPLIED: a new
+ * generation of workers started and the old ones retiring; rr (if not
+ * NULL) has the generation and the warnings (settings that cannot change
+ * at run time, ignored).  RELOAD_BAD_FILE: "FILE:LINE: problem" in msg,
+ * nothing changed.  RELOAD_SHUTTING_DOWN: the daemon is draining or
+ * stopping (message in msg), nothing changed.  Everything is logged.
  */
-int	 reload(struct reload_result *rr, char *msg, size_t msglen);
+enum reload_status {
+	RELOAD_APPLIED = 0,
+	RELOAD_BAD_FILE = -1,
+	RELOAD_SHUTTING_DOWN = -2
+};
+enum reload_status reload(struct reload_result *rr, char *msg,
+	    size_t msglen);
 /*
  * reload_admit: whether a forkpool.reload may run now (RELOAD_BURST at
  * once, then one every RELOAD_INTERVAL_MS); if not, how many ms until one

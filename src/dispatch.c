@@ -280,7 +280,7 @@ answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
 	t->answered = 1;
 	count_error(code);
 	if (t->probe)
-		breakers_abandon(t->handler);
+		breaker_table_abandon(t->handler);
 	if ((c = control_conn(t->conn, t->conn_gen)) == NULL || !t->in_conn) {
 		task_detach_conn(t);
 		return;
@@ -305,7 +305,7 @@ task_finish_err(struct task *t, int code, const char *msg, const char *key,
 static void
 outcome(struct task *t, int failure)
 {
-	breakers_result(t->handler, failure, t->probe);
+	breaker_table_result(t->handler, failure, t->probe);
 	t->probe = 0;
 }
 
@@ -584,7 +584,7 @@ dispatch_worker_lost(struct worker *w, int status)
 			 * the handler's failure, but it may have run.
 			 */
 			if (t->probe)
-				breakers_abandon(t->handler);
+				breaker_table_abandon(t->handler);
 			t->probe = 0;
 			log_info("task_interrupted", "worker=%d pid=%d msgid=%u "
 			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,

@@ -683,15 +683,22 @@ pool_reload(void)
 	    "old=%d", sv->generation, sv->conf.workers, pool_retiring(), old);
 }
 
-int
-pool_retiring(void)
+/* How many slots are in `state'. */
+static int
+count_state(int state)
 {
 	int	 i, n = 0;
 
 	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].state == W_RETIRING)
+		if (sv->workers[i].state == state)
 			n++;
 	return n;
+}
+
+int
+pool_retiring(void)
+{
+	return count_state(W_RETIRING);
 }
 
 uint64_t
@@ -749,10 +756,5 @@ pool_alive(void)
 int
 pool_ready(void)
 {
-	int	 i, n = 0;
-
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].state == W_READY)
-			n++;
-	return n;
+	return count_state(W_READY);
 }

@@ -41,7 +41,7 @@ supervisor_setup(char *err, size_t errlen)
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
 	handlers_init(sv->conf.test_handlers);
-	breakers_init();
+	breaker_table_init();
 	if ((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create", NULL);
 

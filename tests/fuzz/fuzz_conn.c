@@ -75,7 +75,7 @@ setup(void)
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
 	handlers_init(0);
-	breakers_init();
+	breaker_table_init();
 	ASSERT((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
 	if (control_listen(err, sizeof(err)) == -1) {
 		fprintf(stderr, "fuzz_conn: %s\n", err);
