@@ -6,8 +6,9 @@
  */
 #include <stdlib.h>
 
-#include "daemon.h"
 #include "breaker.h"
+#include "breaker_table.h"
+#include "daemon.h"
 #include "handlers.h"
 #include "log.h"
 

@@ -3,6 +3,8 @@
  * paths.c's), accepting, reading and
  * parsing MessagePack-RPC, the administrative methods (forkpool.*), and
  * writing responses back, one write per connection per loop iteration.
+ * Every answer, the supervisor's own and the ones dispatch.c makes for
+ * tasks, is written into a connection here.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -19,10 +21,15 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 #include "priv.h"
+#include "reload.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	4	/* then let other connections in */
@@ -69,6 +76,13 @@ conn_schedule(struct conn *c)
 	}
 }
 
+/* What counts towards max-buffered: connection buffers and params. */
+static size_t
+buffered(void)
+{
+	return sv->buffered + task_params_bytes();
+}
+
 /* Keep sv->buffered up to date with what c's buffers hold. */
 static void
 conn_account(struct conn *c)
@@ -92,15 +106,19 @@ conn_can_read(const struct conn *c)
 	    buf_unread(&c->out) <= sv->conf.max_connection_output;
 }
 
-void
-control_reply_failed(struct conn *c)
+/*
+ * An answer for c could not be buffered (out of memory): c is closed at
+ * the end of this loop iteration, with a log line.
+ */
+static void
+reply_failed(struct conn *c)
 {
 	if (!c->broken)
 		log_warnx("conn_drop", "conn=%u outstanding=%u buffered=%zu "
 		    "msg=\"out of memory for an answer; closing the "
 		    "connection\"", c->gen, c->outstanding, buf_unread(&c->out));
 	c->broken = 1;
-	c->closing = 2;
+	c->closing = CONN_ABORT;
 	conn_schedule(c);
 }
 
@@ -117,14 +135,14 @@ conn_answered(struct conn *c)
 	if (c->broken)
 		return;
 	if (c->out.err) {
-		control_reply_failed(c);
+		reply_failed(c);
 		return;
 	}
 	if (c->nends == c->ends_cap) {
 		ncap = c->ends_cap ? c->ends_cap * 2 : 16;
 		if (ncap < c->ends_cap ||
 		    (ne = reallocarray(NULL, ncap, sizeof(*ne))) == NULL) {
-			control_reply_failed(c);
+			reply_failed(c);
 			return;
 		}
 		for (i = 0; i < c->nends; i++)
@@ -170,25 +188,97 @@ control_conn(uint32_t slot, uint32_t gen)
  * already that far behind closes its connection rather than grow the
  * daemon without bound.
  */
-void
-control_completed(struct conn *c)
+static void
+conn_completed(struct conn *c)
 {
 	uint64_t	 behind;
 
 	behind = (c->nends > 0 ? c->ends[(c->ends_head + c->nends - 1) %
 	    c->ends_cap] : c->sent) - c->sent;
 	conn_account(c);
-	if (!c->broken && sv->buffered > sv->conf.max_buffered &&
+	if (!c->broken && buffered() > sv->conf.max_buffered &&
 	    behind > sv->conf.max_connection_output) {
 		log_warnx("conn_drop", "conn=%u outstanding=%u unread=%llu "
 		    "msg=\"the client does not read its answers and "
 		    "max-buffered is exceeded; closing the connection\"",
 		    c->gen, c->outstanding, (unsigned long long)behind);
 		c->broken = 1;
-		c->closing = 2;
+		c->closing = CONN_ABORT;
 	}
 	conn_answered(c);
 	conn_schedule(c);
+}
+
+/* Requests are listed on their connection, for cancel and disconnect. */
+static void
+conn_attach(struct conn *c, struct task *t)
+{
+	TAILQ_INSERT_TAIL(&c->tasks, t, centry);
+	t->in_conn = 1;
+}
+
+/* t leaves its connection's list: the connection, or NULL if it is gone. */
+static struct conn *
+conn_detach(struct task *t)
+{
+	struct conn	*c;
+
+	if (!t->in_conn)
+		return NULL;
+	t->in_conn = 0;
+	if ((c = control_conn(t->conn, t->conn_gen)) != NULL)
+		TAILQ_REMOVE(&c->tasks, t, centry);
+	return c;
+}
+
+int
+control_reply_result(struct task *t, const uint8_t *data, size_t len)
+{
+	struct conn	*c;
+	size_t		 start = 0;
+
+	c = t->in_conn ? control_conn(t->conn, t->conn_gen) : NULL;
+	if (c != NULL) {
+		/*
+		 * Copy first, then validate the copy: the worker may still
+		 * write to the ring.  (An append may compact the buffer:
+		 * remember the unread length.)
+		 */
+		start = buf_unread(&c->out);
+		if (proto_result_head(&c->out, t->msgid) == -1 ||
+		    buf_append(&c->out, data, len) == -1) {
+			/* Out of memory: this connection only is lost. */
+			reply_failed(c);
+			c = NULL;
+		}
+	}
+	if (c == NULL) {
+		/* Nobody to answer; still check what the worker sent. */
+		if (mp_object_len(data, len, 1) == -1)
+			return -1;
+		(void)conn_detach(t);
+		return 0;
+	}
+	if (mp_object_len(c->out.data + c->out.len - len, len, 1) == -1) {
+		c->out.len = c->out.off + start;
+		return -1;
+	}
+	(void)conn_detach(t);
+	conn_completed(c);
+	return 0;
+}
+
+void
+control_reply_error(struct task *t, int code, const char *msg,
+    const struct err_kv *kv, int n)
+{
+	struct conn	*c;
+
+	if ((c = conn_detach(t)) == NULL)
+		return;
+	if (proto_put_error_kv(&c->out, t->msgid, code, msg, kv, n) == -1)
+		reply_failed(c);
+	conn_completed(c);
 }
 
 /* An answer the supervisor made at once was appended to c->out. */
@@ -520,7 +610,7 @@ conn_close(struct conn *c, const char *why)
 	while ((t = TAILQ_FIRST(&c->tasks)) != NULL)
 		if (dispatch_cancel(t, FP_E_CANCELLED, "the client disconnected",
 		    0) == 0)
-			task_detach_conn(t);
+			(void)conn_detach(t);
 	if (c->in_flushq)
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
 	close(c->fd);
@@ -546,7 +636,7 @@ reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 	if (c->broken)
 		return;
 	if (proto_put_error(&c->out, msgid, code, msg, NULL, 0) == -1) {
-		control_reply_failed(c);
+		reply_failed(c);
 		return;
 	}
 	conn_reply_done(c);
@@ -605,18 +695,14 @@ put_fields(struct buf *b, const struct field *f, size_t n)
 static void
 admin_stats(struct buf *b)
 {
-	int		 i, busy = 0;
 	uint32_t	 j, paused = 0;
 
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].ninflight > 0)
-			busy++;
 	for (j = 0; j < sv->conncap; j++)
 		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
 		    !(sv->conns[j]->events & EPOLLIN))
 			paused++;
 	const struct field f[] = {
-		{ "buffered_bytes", F_UINT, .u = sv->buffered },
+		{ "buffered_bytes", F_UINT, .u = buffered() },
 		{ "connections_paused", F_UINT, .u = paused },
 		{ "output_pauses", F_UINT, .u = sv->cnt.conn_pauses },
 		{ "rejected_buffered", F_UINT, .u = sv->cnt.rejected_buffered },
@@ -634,7 +720,7 @@ admin_stats(struct buf *b)
 		{ "pid", F_UINT, .u = (uint64_t)sv->pid },
 		{ "workers", F_UINT, .u = (uint64_t)sv->conf.workers },
 		{ "workers_ready", F_UINT, .u = (uint64_t)pool_ready() },
-		{ "workers_busy", F_UINT, .u = (uint64_t)busy },
+		{ "workers_busy", F_UINT, .u = (uint64_t)pool_busy() },
 		{ "queued", F_UINT, .u = sv->nqueued },
 		{ "running", F_UINT, .u = sv->nactive - sv->nqueued },
 		{ "connections", F_UINT, .u = sv->nconns },
@@ -826,7 +912,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	 * Past the daemon-wide budget for buffered bytes, take no new work
 	 * (answers of work taken already are still buffered).
 	 */
-	if (sv->buffered > sv->conf.max_buffered) {
+	if (buffered() > sv->conf.max_buffered) {
 		sv->cnt.rejected_buffered++;
 		if (req)
 			reply_error(c, msgid, FP_E_QUEUE_FULL, "the daemon's "
@@ -837,7 +923,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	/*
 	 * The half-open breaker's probe must be able to fail: a call with a
 	 * deadline of its own shorter than the configured one would time out
-	 * without counting (dispatch_enqueue), and a client repeating such
+	 * without counting (dispatch_admit), and a client repeating such
 	 * calls could keep the breaker half-open, and everyone out, for ever.
 	 * It gives the probe back and is answered circuit_open.
 	 */
@@ -888,31 +974,12 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	    0;
 	t->retries_left = o != NULL && o->has_retries ? o->retries :
 	    config_handler_retries(&sv->conf, h);
-	dispatch_enqueue(t);
-	if (sv->nqueued > sv->conf.queue_limit) {
-		/*
-		 * The queue holds only what no worker can take yet: let the
-		 * workers take what they can before turning this one away.
-		 */
-		dispatch_run();
-		if (t->state == T_QUEUED && sv->nqueued > sv->conf.queue_limit) {
-			TAILQ_REMOVE(&sv->queue, t, entry);
-			sv->nqueued--;
-			if (t->probe)
-				breaker_table_abandon(t->handler);
-			task_free(t);
-			sv->cnt.rejected_full++;
-			if (req)
-				reply_error(c, msgid, FP_E_QUEUE_FULL,
-				    "the queue is full");
-			return;
-		}
-	}
+	/* Listed first, so that any answer, even queue_full, finds it. */
 	if (req) {
 		c->outstanding++;
-		task_attach_conn(t, c);
+		conn_attach(c, t);
 	}
-	sv->nactive++;
+	(void)dispatch_admit(t);
 }
 
 /* forkpool.call [method, params, {timeout_ms, retries, id}] */
@@ -1078,7 +1145,7 @@ conn_parse(struct conn *c)
 				log_info("bad_stream", "conn=%u msg=\"not "
 				    "MessagePack\" suppressed=%llu", c->gen,
 				    (unsigned long long)held);
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			return;
 		}
 		if (c->discarding) {
@@ -1126,7 +1193,7 @@ conn_resume(struct conn *c)
 	/* Requests already buffered first: no read may bring more. */
 	if (buf_unread(&c->in) > 0)
 		conn_parse(c);
-	if (c->closing == 2)
+	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
 	else if (!c->closing && conn_can_read(c))
 		conn_set_events(c, c->events | EPOLLIN);
@@ -1147,7 +1214,7 @@ conn_read(struct conn *c)
 		 * sending is closed: clients that send the start of large
 		 * requests and stop cannot hold the daemon's memory.
 		 */
-		if (!c->broken && sv->buffered > sv->conf.max_buffered &&
+		if (!c->broken && buffered() > sv->conf.max_buffered &&
 		    buf_unread(&c->in) > sv->conf.max_connection_output) {
 			/* Counted in connections_dropped when it closes. */
 			if (log_limited(&lim_drop, sv->now_ns, &held))
@@ -1156,23 +1223,23 @@ conn_read(struct conn *c)
 				    "closing a connection that holds an "
 				    "unfinished request\" suppressed=%llu",
 				    c->gen, buf_unread(&c->in),
-				    (unsigned long long)sv->buffered,
+				    (unsigned long long)buffered(),
 				    (unsigned long long)held);
 			c->broken = 1;
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			break;
 		}
 		if (buf_reserve(&c->in, READ_CHUNK) == -1) {
 			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
 			    "its input; closing the connection\"", c->gen);
 			c->broken = 1;
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			break;
 		}
 		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
 		if (n == 0) {
 			/* Half-close: answer what was asked, then close. */
-			c->closing = 1;
+			c->closing = CONN_FLUSH;
 			conn_set_events(c, c->events & ~EPOLLIN);
 			conn_schedule(c);
 			break;
@@ -1180,7 +1247,7 @@ conn_read(struct conn *c)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			conn_schedule(c);
 			break;
 		}
@@ -1191,7 +1258,7 @@ conn_read(struct conn *c)
 		if ((size_t)n < READ_CHUNK)
 			break;
 	}
-	if (c->closing == 2)
+	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
 	/* Idle: nothing buffered, nothing owed: give the memory back. */
 	if (buf_unread(&c->in) == 0 && c->outstanding == 0)
@@ -1237,13 +1304,21 @@ conn_write(struct conn *c)
 	} else
 		buf_shrink(&c->out, OUT_KEEP);
 	conn_set_events(c, c->events & ~EPOLLOUT);
-	if (c->closing == 1 && c->outstanding == 0) {
+	if (c->closing == CONN_FLUSH && c->outstanding == 0) {
 		conn_close(c, "client closed");
 		return -1;
 	}
 	conn_resume(c);
 	conn_account(c);
 	return 0;
+}
+
+/* Events on the connection in slot, if it is still open. */
+void
+control_event_slot(uint32_t slot, uint32_t events)
+{
+	if (slot < sv->conncap && sv->conns[slot] != NULL)
+		control_event(sv->conns[slot], events);
 }
 
 void
@@ -1295,7 +1370,7 @@ control_flush_all(void)
 			conn_close(c, "out of memory");
 			continue;
 		}
-		if (c->closing == 2) {
+		if (c->closing == CONN_ABORT) {
 			/* Broken stream: send what we have, then close. */
 			if (buf_unread(&c->out) > 0)
 				(void)send(c->fd, buf_head(&c->out),
@@ -1321,6 +1396,17 @@ control_close_all(void)
 	sv->conns = NULL;
 	freeslots = NULL;
 	sv->conncap = nfree = 0;
+}
+
+/* Try to write every connection's pending output (shutdown). */
+void
+control_write_pending(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < sv->conncap; i++)
+		if (sv->conns[i] != NULL && buf_unread(&sv->conns[i]->out) > 0)
+			control_event(sv->conns[i], EPOLLOUT);
 }
 
 /* Bytes not yet written to any client. */

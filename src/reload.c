@@ -11,9 +11,12 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
 #include "daemon.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
+#include "reload.h"
 
 struct cmdline	 cmdline;
 

@@ -16,9 +16,14 @@
 #include <bsd/unistd.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
+#include "reload.h"
 
 #define MAX_EVENTS	256
 #define TICK_MS		100
@@ -158,10 +163,7 @@ finish(void)
 		if (control_pending_output() == 0)
 			break;
 		(void)epoll_wait(sv->epfd, evs, MAX_EVENTS, 10);
-		for (uint32_t i = 0; i < sv->conncap; i++)
-			if (sv->conns[i] != NULL &&
-			    buf_unread(&sv->conns[i]->out) > 0)
-				control_event(sv->conns[i], EPOLLOUT);
+		control_write_pending();
 	}
 	control_close_all();
 	log_info("shutdown", "tasks_ok=%llu tasks_failed=%llu",
@@ -196,42 +198,10 @@ shutdown_step(void)
 	}
 }
 
-/*
- * Tell workers we are about to sleep; returns 0 if we may block, 1 if a
- * ring already has something for us.
- */
-static int
-prepare_sleep(void)
-{
-	struct worker	*w;
-	int		 i, busy = 0;
-
-	for (i = 0; i < sv->nslots; i++) {
-		w = &sv->workers[i];
-		if (w->state != W_READY && w->state != W_RETIRING)
-			continue;
-		if (fp_ring_sleep_prepare(&w->rx) != 0)
-			busy = 1;
-		if (w->partial != NULL &&
-		    fp_ring_space_wait(&w->tx, fp_ring_maxrec(&w->tx)) != 0)
-			busy = 1;
-	}
-	if (!TAILQ_EMPTY(&sv->queue))
-		for (i = 0; i < sv->nslots; i++) {
-			w = &sv->workers[i];
-			if (w->state == W_READY && w->partial == NULL &&
-			    w->ninflight < sv->conf.prefetch)
-				busy = 1;
-		}
-	return busy;
-}
-
 void
 supervisor(void)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	struct worker	*w;
-	struct conn	*c;
 	uint64_t	 ticks;
 	uint32_t	 slot;
 	int		 i, n, timeout;
@@ -245,7 +215,7 @@ supervisor(void)
 	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
 	for (;;) {
-		timeout = prepare_sleep() ? 0 : -1;
+		timeout = dispatch_sleep_prepare() ? 0 : -1;
 		n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -254,10 +224,7 @@ supervisor(void)
 		}
 		/* One clock read per iteration serves every task it handles. */
 		sv->now_ns = fp_now_ns();
-		for (i = 0; i < sv->nslots; i++)
-			if (sv->workers[i].state == W_READY ||
-			    sv->workers[i].state == W_RETIRING)
-				fp_ring_sleep_cancel(&sv->workers[i].rx);
+		dispatch_sleep_cancel();
 		for (i = 0; i < n; i++) {
 			slot = (uint32_t)evs[i].data.u64;
 			switch (evs[i].data.u64 >> 32) {
@@ -273,23 +240,16 @@ supervisor(void)
 				pool_tick();
 				break;
 			case EV_CONN:
-				if (slot < sv->conncap &&
-				    (c = sv->conns[slot]) != NULL)
-					control_event(c, evs[i].events);
+				control_event_slot(slot, evs[i].events);
 				break;
 			case EV_WORKER:
 				break;	/* rings are drained below */
 			case EV_PIDFD:
-				w = &sv->workers[slot];
-				if (w->state != W_EMPTY)
-					pool_reap(w);
+				pool_reap_slot(slot);
 				break;
 			}
 		}
-		for (i = 0; i < sv->nslots; i++)
-			if (sv->workers[i].state == W_READY ||
-			    sv->workers[i].state == W_RETIRING)
-				dispatch_results(&sv->workers[i]);
+		dispatch_results_all();
 		/* Task limits reached, retiring workers now idle. */
 		pool_check();
 		control_resume_all();

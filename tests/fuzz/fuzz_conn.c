@@ -35,9 +35,13 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "reload.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
