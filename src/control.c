@@ -720,7 +720,7 @@ admin_stats(struct buf *b)
 		{ "pid", F_UINT, .u = (uint64_t)sv->pid },
 		{ "workers", F_UINT, .u = (uint64_t)sv->conf.workers },
 		{ "workers_ready", F_UINT, .u = (uint64_t)pool_ready() },
-		{ "workers_busy", F_UINT, .u = (uint64_t)pool_busy() },
+		{ "workers_busy", F_UINT, .u = (uint64_t)dispatch_busy() },
 		{ "queued", F_UINT, .u = sv->nqueued },
 		{ "running", F_UINT, .u = sv->nactive - sv->nqueued },
 		{ "connections", F_UINT, .u = sv->nconns },

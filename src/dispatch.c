@@ -423,52 +423,70 @@ dispatch_results(struct worker *w)
  * Tell workers we are about to sleep; returns 0 if we may block, 1 if a
  * ring already has something for us.
  */
+/* The next worker from slot *i on whose rings are read, or NULL. */
+static struct worker *
+next_live(int *i)
+{
+	struct worker	*w;
+
+	while (*i < sv->nslots) {
+		w = &sv->workers[(*i)++];
+		if (w->state == W_READY || w->state == W_RETIRING)
+			return w;
+	}
+	return NULL;
+}
+
 int
 dispatch_sleep_prepare(void)
 {
 	struct worker	*w;
-	int		 i, busy = 0;
+	int		 i = 0, busy = 0, queued = !TAILQ_EMPTY(&sv->queue);
 
-	for (i = 0; i < sv->nslots; i++) {
-		w = &sv->workers[i];
-		if (w->state != W_READY && w->state != W_RETIRING)
-			continue;
+	/* Every live worker is told, whatever the others say. */
+	while ((w = next_live(&i)) != NULL) {
 		if (fp_ring_sleep_prepare(&w->rx) != 0)
 			busy = 1;
-		if (w->partial != NULL &&
-		    fp_ring_space_wait(&w->tx, fp_ring_maxrec(&w->tx)) != 0)
-			busy = 1;
-	}
-	if (!TAILQ_EMPTY(&sv->queue))
-		for (i = 0; i < sv->nslots; i++) {
-			w = &sv->workers[i];
-			if (w->state == W_READY && w->partial == NULL &&
-			    w->ninflight < sv->conf.prefetch)
+		if (w->partial != NULL) {
+			if (fp_ring_space_wait(&w->tx,
+			    fp_ring_maxrec(&w->tx)) != 0)
 				busy = 1;
-		}
+		} else if (queued && w->state == W_READY &&
+		    w->ninflight < sv->conf.prefetch)
+			busy = 1;	/* it can take a queued task now */
+	}
 	return busy;
 }
 
 void
 dispatch_sleep_cancel(void)
 {
-	int	 i;
+	struct worker	*w;
+	int		 i = 0;
 
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].state == W_READY ||
-		    sv->workers[i].state == W_RETIRING)
-			fp_ring_sleep_cancel(&sv->workers[i].rx);
+	while ((w = next_live(&i)) != NULL)
+		fp_ring_sleep_cancel(&w->rx);
 }
 
 void
 dispatch_results_all(void)
 {
-	int	 i;
+	struct worker	*w;
+	int		 i = 0;
 
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].state == W_READY ||
-		    sv->workers[i].state == W_RETIRING)
-			dispatch_results(&sv->workers[i]);
+	while ((w = next_live(&i)) != NULL)
+		(void)dispatch_results(w);
+}
+
+/* Workers that hold a task (forkpool.stats workers_busy). */
+int
+dispatch_busy(void)
+{
+	int	 i, n;
+
+	for (i = n = 0; i < sv->nslots; i++)
+		n += sv->workers[i].ninflight > 0;
+	return n;
 }
 
 /* ---- retries -------------------------------------------------------------- */

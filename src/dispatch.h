@@ -38,6 +38,8 @@ void	 dispatch_results_all(void);
  */
 int	 dispatch_sleep_prepare(void);
 void	 dispatch_sleep_cancel(void);
+/* dispatch_busy: how many workers hold a task. */
+int	 dispatch_busy(void);
 void	 dispatch_worker_lost(struct worker *, int status);
 void	 dispatch_fail_all(int code, const char *msg);
 void	 dispatch_tick(uint64_t now);

@@ -853,14 +853,3 @@ pool_ready(void)
 {
 	return count_state(W_READY);
 }
-
-int
-pool_busy(void)
-{
-	int	 i, n = 0;
-
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].ninflight > 0)
-			n++;
-	return n;
-}

@@ -75,8 +75,6 @@ void	 pool_kill(void);
 int	 pool_alive(void);
 int	 pool_ready(void);
 int	 pool_retiring(void);
-/* pool_busy: workers that hold a task. */
-int	 pool_busy(void);
 /*
  * pool_kill_worker: stop w for a task it holds (why: "deadline",
  * "cancel"): SIGTERM, and SIGKILL once kill-grace has passed, or SIGKILL
