@@ -19,7 +19,6 @@
 #include "handlers.h"
 #include "log.h"
 #include "pool.h"
-#include "worker.h"
 
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
