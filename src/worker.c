@@ -1,7 +1,8 @@
 /*
  * worker.c -- the worker process, the child pool_spawn forks: take tasks
- * from the task ring, run the handler, put the result on the result ring.  Sleeps on its eventfd when
- * the ring is empty and wakes the supervisor only when it sleeps.
+ * from the task ring, run the handler, put the result on the result ring.
+ * Sleeps on its eventfd when the ring is empty and wakes the supervisor
+ * only when it sleeps.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
