@@ -196,8 +196,8 @@ conn_completed(struct conn *c)
 	behind = (c->nends > 0 ? c->ends[(c->ends_head + c->nends - 1) %
 	    c->ends_cap] : c->sent) - c->sent;
 	conn_account(c);
-	if (!c->broken && buffered() > sv->conf.max_buffered &&
-	    behind > sv->conf.max_connection_output) {
+	if (!c->broken && behind > sv->conf.max_connection_output &&
+	    buffered() > sv->conf.max_buffered) {
 		log_warnx("conn_drop", "conn=%u outstanding=%u unread=%llu "
 		    "msg=\"the client does not read its answers and "
 		    "max-buffered is exceeded; closing the connection\"",
@@ -217,6 +217,17 @@ conn_attach(struct conn *c, struct task *t)
 	t->in_conn = 1;
 }
 
+/* t leaves the list of c, its connection (NULL if it is gone). */
+static void
+conn_unlink(struct conn *c, struct task *t)
+{
+	if (!t->in_conn)
+		return;
+	t->in_conn = 0;
+	if (c != NULL)
+		TAILQ_REMOVE(&c->tasks, t, centry);
+}
+
 /* t leaves its connection's list: the connection, or NULL if it is gone. */
 static struct conn *
 conn_detach(struct task *t)
@@ -225,20 +236,18 @@ conn_detach(struct task *t)
 
 	if (!t->in_conn)
 		return NULL;
-	t->in_conn = 0;
-	if ((c = control_conn(t->conn, t->conn_gen)) != NULL)
-		TAILQ_REMOVE(&c->tasks, t, centry);
+	c = control_conn(t->conn, t->conn_gen);
+	conn_unlink(c, t);
 	return c;
 }
 
 int
 control_reply_result(struct task *t, const uint8_t *data, size_t len)
 {
-	struct conn	*c;
-	size_t		 start = 0;
+	struct conn	*c = NULL;
+	size_t		 start;
 
-	c = t->in_conn ? control_conn(t->conn, t->conn_gen) : NULL;
-	if (c != NULL) {
+	if (t->in_conn && (c = control_conn(t->conn, t->conn_gen)) != NULL) {
 		/*
 		 * Copy first, then validate the copy: the worker may still
 		 * write to the ring.  (An append may compact the buffer:
@@ -246,25 +255,23 @@ control_reply_result(struct task *t, const uint8_t *data, size_t len)
 		 */
 		start = buf_unread(&c->out);
 		if (proto_result_head(&c->out, t->msgid) == -1 ||
-		    buf_append(&c->out, data, len) == -1) {
+		    buf_append(&c->out, data, len) == -1)
 			/* Out of memory: this connection only is lost. */
 			reply_failed(c);
-			c = NULL;
+		else if (mp_object_len(c->out.data + c->out.len - len, len,
+		    1) == -1) {
+			c->out.len = c->out.off + start;
+			return -1;
+		} else {
+			conn_unlink(c, t);
+			conn_completed(c);
+			return 0;
 		}
 	}
-	if (c == NULL) {
-		/* Nobody to answer; still check what the worker sent. */
-		if (mp_object_len(data, len, 1) == -1)
-			return -1;
-		(void)conn_detach(t);
-		return 0;
-	}
-	if (mp_object_len(c->out.data + c->out.len - len, len, 1) == -1) {
-		c->out.len = c->out.off + start;
+	/* Nobody to answer; still check what the worker sent. */
+	if (mp_object_len(data, len, 1) == -1)
 		return -1;
-	}
-	(void)conn_detach(t);
-	conn_completed(c);
+	conn_unlink(c, t);
 	return 0;
 }
 
