@@ -3,6 +3,8 @@
  * paths.c's), accepting, reading and
  * parsing MessagePack-RPC, the administrative methods (forkpool.*), and
  * writing responses back, one write per connection per loop iteration.
+ * Every answer, the supervisor's own and the ones dispatch.c makes for
+ * tasks, is written into a connection here.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -19,10 +21,15 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 #include "priv.h"
+#include "reload.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	4	/* then let other connections in */
@@ -69,6 +76,13 @@ conn_schedule(struct conn *c)
 	}
 }
 
+/* What counts towards max-buffered: connection buffers and params. */
+static size_t
+buffered(void)
+{
+	return sv->buffered + task_params_bytes();
+}
+
 /* Keep sv->buffered up to date with what c's buffers hold. */
 static void
 conn_account(struct conn *c)
@@ -92,15 +106,19 @@ conn_can_read(const struct conn *c)
 	    buf_unread(&c->out) <= sv->conf.max_connection_output;
 }
 
-void
-control_reply_failed(struct conn *c)
+/*
+ * An answer for c could not be buffered (out of memory): c is closed at
+ * the end of this loop iteration, with a log line.
+ */
+static void
+reply_failed(struct conn *c)
 {
 	if (!c->broken)
 		log_warnx("conn_drop", "conn=%u outstanding=%u buffered=%zu "
 		    "msg=\"out of memory for an answer; closing the "
 		    "connection\"", c->gen, c->outstanding, buf_unread(&c->out));
 	c->broken = 1;
-	c->closing = 2;
+	c->closing = CONN_ABORT;
 	conn_schedule(c);
 }
 
@@ -117,14 +135,14 @@ conn_answered(struct conn *c)
 	if (c->broken)
 		return;
 	if (c->out.err) {
-		control_reply_failed(c);
+		reply_failed(c);
 		return;
 	}
 	if (c->nends == c->ends_cap) {
 		ncap = c->ends_cap ? c->ends_cap * 2 : 16;
 		if (ncap < c->ends_cap ||
 		    (ne = reallocarray(NULL, ncap, sizeof(*ne))) == NULL) {
-			control_reply_failed(c);
+			reply_failed(c);
 			return;
 		}
 		for (i = 0; i < c->nends; i++)
@@ -170,25 +188,104 @@ control_conn(uint32_t slot, uint32_t gen)
  * already that far behind closes its connection rather than grow the
  * daemon without bound.
  */
-void
-control_completed(struct conn *c)
+static void
+conn_completed(struct conn *c)
 {
 	uint64_t	 behind;
 
 	behind = (c->nends > 0 ? c->ends[(c->ends_head + c->nends - 1) %
 	    c->ends_cap] : c->sent) - c->sent;
 	conn_account(c);
-	if (!c->broken && sv->buffered > sv->conf.max_buffered &&
-	    behind > sv->conf.max_connection_output) {
+	if (!c->broken && behind > sv->conf.max_connection_output &&
+	    buffered() > sv->conf.max_buffered) {
 		log_warnx("conn_drop", "conn=%u outstanding=%u unread=%llu "
 		    "msg=\"the client does not read its answers and "
 		    "max-buffered is exceeded; closing the connection\"",
 		    c->gen, c->outstanding, (unsigned long long)behind);
 		c->broken = 1;
-		c->closing = 2;
+		c->closing = CONN_ABORT;
 	}
 	conn_answered(c);
 	conn_schedule(c);
+}
+
+/* Requests are listed on their connection, for cancel and disconnect. */
+static void
+conn_attach(struct conn *c, struct task *t)
+{
+	TAILQ_INSERT_TAIL(&c->tasks, t, centry);
+	t->in_conn = 1;
+}
+
+/* t leaves the list of c, its connection (NULL if it is gone). */
+static void
+conn_unlink(struct conn *c, struct task *t)
+{
+	if (!t->in_conn)
+		return;
+	t->in_conn = 0;
+	if (c != NULL)
+		TAILQ_REMOVE(&c->tasks, t, centry);
+}
+
+/* t leaves its connection's list: the connection, or NULL if it is gone. */
+static struct conn *
+conn_detach(struct task *t)
+{
+	struct conn	*c;
+
+	if (!t->in_conn)
+		return NULL;
+	c = control_conn(t->conn, t->conn_gen);
+	conn_unlink(c, t);
+	return c;
+}
+
+int
+control_reply_result(struct task *t, const uint8_t *data, size_t len)
+{
+	struct conn	*c = NULL;
+	size_t		 start;
+
+	if (t->in_conn && (c = control_conn(t->conn, t->conn_gen)) != NULL) {
+		/*
+		 * Copy first, then validate the copy: the worker may still
+		 * write to the ring.  (An append may compact the buffer:
+		 * remember the unread length.)
+		 */
+		start = buf_unread(&c->out);
+		if (proto_result_head(&c->out, t->msgid) == -1 ||
+		    buf_append(&c->out, data, len) == -1)
+			/* Out of memory: this connection only is lost. */
+			reply_failed(c);
+		else if (mp_object_len(c->out.data + c->out.len - len, len,
+		    1) == -1) {
+			c->out.len = c->out.off + start;
+			return -1;
+		} else {
+			conn_unlink(c, t);
+			conn_completed(c);
+			return 0;
+		}
+	}
+	/* Nobody to answer; still check what the worker sent. */
+	if (mp_object_len(data, len, 1) == -1)
+		return -1;
+	conn_unlink(c, t);
+	return 0;
+}
+
+void
+control_reply_error(struct task *t, int code, const char *msg,
+    const struct err_kv *kv, int n)
+{
+	struct conn	*c;
+
+	if ((c = conn_detach(t)) == NULL)
+		return;
+	if (proto_put_error_kv(&c->out, t->msgid, code, msg, kv, n) == -1)
+		reply_failed(c);
+	conn_completed(c);
 }
 
 /* An answer the supervisor made at once was appended to c->out. */
@@ -367,7 +464,7 @@ accept_pause(int err)
 		return;
 	}
 	accept_paused = 1;
-	accept_resume_ns = now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
+	accept_resume_ns = fp_now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
 	sv->cnt.accept_pauses++;
 	/* Once per episode: the pauses go on until an accept succeeds. */
 	if (!accept_trouble)
@@ -386,7 +483,7 @@ accept_resume(void)
 		return;
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_MOD, sv->lfd, &ev) == -1) {
 		log_warn("accept_resume", "msg=epoll_ctl");
-		accept_resume_ns = now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
+		accept_resume_ns = fp_now_ns() + ACCEPT_PAUSE_MS * 1000000ULL;
 		return;
 	}
 	accept_paused = 0;
@@ -404,7 +501,7 @@ refuse(int fd, const char *why, uint32_t max)
 	close(fd);
 	sv->cnt.conns_refused++;
 	/* A client knocking in a loop must not flood the log. */
-	if (log_limited(&lim_refused, now_ns(), &held))
+	if (log_limited(&lim_refused, fp_now_ns(), &held))
 		log_warnx("conn_refused", "msg=\"%s\" max=%u refused=%llu "
 		    "suppressed=%llu", why, max,
 		    (unsigned long long)sv->cnt.conns_refused,
@@ -520,7 +617,7 @@ conn_close(struct conn *c, const char *why)
 	while ((t = TAILQ_FIRST(&c->tasks)) != NULL)
 		if (dispatch_cancel(t, FP_E_CANCELLED, "the client disconnected",
 		    0) == 0)
-			task_detach_conn(t);
+			(void)conn_detach(t);
 	if (c->in_flushq)
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
 	close(c->fd);
@@ -546,73 +643,136 @@ reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 	if (c->broken)
 		return;
 	if (proto_put_error(&c->out, msgid, code, msg, NULL, 0) == -1) {
-		control_reply_failed(c);
+		reply_failed(c);
 		return;
 	}
 	conn_reply_done(c);
 }
 
 /*
- * forkpool.stats: the counters as one table, so that the map's size is
- * counted, not kept by hand; uptime_s and accept_paused, a double and a
- * bool, follow it.
+ * A map written from a table of fields, so that its size is counted, not
+ * kept by hand.
  */
+enum field_type { F_UINT, F_DOUBLE, F_BOOL, F_STR, F_NIL, F_STRS };
+struct field {
+	const char	*key;
+	enum field_type	 type;
+	uint64_t	 u;		/* F_UINT, F_BOOL; F_STRS: how many */
+	double		 d;
+	const char	*s;		/* F_STR; F_STRS: the first */
+	size_t		 stride;	/* F_STRS: from one string to the next */
+};
+#define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]))
+
+static void
+put_fields(struct buf *b, const struct field *f, size_t n)
+{
+	size_t		 i;
+	uint64_t	 j;
+
+	mp_put_map(b, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		mp_put_cstr(b, f[i].key);
+		switch (f[i].type) {
+		case F_UINT:
+			mp_put_uint(b, f[i].u);
+			break;
+		case F_DOUBLE:
+			mp_put_double(b, f[i].d);
+			break;
+		case F_BOOL:
+			mp_put_bool(b, f[i].u != 0);
+			break;
+		case F_STR:
+			mp_put_cstr(b, f[i].s);
+			break;
+		case F_NIL:
+			mp_put_nil(b);
+			break;
+		case F_STRS:
+			mp_put_array(b, (uint32_t)f[i].u);
+			for (j = 0; j < f[i].u; j++)
+				mp_put_cstr(b, f[i].s + j * f[i].stride);
+			break;
+		}
+	}
+}
+
+/* forkpool.stats: the counters, the uptime and whether accept is paused. */
 static void
 admin_stats(struct buf *b)
 {
-	int		 i, busy = 0;
 	uint32_t	 j, paused = 0;
-	size_t		 k;
 
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].ninflight > 0)
-			busy++;
 	for (j = 0; j < sv->conncap; j++)
 		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
 		    !(sv->conns[j]->events & EPOLLIN))
 			paused++;
-	const struct {
-		const char	*name;
-		uint64_t	 val;
-	} kv[] = {
-		{ "buffered_bytes", sv->buffered },
-		{ "connections_paused", paused },
-		{ "output_pauses", sv->cnt.conn_pauses },
-		{ "rejected_buffered", sv->cnt.rejected_buffered },
-		{ "connections_refused", sv->cnt.conns_refused },
-		{ "connections_dropped", sv->cnt.conns_dropped },
-		{ "accept_pauses", sv->cnt.accept_pauses },
-		{ "spawn_failures", sv->cnt.spawn_failures },
-		{ "respawn_backoff_ms", pool_backoff_ms() },
-		{ "generation", sv->generation },
-		{ "workers_retiring", (uint64_t)pool_retiring() },
-		{ "tasks_timeout", sv->cnt.tasks_timeout },
-		{ "tasks_cancelled", sv->cnt.tasks_cancelled },
-		{ "tasks_retried", sv->cnt.tasks_retried },
-		{ "workers_recycled", sv->cnt.workers_recycled },
-		{ "pid", (uint64_t)sv->pid },
-		{ "workers", (uint64_t)sv->conf.workers },
-		{ "workers_ready", (uint64_t)pool_ready() },
-		{ "workers_busy", (uint64_t)busy },
-		{ "queued", sv->nqueued },
-		{ "running", sv->nactive - sv->nqueued },
-		{ "connections", sv->nconns },
-		{ "tasks_ok", sv->cnt.tasks_ok },
-		{ "tasks_failed", sv->cnt.tasks_failed },
-		{ "worker_crashes", sv->cnt.worker_crashes },
-		{ "rejected_queue_full", sv->cnt.rejected_full },
-		{ "worker_protocol_errors", sv->cnt.worker_protocol_errors },
+	const struct field f[] = {
+		{ "buffered_bytes", F_UINT, .u = buffered() },
+		{ "connections_paused", F_UINT, .u = paused },
+		{ "output_pauses", F_UINT, .u = sv->cnt.conn_pauses },
+		{ "rejected_buffered", F_UINT, .u = sv->cnt.rejected_buffered },
+		{ "connections_refused", F_UINT, .u = sv->cnt.conns_refused },
+		{ "connections_dropped", F_UINT, .u = sv->cnt.conns_dropped },
+		{ "accept_pauses", F_UINT, .u = sv->cnt.accept_pauses },
+		{ "spawn_failures", F_UINT, .u = sv->cnt.spawn_failures },
+		{ "respawn_backoff_ms", F_UINT, .u = pool_backoff_ms() },
+		{ "generation", F_UINT, .u = sv->generation },
+		{ "workers_retiring", F_UINT, .u = (uint64_t)pool_retiring() },
+		{ "tasks_timeout", F_UINT, .u = sv->cnt.tasks_timeout },
+		{ "tasks_cancelled", F_UINT, .u = sv->cnt.tasks_cancelled },
+		{ "tasks_retried", F_UINT, .u = sv->cnt.tasks_retried },
+		{ "workers_recycled", F_UINT, .u = sv->cnt.workers_recycled },
+		{ "pid", F_UINT, .u = (uint64_t)sv->pid },
+		{ "workers", F_UINT, .u = (uint64_t)sv->conf.workers },
+		{ "workers_ready", F_UINT, .u = (uint64_t)pool_ready() },
+		{ "workers_busy", F_UINT, .u = (uint64_t)dispatch_busy() },
+		{ "queued", F_UINT, .u = sv->nqueued },
+		{ "running", F_UINT, .u = sv->nactive - sv->nqueued },
+		{ "connections", F_UINT, .u = sv->nconns },
+		{ "tasks_ok", F_UINT, .u = sv->cnt.tasks_ok },
+		{ "tasks_failed", F_UINT, .u = sv->cnt.tasks_failed },
+		{ "worker_crashes", F_UINT, .u = sv->cnt.worker_crashes },
+		{ "rejected_queue_full", F_UINT, .u = sv->cnt.rejected_full },
+		{ "worker_protocol_errors", F_UINT, .u = sv->cnt.worker_protocol_errors },
+		{ "uptime_s", F_DOUBLE,
+		    .d = (double)(fp_now_ns() - sv->started_ns) / 1e9 },
+		{ "accept_paused", F_BOOL, .u = (uint64_t)accept_paused },
 	};
 
-	mp_put_map(b, (uint32_t)(sizeof(kv) / sizeof(kv[0])) + 2);
-	for (k = 0; k < sizeof(kv) / sizeof(kv[0]); k++) {
-		mp_put_cstr(b, kv[k].name);
-		mp_put_uint(b, kv[k].val);
+	put_fields(b, f, NFIELDS(f));
+}
+
+/*
+ * forkpool.breakers: [{handler, state, failures, opened_s_ago}, ...] for
+ * the enabled handlers.
+ */
+static void
+admin_breakers(struct buf *b)
+{
+	struct breaker_status st;
+	uint64_t	 now = fp_now_ns();
+	uint32_t	 h, n = 0;
+
+	/* The table has the handlers there were at start-up. */
+	for (h = 0; breaker_table_status(h, now, &st) == 0; h++)
+		if (handler_get(h) != NULL)
+			n++;
+	mp_put_array(b, n);
+	for (h = 0; breaker_table_status(h, now, &st) == 0; h++) {
+		if (handler_get(h) == NULL)
+			continue;
+		const struct field f[] = {
+			{ "handler", F_STR, .s = handler_get(h)->name },
+			{ "state", F_STR, .s = st.state },
+			{ "failures", F_UINT, .u = st.failures },
+			{ "opened_s_ago", st.open ? F_DOUBLE : F_NIL,
+			    .d = st.open_s },
+		};
+
+		put_fields(b, f, NFIELDS(f));
 	}
-	mp_put_cstr(b, "uptime_s");
-	mp_put_double(b, (double)(now_ns() - sv->started_ns) / 1e9);
-	mp_put_cstr(b, "accept_paused");
-	mp_put_bool(b, accept_paused);
 }
 
 /* forkpool.reload -> {generation, warnings}, or the file's problem. */
@@ -622,14 +782,13 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	struct reload_result rr;
 	char		 msg[PATH_MAX + 256];
 	uint64_t	 wait_ms, held;
-	int		 i;
 
 	if (!admin_allowed(c)) {
 		/*
 		 * Once a connection, and at most LOG_LIMIT_PER_S a second:
 		 * a loop of denied calls, or of connections, cannot flood.
 		 */
-		if (!c->denied_logged && log_limited(&lim_denied, now_ns(),
+		if (!c->denied_logged && log_limited(&lim_denied, fp_now_ns(),
 		    &held))
 			log_warnx("permission_denied", "conn=%u uid=%d gid=%d "
 			    "pid=%d method=forkpool.reload suppressed=%llu",
@@ -653,23 +812,23 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	}
 	memset(&rr, 0, sizeof(rr));
 	switch (reload(&rr, msg, sizeof(msg))) {
-	case 0:
+	case RELOAD_APPLIED:
 		break;
-	case -2:
+	case RELOAD_SHUTTING_DOWN:
 		reply_error(c, m->msgid, FP_E_SHUTTING_DOWN, msg);
 		return;
-	default:
+	case RELOAD_BAD_FILE:
 		reply_error(c, m->msgid, FP_E_BAD_REQUEST, msg);
 		return;
 	}
+	const struct field f[] = {
+		{ "generation", F_UINT, .u = rr.generation },
+		{ "warnings", F_STRS, .u = (uint64_t)rr.nwarn, .s = rr.warn[0],
+		    .stride = sizeof(rr.warn[0]) },
+	};
+
 	proto_result_head(&c->out, m->msgid);
-	mp_put_map(&c->out, 2);
-	mp_put_cstr(&c->out, "generation");
-	mp_put_uint(&c->out, rr.generation);
-	mp_put_cstr(&c->out, "warnings");
-	mp_put_array(&c->out, (uint32_t)rr.nwarn);
-	for (i = 0; i < rr.nwarn; i++)
-		mp_put_cstr(&c->out, rr.warn[i]);
+	put_fields(&c->out, f, NFIELDS(f));
 	conn_reply_done(c);
 }
 
@@ -710,7 +869,7 @@ admin(struct conn *c, const struct rpc_msg *m)
 		admin_stats(b);
 	} else if (IS("breakers")) {
 		proto_result_head(b, m->msgid);
-		breakers_report(b);
+		admin_breakers(b);
 	} else if (IS("reload")) {
 		admin_reload(c, m);
 		return;
@@ -760,7 +919,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	 * Past the daemon-wide budget for buffered bytes, take no new work
 	 * (answers of work taken already are still buffered).
 	 */
-	if (sv->buffered > sv->conf.max_buffered) {
+	if (buffered() > sv->conf.max_buffered) {
 		sv->cnt.rejected_buffered++;
 		if (req)
 			reply_error(c, msgid, FP_E_QUEUE_FULL, "the daemon's "
@@ -771,16 +930,16 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	/*
 	 * The half-open breaker's probe must be able to fail: a call with a
 	 * deadline of its own shorter than the configured one would time out
-	 * without counting (dispatch_enqueue), and a client repeating such
+	 * without counting (dispatch_admit), and a client repeating such
 	 * calls could keep the breaker half-open, and everyone out, for ever.
 	 * It gives the probe back and is answered circuit_open.
 	 */
 	own = o != NULL && o->has_timeout && o->timeout_ms != 0 &&
 	    (conf_ms == 0 || o->timeout_ms < conf_ms);
-	if (breakers_admit((uint32_t)h, &probe) == -1)
+	if (breaker_table_admit((uint32_t)h, &probe) == -1)
 		shut = 1;
 	else if (probe && own) {
-		breakers_abandon((uint32_t)h);
+		breaker_table_abandon((uint32_t)h);
 		shut = 1;
 	}
 	if (shut) {
@@ -801,7 +960,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		if (t != NULL)
 			task_free(t);
 		if (probe)
-			breakers_abandon((uint32_t)h);
+			breaker_table_abandon((uint32_t)h);
 		if (req)
 			reply_error(c, msgid, FP_E_INTERNAL, "out of memory");
 		return;
@@ -822,31 +981,12 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	    0;
 	t->retries_left = o != NULL && o->has_retries ? o->retries :
 	    config_handler_retries(&sv->conf, h);
-	dispatch_enqueue(t);
-	if (sv->nqueued > sv->conf.queue_limit) {
-		/*
-		 * The queue holds only what no worker can take yet: let the
-		 * workers take what they can before turning this one away.
-		 */
-		dispatch_run();
-		if (t->state == T_QUEUED && sv->nqueued > sv->conf.queue_limit) {
-			TAILQ_REMOVE(&sv->queue, t, entry);
-			sv->nqueued--;
-			if (t->probe)
-				breakers_abandon(t->handler);
-			task_free(t);
-			sv->cnt.rejected_full++;
-			if (req)
-				reply_error(c, msgid, FP_E_QUEUE_FULL,
-				    "the queue is full");
-			return;
-		}
-	}
+	/* Listed first, so that any answer, even queue_full, finds it. */
 	if (req) {
 		c->outstanding++;
-		task_attach_conn(t, c);
+		conn_attach(c, t);
 	}
-	sv->nactive++;
+	(void)dispatch_admit(t);
 }
 
 /* forkpool.call [method, params, {timeout_ms, retries, id}] */
@@ -1012,7 +1152,7 @@ conn_parse(struct conn *c)
 				log_info("bad_stream", "conn=%u msg=\"not "
 				    "MessagePack\" suppressed=%llu", c->gen,
 				    (unsigned long long)held);
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			return;
 		}
 		if (c->discarding) {
@@ -1060,7 +1200,7 @@ conn_resume(struct conn *c)
 	/* Requests already buffered first: no read may bring more. */
 	if (buf_unread(&c->in) > 0)
 		conn_parse(c);
-	if (c->closing == 2)
+	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
 	else if (!c->closing && conn_can_read(c))
 		conn_set_events(c, c->events | EPOLLIN);
@@ -1081,7 +1221,7 @@ conn_read(struct conn *c)
 		 * sending is closed: clients that send the start of large
 		 * requests and stop cannot hold the daemon's memory.
 		 */
-		if (!c->broken && sv->buffered > sv->conf.max_buffered &&
+		if (!c->broken && buffered() > sv->conf.max_buffered &&
 		    buf_unread(&c->in) > sv->conf.max_connection_output) {
 			/* Counted in connections_dropped when it closes. */
 			if (log_limited(&lim_drop, sv->now_ns, &held))
@@ -1090,23 +1230,23 @@ conn_read(struct conn *c)
 				    "closing a connection that holds an "
 				    "unfinished request\" suppressed=%llu",
 				    c->gen, buf_unread(&c->in),
-				    (unsigned long long)sv->buffered,
+				    (unsigned long long)buffered(),
 				    (unsigned long long)held);
 			c->broken = 1;
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			break;
 		}
 		if (buf_reserve(&c->in, READ_CHUNK) == -1) {
 			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
 			    "its input; closing the connection\"", c->gen);
 			c->broken = 1;
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			break;
 		}
 		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
 		if (n == 0) {
 			/* Half-close: answer what was asked, then close. */
-			c->closing = 1;
+			c->closing = CONN_FLUSH;
 			conn_set_events(c, c->events & ~EPOLLIN);
 			conn_schedule(c);
 			break;
@@ -1114,7 +1254,7 @@ conn_read(struct conn *c)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			c->closing = 2;
+			c->closing = CONN_ABORT;
 			conn_schedule(c);
 			break;
 		}
@@ -1125,7 +1265,7 @@ conn_read(struct conn *c)
 		if ((size_t)n < READ_CHUNK)
 			break;
 	}
-	if (c->closing == 2)
+	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
 	/* Idle: nothing buffered, nothing owed: give the memory back. */
 	if (buf_unread(&c->in) == 0 && c->outstanding == 0)
@@ -1171,13 +1311,21 @@ conn_write(struct conn *c)
 	} else
 		buf_shrink(&c->out, OUT_KEEP);
 	conn_set_events(c, c->events & ~EPOLLOUT);
-	if (c->closing == 1 && c->outstanding == 0) {
+	if (c->closing == CONN_FLUSH && c->outstanding == 0) {
 		conn_close(c, "client closed");
 		return -1;
 	}
 	conn_resume(c);
 	conn_account(c);
 	return 0;
+}
+
+/* Events on the connection in slot, if it is still open. */
+void
+control_event_slot(uint32_t slot, uint32_t events)
+{
+	if (slot < sv->conncap && sv->conns[slot] != NULL)
+		control_event(sv->conns[slot], events);
 }
 
 void
@@ -1229,7 +1377,7 @@ control_flush_all(void)
 			conn_close(c, "out of memory");
 			continue;
 		}
-		if (c->closing == 2) {
+		if (c->closing == CONN_ABORT) {
 			/* Broken stream: send what we have, then close. */
 			if (buf_unread(&c->out) > 0)
 				(void)send(c->fd, buf_head(&c->out),
@@ -1255,6 +1403,17 @@ control_close_all(void)
 	sv->conns = NULL;
 	freeslots = NULL;
 	sv->conncap = nfree = 0;
+}
+
+/* Try to write every connection's pending output (shutdown). */
+void
+control_write_pending(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < sv->conncap; i++)
+		if (sv->conns[i] != NULL && buf_unread(&sv->conns[i]->out) > 0)
+			control_event(sv->conns[i], EPOLLOUT);
 }
 
 /* Bytes not yet written to any client. */

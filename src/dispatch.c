@@ -2,7 +2,8 @@
  * dispatch.c -- the global FIFO queue, dispatch of tasks to workers'
  * rings, and results coming back.  Ring commits and wake-ups are batched:
  * records are allocated as tasks are dispatched and published once per
- * loop iteration.
+ * loop iteration.  Answers go out through control.c
+ * (control_reply_result, control_reply_error); exactly one per request.
  */
 #include <sys/wait.h>
 #include <errno.h>
@@ -11,9 +12,13 @@
 #include <string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
 
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
@@ -28,8 +33,8 @@
  * (forkpool-rpc(7)).  A caller's deadline at least as long as the
  * configured one counts as the configured one would have.
  */
-void
-dispatch_enqueue(struct task *t)
+static void
+enqueue(struct task *t)
 {
 	uint64_t	 conf_ms;
 
@@ -42,8 +47,8 @@ dispatch_enqueue(struct task *t)
 	sv->nqueued++;
 }
 
-void
-dispatch_requeue_front(struct task *t)
+static void
+requeue_front(struct task *t)
 {
 	t->state = T_QUEUED;
 	t->kill_code = 0;
@@ -56,6 +61,33 @@ dispatch_requeue_front(struct task *t)
 static void	outcome(struct task *, int);
 static void	answer_err(struct task *, int, const char *,
 		    const struct err_kv *, int);
+static void	finish_err(struct task *, int, const char *);
+static void	release(struct task *);
+
+int
+dispatch_admit(struct task *t)
+{
+	enqueue(t);
+	sv->nactive++;
+	if (sv->nqueued <= sv->conf.queue_limit)
+		return 0;
+	/*
+	 * The queue holds only what no worker can take yet: let the
+	 * workers take what they can before turning this one away.
+	 */
+	dispatch_run();
+	if (t->state != T_QUEUED || sv->nqueued <= sv->conf.queue_limit)
+		return 0;
+	TAILQ_REMOVE(&sv->queue, t, entry);
+	sv->nqueued--;
+	if (t->probe)
+		breaker_table_abandon(t->handler);
+	sv->cnt.rejected_full++;
+	/* Not a task that failed: one that was never taken. */
+	control_reply_error(t, FP_E_QUEUE_FULL, "the queue is full", NULL, 0);
+	release(t);
+	return -1;
+}
 
 /*
  * The task a worker's misbehaviour is charged to: task `id' if this
@@ -97,12 +129,7 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 	hn = t != NULL ? handler_name(t->handler) : NULL;
 	log_warnx("worker_protocol", "worker=%d pid=%d handler=%s msg=\"%s\"",
 	    w->slot, (int)w->pid, hn != NULL ? hn : "none", why);
-	w->violation = why;
-	w->state = W_STOPPING;
-	if (w->kill_ns != UINT64_MAX) {
-		kill(w->pid, SIGKILL);
-		w->kill_ns = UINT64_MAX;
-	}
+	pool_kill_violator(w, why);
 	if (t == NULL)
 		return;
 	t->kill_code = (uint8_t)code;
@@ -123,28 +150,6 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 		    hn != NULL ? hn : "none", fp_err_name(code), why,
 		    t->corr ? " corr=" : "", t->corr ? t->corr : "");
 	answer_err(t, code, msg, NULL, 0);
-}
-
-/*
- * Kill a worker that holds a task past its deadline (or cancelled with
- * cancel-running kill): SIGTERM then SIGKILL after kill-grace, or SIGKILL
- * at once.  It takes no new tasks meanwhile; its results so far are good.
- */
-void
-dispatch_kill_worker(struct worker *w, const char *why)
-{
-	if (w->kill_ns != 0)
-		return;
-	log_info("worker_kill", "worker=%d pid=%d reason=%s grace_ms=%llu",
-	    w->slot, (int)w->pid, why,
-	    (unsigned long long)sv->conf.kill_grace_ms);
-	if (sv->conf.kill_grace_ms > 0) {
-		kill(w->pid, SIGTERM);
-		w->kill_ns = now_ns() + sv->conf.kill_grace_ms * 1000000ULL;
-	} else {
-		kill(w->pid, SIGKILL);
-		w->kill_ns = UINT64_MAX;
-	}
 }
 
 /* Continue writing the task at the tail of w's in-flight list. */
@@ -229,20 +234,22 @@ dispatch_run(void)
 }
 
 void
+dispatch_publish_worker(struct worker *w)
+{
+	if ((w->state != W_READY && w->state != W_RETIRING) || !w->dirty)
+		return;
+	w->dirty = 0;
+	if (fp_ring_publish(&w->tx) == -1)
+		log_warn("worker_wake", "worker=%d", w->slot);
+}
+
+void
 dispatch_publish(void)
 {
-	struct worker	*w;
-	int		 i;
+	int	 i;
 
-	for (i = 0; i < sv->nslots; i++) {
-		w = &sv->workers[i];
-		if ((w->state != W_READY && w->state != W_RETIRING) ||
-		    !w->dirty)
-			continue;
-		w->dirty = 0;
-		if (fp_ring_publish(&w->tx) == -1)
-			log_warn("worker_wake", "worker=%d", w->slot);
-	}
+	for (i = 0; i < sv->nslots; i++)
+		dispatch_publish_worker(&sv->workers[i]);
 }
 
 /* ---- answers: exactly one per request ---------------------------------- */
@@ -273,31 +280,19 @@ static void
 answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
     int n)
 {
-	struct conn	*c;
-
 	if (t->answered)
 		return;
 	t->answered = 1;
 	count_error(code);
 	if (t->probe)
-		breakers_abandon(t->handler);
-	if ((c = control_conn(t->conn, t->conn_gen)) == NULL || !t->in_conn) {
-		task_detach_conn(t);
-		return;
-	}
-	task_detach_conn(t);
-	if (proto_put_error_kv(&c->out, t->msgid, code, msg, kv, n) == -1)
-		control_reply_failed(c);
-	control_completed(c);
+		breaker_table_abandon(t->handler);
+	control_reply_error(t, code, msg, kv, n);
 }
 
-void
-task_finish_err(struct task *t, int code, const char *msg, const char *key,
-    int64_t val)
+static void
+finish_err(struct task *t, int code, const char *msg)
 {
-	struct err_kv kv = { key, val };
-
-	answer_err(t, code, msg, &kv, key != NULL ? 1 : 0);
+	answer_err(t, code, msg, NULL, 0);
 	release(t);
 }
 
@@ -305,7 +300,7 @@ task_finish_err(struct task *t, int code, const char *msg, const char *key,
 static void
 outcome(struct task *t, int failure)
 {
-	breakers_result(t->handler, failure, t->probe);
+	breaker_table_result(t->handler, failure, t->probe);
 	t->probe = 0;
 }
 
@@ -318,10 +313,9 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
     const uint8_t *data, size_t len)
 {
 	struct task		*t;
-	struct conn		*c;
 	struct wire_error	 we;
 	char			 msg[WIRE_ERRMSG_MAX + 1];
-	size_t			 i, start;
+	size_t			 i;
 
 	t = task_lookup(id);
 	if (t == NULL || t->state != T_DISPATCHED || t->worker != w->slot ||
@@ -331,43 +325,18 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		return;
 	}
 	if (type == FP_REC_RESULT) {
-		c = t->answered || !t->in_conn ? NULL :
-		    control_conn(t->conn, t->conn_gen);
-		if (c != NULL) {
-			/*
-			 * Copy first, then validate the copy: the worker may
-			 * still write to the ring.  (An append may compact
-			 * the buffer: remember the unread length.)
-			 */
-			start = buf_unread(&c->out);
-			if (proto_result_head(&c->out, t->msgid) == -1 ||
-			    buf_append(&c->out, data, len) == -1) {
-				/* Out of memory: this connection only is lost. */
-				control_reply_failed(c);
-				c = NULL;
-			}
-		}
-		if (c == NULL) {
-			/* Nobody to answer; still check what the worker sent. */
-			if (mp_object_len(data, len, 1) == -1) {
-				worker_violation(w, id, FP_E_INTERNAL,
-				    "malformed result");
-				return;
-			}
-		} else if (mp_object_len(c->out.data + c->out.len - len, len,
-		    1) == -1) {
-			c->out.len = c->out.off + start;
+		/*
+		 * A task answered early (cancel, timeout) is no longer on
+		 * its connection: its result is only checked, and dropped.
+		 */
+		if (control_reply_result(t, data, len) == -1) {
 			worker_violation(w, id, FP_E_INTERNAL,
 			    "malformed result");
 			return;
 		}
-		/* A result for a task answered early (cancel, timeout) is dropped. */
 		if (!t->answered) {
 			t->answered = 1;
 			sv->cnt.tasks_ok++;
-			task_detach_conn(t);
-			if (c != NULL)
-				control_completed(c);
 		}
 		outcome(t, 0);
 		goto done;
@@ -449,6 +418,76 @@ dispatch_results(struct worker *w)
 	return n;
 }
 
+/*
+ * Tell workers we are about to sleep; returns 0 if we may block, 1 if a
+ * ring already has something for us.
+ */
+/* The next worker from slot *i on whose rings are read, or NULL. */
+static struct worker *
+next_live(int *i)
+{
+	struct worker	*w;
+
+	while (*i < sv->nslots) {
+		w = &sv->workers[(*i)++];
+		if (w->state == W_READY || w->state == W_RETIRING)
+			return w;
+	}
+	return NULL;
+}
+
+int
+dispatch_sleep_prepare(void)
+{
+	struct worker	*w;
+	int		 i = 0, busy = 0, queued = !TAILQ_EMPTY(&sv->queue);
+
+	/* Every live worker is told, whatever the others say. */
+	while ((w = next_live(&i)) != NULL) {
+		if (fp_ring_sleep_prepare(&w->rx) != 0)
+			busy = 1;
+		if (w->partial != NULL) {
+			if (fp_ring_space_wait(&w->tx,
+			    fp_ring_maxrec(&w->tx)) != 0)
+				busy = 1;
+		} else if (queued && w->state == W_READY &&
+		    w->ninflight < sv->conf.prefetch)
+			busy = 1;	/* it can take a queued task now */
+	}
+	return busy;
+}
+
+void
+dispatch_sleep_cancel(void)
+{
+	struct worker	*w;
+	int		 i = 0;
+
+	while ((w = next_live(&i)) != NULL)
+		fp_ring_sleep_cancel(&w->rx);
+}
+
+void
+dispatch_results_all(void)
+{
+	struct worker	*w;
+	int		 i = 0;
+
+	while ((w = next_live(&i)) != NULL)
+		(void)dispatch_results(w);
+}
+
+/* Workers that hold a task (forkpool.stats workers_busy). */
+int
+dispatch_busy(void)
+{
+	int	 i, n;
+
+	for (i = n = 0; i < sv->nslots; i++)
+		n += sv->workers[i].ninflight > 0;
+	return n;
+}
+
 /* ---- retries -------------------------------------------------------------- */
 
 static void
@@ -513,7 +552,7 @@ dispatch_worker_lost(struct worker *w, int status)
 {
 	struct task	*t, *prev, *head;
 	struct err_kv	 kv[2];
-	uint64_t	 running, now = now_ns();
+	uint64_t	 running, now = fp_now_ns();
 	char		 msg[200], imsg[200];
 	int		 val, killed = w->kill_ns != 0;
 
@@ -556,7 +595,7 @@ dispatch_worker_lost(struct worker *w, int status)
 		    t->kill_code == 0)) {
 			/* Did not run: attempts counts runs. */
 			t->attempts--;
-			dispatch_requeue_front(t);
+			requeue_front(t);
 			continue;
 		}
 		kv[1].val = t->attempts;
@@ -584,7 +623,7 @@ dispatch_worker_lost(struct worker *w, int status)
 			 * the handler's failure, but it may have run.
 			 */
 			if (t->probe)
-				breakers_abandon(t->handler);
+				breaker_table_abandon(t->handler);
 			t->probe = 0;
 			log_info("task_interrupted", "worker=%d pid=%d msgid=%u "
 			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
@@ -593,7 +632,7 @@ dispatch_worker_lost(struct worker *w, int status)
 			if (t->retries_left > 0 && sv->state != SV_STOPPING) {
 				t->retries_left--;
 				sv->cnt.tasks_retried++;
-				dispatch_requeue_front(t);
+				requeue_front(t);
 				continue;
 			}
 			snprintf(imsg, sizeof(imsg), "worker %d (pid %d) was "
@@ -676,16 +715,9 @@ dispatch_tick(uint64_t now)
 		w = &sv->workers[i];
 		if (w->state != W_READY && w->state != W_RETIRING)
 			continue;
-		if (w->kill_ns != 0) {
-			if (now >= w->kill_ns && w->kill_ns != UINT64_MAX) {
-				log_warnx("worker_kill", "worker=%d pid=%d "
-				    "msg=\"kill-grace passed\"", w->slot,
-				    (int)w->pid);
-				kill(w->pid, SIGKILL);
-				w->kill_ns = UINT64_MAX;
-			}
+		/* Being killed (pool_tick sends SIGKILL past the grace). */
+		if (w->kill_ns != 0)
 			continue;
-		}
 		running = atomic_load_explicit(&w->stats->running,
 		    memory_order_relaxed);
 		TAILQ_FOREACH(t, &w->inflight, entry) {
@@ -706,7 +738,7 @@ dispatch_tick(uint64_t now)
 			    now - t->deadline_ns >= HEAD_GRACE_NS))) {
 				if (!t->answered)
 					t->kill_code = FP_E_TIMEOUT;
-				dispatch_kill_worker(w, "deadline");
+				pool_kill_worker(w, "deadline");
 				break;
 			}
 			/* Handed over but not started: the worker skips it. */
@@ -747,7 +779,7 @@ dispatch_cancel(struct task *t, int code, const char *msg, int kill_ok)
 		if (kill_ok && sv->conf.cancel_running == FP_CANCEL_KILL && t->started &&
 		    t->id == running) {
 			t->kill_code = FP_E_CANCELLED;
-			dispatch_kill_worker(w, "cancel");
+			pool_kill_worker(w, "cancel");
 		}
 		return 1;
 	}
@@ -763,18 +795,18 @@ dispatch_fail_all(int code, const char *msg)
 
 	while ((t = TAILQ_FIRST(&sv->retryq)) != NULL) {
 		TAILQ_REMOVE(&sv->retryq, t, entry);
-		task_finish_err(t, code, msg, NULL, 0);
+		finish_err(t, code, msg);
 	}
 	while ((t = TAILQ_FIRST(&sv->queue)) != NULL) {
 		TAILQ_REMOVE(&sv->queue, t, entry);
 		sv->nqueued--;
-		task_finish_err(t, code, msg, NULL, 0);
+		finish_err(t, code, msg);
 	}
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		while ((t = TAILQ_FIRST(&w->inflight)) != NULL) {
 			TAILQ_REMOVE(&w->inflight, t, entry);
-			task_finish_err(t, code, msg, NULL, 0);
+			finish_err(t, code, msg);
 		}
 		w->ninflight = 0;
 		w->partial = NULL;

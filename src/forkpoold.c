@@ -24,9 +24,11 @@
 
 #include "forkpool.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "plugin.h"
+#include "reload.h"
 
 #define PIDDIR_MODE	0755	/* a pidfile's own directory, if we make it */
 

@@ -12,20 +12,12 @@
 #include <unistd.h>
 
 #include "forkpool.h"
+#include "clock.h"
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
 
 static int	 test_enabled;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int
 hctx_error(struct fp_hctx *h, int code, const char *fmt, ...)
@@ -100,8 +92,8 @@ h_spin(struct fp_hctx *h, const msgpack_object *p)
 
 	if (one_uint(h, p, "microseconds", 60000000, -1, &us) == -1)
 		return -1;
-	end = now_ns() + us * 1000;
-	while (now_ns() < end)
+	end = fp_now_ns() + us * 1000;
+	while (fp_now_ns() < end)
 		x++;
 	msgpack_pack_uint64(h->pk, us);
 	return 0;

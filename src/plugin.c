@@ -30,6 +30,7 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "handlers.h"
@@ -282,15 +283,6 @@ probe_child(const struct fp_load *ld, int plugfd, int fd)
 	_exit(r == 0 ? 0 : 1);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Run probe_child and judge it: it must say "ok" and exit 0 within
  * timeout_ms.  The probe leads a process group of its own, which is
@@ -305,7 +297,7 @@ probe(const struct fp_load *ld, int plugfd, uint64_t timeout_ms, char *err,
 	char		 msg[512], junk[256];
 	size_t		 n = 0;
 	ssize_t		 r;
-	uint64_t	 end = mono_ms() + timeout_ms, now;
+	uint64_t	 end = (uint64_t)fp_now_ms() + timeout_ms, now;
 	struct pollfd	 pfd;
 	siginfo_t	 si;
 	pid_t		 pid;
@@ -349,7 +341,7 @@ probe(const struct fp_load *ld, int plugfd, uint64_t timeout_ms, char *err,
 			exited = 1;
 			continue;	/* read what it wrote last */
 		}
-		if ((now = mono_ms()) >= end)
+		if ((now = (uint64_t)fp_now_ms()) >= end)
 			break;
 		if (eof) {
 			/* No more to read; poll would return at once. */

@@ -13,7 +13,7 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
-#include "daemon.h"
+#include "clock.h"
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
@@ -100,7 +100,7 @@ host_remaining_ns(const struct fp_call *call)
 
 	if (call->deadline_ns == 0)
 		return UINT64_MAX;
-	now = now_ns();
+	now = fp_now_ns();
 	return now >= call->deadline_ns ? 0 : call->deadline_ns - now;
 }
 

@@ -23,10 +23,14 @@
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
+#include <bsd/unistd.h>
 
 #include "forkpool.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "log.h"
+#include "pool.h"
+#include "worker.h"
 
 #define BACKOFF_MIN_MS	100
 #define RETIRE_GRACE_MS	2000	/* SIGTERM to SIGKILL for a retired worker */
@@ -100,7 +104,7 @@ release(struct worker *w)
 static void
 schedule_respawn(struct worker *w, uint64_t delay_ms)
 {
-	w->respawn_ns = now_ns() + delay_ms * 1000000ULL;
+	w->respawn_ns = fp_now_ns() + delay_ms * 1000000ULL;
 }
 
 /* max-tasks-per-worker with +-10 % jitter, so workers do not retire together. */
@@ -130,6 +134,48 @@ spawn_failed(struct worker *w, const char *step)
 		log_debug("worker_spawn", "worker=%d msg=\"%s failed\" "
 		    "failures=%llu", w->slot, step,
 		    (unsigned long long)spawn_failing);
+}
+
+/*
+ * In the child pool_spawn forked for w: leave only what this worker
+ * needs, its own segment and eventfds (as 3 and 4), and standard error
+ * (the log, with -d).  Every other worker's mapping and every descriptor
+ * of the supervisor go; standard input and output (a terminal or whatever
+ * the daemon was started with) become /dev/null.  Then the worker runs.
+ */
+static void __attribute__((noreturn))
+child(struct worker *w)
+{
+	struct worker_spec ws;
+	int		 i, a, b, null;
+
+	for (i = 0; i < sv->nslots; i++) {
+		struct worker *o = &sv->workers[i];
+
+		if (o != w && o->seg.base != NULL)
+			fp_seg_destroy(&o->seg);
+	}
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+		fatal("worker_fds", NULL);
+	if (null > STDERR_FILENO)
+		close(null);
+	if ((a = fcntl(w->sup_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
+	    (b = fcntl(w->wrk_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
+	    dup3(a, 3, O_CLOEXEC) == -1 || dup3(b, 4, O_CLOEXEC) == -1)
+		fatal("worker_fds", NULL);
+	closefrom(5);
+
+	memset(&ws, 0, sizeof(ws));
+	ws.slot = w->slot;
+	ws.ppid = sv->pid;
+	ws.conf = &sv->conf;
+	ws.seg = &w->seg;
+	ws.stats = w->stats;
+	ws.sup_efd = 3;
+	ws.wrk_efd = 4;
+	ws.test_crash = sv->conf.test_handlers && pool_test_crash();
+	worker_child(&ws);
 }
 
 int
@@ -166,7 +212,7 @@ pool_spawn(struct worker *w)
 		spawn_failed(w, "fork");
 		goto fail;
 	case 0:
-		worker_main(w);
+		child(w);
 	default:
 		break;
 	}
@@ -207,7 +253,7 @@ pool_spawn(struct worker *w)
 	w->task_limit = task_limit();
 	w->kill_ns = 0;
 	w->generation = sv->generation;
-	w->spawned_ns = now_ns();
+	w->spawned_ns = fp_now_ns();
 	w->state = W_READY;
 	log_info("worker_start", "worker=%d pid=%d generation=%u", w->slot,
 	    (int)pid, w->generation);
@@ -247,8 +293,9 @@ pool_test_crash(void)
 	return e != NULL && strcmp(e, "1") == 0;
 }
 
-void
-pool_reap(struct worker *w)
+/* w's pidfd is readable: reap it, if it is gone. */
+static void
+reap(struct worker *w)
 {
 	int		 status;
 	pid_t		 r;
@@ -261,6 +308,15 @@ pool_reap(struct worker *w)
 		status = 0;
 	}
 	lost(w, status);
+}
+
+void
+pool_reap_slot(uint32_t slot)
+{
+	struct worker	*w = &sv->workers[slot];
+
+	if (w->state != W_EMPTY)
+		reap(w);
 }
 
 void
@@ -323,7 +379,7 @@ lost(struct worker *w, int status)
 		sv->cnt.worker_crashes++;
 	dispatch_worker_lost(w, status);
 	w->violation = NULL;
-	age = now_ns() - w->spawned_ns;
+	age = fp_now_ns() - w->spawned_ns;
 	young = crash && (w->tasks_done == 0 ||
 	    age < sv->conf.min_worker_age_ms * 1000000ULL);
 	if (retired)
@@ -536,7 +592,7 @@ retire_step(struct worker *w)
 	log_debug("worker_stop", "worker=%d pid=%d msg=retired", w->slot,
 	    (int)w->pid);
 	kill(w->pid, SIGTERM);
-	w->kill_ns = now_ns() + RETIRE_GRACE_MS * 1000000ULL;
+	w->kill_ns = fp_now_ns() + RETIRE_GRACE_MS * 1000000ULL;
 }
 
 /*
@@ -552,11 +608,7 @@ retire(struct worker *w)
 	w->state = W_RETIRING;
 	retiring_hint = 1;
 	/* Records not yet published would never reach it otherwise. */
-	if (w->dirty) {
-		w->dirty = 0;
-		if (fp_ring_publish(&w->tx) == -1)
-			log_warn("worker_wake", "worker=%d", w->slot);
-	}
+	dispatch_publish_worker(w);
 	retire_step(w);
 }
 
@@ -628,7 +680,7 @@ void
 pool_tick(void)
 {
 	struct worker	*w;
-	uint64_t	 now = now_ns(), rss, age;
+	uint64_t	 now = fp_now_ns(), rss, age;
 	uint64_t	 min_age = sv->conf.min_worker_age_ms * 1000000ULL;
 	int		 i;
 
@@ -636,6 +688,15 @@ pool_tick(void)
 		return;
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
+		/* Killed (a deadline, a cancel, retired) and still there. */
+		if ((w->state == W_READY || w->state == W_RETIRING) &&
+		    w->kill_ns != 0 && w->kill_ns != UINT64_MAX &&
+		    now >= w->kill_ns) {
+			log_warnx("worker_kill", "worker=%d pid=%d "
+			    "msg=\"kill-grace passed\"", w->slot, (int)w->pid);
+			kill(w->pid, SIGKILL);
+			w->kill_ns = UINT64_MAX;
+		}
 		if (w->state == W_EMPTY && w->respawn && w->respawn_ns <= now)
 			pool_spawn(w);
 		if (w->state != W_READY || w->kill_ns != 0 || !w->respawn)
@@ -683,15 +744,56 @@ pool_reload(void)
 	    "old=%d", sv->generation, sv->conf.workers, pool_retiring(), old);
 }
 
-int
-pool_retiring(void)
+/* How many slots are in `state'. */
+static int
+count_state(int state)
 {
 	int	 i, n = 0;
 
 	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].state == W_RETIRING)
+		if (sv->workers[i].state == state)
 			n++;
 	return n;
+}
+
+/*
+ * Kill a worker that holds a task past its deadline (or cancelled with
+ * cancel-running kill): SIGTERM then SIGKILL after kill-grace (pool_tick),
+ * or SIGKILL at once.  It takes no new tasks meanwhile; its results so far
+ * are good.
+ */
+void
+pool_kill_worker(struct worker *w, const char *why)
+{
+	if (w->kill_ns != 0)
+		return;
+	log_info("worker_kill", "worker=%d pid=%d reason=%s grace_ms=%llu",
+	    w->slot, (int)w->pid, why,
+	    (unsigned long long)sv->conf.kill_grace_ms);
+	if (sv->conf.kill_grace_ms > 0) {
+		kill(w->pid, SIGTERM);
+		w->kill_ns = fp_now_ns() + sv->conf.kill_grace_ms * 1000000ULL;
+	} else {
+		kill(w->pid, SIGKILL);
+		w->kill_ns = UINT64_MAX;
+	}
+}
+
+void
+pool_kill_violator(struct worker *w, const char *why)
+{
+	w->violation = why;
+	w->state = W_STOPPING;
+	if (w->kill_ns != UINT64_MAX) {
+		kill(w->pid, SIGKILL);
+		w->kill_ns = UINT64_MAX;
+	}
+}
+
+int
+pool_retiring(void)
+{
+	return count_state(W_RETIRING);
 }
 
 uint64_t
@@ -749,10 +851,5 @@ pool_alive(void)
 int
 pool_ready(void)
 {
-	int	 i, n = 0;
-
-	for (i = 0; i < sv->nslots; i++)
-		if (sv->workers[i].state == W_READY)
-			n++;
-	return n;
+	return count_state(W_READY);
 }

@@ -11,9 +11,12 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
 #include "daemon.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
+#include "reload.h"
 
 struct cmdline	 cmdline;
 
@@ -57,6 +60,23 @@ warn(struct reload_result *rr, const char *keyword, const char *fmt, ...)
 }
 
 /*
+ * A name kept as it was (its old value `ov' copied over the new `nv', of
+ * `size' bytes), with a warning if it had changed; "none" stands for the
+ * empty name.  1 if it had changed.
+ */
+static int
+keep_name(struct reload_result *rr, const char *keyword, char *nv,
+    const char *ov, size_t size)
+{
+	if (strcmp(nv, ov) == 0)
+		return 0;
+	warn(rr, keyword, "%s cannot change at run time: still %s (restart "
+	    "to use %s)", keyword, ov[0] ? ov : "none", nv[0] ? nv : "none");
+	strlcpy(nv, ov, size);
+	return 1;
+}
+
+/*
  * Settings bound to what the supervisor holds open (the listening socket,
  * the locked pidfile) stay as they are: report a change and keep the old
  * value in `c'.
@@ -77,31 +97,15 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 		    (unsigned)o->socket_mode, (unsigned)c->socket_mode);
 		c->socket_mode = o->socket_mode;
 	}
-	if (strcmp(c->pidfile, o->pidfile) != 0) {
-		warn(rr, "pidfile", "pidfile cannot change at run time: still "
-		    "%s (restart to use %s)", o->pidfile[0] ? o->pidfile :
-		    "none", c->pidfile[0] ? c->pidfile : "none");
-		strlcpy(c->pidfile, o->pidfile, sizeof(c->pidfile));
-	}
+	(void)keep_name(rr, "pidfile", c->pidfile, o->pidfile,
+	    sizeof(c->pidfile));
 	/* The socket was given to them when it was bound. */
-	if (strcmp(c->socket_owner, o->socket_owner) != 0) {
-		warn(rr, "socket-owner", "socket-owner cannot change at run "
-		    "time: still %s (restart to use %s)",
-		    o->socket_owner[0] ? o->socket_owner : "none",
-		    c->socket_owner[0] ? c->socket_owner : "none");
-		strlcpy(c->socket_owner, o->socket_owner,
-		    sizeof(c->socket_owner));
+	if (keep_name(rr, "socket-owner", c->socket_owner, o->socket_owner,
+	    sizeof(c->socket_owner)))
 		c->socket_uid = o->socket_uid;
-	}
-	if (strcmp(c->socket_group, o->socket_group) != 0) {
-		warn(rr, "socket-group", "socket-group cannot change at run "
-		    "time: still %s (restart to use %s)",
-		    o->socket_group[0] ? o->socket_group : "none",
-		    c->socket_group[0] ? c->socket_group : "none");
-		strlcpy(c->socket_group, o->socket_group,
-		    sizeof(c->socket_group));
+	if (keep_name(rr, "socket-group", c->socket_group, o->socket_group,
+	    sizeof(c->socket_group)))
 		c->socket_gid = o->socket_gid;
-	}
 	/* Loaded plug-ins own handler indices that tasks in flight use. */
 	if (!config_same_loads(c, o)) {
 		warn(rr, "load", "plug-ins cannot change at run time: keeping "
@@ -134,7 +138,7 @@ reload_admit(uint64_t now, uint64_t *wait_ms)
 	return 0;
 }
 
-int
+enum reload_status
 reload(struct reload_result *rr, char *msg, size_t msglen)
 {
 	struct fp_config c;
@@ -146,7 +150,7 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 		snprintf(msg, msglen, "the daemon is shutting down");
 		log_warnx("reload_failed", "msg=\"the daemon is shutting "
 		    "down\"");
-		return -2;
+		return RELOAD_SHUTTING_DOWN;
 	}
 	config_defaults(&c);
 	if (config_load(&c, cmdline.file, !cmdline.fflag, msg,
@@ -154,7 +158,7 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 		log_warnx("reload_failed", "file=%s msg=%s",
 		    log_quote(cmdline.file, qf, sizeof(qf)),
 		    log_quote(msg, q, sizeof(q)));
-		return -1;
+		return RELOAD_BAD_FILE;
 	}
 	cmdline_apply(&c);
 	keep_fixed(&c, rr);
@@ -162,7 +166,7 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 	sv->conf = c;
 	log_setlevel(c.log_level);
 	handlers_init(c.test_handlers);
-	breakers_reconfigure();
+	breaker_table_reconfigure();
 	sv->generation++;
 	log_info("reload", "file=%s generation=%u workers=%d",
 	    log_quote(c.file[0] != '\0' ? c.file : "none", qf, sizeof(qf)),
@@ -170,5 +174,5 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 	pool_reload();
 	if (rr != NULL)
 		rr->generation = sv->generation;
-	return 0;
+	return RELOAD_APPLIED;
 }

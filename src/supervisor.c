@@ -11,15 +11,19 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bsd/unistd.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "pool.h"
+#include "reload.h"
 
 #define MAX_EVENTS	256
 #define TICK_MS		100
@@ -29,15 +33,6 @@
 struct supervisor *sv;
 
 static uint64_t	 stop_deadline_ns;
-
-uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int
 supervisor_setup(char *err, size_t errlen)
@@ -51,7 +46,7 @@ supervisor_setup(char *err, size_t errlen)
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
 	handlers_init(sv->conf.test_handlers);
-	breakers_init();
+	breaker_table_init();
 	if ((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create", NULL);
 
@@ -108,7 +103,7 @@ begin_stop(const char *why)
 	sv->state = SV_STOPPING;
 	dispatch_fail_all(FP_E_SHUTTING_DOWN, "the daemon is shutting down");
 	pool_stop();
-	stop_deadline_ns = now_ns() + STOP_GRACE_NS;
+	stop_deadline_ns = fp_now_ns() + STOP_GRACE_NS;
 }
 
 static void
@@ -123,7 +118,7 @@ begin_drain(void)
 	    (unsigned long long)sv->conf.shutdown_timeout_ms);
 	control_unlisten();
 	sv->state = SV_DRAINING;
-	sv->drain_deadline_ns = now_ns() +
+	sv->drain_deadline_ns = fp_now_ns() +
 	    sv->conf.shutdown_timeout_ms * 1000000ULL;
 }
 
@@ -159,19 +154,16 @@ handle_signals(void)
 static void __attribute__((noreturn))
 finish(void)
 {
-	uint64_t	 end = now_ns() + FLUSH_GRACE_NS;
+	uint64_t	 end = fp_now_ns() + FLUSH_GRACE_NS;
 	struct epoll_event evs[MAX_EVENTS];
 
 	/* Give slow readers a moment for their last answers. */
-	while (control_pending_output() > 0 && now_ns() < end) {
+	while (control_pending_output() > 0 && fp_now_ns() < end) {
 		control_flush_all();
 		if (control_pending_output() == 0)
 			break;
 		(void)epoll_wait(sv->epfd, evs, MAX_EVENTS, 10);
-		for (uint32_t i = 0; i < sv->conncap; i++)
-			if (sv->conns[i] != NULL &&
-			    buf_unread(&sv->conns[i]->out) > 0)
-				control_event(sv->conns[i], EPOLLOUT);
+		control_write_pending();
 	}
 	control_close_all();
 	log_info("shutdown", "tasks_ok=%llu tasks_failed=%llu",
@@ -188,7 +180,7 @@ shutdown_step(void)
 
 	if (sv->state == SV_RUNNING)
 		return;
-	now = now_ns();
+	now = fp_now_ns();
 	if (sv->state == SV_DRAINING) {
 		if (sv->nactive == 0)
 			begin_stop("drained");
@@ -206,56 +198,24 @@ shutdown_step(void)
 	}
 }
 
-/*
- * Tell workers we are about to sleep; returns 0 if we may block, 1 if a
- * ring already has something for us.
- */
-static int
-prepare_sleep(void)
-{
-	struct worker	*w;
-	int		 i, busy = 0;
-
-	for (i = 0; i < sv->nslots; i++) {
-		w = &sv->workers[i];
-		if (w->state != W_READY && w->state != W_RETIRING)
-			continue;
-		if (fp_ring_sleep_prepare(&w->rx) != 0)
-			busy = 1;
-		if (w->partial != NULL &&
-		    fp_ring_space_wait(&w->tx, fp_ring_maxrec(&w->tx)) != 0)
-			busy = 1;
-	}
-	if (!TAILQ_EMPTY(&sv->queue))
-		for (i = 0; i < sv->nslots; i++) {
-			w = &sv->workers[i];
-			if (w->state == W_READY && w->partial == NULL &&
-			    w->ninflight < sv->conf.prefetch)
-				busy = 1;
-		}
-	return busy;
-}
-
 void
 supervisor(void)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	struct worker	*w;
-	struct conn	*c;
 	uint64_t	 ticks;
 	uint32_t	 slot;
 	int		 i, n, timeout;
 	char		 q[FP_SOCKPATH_MAX * 4 + 3];
 
 	sv->pid = getpid();
-	sv->started_ns = sv->now_ns = now_ns();
+	sv->started_ns = sv->now_ns = fp_now_ns();
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
 	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
 	for (;;) {
-		timeout = prepare_sleep() ? 0 : -1;
+		timeout = dispatch_sleep_prepare() ? 0 : -1;
 		n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -263,11 +223,8 @@ supervisor(void)
 			fatal("epoll_wait", NULL);
 		}
 		/* One clock read per iteration serves every task it handles. */
-		sv->now_ns = now_ns();
-		for (i = 0; i < sv->nslots; i++)
-			if (sv->workers[i].state == W_READY ||
-			    sv->workers[i].state == W_RETIRING)
-				fp_ring_sleep_cancel(&sv->workers[i].rx);
+		sv->now_ns = fp_now_ns();
+		dispatch_sleep_cancel();
 		for (i = 0; i < n; i++) {
 			slot = (uint32_t)evs[i].data.u64;
 			switch (evs[i].data.u64 >> 32) {
@@ -279,27 +236,20 @@ supervisor(void)
 				break;
 			case EV_TIMER:
 				(void)!read(sv->tfd, &ticks, sizeof(ticks));
-				dispatch_tick(now_ns());
+				dispatch_tick(fp_now_ns());
 				pool_tick();
 				break;
 			case EV_CONN:
-				if (slot < sv->conncap &&
-				    (c = sv->conns[slot]) != NULL)
-					control_event(c, evs[i].events);
+				control_event_slot(slot, evs[i].events);
 				break;
 			case EV_WORKER:
 				break;	/* rings are drained below */
 			case EV_PIDFD:
-				w = &sv->workers[slot];
-				if (w->state != W_EMPTY)
-					pool_reap(w);
+				pool_reap_slot(slot);
 				break;
 			}
 		}
-		for (i = 0; i < sv->nslots; i++)
-			if (sv->workers[i].state == W_READY ||
-			    sv->workers[i].state == W_RETIRING)
-				dispatch_results(&sv->workers[i]);
+		dispatch_results_all();
 		/* Task limits reached, retiring workers now idle. */
 		pool_check();
 		control_resume_all();

@@ -4,17 +4,22 @@
  * list, so the hot path allocates nothing.  A task id carries the slot in
  * its low 32 bits and a sequence number in its high 32 bits that changes on
  * every dispatch: a result for an older dispatch never matches.
+ *
+ * A task is filled in by control.c (the request), moved between queues by
+ * dispatch.c and linked to its connection by control.c; this file only
+ * hands tasks out, takes them back and holds their parameters.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "tasks.h"
 #include "log.h"
 
 static struct task	**chunks;
 static uint32_t		  nchunks;
 static struct task	 *freelist;
 static uint32_t		  seq;
+static size_t		  params_bytes;	/* params on the heap, all tasks */
 
 /* Another chunk of tasks; -1 if out of memory (or of task indices). */
 static int
@@ -79,11 +84,10 @@ task_newid(struct task *t)
 void
 task_free(struct task *t)
 {
-	task_detach_conn(t);
 	free(t->corr);
 	t->corr = NULL;
 	if (t->pcap != 0) {
-		sv->buffered -= t->pcap;
+		params_bytes -= t->pcap;
 		free(t->params);
 	}
 	t->params = NULL;
@@ -105,7 +109,7 @@ task_set_params(struct task *t, const uint8_t *p, size_t len)
 		if ((t->params = malloc(len)) == NULL)
 			return -1;
 		t->pcap = (uint32_t)len;
-		sv->buffered += len;	/* counted towards max-buffered */
+		params_bytes += len;	/* counted towards max-buffered */
 	}
 	memcpy(t->params, p, len);
 	t->plen = (uint32_t)len;
@@ -126,24 +130,10 @@ task_lookup(uint64_t id)
 	return t;
 }
 
-/* Requests are listed on their connection, for cancel and disconnect. */
-void
-task_attach_conn(struct task *t, struct conn *c)
+size_t
+task_params_bytes(void)
 {
-	TAILQ_INSERT_TAIL(&c->tasks, t, centry);
-	t->in_conn = 1;
-}
-
-void
-task_detach_conn(struct task *t)
-{
-	struct conn	*c;
-
-	if (!t->in_conn)
-		return;
-	t->in_conn = 0;
-	if ((c = control_conn(t->conn, t->conn_gen)) != NULL)
-		TAILQ_REMOVE(&c->tasks, t, centry);
+	return params_bytes;
 }
 
 /*

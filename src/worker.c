@@ -1,13 +1,13 @@
 /*
- * worker.c -- the worker process: take tasks from the task ring, run the
- * handler, put the result on the result ring.  Sleeps on its eventfd when
- * the ring is empty and wakes the supervisor only when it sleeps.
+ * worker.c -- the worker process, the child pool_spawn forks: take tasks
+ * from the task ring, run the handler, put the result on the result ring.
+ * Sleeps on its eventfd when the ring is empty and wakes the supervisor
+ * only when it sleeps.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +18,12 @@
 #include <msgpack.h>
 
 #include "forkpool.h"
-#include "daemon.h"
+#include "clock.h"
 #include "handlers.h"
 #include "log.h"
 #include "plugin.h"
 #include "priv.h"
+#include "worker.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
 #define RESULT_KEEP		(16 << 20)	/* result buffer kept, at most */
@@ -37,6 +38,7 @@ struct wctx {
 	msgpack_packer	 pk;
 	msgpack_zone	 zone;
 	struct fp_asm	 as;
+	size_t		 result_max;	/* RESULT_MAX of its configuration */
 };
 
 static void
@@ -162,14 +164,14 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		fatalx("worker_ring", "msg=\"short task record\"");
 	memcpy(&wt, data, sizeof(wt));
 	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
-	t0 = now_ns();
+	t0 = fp_now_ns();
 	memset(&hc, 0, sizeof(hc));
 	hc.pk = &w->pk;
 	hc.sb = &w->sb;
 	hc.deadline_ns = wt.deadline_ns;
 	hc.raw = data + sizeof(wt);
 	hc.rawlen = len - sizeof(wt);
-	hc.result_max = RESULT_MAX(&sv->conf);
+	hc.result_max = w->result_max;
 	msgpack_sbuffer_clear(&w->sb);
 	msgpack_zone_clear(&w->zone);
 	if (wt.deadline_ns != 0 && t0 >= wt.deadline_ns)
@@ -227,7 +229,7 @@ done:
 	if (fp_ring_publish(&w->tx) == -1)
 		fatal("worker_publish", NULL);
 	atomic_store_explicit(&w->stats->running, 0, memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->stats->busy_ns, now_ns() - t0,
+	atomic_fetch_add_explicit(&w->stats->busy_ns, fp_now_ns() - t0,
 	    memory_order_relaxed);
 	/*
 	 * A result buffer grown by one large result (or by a text that
@@ -279,47 +281,15 @@ worker_loop(struct wctx *w)
 	}
 }
 
-/*
- * Leave only what this worker needs: its own segment and eventfds, and
- * standard error (the log, with -d).  Every other worker's mapping and
- * every descriptor of the supervisor go; standard input and output (a
- * terminal or whatever the daemon was started with) become /dev/null.
- */
-static void
-worker_detach(struct worker *self, int *sup_efd, int *wrk_efd)
-{
-	int	 i, a, b, null;
-
-	for (i = 0; i < sv->nslots; i++) {
-		struct worker *o = &sv->workers[i];
-
-		if (o != self && o->seg.base != NULL)
-			fp_seg_destroy(&o->seg);
-	}
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
-		fatal("worker_fds", NULL);
-	if (null > STDERR_FILENO)
-		close(null);
-	if ((a = fcntl(self->sup_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
-	    (b = fcntl(self->wrk_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
-	    dup3(a, 3, O_CLOEXEC) == -1 || dup3(b, 4, O_CLOEXEC) == -1)
-		fatal("worker_fds", NULL);
-	closefrom(5);
-	*sup_efd = 3;
-	*wrk_efd = 4;
-}
-
 void
-worker_main(struct worker *self)
+worker_child(const struct worker_spec *ws)
 {
 	struct wctx	 w;
 	sigset_t	 all;
 	char		 tag[32], errmsg[512], q[600];
-	int		 sup_efd, wrk_efd;
 
 	memset(&w, 0, sizeof(w));
-	w.ppid = sv->pid;
+	w.ppid = ws->ppid;
 	/* Die with the supervisor; check it did not die before prctl. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		fatal("worker_prctl", NULL);
@@ -330,17 +300,17 @@ worker_main(struct worker *self)
 	signal(SIGINT, SIG_IGN);	/* ^C reaches the supervisor, which drains */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(tag, sizeof(tag), "worker=%d pid=%d", self->slot, getpid());
+	snprintf(tag, sizeof(tag), "worker=%d pid=%d", ws->slot, getpid());
 	log_settag(tag);
-	setproctitle("worker %d", self->slot);
+	setproctitle("worker %d", ws->slot);
 
-	worker_detach(self, &sup_efd, &wrk_efd);
-	w.efd = wrk_efd;
-	w.stats = self->stats;
-	if (fp_ring_attach(&w.rx, fp_seg_ring(&self->seg, 0),
-	    self->seg.ringsize, 0, sup_efd) == -1 ||
-	    fp_ring_attach(&w.tx, fp_seg_ring(&self->seg, 1),
-	    self->seg.ringsize, 1, sup_efd) == -1)
+	w.efd = ws->wrk_efd;
+	w.stats = ws->stats;
+	w.result_max = RESULT_MAX(ws->conf);
+	if (fp_ring_attach(&w.rx, fp_seg_ring(ws->seg, 0),
+	    ws->seg->ringsize, 0, ws->sup_efd) == -1 ||
+	    fp_ring_attach(&w.tx, fp_seg_ring(ws->seg, 1),
+	    ws->seg->ringsize, 1, ws->sup_efd) == -1)
 		fatal("worker_attach", NULL);
 	/*
 	 * Its segment is mapped and its descriptors are all it keeps: give
@@ -348,16 +318,16 @@ worker_main(struct worker *self)
 	 * failure is the configuration's or the system's: exit, and the
 	 * respawn back-off keeps it from looping fast.
 	 */
-	if (priv_drop(&sv->conf, errmsg, sizeof(errmsg)) == -1) {
+	if (priv_drop(ws->conf, errmsg, sizeof(errmsg)) == -1) {
 		char	 qu[4 * FP_CONF_NAME + 3];
 
 		log_error("worker_privdrop_failed", "user=%s msg=%s",
-		    log_quote(sv->conf.user, qu, sizeof(qu)),
+		    log_quote(ws->conf->user, qu, sizeof(qu)),
 		    log_quote(errmsg, q, sizeof(q)));
 		_exit(1);
 	}
 	/* Changing ids cleared the parent-death signal. */
-	if (sv->conf.user[0] != '\0') {
+	if (ws->conf->user[0] != '\0') {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 			fatal("worker_prctl", NULL);
 		check_parent(&w);
@@ -373,7 +343,7 @@ worker_main(struct worker *self)
 	 */
 	fp_asm_init(&w.as, ((size_t)1 << 30) + 4096);
 	/* The crash-loop test hook (forkpoold(8)): die right after start. */
-	if (sv->conf.test_handlers && pool_test_crash())
+	if (ws->test_crash)
 		abort();
 	/* A plug-in that cannot start here: exit, and be restarted later. */
 	if (plugins_worker_init(errmsg, sizeof(errmsg)) == -1) {

@@ -25,6 +25,7 @@
 #include <bsd/stdlib.h>
 
 #include "forkpool.h"
+#include "clock.h"
 #include "bench.h"
 
 #define MAX_CONNS	1000
@@ -61,15 +62,6 @@ struct bench {
 	uint64_t	*lat;		/* ns, measured requests only */
 	uint64_t	 nlat;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /*
  * Open addressing on msgid & mask: msgids are consecutive, so outstanding
@@ -396,10 +388,10 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 	}
 
 	/* Without warm-up the clock starts now, else at its last answer. */
-	tstart = tend = now_ns();
+	tstart = tend = fp_now_ns();
 	while (done < total) {
 		/* Top every connection up, then one write each. */
-		t = now_ns();
+		t = fp_now_ns();
 		for (i = 0; i < b.conns; i++) {
 			struct conn *k = &cs[i];
 
@@ -445,7 +437,7 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 			/* fp_client_next also writes what is pending. */
 			while ((r = fp_client_next(k->c, &res, 0, err,
 			    sizeof(err))) == 0) {
-				t = now_ns();
+				t = fp_now_ns();
 				if (slot_take(k, res.msgid, &s) == -1) {
 					fprintf(stderr, "forkpool: bench: "
 					    "response to unknown msgid %u\n",

@@ -20,6 +20,7 @@
 #include <bsd/stdlib.h>
 
 #include "forkpool.h"
+#include "clock.h"
 #include "cli_json.h"
 #include "bench.h"
 
@@ -173,15 +174,6 @@ cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
 	return status;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 {
@@ -201,10 +193,10 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 		exit(EX_CONN);
 	}
 	cj_buf_free(&p);
-	deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	deadline = timeout_ms >= 0 ? fp_now_ms() + timeout_ms : -1;
 	while ((r = fp_client_flush(c)) == FP_AGAIN) {
 		left = -1;
-		if (deadline >= 0 && (left = deadline - now_ms()) <= 0) {
+		if (deadline >= 0 && (left = deadline - fp_now_ms()) <= 0) {
 			fprintf(stderr, "forkpool: timeout: notification not "
 			    "written within %d ms\n", timeout_ms);
 			exit(EX_ANSWER);

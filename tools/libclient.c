@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "forkpool.h"
+#include "clock.h"
 #include "client_scan.h"
 
 #define IN_INITIAL	(64 * 1024)
@@ -456,15 +457,6 @@ fill(struct fp_client *c, char *err, size_t errlen)
 	}
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* remaining: poll(2) timeout left before deadline (-1: none). */
 static int
 remaining(int64_t deadline)
@@ -473,7 +465,7 @@ remaining(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - fp_now_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
@@ -498,7 +490,7 @@ try_connect(struct fp_client *c, char *err, size_t errlen)
 			c->backoff = c->backoff == 0 ? RETRY_MIN_MS :
 			    c->backoff >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
 			    c->backoff * 2;
-			c->retry_at = now_ms() + c->backoff;
+			c->retry_at = fp_now_ms() + c->backoff;
 			return FP_AGAIN;
 		}
 		e = errno;
@@ -873,7 +865,7 @@ fp_client_timeout(const struct fp_client *c)
 
 	if (c == NULL || c->connected || c->rerr != 0)
 		return -1;
-	left = c->retry_at - now_ms();
+	left = c->retry_at - fp_now_ms();
 	return left <= 0 ? 0 : (int)left;
 }
 
@@ -895,7 +887,7 @@ fp_client_next(struct fp_client *c, struct fp_result *res, int timeout_ms,
 		errno = c->rerr;
 		return -1;
 	}
-	deadline = timeout_ms > 0 ? now_ms() + timeout_ms : -1;
+	deadline = timeout_ms > 0 ? fp_now_ms() + timeout_ms : -1;
 	for (;;) {
 		if ((r = parse(c, res, err, errlen)) != 0)
 			return r == 1 ? 0 : -1;
@@ -961,7 +953,7 @@ fp_client_call(struct fp_client *c, const char *method, const void *params,
 		    strerror(errno));
 		return -1;
 	}
-	deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	deadline = timeout_ms >= 0 ? fp_now_ms() + timeout_ms : -1;
 	for (;;) {
 		r = fp_client_next(c, res,
 		    timeout_ms < 0 ? -1 : remaining(deadline), err, errlen);

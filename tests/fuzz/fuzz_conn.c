@@ -35,9 +35,13 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "breaker_table.h"
+#include "control.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "reload.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -75,13 +79,13 @@ setup(void)
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
 	handlers_init(0);
-	breakers_init();
+	breaker_table_init();
 	ASSERT((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
 	if (control_listen(err, sizeof(err)) == -1) {
 		fprintf(stderr, "fuzz_conn: %s\n", err);
 		abort();
 	}
-	sv->started_ns = sv->now_ns = now_ns();
+	sv->started_ns = sv->now_ns = fp_now_ns();
 	atexit(cleanup);
 }
 
@@ -195,7 +199,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (write(fd, data + off, piece) != (ssize_t)piece)
 			break;		/* closed on us, or paused and full */
 		off += piece;
-		sv->now_ns = now_ns();
+		sv->now_ns = fp_now_ns();
 		if ((c = the_conn(slot, gen)) != NULL)
 			control_event(c, EPOLLIN);
 		control_resume_all();

@@ -129,7 +129,7 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2046,SC2086
 	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	    -Iinclude -Isrc -Ishm -Itools $(pkg-config --cflags msgpack libbsd) \
+	    -Iinclude -Ilib -Isrc -Ishm -Itools $(pkg-config --cflags msgpack libbsd) \
 	    $(srcs "$t") "tests/fuzz/$t.c" $(pkg-config --libs msgpack) -lm \
 	    $(libs "$t") \
 	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then

@@ -1,12 +1,14 @@
 /*
- * breakers.c -- the supervisor's circuit breakers, one per handler:
- * configuration, logging of transitions and the forkpool.breakers report
- * around the pure state machine in breaker.c.
+ * breaker_table.c -- the supervisor's table of circuit breakers, one per
+ * handler: configuration, logging of transitions and the state that
+ * forkpool.breakers reports, around the pure state machine of one
+ * breaker in breaker.c.
  */
 #include <stdlib.h>
 
-#include "daemon.h"
 #include "breaker.h"
+#include "breaker_table.h"
+#include "daemon.h"
 #include "handlers.h"
 #include "log.h"
 
@@ -37,19 +39,19 @@ configure(uint32_t h, int init)
 }
 
 void
-breakers_init(void)
+breaker_table_init(void)
 {
 	uint32_t h;
 
 	nbr = handler_count();
 	if ((br = calloc(nbr, sizeof(*br))) == NULL)
-		fatal("breakers_init", NULL);
+		fatal("breaker_table_init", NULL);
 	for (h = 0; h < nbr; h++)
 		configure(h, 1);
 }
 
 void
-breakers_reconfigure(void)
+breaker_table_reconfigure(void)
 {
 	uint32_t h;
 
@@ -58,7 +60,7 @@ breakers_reconfigure(void)
 }
 
 int
-breakers_admit(uint32_t h, int *probe)
+breaker_table_admit(uint32_t h, int *probe)
 {
 	int	 r;
 
@@ -76,7 +78,7 @@ breakers_admit(uint32_t h, int *probe)
 }
 
 void
-breakers_result(uint32_t h, int failure, int probe)
+breaker_table_result(uint32_t h, int failure, int probe)
 {
 	const char *name;
 
@@ -100,40 +102,23 @@ breakers_result(uint32_t h, int failure, int probe)
 }
 
 void
-breakers_abandon(uint32_t h)
+breaker_table_abandon(uint32_t h)
 {
 	if (h < nbr)
 		breaker_probe_abandon(&br[h]);
 }
 
-/* [{handler, state, failures, opened_s_ago}, ...] for enabled handlers. */
-void
-breakers_report(struct buf *b)
+int
+breaker_table_status(uint32_t h, uint64_t now, struct breaker_status *st)
 {
-	uint64_t now = now_ns();
-	uint32_t h, n = 0;
-	int	 st;
+	int	 state;
 
-	for (h = 0; h < nbr; h++)
-		if (handler_get(h) != NULL)
-			n++;
-	mp_put_array(b, n);
-	for (h = 0; h < nbr; h++) {
-		if (handler_get(h) == NULL)
-			continue;
-		st = breaker_state(&br[h], now);
-		mp_put_map(b, 4);
-		mp_put_cstr(b, "handler");
-		mp_put_cstr(b, handler_get(h)->name);
-		mp_put_cstr(b, "state");
-		mp_put_cstr(b, breaker_state_name(st));
-		mp_put_cstr(b, "failures");
-		mp_put_uint(b, breaker_failures(&br[h], now));
-		mp_put_cstr(b, "opened_s_ago");
-		if (st == BR_CLOSED)
-			mp_put_nil(b);
-		else
-			mp_put_double(b, (double)breaker_open_ns(&br[h],
-			    now) / 1e9);
-	}
+	if (h >= nbr)
+		return -1;
+	state = breaker_state(&br[h], now);
+	st->state = breaker_state_name(state);
+	st->failures = breaker_failures(&br[h], now);
+	st->open = state != BR_CLOSED;
+	st->open_s = st->open ? (double)breaker_open_ns(&br[h], now) / 1e9 : 0;
+	return 0;
 }

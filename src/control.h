@@ -1,0 +1,89 @@
+/*
+ * control.h -- client connections (control.c): the listening socket,
+ * reading and parsing requests, the administrative methods, and every
+ * answer written to a client.  control.c owns the connections (sv->conns
+ * and what they hold, sv->flushq, sv->buffered) and the link between a
+ * task and its connection.
+ */
+#ifndef FP_CONTROL_H
+#define FP_CONTROL_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "proto.h"
+#include "tasks.h"
+
+/* What is left to do before a connection closes. */
+enum conn_closing {
+	CONN_OPEN = 0,		/* reading and answering */
+	CONN_FLUSH,		/* the client half-closed: answer what it
+				   asked, write it out, then close */
+	CONN_ABORT		/* close at the end of this loop iteration
+				   (a broken stream, a read error, out of
+				   memory), after one last try to write what
+				   is buffered unless the connection is
+				   `broken' */
+};
+
+struct conn {
+	int		 fd;
+	uint32_t	 slot;
+	uint32_t	 gen;
+	struct buf	 in;
+	struct buf	 out;
+	struct mp_skip	 sk;		/* measures the message at in's head */
+	size_t		 skfed;		/* bytes of it fed to sk */
+	int		 discarding;	/* skipping an oversized message */
+	uint32_t	 outstanding;
+	uint32_t	 events;	/* registered with epoll */
+	int		 closing;	/* enum conn_closing */
+	int		 in_flushq;
+	TAILQ_ENTRY(conn) flushq;
+	struct taskq	 tasks;		/* its requests not yet answered */
+	uid_t		 uid;		/* the peer's, from SO_PEERCRED at */
+	gid_t		 gid;		/* accept; (uid_t)-1 and (gid_t)-1 */
+	pid_t		 pid;		/* if unreadable */
+	int		 denied_logged;	/* permission_denied said once */
+	/*
+	 * Answers in `out' not yet written, as offsets in the stream where
+	 * each ends (a ring): a request stays outstanding until its answer
+	 * has been written to the socket.
+	 */
+	uint64_t	 sent;		/* bytes written to the socket, ever */
+	uint64_t	*ends;
+	uint32_t	 ends_cap, ends_head, nends;
+	int		 broken;	/* an answer could not be buffered */
+	size_t		 acct;		/* bytes counted in sv->buffered */
+};
+
+/* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */
+int	 control_listen(char *err, size_t errlen);
+/* control_unlisten: close; remove the socket if it is still the one bound. */
+void	 control_unlisten(void);
+void	 control_accept(void);
+void	 control_event(struct conn *, uint32_t events);
+void	 control_event_slot(uint32_t slot, uint32_t events);
+void	 control_flush_all(void);
+void	 control_close_all(void);
+struct conn *control_conn(uint32_t slot, uint32_t gen);
+void	 control_resume_all(void);
+size_t	 control_pending_output(void);
+void	 control_write_pending(void);
+/*
+ * control_reply_result: t's result, one MessagePack object in data (the
+ * worker's bytes, still in its ring): copied to t's connection, if it
+ * still waits for it, and checked there, so that a worker writing on
+ * cannot change what was checked; else checked in place.  0, or -1 if it
+ * is not one well-formed object (nothing was sent).  Out of memory costs
+ * the connection (closed at the end of the loop iteration), not the task.
+ */
+int	 control_reply_result(struct task *, const uint8_t *data, size_t len);
+/* control_reply_error: t's error answer, if someone waits for it. */
+void	 control_reply_error(struct task *, int code, const char *msg,
+	    const struct err_kv *kv, int n);
+
+#endif /* FP_CONTROL_H */

@@ -1,0 +1,98 @@
+/*
+ * pool.h -- the worker processes as the supervisor sees them (pool.c
+ * starts, replaces, recycles and stops them; dispatch.c feeds them tasks
+ * and takes their results).
+ *
+ * Who writes what in struct worker: pool.c the process and its slot
+ * (pid, fds, segment, rings' set-up, state W_EMPTY/W_READY/W_RETIRING,
+ * spawn and respawn times, generation, task_limit); dispatch.c the tasks
+ * it holds (inflight, ninflight, partial, dirty, blocked, tasks_done) and
+ * the kills it orders (kill_ns, violation, state W_STOPPING).
+ */
+#ifndef FP_POOL_H
+#define FP_POOL_H
+
+#include <sys/types.h>
+#include <stdint.h>
+
+#include "fpshm.h"
+#include "tasks.h"
+#include "wire.h"
+
+enum worker_state {
+	W_EMPTY = 0,		/* no process; waiting to be (re)spawned */
+	W_READY,		/* running, accepts tasks */
+	W_RETIRING,		/* takes no new tasks; stops when it holds none */
+	W_STOPPING		/* being stopped or killed; its rings are ignored */
+};
+
+#define MAX_SLOTS	2048	/* worker slots: workers, plus replacements */
+
+struct worker {
+	int		 slot;
+	int		 state;
+	pid_t		 pid;
+	int		 pidfd;
+	int		 sup_efd;	/* the supervisor sleeps on this */
+	int		 wrk_efd;	/* the worker sleeps on this */
+	struct fp_seg	 seg;
+	struct wstats	*stats;
+	struct fp_ring	 tx;		/* tasks, supervisor writes */
+	struct fp_ring	 rx;		/* results, supervisor reads */
+	struct fp_asm	 as;
+	struct taskq	 inflight;
+	uint32_t	 ninflight;
+	struct task	*partial;	/* being written in fragments */
+	size_t		 partial_done;
+	int		 dirty;		/* records not yet published */
+	int		 blocked;	/* task ring full: waits for room */
+	uint64_t	 spawned_ns;
+	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
+	uint32_t	 early_deaths;	/* consecutive, for back-off */
+	uint64_t	 tasks_done;
+	uint64_t	 task_limit;	/* recycle after this many; 0: never */
+	uint64_t	 kill_ns;	/* SIGKILL due (after kill-grace), or 0 */
+	uint32_t	 generation;	/* configuration generation */
+	int		 respawn;	/* replace this slot when it empties */
+	const char	*violation;	/* killed for breaking the protocol:
+					   why (counts like a crash) */
+};
+
+void	 pool_init(void);
+/*
+ * pool_spawn: start a worker in w's slot: its segment, eventfds and
+ * process, which pool.c sets up (only its own descriptors) before
+ * worker_child runs.  0, or -1 with a respawn scheduled.
+ */
+int	 pool_spawn(struct worker *);
+/* pool_reap_slot: the pidfd of the worker in slot is readable. */
+void	 pool_reap_slot(uint32_t slot);
+void	 pool_reap_children(void);
+int	 pool_have_pidfd(void);
+void	 pool_tick(void);
+void	 pool_stop(void);
+void	 pool_kill(void);
+int	 pool_alive(void);
+int	 pool_ready(void);
+int	 pool_retiring(void);
+/*
+ * pool_kill_worker: stop w for a task it holds (why: "deadline",
+ * "cancel"): SIGTERM, and SIGKILL once kill-grace has passed, or SIGKILL
+ * at once without one.  It takes no new task meanwhile.
+ */
+void	 pool_kill_worker(struct worker *, const char *why);
+/*
+ * pool_kill_violator: w broke the ring protocol (why): SIGKILL, its rings
+ * are no longer read, and its death counts like a crash.
+ */
+void	 pool_kill_violator(struct worker *, const char *why);
+/* pool_check: recycle workers at their task limit, stop idle retirees. */
+void	 pool_check(void);
+/* pool_reload: retire every worker of an older generation, start new ones. */
+void	 pool_reload(void);
+/* pool_backoff_ms: the longest respawn delay a slot is backing off with. */
+uint64_t pool_backoff_ms(void);
+/* pool_test_crash: FORKPOOL_TEST_WORKER_CRASH=1 is set. */
+int	 pool_test_crash(void);
+
+#endif /* FP_POOL_H */

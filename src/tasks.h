@@ -1,0 +1,73 @@
+/*
+ * tasks.h -- the supervisor's task table (tasks.c).  A task is one
+ * request or notification from a client, from the moment it is accepted
+ * until it is answered and its worker is done with it.
+ *
+ * Who writes what: tasks.c hands tasks out and takes them back, and holds
+ * their parameters and correlation id; control.c fills in the request
+ * (msgid, handler, deadline, retries) and links a task to its connection
+ * (centry, conn, conn_gen, in_conn); dispatch.c moves it through the
+ * queues and workers (entry, state, worker and the rest).
+ */
+#ifndef FP_TASKS_H
+#define FP_TASKS_H
+
+#include <sys/queue.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TASK_INLINE	96	/* params up to this size live in the task */
+#define TASK_CHUNK	1024	/* tasks are allocated this many at a time */
+
+enum task_state {
+	T_FREE = 0,
+	T_QUEUED,		/* in the global queue */
+	T_RETRY,		/* waiting for its retry back-off (retryq) */
+	T_DISPATCHED		/* in a worker's in-flight list */
+};
+
+struct task {
+	TAILQ_ENTRY(task) entry;	/* queue or worker in-flight list */
+	TAILQ_ENTRY(task) centry;	/* owner's list (requests only) */
+	uint64_t	 id;		/* seq << 32 | index; new per dispatch */
+	uint32_t	 index;
+	uint32_t	 msgid;
+	uint32_t	 conn;		/* owner's slot */
+	uint32_t	 conn_gen;	/* owner's generation; 0: no reply */
+	uint16_t	 handler;
+	uint8_t		 state;
+	uint8_t		 started;	/* fully written to a ring */
+	uint8_t		 answered;	/* answered early: drop its result */
+	uint8_t		 probe;		/* the breaker's half-open probe */
+	uint8_t		 kill_code;	/* why its worker is being killed */
+	uint8_t		 in_conn;	/* on the owner's list */
+	uint8_t		 own_deadline;	/* the caller's, shorter than the
+					   configured one (no breaker) */
+	int32_t		 worker;	/* slot, -1 if not dispatched */
+	uint32_t	 attempts;	/* runs so far, counting this one */
+	uint32_t	 retries_left;
+	uint64_t	 enqueued_ns;
+	uint64_t	 deadline_ns;	/* 0: none */
+	uint64_t	 not_before_ns;	/* retry back-off */
+	char		*corr;		/* correlation id, quoted, or NULL */
+	uint8_t		*params;	/* inl or heap */
+	uint32_t	 plen;
+	uint32_t	 pcap;		/* heap capacity, 0 when inline */
+	uint8_t		 inl[TASK_INLINE];
+};
+TAILQ_HEAD(taskq, task);
+
+/* task_alloc: a free task with a new id, or NULL if out of memory. */
+struct task	*task_alloc(void);
+/* task_free: give t back; it must be on no list (queue, connection). */
+void		 task_free(struct task *);
+int		 task_set_corr(struct task *, const char *, size_t);
+/* task_lookup: the live task with this id, or NULL. */
+struct task	*task_lookup(uint64_t id);
+int		 task_set_params(struct task *, const uint8_t *, size_t);
+/* task_newid: a new id for t, so that results of an older run miss. */
+void		 task_newid(struct task *);
+/* task_params_bytes: params held on the heap, counted in max-buffered. */
+size_t		 task_params_bytes(void);
+
+#endif /* FP_TASKS_H */
