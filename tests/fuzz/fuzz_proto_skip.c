@@ -1,6 +1,6 @@
 /*
  * fuzz_proto_skip.c -- libFuzzer target for the supervisor's streaming
- * MessagePack skipper (proto.c: mp_skip_feed, mp_object_len), which
+ * MessagePack skipper (lib/mp.c: mp_skip_feed, mp_object_len), which
  * measures every message a client sends.  The first input byte seeds the
  * sizes of the pieces the rest is fed in; the rest is the stream.
  *
@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #include "forkpool.h"
-#include "proto.h"
+#include "mp.h"
 #include "fuzz_util.h"
 #include "mp_skip_ref.h"
 

@@ -1,5 +1,5 @@
 /*
- * mp_skip_ref.h -- the reference for differential tests of proto.c's
+ * mp_skip_ref.h -- the reference for differential tests of lib/mp.c's
  * mp_skip_feed(): the first, plainer implementation (a header described
  * field by field, then skipped), kept as it was when the tight loop
  * replaced it.  Both must give the same result, use and state for every
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "forkpool.h"
-#include "proto.h"
+#include "mp.h"
 
 static inline uint64_t
 ref_be(const uint8_t *p, int n)

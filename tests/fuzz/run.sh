@@ -27,14 +27,14 @@ TARGETS="fuzz_json_dec fuzz_json_enc fuzz_proto_skip fuzz_client_scan fuzz_conn"
 # srcs TARGET: the sources a target is built from, besides its own.
 srcs() {
 	case $1 in
-	fuzz_proto_skip) echo "src/proto.c src/buf.c tools/liberr.c" ;;
+	fuzz_proto_skip) echo "lib/mp.c lib/buf.c tools/liberr.c" ;;
 	fuzz_client_scan) echo "" ;;	# header-only (tools/client_scan.h)
 	# The daemon's connection code: the supervisor without its main().
 	fuzz_conn)
-		for f in src/*.c shm/*.c tools/lib*.c; do
+		for f in src/*.c lib/*.c shm/*.c tools/lib*.c; do
 			[ "$f" = src/forkpoold.c ] || printf '%s ' "$f"
 		done ;;
-	*) echo "src/json_enc.c src/json_dec.c src/buf.c" ;;
+	*) echo "lib/json_enc.c lib/json_dec.c lib/buf.c" ;;
 	esac
 }
 # libs TARGET: what a target links with besides msgpack-c and libm.
@@ -129,7 +129,7 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2046,SC2086
 	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	    -Iinclude -Isrc -Ishm -Itools $(pkg-config --cflags msgpack libbsd) \
+	    -Iinclude -Ilib -Isrc -Ishm -Itools $(pkg-config --cflags msgpack libbsd) \
 	    $(srcs "$t") "tests/fuzz/$t.c" $(pkg-config --libs msgpack) -lm \
 	    $(libs "$t") \
 	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then
