@@ -16,7 +16,7 @@
 /* ---- encoder (json_enc.c) ---- */
 
 /*
- * Error codes of json_encode() (struct json_enc_result.error).  The
+ * Error codes of fp_json_encode() (struct fp_json_enc_result.error).  The
  * decoder section below may reuse these values; its own codes, if any,
  * start at 100.
  */
@@ -41,11 +41,11 @@
 #define JSON_DEPTH_DEFAULT	512
 
 /*
- * Encoder options.  Zeroed memory (or json_enc_opts_init()) is the
+ * Encoder options.  Zeroed memory (or fp_json_enc_options_init()) is the
  * default: compact, unlimited size, NaN -> null, invalid UTF-8 replaced,
  * UTF-8 output, depth limit 512.
  */
-struct json_enc_opts {
+struct fp_json_enc_options {
 	int	 indent;	/* 0 compact; 1..16: pretty, that many spaces */
 	size_t	 max_size;	/* 0 unlimited; else limit on the text's bytes */
 	int	 truncate;	/* with max_size: cut instead of failing */
@@ -56,21 +56,21 @@ struct json_enc_opts {
 	uint32_t max_depth;	/* 0 means JSON_DEPTH_DEFAULT */
 };
 
-struct json_enc_result {
+struct fp_json_enc_result {
 	size_t	 len;		/* bytes appended to out */
 	size_t	 full_len;	/* length of the whole text (== len unless
 				   truncated) */
 	int	 truncated;	/* text was cut at max_size */
-	int	 error;		/* JSON_E_* when json_encode() returned -1 */
+	int	 error;		/* JSON_E_* when fp_json_encode() returned -1 */
 	size_t	 error_off;	/* byte offset in the MessagePack input */
 };
 
-/* json_enc_opts_init: fill *o with the defaults (same as all zeroes). */
-void	 json_enc_opts_init(struct json_enc_opts *o);
+/* fp_json_enc_options_init: fill *o with the defaults (same as all zeroes). */
+void	 fp_json_enc_options_init(struct fp_json_enc_options *o);
 
 /*
- * json_encode: encode the one MessagePack object in mp[0..mplen) as JSON
- * text appended after the unread bytes of `out' (buf_reserve() may move
+ * fp_json_encode: encode the one MessagePack object in mp[0..mplen) as JSON
+ * text appended after the unread bytes of `out' (fp_buf_reserve() may move
  * them to the front; no NUL is added).  `o' may be NULL for the defaults.
  * Returns 0 with res->len bytes appended, or -1 with the unread bytes of
  * out as on entry and nothing appended, res->error set to a JSON_E_* code,
@@ -153,33 +153,33 @@ void	 json_enc_opts_init(struct json_enc_opts *o);
  *    that of encoding everything but the indentation, which is counted,
  *    not written; memory stays about max_size + 64 KB).
  */
-int	 json_encode(const uint8_t *mp, size_t mplen,
-	    const struct json_enc_opts *o, struct buf *out,
-	    struct json_enc_result *res, char *err, size_t errlen);
+int	 fp_json_encode(const uint8_t *mp, size_t mplen,
+	    const struct fp_json_enc_options *o, struct fp_buf *out,
+	    struct fp_json_enc_result *res, char *err, size_t errlen);
 
 /*
- * json_enc_errname: the short name of a JSON_E_* code ("malformed",
+ * fp_json_enc_errname: the short name of a JSON_E_* code ("malformed",
  * "depth", "nan", "utf8", "key", "ext", "too_large", "nomem", "inval"),
  * for typed errors; "ok" for 0, "unknown" otherwise.  Never NULL.
  */
-const char *json_enc_errname(int code);
+const char *fp_json_enc_errname(int code);
 
 /*
- * json_fmt_double: write the shortest round-trip text of the finite
+ * fp_json_fmt_double: write the shortest round-trip text of the finite
  * double v (the rules above) to s, which must hold JSON_DBL_MAX bytes;
- * returns the length (no NUL is written).  json_fmt_float: the same for
+ * returns the length (no NUL is written).  fp_json_fmt_float: the same for
  * a float32.
  */
 #define JSON_DBL_MAX		32
-size_t	 json_fmt_double(char *s, double v);
-size_t	 json_fmt_float(char *s, float f);
+size_t	 fp_json_fmt_double(char *s, double v);
+size_t	 fp_json_fmt_float(char *s, float f);
 
 /* ---- end of encoder ---- */
 
 /* ---- decoder (json_dec.c) ---- */
 
 /*
- * Decoder error codes (struct json_dec_error.code): JSON_E_OK,
+ * Decoder error codes (struct fp_json_dec_error.code): JSON_E_OK,
  * JSON_E_UTF8, JSON_E_DEPTH, JSON_E_TOO_LARGE, JSON_E_NOMEM and
  * JSON_E_INVAL from above, and these.
  */
@@ -187,28 +187,28 @@ size_t	 json_fmt_float(char *s, float f);
 #define JSON_E_RANGE		101	/* number not representable */
 #define JSON_E_DUPKEY		102	/* duplicate key, JSON_DUP_ERROR */
 
-/* Integers beyond int64/uint64 (struct json_dec_opts.bignum). */
+/* Integers beyond int64/uint64 (struct fp_json_dec_options.bignum). */
 #define JSON_BIG_FLOAT		0	/* nearest float64, like JSON.parse */
 #define JSON_BIG_ERROR		1	/* error range */
 #define JSON_BIG_STRING		2	/* a str of the number's text */
 
-/* Duplicate object keys (struct json_dec_opts.dup_keys). */
+/* Duplicate object keys (struct fp_json_dec_options.dup_keys). */
 #define JSON_DUP_KEEP		0	/* all members kept, in order */
 #define JSON_DUP_LAST		1	/* only the last member of each key */
 #define JSON_DUP_ERROR		2	/* error duplicate_key */
 
 /*
- * Decoder options.  Zeroed memory (or json_dec_opts_init()) is the
+ * Decoder options.  Zeroed memory (or fp_json_dec_options_init()) is the
  * default: unlimited size, depth 512, JSON_BIG_FLOAT, JSON_DUP_KEEP.
  */
-struct json_dec_opts {
+struct fp_json_dec_options {
 	size_t	 max_size;	/* 0 unlimited; else the longest text taken */
 	uint32_t max_depth;	/* 0 means JSON_DEPTH_DEFAULT */
 	int	 bignum;	/* JSON_BIG_* */
 	int	 dup_keys;	/* JSON_DUP_* */
 };
 
-struct json_dec_error {
+struct fp_json_dec_error {
 	int	 code;		/* JSON_E_*; JSON_E_OK after success */
 	size_t	 offset;	/* byte offset in the text, 0-based */
 	uint32_t line;		/* 1-based; lines end at LF */
@@ -216,14 +216,14 @@ struct json_dec_error {
 	char	 msg[128];	/* NUL-terminated, without the position */
 };
 
-/* json_dec_opts_init: fill *o with the defaults (same as all zeroes). */
-void	 json_dec_opts_init(struct json_dec_opts *o);
+/* fp_json_dec_options_init: fill *o with the defaults (same as all zeroes). */
+void	 fp_json_dec_options_init(struct fp_json_dec_options *o);
 
 /*
- * json_decode: parse text[0..len) as exactly one JSON value (RFC 8259;
+ * fp_json_decode: parse text[0..len) as exactly one JSON value (RFC 8259;
  * whitespace around it allowed) and append its MessagePack encoding to
  * `out' (at out->len; unread bytes before it are kept, though out may be
- * compacted as by buf_reserve()).  `o' may be NULL for the defaults, `e'
+ * compacted as by fp_buf_reserve()).  `o' may be NULL for the defaults, `e'
  * NULL when the error is not wanted.  Returns 0, or -1 with out->len as
  * on entry and *e filled: code, the offset, line and column of the byte
  * at fault, and a message ("expected ',' or '}' after an object member").
@@ -279,16 +279,16 @@ void	 json_dec_opts_init(struct json_dec_opts *o);
  *    before any parsing.
  *  - Bad options: error inval.  Allocation failure: error nomem.
  */
-int	 json_decode(const uint8_t *text, size_t len,
-	    const struct json_dec_opts *o, struct buf *out,
-	    struct json_dec_error *e);
+int	 fp_json_decode(const uint8_t *text, size_t len,
+	    const struct fp_json_dec_options *o, struct fp_buf *out,
+	    struct fp_json_dec_error *e);
 
 /*
- * json_dec_errname: the short name of a code in struct json_dec_error
+ * fp_json_dec_errname: the short name of a code in struct fp_json_dec_error
  * ("syntax", "utf8", "depth", "range", "duplicate_key", "too_large",
  * "nomem", "inval"; "ok" for 0, "unknown" otherwise).  Never NULL.
  */
-const char *json_dec_errname(int code);
+const char *fp_json_dec_errname(int code);
 
 /* ---- end of decoder ---- */
 

@@ -2,7 +2,7 @@
  * json_enc.c -- MessagePack to JSON text.  See json.h for the rules.
  *
  * One pass over the input with an explicit stack of container frames (no
- * recursion).  Output goes straight into the caller's struct buf through
+ * recursion).  Output goes straight into the caller's struct fp_buf through
  * a cursor; every writer first asks for a bounded amount of room (ENSURE),
  * so the hot paths only compare two pointers.  With max_size the room is
  * clamped so that the slow path notices when the text passes the limit;
@@ -44,7 +44,7 @@ struct skmap {
 struct enc {
 	uint8_t		*p;		/* write cursor */
 	uint8_t		*lim;		/* end of the room we may write */
-	struct buf	*b;
+	struct fp_buf	*b;
 	size_t		 start;		/* text start, relative to b->off */
 	size_t		 max;		/* max_size, 0 for none */
 	size_t		 scr;		/* counting: scratch start (rel.) */
@@ -168,7 +168,7 @@ enc_fail(struct enc *e, int code, const uint8_t *at, const char *fmt, ...)
 static int
 enc_grow(struct enc *e, size_t n)
 {
-	struct buf	*b = e->b;
+	struct fp_buf	*b = e->b;
 	uint8_t		*head = b->data + b->off;
 	size_t		 pos = (size_t)(e->p - head), want, clamp;
 
@@ -185,7 +185,7 @@ enc_grow(struct enc *e, size_t n)
 		e->counted = pos - e->start;
 		e->scr = e->start + e->max + 1;
 		b->len = b->off + e->scr;
-		if (buf_reserve(b, SCRATCH) == -1)
+		if (fp_buf_reserve(b, SCRATCH) == -1)
 			return enc_fail(e, JSON_E_NOMEM, e->at,
 			    "out of memory");
 		e->p = b->data + b->off + e->scr;
@@ -194,9 +194,9 @@ enc_grow(struct enc *e, size_t n)
 	}
 	b->len = b->off + pos;
 	want = n < GROW_MIN ? GROW_MIN : n;
-	if (buf_reserve(b, want) == -1)
+	if (fp_buf_reserve(b, want) == -1)
 		return enc_fail(e, JSON_E_NOMEM, e->at, "out of memory");
-	/* buf_reserve may have compacted: positions are relative to off. */
+	/* fp_buf_reserve may have compacted: positions are relative to off. */
 	head = b->data + b->off;
 	e->p = head + pos;
 	e->lim = b->data + b->cap;
@@ -362,7 +362,7 @@ fmt_sci(char *s, int neg, const char *t)
 }
 
 size_t
-json_fmt_double(char *s, double v)
+fp_json_fmt_double(char *s, double v)
 {
 	char	 t[40];
 	double	 a, x, n;
@@ -411,7 +411,7 @@ json_fmt_double(char *s, double v)
 }
 
 size_t
-json_fmt_float(char *s, float f)
+fp_json_fmt_float(char *s, float f)
 {
 	char	 t[40];
 	double	 a;
@@ -419,7 +419,7 @@ json_fmt_float(char *s, float f)
 	int	 neg, p, e;
 
 	if (f == 0)
-		return json_fmt_double(s, (double)f);
+		return fp_json_fmt_double(s, (double)f);
 	neg = f < 0;
 	a = neg ? -(double)f : (double)f;
 	/* Six-digit decimals are further apart than an ulp of a float. */
@@ -449,7 +449,7 @@ enc_double(struct enc *e, double v, int key)
 	}
 	if (key)
 		*e->p++ = '"';
-	e->p += json_fmt_double((char *)e->p, v);
+	e->p += fp_json_fmt_double((char *)e->p, v);
 	if (key)
 		*e->p++ = '"';
 	return 0;
@@ -463,7 +463,7 @@ enc_float(struct enc *e, float v, int key)
 	ENSURE(e, JSON_DBL_MAX + 2);
 	if (key)
 		*e->p++ = '"';
-	e->p += json_fmt_float((char *)e->p, v);
+	e->p += fp_json_fmt_float((char *)e->p, v);
 	if (key)
 		*e->p++ = '"';
 	return 0;
@@ -1036,14 +1036,14 @@ enc_newline(struct enc *e, uint64_t depth)
 }
 
 void
-json_enc_opts_init(struct json_enc_opts *o)
+fp_json_enc_options_init(struct fp_json_enc_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->max_depth = JSON_DEPTH_DEFAULT;
 }
 
 const char *
-json_enc_errname(int code)
+fp_json_enc_errname(int code)
 {
 	switch (code) {
 	case JSON_E_OK:		return "ok";
@@ -1338,8 +1338,8 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 			memcpy(k->t, "null", 4);
 			k->tn = 4;
 		} else
-			k->tn = c == 0xca ? json_fmt_float((char *)k->t, f) :
-			    json_fmt_double((char *)k->t, d);
+			k->tn = c == 0xca ? fp_json_fmt_float((char *)k->t, f) :
+			    fp_json_fmt_double((char *)k->t, d);
 	}
 }
 
@@ -2021,10 +2021,10 @@ enc_run_sorted(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
 }
 
 int
-json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
-    struct buf *out, struct json_enc_result *res, char *err, size_t errlen)
+fp_json_encode(const uint8_t *mp, size_t mplen, const struct fp_json_enc_options *o,
+    struct fp_buf *out, struct fp_json_enc_result *res, char *err, size_t errlen)
 {
-	struct json_enc_opts	 defo;
+	struct fp_json_enc_options	 defo;
 	struct enc		 e;
 	struct frame		 local[STACK_LOCAL], *st = local;
 	uint32_t		 cap = STACK_LOCAL, maxd;
@@ -2033,7 +2033,7 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 	int			 rv;
 
 	if (o == NULL) {
-		json_enc_opts_init(&defo);
+		fp_json_enc_options_init(&defo);
 		o = &defo;
 	}
 	memset(res, 0, sizeof(*res));
@@ -2064,7 +2064,7 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 	if (rv == -1)
 		goto fail;
 
-	if (buf_reserve(out, 256) == -1) {
+	if (fp_buf_reserve(out, 256) == -1) {
 		enc_fail(&e, JSON_E_NOMEM, mp, "out of memory");
 		goto fail;
 	}
@@ -2114,7 +2114,7 @@ done:
 	return 0;
 
 fail:
-	/* Positions are relative to off, which buf_reserve may reset. */
+	/* Positions are relative to off, which fp_buf_reserve may reset. */
 	out->len = out->off + e.start;
 	res->error = e.error;
 	res->error_off = e.eoff;

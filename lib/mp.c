@@ -91,7 +91,7 @@ mp_describe(uint8_t b, struct mp_hdr *h)
 }
 
 void
-mp_skip_init(struct mp_skip *s)
+fp_mp_skip_init(struct fp_mp_skip *s)
 {
 	s->remaining = 1;
 	s->skip = 0;
@@ -133,7 +133,7 @@ static const uint8_t fixed_size[256] = {
  * may end beyond the input (s->skip).
  */
 int
-mp_skip_feed(struct mp_skip *s, const uint8_t *p, size_t len, size_t *used)
+fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used)
 {
 	uint64_t	 rem = s->remaining, cnt;
 	size_t		 u = 0, h, avail;
@@ -220,19 +220,19 @@ out:
 }
 
 uint64_t
-mp_skip_need(const struct mp_skip *s)
+fp_mp_skip_need(const struct fp_mp_skip *s)
 {
 	return s->pos + s->skip + s->remaining;
 }
 
 ssize_t
-mp_object_len(const uint8_t *p, size_t len, int exact)
+fp_mp_object_len(const uint8_t *p, size_t len, int exact)
 {
-	struct mp_skip	 s;
+	struct fp_mp_skip	 s;
 	size_t		 used;
 
-	mp_skip_init(&s);
-	if (mp_skip_feed(&s, p, len, &used) != 0)
+	fp_mp_skip_init(&s);
+	if (fp_mp_skip_feed(&s, p, len, &used) != 0)
 		return -1;
 	if (exact && used != len)
 		return -1;
@@ -242,7 +242,7 @@ mp_object_len(const uint8_t *p, size_t len, int exact)
 /* ---- readers ------------------------------------------------------------ */
 
 static int
-rd_hdr(struct mp_reader *r, struct mp_hdr *h, uint64_t *count, uint8_t *b)
+rd_hdr(struct fp_mp_reader *r, struct mp_hdr *h, uint64_t *count, uint8_t *b)
 {
 	if (r->off >= r->len)
 		return -1;
@@ -255,7 +255,7 @@ rd_hdr(struct mp_reader *r, struct mp_hdr *h, uint64_t *count, uint8_t *b)
 }
 
 int
-mp_read_array(struct mp_reader *r, uint32_t *n)
+fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
 {
 	struct mp_hdr	 h;
 	uint64_t	 c;
@@ -269,7 +269,7 @@ mp_read_array(struct mp_reader *r, uint32_t *n)
 }
 
 int
-mp_read_uint(struct mp_reader *r, uint64_t *v)
+fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 {
 	uint8_t	 b;
 	int	 n;
@@ -315,7 +315,7 @@ mp_read_uint(struct mp_reader *r, uint64_t *v)
 }
 
 int
-mp_read_map(struct mp_reader *r, uint32_t *n)
+fp_mp_read_map(struct fp_mp_reader *r, uint32_t *n)
 {
 	struct mp_hdr	 h;
 	uint64_t	 c;
@@ -329,11 +329,11 @@ mp_read_map(struct mp_reader *r, uint32_t *n)
 }
 
 int
-mp_read_raw(struct mp_reader *r, const uint8_t **p, size_t *n)
+fp_mp_read_raw(struct fp_mp_reader *r, const uint8_t **p, size_t *n)
 {
 	ssize_t	 len;
 
-	if ((len = mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
+	if ((len = fp_mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
 		return -1;
 	*p = r->p + r->off;
 	*n = (size_t)len;
@@ -342,13 +342,13 @@ mp_read_raw(struct mp_reader *r, const uint8_t **p, size_t *n)
 }
 
 int
-mp_peek_byte(const struct mp_reader *r)
+fp_mp_peek_byte(const struct fp_mp_reader *r)
 {
 	return r->off < r->len ? r->p[r->off] : -1;
 }
 
 int
-mp_read_str(struct mp_reader *r, const char **s, uint32_t *n)
+fp_mp_read_str(struct fp_mp_reader *r, const char **s, uint32_t *n)
 {
 	struct mp_hdr	 h;
 	uint64_t	 c;
@@ -367,11 +367,11 @@ mp_read_str(struct mp_reader *r, const char **s, uint32_t *n)
 }
 
 int
-mp_read_skip(struct mp_reader *r)
+fp_mp_read_skip(struct fp_mp_reader *r)
 {
 	ssize_t	 n;
 
-	if ((n = mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
+	if ((n = fp_mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
 		return -1;
 	r->off += n;
 	return 0;
@@ -380,12 +380,12 @@ mp_read_skip(struct mp_reader *r)
 /* ---- writers ------------------------------------------------------------ */
 
 static inline int
-put_be(struct buf *b, uint8_t tag, uint64_t v, int n)
+put_be(struct fp_buf *b, uint8_t tag, uint64_t v, int n)
 {
 	uint8_t	*o;
 	int	 i;
 
-	if (buf_reserve(b, n + 1) == -1)
+	if (fp_buf_reserve(b, n + 1) == -1)
 		return -1;
 	o = b->data + b->len;
 	o[0] = tag;
@@ -396,28 +396,28 @@ put_be(struct buf *b, uint8_t tag, uint64_t v, int n)
 }
 
 static inline int
-put_byte(struct buf *b, uint8_t v)
+put_byte(struct fp_buf *b, uint8_t v)
 {
-	if (buf_reserve(b, 1) == -1)
+	if (fp_buf_reserve(b, 1) == -1)
 		return -1;
 	b->data[b->len++] = v;
 	return 0;
 }
 
 int
-mp_put_nil(struct buf *b)
+fp_mp_put_nil(struct fp_buf *b)
 {
 	return put_byte(b, 0xc0);
 }
 
 int
-mp_put_bool(struct buf *b, int v)
+fp_mp_put_bool(struct fp_buf *b, int v)
 {
 	return put_byte(b, v ? 0xc3 : 0xc2);
 }
 
 int
-mp_put_uint(struct buf *b, uint64_t v)
+fp_mp_put_uint(struct fp_buf *b, uint64_t v)
 {
 	if (v <= 0x7f)
 		return put_byte(b, (uint8_t)v);
@@ -431,10 +431,10 @@ mp_put_uint(struct buf *b, uint64_t v)
 }
 
 int
-mp_put_int(struct buf *b, int64_t v)
+fp_mp_put_int(struct fp_buf *b, int64_t v)
 {
 	if (v >= 0)
-		return mp_put_uint(b, (uint64_t)v);
+		return fp_mp_put_uint(b, (uint64_t)v);
 	if (v >= -32)
 		return put_byte(b, (uint8_t)(v & 0xff));
 	if (v >= INT8_MIN)
@@ -447,7 +447,7 @@ mp_put_int(struct buf *b, int64_t v)
 }
 
 int
-mp_put_double(struct buf *b, double v)
+fp_mp_put_double(struct fp_buf *b, double v)
 {
 	uint64_t u;
 
@@ -456,7 +456,7 @@ mp_put_double(struct buf *b, double v)
 }
 
 int
-mp_put_str(struct buf *b, const char *s, size_t n)
+fp_mp_put_str(struct fp_buf *b, const char *s, size_t n)
 {
 	int	 r;
 
@@ -474,17 +474,17 @@ mp_put_str(struct buf *b, const char *s, size_t n)
 	}
 	if (r == -1)
 		return -1;
-	return buf_append(b, s, n);
+	return fp_buf_append(b, s, n);
 }
 
 int
-mp_put_cstr(struct buf *b, const char *s)
+fp_mp_put_cstr(struct fp_buf *b, const char *s)
 {
-	return mp_put_str(b, s, strlen(s));
+	return fp_mp_put_str(b, s, strlen(s));
 }
 
 int
-mp_put_array(struct buf *b, uint32_t n)
+fp_mp_put_array(struct fp_buf *b, uint32_t n)
 {
 	if (n <= 15)
 		return put_byte(b, 0x90 | (uint8_t)n);
@@ -494,7 +494,7 @@ mp_put_array(struct buf *b, uint32_t n)
 }
 
 int
-mp_put_map(struct buf *b, uint32_t n)
+fp_mp_put_map(struct fp_buf *b, uint32_t n)
 {
 	if (n <= 15)
 		return put_byte(b, 0x80 | (uint8_t)n);
@@ -504,8 +504,8 @@ mp_put_map(struct buf *b, uint32_t n)
 }
 
 int
-mp_put_raw(struct buf *b, const void *p, size_t n)
+fp_mp_put_raw(struct fp_buf *b, const void *p, size_t n)
 {
-	return buf_append(b, p, n);
+	return fp_buf_append(b, p, n);
 }
 

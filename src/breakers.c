@@ -108,7 +108,7 @@ breakers_abandon(uint32_t h)
 
 /* [{handler, state, failures, opened_s_ago}, ...] for enabled handlers. */
 void
-breakers_report(struct buf *b)
+breakers_report(struct fp_buf *b)
 {
 	uint64_t now = now_ns();
 	uint32_t h, n = 0;
@@ -117,23 +117,23 @@ breakers_report(struct buf *b)
 	for (h = 0; h < nbr; h++)
 		if (handler_get(h) != NULL)
 			n++;
-	mp_put_array(b, n);
+	fp_mp_put_array(b, n);
 	for (h = 0; h < nbr; h++) {
 		if (handler_get(h) == NULL)
 			continue;
 		st = breaker_state(&br[h], now);
-		mp_put_map(b, 4);
-		mp_put_cstr(b, "handler");
-		mp_put_cstr(b, handler_get(h)->name);
-		mp_put_cstr(b, "state");
-		mp_put_cstr(b, breaker_state_name(st));
-		mp_put_cstr(b, "failures");
-		mp_put_uint(b, breaker_failures(&br[h], now));
-		mp_put_cstr(b, "opened_s_ago");
+		fp_mp_put_map(b, 4);
+		fp_mp_put_cstr(b, "handler");
+		fp_mp_put_cstr(b, handler_get(h)->name);
+		fp_mp_put_cstr(b, "state");
+		fp_mp_put_cstr(b, breaker_state_name(st));
+		fp_mp_put_cstr(b, "failures");
+		fp_mp_put_uint(b, breaker_failures(&br[h], now));
+		fp_mp_put_cstr(b, "opened_s_ago");
 		if (st == BR_CLOSED)
-			mp_put_nil(b);
+			fp_mp_put_nil(b);
 		else
-			mp_put_double(b, (double)breaker_open_ns(&br[h],
+			fp_mp_put_double(b, (double)breaker_open_ns(&br[h],
 			    now) / 1e9);
 	}
 }

@@ -111,9 +111,9 @@ struct conn {
 	int		 fd;
 	uint32_t	 slot;
 	uint32_t	 gen;
-	struct buf	 in;
-	struct buf	 out;
-	struct mp_skip	 sk;		/* measures the message at in's head */
+	struct fp_buf	 in;
+	struct fp_buf	 out;
+	struct fp_mp_skip	 sk;		/* measures the message at in's head */
 	size_t		 skfed;		/* bytes of it fed to sk */
 	int		 discarding;	/* skipping an oversized message */
 	uint32_t	 outstanding;
@@ -233,7 +233,7 @@ void	 breakers_init(void);
 int	 breakers_admit(uint32_t handler, int *probe);
 void	 breakers_result(uint32_t handler, int failure, int probe);
 void	 breakers_abandon(uint32_t handler);
-void	 breakers_report(struct buf *);
+void	 breakers_report(struct fp_buf *);
 void	 breakers_reconfigure(void);
 
 /* pool.c: worker processes. */

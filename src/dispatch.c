@@ -339,9 +339,9 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 			 * still write to the ring.  (An append may compact
 			 * the buffer: remember the unread length.)
 			 */
-			start = buf_unread(&c->out);
+			start = fp_buf_unread(&c->out);
 			if (proto_result_head(&c->out, t->msgid) == -1 ||
-			    buf_append(&c->out, data, len) == -1) {
+			    fp_buf_append(&c->out, data, len) == -1) {
 				/* Out of memory: this connection only is lost. */
 				control_reply_failed(c);
 				c = NULL;
@@ -349,12 +349,12 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		}
 		if (c == NULL) {
 			/* Nobody to answer; still check what the worker sent. */
-			if (mp_object_len(data, len, 1) == -1) {
+			if (fp_mp_object_len(data, len, 1) == -1) {
 				worker_violation(w, id, FP_E_INTERNAL,
 				    "malformed result");
 				return;
 			}
-		} else if (mp_object_len(c->out.data + c->out.len - len, len,
+		} else if (fp_mp_object_len(c->out.data + c->out.len - len, len,
 		    1) == -1) {
 			c->out.len = c->out.off + start;
 			worker_violation(w, id, FP_E_INTERNAL,

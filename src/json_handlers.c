@@ -80,7 +80,7 @@ opt_limits(struct fp_hctx *h, const msgpack_object_kv *kv, size_t *size,
 
 static int
 enc_options(struct fp_hctx *h, const msgpack_object *m,
-    struct json_enc_opts *o)
+    struct fp_json_enc_options *o)
 {
 	static const char *const nanw[] = { "null", "error", NULL };
 	static const char *const utf8w[] = { "replace", "error", NULL };
@@ -140,9 +140,9 @@ enc_options(struct fp_hctx *h, const msgpack_object *m,
 	return 0;
 }
 
-/* The typed error of a failed json_encode(). */
+/* The typed error of a failed fp_json_encode(). */
 static int
-enc_error(struct fp_hctx *h, const struct json_enc_result *res,
+enc_error(struct fp_hctx *h, const struct fp_json_enc_result *res,
     const char *err)
 {
 	int	 code;
@@ -153,7 +153,7 @@ enc_error(struct fp_hctx *h, const struct json_enc_result *res,
 }
 
 static void
-enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
+enc_tail(struct fp_hctx *h, const struct fp_json_enc_result *res)
 {
 	msgpack_pack_str_with_body(h->pk, "truncated", 9);
 	if (res->truncated)
@@ -176,7 +176,7 @@ enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
  * "truncated": bool, "size": uint 64} is 36 bytes; some to spare.
  */
 #define ENC_OVERHEAD	64
-static struct buf	 enc_out;
+static struct fp_buf	 enc_out;
 
 /*
  * The text straight into the result buffer h->sb (the worker's), saving a
@@ -187,10 +187,10 @@ static struct buf	 enc_out;
  */
 static int
 enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
-    const struct json_enc_opts *o, struct json_enc_result *res)
+    const struct fp_json_enc_options *o, struct fp_json_enc_result *res)
 {
 	msgpack_sbuffer	*sb = h->sb;
-	struct buf	 b;
+	struct fp_buf	 b;
 	size_t		 entry = sb->size, hdr, text, n, hl;
 	uint8_t		*p;
 	char		 err[200];
@@ -205,12 +205,12 @@ enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
 	}
 	hdr = sb->size - 5;
 	text = sb->size;
-	/* Everything in the buffer is "unread": json_encode appends. */
+	/* Everything in the buffer is "unread": fp_json_encode appends. */
 	b.data = (uint8_t *)sb->data;
 	b.off = 0;
 	b.len = sb->size;
 	b.cap = sb->alloc;
-	rc = json_encode(v, vlen, o, &b, res, err, sizeof(err));
+	rc = fp_json_encode(v, vlen, o, &b, res, err, sizeof(err));
 	sb->data = (char *)b.data;
 	sb->alloc = b.cap;
 	if (rc == -1) {
@@ -253,9 +253,9 @@ enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
 int
 h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 {
-	struct mp_reader	 r = { h->raw, h->rawlen, 0 };
-	struct json_enc_opts	 o;
-	struct json_enc_result	 res;
+	struct fp_mp_reader	 r = { h->raw, h->rawlen, 0 };
+	struct fp_json_enc_options	 o;
+	struct fp_json_enc_result	 res;
 	msgpack_unpacked	 opt;
 	const uint8_t		*v;
 	size_t			 vlen, off = 0, room = 0;
@@ -263,21 +263,21 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	char			 err[200];
 	int			 rc, clamped = 0;
 
-	if (h->raw == NULL || mp_read_array(&r, &n) == -1 || n < 1 || n > 2)
+	if (h->raw == NULL || fp_mp_read_array(&r, &n) == -1 || n < 1 || n > 2)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [value, options]");
 	if (n == 1) {
 		/*
-		 * The value is the rest: json_encode() checks it as strictly
-		 * as mp_read_raw() would (and bytes after it too), so it is
+		 * The value is the rest: fp_json_encode() checks it as strictly
+		 * as fp_mp_read_raw() would (and bytes after it too), so it is
 		 * not walked twice.
 		 */
 		v = r.p + r.off;
 		vlen = r.len - r.off;
-	} else if (mp_read_raw(&r, &v, &vlen) == -1)
+	} else if (fp_mp_read_raw(&r, &v, &vlen) == -1)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [value, options]");
-	json_enc_opts_init(&o);
+	fp_json_enc_options_init(&o);
 	if (n == 2) {
 		msgpack_unpacked_init(&opt);
 		if (msgpack_unpack_next(&opt, (const char *)r.p + r.off,
@@ -313,7 +313,7 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 		return rc;
 	}
 	enc_out.off = enc_out.len = 0;
-	rc = json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
+	rc = fp_json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
 	if (rc == -1 && clamped && res.error == JSON_E_TOO_LARGE)
 		snprintf(err, sizeof(err), "the text is longer than the %zu "
 		    "bytes a result may hold (4 x max-request-size)", room);
@@ -325,13 +325,13 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	}
 	enc_out.off = enc_out.len = 0;
 	if (enc_out.cap > ENC_KEEP)
-		buf_free(&enc_out);
+		fp_buf_free(&enc_out);
 	return rc == 0 ? 0 : enc_error(h, &res, err);
 }
 
 static int
 dec_options(struct fp_hctx *h, const msgpack_object *m,
-    struct json_dec_opts *o)
+    struct fp_json_dec_options *o)
 {
 	static const char *const bigw[] = { "float", "error", "string", NULL };
 	static const char *const dupw[] = { "keep", "last", "error", NULL };
@@ -373,9 +373,9 @@ dec_options(struct fp_hctx *h, const msgpack_object *m,
 int
 h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 {
-	struct json_dec_opts	 o;
-	struct json_dec_error	 e;
-	struct buf		 out = { 0 };
+	struct fp_json_dec_options	 o;
+	struct fp_json_dec_error	 e;
+	struct fp_buf		 out = { 0 };
 	const msgpack_object	*t;
 	const char		*s;
 	size_t			 n;
@@ -395,13 +395,13 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	} else
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "the text must be a string or bin");
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	if (p->via.array.size == 2 &&
 	    dec_options(h, &p->via.array.ptr[1], &o) == -1)
 		return -1;
 	memset(&e, 0, sizeof(e));
-	if (json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {
-		buf_free(&out);
+	if (fp_json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {
+		fp_buf_free(&out);
 		code = e.code == JSON_E_TOO_LARGE ? FP_E_TOO_LARGE :
 		    e.code == JSON_E_NOMEM ? FP_E_INTERNAL :
 		    FP_E_INVALID_PARAMS;
@@ -410,6 +410,6 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	}
 	/* Already MessagePack: hand the bytes to the result writer. */
 	h->pk->callback(h->pk->data, (const char *)out.data, out.len);
-	buf_free(&out);
+	fp_buf_free(&out);
 	return 0;
 }

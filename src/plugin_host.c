@@ -116,12 +116,12 @@ static int
 host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
     struct fp_json_out *out)
 {
-	struct json_enc_opts	 o;
-	struct json_enc_result	 res;
-	struct buf		 b = { 0 };
+	struct fp_json_enc_options	 o;
+	struct fp_json_enc_result	 res;
+	struct fp_buf		 b = { 0 };
 
 	memset(out, 0, sizeof(*out));
-	json_enc_opts_init(&o);
+	fp_json_enc_options_init(&o);
 	if (po != NULL) {
 		o.indent = po->indent;
 		o.max_size = po->max_size;
@@ -135,16 +135,16 @@ host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
 		o.max_depth = po->max_depth;
 		if ((po->flags & ~(unsigned)(FP_JSON_NAN_ERROR |
 		    FP_JSON_UTF8_ERROR | FP_JSON_ASCII | FP_JSON_SORT_KEYS))) {
-			out->error = json_enc_errname(JSON_E_INVAL);
+			out->error = fp_json_enc_errname(JSON_E_INVAL);
 			return -1;
 		}
 	}
-	if (json_encode(mp, len, &o, &b, &res, NULL, 0) == -1 ||
-	    buf_reserve(&b, 1) == -1) {
-		out->error = json_enc_errname(res.error != 0 ? res.error :
+	if (fp_json_encode(mp, len, &o, &b, &res, NULL, 0) == -1 ||
+	    fp_buf_reserve(&b, 1) == -1) {
+		out->error = fp_json_enc_errname(res.error != 0 ? res.error :
 		    JSON_E_NOMEM);
 		out->offset = res.error_off;
-		buf_free(&b);
+		fp_buf_free(&b);
 		return -1;
 	}
 	b.data[b.len] = '\0';
@@ -159,24 +159,24 @@ static int
 host_json_decode(const void *text, size_t len,
     const struct fp_json_dec_opts *po, struct fp_json_out *out)
 {
-	struct json_dec_opts	 o;
-	struct json_dec_error	 e;
-	struct buf		 b = { 0 };
+	struct fp_json_dec_options	 o;
+	struct fp_json_dec_error	 e;
+	struct fp_buf		 b = { 0 };
 
 	memset(out, 0, sizeof(*out));
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	if (po != NULL) {
 		o.max_size = po->max_size;
 		o.max_depth = po->max_depth;
 		o.bignum = po->bignum;
 		o.dup_keys = po->dup_keys;
 	}
-	if (json_decode(text, len, &o, &b, &e) == -1) {
-		out->error = json_dec_errname(e.code);
+	if (fp_json_decode(text, len, &o, &b, &e) == -1) {
+		out->error = fp_json_dec_errname(e.code);
 		out->offset = e.offset;
 		out->line = e.line;
 		out->column = e.column;
-		buf_free(&b);
+		fp_buf_free(&b);
 		return -1;
 	}
 	out->data = b.data;
@@ -221,7 +221,7 @@ plugin_call(const struct handler *h, struct fp_hctx *hc,
 	if (sb->size == 0)
 		return hctx_error(hc, FP_E_INTERNAL, "handler %s returned "
 		    "no result", h->name);
-	if (mp_object_len((const uint8_t *)sb->data, sb->size, 1) < 0)
+	if (fp_mp_object_len((const uint8_t *)sb->data, sb->size, 1) < 0)
 		return hctx_error(hc, FP_E_INTERNAL, "handler %s wrote a "
 		    "result that is not exactly one MessagePack object",
 		    h->name);

@@ -11,24 +11,24 @@
 int
 proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m, const char **why)
 {
-	struct mp_reader r = { p, len, 0 };
+	struct fp_mp_reader r = { p, len, 0 };
 	uint32_t	 n;
 	uint64_t	 type, id;
-	struct mp_reader a;
+	struct fp_mp_reader a;
 
 	memset(m, 0, sizeof(*m));
-	if (mp_read_array(&r, &n) == -1) {
+	if (fp_mp_read_array(&r, &n) == -1) {
 		*why = "message is not an array";
 		return -1;
 	}
-	if (n == 0 || mp_read_uint(&r, &type) == -1) {
+	if (n == 0 || fp_mp_read_uint(&r, &type) == -1) {
 		*why = "message type is not an integer";
 		return -1;
 	}
 	m->type = (int)type;
 	if (type == RPC_REQUEST) {
 		/* Read the msgid first: with it, any other fault is answerable. */
-		if (n < 2 || mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
+		if (n < 2 || fp_mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
 			*why = "msgid is not an unsigned 32-bit integer";
 			return -1;
 		}
@@ -50,13 +50,13 @@ proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m, const char **why)
 		*why = "unknown message type";
 		return -1;
 	}
-	if (mp_read_str(&r, &m->method, &m->mlen) == -1) {
+	if (fp_mp_read_str(&r, &m->method, &m->mlen) == -1) {
 		*why = "method is not a string";
 		return -1;
 	}
 	/* params is kept whole, header included: read it on a copy. */
 	a = r;
-	if (mp_read_array(&a, &n) == -1) {
+	if (fp_mp_read_array(&a, &n) == -1) {
 		*why = "params is not an array";
 		return -1;
 	}
@@ -69,58 +69,58 @@ proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m, const char **why)
 int
 proto_peek_msgid(const uint8_t *p, size_t len, uint32_t *msgid)
 {
-	struct mp_reader r = { p, len, 0 };
+	struct fp_mp_reader r = { p, len, 0 };
 	uint32_t	 n;
 	uint64_t	 type, id;
 
-	if (mp_read_array(&r, &n) == -1 || n != 4 ||
-	    mp_read_uint(&r, &type) == -1 || type != RPC_REQUEST ||
-	    mp_read_uint(&r, &id) == -1 || id > UINT32_MAX)
+	if (fp_mp_read_array(&r, &n) == -1 || n != 4 ||
+	    fp_mp_read_uint(&r, &type) == -1 || type != RPC_REQUEST ||
+	    fp_mp_read_uint(&r, &id) == -1 || id > UINT32_MAX)
 		return -1;
 	*msgid = (uint32_t)id;
 	return 0;
 }
 
 int
-proto_result_head(struct buf *b, uint32_t msgid)
+proto_result_head(struct fp_buf *b, uint32_t msgid)
 {
-	if (mp_put_array(b, 4) == -1 || mp_put_uint(b, RPC_RESPONSE) == -1 ||
-	    mp_put_uint(b, msgid) == -1 || mp_put_nil(b) == -1)
+	if (fp_mp_put_array(b, 4) == -1 || fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
+	    fp_mp_put_uint(b, msgid) == -1 || fp_mp_put_nil(b) == -1)
 		return -1;
 	return 0;
 }
 
 int
-proto_put_result(struct buf *b, uint32_t msgid, const void *res, size_t len)
+proto_put_result(struct fp_buf *b, uint32_t msgid, const void *res, size_t len)
 {
 	if (proto_result_head(b, msgid) == -1)
 		return -1;
-	return buf_append(b, res, len);
+	return fp_buf_append(b, res, len);
 }
 
 int
-proto_put_error_kv(struct buf *b, uint32_t msgid, int code,
+proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
     const char *message, const struct err_kv *kv, int n)
 {
 	int	 i;
 
-	if (mp_put_array(b, 4) == -1 || mp_put_uint(b, RPC_RESPONSE) == -1 ||
-	    mp_put_uint(b, msgid) == -1 ||
-	    mp_put_map(b, 2 + (uint32_t)n) == -1 ||
-	    mp_put_cstr(b, "code") == -1 ||
-	    mp_put_cstr(b, fp_err_name(code)) == -1 ||
-	    mp_put_cstr(b, "message") == -1 ||
-	    mp_put_cstr(b, message) == -1)
+	if (fp_mp_put_array(b, 4) == -1 || fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
+	    fp_mp_put_uint(b, msgid) == -1 ||
+	    fp_mp_put_map(b, 2 + (uint32_t)n) == -1 ||
+	    fp_mp_put_cstr(b, "code") == -1 ||
+	    fp_mp_put_cstr(b, fp_err_name(code)) == -1 ||
+	    fp_mp_put_cstr(b, "message") == -1 ||
+	    fp_mp_put_cstr(b, message) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (mp_put_cstr(b, kv[i].key) == -1 ||
-		    mp_put_int(b, kv[i].val) == -1)
+		if (fp_mp_put_cstr(b, kv[i].key) == -1 ||
+		    fp_mp_put_int(b, kv[i].val) == -1)
 			return -1;
-	return mp_put_nil(b);
+	return fp_mp_put_nil(b);
 }
 
 int
-proto_put_error(struct buf *b, uint32_t msgid, int code, const char *message,
+proto_put_error(struct fp_buf *b, uint32_t msgid, int code, const char *message,
     const char *key, int64_t val)
 {
 	struct err_kv kv = { key, val };

@@ -43,14 +43,14 @@ int	proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m,
 int	proto_peek_msgid(const uint8_t *p, size_t len, uint32_t *msgid);
 
 /* proto_put_result: [1, msgid, nil, <result bytes>]. */
-int	proto_put_result(struct buf *b, uint32_t msgid, const void *res,
+int	proto_put_result(struct fp_buf *b, uint32_t msgid, const void *res,
 	    size_t len);
 
 /*
  * proto_put_error: [1, msgid, {code, message[, key: val]}, nil].  `key'
  * may be NULL for no extra field.
  */
-int	proto_put_error(struct buf *b, uint32_t msgid, int code,
+int	proto_put_error(struct fp_buf *b, uint32_t msgid, int code,
 	    const char *message, const char *key, int64_t val);
 
 /* Extra integer fields of an error map ("signal", "attempts"). */
@@ -60,13 +60,13 @@ struct err_kv {
 };
 
 /* proto_put_error_kv: like proto_put_error with n extra fields. */
-int	proto_put_error_kv(struct buf *b, uint32_t msgid, int code,
+int	proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
 	    const char *message, const struct err_kv *kv, int n);
 
 /*
  * proto_result_head: reserve and write the head of a success response
  * ([1, msgid, nil, ) so that the result can be copied after it.
  */
-int	proto_result_head(struct buf *b, uint32_t msgid);
+int	proto_result_head(struct fp_buf *b, uint32_t msgid);
 
 #endif /* FP_PROTO_H */

@@ -170,7 +170,7 @@ finish(void)
 		(void)epoll_wait(sv->epfd, evs, MAX_EVENTS, 10);
 		for (uint32_t i = 0; i < sv->conncap; i++)
 			if (sv->conns[i] != NULL &&
-			    buf_unread(&sv->conns[i]->out) > 0)
+			    fp_buf_unread(&sv->conns[i]->out) > 0)
 				control_event(sv->conns[i], EPOLLOUT);
 	}
 	control_close_all();

@@ -3,7 +3,7 @@
  * tools/libclient.c (not installed; included by it, and by the unit test
  * and fuzz target that check it against tests/fuzz/client_scan_ref.h).
  * Self-contained: the library does not link the daemon's src/proto.c,
- * whose mp_skip_feed uses the same technique.
+ * whose fp_mp_skip_feed uses the same technique.
  */
 #ifndef CLIENT_SCAN_H
 #define CLIENT_SCAN_H
