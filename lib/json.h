@@ -158,11 +158,12 @@ int	 fp_json_encode(const uint8_t *mp, size_t mplen,
 	    struct fp_json_enc_result *res, char *err, size_t errlen);
 
 /*
- * fp_json_enc_errname: the short name of a JSON_E_* code ("malformed",
- * "depth", "nan", "utf8", "key", "ext", "too_large", "nomem", "inval"),
- * for typed errors; "ok" for 0, "unknown" otherwise.  Never NULL.
+ * fp_json_errname: the short name of a JSON_E_* code, the encoder's or
+ * the decoder's ("malformed", "depth", "nan", "utf8", "key", "ext",
+ * "too_large", "nomem", "inval", "syntax", "range", "duplicate_key"), for
+ * typed errors; "ok" for 0, "unknown" otherwise.  Never NULL.
  */
-const char *fp_json_enc_errname(int code);
+const char *fp_json_errname(int code);
 
 /*
  * fp_json_fmt_double: write the shortest round-trip text of the finite
@@ -282,13 +283,6 @@ void	 fp_json_dec_options_init(struct fp_json_dec_options *o);
 int	 fp_json_decode(const uint8_t *text, size_t len,
 	    const struct fp_json_dec_options *o, struct fp_buf *out,
 	    struct fp_json_dec_error *e);
-
-/*
- * fp_json_dec_errname: the short name of a code in struct fp_json_dec_error
- * ("syntax", "utf8", "depth", "range", "duplicate_key", "too_large",
- * "nomem", "inval"; "ok" for 0, "unknown" otherwise).  Never NULL.
- */
-const char *fp_json_dec_errname(int code);
 
 /* ---- end of decoder ---- */
 

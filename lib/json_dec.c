@@ -960,23 +960,6 @@ fp_json_dec_options_init(struct fp_json_dec_options *o)
 	o->dup_keys = JSON_DUP_KEEP;
 }
 
-const char *
-fp_json_dec_errname(int code)
-{
-	switch (code) {
-	case JSON_E_OK:		return "ok";
-	case JSON_E_SYNTAX:	return "syntax";
-	case JSON_E_UTF8:	return "utf8";
-	case JSON_E_DEPTH:	return "depth";
-	case JSON_E_RANGE:	return "range";
-	case JSON_E_DUPKEY:	return "duplicate_key";
-	case JSON_E_TOO_LARGE:	return "too_large";
-	case JSON_E_NOMEM:	return "nomem";
-	case JSON_E_INVAL:	return "inval";
-	default:		return "unknown";
-	}
-}
-
 #define SYNC()		(d.out->len = (size_t)(op - d.out->data))
 #define RELOAD()	(op = d.out->data + d.out->len)
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "mp.h"
 
 #define STR_CHUNK	4096		/* string bytes per reservation */
 #define B64_CHUNK	3072		/* bin bytes per reservation */
@@ -117,30 +118,6 @@ static const uint64_t pow5tab[23] = {
 	    enc_grow((e), (n)) == -1)					\
 		return -1;						\
 } while (0)
-
-static inline uint16_t
-rd16(const uint8_t *s)
-{
-	return (uint16_t)(s[0] << 8 | s[1]);
-}
-
-static inline uint32_t
-rd32(const uint8_t *s)
-{
-	uint32_t v;
-
-	memcpy(&v, s, 4);
-	return __builtin_bswap32(v);
-}
-
-static inline uint64_t
-rd64(const uint8_t *s)
-{
-	uint64_t v;
-
-	memcpy(&v, s, 8);
-	return __builtin_bswap64(v);
-}
 
 static int __attribute__((format(printf, 4, 5)))
 enc_fail(struct enc *e, int code, const uint8_t *at, const char *fmt, ...)
@@ -762,17 +739,17 @@ enc_ext(struct enc *e, int8_t type, const uint8_t *s, uint32_t len, int key)
 		    "unsupported ext type %d", type);
 	switch (len) {
 	case 4:
-		sec = rd32(s);
+		sec = fp_mp_be32(s);
 		nsec = 0;
 		break;
 	case 8:
-		v = rd64(s);
+		v = fp_mp_be64(s);
 		nsec = (uint32_t)(v >> 34);
 		sec = (int64_t)(v & 0x3ffffffffULL);
 		break;
 	case 12:
-		nsec = rd32(s);
-		sec = (int64_t)rd64(s + 4);
+		nsec = fp_mp_be32(s);
+		sec = (int64_t)fp_mp_be64(s + 4);
 		break;
 	default:
 		return enc_fail(e, JSON_E_EXT, e->at,
@@ -850,12 +827,12 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto bin;
 	case 0xc5:
 		NEED(2);
-		len = rd16(s + 1);
+		len = fp_mp_be16(s + 1);
 		s += 3;
 		goto bin;
 	case 0xc6:
 		NEED(4);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		s += 5;
 		goto bin;
 	case 0xc7:
@@ -866,19 +843,19 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto ext;
 	case 0xc8:
 		NEED(3);
-		len = rd16(s + 1);
+		len = fp_mp_be16(s + 1);
 		type = (int8_t)s[3];
 		s += 4;
 		goto ext;
 	case 0xc9:
 		NEED(5);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		type = (int8_t)s[5];
 		s += 6;
 		goto ext;
 	case 0xca:
 		NEED(4);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		memcpy(&f, &len, 4);
 		if (enc_float(e, f, key) == -1)
 			return -1;
@@ -888,7 +865,7 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		double	 v;
 
 		NEED(8);
-		u = rd64(s + 1);
+		u = fp_mp_be64(s + 1);
 		memcpy(&v, &u, 8);
 		if (enc_double(e, v, key) == -1)
 			return -1;
@@ -902,17 +879,17 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto uint;
 	case 0xcd:
 		NEED(2);
-		u = rd16(s + 1);
+		u = fp_mp_be16(s + 1);
 		s += 3;
 		goto uint;
 	case 0xce:
 		NEED(4);
-		u = rd32(s + 1);
+		u = fp_mp_be32(s + 1);
 		s += 5;
 		goto uint;
 	case 0xcf:
 		NEED(8);
-		u = rd64(s + 1);
+		u = fp_mp_be64(s + 1);
 		s += 9;
 		goto uint;
 	case 0xd0:
@@ -922,17 +899,17 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto sint;
 	case 0xd1:
 		NEED(2);
-		i = (int16_t)rd16(s + 1);
+		i = (int16_t)fp_mp_be16(s + 1);
 		s += 3;
 		goto sint;
 	case 0xd2:
 		NEED(4);
-		i = (int32_t)rd32(s + 1);
+		i = (int32_t)fp_mp_be32(s + 1);
 		s += 5;
 		goto sint;
 	case 0xd3:
 		NEED(8);
-		i = (int64_t)rd64(s + 1);
+		i = (int64_t)fp_mp_be64(s + 1);
 		s += 9;
 		goto sint;
 	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
@@ -948,12 +925,12 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto str;
 	case 0xda:
 		NEED(2);
-		len = rd16(s + 1);
+		len = fp_mp_be16(s + 1);
 		s += 3;
 		goto str;
 	case 0xdb:
 		NEED(4);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		s += 5;
 		goto str;
 	case 0xdc: case 0xdd: case 0xde: case 0xdf:
@@ -1042,8 +1019,9 @@ fp_json_enc_options_init(struct fp_json_enc_options *o)
 	o->max_depth = JSON_DEPTH_DEFAULT;
 }
 
+/* The encoder's and the decoder's codes share one list. */
 const char *
-fp_json_enc_errname(int code)
+fp_json_errname(int code)
 {
 	switch (code) {
 	case JSON_E_OK:		return "ok";
@@ -1056,6 +1034,9 @@ fp_json_enc_errname(int code)
 	case JSON_E_TOO_LARGE:	return "too_large";
 	case JSON_E_NOMEM:	return "nomem";
 	case JSON_E_INVAL:	return "inval";
+	case JSON_E_SYNTAX:	return "syntax";
+	case JSON_E_RANGE:	return "range";
+	case JSON_E_DUPKEY:	return "duplicate_key";
 	default:		return "unknown";
 	}
 }
@@ -1144,91 +1125,41 @@ struct skframe {
 	size_t		 blk;		/* 0: not recorded */
 };
 
-/* The header of the object at s: what sk_head() reads. */
-struct skhead {
-	size_t		 hlen;		/* type byte and length fields */
-	uint64_t	 len;		/* payload bytes, or the count */
-	int		 kind;		/* 0 scalar, 1 array, 2 map */
-};
-
-/* sk_head: decode the header at s (s < end); -1 if malformed. */
+/*
+ * sk_head: the header at s (s < end), as fp_mp_head() reads it; -1 with
+ * the error set if malformed.
+ */
 static int
 sk_head(struct enc *e, const uint8_t *s, const uint8_t *end,
-    struct skhead *h)
+    struct fp_mp_head *h)
 {
-	int	 c = *s, lb = 0, extra = 0;
-
-	h->kind = 0;
-	h->hlen = 1;
-	h->len = 0;
-	if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+	switch (fp_mp_head(s, (size_t)(end - s), h)) {
+	case 0:
 		return 0;
-	if (c <= 0x9f) {
-		h->kind = c <= 0x8f ? 2 : 1;
-		h->len = (uint64_t)c & 0x0f;
-		return 0;
-	}
-	if (c <= 0xbf) {
-		h->len = (uint64_t)c & 0x1f;
-		return 0;
-	}
-	switch (c) {
-	case 0xc4: case 0xd9:	lb = 1; break;
-	case 0xc5: case 0xda:	lb = 2; break;
-	case 0xc6: case 0xdb:	lb = 4; break;
-	case 0xc7:		lb = 1; extra = 1; break;
-	case 0xc8:		lb = 2; extra = 1; break;
-	case 0xc9:		lb = 4; extra = 1; break;
-	case 0xca: case 0xce: case 0xd2:	h->len = 4; break;
-	case 0xcb: case 0xcf: case 0xd3:	h->len = 8; break;
-	case 0xcc: case 0xd0:	h->len = 1; break;
-	case 0xcd: case 0xd1:	h->len = 2; break;
-	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-		h->len = 1 + (1U << (c - 0xd4));	/* type, data */
-		break;
-	case 0xdc:		lb = 2; h->kind = 1; break;
-	case 0xdd:		lb = 4; h->kind = 1; break;
-	case 0xde:		lb = 2; h->kind = 2; break;
-	case 0xdf:		lb = 4; h->kind = 2; break;
-	default:
-		return enc_fail(e, JSON_E_MALFORMED, s,
-		    "invalid MessagePack byte 0x%02x", c);
-	}
-	if ((size_t)(end - s) < (size_t)(1 + lb + extra))
+	case FP_MP_SHORT:
 		return enc_fail(e, JSON_E_MALFORMED, end,
 		    "truncated MessagePack (object at offset %zu)",
 		    (size_t)(s - e->mp));
-	if (lb > 0)
-		h->len = lb == 1 ? s[1] : lb == 2 ? rd16(s + 1) : rd32(s + 1);
-	h->hlen = (size_t)(1 + lb + extra);
-	return 0;
+	default:
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "invalid MessagePack byte 0x%02x", *s);
+	}
 }
 
 /* sk_str: the str at s (within end) as *p, *n; 0, or -1 if not a str. */
 static int
 sk_str(const uint8_t *s, const uint8_t *end, const uint8_t **p, size_t *n)
 {
-	size_t	 avail = (size_t)(end - s), h, len;
-	int	 c = *s;
+	struct fp_mp_head h;
+	int		 c = *s;
 
-	if (c >= 0xa0 && c <= 0xbf) {
-		h = 1;
-		len = (size_t)c & 0x1f;
-	} else if (c == 0xd9 && avail >= 2) {
-		h = 2;
-		len = s[1];
-	} else if (c == 0xda && avail >= 3) {
-		h = 3;
-		len = rd16(s + 1);
-	} else if (c == 0xdb && avail >= 5) {
-		h = 5;
-		len = rd32(s + 1);
-	} else
+	if (!((c >= 0xa0 && c <= 0xbf) || (c >= 0xd9 && c <= 0xdb)))
 		return -1;
-	if (avail - h < len)
+	if (fp_mp_head(s, (size_t)(end - s), &h) != 0 ||
+	    (size_t)(end - s) - h.hlen < h.len)
 		return -1;
-	*p = s + h;
-	*n = len;
+	*p = s + h.hlen;
+	*n = (size_t)h.len;
 	return 0;
 }
 
@@ -1298,7 +1229,7 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 		n = c == 0xc4 ? 1 : c == 0xc5 ? 2 : 4;
 		if ((size_t)(end - s) <= n)
 			return;
-		u = n == 1 ? s[1] : n == 2 ? rd16(s + 1) : rd32(s + 1);
+		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) : fp_mp_be32(s + 1);
 		if ((size_t)(end - s) - 1 - n < u)
 			return;
 		k->s = s + 1 + n;
@@ -1317,21 +1248,21 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 		    "true", k->tn);
 	} else if (c >= 0xcc && c <= 0xcf) {
 		n = (size_t)1 << (c - 0xcc);
-		u = n == 1 ? s[1] : n == 2 ? rd16(s + 1) : n == 4 ?
-		    rd32(s + 1) : rd64(s + 1);
+		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) : n == 4 ?
+		    fp_mp_be32(s + 1) : fp_mp_be64(s + 1);
 		k->tn = (size_t)(put_u64(k->t, u) - k->t);
 	} else if (c >= 0xd0 && c <= 0xd3) {
 		n = (size_t)1 << (c - 0xd0);
 		k->tn = (size_t)(put_i64(k->t, n == 1 ? (int8_t)s[1] :
-		    n == 2 ? (int16_t)rd16(s + 1) : n == 4 ?
-		    (int32_t)rd32(s + 1) : (int64_t)rd64(s + 1)) - k->t);
+		    n == 2 ? (int16_t)fp_mp_be16(s + 1) : n == 4 ?
+		    (int32_t)fp_mp_be32(s + 1) : (int64_t)fp_mp_be64(s + 1)) - k->t);
 	} else if (c == 0xca || c == 0xcb) {
 		if (c == 0xca) {
-			v = rd32(s + 1);
+			v = fp_mp_be32(s + 1);
 			memcpy(&f, &v, 4);
 			d = f;
 		} else {
-			u = rd64(s + 1);
+			u = fp_mp_be64(s + 1);
 			memcpy(&d, &u, 8);
 		}
 		if (!isfinite(d)) {
@@ -1496,14 +1427,14 @@ sk_sort(struct enc *e, uint64_t *w, size_t n)
 		 * other pads with zeros and compares lower or equal).
 		 */
 		if (end - p >= 8) {
-			a[i].pre = rd64(p);
+			a[i].pre = fp_mp_be64(p);
 			if (len < 8)
 				a[i].pre &= len == 0 ? 0 :
 				    ~0ULL << (8 * (8 - len));
 		} else {
 			memset(b, 0, sizeof(b));
 			memcpy(b, p, len < 8 ? len : 8);
-			a[i].pre = rd64(b);
+			a[i].pre = fp_mp_be64(b);
 		}
 		a[i].w = w[i];
 	}
@@ -1578,7 +1509,7 @@ enc_floor(struct enc *e, uint32_t maxd)
 	const uint8_t	*s = e->mp, *end = e->mp + e->mplen;
 	struct flframe	 local[STACK_LOCAL], *st = local, *f;
 	struct enc	 quiet = *e;	/* sk_head's complaints are not ours */
-	struct skhead	 h;
+	struct fp_mp_head h;
 	uint64_t	 floor = 0, kids;
 	uint32_t	 depth = 0, cap = STACK_LOCAL, ncap;
 	int		 rv = 0;
@@ -1662,7 +1593,7 @@ sk_scan(struct enc *e, uint32_t maxd)
 {
 	const uint8_t	*mp = e->mp, *s = mp, *end = mp + e->mplen;
 	struct skframe	*st = NULL, *f;
-	struct skhead	 h;
+	struct fp_mp_head h;
 	uint64_t	 kids;
 	uint32_t	 depth = 0, cap = 0, ncap;
 	size_t		 at, blk;
@@ -1926,13 +1857,13 @@ value:
 			if (end - s < 5)
 				return enc_fail(e, JSON_E_MALFORMED, end,
 				    "truncated MessagePack");
-			n = rd32(s + 1);
+			n = fp_mp_be32(s + 1);
 			s += 5;
 		} else {
 			if (end - s < 3)
 				return enc_fail(e, JSON_E_MALFORMED, end,
 				    "truncated MessagePack");
-			n = rd16(s + 1);
+			n = fp_mp_be16(s + 1);
 			s += 3;
 		}
 	} else if (c == 0xc2 || c == 0xc3) {
@@ -1943,7 +1874,7 @@ value:
 		goto value_done;
 	} else if (c == 0xcd && end - s >= 3) {
 		ROOM(8);
-		p = put_u64(p, rd16(s + 1));
+		p = put_u64(p, fp_mp_be16(s + 1));
 		s += 3;
 		goto value_done;
 	} else {

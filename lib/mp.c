@@ -14,82 +14,6 @@
 #include "forkpool.h"
 #include "mp.h"
 
-static inline uint64_t
-be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	int	 i;
-
-	for (i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/*
- * Describe the item whose first byte is b: header length (type byte and
- * length fields), how many of those bytes give the payload length, the
- * fixed payload size, and children per element (1 array, 2 map).
- * Returns -1 for 0xc1.
- */
-struct mp_hdr {
-	uint8_t	 hlen;		/* total header bytes */
-	uint8_t	 lenbytes;	/* bytes of length field after the type byte */
-	uint8_t	 fixed;		/* fixed payload bytes (ints, floats, fixext) */
-	uint8_t	 kids;		/* 0 scalar/bytes, 1 array, 2 map */
-	uint8_t	 extra;		/* ext type byte after the length field */
-	uint32_t immediate;	/* count or length encoded in the type byte */
-};
-
-static int
-mp_describe(uint8_t b, struct mp_hdr *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->hlen = 1;
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-		return 0;
-	if (b <= 0x8f) {
-		h->kids = 2;
-		h->immediate = b & 0x0f;
-		return 0;
-	}
-	if (b <= 0x9f) {
-		h->kids = 1;
-		h->immediate = b & 0x0f;
-		return 0;
-	}
-	if (b <= 0xbf) {
-		h->immediate = b & 0x1f;
-		return 0;
-	}
-	switch (b) {
-	case 0xc4: case 0xd9: h->lenbytes = 1; break;
-	case 0xc5: case 0xda: h->lenbytes = 2; break;
-	case 0xc6: case 0xdb: h->lenbytes = 4; break;
-	case 0xc7: h->lenbytes = 1; h->extra = 1; break;
-	case 0xc8: h->lenbytes = 2; h->extra = 1; break;
-	case 0xc9: h->lenbytes = 4; h->extra = 1; break;
-	case 0xca: h->fixed = 4; break;
-	case 0xcb: h->fixed = 8; break;
-	case 0xcc: case 0xd0: h->fixed = 1; break;
-	case 0xcd: case 0xd1: h->fixed = 2; break;
-	case 0xce: case 0xd2: h->fixed = 4; break;
-	case 0xcf: case 0xd3: h->fixed = 8; break;
-	case 0xd4: h->fixed = 2; break;
-	case 0xd5: h->fixed = 3; break;
-	case 0xd6: h->fixed = 5; break;
-	case 0xd7: h->fixed = 9; break;
-	case 0xd8: h->fixed = 17; break;
-	case 0xdc: h->lenbytes = 2; h->kids = 1; break;
-	case 0xdd: h->lenbytes = 4; h->kids = 1; break;
-	case 0xde: h->lenbytes = 2; h->kids = 2; break;
-	case 0xdf: h->lenbytes = 4; h->kids = 2; break;
-	default:
-		return -1;	/* 0xc1 */
-	}
-	h->hlen += h->lenbytes + h->extra;
-	return 0;
-}
-
 void
 fp_mp_skip_init(struct fp_mp_skip *s)
 {
@@ -98,12 +22,8 @@ fp_mp_skip_init(struct fp_mp_skip *s)
 	s->pos = 0;
 }
 
-/*
- * The size of every object whose first byte alone gives it (scalars: fixint,
- * nil, bool, fixstr, the fixed-size numbers and fixext), header included;
- * 0 for containers, length-prefixed str/bin/ext and 0xc1.
- */
-static const uint8_t fixed_size[256] = {
+/* The one size table (mp.h). */
+const uint8_t fp_mp_size[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 00 */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 10 */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 20 */
@@ -128,17 +48,18 @@ static const uint8_t fixed_size[256] = {
  * size the type byte gives (most of any real document) cost one table
  * lookup, fixstr not even that, and no bounds check while more than 32
  * bytes (the largest such scalar) are left; containers add their
- * children to `rem'; the other types read their length field.  An
+ * children to `rem'; the other types read their header (fp_mp_head).  An
  * incomplete header is left unconsumed; the payload of the last object
  * may end beyond the input (s->skip).
  */
 int
 fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used)
 {
+	struct fp_mp_head h;
 	uint64_t	 rem = s->remaining, cnt;
-	size_t		 u = 0, h, avail;
-	unsigned	 b, sz, lb;
-	int		 rv = FP_AGAIN;
+	size_t		 u = 0, avail;
+	unsigned	 b, sz;
+	int		 k, rv = FP_AGAIN;
 
 	if (s->skip > 0) {
 		u = len < s->skip ? len : (size_t)s->skip;
@@ -155,7 +76,7 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used
 				rem--;
 				continue;
 			}
-			if ((sz = fixed_size[b]) != 0) {
+			if ((sz = fp_mp_size[b]) != 0) {
 				u += sz;
 				rem--;
 				continue;
@@ -164,7 +85,7 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used
 		if (u == len)
 			goto out;
 		b = p[u];
-		if ((sz = fixed_size[b]) != 0) {
+		if ((sz = fp_mp_size[b]) != 0) {
 			rem--;
 			avail = len - u;
 			if (avail < sz) {
@@ -181,35 +102,26 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used
 			u++;
 			continue;
 		}
-		switch (b) {
-		case 0xc4: case 0xd9: lb = 1; h = 2; break;
-		case 0xc5: case 0xda: lb = 2; h = 3; break;
-		case 0xc6: case 0xdb: lb = 4; h = 5; break;
-		case 0xc7: lb = 1; h = 3; break;	/* ext: + type byte */
-		case 0xc8: lb = 2; h = 4; break;
-		case 0xc9: lb = 4; h = 6; break;
-		case 0xdc: case 0xde: lb = 2; h = 3; break;
-		case 0xdd: case 0xdf: lb = 4; h = 5; break;
-		default:
+		avail = len - u;
+		if ((k = fp_mp_head(p + u, avail, &h)) == -1) {
 			rv = -1;	/* 0xc1 */
 			goto out;
 		}
-		avail = len - u;
-		if (avail < h)
+		if (k == FP_MP_SHORT)
 			goto out;
-		cnt = be(p + u + 1, (int)lb);
-		if (b >= 0xdc) {
-			rem += (b >= 0xde ? 2 * cnt : cnt) - 1;
-			u += h;
+		cnt = h.len;
+		if (h.kind != FP_MP_SCALAR) {
+			rem += (h.kind == FP_MP_MAP ? 2 * cnt : cnt) - 1;
+			u += h.hlen;
 			continue;
 		}
 		rem--;
-		if (avail - h < cnt) {
-			s->skip = cnt - (avail - h);
+		if (avail - h.hlen < cnt) {
+			s->skip = cnt - (avail - h.hlen);
 			u = len;
 			goto out;
 		}
-		u += h + (size_t)cnt;
+		u += h.hlen + (size_t)cnt;
 	}
 	rv = 0;
 out:
@@ -223,6 +135,25 @@ uint64_t
 fp_mp_skip_need(const struct fp_mp_skip *s)
 {
 	return s->pos + s->skip + s->remaining;
+}
+
+int
+fp_mp_frame(struct fp_mp_skip *s, const uint8_t *p, size_t avail,
+    size_t max, const char **why)
+{
+	size_t	 used;
+	int	 r;
+
+	r = fp_mp_skip_feed(s, p + s->pos, avail - s->pos, &used);
+	if (r == -1) {
+		*why = "invalid MessagePack byte 0xc1";
+		return -1;
+	}
+	if (fp_mp_skip_need(s) > max) {
+		*why = "message too large";
+		return -1;
+	}
+	return r == 0 ? 1 : 0;
 }
 
 ssize_t
@@ -241,30 +172,24 @@ fp_mp_object_len(const uint8_t *p, size_t len, int exact)
 
 /* ---- readers ------------------------------------------------------------ */
 
+/* rd_head: the header of the next object, whole within the input. */
 static int
-rd_hdr(struct fp_mp_reader *r, struct mp_hdr *h, uint64_t *count, uint8_t *b)
+rd_head(const struct fp_mp_reader *r, struct fp_mp_head *h)
 {
 	if (r->off >= r->len)
 		return -1;
-	*b = r->p[r->off];
-	if (mp_describe(*b, h) == -1 || r->len - r->off < h->hlen)
-		return -1;
-	*count = h->lenbytes ? be(r->p + r->off + 1, h->lenbytes) :
-	    h->immediate;
-	return 0;
+	return fp_mp_head(r->p + r->off, r->len - r->off, h) == 0 ? 0 : -1;
 }
 
 int
 fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
 {
-	struct mp_hdr	 h;
-	uint64_t	 c;
-	uint8_t		 b;
+	struct fp_mp_head h;
 
-	if (rd_hdr(r, &h, &c, &b) == -1 || h.kids != 1)
+	if (rd_head(r, &h) == -1 || h.kind != FP_MP_ARRAY)
 		return -1;
 	r->off += h.hlen;
-	*n = (uint32_t)c;
+	*n = (uint32_t)h.len;
 	return 0;
 }
 
@@ -298,7 +223,7 @@ fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 	if (n > 0) {
 		if (r->len - r->off < (size_t)n + 1)
 			return -1;
-		*v = be(r->p + r->off + 1, n);
+		*v = fp_mp_be(r->p + r->off + 1, n);
 		r->off += n + 1;
 		return 0;
 	}
@@ -306,7 +231,7 @@ fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 	n = -n;
 	if (r->len - r->off < (size_t)n + 1)
 		return -1;
-	sv = (int64_t)(be(r->p + r->off + 1, n) << (64 - 8 * n)) >> (64 - 8 * n);
+	sv = (int64_t)(fp_mp_be(r->p + r->off + 1, n) << (64 - 8 * n)) >> (64 - 8 * n);
 	if (sv < 0)
 		return -1;
 	*v = (uint64_t)sv;
@@ -317,14 +242,12 @@ fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 int
 fp_mp_read_map(struct fp_mp_reader *r, uint32_t *n)
 {
-	struct mp_hdr	 h;
-	uint64_t	 c;
-	uint8_t		 b;
+	struct fp_mp_head h;
 
-	if (rd_hdr(r, &h, &c, &b) == -1 || h.kids != 2)
+	if (rd_head(r, &h) == -1 || h.kind != FP_MP_MAP)
 		return -1;
 	r->off += h.hlen;
-	*n = (uint32_t)c;
+	*n = (uint32_t)h.len;
 	return 0;
 }
 
@@ -350,19 +273,19 @@ fp_mp_peek_byte(const struct fp_mp_reader *r)
 int
 fp_mp_read_str(struct fp_mp_reader *r, const char **s, uint32_t *n)
 {
-	struct mp_hdr	 h;
-	uint64_t	 c;
+	struct fp_mp_head h;
 	uint8_t		 b;
 
-	if (rd_hdr(r, &h, &c, &b) == -1)
+	if (rd_head(r, &h) == -1)
 		return -1;
+	b = r->p[r->off];
 	if (!((b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb))
 		return -1;
-	if (r->len - r->off - h.hlen < c)
+	if (r->len - r->off - h.hlen < h.len)
 		return -1;
 	*s = (const char *)r->p + r->off + h.hlen;
-	*n = (uint32_t)c;
-	r->off += h.hlen + c;
+	*n = (uint32_t)h.len;
+	r->off += h.hlen + h.len;
 	return 0;
 }
 

@@ -13,6 +13,120 @@
 
 #include "buf.h"
 
+/* ---- bytes and headers ---------------------------------------------------- */
+
+/* fp_mp_be: the n-byte (0..8) big-endian unsigned integer at p. */
+static inline uint64_t
+fp_mp_be(const uint8_t *p, int n)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The fixed widths, for hot paths (one load and a byte swap). */
+static inline uint16_t
+fp_mp_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+fp_mp_be32(const uint8_t *p)
+{
+	uint32_t	 v;
+
+	__builtin_memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+
+static inline uint64_t
+fp_mp_be64(const uint8_t *p)
+{
+	uint64_t	 v;
+
+	__builtin_memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/*
+ * fp_mp_size: the size of every object whose first byte alone gives it
+ * (scalars: fixint, nil, bool, fixstr, the fixed-size numbers and fixext),
+ * header included; 0 for containers, length-prefixed str/bin/ext and 0xc1.
+ * FP_MP_SIZE_MAX is the largest (a fixstr of 31 bytes).
+ */
+extern const uint8_t fp_mp_size[256];
+#define FP_MP_SIZE_MAX	32
+
+#define FP_MP_SCALAR	0
+#define FP_MP_ARRAY	1
+#define FP_MP_MAP	2
+
+/* The header of one object, as fp_mp_head reads it. */
+struct fp_mp_head {
+	uint64_t	 len;	/* array/map: the count; others: payload bytes */
+	uint8_t		 hlen;	/* header bytes: type, length, ext type */
+	uint8_t		 kind;	/* FP_MP_SCALAR, FP_MP_ARRAY, FP_MP_MAP */
+};
+
+/*
+ * fp_mp_head: read the header of the object at p[0..avail) (avail >= 1).
+ * The payload follows the header: the value of an int or float, the bytes
+ * of a str or bin, the data of an ext (for fixext, its type byte and data:
+ * d4 has hlen 1 and len 2).  Returns 0, FP_MP_SHORT when avail ends inside
+ * the header, -1 for 0xc1.
+ */
+#define FP_MP_SHORT	1
+static inline int
+fp_mp_head(const uint8_t *p, size_t avail, struct fp_mp_head *h)
+{
+	unsigned	 c = p[0], lb = 0, extra = 0;
+
+	h->kind = FP_MP_SCALAR;
+	h->hlen = 1;
+	h->len = 0;
+	if (c <= 0x7f || c >= 0xe0)
+		return 0;
+	if (c <= 0x9f) {
+		h->kind = c <= 0x8f ? FP_MP_MAP : FP_MP_ARRAY;
+		h->len = c & 0x0f;
+		return 0;
+	}
+	if (c <= 0xbf) {
+		h->len = c & 0x1f;
+		return 0;
+	}
+	switch (c) {
+	case 0xc0: case 0xc2: case 0xc3:	return 0;
+	case 0xc4: case 0xd9:	lb = 1; break;
+	case 0xc5: case 0xda:	lb = 2; break;
+	case 0xc6: case 0xdb:	lb = 4; break;
+	case 0xc7:		lb = 1; extra = 1; break;	/* + type */
+	case 0xc8:		lb = 2; extra = 1; break;
+	case 0xc9:		lb = 4; extra = 1; break;
+	case 0xdc:		lb = 2; h->kind = FP_MP_ARRAY; break;
+	case 0xdd:		lb = 4; h->kind = FP_MP_ARRAY; break;
+	case 0xde:		lb = 2; h->kind = FP_MP_MAP; break;
+	case 0xdf:		lb = 4; h->kind = FP_MP_MAP; break;
+	case 0xc1:
+		return -1;
+	default:		/* numbers and fixext: the table knows */
+		h->len = fp_mp_size[c] - 1;
+		return 0;
+	}
+	h->hlen = (uint8_t)(1 + lb + extra);
+	if (avail < h->hlen)
+		return FP_MP_SHORT;
+	h->len = lb == 1 ? p[1] : lb == 2 ? fp_mp_be16(p + 1) :
+	    fp_mp_be32(p + 1);
+	return 0;
+}
+
+/* ---- the resumable skip --------------------------------------------------- */
+
 /*
  * Skipping MessagePack needs no stack: one counter of objects still to
  * read (an array of n adds n, a map 2n) and one of payload bytes to pass.
@@ -42,11 +156,24 @@ int	fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 uint64_t fp_mp_skip_need(const struct fp_mp_skip *s);
 
 /*
+ * fp_mp_frame: frame one message of at most max bytes in a stream, as a
+ * client reads responses: feed what p[s->pos..avail) adds (p is the start
+ * of the message, the same bytes each call, more of them).  Returns 1 when
+ * the message is complete (s->pos bytes), 0 when more bytes are needed, -1
+ * with *why set on a byte that starts no type or when the message cannot
+ * fit in max (found from its headers, before its payload arrives).
+ */
+int	fp_mp_frame(struct fp_mp_skip *s, const uint8_t *p, size_t avail,
+	    size_t max, const char **why);
+
+/*
  * fp_mp_object_len: length of the one complete object at p, or -1 if p[0..len)
  * is not exactly one valid object (incomplete, invalid, or trailing bytes
  * when `exact').
  */
 ssize_t	fp_mp_object_len(const uint8_t *p, size_t len, int exact);
+
+/* ---- readers and writers ------------------------------------------------- */
 
 /* Typed readers over a params array (bounds-checked; -1 on type error). */
 struct fp_mp_reader {

@@ -135,13 +135,13 @@ host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
 		o.max_depth = po->max_depth;
 		if ((po->flags & ~(unsigned)(FP_JSON_NAN_ERROR |
 		    FP_JSON_UTF8_ERROR | FP_JSON_ASCII | FP_JSON_SORT_KEYS))) {
-			out->error = fp_json_enc_errname(JSON_E_INVAL);
+			out->error = fp_json_errname(JSON_E_INVAL);
 			return -1;
 		}
 	}
 	if (fp_json_encode(mp, len, &o, &b, &res, NULL, 0) == -1 ||
 	    fp_buf_reserve(&b, 1) == -1) {
-		out->error = fp_json_enc_errname(res.error != 0 ? res.error :
+		out->error = fp_json_errname(res.error != 0 ? res.error :
 		    JSON_E_NOMEM);
 		out->offset = res.error_off;
 		fp_buf_free(&b);
@@ -172,7 +172,7 @@ host_json_decode(const void *text, size_t len,
 		o.dup_keys = po->dup_keys;
 	}
 	if (fp_json_decode(text, len, &o, &b, &e) == -1) {
-		out->error = fp_json_dec_errname(e.code);
+		out->error = fp_json_errname(e.code);
 		out->offset = e.offset;
 		out->line = e.line;
 		out->column = e.column;

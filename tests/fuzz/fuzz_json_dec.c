@@ -339,7 +339,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = fp_json_encode(mp, mplen, &eo, &t2, &r, NULL, 0);
 	if (rc != 0)
 		fprintf(stderr, "re-encode failed: error %d (%s) at %zu\n",
-		    r.error, fp_json_enc_errname(r.error), r.error_off);
+		    r.error, fp_json_errname(r.error), r.error_off);
 	ASSERT(rc == 0);
 	ASSERT(!r.truncated && r.len == fp_buf_unread(&t2));
 

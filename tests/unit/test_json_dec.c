@@ -394,8 +394,8 @@ test_errors(void)
 	o.max_size = 0;
 	o.bignum = 7;
 	CHECK(dec_opts("1", 1, &o) == -1 && err.code == JSON_E_INVAL);
-	CHECK(strcmp(fp_json_dec_errname(JSON_E_SYNTAX), "syntax") == 0);
-	CHECK(strcmp(fp_json_dec_errname(JSON_E_DUPKEY), "duplicate_key") == 0);
+	CHECK(strcmp(fp_json_errname(JSON_E_SYNTAX), "syntax") == 0);
+	CHECK(strcmp(fp_json_errname(JSON_E_DUPKEY), "duplicate_key") == 0);
 }
 
 static void

@@ -79,7 +79,7 @@ fails(int code, long off)
 	    (off < 0 || R.error_off == (size_t)off);
 	if (!ok)
 		fprintf(stderr, "  rv %d error %d (%s) at %zu [%s], want %d"
-		    " at %ld\n", rv, R.error, fp_json_enc_errname(R.error),
+		    " at %ld\n", rv, R.error, fp_json_errname(R.error),
 		    R.error_off, ERR, code, off);
 	reset();
 	return ok;
@@ -526,7 +526,7 @@ test_malformed(void)
 	RAW("\xd8\xff" "abc");	CHECK(fails(JSON_E_MALFORMED, 5));
 	O.indent = 17;
 	RAW("\xc0");		CHECK(fails(JSON_E_INVAL, 0));
-	CHECK(strcmp(fp_json_enc_errname(JSON_E_TOO_LARGE), "too_large") == 0);
+	CHECK(strcmp(fp_json_errname(JSON_E_TOO_LARGE), "too_large") == 0);
 }
 
 static void
