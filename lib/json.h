@@ -1,6 +1,8 @@
 /*
- * json.h -- the library's JSON encoder (MessagePack -> JSON text,
- * json_enc.c) and decoder (JSON text -> MessagePack, json_dec.c).
+ * json.h -- the one JSON codec: the encoder (MessagePack -> JSON text,
+ * json_enc.c) and the decoder (JSON text -> MessagePack, json_dec.c) of
+ * the json.encode and json.decode handlers, the plug-in host's
+ * host->json_encode and host->json_decode, and forkpool(1).
  *
  * Neither side logs, exits or keeps state between calls; both are safe to
  * call from several threads at once on different buffers.
@@ -17,8 +19,8 @@
 
 /*
  * Error codes of fp_json_encode() (struct fp_json_enc_result.error).  The
- * decoder section below may reuse these values; its own codes, if any,
- * start at 100.
+ * decoder uses some of them too, and has its own from 100 (its section
+ * below); fp_json_errname() names them all.
  */
 #define JSON_E_OK		0
 #define JSON_E_MALFORMED	1	/* not one well-formed MessagePack object */
@@ -78,7 +80,7 @@ void	 fp_json_enc_options_init(struct fp_json_enc_options *o);
  * byte) at fault, and a NUL-terminated message "offset N: ..." in
  * err[0..errlen) (err may be NULL when errlen is 0).
  *
- * Semantics (what forkpool(3)/json.encode document):
+ * Semantics (what json.encode in forkpool-rpc(7) documents):
  *  - nil, true, false -> null, true, false.
  *  - Integers, all of int64 and uint64, printed exactly in decimal.
  *  - float64 printed as the shortest decimal that reads back as the same
@@ -144,14 +146,14 @@ void	 fp_json_enc_options_init(struct fp_json_enc_options *o);
  *    too_large (res->full_len is not computed), found as soon as the text
  *    passes max_size, or before anything is written when the newlines
  *    and indentation of pretty output alone pass it (a linear pass over
- *    the input; the error offset is the object where they did); with
- *    truncate: the text is
- *    cut to at most max_size bytes at a UTF-8 character boundary (never
- *    inside a character; the result is then not valid JSON),
- *    res->truncated = 1 and res->full_len = the exact length of the whole
- *    text (encoding continues, counting without storing, so the cost is
- *    that of encoding everything but the indentation, which is counted,
- *    not written; memory stays about max_size + 64 KB).
+ *    the input; the error offset is the object where they did).  With
+ *    truncate: the text is cut to at most max_size bytes at a UTF-8
+ *    character boundary (never inside a character; the result is then
+ *    not valid JSON), res->truncated = 1 and res->full_len = the exact
+ *    length of the whole text (encoding continues, counting without
+ *    storing, so the cost is that of encoding everything but the
+ *    indentation, which is counted, not written; memory stays about
+ *    max_size + 64 KB).
  */
 int	 fp_json_encode(const uint8_t *mp, size_t mplen,
 	    const struct fp_json_enc_options *o, struct fp_buf *out,
@@ -230,7 +232,7 @@ void	 fp_json_dec_options_init(struct fp_json_dec_options *o);
  * at fault, and a message ("expected ',' or '}' after an object member").
  * No recursion: nesting costs one heap frame per level, at most max_depth.
  *
- * Semantics (what forkpool(3)/json.decode document):
+ * Semantics (what json.decode in forkpool-rpc(7) documents):
  *  - Strict RFC 8259 grammar: no comments, trailing commas, single
  *    quotes, leading zeros ("01"), "+1", ".5", "1.", NaN or Infinity;
  *    whitespace is only space, tab, CR, LF.  Any non-whitespace after the

@@ -964,8 +964,9 @@ fp_json_dec_options_init(struct fp_json_dec_options *o)
 #define RELOAD()	(op = d.out->data + d.out->len)
 
 int
-fp_json_decode(const uint8_t *text, size_t len, const struct fp_json_dec_options *o,
-    struct fp_buf *out, struct fp_json_dec_error *e)
+fp_json_decode(const uint8_t *text, size_t len,
+    const struct fp_json_dec_options *o, struct fp_buf *out,
+    struct fp_json_dec_error *e)
 {
 	struct dec		 d;
 	struct fp_json_dec_error	 scratch;

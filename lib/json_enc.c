@@ -1229,7 +1229,8 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 		n = c == 0xc4 ? 1 : c == 0xc5 ? 2 : 4;
 		if ((size_t)(end - s) <= n)
 			return;
-		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) : fp_mp_be32(s + 1);
+		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) :
+		    fp_mp_be32(s + 1);
 		if ((size_t)(end - s) - 1 - n < u)
 			return;
 		k->s = s + 1 + n;
@@ -1255,7 +1256,8 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 		n = (size_t)1 << (c - 0xd0);
 		k->tn = (size_t)(put_i64(k->t, n == 1 ? (int8_t)s[1] :
 		    n == 2 ? (int16_t)fp_mp_be16(s + 1) : n == 4 ?
-		    (int32_t)fp_mp_be32(s + 1) : (int64_t)fp_mp_be64(s + 1)) - k->t);
+		    (int32_t)fp_mp_be32(s + 1) :
+		    (int64_t)fp_mp_be64(s + 1)) - k->t);
 	} else if (c == 0xca || c == 0xcb) {
 		if (c == 0xca) {
 			v = fp_mp_be32(s + 1);
@@ -1952,8 +1954,9 @@ enc_run_sorted(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
 }
 
 int
-fp_json_encode(const uint8_t *mp, size_t mplen, const struct fp_json_enc_options *o,
-    struct fp_buf *out, struct fp_json_enc_result *res, char *err, size_t errlen)
+fp_json_encode(const uint8_t *mp, size_t mplen,
+    const struct fp_json_enc_options *o, struct fp_buf *out,
+    struct fp_json_enc_result *res, char *err, size_t errlen)
 {
 	struct fp_json_enc_options	 defo;
 	struct enc		 e;

@@ -53,7 +53,8 @@ const uint8_t fp_mp_size[256] = {
  * may end beyond the input (s->skip).
  */
 int
-fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used)
+fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
+    size_t *used)
 {
 	struct fp_mp_head h;
 	uint64_t	 rem = s->remaining, cnt;
@@ -231,7 +232,8 @@ fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 	n = -n;
 	if (r->len - r->off < (size_t)n + 1)
 		return -1;
-	sv = (int64_t)(fp_mp_be(r->p + r->off + 1, n) << (64 - 8 * n)) >> (64 - 8 * n);
+	sv = (int64_t)(fp_mp_be(r->p + r->off + 1, n) << (64 - 8 * n)) >>
+	    (64 - 8 * n);
 	if (sv < 0)
 		return -1;
 	*v = (uint64_t)sv;

@@ -13,7 +13,7 @@
 
 #include "buf.h"
 
-/* ---- bytes and headers ---------------------------------------------------- */
+/* ---- bytes and headers ------------------------------------------------ */
 
 /* fp_mp_be: the n-byte (0..8) big-endian unsigned integer at p. */
 static inline uint64_t
@@ -67,7 +67,7 @@ extern const uint8_t fp_mp_size[256];
 
 /* The header of one object, as fp_mp_head reads it. */
 struct fp_mp_head {
-	uint64_t	 len;	/* array/map: the count; others: payload bytes */
+	uint64_t	 len;	/* array, map: the count; else payload bytes */
 	uint8_t		 hlen;	/* header bytes: type, length, ext type */
 	uint8_t		 kind;	/* FP_MP_SCALAR, FP_MP_ARRAY, FP_MP_MAP */
 };
@@ -125,7 +125,7 @@ fp_mp_head(const uint8_t *p, size_t avail, struct fp_mp_head *h)
 	return 0;
 }
 
-/* ---- the resumable skip --------------------------------------------------- */
+/* ---- the resumable skip ----------------------------------------------- */
 
 /*
  * Skipping MessagePack needs no stack: one counter of objects still to
@@ -134,7 +134,7 @@ fp_mp_head(const uint8_t *p, size_t avail, struct fp_mp_head *h)
 struct fp_mp_skip {
 	uint64_t	 remaining;
 	uint64_t	 skip;
-	uint64_t	 pos;		/* bytes consumed since fp_mp_skip_init */
+	uint64_t	 pos;		/* bytes consumed since the init */
 };
 
 void	fp_mp_skip_init(struct fp_mp_skip *s);
@@ -167,15 +167,19 @@ int	fp_mp_frame(struct fp_mp_skip *s, const uint8_t *p, size_t avail,
 	    size_t max, const char **why);
 
 /*
- * fp_mp_object_len: length of the one complete object at p, or -1 if p[0..len)
- * is not exactly one valid object (incomplete, invalid, or trailing bytes
- * when `exact').
+ * fp_mp_object_len: the length of the complete object that starts at p, or
+ * -1 if p[0..len) does not start with one (incomplete, or a 0xc1), or,
+ * when `exact', has bytes after it.
  */
 ssize_t	fp_mp_object_len(const uint8_t *p, size_t len, int exact);
 
-/* ---- readers and writers ------------------------------------------------- */
+/* ---- readers and writers ---------------------------------------------- */
 
-/* Typed readers over a params array (bounds-checked; -1 on type error). */
+/*
+ * Typed readers, each over the next object of p[off..len): they check
+ * every length against len and return -1, off unchanged, on another type
+ * or an object cut short.
+ */
 struct fp_mp_reader {
 	const uint8_t	*p;
 	size_t		 len;
@@ -189,9 +193,13 @@ int	fp_mp_read_map(struct fp_mp_reader *r, uint32_t *n);
 int	fp_mp_read_raw(struct fp_mp_reader *r, const uint8_t **p, size_t *n);
 /* fp_mp_peek_byte: the type byte of the next object, or -1 at the end. */
 int	fp_mp_peek_byte(const struct fp_mp_reader *r);
+/* fp_mp_read_skip: pass over the next object, whatever it is. */
 int	fp_mp_read_skip(struct fp_mp_reader *r);
 
-/* Writers: each appends one MessagePack item; -1 only on ENOMEM. */
+/*
+ * Writers: each appends one MessagePack item in its shortest encoding;
+ * -1 with ENOMEM (b->err set), or with EMSGSIZE for a str of 4 GB or more.
+ */
 int	fp_mp_put_nil(struct fp_buf *b);
 int	fp_mp_put_bool(struct fp_buf *b, int v);
 int	fp_mp_put_uint(struct fp_buf *b, uint64_t v);

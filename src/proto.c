@@ -28,7 +28,8 @@ proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m, const char **why)
 	m->type = (int)type;
 	if (type == RPC_REQUEST) {
 		/* Read the msgid first: with it, any other fault is answerable. */
-		if (n < 2 || fp_mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
+		if (n < 2 || fp_mp_read_uint(&r, &id) == -1 ||
+		    id > UINT32_MAX) {
 			*why = "msgid is not an unsigned 32-bit integer";
 			return -1;
 		}
@@ -84,7 +85,8 @@ proto_peek_msgid(const uint8_t *p, size_t len, uint32_t *msgid)
 int
 proto_result_head(struct fp_buf *b, uint32_t msgid)
 {
-	if (fp_mp_put_array(b, 4) == -1 || fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
+	if (fp_mp_put_array(b, 4) == -1 ||
+	    fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
 	    fp_mp_put_uint(b, msgid) == -1 || fp_mp_put_nil(b) == -1)
 		return -1;
 	return 0;
@@ -104,7 +106,8 @@ proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
 {
 	int	 i;
 
-	if (fp_mp_put_array(b, 4) == -1 || fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
+	if (fp_mp_put_array(b, 4) == -1 ||
+	    fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
 	    fp_mp_put_uint(b, msgid) == -1 ||
 	    fp_mp_put_map(b, 2 + (uint32_t)n) == -1 ||
 	    fp_mp_put_cstr(b, "code") == -1 ||

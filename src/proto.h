@@ -64,8 +64,9 @@ int	proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
 	    const char *message, const struct err_kv *kv, int n);
 
 /*
- * proto_result_head: reserve and write the head of a success response
- * ([1, msgid, nil, ) so that the result can be copied after it.
+ * proto_result_head: write the head of a success response, the array
+ * header and the first three elements of [1, msgid, nil, result], so that
+ * the result's bytes can be appended after it.
  */
 int	proto_result_head(struct fp_buf *b, uint32_t msgid);
 
