@@ -47,10 +47,11 @@ const uint8_t fp_mp_size[256] = {
  * at, 0xc1 refused, every length taken from its header.  Scalars whose
  * size the type byte gives (most of any real document) cost one table
  * lookup, fixstr not even that, and no bounds check while more than 32
- * bytes (the largest such scalar) are left; containers add their
- * children to `rem'; the other types read their header (fp_mp_head).  An
- * incomplete header is left unconsumed; the payload of the last object
- * may end beyond the input (s->skip).
+ * bytes (the largest such scalar) are left, where fixarray and fixmap
+ * only add their children to `rem'.  Other containers add theirs too;
+ * the other types read their header (fp_mp_head).  An incomplete header
+ * is left unconsumed; the payload of the last object may end beyond the
+ * input (s->skip).
  */
 int
 fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
@@ -58,7 +59,7 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 {
 	struct fp_mp_head h;
 	uint64_t	 rem = s->remaining, cnt;
-	size_t		 u = 0, avail;
+	size_t		 u = 0, avail, fast;
 	unsigned	 b, sz;
 	int		 k, rv = FP_AGAIN;
 
@@ -68,9 +69,10 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 		if (s->skip > 0)
 			goto out;
 	}
+	fast = len > FP_MP_SIZE_MAX ? len - FP_MP_SIZE_MAX : 0;
 	while (rem > 0) {
 		/* Far from the end, scalars need no bounds check. */
-		if (len - u > 32) {
+		if (u < fast) {
 			b = p[u];
 			if (b >= 0xa0 && b <= 0xbf) {
 				u += 1 + (b & 0x1f);
@@ -80,6 +82,12 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 			if ((sz = fp_mp_size[b]) != 0) {
 				u += sz;
 				rem--;
+				continue;
+			}
+			if (b >= 0x80 && b <= 0x9f) {
+				cnt = b & 0x0f;
+				rem += (b <= 0x8f ? 2 * cnt : cnt) - 1;
+				u++;
 				continue;
 			}
 		}

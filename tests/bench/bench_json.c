@@ -173,8 +173,8 @@ main(int argc, char *argv[])
 	    "of %d rounds of ~%.1f s\n", rounds, secs);
 	printf("%-12s %10s   %-13s %10s %8s\n", "op", "MB/s", "min-max",
 	    "ms/call", "calls");
-	measure("fp_json_encode", 0, &sb, &text, secs, rounds);
-	measure("fp_json_decode", 1, &sb, &text, secs, rounds);
+	measure("json_encode", 0, &sb, &text, secs, rounds);
+	measure("json_decode", 1, &sb, &text, secs, rounds);
 	/* The same text with every record's keys sorted. */
 	measure("encode_sort", 2, &sb, &text, secs, rounds);
 	fp_buf_free(&text);
