@@ -105,12 +105,6 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 			u += sz;
 			continue;
 		}
-		if (b >= 0x80 && b <= 0x9f) {
-			cnt = b & 0x0f;
-			rem += (b <= 0x8f ? 2 * cnt : cnt) - 1;
-			u++;
-			continue;
-		}
 		avail = len - u;
 		if ((k = fp_mp_head(p + u, avail, &h)) == -1) {
 			rv = -1;	/* 0xc1 */
@@ -190,16 +184,23 @@ rd_head(const struct fp_mp_reader *r, struct fp_mp_head *h)
 	return fp_mp_head(r->p + r->off, r->len - r->off, h) == 0 ? 0 : -1;
 }
 
-int
-fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
+/* rd_container: the header of an array or map (kind), its count in *n. */
+static int
+rd_container(struct fp_mp_reader *r, int kind, uint32_t *n)
 {
 	struct fp_mp_head h;
 
-	if (rd_head(r, &h) == -1 || h.kind != FP_MP_ARRAY)
+	if (rd_head(r, &h) == -1 || h.kind != kind)
 		return -1;
 	r->off += h.hlen;
 	*n = (uint32_t)h.len;
 	return 0;
+}
+
+int
+fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
+{
+	return rd_container(r, FP_MP_ARRAY, n);
 }
 
 int
@@ -252,13 +253,7 @@ fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 int
 fp_mp_read_map(struct fp_mp_reader *r, uint32_t *n)
 {
-	struct fp_mp_head h;
-
-	if (rd_head(r, &h) == -1 || h.kind != FP_MP_MAP)
-		return -1;
-	r->off += h.hlen;
-	*n = (uint32_t)h.len;
-	return 0;
+	return rd_container(r, FP_MP_MAP, n);
 }
 
 int
@@ -416,24 +411,27 @@ fp_mp_put_cstr(struct fp_buf *b, const char *s)
 	return fp_mp_put_str(b, s, strlen(s));
 }
 
+/* put_container: fix is the fix type (0x90, 0x80), tag16 the 16-bit one. */
+static int
+put_container(struct fp_buf *b, uint8_t fix, uint8_t tag16, uint32_t n)
+{
+	if (n <= 15)
+		return put_byte(b, fix | (uint8_t)n);
+	if (n <= 0xffff)
+		return put_be(b, tag16, n, 2);
+	return put_be(b, tag16 + 1, n, 4);	/* 0xdd, 0xdf */
+}
+
 int
 fp_mp_put_array(struct fp_buf *b, uint32_t n)
 {
-	if (n <= 15)
-		return put_byte(b, 0x90 | (uint8_t)n);
-	if (n <= 0xffff)
-		return put_be(b, 0xdc, n, 2);
-	return put_be(b, 0xdd, n, 4);
+	return put_container(b, 0x90, 0xdc, n);
 }
 
 int
 fp_mp_put_map(struct fp_buf *b, uint32_t n)
 {
-	if (n <= 15)
-		return put_byte(b, 0x80 | (uint8_t)n);
-	if (n <= 0xffff)
-		return put_be(b, 0xde, n, 2);
-	return put_be(b, 0xdf, n, 4);
+	return put_container(b, 0x80, 0xde, n);
 }
 
 int

@@ -525,6 +525,23 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 }
 
 /*
+ * open_fail: a failed system call `what' (on `path', if not NULL) while
+ * opening c: say so in err, close c, and return NULL with its errno.
+ */
+static struct fp_client *
+open_fail(struct fp_client *c, char *err, size_t errlen, const char *what,
+    const char *path)
+{
+	int	 e = errno;
+
+	seterr(err, errlen, "%s%s%s: %s", what, path != NULL ? " " : "",
+	    path != NULL ? path : "", strerror(e));
+	fp_client_close(c);
+	errno = e;
+	return NULL;
+}
+
+/*
  * client_new: a client with its buffers and an unconnected socket of the
  * given type flags (SOCK_NONBLOCK or 0).
  */
@@ -533,7 +550,6 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 {
 	struct fp_client	*c;
 	char			 defpath[sizeof(c->sun.sun_path) + 64];
-	int			 e;
 
 	if (path == NULL) {
 		if ((path = fp_default_socket(defpath, sizeof(defpath))) ==
@@ -570,13 +586,8 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 	c->msg[0] = '\0';
 
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags,
-	    0)) == -1) {
-		e = errno;
-		seterr(err, errlen, "socket: %s", strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
-	}
+	    0)) == -1)
+		return open_fail(c, err, errlen, "socket", NULL);
 	return c;
 nomem:
 	seterr(err, errlen, "out of memory");
@@ -588,7 +599,7 @@ struct fp_client *
 fp_client_open(const char *path, char *err, size_t errlen)
 {
 	struct fp_client	*c;
-	int			 flags, e;
+	int			 flags;
 
 	if ((c = client_new(path, 0, err, errlen)) == NULL)
 		return NULL;
@@ -602,22 +613,12 @@ fp_client_open(const char *path, char *err, size_t errlen)
 	    sizeof(c->sun)) == -1) {
 		if (errno == EINTR)
 			continue;
-		e = errno;
-		seterr(err, errlen, "connect %s: %s", c->sun.sun_path,
-		    strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
+		return open_fail(c, err, errlen, "connect", c->sun.sun_path);
 	}
 	c->connected = 1;
 	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
-	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		e = errno;
-		seterr(err, errlen, "fcntl: %s", strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
-	}
+	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return open_fail(c, err, errlen, "fcntl", NULL);
 	return c;
 }
 
