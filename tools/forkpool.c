@@ -3,9 +3,10 @@
  *
  * Arguments and results are JSON on the command line and MessagePack on
  * the wire, converted by lib/'s codec with the rules of json.decode and
- * json.encode.  The exit status tells a script who failed: 1 the
- * daemon answered with an error, 2 the command line was wrong, 3 the daemon
- * could not be reached or broke the protocol.
+ * json.encode.  The exit status tells a script who failed: 1 the daemon
+ * answered with an error (or a result that JSON cannot show), 2 the
+ * command line was wrong, 3 the daemon could not be reached or broke the
+ * protocol.
  */
 #include <sys/types.h>
 
