@@ -103,7 +103,7 @@ static int
 conn_can_read(const struct conn *c)
 {
 	return c->outstanding < sv->conf.max_outstanding &&
-	    buf_unread(&c->out) <= sv->conf.max_connection_output;
+	    fp_buf_unread(&c->out) <= sv->conf.max_connection_output;
 }
 
 /*
@@ -116,7 +116,7 @@ reply_failed(struct conn *c)
 	if (!c->broken)
 		log_warnx("conn_drop", "conn=%u outstanding=%u buffered=%zu "
 		    "msg=\"out of memory for an answer; closing the "
-		    "connection\"", c->gen, c->outstanding, buf_unread(&c->out));
+		    "connection\"", c->gen, c->outstanding, fp_buf_unread(&c->out));
 	c->broken = 1;
 	c->closing = CONN_ABORT;
 	conn_schedule(c);
@@ -153,7 +153,7 @@ conn_answered(struct conn *c)
 		c->ends_head = 0;
 	}
 	c->ends[(c->ends_head + c->nends) % c->ends_cap] =
-	    c->sent + buf_unread(&c->out);
+	    c->sent + fp_buf_unread(&c->out);
 	c->nends++;
 }
 
@@ -253,12 +253,12 @@ control_reply_result(struct task *t, const uint8_t *data, size_t len)
 		 * write to the ring.  (An append may compact the buffer:
 		 * remember the unread length.)
 		 */
-		start = buf_unread(&c->out);
+		start = fp_buf_unread(&c->out);
 		if (proto_result_head(&c->out, t->msgid) == -1 ||
-		    buf_append(&c->out, data, len) == -1)
+		    fp_buf_append(&c->out, data, len) == -1)
 			/* Out of memory: this connection only is lost. */
 			reply_failed(c);
-		else if (mp_object_len(c->out.data + c->out.len - len, len,
+		else if (fp_mp_object_len(c->out.data + c->out.len - len, len,
 		    1) == -1) {
 			c->out.len = c->out.off + start;
 			return -1;
@@ -269,7 +269,7 @@ control_reply_result(struct task *t, const uint8_t *data, size_t len)
 		}
 	}
 	/* Nobody to answer; still check what the worker sent. */
-	if (mp_object_len(data, len, 1) == -1)
+	if (fp_mp_object_len(data, len, 1) == -1)
 		return -1;
 	conn_unlink(c, t);
 	return 0;
@@ -588,7 +588,7 @@ control_accept(void)
 		c->gid = uc.gid;
 		c->pid = uc.pid;
 		TAILQ_INIT(&c->tasks);
-		mp_skip_init(&c->sk);
+		fp_mp_skip_init(&c->sk);
 		sv->conns[c->slot] = c;
 		sv->nconns++;
 		c->events = EPOLLIN;
@@ -621,8 +621,8 @@ conn_close(struct conn *c, const char *why)
 	if (c->in_flushq)
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
 	close(c->fd);
-	buf_free(&c->in);
-	buf_free(&c->out);
+	fp_buf_free(&c->in);
+	fp_buf_free(&c->out);
 	free(c->ends);
 	c->ends = NULL;
 	c->ends_cap = 0;
@@ -665,34 +665,34 @@ struct field {
 #define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]))
 
 static void
-put_fields(struct buf *b, const struct field *f, size_t n)
+put_fields(struct fp_buf *b, const struct field *f, size_t n)
 {
 	size_t		 i;
 	uint64_t	 j;
 
-	mp_put_map(b, (uint32_t)n);
+	fp_mp_put_map(b, (uint32_t)n);
 	for (i = 0; i < n; i++) {
-		mp_put_cstr(b, f[i].key);
+		fp_mp_put_cstr(b, f[i].key);
 		switch (f[i].type) {
 		case F_UINT:
-			mp_put_uint(b, f[i].u);
+			fp_mp_put_uint(b, f[i].u);
 			break;
 		case F_DOUBLE:
-			mp_put_double(b, f[i].d);
+			fp_mp_put_double(b, f[i].d);
 			break;
 		case F_BOOL:
-			mp_put_bool(b, f[i].u != 0);
+			fp_mp_put_bool(b, f[i].u != 0);
 			break;
 		case F_STR:
-			mp_put_cstr(b, f[i].s);
+			fp_mp_put_cstr(b, f[i].s);
 			break;
 		case F_NIL:
-			mp_put_nil(b);
+			fp_mp_put_nil(b);
 			break;
 		case F_STRS:
-			mp_put_array(b, (uint32_t)f[i].u);
+			fp_mp_put_array(b, (uint32_t)f[i].u);
 			for (j = 0; j < f[i].u; j++)
-				mp_put_cstr(b, f[i].s + j * f[i].stride);
+				fp_mp_put_cstr(b, f[i].s + j * f[i].stride);
 			break;
 		}
 	}
@@ -700,7 +700,7 @@ put_fields(struct buf *b, const struct field *f, size_t n)
 
 /* forkpool.stats: the counters, the uptime and whether accept is paused. */
 static void
-admin_stats(struct buf *b)
+admin_stats(struct fp_buf *b)
 {
 	uint32_t	 j, paused = 0;
 
@@ -749,7 +749,7 @@ admin_stats(struct buf *b)
  * the enabled handlers.
  */
 static void
-admin_breakers(struct buf *b)
+admin_breakers(struct fp_buf *b)
 {
 	struct breaker_status st;
 	uint64_t	 now = fp_now_ns();
@@ -759,7 +759,7 @@ admin_breakers(struct buf *b)
 	for (h = 0; breaker_table_status(h, now, &st) == 0; h++)
 		if (handler_get(h) != NULL)
 			n++;
-	mp_put_array(b, n);
+	fp_mp_put_array(b, n);
 	for (h = 0; breaker_table_status(h, now, &st) == 0; h++) {
 		if (handler_get(h) == NULL)
 			continue;
@@ -839,7 +839,7 @@ admin(struct conn *c, const struct rpc_msg *m)
 	const char	*name = m->method + 9;
 	size_t		 n = m->mlen - 9;
 	uint32_t	 i, cnt;
-	struct buf	*b = &c->out;
+	struct fp_buf	*b = &c->out;
 
 #define IS(s)	(n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
 	if (IS("call")) {
@@ -854,16 +854,16 @@ admin(struct conn *c, const struct rpc_msg *m)
 	}
 	if (IS("ping")) {
 		proto_result_head(b, m->msgid);
-		mp_put_cstr(b, "pong");
+		fp_mp_put_cstr(b, "pong");
 	} else if (IS("handlers")) {
 		proto_result_head(b, m->msgid);
 		for (i = cnt = 0; i < handler_count(); i++)
 			if (handler_get(i) != NULL)
 				cnt++;
-		mp_put_array(b, cnt);
+		fp_mp_put_array(b, cnt);
 		for (i = 0; i < handler_count(); i++)
 			if (handler_get(i) != NULL)
-				mp_put_cstr(b, handler_get(i)->name);
+				fp_mp_put_cstr(b, handler_get(i)->name);
 	} else if (IS("stats")) {
 		proto_result_head(b, m->msgid);
 		admin_stats(b);
@@ -993,7 +993,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 static void
 admin_call(struct conn *c, const struct rpc_msg *m)
 {
-	struct mp_reader r = { m->params, m->plen, 0 };
+	struct fp_mp_reader r = { m->params, m->plen, 0 };
 	struct call_opts o;
 	const char	*method, *key, *why = NULL;
 	const uint8_t	*params;
@@ -1003,30 +1003,30 @@ admin_call(struct conn *c, const struct rpc_msg *m)
 	int		 req = m->type == RPC_REQUEST, b;
 
 	memset(&o, 0, sizeof(o));
-	if (mp_read_array(&r, &n) == -1 || n < 2 || n > 3 ||
-	    mp_read_str(&r, &method, &mlen) == -1) {
+	if (fp_mp_read_array(&r, &n) == -1 || n < 2 || n > 3 ||
+	    fp_mp_read_str(&r, &method, &mlen) == -1) {
 		why = "params must be [method, params, options]";
 		goto bad;
 	}
-	b = mp_peek_byte(&r);
+	b = fp_mp_peek_byte(&r);
 	if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) ||
-	    mp_read_raw(&r, &params, &plen) == -1) {
+	    fp_mp_read_raw(&r, &params, &plen) == -1) {
 		why = "the method's params must be an array";
 		goto bad;
 	}
-	if (n == 3 && mp_peek_byte(&r) != 0xc0) {
-		if (mp_read_map(&r, &nopt) == -1) {
+	if (n == 3 && fp_mp_peek_byte(&r) != 0xc0) {
+		if (fp_mp_read_map(&r, &nopt) == -1) {
 			why = "options must be a map";
 			goto bad;
 		}
 		for (i = 0; i < nopt; i++) {
-			if (mp_read_str(&r, &key, &klen) == -1) {
+			if (fp_mp_read_str(&r, &key, &klen) == -1) {
 				why = "option names must be strings";
 				goto bad;
 			}
 #define KEY(s)	(klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
 			if (KEY("timeout_ms")) {
-				if (mp_read_uint(&r, &v) == -1 ||
+				if (fp_mp_read_uint(&r, &v) == -1 ||
 				    v > 24ULL * 3600 * 1000) {
 					why = "timeout_ms must be an integer "
 					    "from 0 to 86400000";
@@ -1035,7 +1035,7 @@ admin_call(struct conn *c, const struct rpc_msg *m)
 				o.has_timeout = 1;
 				o.timeout_ms = v;
 			} else if (KEY("retries")) {
-				if (mp_read_uint(&r, &v) == -1 || v > 100) {
+				if (fp_mp_read_uint(&r, &v) == -1 || v > 100) {
 					why = "retries must be an integer from "
 					    "0 to 100";
 					goto bad;
@@ -1043,7 +1043,7 @@ admin_call(struct conn *c, const struct rpc_msg *m)
 				o.has_retries = 1;
 				o.retries = (uint32_t)v;
 			} else if (KEY("id")) {
-				if (mp_read_str(&r, &o.id, &o.idlen) == -1 ||
+				if (fp_mp_read_str(&r, &o.id, &o.idlen) == -1 ||
 				    o.idlen > 128) {
 					why = "id must be a string of 128 bytes "
 					    "at most";
@@ -1067,14 +1067,14 @@ bad:
 static void
 admin_cancel(struct conn *c, const struct rpc_msg *m)
 {
-	struct mp_reader r = { m->params, m->plen, 0 };
+	struct fp_mp_reader r = { m->params, m->plen, 0 };
 	struct task	*t;
 	uint32_t	 n;
 	uint64_t	 id;
 	int		 found = 0;
 
-	if (mp_read_array(&r, &n) == -1 || n != 1 ||
-	    mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
+	if (fp_mp_read_array(&r, &n) == -1 || n != 1 ||
+	    fp_mp_read_uint(&r, &id) == -1 || id > UINT32_MAX) {
 		reply_error(c, m->msgid, FP_E_INVALID_PARAMS,
 		    "params must be [msgid]");
 		return;
@@ -1086,7 +1086,7 @@ admin_cancel(struct conn *c, const struct rpc_msg *m)
 		found = dispatch_cancel(t, FP_E_CANCELLED,
 		    "cancelled by the client", 1);
 	proto_result_head(&c->out, m->msgid);
-	mp_put_bool(&c->out, found);
+	fp_mp_put_bool(&c->out, found);
 	conn_reply_done(c);
 }
 
@@ -1122,14 +1122,14 @@ too_large(struct conn *c)
 	uint32_t msgid;
 	uint64_t held;
 
-	if (proto_peek_msgid(buf_head(&c->in), buf_unread(&c->in),
+	if (proto_peek_msgid(fp_buf_head(&c->in), fp_buf_unread(&c->in),
 	    &msgid) == 0)
 		reply_error(c, msgid, FP_E_TOO_LARGE,
 		    "request exceeds max-request-size");
 	else if (log_limited(&lim_large, sv->now_ns, &held))
 		log_info("too_large", "conn=%u msg=\"no msgid readable\" "
 		    "suppressed=%llu", c->gen, (unsigned long long)held);
-	buf_drop(&c->in, c->skfed);
+	fp_buf_drop(&c->in, c->skfed);
 	c->skfed = 0;
 	c->discarding = 1;
 }
@@ -1141,10 +1141,10 @@ conn_parse(struct conn *c)
 	size_t		 used, avail;
 	int		 r;
 
-	while ((avail = buf_unread(&c->in)) > 0) {
+	while ((avail = fp_buf_unread(&c->in)) > 0) {
 		if (!conn_can_read(c) || c->broken)
 			break;
-		r = mp_skip_feed(&c->sk, buf_head(&c->in) + c->skfed,
+		r = fp_mp_skip_feed(&c->sk, fp_buf_head(&c->in) + c->skfed,
 		    avail - c->skfed, &used);
 		c->skfed += used;
 		if (r == -1) {
@@ -1156,16 +1156,16 @@ conn_parse(struct conn *c)
 			return;
 		}
 		if (c->discarding) {
-			buf_drop(&c->in, c->skfed);
+			fp_buf_drop(&c->in, c->skfed);
 			c->skfed = 0;
 			if (r == FP_AGAIN)
 				break;
 			c->discarding = 0;
-			mp_skip_init(&c->sk);
+			fp_mp_skip_init(&c->sk);
 			continue;
 		}
 		if (r == FP_AGAIN) {
-			if (mp_skip_need(&c->sk) > sv->conf.max_request_size)
+			if (fp_mp_skip_need(&c->sk) > sv->conf.max_request_size)
 				too_large(c);
 			else
 				break;
@@ -1174,13 +1174,13 @@ conn_parse(struct conn *c)
 		if (c->sk.pos > sv->conf.max_request_size) {
 			too_large(c);
 			c->discarding = 0;
-			mp_skip_init(&c->sk);
+			fp_mp_skip_init(&c->sk);
 			continue;
 		}
-		handle_message(c, buf_head(&c->in), c->skfed);
-		buf_drop(&c->in, c->skfed);
+		handle_message(c, fp_buf_head(&c->in), c->skfed);
+		fp_buf_drop(&c->in, c->skfed);
 		c->skfed = 0;
-		mp_skip_init(&c->sk);
+		fp_mp_skip_init(&c->sk);
 	}
 	if (!conn_can_read(c) && (c->events & EPOLLIN)) {
 		/* Resumed by conn_write once the client has read enough. */
@@ -1198,7 +1198,7 @@ conn_resume(struct conn *c)
 	    !conn_can_read(c))
 		return;
 	/* Requests already buffered first: no read may bring more. */
-	if (buf_unread(&c->in) > 0)
+	if (fp_buf_unread(&c->in) > 0)
 		conn_parse(c);
 	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
@@ -1222,21 +1222,21 @@ conn_read(struct conn *c)
 		 * requests and stop cannot hold the daemon's memory.
 		 */
 		if (!c->broken && buffered() > sv->conf.max_buffered &&
-		    buf_unread(&c->in) > sv->conf.max_connection_output) {
+		    fp_buf_unread(&c->in) > sv->conf.max_connection_output) {
 			/* Counted in connections_dropped when it closes. */
 			if (log_limited(&lim_drop, sv->now_ns, &held))
 				log_warnx("conn_drop", "conn=%u unfinished=%zu "
 				    "buffered=%llu msg=\"max-buffered passed; "
 				    "closing a connection that holds an "
 				    "unfinished request\" suppressed=%llu",
-				    c->gen, buf_unread(&c->in),
+				    c->gen, fp_buf_unread(&c->in),
 				    (unsigned long long)buffered(),
 				    (unsigned long long)held);
 			c->broken = 1;
 			c->closing = CONN_ABORT;
 			break;
 		}
-		if (buf_reserve(&c->in, READ_CHUNK) == -1) {
+		if (fp_buf_reserve(&c->in, READ_CHUNK) == -1) {
 			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
 			    "its input; closing the connection\"", c->gen);
 			c->broken = 1;
@@ -1268,8 +1268,8 @@ conn_read(struct conn *c)
 	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
 	/* Idle: nothing buffered, nothing owed: give the memory back. */
-	if (buf_unread(&c->in) == 0 && c->outstanding == 0)
-		buf_shrink(&c->in, 0);
+	if (fp_buf_unread(&c->in) == 0 && c->outstanding == 0)
+		fp_buf_shrink(&c->in, 0);
 	conn_account(c);
 }
 
@@ -1279,8 +1279,8 @@ conn_write(struct conn *c)
 {
 	ssize_t	 n;
 
-	while (buf_unread(&c->out) > 0) {
-		n = send(c->fd, buf_head(&c->out), buf_unread(&c->out),
+	while (fp_buf_unread(&c->out) > 0) {
+		n = send(c->fd, fp_buf_head(&c->out), fp_buf_unread(&c->out),
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -1290,10 +1290,10 @@ conn_write(struct conn *c)
 			conn_close(c, strerror(errno));
 			return -1;
 		}
-		buf_drop(&c->out, (size_t)n);
+		fp_buf_drop(&c->out, (size_t)n);
 		conn_sent(c, (size_t)n);
 	}
-	if (buf_unread(&c->out) > 0) {
+	if (fp_buf_unread(&c->out) > 0) {
 		conn_set_events(c, c->events | EPOLLOUT);
 		conn_resume(c);
 		conn_account(c);
@@ -1305,11 +1305,11 @@ conn_write(struct conn *c)
 	 * it again page by page.
 	 */
 	if (c->outstanding == 0) {
-		buf_shrink(&c->out, 0);
-		if (buf_unread(&c->in) == 0)
-			buf_shrink(&c->in, 0);
+		fp_buf_shrink(&c->out, 0);
+		if (fp_buf_unread(&c->in) == 0)
+			fp_buf_shrink(&c->in, 0);
 	} else
-		buf_shrink(&c->out, OUT_KEEP);
+		fp_buf_shrink(&c->out, OUT_KEEP);
 	conn_set_events(c, c->events & ~EPOLLOUT);
 	if (c->closing == CONN_FLUSH && c->outstanding == 0) {
 		conn_close(c, "client closed");
@@ -1379,9 +1379,9 @@ control_flush_all(void)
 		}
 		if (c->closing == CONN_ABORT) {
 			/* Broken stream: send what we have, then close. */
-			if (buf_unread(&c->out) > 0)
-				(void)send(c->fd, buf_head(&c->out),
-				    buf_unread(&c->out), MSG_NOSIGNAL |
+			if (fp_buf_unread(&c->out) > 0)
+				(void)send(c->fd, fp_buf_head(&c->out),
+				    fp_buf_unread(&c->out), MSG_NOSIGNAL |
 				    MSG_DONTWAIT);
 			conn_close(c, "protocol error");
 			continue;
@@ -1412,7 +1412,7 @@ control_write_pending(void)
 	uint32_t i;
 
 	for (i = 0; i < sv->conncap; i++)
-		if (sv->conns[i] != NULL && buf_unread(&sv->conns[i]->out) > 0)
+		if (sv->conns[i] != NULL && fp_buf_unread(&sv->conns[i]->out) > 0)
 			control_event(sv->conns[i], EPOLLOUT);
 }
 
@@ -1425,6 +1425,6 @@ control_pending_output(void)
 
 	for (i = 0; i < sv->conncap; i++)
 		if (sv->conns[i] != NULL)
-			n += buf_unread(&sv->conns[i]->out);
+			n += fp_buf_unread(&sv->conns[i]->out);
 	return n;
 }

@@ -33,9 +33,9 @@ struct conn {
 	int		 fd;
 	uint32_t	 slot;
 	uint32_t	 gen;
-	struct buf	 in;
-	struct buf	 out;
-	struct mp_skip	 sk;		/* measures the message at in's head */
+	struct fp_buf	 in;
+	struct fp_buf	 out;
+	struct fp_mp_skip sk;		/* measures the message at in's head */
 	size_t		 skfed;		/* bytes of it fed to sk */
 	int		 discarding;	/* skipping an oversized message */
 	uint32_t	 outstanding;

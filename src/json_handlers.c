@@ -120,7 +120,7 @@ enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 {
 	static const char *const nanw[] = { "null", "error", NULL };
 	static const char *const utf8w[] = { "replace", "error", NULL };
-	struct json_enc_opts *o = arg;
+	struct fp_json_enc_options *o = arg;
 	uint64_t	 v;
 	int		 b, *flag;
 
@@ -151,9 +151,9 @@ enc_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 	return 0;
 }
 
-/* The typed error of a failed json_encode(). */
+/* The typed error of a failed fp_json_encode(). */
 static int
-enc_error(struct fp_hctx *h, const struct json_enc_result *res,
+enc_error(struct fp_hctx *h, const struct fp_json_enc_result *res,
     const char *err)
 {
 	int	 code;
@@ -164,7 +164,7 @@ enc_error(struct fp_hctx *h, const struct json_enc_result *res,
 }
 
 static void
-enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
+enc_tail(struct fp_hctx *h, const struct fp_json_enc_result *res)
 {
 	msgpack_pack_str_with_body(h->pk, "truncated", 9);
 	if (res->truncated)
@@ -187,7 +187,7 @@ enc_tail(struct fp_hctx *h, const struct json_enc_result *res)
  * "truncated": bool, "size": uint 64} is 36 bytes; some to spare.
  */
 #define ENC_OVERHEAD	64
-static struct buf	 enc_out;
+static struct fp_buf	 enc_out;
 
 /*
  * The text straight into the result buffer h->sb (the worker's), saving a
@@ -198,10 +198,10 @@ static struct buf	 enc_out;
  */
 static int
 enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
-    const struct json_enc_opts *o, struct json_enc_result *res)
+    const struct fp_json_enc_options *o, struct fp_json_enc_result *res)
 {
 	msgpack_sbuffer	*sb = h->sb;
-	struct buf	 b;
+	struct fp_buf	 b;
 	size_t		 entry = sb->size, hdr, text, n, hl;
 	uint8_t		*p;
 	char		 err[200];
@@ -216,12 +216,12 @@ enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
 	}
 	hdr = sb->size - 5;
 	text = sb->size;
-	/* Everything in the buffer is "unread": json_encode appends. */
+	/* Everything in the buffer is "unread": fp_json_encode appends. */
 	b.data = (uint8_t *)sb->data;
 	b.off = 0;
 	b.len = sb->size;
 	b.cap = sb->alloc;
-	rc = json_encode(v, vlen, o, &b, res, err, sizeof(err));
+	rc = fp_json_encode(v, vlen, o, &b, res, err, sizeof(err));
 	sb->data = (char *)b.data;
 	sb->alloc = b.cap;
 	if (rc == -1) {
@@ -264,9 +264,9 @@ enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
 int
 h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 {
-	struct mp_reader	 r = { h->raw, h->rawlen, 0 };
-	struct json_enc_opts	 o;
-	struct json_enc_result	 res;
+	struct fp_mp_reader	 r = { h->raw, h->rawlen, 0 };
+	struct fp_json_enc_options	 o;
+	struct fp_json_enc_result	 res;
 	msgpack_unpacked	 opt;
 	const uint8_t		*v;
 	size_t			 vlen, off = 0, room = 0;
@@ -274,21 +274,21 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	char			 err[200];
 	int			 rc, clamped = 0;
 
-	if (h->raw == NULL || mp_read_array(&r, &n) == -1 || n < 1 || n > 2)
+	if (h->raw == NULL || fp_mp_read_array(&r, &n) == -1 || n < 1 || n > 2)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [value, options]");
 	if (n == 1) {
 		/*
-		 * The value is the rest: json_encode() checks it as strictly
-		 * as mp_read_raw() would (and bytes after it too), so it is
+		 * The value is the rest: fp_json_encode() checks it as strictly
+		 * as fp_mp_read_raw() would (and bytes after it too), so it is
 		 * not walked twice.
 		 */
 		v = r.p + r.off;
 		vlen = r.len - r.off;
-	} else if (mp_read_raw(&r, &v, &vlen) == -1)
+	} else if (fp_mp_read_raw(&r, &v, &vlen) == -1)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "params must be [value, options]");
-	json_enc_opts_init(&o);
+	fp_json_enc_options_init(&o);
 	if (n == 2) {
 		msgpack_unpacked_init(&opt);
 		if (msgpack_unpack_next(&opt, (const char *)r.p + r.off,
@@ -327,7 +327,7 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 		return rc;
 	}
 	enc_out.off = enc_out.len = 0;
-	rc = json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
+	rc = fp_json_encode(v, vlen, &o, &enc_out, &res, err, sizeof(err));
 	if (rc == -1 && clamped && res.error == JSON_E_TOO_LARGE)
 		snprintf(err, sizeof(err), "the text is longer than the %zu "
 		    "bytes a result may hold (4 x max-request-size)", room);
@@ -339,7 +339,7 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	}
 	enc_out.off = enc_out.len = 0;
 	if (enc_out.cap > ENC_KEEP)
-		buf_free(&enc_out);
+		fp_buf_free(&enc_out);
 	return rc == 0 ? 0 : enc_error(h, &res, err);
 }
 
@@ -349,7 +349,7 @@ dec_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 {
 	static const char *const bigw[] = { "float", "error", "string", NULL };
 	static const char *const dupw[] = { "keep", "last", "error", NULL };
-	struct json_dec_opts *o = arg;
+	struct fp_json_dec_options *o = arg;
 
 	if (OPT_IS(kv, "bignum"))
 		return opt_word(h, kv, bigw, &o->bignum);
@@ -362,9 +362,9 @@ dec_option(struct fp_hctx *h, const msgpack_object_kv *kv, void *arg)
 int
 h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 {
-	struct json_dec_opts	 o;
-	struct json_dec_error	 e;
-	struct buf		 out = { 0 };
+	struct fp_json_dec_options	 o;
+	struct fp_json_dec_error	 e;
+	struct fp_buf		 out = { 0 };
 	const char		*s;
 	size_t			 n;
 	int			 code;
@@ -376,15 +376,15 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	if (fp_object_bytes(&p->via.array.ptr[0], &s, &n) == -1)
 		return hctx_error(h, FP_E_INVALID_PARAMS,
 		    "the text must be a string or bin");
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	if (p->via.array.size == 2 &&
 	    opt_walk(h, &p->via.array.ptr[1], &o.max_size, &o.max_depth,
 	    dec_option, &o, "max_size, max_depth, bignum, duplicate_keys") ==
 	    -1)
 		return -1;
 	memset(&e, 0, sizeof(e));
-	if (json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {
-		buf_free(&out);
+	if (fp_json_decode((const uint8_t *)s, n, &o, &out, &e) == -1) {
+		fp_buf_free(&out);
 		code = e.code == JSON_E_TOO_LARGE ? FP_E_TOO_LARGE :
 		    e.code == JSON_E_NOMEM ? FP_E_INTERNAL :
 		    FP_E_INVALID_PARAMS;
@@ -393,6 +393,6 @@ h_json_decode(struct fp_hctx *h, const msgpack_object *p)
 	}
 	/* Already MessagePack: hand the bytes to the result writer. */
 	h->pk->callback(h->pk->data, (const char *)out.data, out.len);
-	buf_free(&out);
+	fp_buf_free(&out);
 	return 0;
 }

@@ -117,12 +117,12 @@ host_write_raw(struct fp_call *call, const void *mp, size_t len)
  * in b (the caller's to free from then on), or the error, b freed.
  */
 static int
-json_out(struct fp_json_out *out, struct buf *b, size_t full_len,
+json_out(struct fp_json_out *out, struct fp_buf *b, size_t full_len,
     const char *error, size_t offset)
 {
 	memset(out, 0, sizeof(*out));
 	if (error != NULL) {
-		buf_free(b);
+		fp_buf_free(b);
 		out->error = error;
 		out->offset = offset;
 		return -1;
@@ -137,15 +137,15 @@ static int
 host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
     struct fp_json_out *out)
 {
-	struct json_enc_opts	 o;
-	struct json_enc_result	 res;
-	struct buf		 b = { 0 };
+	struct fp_json_enc_options	 o;
+	struct fp_json_enc_result	 res;
+	struct fp_buf		 b = { 0 };
 	const unsigned		 known = FP_JSON_NAN_ERROR | FP_JSON_UTF8_ERROR |
 				    FP_JSON_ASCII | FP_JSON_SORT_KEYS;
 
-	json_enc_opts_init(&o);
+	fp_json_enc_options_init(&o);
 	if (po != NULL && (po->flags & ~known) != 0)
-		return json_out(out, &b, 0, json_enc_errname(JSON_E_INVAL), 0);
+		return json_out(out, &b, 0, fp_json_errname(JSON_E_INVAL), 0);
 	if (po != NULL) {
 		o.indent = po->indent;
 		o.max_size = po->max_size;
@@ -158,9 +158,9 @@ host_json_encode(const void *mp, size_t len, const struct fp_json_enc_opts *po,
 		o.sort_keys = (po->flags & FP_JSON_SORT_KEYS) != 0;
 		o.max_depth = po->max_depth;
 	}
-	if (json_encode(mp, len, &o, &b, &res, NULL, 0) == -1 ||
-	    buf_reserve(&b, 1) == -1)
-		return json_out(out, &b, 0, json_enc_errname(res.error != 0 ?
+	if (fp_json_encode(mp, len, &o, &b, &res, NULL, 0) == -1 ||
+	    fp_buf_reserve(&b, 1) == -1)
+		return json_out(out, &b, 0, fp_json_errname(res.error != 0 ?
 		    res.error : JSON_E_NOMEM), res.error_off);
 	b.data[b.len] = '\0';
 	json_out(out, &b, res.full_len, NULL, 0);
@@ -172,19 +172,19 @@ static int
 host_json_decode(const void *text, size_t len,
     const struct fp_json_dec_opts *po, struct fp_json_out *out)
 {
-	struct json_dec_opts	 o;
-	struct json_dec_error	 e;
-	struct buf		 b = { 0 };
+	struct fp_json_dec_options	 o;
+	struct fp_json_dec_error	 e;
+	struct fp_buf		 b = { 0 };
 
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	if (po != NULL) {
 		o.max_size = po->max_size;
 		o.max_depth = po->max_depth;
 		o.bignum = po->bignum;
 		o.dup_keys = po->dup_keys;
 	}
-	if (json_decode(text, len, &o, &b, &e) == -1) {
-		json_out(out, &b, 0, json_dec_errname(e.code), e.offset);
+	if (fp_json_decode(text, len, &o, &b, &e) == -1) {
+		json_out(out, &b, 0, fp_json_errname(e.code), e.offset);
 		out->line = e.line;
 		out->column = e.column;
 		return -1;
@@ -228,7 +228,7 @@ plugin_call(const struct handler *h, struct fp_hctx *hc,
 	if (sb->size == 0)
 		return hctx_error(hc, FP_E_INTERNAL, "handler %s returned "
 		    "no result", h->name);
-	if (mp_object_len((const uint8_t *)sb->data, sb->size, 1) < 0)
+	if (fp_mp_object_len((const uint8_t *)sb->data, sb->size, 1) < 0)
 		return hctx_error(hc, FP_E_INTERNAL, "handler %s wrote a "
 		    "result that is not exactly one MessagePack object",
 		    h->name);

@@ -2,9 +2,11 @@
  * forkpool.c -- forkpool(1), the command-line client of forkpoold(8).
  *
  * Arguments and results are JSON on the command line and MessagePack on
- * the wire (cli_json.c).  The exit status tells a script who failed: 1 the
- * daemon answered with an error, 2 the command line was wrong, 3 the daemon
- * could not be reached or broke the protocol.
+ * the wire, converted by lib/'s codec with the rules of json.decode and
+ * json.encode.  The exit status tells a script who failed: 1 the daemon
+ * answered with an error (or a result that JSON cannot show), 2 the
+ * command line was wrong, 3 the daemon could not be reached or broke the
+ * protocol.
  */
 #include <sys/types.h>
 
@@ -20,8 +22,10 @@
 #include <bsd/stdlib.h>
 
 #include "forkpool.h"
+#include "buf.h"
 #include "clock.h"
-#include "cli_json.h"
+#include "json.h"
+#include "mp.h"
 #include "bench.h"
 
 #define EX_OK		0
@@ -34,7 +38,7 @@ usage(int status)
 {
 	/* Asked for (-h): on stdout, and not an error. */
 	fprintf(status == EX_OK ? stdout : stderr,
-	    "usage: forkpool [-s socket] [-t timeout_ms] call method "
+	    "usage: forkpool [-s socket] [-t timeout_ms] call [-APS] method "
 	    "[arg ...]\n"
 	    "       forkpool [-s socket] [-t timeout_ms] notify method "
 	    "[arg ...]\n"
@@ -47,40 +51,29 @@ usage(int status)
 	exit(status);
 }
 
-/* params: the JSON arguments as one MessagePack array. */
+/*
+ * params: the JSON arguments as one MessagePack array, each parsed as
+ * json.decode parses its text with the default options.
+ */
 static int
-params(struct cj_buf *b, int argc, char *argv[])
+params(struct fp_buf *b, int argc, char *argv[])
 {
-	char	 err[160];
-	uint8_t	 hdr[5];
-	int	 i;
+	struct fp_json_dec_error e;
+	int			 i;
 
-	/* An array header for argc < 2^32 elements, shortest form. */
-	if (argc < 16) {
-		hdr[0] = 0x90 | argc;
-		i = 1;
-	} else if (argc < 65536) {
-		hdr[0] = 0xdc;
-		hdr[1] = argc >> 8;
-		hdr[2] = argc;
-		i = 3;
-	} else {
-		hdr[0] = 0xdd;
-		hdr[1] = argc >> 24;
-		hdr[2] = argc >> 16;
-		hdr[3] = argc >> 8;
-		hdr[4] = argc;
-		i = 5;
-	}
-	if (cj_buf_add(b, hdr, i) == -1) {
+	if (fp_mp_put_array(b, (uint32_t)argc) == -1) {
 		fprintf(stderr, "forkpool: out of memory\n");
 		return -1;
 	}
 	for (i = 0; i < argc; i++) {
-		if (cj_from_json(b, argv[i], strlen(argv[i]), err, sizeof(err),
-		    NULL) == -1) {
-			fprintf(stderr, "forkpool: argument %d: %s\n", i + 1,
-			    err);
+		if (fp_json_decode((const uint8_t *)argv[i], strlen(argv[i]),
+		    NULL, b, &e) == -1) {
+			if (e.code == JSON_E_NOMEM)
+				fprintf(stderr, "forkpool: out of memory\n");
+			else
+				fprintf(stderr, "forkpool: argument %d: "
+				    "invalid JSON at offset %zu: %s\n", i + 1,
+				    e.offset, e.msg);
 			return -1;
 		}
 	}
@@ -127,21 +120,28 @@ answer_failed(int r, const struct fp_result *res, const char *err,
 	return EX_ANSWER;
 }
 
+/*
+ * print_json: the result as json.encode's text of it with options o
+ * (NULL: the defaults), and a newline.  A result that json.encode refuses
+ * (an ext other than a timestamp, a map key that is an array) is reported
+ * like an error answer: the daemon kept the protocol.
+ */
 static int
-print_json(const uint8_t *data, size_t len)
+print_json(const uint8_t *data, size_t len, const struct fp_json_enc_options *o)
 {
-	struct cj_buf	 out = { NULL, 0, 0 };
-	char		 err[160];
+	struct fp_buf		 out = { 0 };
+	struct fp_json_enc_result res;
+	char			 err[160];
 
-	if (cj_to_json(&out, data, len, err, sizeof(err)) == -1 ||
-	    cj_buf_add(&out, "\n", 1) == -1) {
-		fprintf(stderr, "forkpool: result: %s\n", errno == ENOMEM ?
-		    "out of memory" : err);
-		cj_buf_free(&out);
-		return errno == ENOMEM ? EX_ANSWER : EX_CONN;
+	if (fp_json_encode(data, len, o, &out, &res, err, sizeof(err)) == -1 ||
+	    fp_buf_append(&out, "\n", 1) == -1) {
+		fprintf(stderr, "forkpool: result: %s\n", out.err ||
+		    res.error == JSON_E_NOMEM ? "out of memory" : err);
+		fp_buf_free(&out);
+		return EX_ANSWER;
 	}
-	fwrite(out.data, 1, out.len, stdout);
-	cj_buf_free(&out);
+	fwrite(fp_buf_head(&out), 1, fp_buf_unread(&out), stdout);
+	fp_buf_free(&out);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "forkpool: stdout: %s\n", strerror(errno));
 		return EX_ANSWER;
@@ -149,28 +149,66 @@ print_json(const uint8_t *data, size_t len)
 	return EX_OK;
 }
 
+/*
+ * call_options: call's own flags, json.encode's options for the result:
+ * -A ascii, -P pretty (two spaces, as "pretty": true), -S sort_keys.
+ * Returns the index of the method in argv.
+ */
+static int
+call_options(int argc, char *argv[], struct fp_json_enc_options *o)
+{
+	int	 ch;
+
+	fp_json_enc_options_init(o);
+	/* 0, not 1: glibc's getopt starts over on a new argv. */
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "+APS")) != -1) {
+		switch (ch) {
+		case 'A':
+			o->ascii = 1;
+			break;
+		case 'P':
+			o->indent = 2;
+			break;
+		case 'S':
+			o->sort_keys = 1;
+			break;
+		default:
+			fprintf(stderr, "forkpool: call: unknown option -%c\n",
+			    optopt);
+			usage(EX_USAGE);
+		}
+	}
+	return optind;
+}
+
 static int
 cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
 {
 	struct fp_client	*c;
 	struct fp_result	 res;
-	struct cj_buf		 p = { NULL, 0, 0 };
+	struct fp_json_enc_options o;
+	struct fp_buf		 p = { 0 };
 	char			 err[256];
 	int			 r, status;
 
-	if (argc < 2)
+	r = call_options(argc, argv, &o);
+	argc -= r;
+	argv += r;
+	if (argc < 1)
 		usage(EX_USAGE);
-	if (params(&p, argc - 2, argv + 2) == -1)
+	if (params(&p, argc - 1, argv + 1) == -1)
 		exit(EX_USAGE);
 	c = connect_daemon(path);
-	r = fp_client_call(c, argv[1], p.data, p.len, &res, timeout_ms, err,
-	    sizeof(err));
+	r = fp_client_call(c, argv[0], fp_buf_head(&p), fp_buf_unread(&p), &res,
+	    timeout_ms, err, sizeof(err));
 	if (r != 0 || res.error != FP_OK)
 		status = answer_failed(r, &res, err, timeout_ms);
 	else
-		status = print_json(res.data, res.len);
+		status = print_json(res.data, res.len, &o);
 	fp_client_close(c);
-	cj_buf_free(&p);
+	fp_buf_free(&p);
 	return status;
 }
 
@@ -179,7 +217,7 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 {
 	struct fp_client	*c;
 	struct pollfd		 pfd;
-	struct cj_buf		 p = { NULL, 0, 0 };
+	struct fp_buf		 p = { 0 };
 	int64_t			 deadline, left;
 	int			 r, wait, t;
 
@@ -188,11 +226,12 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 	if (params(&p, argc - 2, argv + 2) == -1)
 		exit(EX_USAGE);
 	c = connect_daemon(path);
-	if (fp_client_notify(c, argv[1], p.data, p.len) == -1) {
+	if (fp_client_notify(c, argv[1], fp_buf_head(&p), fp_buf_unread(&p)) ==
+	    -1) {
 		fprintf(stderr, "forkpool: notify: %s\n", strerror(errno));
 		exit(EX_CONN);
 	}
-	cj_buf_free(&p);
+	fp_buf_free(&p);
 	deadline = timeout_ms >= 0 ? fp_now_ms() + timeout_ms : -1;
 	while ((r = fp_client_flush(c)) == FP_AGAIN) {
 		left = -1;
@@ -241,7 +280,7 @@ cmd_ping(const char *path, int timeout_ms, int argc, char *argv[])
 		/* The usual answer, "pong", prints bare. */
 		printf("%.*s\n", (int)(res.len - 1), res.data + 1);
 	else
-		status = print_json(res.data, res.len);
+		status = print_json(res.data, res.len, NULL);
 	fp_client_close(c);
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "forkpool: stdout: %s\n", strerror(errno));

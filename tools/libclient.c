@@ -7,11 +7,12 @@
  * state allocates nothing per request: `forkpool bench' measures the daemon
  * through this code and must not measure malloc.
  *
- * The input is parsed with a resumable scanner (client_scan.h) whose whole
- * state is a byte position and a count of objects still to skip, so a
- * response that arrives in many pieces is scanned once, not once per
- * piece, and no nesting depth can overflow a stack.  The same scanner
- * checks submitted params.
+ * Responses are framed with lib/mp.c's resumable skip (fp_mp_frame) whose
+ * whole state is a byte position and counts of objects and payload bytes
+ * still to pass, so a response that arrives in many pieces is scanned
+ * once, not once per piece, and no nesting depth can overflow a stack;
+ * they are read with its typed readers.  The same skip checks submitted
+ * params.
  *
  * fp_client_connect never blocks.  A non-blocking connect(2) of a Linux
  * Unix stream socket never reports "in progress": it succeeds at once, the
@@ -40,7 +41,7 @@
 
 #include "forkpool.h"
 #include "clock.h"
-#include "client_scan.h"
+#include "mp.h"
 
 #define IN_INITIAL	(64 * 1024)
 #define OUT_INITIAL	(16 * 1024)
@@ -72,18 +73,11 @@ struct fp_client {
 	size_t		 ioff;
 	size_t		 ilen;
 	size_t		 icap;
-	size_t		 scan_pos;	/* scanned bytes of the response */
-	uint64_t	 scan_left;	/* objects left to scan, 0: start */
+	struct fp_mp_skip scan;		/* framing the response at ioff */
+	int		 scanning;	/* scan is under way */
 
 	char		*msg;		/* NUL-terminated error message */
 	size_t		 msgcap;
-};
-
-/* A bounds-checked cursor over one complete, scanned message. */
-struct cur {
-	const uint8_t	*p;
-	size_t		 pos;
-	size_t		 end;
 };
 
 static void
@@ -96,126 +90,6 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static uint64_t
-be(const uint8_t *p, int n)
-{
-	uint64_t	 v = 0;
-	int		 i;
-
-	for (i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static int
-cur_skip(struct cur *c)
-{
-	uint64_t	 left = 1;
-	size_t		 need;
-	const char	*why;
-
-	if (client_scan(c->p, c->end, &c->pos, &left, c->end, &need, &why) != 1)
-		return -1;
-	return 0;
-}
-
-/* cur_array: an array or (when map != 0) a map header. */
-static int
-cur_container(struct cur *c, int map, uint64_t *n)
-{
-	uint8_t	 b;
-
-	if (c->pos >= c->end)
-		return -1;
-	b = c->p[c->pos];
-	if (!map && b >= 0x90 && b <= 0x9f) {
-		*n = b & 0x0f;
-		c->pos++;
-		return 0;
-	}
-	if (map && b >= 0x80 && b <= 0x8f) {
-		*n = b & 0x0f;
-		c->pos++;
-		return 0;
-	}
-	if (b == (map ? 0xde : 0xdc) && c->end - c->pos >= 3) {
-		*n = be(c->p + c->pos + 1, 2);
-		c->pos += 3;
-		return 0;
-	}
-	if (b == (map ? 0xdf : 0xdd) && c->end - c->pos >= 5) {
-		*n = be(c->p + c->pos + 1, 4);
-		c->pos += 5;
-		return 0;
-	}
-	return -1;
-}
-
-/* cur_uint: a non-negative integer in any encoding. */
-static int
-cur_uint(struct cur *c, uint64_t *v)
-{
-	uint8_t	 b;
-	int	 n;
-
-	if (c->pos >= c->end)
-		return -1;
-	b = c->p[c->pos];
-	if (b <= 0x7f) {
-		*v = b;
-		c->pos++;
-		return 0;
-	}
-	switch (b) {
-	case 0xcc: case 0xd0: n = 1; break;
-	case 0xcd: case 0xd1: n = 2; break;
-	case 0xce: case 0xd2: n = 4; break;
-	case 0xcf: case 0xd3: n = 8; break;
-	default:
-		return -1;
-	}
-	if (c->end - c->pos < (size_t)n + 1)
-		return -1;
-	*v = be(c->p + c->pos + 1, n);
-	/* A signed encoding of a negative number is not a uint. */
-	if (b >= 0xd0 && (c->p[c->pos + 1] & 0x80))
-		return -1;
-	c->pos += 1 + n;
-	return 0;
-}
-
-static int
-cur_str(struct cur *c, const uint8_t **s, size_t *len)
-{
-	uint8_t	 b;
-	int	 lb;
-
-	if (c->pos >= c->end)
-		return -1;
-	b = c->p[c->pos];
-	if (b >= 0xa0 && b <= 0xbf) {
-		*len = b & 0x1f;
-		lb = 0;
-	} else if (b == 0xd9 || b == 0xda || b == 0xdb) {
-		lb = b == 0xd9 ? 1 : b == 0xda ? 2 : 4;
-		if (c->end - c->pos < (size_t)lb + 1)
-			return -1;
-		*len = be(c->p + c->pos + 1, lb);
-	} else
-		return -1;
-	if (c->end - c->pos - 1 - lb < *len)
-		return -1;
-	*s = c->p + c->pos + 1 + lb;
-	c->pos += 1 + lb + *len;
-	return 0;
-}
-
-static int
-cur_is(const struct cur *c, uint8_t b)
-{
-	return c->pos < c->end && c->p[c->pos] == b;
 }
 
 static int
@@ -261,30 +135,32 @@ fail(struct fp_client *c, int e, char *err, size_t errlen,
  * success.
  */
 static int
-decode_error(struct fp_client *c, struct cur *k, struct fp_result *res)
+decode_error(struct fp_client *c, struct fp_mp_reader *k,
+    struct fp_result *res)
 {
-	const uint8_t	*s, *code = NULL, *msg = NULL;
-	size_t		 len, codelen = 0, msglen = 0;
-	uint64_t	 n, i;
+	const char	*s, *code = NULL, *msg = NULL;
+	uint32_t	 len, codelen = 0, msglen = 0, n, i;
 	int		 e;
 
-	if (cur_container(k, 1, &n) == 0) {
+	if (fp_mp_read_map(k, &n) == 0) {
 		for (i = 0; i < n; i++) {
-			if (cur_str(k, &s, &len) == -1) {
-				if (cur_skip(k) == -1 || cur_skip(k) == -1)
+			if (fp_mp_read_str(k, &s, &len) == -1) {
+				if (fp_mp_read_skip(k) == -1 ||
+				    fp_mp_read_skip(k) == -1)
 					return -1;
 				continue;
 			}
 			if (len == 4 && memcmp(s, "code", 4) == 0 &&
-			    cur_str(k, &code, &codelen) == 0)
+			    fp_mp_read_str(k, &code, &codelen) == 0)
 				continue;
 			if (len == 7 && memcmp(s, "message", 7) == 0 &&
-			    cur_str(k, &msg, &msglen) == 0)
+			    fp_mp_read_str(k, &msg, &msglen) == 0)
 				continue;
-			if (cur_skip(k) == -1)
+			if (fp_mp_read_skip(k) == -1)
 				return -1;
 		}
-	} else if (cur_str(k, &msg, &msglen) == -1 && cur_skip(k) == -1)
+	} else if (fp_mp_read_str(k, &msg, &msglen) == -1 &&
+	    fp_mp_read_skip(k) == -1)
 		return -1;
 
 	if (code != NULL && codelen > 0) {
@@ -292,14 +168,15 @@ decode_error(struct fp_client *c, struct cur *k, struct fp_result *res)
 			codelen = sizeof(res->code) - 1;
 		memcpy(res->code, code, codelen);
 		res->code[codelen] = '\0';
-		e = fp_err_code((const char *)code, codelen);
+		e = fp_err_code(code, codelen);
 		res->error = e > FP_OK ? e : FP_E_INTERNAL;
 	} else {
 		res->error = FP_E_INTERNAL;
 		snprintf(res->code, sizeof(res->code), "%s",
 		    fp_err_name(FP_E_INTERNAL));
 	}
-	if (msg_set(c, msg != NULL ? msg : (const uint8_t *)"", msglen) == -1)
+	if (msg_set(c, msg != NULL ? (const uint8_t *)msg :
+	    (const uint8_t *)"", msglen) == -1)
 		return -2;
 	res->message = c->msg;
 	return 0;
@@ -309,9 +186,8 @@ decode_error(struct fp_client *c, struct cur *k, struct fp_result *res)
 static void
 consume(struct fp_client *c)
 {
-	c->ioff += c->scan_pos;
-	c->scan_pos = 0;
-	c->scan_left = 0;
+	c->ioff += c->scan.pos;
+	c->scanning = 0;
 }
 
 /*
@@ -321,19 +197,22 @@ consume(struct fp_client *c)
 static int
 parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 {
-	struct cur	 k;
+	struct fp_mp_reader k;
 	const char	*why = NULL;
-	size_t		 need, start;
-	uint64_t	 n, type, msgid;
+	size_t		 start;
+	uint64_t	 type, msgid;
+	uint32_t	 n;
 	int		 r;
 
 	for (;;) {
 		if (c->ioff == c->ilen)
 			return 0;
-		if (c->scan_left == 0 && c->scan_pos == 0)
-			c->scan_left = 1;
-		r = client_scan(c->in + c->ioff, c->ilen - c->ioff, &c->scan_pos,
-		    &c->scan_left, RESP_MAX, &need, &why);
+		if (!c->scanning) {
+			fp_mp_skip_init(&c->scan);
+			c->scanning = 1;
+		}
+		r = fp_mp_frame(&c->scan, c->in + c->ioff, c->ilen - c->ioff,
+		    RESP_MAX, &why);
 		if (r == 0)
 			return 0;
 		if (r == -1)
@@ -345,13 +224,13 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 		 * that after ENOMEM the next call finds it again at once.
 		 */
 		k.p = c->in + c->ioff;
-		k.pos = 0;
-		k.end = c->scan_pos;
+		k.off = 0;
+		k.len = c->scan.pos;
 
-		if (cur_container(&k, 0, &n) == -1)
+		if (fp_mp_read_array(&k, &n) == -1)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: not an array");
-		if (cur_uint(&k, &type) == -1)
+		if (fp_mp_read_uint(&k, &type) == -1)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: bad message type");
 		if (type == 2 && n == 3) {
@@ -367,16 +246,16 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: %llu elements, not 4",
 			    (unsigned long long)n);
-		if (cur_uint(&k, &msgid) == -1 || msgid > UINT32_MAX)
+		if (fp_mp_read_uint(&k, &msgid) == -1 || msgid > UINT32_MAX)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: msgid is not a uint32");
 
 		memset(res, 0, sizeof(*res));
 		res->msgid = (uint32_t)msgid;
 		res->message = "";
-		start = k.pos;
-		if (cur_is(&k, 0xc0)) {
-			k.pos++;
+		start = k.off;
+		if (fp_mp_peek_byte(&k) == 0xc0) {
+			k.off++;
 			res->error = FP_OK;
 		} else if ((r = decode_error(c, &k, res)) != 0) {
 			if (r == -2) {
@@ -388,13 +267,13 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 			    "malformed response: bad error object");
 		}
 		res->errdata = k.p + start;
-		res->errlen = k.pos - start;
-		start = k.pos;
-		if (cur_skip(&k) == -1 || k.pos != k.end)
+		res->errlen = k.off - start;
+		start = k.off;
+		if (fp_mp_read_skip(&k) == -1 || k.off != k.len)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: bad result");
 		res->data = k.p + start;
-		res->len = k.pos - start;
+		res->len = k.off - start;
 		consume(c);
 		return 1;
 	}
@@ -423,7 +302,7 @@ fill(struct fp_client *c, char *err, size_t errlen)
 		cap = c->icap * 2;
 		if (cap > RESP_MAX + READ_MIN)
 			cap = RESP_MAX + READ_MIN;
-		if (cap <= c->icap)	/* client_scan() rejects first */
+		if (cap <= c->icap)	/* fp_mp_frame() rejects first */
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: message too large");
 		if ((p = realloc(c->in, cap)) == NULL) {
@@ -583,17 +462,12 @@ static int
 params_ok(const void *params, size_t plen)
 {
 	const uint8_t	*p = params;
-	size_t		 pos = 0, need;
-	uint64_t	 left = 1;
-	const char	*why;
 
 	if (p == NULL || plen == 0)
 		return 0;
 	if (!((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
 		return 0;
-	if (client_scan(p, plen, &pos, &left, plen, &need, &why) != 1)
-		return 0;
-	return pos == plen;
+	return fp_mp_object_len(p, plen, 1) != -1;
 }
 
 /* enqueue: append [type, (msgid,) method, params] to the output. */
@@ -643,6 +517,23 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 }
 
 /*
+ * open_fail: a failed system call `what' (on `path', if not NULL) while
+ * opening c: say so in err, close c, and return NULL with its errno.
+ */
+static struct fp_client *
+open_fail(struct fp_client *c, char *err, size_t errlen, const char *what,
+    const char *path)
+{
+	int	 e = errno;
+
+	seterr(err, errlen, "%s%s%s: %s", what, path != NULL ? " " : "",
+	    path != NULL ? path : "", strerror(e));
+	fp_client_close(c);
+	errno = e;
+	return NULL;
+}
+
+/*
  * client_new: a client with its buffers and an unconnected socket of the
  * given type flags (SOCK_NONBLOCK or 0).
  */
@@ -651,7 +542,6 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 {
 	struct fp_client	*c;
 	char			 defpath[sizeof(c->sun.sun_path) + 64];
-	int			 e;
 
 	if (path == NULL) {
 		if ((path = fp_default_socket(defpath, sizeof(defpath))) ==
@@ -688,13 +578,8 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 	c->msg[0] = '\0';
 
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags,
-	    0)) == -1) {
-		e = errno;
-		seterr(err, errlen, "socket: %s", strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
-	}
+	    0)) == -1)
+		return open_fail(c, err, errlen, "socket", NULL);
 	return c;
 nomem:
 	seterr(err, errlen, "out of memory");
@@ -706,7 +591,7 @@ struct fp_client *
 fp_client_open(const char *path, char *err, size_t errlen)
 {
 	struct fp_client	*c;
-	int			 flags, e;
+	int			 flags;
 
 	if ((c = client_new(path, 0, err, errlen)) == NULL)
 		return NULL;
@@ -720,22 +605,12 @@ fp_client_open(const char *path, char *err, size_t errlen)
 	    sizeof(c->sun)) == -1) {
 		if (errno == EINTR)
 			continue;
-		e = errno;
-		seterr(err, errlen, "connect %s: %s", c->sun.sun_path,
-		    strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
+		return open_fail(c, err, errlen, "connect", c->sun.sun_path);
 	}
 	c->connected = 1;
 	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
-	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		e = errno;
-		seterr(err, errlen, "fcntl: %s", strerror(e));
-		fp_client_close(c);
-		errno = e;
-		return NULL;
-	}
+	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return open_fail(c, err, errlen, "fcntl", NULL);
 	return c;
 }
 

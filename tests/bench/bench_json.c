@@ -1,5 +1,5 @@
 /*
- * bench_json.c -- json_encode (MessagePack -> JSON) and json_decode
+ * bench_json.c -- fp_json_encode (MessagePack -> JSON) and fp_json_decode
  * (JSON -> MessagePack) speed on the W3 dataset of ../shared/peers,
  * in one process (what one worker does per json.encode/json.decode).
  *
@@ -32,18 +32,18 @@
 
 /* op: 0 encode, 1 decode, 2 encode with sort_keys */
 static void
-do_encode(const msgpack_sbuffer *sb, struct buf *out, int sort)
+do_encode(const msgpack_sbuffer *sb, struct fp_buf *out, int sort)
 {
-	struct json_enc_opts	 o;
-	struct json_enc_result	 res;
+	struct fp_json_enc_options	 o;
+	struct fp_json_enc_result	 res;
 	char			 err[200];
 
-	json_enc_opts_init(&o);
+	fp_json_enc_options_init(&o);
 	o.sort_keys = sort;
 	out->off = out->len = 0;
-	if (json_encode((const uint8_t *)sb->data, sb->size, &o, out, &res,
+	if (fp_json_encode((const uint8_t *)sb->data, sb->size, &o, out, &res,
 	    err, sizeof(err)) == -1) {
-		fprintf(stderr, "bench_json: json_encode: %s\n", err);
+		fprintf(stderr, "bench_json: fp_json_encode: %s\n", err);
 		exit(1);
 	}
 	if (res.len != W3_JSON_LEN) {
@@ -54,14 +54,14 @@ do_encode(const msgpack_sbuffer *sb, struct buf *out, int sort)
 }
 
 static void
-do_decode(const struct buf *text, struct buf *out, size_t expect)
+do_decode(const struct fp_buf *text, struct fp_buf *out, size_t expect)
 {
-	struct json_dec_error	 e;
+	struct fp_json_dec_error	 e;
 
 	out->off = out->len = 0;
-	if (json_decode(buf_head(text), buf_unread(text), NULL, out,
+	if (fp_json_decode(fp_buf_head(text), fp_buf_unread(text), NULL, out,
 	    &e) == -1) {
-		fprintf(stderr, "bench_json: json_decode: offset %zu: %s\n",
+		fprintf(stderr, "bench_json: fp_json_decode: offset %zu: %s\n",
 		    e.offset, e.msg);
 		exit(1);
 	}
@@ -75,9 +75,9 @@ do_decode(const struct buf *text, struct buf *out, size_t expect)
 /* One table row: `rounds' rounds of about `secs' seconds each. */
 static void
 measure(const char *name, int op, const msgpack_sbuffer *sb,
-    const struct buf *text, double secs, int rounds)
+    const struct fp_buf *text, double secs, int rounds)
 {
-	struct buf	 out = { 0 };
+	struct fp_buf	 out = { 0 };
 	double		 mbs[MAXROUNDS], t0, t1, per;
 	long		 n, i;
 	int		 r;
@@ -111,14 +111,14 @@ measure(const char *name, int op, const msgpack_sbuffer *sb,
 	printf("%-12s %10.0f   %6.0f-%-6.0f %10.3f %8ld\n", name,
 	    mbs[rounds / 2], mbs[0], mbs[rounds - 1],
 	    (double)W3_JSON_LEN / mbs[rounds / 2] / 1e3, n);
-	buf_free(&out);
+	fp_buf_free(&out);
 }
 
 int
 main(int argc, char *argv[])
 {
 	msgpack_sbuffer	 sb;
-	struct buf	 text = { 0 }, back = { 0 };
+	struct fp_buf	 text = { 0 }, back = { 0 };
 	const char	*ofile = NULL, *env;
 	double		 secs = 1.0;
 	int		 rounds = 5, ch;
@@ -153,8 +153,8 @@ main(int argc, char *argv[])
 	do_encode(&sb, &text, 0);
 	if (ofile != NULL) {
 		if ((f = fopen(ofile, "w")) == NULL ||
-		    fwrite(buf_head(&text), 1, buf_unread(&text), f) !=
-		    buf_unread(&text) || fclose(f) != 0) {
+		    fwrite(fp_buf_head(&text), 1, fp_buf_unread(&text), f) !=
+		    fp_buf_unread(&text) || fclose(f) != 0) {
 			perror(ofile);
 			return 1;
 		}
@@ -168,7 +168,7 @@ main(int argc, char *argv[])
 
 	printf("W3 dataset: %d records, seed %d: MessagePack %zu bytes, "
 	    "JSON %zu bytes (round trip identical)\n", W3_RECORDS, W3_SEED,
-	    sb.size, buf_unread(&text));
+	    sb.size, fp_buf_unread(&text));
 	printf("MB/s = 10^6 bytes of JSON text per second; median (min-max) "
 	    "of %d rounds of ~%.1f s\n", rounds, secs);
 	printf("%-12s %10s   %-13s %10s %8s\n", "op", "MB/s", "min-max",
@@ -177,8 +177,8 @@ main(int argc, char *argv[])
 	measure("json_decode", 1, &sb, &text, secs, rounds);
 	/* The same text with every record's keys sorted. */
 	measure("encode_sort", 2, &sb, &text, secs, rounds);
-	buf_free(&text);
-	buf_free(&back);
+	fp_buf_free(&text);
+	fp_buf_free(&back);
 	msgpack_sbuffer_destroy(&sb);
 	return 0;
 }

@@ -1,10 +1,10 @@
 /*
  * client_scan_ref.h -- the reference for differential tests of
- * libclient.c's MessagePack scanner (tools/client_scan.h): the first,
- * plainer implementation (each header described field by field, then
- * checked and skipped), kept as it was when the tight loop replaced it.
- * Both must give the same return value, position, objects left, need and
- * error for every input, fed in any pieces.  Used by
+ * libclient.c's response framing (now lib/mp.c's fp_mp_frame): its first,
+ * plainer scanner (each header described field by field, then checked
+ * and skipped), kept as it was.  Both must agree on every complete
+ * message and on every error, fed in any pieces (the exceptions, in
+ * when "message too large" is found, are in the users).  Used by
  * tests/unit/test_client.c and tests/fuzz/fuzz_client_scan.c.
  */
 #ifndef CLIENT_SCAN_REF_H

@@ -1,23 +1,27 @@
 /*
- * fuzz_client_scan.c -- libFuzzer target for libforkpool's resumable
- * MessagePack scanner (tools/client_scan.h), which frames every response
- * and checks every request's params.  The first input byte seeds the sizes
- * of the pieces the rest is made available in, and picks the limit (max)
- * and the objects to skip; the rest is the input.
+ * fuzz_client_scan.c -- libFuzzer target for libforkpool's response
+ * framing (lib/mp.c: fp_mp_frame, over fp_mp_skip_feed), which frames
+ * every response.  The first input byte seeds the sizes of the pieces the
+ * rest is made available in, and picks the limit (max) and the objects to
+ * skip; the rest is the input.
  *
- * Checked against the reference (client_scan_ref.h, the first, plainer
- * implementation): as libclient.c resumes it (the same buffer, more of it
- * each time), every call gives the same return value, position, objects
- * left, and need (more input) or error and errno (-1); a position is never
- * beyond the input, and a finished scan never beyond max.
+ * Checked against the reference (client_scan_ref.h, libclient's first
+ * scanner): as libclient.c resumes it (the same buffer, more of it each
+ * time), both agree on a complete message and its length, and on an
+ * error; fp_mp_frame may find "message too large" sooner (the reference
+ * then never accepts), or later only while the input ends inside the
+ * header of the object too large.  A position is never beyond the input,
+ * and a finished message never beyond max.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
-#include "client_scan.h"
+#include "forkpool.h"
+#include "mp.h"
 #include "client_scan_ref.h"
 #include "fuzz_util.h"
 
@@ -26,12 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct fp_mp_skip s;
+	struct fp_mp_head h;
 	const uint8_t	*p;
 	const char	*wa = NULL, *wb = NULL;
-	size_t		 n, avail = 0, max, pa = 0, pb = 0, na = 0, nb = 0;
-	uint64_t	 la, lb;
+	size_t		 n, avail = 0, max, pb = 0, nb = 0;
+	uint64_t	 lb;
 	uint32_t	 x;
-	int		 ra, rb, ea, eb;
+	int		 ra = 0, rb;
 	uint8_t		*copy;
 
 	if (size < 1)
@@ -54,7 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		max = (size_t)1 << 30 | (size_t)1 << 20;
 		break;
 	}
-	la = lb = 1 + (data[0] >> 6 == 3 ? data[0] & 7 : 0);
+	fp_mp_skip_init(&s);
+	s.remaining = lb = 1 + (data[0] >> 6 == 3 ? data[0] & 7 : 0);
 	for (;;) {
 		x ^= x << 13;
 		x ^= x >> 17;
@@ -62,18 +69,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		avail += 1 + x % (x & 0x100 ? 4096 : 8);
 		if (avail > n)
 			avail = n;
-		errno = 0;
-		ra = client_scan(p, avail, &pa, &la, max, &na, &wa);
-		ea = errno;
-		errno = 0;
+		if (ra == 0)
+			ra = fp_mp_frame(&s, p, avail, max, &wa);
+		ASSERT(s.pos <= avail);
 		rb = ref_scan(p, avail, &pb, &lb, max, &nb, &wb);
-		eb = errno;
-		ASSERT(ra == rb && pa == pb && la == lb);
-		ASSERT(ra != 0 || na == nb);
-		ASSERT(ra != -1 || (strcmp(wa, wb) == 0 && ea == eb));
-		ASSERT(pa <= avail);
-		ASSERT(ra != 1 || pa <= max);
-		if (ra != 0 || avail == n)
+		if (rb == 1) {
+			ASSERT(ra == 1 && s.pos == pb && s.pos <= max);
+			break;
+		}
+		if (rb == -1) {
+			ASSERT(ra == -1 || (ra == 0 &&
+			    strcmp(wb, "message too large") == 0 &&
+			    s.skip == 0 && s.pos < avail &&
+			    fp_mp_head(p + s.pos, avail - s.pos, &h) ==
+			    FP_MP_SHORT));
+			break;
+		}
+		ASSERT(ra == 0 || (ra == -1 &&
+		    strcmp(wa, "message too large") == 0));
+		if (avail == n)
 			break;
 	}
 	free(copy);

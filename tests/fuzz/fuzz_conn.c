@@ -47,7 +47,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char	 dir[64];
-static struct buf answers;
+static struct fp_buf answers;
 
 static void
 cleanup(void)
@@ -96,12 +96,12 @@ setup(void)
 static ssize_t
 obj_len(const uint8_t *p, size_t n)
 {
-	struct mp_skip	 sk;
+	struct fp_mp_skip	 sk;
 	size_t		 used;
 	int		 r;
 
-	mp_skip_init(&sk);
-	r = mp_skip_feed(&sk, p, n, &used);
+	fp_mp_skip_init(&sk);
+	r = fp_mp_skip_feed(&sk, p, n, &used);
 	if (r == FP_AGAIN)
 		return 0;
 	if (r == -1)
@@ -118,17 +118,17 @@ drain(int fd, size_t *nans)
 	ssize_t	 len;
 
 	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		ASSERT(buf_append(&answers, tmp, (size_t)n) == 0);
-	while (buf_unread(&answers) > 0) {
-		len = obj_len(buf_head(&answers), buf_unread(&answers));
+		ASSERT(fp_buf_append(&answers, tmp, (size_t)n) == 0);
+	while (fp_buf_unread(&answers) > 0) {
+		len = obj_len(fp_buf_head(&answers), fp_buf_unread(&answers));
 		if (len == 0)
 			break;		/* the rest comes later */
 		ASSERT(len > 0);
-		ASSERT(len >= 4 && buf_head(&answers)[0] == 0x94 &&
-		    buf_head(&answers)[1] == 0x01);
-		ASSERT(mp_object_len(buf_head(&answers), (size_t)len, 1) ==
+		ASSERT(len >= 4 && fp_buf_head(&answers)[0] == 0x94 &&
+		    fp_buf_head(&answers)[1] == 0x01);
+		ASSERT(fp_mp_object_len(fp_buf_head(&answers), (size_t)len, 1) ==
 		    len);
-		buf_drop(&answers, (size_t)len);
+		fp_buf_drop(&answers, (size_t)len);
 		(*nans)++;
 	}
 }
@@ -207,7 +207,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((c = the_conn(slot, gen)) == NULL)
 			break;
 		ASSERT(c->outstanding <= sv->conf.max_outstanding);
-		ASSERT(buf_unread(&c->in) <= sv->conf.max_request_size +
+		ASSERT(fp_buf_unread(&c->in) <= sv->conf.max_request_size +
 		    64 * 1024 + 1024);
 		if (readall)
 			drain(fd, &nans);
@@ -236,6 +236,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(sv->nconns == 0 && sv->nactive == 0 && sv->nqueued == 0);
 	ASSERT(sv->buffered == 0);
 	close(fd);
-	buf_free(&answers);
+	fp_buf_free(&answers);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * fuzz_json_dec.c -- libFuzzer target for json_decode() on arbitrary
+ * fuzz_json_dec.c -- libFuzzer target for fp_json_decode() on arbitrary
  * bytes.  The first input byte picks the options, the rest is the text:
  *
  *   bits 0-1  bignum: 0 float, 1 error, 2 string, 3 float
@@ -19,7 +19,7 @@
  *    msgpack-c's limit), of the types the decoder may produce (nil, bool,
  *    int, float64, str, array, map with str keys), no deeper than
  *    max_depth, valid UTF-8 in every str;
- *  - json_encode() of it succeeds (utf8 and nan policies "error": the
+ *  - fp_json_encode() of it succeeds (utf8 and nan policies "error": the
  *    decoder produces neither bad UTF-8 nor NaN), and the text t2 it
  *    gives is a fixed point: encode(decode(t2)) == t2 byte for byte
  *    (decoded with the default options; the first decode may turn "1.0"
@@ -219,7 +219,7 @@ token(const uint8_t *p, size_t n, int *kind, double *f, int *neg,
 }
 
 /*
- * same_value: a and b (both from json_decode, so both in the smallest
+ * same_value: a and b (both from fp_json_decode, so both in the smallest
  * encoding, and already walked) hold the same value: token for token the
  * same bytes, except where a has an integral float64 that encode printed
  * as digits ("1.0" -> 1.0 -> "1") and b the integer those digits are,
@@ -263,11 +263,11 @@ known_code(int c)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct json_dec_opts	 o, o2;
-	struct json_enc_opts	 eo;
-	struct json_dec_error	 e;
-	struct json_enc_result	 r;
-	struct buf		 out = {0}, t2 = {0}, mp2 = {0}, t3 = {0};
+	struct fp_json_dec_options	 o, o2;
+	struct fp_json_enc_options	 eo;
+	struct fp_json_dec_error	 e;
+	struct fp_json_enc_result	 r;
+	struct fp_buf		 out = {0}, t2 = {0}, mp2 = {0}, t3 = {0};
 	const uint8_t		*text, *mp;
 	size_t			 len, mplen, before;
 	uint32_t		 depth, maxdepth;
@@ -280,20 +280,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = data + 1;
 	len = size - 1;
 
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	o.bignum = (f & 3) == 3 ? JSON_BIG_FLOAT : f & 3;
 	o.dup_keys = (f >> 2 & 3) == 3 ? JSON_DUP_KEEP : f >> 2 & 3;
 	o.max_depth = f & 0x10 ? 20 : 0;
 	o.max_size = f & 0x20 ? 64 : 0;
 	maxdepth = o.max_depth ? o.max_depth : JSON_DEPTH_DEFAULT;
 
-	ASSERT(buf_append(&out, PREFIX, PREFIX_LEN) == 0);
+	ASSERT(fp_buf_append(&out, PREFIX, PREFIX_LEN) == 0);
 	before = out.len;
 	memset(&e, 0xa5, sizeof e);
-	rc = json_decode(text, len, &o, &out, &e);
+	rc = fp_json_decode(text, len, &o, &out, &e);
 	ASSERT(rc == 0 || rc == -1);
-	ASSERT(buf_unread(&out) >= PREFIX_LEN &&
-	    memcmp(buf_head(&out), PREFIX, PREFIX_LEN) == 0);
+	ASSERT(fp_buf_unread(&out) >= PREFIX_LEN &&
+	    memcmp(fp_buf_head(&out), PREFIX, PREFIX_LEN) == 0);
 	if (rc != 0) {
 		ASSERT(out.len - out.off == before);
 		ASSERT(known_code(e.code));
@@ -311,13 +311,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    memchr(text, 'e', len) != NULL ||
 			    memchr(text, 'E', len) != NULL ||
 			    len >= 300);	/* 1e309 or 400 digits */
-		buf_free(&out);
+		fp_buf_free(&out);
 		return 0;
 	}
 	ASSERT(e.code == JSON_E_OK);
 	ASSERT(o.max_size == 0 || len <= o.max_size);
-	mp = buf_head(&out) + PREFIX_LEN;
-	mplen = buf_unread(&out) - PREFIX_LEN;
+	mp = fp_buf_head(&out) + PREFIX_LEN;
+	mplen = fp_buf_unread(&out) - PREFIX_LEN;
 	ASSERT(walk(mp, mplen, &depth));
 	ASSERT(depth <= maxdepth);
 	if (depth <= 30) {
@@ -331,43 +331,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* encode it back */
-	json_enc_opts_init(&eo);
+	fp_json_enc_options_init(&eo);
 	eo.utf8 = JSON_UTF8_ERROR;
 	eo.nan = JSON_NAN_ERROR;
 	eo.indent = f & 0x40 ? 2 : 0;
 	eo.ascii = (f & 0x80) != 0;
-	rc = json_encode(mp, mplen, &eo, &t2, &r, NULL, 0);
+	rc = fp_json_encode(mp, mplen, &eo, &t2, &r, NULL, 0);
 	if (rc != 0)
 		fprintf(stderr, "re-encode failed: error %d (%s) at %zu\n",
-		    r.error, json_enc_errname(r.error), r.error_off);
+		    r.error, fp_json_errname(r.error), r.error_off);
 	ASSERT(rc == 0);
-	ASSERT(!r.truncated && r.len == buf_unread(&t2));
+	ASSERT(!r.truncated && r.len == fp_buf_unread(&t2));
 
 	/* t2 is a fixed point of encode(decode(.)) */
-	json_dec_opts_init(&o2);
-	rc = json_decode(buf_head(&t2), buf_unread(&t2), &o2, &mp2, &e);
+	fp_json_dec_options_init(&o2);
+	rc = fp_json_decode(fp_buf_head(&t2), fp_buf_unread(&t2), &o2, &mp2, &e);
 	if (rc != 0)
 		fprintf(stderr, "decode of re-encoded text failed: %s at %zu"
 		    "\n", e.msg, e.offset);
 	ASSERT(rc == 0);
-	ASSERT(walk(buf_head(&mp2), buf_unread(&mp2), &depth));
-	if (!same_value(mp, mplen, buf_head(&mp2), buf_unread(&mp2))) {
+	ASSERT(walk(fp_buf_head(&mp2), fp_buf_unread(&mp2), &depth));
+	if (!same_value(mp, mplen, fp_buf_head(&mp2), fp_buf_unread(&mp2))) {
 		fprintf(stderr, "value changed through %.*s\n",
-		    (int)buf_unread(&t2), buf_head(&t2));
+		    (int)fp_buf_unread(&t2), fp_buf_head(&t2));
 		abort();
 	}
-	ASSERT(json_encode(buf_head(&mp2), buf_unread(&mp2), &eo, &t3, &r,
+	ASSERT(fp_json_encode(fp_buf_head(&mp2), fp_buf_unread(&mp2), &eo, &t3, &r,
 	    NULL, 0) == 0);
-	if (buf_unread(&t2) != buf_unread(&t3) || memcmp(buf_head(&t2),
-	    buf_head(&t3), buf_unread(&t2)) != 0) {
+	if (fp_buf_unread(&t2) != fp_buf_unread(&t3) || memcmp(fp_buf_head(&t2),
+	    fp_buf_head(&t3), fp_buf_unread(&t2)) != 0) {
 		fprintf(stderr, "not a fixed point:\n%.*s\nthen\n%.*s\n",
-		    (int)buf_unread(&t2), buf_head(&t2),
-		    (int)buf_unread(&t3), buf_head(&t3));
+		    (int)fp_buf_unread(&t2), fp_buf_head(&t2),
+		    (int)fp_buf_unread(&t3), fp_buf_head(&t3));
 		abort();
 	}
-	buf_free(&out);
-	buf_free(&t2);
-	buf_free(&mp2);
-	buf_free(&t3);
+	fp_buf_free(&out);
+	fp_buf_free(&t2);
+	fp_buf_free(&mp2);
+	fp_buf_free(&t3);
 	return 0;
 }

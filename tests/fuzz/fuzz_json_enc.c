@@ -1,5 +1,5 @@
 /*
- * fuzz_json_enc.c -- libFuzzer target for json_encode() on arbitrary
+ * fuzz_json_enc.c -- libFuzzer target for fp_json_encode() on arbitrary
  * bytes taken as MessagePack.  The first input byte picks the options;
  * with max_size, the second byte is its value; the rest is the input:
  *
@@ -25,7 +25,7 @@
  *    the next byte of the full text is not a continuation byte) and no
  *    shorter than it has to be (max_size - 3 or more); full_len is the
  *    length of the full text;
- *  - not truncated: len == full_len (<= max_size if set); json_decode()
+ *  - not truncated: len == full_len (<= max_size if set); fp_json_decode()
  *    of the text succeeds (it must be RFC 8259 JSON whatever the input:
  *    NaN is null or refused, float32 and -0 have a JSON spelling, bad
  *    UTF-8 is replaced or refused); with bignum float, encoding the
@@ -69,7 +69,7 @@ show(const char *what, const uint8_t *p, size_t n)
 }
 
 /*
- * keys_ascend: in the MessagePack p[0..n) that json_decode() wrote (str
+ * keys_ascend: in the MessagePack p[0..n) that fp_json_decode() wrote (str
  * keys, the usual headers), every map's keys ascend bytewise.
  */
 static int
@@ -121,7 +121,7 @@ keys_ascend(const uint8_t *p, size_t n)
 			    (uint64_t)p[at + 3] << 8 | p[at + 4] :
 			    (uint64_t)p[at + 1] << 8 | p[at + 2];
 		} else
-			ASSERT(!"unexpected byte from json_decode");
+			ASSERT(!"unexpected byte from fp_json_decode");
 		ASSERT(n - at - hl >= len);
 		if (d > 0 && st[d - 1].map && st[d - 1].left % 2 == 0) {
 			/* a key: not below the one before */
@@ -165,30 +165,30 @@ keys_ascend(const uint8_t *p, size_t n)
  * kept prefix) in *out.
  */
 static int
-check_one(const uint8_t *in, size_t inlen, const struct json_enc_opts *op,
-    uint8_t f, struct buf *out, struct json_enc_result *rp)
+check_one(const uint8_t *in, size_t inlen, const struct fp_json_enc_options *op,
+    uint8_t f, struct fp_buf *out, struct fp_json_enc_result *rp)
 {
-	struct json_enc_opts	 o = *op, ofull;
-	struct json_enc_result	 r, rf;
-	struct json_dec_opts	 dopt;
-	struct json_dec_error	 de;
-	struct buf		 full = {0}, mp = {0}, again = {0};
+	struct fp_json_enc_options	 o = *op, ofull;
+	struct fp_json_enc_result	 r, rf;
+	struct fp_json_dec_options	 dopt;
+	struct fp_json_dec_error	 de;
+	struct fp_buf		 full = {0}, mp = {0}, again = {0};
 	const uint8_t		*text;
 	size_t			 len, before;
 	char			 err[160];
 	int			 rc;
 
-	ASSERT(buf_append(out, PREFIX, PREFIX_LEN) == 0);
-	before = buf_unread(out);
+	ASSERT(fp_buf_append(out, PREFIX, PREFIX_LEN) == 0);
+	before = fp_buf_unread(out);
 	memset(&r, 0xa5, sizeof r);
 	memset(err, 'X', sizeof err);
-	rc = json_encode(in, inlen, &o, out, &r, err, sizeof err);
+	rc = fp_json_encode(in, inlen, &o, out, &r, err, sizeof err);
 	*rp = r;
 	ASSERT(rc == 0 || rc == -1);
-	ASSERT(buf_unread(out) >= PREFIX_LEN &&
-	    memcmp(buf_head(out), PREFIX, PREFIX_LEN) == 0);
+	ASSERT(fp_buf_unread(out) >= PREFIX_LEN &&
+	    memcmp(fp_buf_head(out), PREFIX, PREFIX_LEN) == 0);
 	if (rc != 0) {
-		ASSERT(buf_unread(out) == before);
+		ASSERT(fp_buf_unread(out) == before);
 		ASSERT(r.error != JSON_E_OK && r.error != JSON_E_INVAL);
 		ASSERT(r.error >= JSON_E_MALFORMED &&
 		    r.error <= JSON_E_NOMEM);
@@ -203,8 +203,8 @@ check_one(const uint8_t *in, size_t inlen, const struct json_enc_opts *op,
 		ASSERT(strncmp(err, "offset ", 7) == 0);
 		return rc;
 	}
-	text = buf_head(out) + PREFIX_LEN;
-	len = buf_unread(out) - PREFIX_LEN;
+	text = fp_buf_head(out) + PREFIX_LEN;
+	len = fp_buf_unread(out) - PREFIX_LEN;
 	ASSERT(r.len == len);
 	ASSERT(utf8_ok(text, len));
 
@@ -216,14 +216,14 @@ check_one(const uint8_t *in, size_t inlen, const struct json_enc_opts *op,
 		ofull = o;
 		ofull.max_size = 0;
 		ofull.truncate = 0;
-		rc = json_encode(in, inlen, &ofull, &full, &rf, NULL, 0);
+		rc = fp_json_encode(in, inlen, &ofull, &full, &rf, NULL, 0);
 		ASSERT(rc == 0);
 		ASSERT(rf.len == r.full_len);
-		ASSERT(memcmp(buf_head(&full), text, len) == 0);
+		ASSERT(memcmp(fp_buf_head(&full), text, len) == 0);
 		/* cut at a boundary, and at the last one that fits */
-		ASSERT((buf_head(&full)[len] & 0xc0) != 0x80);
+		ASSERT((fp_buf_head(&full)[len] & 0xc0) != 0x80);
 		ASSERT(len + 3 >= o.max_size);
-		buf_free(&full);
+		fp_buf_free(&full);
 		return rc;
 	}
 
@@ -231,41 +231,41 @@ check_one(const uint8_t *in, size_t inlen, const struct json_enc_opts *op,
 	ASSERT(o.max_size == 0 || len <= o.max_size);
 
 	/* the text is JSON */
-	json_dec_opts_init(&dopt);
+	fp_json_dec_options_init(&dopt);
 	dopt.bignum = f & 0x80 ? JSON_BIG_STRING : JSON_BIG_FLOAT;
-	rc = json_decode(text, len, &dopt, &mp, &de);
+	rc = fp_json_decode(text, len, &dopt, &mp, &de);
 	if (rc != 0) {
 		show("encoder output", text, len);
-		fprintf(stderr, "json_decode: %s at %zu\n", de.msg, de.offset);
+		fprintf(stderr, "fp_json_decode: %s at %zu\n", de.msg, de.offset);
 	}
 	ASSERT(rc == 0);
 
 	/* and encoding its value again gives the same text */
 	if (dopt.bignum == JSON_BIG_FLOAT) {
-		rc = json_encode(buf_head(&mp), buf_unread(&mp), &o, &again,
+		rc = fp_json_encode(fp_buf_head(&mp), fp_buf_unread(&mp), &o, &again,
 		    &rf, NULL, 0);
 		ASSERT(rc == 0 && !rf.truncated);
-		if (buf_unread(&again) != len || memcmp(buf_head(&again),
+		if (fp_buf_unread(&again) != len || memcmp(fp_buf_head(&again),
 		    text, len) != 0) {
 			show("first", text, len);
-			show("again", buf_head(&again), buf_unread(&again));
+			show("again", fp_buf_head(&again), fp_buf_unread(&again));
 			abort();
 		}
 	}
 	/* with sort_keys, every map's keys ascend */
 	if (o.sort_keys)
-		ASSERT(keys_ascend(buf_head(&mp), buf_unread(&mp)));
-	buf_free(&mp);
-	buf_free(&again);
+		ASSERT(keys_ascend(fp_buf_head(&mp), fp_buf_unread(&mp)));
+	fp_buf_free(&mp);
+	fp_buf_free(&again);
 	return rc;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct json_enc_opts	 o, os;
-	struct json_enc_result	 r, rs, rf;
-	struct buf		 out = {0}, sorted = {0}, mp = {0}, again = {0};
+	struct fp_json_enc_options	 o, os;
+	struct fp_json_enc_result	 r, rs, rf;
+	struct fp_buf		 out = {0}, sorted = {0}, mp = {0}, again = {0};
 	const uint8_t		*in;
 	size_t			 inlen;
 	uint8_t			 f;
@@ -277,7 +277,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = data + 1;
 	inlen = size - 1;
 
-	json_enc_opts_init(&o);
+	fp_json_enc_options_init(&o);
 	o.indent = f & 0x01 ? 1 + (f >> 4) : 0;
 	o.ascii = (f & 0x02) != 0;
 	o.nan = f & 0x04 ? JSON_NAN_ERROR : JSON_NAN_NULL;
@@ -305,25 +305,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    rs.truncated == r.truncated &&
 		    (r.truncated || rs.len == r.len));
 		if (!r.truncated) {
-			ASSERT(json_decode(buf_head(&out) + PREFIX_LEN,
-			    buf_unread(&out) - PREFIX_LEN, NULL, &mp,
+			ASSERT(fp_json_decode(fp_buf_head(&out) + PREFIX_LEN,
+			    fp_buf_unread(&out) - PREFIX_LEN, NULL, &mp,
 			    NULL) == 0);
-			ASSERT(json_encode(buf_head(&mp), buf_unread(&mp), &os,
+			ASSERT(fp_json_encode(fp_buf_head(&mp), fp_buf_unread(&mp), &os,
 			    &again, &rf, NULL, 0) == 0);
-			if (buf_unread(&again) != rs.len ||
-			    memcmp(buf_head(&again), buf_head(&sorted) +
+			if (fp_buf_unread(&again) != rs.len ||
+			    memcmp(fp_buf_head(&again), fp_buf_head(&sorted) +
 			    PREFIX_LEN, rs.len) != 0) {
-				show("sorted", buf_head(&sorted) + PREFIX_LEN,
+				show("sorted", fp_buf_head(&sorted) + PREFIX_LEN,
 				    rs.len);
 				show("unsorted, decoded, sorted",
-				    buf_head(&again), buf_unread(&again));
+				    fp_buf_head(&again), fp_buf_unread(&again));
 				abort();
 			}
 		}
 	}
-	buf_free(&out);
-	buf_free(&sorted);
-	buf_free(&mp);
-	buf_free(&again);
+	fp_buf_free(&out);
+	fp_buf_free(&sorted);
+	fp_buf_free(&mp);
+	fp_buf_free(&again);
 	return 0;
 }

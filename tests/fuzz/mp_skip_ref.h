@@ -1,6 +1,6 @@
 /*
- * mp_skip_ref.h -- the reference for differential tests of proto.c's
- * mp_skip_feed(): the first, plainer implementation (a header described
+ * mp_skip_ref.h -- the reference for differential tests of lib/mp.c's
+ * fp_mp_skip_feed(): the first, plainer implementation (a header described
  * field by field, then skipped), kept as it was when the tight loop
  * replaced it.  Both must give the same result, use and state for every
  * input, fed in any pieces.  Used by tests/unit/test_proto.c and
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "forkpool.h"
-#include "proto.h"
+#include "mp.h"
 
 static inline uint64_t
 ref_be(const uint8_t *p, int n)
@@ -86,7 +86,7 @@ ref_describe(uint8_t b, struct ref_hdr *h)
 }
 
 static int
-ref_skip_feed(struct mp_skip *s, const uint8_t *p, size_t len, size_t *used)
+ref_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len, size_t *used)
 {
 	struct ref_hdr	 h;
 	size_t		 u = 0, n;

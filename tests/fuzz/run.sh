@@ -27,14 +27,14 @@ TARGETS="fuzz_json_dec fuzz_json_enc fuzz_proto_skip fuzz_client_scan fuzz_conn"
 # srcs TARGET: the sources a target is built from, besides its own.
 srcs() {
 	case $1 in
-	fuzz_proto_skip) echo "src/proto.c src/buf.c tools/liberr.c" ;;
-	fuzz_client_scan) echo "" ;;	# header-only (tools/client_scan.h)
+	fuzz_proto_skip) echo "lib/mp.c lib/buf.c tools/liberr.c" ;;
+	fuzz_client_scan) echo "lib/mp.c lib/buf.c" ;;
 	# The daemon's connection code: the supervisor without its main().
 	fuzz_conn)
-		for f in src/*.c shm/*.c tools/lib*.c; do
+		for f in src/*.c lib/*.c shm/*.c tools/lib*.c; do
 			[ "$f" = src/forkpoold.c ] || printf '%s ' "$f"
 		done ;;
-	*) echo "src/json_enc.c src/json_dec.c src/buf.c" ;;
+	*) echo "lib/json_enc.c lib/json_dec.c lib/mp.c lib/buf.c" ;;
 	esac
 }
 # libs TARGET: what a target links with besides msgpack-c and libm.

@@ -24,8 +24,8 @@ fp_call_ok '18446744073709551615' 'echo of UINT64_MAX (exact)' echo \
     18446744073709551615
 fp_call_ok '-9223372036854775808' 'echo of INT64_MIN (exact)' echo \
     -9223372036854775808
-fp_call_ok '1.8446744073709552e19' 'echo of 2^64 (beyond uint64: float64)' echo \
-    18446744073709551616
+fp_call_ok '18446744073709552000' 'echo of 2^64 (beyond uint64: float64)' \
+    echo 18446744073709551616
 fp_call_ok '0.1' 'call echo 0.1' echo 0.1
 fp_call_ok '-1.5e300' 'call echo -1.5e300' echo -1.5e300
 fp_call_ok '"h\u00e9llo \"q\" \\ \n\t\u0001 \u20ac \ud83d\ude00"' \

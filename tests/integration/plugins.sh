@@ -167,9 +167,9 @@ fp_call_ok '["echo","sleep","spin","json.encode","json.decode",
 RECS='[{"k":"a","v":1},{"k":"b","v":2.5},{"k":"a","v":3},{"k":"a"},{"v":-1}]'
 SPEC='{"by":"k","aggregates":{"n":["count"],"s":["sum","v"],"a":["avg","v"],
     "lo":["min","v"],"hi":["max","v"]}}'
-fp_call_ok '[{"k":"a","n":3,"s":4,"a":2.0,"lo":1,"hi":3},
+fp_call_ok '[{"k":"a","n":3,"s":4,"a":2,"lo":1,"hi":3},
     {"k":"b","n":1,"s":2.5,"a":2.5,"lo":2.5,"hi":2.5},
-    {"k":null,"n":1,"s":-1,"a":-1.0,"lo":-1,"hi":-1}]' \
+    {"k":null,"n":1,"s":-1,"a":-1,"lo":-1,"hi":-1}]' \
     "aggregate.group" aggregate.group "$RECS" "$SPEC"
 fp_call_ok '"[{\"n\":5,\"s\":5.5}]"' "aggregate.group_json" \
     aggregate.group_json "$(printf '%s' "$RECS" | "$FP_PY" -c \

@@ -1,5 +1,5 @@
 /*
- * test_json_dec.c -- json_decode(): RFC 8259 grammar accepted and
+ * test_json_dec.c -- fp_json_decode(): RFC 8259 grammar accepted and
  * rejected, exact MessagePack output, error positions, numbers, strings,
  * UTF-8, depth, duplicate keys, and a W3-like speed print.
  */
@@ -16,14 +16,14 @@
 #include "json.h"
 #include "check.h"
 
-static struct buf		 out;
-static struct json_dec_error	 err;
+static struct fp_buf		 out;
+static struct fp_json_dec_error	 err;
 
 static int
-dec_opts(const char *s, size_t n, const struct json_dec_opts *o)
+dec_opts(const char *s, size_t n, const struct fp_json_dec_options *o)
 {
 	out.off = out.len = 0;
-	return json_decode((const uint8_t *)s, n, o, &out, &err);
+	return fp_json_decode((const uint8_t *)s, n, o, &out, &err);
 }
 
 static int
@@ -73,7 +73,7 @@ out_is(const char *hex)
 
 /* mp: decode s and compare with hex; print what was produced if not. */
 static int
-mp_opts(const char *s, size_t n, const struct json_dec_opts *o,
+mp_opts(const char *s, size_t n, const struct fp_json_dec_options *o,
     const char *hex)
 {
 	size_t	 i;
@@ -106,7 +106,7 @@ bad(const char *s, size_t n, int code, const char *msg)
 
 	out.off = 0;
 	out.len = before = 3;	/* existing bytes must survive */
-	if (json_decode((const uint8_t *)s, n, NULL, &out, &err) == 0) {
+	if (fp_json_decode((const uint8_t *)s, n, NULL, &out, &err) == 0) {
 		fprintf(stderr, "accepted: %.*s\n", (int)n, s);
 		return 0;
 	}
@@ -345,14 +345,14 @@ test_long(void)
 	out.off = 2;
 	out.len = 5;
 	memcpy(out.data, "xyzuv", 5);
-	CHECK(json_decode((const uint8_t *)"[1]", 3, NULL, &out, &err) == 0);
+	CHECK(fp_json_decode((const uint8_t *)"[1]", 3, NULL, &out, &err) == 0);
 	CHECK(out.len == 7 && memcmp(out.data + 2, "zuv\x91\x01", 5) == 0);
 }
 
 static void
 test_errors(void)
 {
-	struct json_dec_opts	 o;
+	struct fp_json_dec_options	 o;
 
 	CHECK(at("", 0, 1, 1, "unexpected end of input"));
 	CHECK(at("   ", 3, 1, 4, "unexpected end of input"));
@@ -385,7 +385,7 @@ test_errors(void)
 	CHECK(at("[1]\n\n  ]", 7, 3, 3, "trailing characters"));
 
 	/* max_size. */
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	o.max_size = 4;
 	CHECK(dec_opts("[1]", 3, &o) == 0);
 	CHECK(dec_opts("[1] ", 4, &o) == 0);
@@ -394,21 +394,21 @@ test_errors(void)
 	o.max_size = 0;
 	o.bignum = 7;
 	CHECK(dec_opts("1", 1, &o) == -1 && err.code == JSON_E_INVAL);
-	CHECK(strcmp(json_dec_errname(JSON_E_SYNTAX), "syntax") == 0);
-	CHECK(strcmp(json_dec_errname(JSON_E_DUPKEY), "duplicate_key") == 0);
+	CHECK(strcmp(fp_json_errname(JSON_E_SYNTAX), "syntax") == 0);
+	CHECK(strcmp(fp_json_errname(JSON_E_DUPKEY), "duplicate_key") == 0);
 }
 
 static void
 test_bignum(void)
 {
-	struct json_dec_opts	 o;
+	struct fp_json_dec_options	 o;
 
 	/* Default: the nearest double. */
 	CHECK(mp("18446744073709551616", "cb 43 f0 00 00 00 00 00 00"));
 	CHECK(mp("-9223372036854775809", "cb c3 e0 00 00 00 00 00 00"));
 	CHECK(mp("123456789012345678901234567890",
 	    "cb 45 f8 ee 90 ff 6c 37 3e"));
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	o.bignum = JSON_BIG_ERROR;
 	CHECK(mp_opts("18446744073709551615", 20, &o,
 	    "cf ff ff ff ff ff ff ff ff"));
@@ -515,7 +515,7 @@ test_utf8(void)
 static void
 test_depth(void)
 {
-	struct json_dec_opts	 o;
+	struct fp_json_dec_options	 o;
 	char			*s;
 	size_t			 n = 100000, i;
 	int			 ok;
@@ -531,7 +531,7 @@ test_depth(void)
 	    out.data[0] == 0x91 && out.data[511] == 0x90);
 	CHECK(dec_opts(s + n - 513, 1026, NULL) == -1 &&
 	    err.offset == 512 && err.column == 513);
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	o.max_depth = 3;
 	CHECK(dec_opts("[{\"a\":[]}]", 10, &o) == 0);
 	CHECK(dec_opts("[{\"a\":[[]]}]", 12, &o) == -1 &&
@@ -560,12 +560,12 @@ test_depth(void)
 static void
 test_dup(void)
 {
-	struct json_dec_opts	 o;
+	struct fp_json_dec_options	 o;
 	msgpack_unpacked	 u;
 	size_t			 off, n, i;
 	char			*s;
 
-	json_dec_opts_init(&o);
+	fp_json_dec_options_init(&o);
 	CHECK(mp("{\"a\":1,\"b\":2,\"a\":3}", "83 a1 61 01 a1 62 02 a1 61 03"));
 	o.dup_keys = JSON_DUP_LAST;
 	CHECK(mp_opts("{\"a\":1,\"b\":2,\"a\":3}", 19, &o,
@@ -697,6 +697,6 @@ main(void)
 	test_depth();
 	test_dup();
 	test_speed();
-	buf_free(&out);
+	fp_buf_free(&out);
 	return check_done("test_json_dec");
 }

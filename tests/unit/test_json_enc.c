@@ -20,8 +20,8 @@
 
 static msgpack_sbuffer		 sb;
 static msgpack_packer		 pk;
-static struct json_enc_opts	 O;
-static struct json_enc_result	 R;
+static struct fp_json_enc_options	 O;
+static struct fp_json_enc_result	 R;
 static char			 ERR[256];
 static char			*T;	/* last text, NUL-terminated */
 
@@ -29,18 +29,18 @@ static void
 reset(void)
 {
 	msgpack_sbuffer_clear(&sb);
-	json_enc_opts_init(&O);
+	fp_json_enc_options_init(&O);
 }
 
 static int
 run(const void *mp, size_t n)
 {
-	struct buf	 b = { 0 };
+	struct fp_buf	 b = { 0 };
 	int		 rv;
 
 	free(T);
 	T = NULL;
-	rv = json_encode(mp, n, &O, &b, &R, ERR, sizeof(ERR));
+	rv = fp_json_encode(mp, n, &O, &b, &R, ERR, sizeof(ERR));
 	if (rv == 0) {
 		T = malloc(R.len + 1);
 		memcpy(T, b.data + b.off, R.len);
@@ -49,7 +49,7 @@ run(const void *mp, size_t n)
 			rv = -2;
 	} else if (b.len != b.off)
 		rv = -3;
-	buf_free(&b);
+	fp_buf_free(&b);
 	return rv;
 }
 
@@ -79,7 +79,7 @@ fails(int code, long off)
 	    (off < 0 || R.error_off == (size_t)off);
 	if (!ok)
 		fprintf(stderr, "  rv %d error %d (%s) at %zu [%s], want %d"
-		    " at %ld\n", rv, R.error, json_enc_errname(R.error),
+		    " at %ld\n", rv, R.error, fp_json_errname(R.error),
 		    R.error_off, ERR, code, off);
 	reset();
 	return ok;
@@ -526,7 +526,7 @@ test_malformed(void)
 	RAW("\xd8\xff" "abc");	CHECK(fails(JSON_E_MALFORMED, 5));
 	O.indent = 17;
 	RAW("\xc0");		CHECK(fails(JSON_E_INVAL, 0));
-	CHECK(strcmp(json_enc_errname(JSON_E_TOO_LARGE), "too_large") == 0);
+	CHECK(strcmp(fp_json_errname(JSON_E_TOO_LARGE), "too_large") == 0);
 }
 
 static void
@@ -626,7 +626,7 @@ deep_wide_len(uint64_t depth, uint64_t n)
 static void
 deep_pretty(void)
 {
-	struct buf	 b = { 0 };
+	struct fp_buf	 b = { 0 };
 	struct timespec	 t0, t1;
 	size_t		 full, m;
 	double		 dt;
@@ -671,7 +671,7 @@ deep_pretty(void)
 				PSTR("j");
 				msgpack_pack_array(&pk, 0);
 				for (m = 0; m < 3; m++) {
-					json_enc_opts_init(&O);
+					fp_json_enc_options_init(&O);
 					O.indent = 1 + (d + (int)n) % 16;
 					O.max_depth = 1000;
 					O.sort_keys = sk;
@@ -697,7 +697,7 @@ deep_pretty(void)
 			msgpack_pack_array(&pk, 1);
 		msgpack_pack_map(&pk, 0);
 		for (m = 0; m < 3; m++) {
-			json_enc_opts_init(&O);
+			fp_json_enc_options_init(&O);
 			O.indent = 1 + d % 16;
 			O.max_size = m == 0 ? 0 : m == 1 ? full : full - 1;
 			rv = run(sb.data, sb.size);
@@ -714,7 +714,7 @@ deep_pretty(void)
 		msgpack_sbuffer_clear(&sb);
 		pack_random(&st, 0);
 		for (m = 0; m < 2; m++) {
-			json_enc_opts_init(&O);
+			fp_json_enc_options_init(&O);
 			O.indent = 1 + (int)(seed % 16);
 			O.max_size = m == 0 ? 0 : full;
 			rv = run(sb.data, sb.size);
@@ -725,13 +725,13 @@ deep_pretty(void)
 	reset();
 
 	/* 10,000 deep, 290,000 zeros: 46 GB of text from 300 KB. */
-	json_enc_opts_init(&O);
+	fp_json_enc_options_init(&O);
 	pack_deep_wide(10000, 290000);
 	O.indent = 16;
 	O.max_depth = 100000;
 	O.max_size = 1 << 20;
 	O.truncate = 0;
-	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, ERR,
+	rv = fp_json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, ERR,
 	    sizeof(ERR));
 	CHECK(rv == -1 && R.error == JSON_E_TOO_LARGE && b.len == b.off);
 	/*
@@ -739,7 +739,7 @@ deep_pretty(void)
 	 * 1 MB about 360 levels down (16 * d * d / 2 spaces).
 	 */
 	CHECK(b.cap <= 65536 && R.error_off > 300 && R.error_off < 400);
-	buf_free(&b);
+	fp_buf_free(&b);
 	O.truncate = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rv = run(sb.data, sb.size);
@@ -757,7 +757,7 @@ deep_pretty(void)
 static void
 test_size(void)
 {
-	struct buf	 b = { 0 };
+	struct fp_buf	 b = { 0 };
 	size_t		 full, i;
 	int		 rv;
 
@@ -813,17 +813,17 @@ test_size(void)
 	deep_pretty();
 	reset();
 	/* Appends after existing (unread) bytes; on error leaves them. */
-	buf_append(&b, "XYZ", 3);
+	fp_buf_append(&b, "XYZ", 3);
 	b.off = 1;
 	msgpack_pack_int(&pk, 42);
-	rv = json_encode((uint8_t *)sb.data, sb.size, NULL, &b, &R, NULL, 0);
+	rv = fp_json_encode((uint8_t *)sb.data, sb.size, NULL, &b, &R, NULL, 0);
 	CHECK(rv == 0 && b.len - b.off == 4 && memcmp(b.data + b.off, "YZ42", 4) == 0);
 	reset();
 	RAW("\xc1");
-	rv = json_encode((uint8_t *)sb.data, sb.size, NULL, &b, &R, ERR, 8);
+	rv = fp_json_encode((uint8_t *)sb.data, sb.size, NULL, &b, &R, ERR, 8);
 	CHECK(rv == -1 && b.len - b.off == 4 && strlen(ERR) == 7);
 	reset();
-	buf_free(&b);
+	fp_buf_free(&b);
 }
 
 /* ---- number printer property ---- */
@@ -889,7 +889,7 @@ test_property(void)
 		}
 		if (!isfinite(v))
 			continue;
-		s[json_fmt_double(s, v)] = '\0';
+		s[fp_json_fmt_double(s, v)] = '\0';
 		back = strtod(s, NULL);
 		if (memcmp(&back, &v, 8) != 0) {
 			if (bad++ < 5)
@@ -918,7 +918,7 @@ test_property(void)
 			f = (float)(int)(rnd() % 2000001) / (float)(1 << (rnd() % 20));
 		if (!isfinite(f))
 			continue;
-		s[json_fmt_float(s, f)] = '\0';
+		s[fp_json_fmt_float(s, f)] = '\0';
 		fb = strtof(s, NULL);
 		if (memcmp(&fb, &f, 4) != 0) {
 			if (fbad++ < 5)
@@ -1008,7 +1008,7 @@ kv(const char *k, int v)
 static void
 test_sort_keys(void)
 {
-	struct buf	 b = { 0 };
+	struct fp_buf	 b = { 0 };
 	char		 key[16], *want;
 	size_t		 i, n, full, wl;
 	int		 j, rv;
@@ -1205,17 +1205,17 @@ test_sort_keys(void)
 	CHECK(fails(JSON_E_DEPTH, 512 * 6));
 
 	/* Appends after unread bytes; on error leaves them. */
-	buf_append(&b, "XYZ", 3);
+	fp_buf_append(&b, "XYZ", 3);
 	b.off = 1;
 	msgpack_pack_map(&pk, 2); kv("b", 1); kv("a", 2);
 	O.sort_keys = 1;
-	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, NULL, 0);
+	rv = fp_json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, NULL, 0);
 	CHECK(rv == 0 && b.len - b.off == 15 &&
 	    memcmp(b.data + b.off, "YZ{\"a\":2,\"b\":1}", 15) == 0);
 	reset();
 	RAW("\x82\xa1" "b" "\x01\xc1");
 	O.sort_keys = 1;
-	rv = json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, NULL, 0);
+	rv = fp_json_encode((uint8_t *)sb.data, sb.size, &O, &b, &R, NULL, 0);
 	CHECK(rv == -1 && b.len - b.off == 15);
 	reset();
 
@@ -1229,7 +1229,7 @@ test_sort_keys(void)
 	    strstr(T, ",\"id\":1,\"name\":\"u") != NULL &&
 	    strstr(T, "\"nested\":{\"a\":") != NULL);
 	reset();
-	buf_free(&b);
+	fp_buf_free(&b);
 }
 
 static double
@@ -1244,7 +1244,7 @@ now(void)
 static void
 test_speed(void)
 {
-	struct buf	 b = { 0 };
+	struct fp_buf	 b = { 0 };
 	double		 t0, t1, best = 0, total = 0;
 	size_t		 bytes = 0;
 	int		 i, r, ok = 1, reps = 50;
@@ -1252,7 +1252,7 @@ test_speed(void)
 	pack_w3(10000);
 	for (i = 0; i < 3; i++) {	/* warm up */
 		b.len = b.off = 0;
-		ok &= json_encode((uint8_t *)sb.data, sb.size, NULL, &b, &R,
+		ok &= fp_json_encode((uint8_t *)sb.data, sb.size, NULL, &b, &R,
 		    NULL, 0) == 0;
 	}
 	CHECK(ok && strncmp((char *)b.data, "[{\"id\":0,\"name\":\"u", 18) == 0);
@@ -1261,7 +1261,7 @@ test_speed(void)
 		t0 = now();
 		for (i = 0; i < reps / 5; i++) {
 			b.len = b.off = 0;
-			ok &= json_encode((uint8_t *)sb.data, sb.size, NULL,
+			ok &= fp_json_encode((uint8_t *)sb.data, sb.size, NULL,
 			    &b, &R, NULL, 0) == 0;
 			bytes += R.len;
 		}
@@ -1277,7 +1277,7 @@ test_speed(void)
 	    sb.size, R.len, bytes / total / 1e6, reps,
 	    (double)R.len * (reps / 5) / best / 1e6,
 	    (double)sb.size * reps / total / 1e6);
-	buf_free(&b);
+	fp_buf_free(&b);
 	reset();
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_json_roundtrip.c -- property tests of json_encode()/json_decode():
+ * test_json_roundtrip.c -- property tests of fp_json_encode()/fp_json_decode():
  *
  *  1. decode(encode(v)) == v for many generated MessagePack values
  *     (seeded xorshift, so every run sees the same values), under
@@ -555,46 +555,46 @@ dump(const char *what, const uint8_t *p, size_t n)
 
 /* ---- property 1: decode(encode(v)) == v ---- */
 
-static struct buf text, back;
+static struct fp_buf text, back;
 
 static int
-roundtrip(const uint8_t *mp, size_t n, const struct json_enc_opts *eo)
+roundtrip(const uint8_t *mp, size_t n, const struct fp_json_enc_options *eo)
 {
-	struct json_enc_result	 r;
-	struct json_dec_error	 de;
+	struct fp_json_enc_result	 r;
+	struct fp_json_dec_error	 de;
 	char			 err[128];
 
 	text.off = text.len = 0;
 	back.off = back.len = 0;
-	if (json_encode(mp, n, eo, &text, &r, err, sizeof err) != 0) {
+	if (fp_json_encode(mp, n, eo, &text, &r, err, sizeof err) != 0) {
 		fprintf(stderr, "encode failed: %s\n", err);
 		dump("value", mp, n);
 		return 0;
 	}
 	if (r.truncated || r.len != r.full_len ||
-	    r.len != buf_unread(&text)) {
+	    r.len != fp_buf_unread(&text)) {
 		fprintf(stderr, "encode: len %zu full %zu truncated %d\n",
 		    r.len, r.full_len, r.truncated);
 		return 0;
 	}
-	if (json_decode(buf_head(&text), buf_unread(&text), NULL, &back,
+	if (fp_json_decode(fp_buf_head(&text), fp_buf_unread(&text), NULL, &back,
 	    &de) != 0) {
 		fprintf(stderr, "decode failed at %zu: %s\n", de.offset,
 		    de.msg);
 		dump("value", mp, n);
-		fprintf(stderr, "text: %.*s\n", (int)(buf_unread(&text) <
-		    2000 ? buf_unread(&text) : 2000), buf_head(&text));
+		fprintf(stderr, "text: %.*s\n", (int)(fp_buf_unread(&text) <
+		    2000 ? fp_buf_unread(&text) : 2000), fp_buf_head(&text));
 		return 0;
 	}
-	if (!mp_eq(mp, n, buf_head(&back), buf_unread(&back))) {
+	if (!mp_eq(mp, n, fp_buf_head(&back), fp_buf_unread(&back))) {
 		report_diff = 1;
-		(void)mp_eq(mp, n, buf_head(&back), buf_unread(&back));
+		(void)mp_eq(mp, n, fp_buf_head(&back), fp_buf_unread(&back));
 		report_diff = 0;
 		fprintf(stderr, "round trip differs\n");
 		dump("value", mp, n);
-		dump("back", buf_head(&back), buf_unread(&back));
-		fprintf(stderr, "text: %.*s\n", (int)(buf_unread(&text) <
-		    2000 ? buf_unread(&text) : 2000), buf_head(&text));
+		dump("back", fp_buf_head(&back), fp_buf_unread(&back));
+		fprintf(stderr, "text: %.*s\n", (int)(fp_buf_unread(&text) <
+		    2000 ? fp_buf_unread(&text) : 2000), fp_buf_head(&text));
 		return 0;
 	}
 	return 1;
@@ -605,7 +605,7 @@ test_generated(int count)
 {
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
-	struct json_enc_opts	 eo;
+	struct fp_json_enc_options	 eo;
 	int			 i, bad = 0, first_bad = -1;
 	size_t			 total = 0;
 
@@ -615,7 +615,7 @@ test_generated(int count)
 		msgpack_sbuffer_clear(&sb);
 		gen_budget = coin(10) ? 2000 : 60;
 		gen_value(&pk, 1);
-		json_enc_opts_init(&eo);
+		fp_json_enc_options_init(&eo);
 		switch (i % 6) {
 		case 1: eo.indent = 1 + (int)below(JSON_INDENT_MAX); break;
 		case 2: eo.ascii = 1; break;
@@ -673,7 +673,7 @@ test_scalars(void)
 static void
 test_deep(void)
 {
-	struct json_enc_result r;
+	struct fp_json_enc_result r;
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	int		 i;
@@ -691,11 +691,11 @@ test_deep(void)
 	/* msgpack_unpack() stops at depth 32 (MSGPACK_EMBED_STACK_SIZE), so
 	 * compare bytes: the input is already in the smallest encoding. */
 	text.off = text.len = back.off = back.len = 0;
-	CHECK(json_encode((const uint8_t *)sb.data, sb.size, NULL, &text,
+	CHECK(fp_json_encode((const uint8_t *)sb.data, sb.size, NULL, &text,
 	    &r, NULL, 0) == 0);
-	CHECK(json_decode(buf_head(&text), buf_unread(&text), NULL, &back,
+	CHECK(fp_json_decode(fp_buf_head(&text), fp_buf_unread(&text), NULL, &back,
 	    NULL) == 0);
-	CHECK(buf_unread(&back) == sb.size && memcmp(buf_head(&back),
+	CHECK(fp_buf_unread(&back) == sb.size && memcmp(fp_buf_head(&back),
 	    sb.data, sb.size) == 0);
 	/* one level more is refused by both sides */
 	msgpack_sbuffer_clear(&sb);
@@ -703,7 +703,7 @@ test_deep(void)
 		msgpack_pack_array(&pk, 1);
 	msgpack_pack_array(&pk, 0);
 	text.off = text.len = 0;
-	CHECK(json_encode((const uint8_t *)sb.data, sb.size, NULL, &text,
+	CHECK(fp_json_encode((const uint8_t *)sb.data, sb.size, NULL, &text,
 	    &r, NULL, 0) == -1 && r.error == JSON_E_DEPTH);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -759,8 +759,8 @@ test_sorted(int count)
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
 	msgpack_unpacked	 ua, ub;
-	struct json_enc_opts	 eo;
-	struct json_enc_result	 r;
+	struct fp_json_enc_options	 eo;
+	struct fp_json_enc_result	 r;
 	size_t			 oa, ob;
 	int			 i, bad = 0, moved = 0, ok;
 
@@ -772,20 +772,20 @@ test_sorted(int count)
 		msgpack_sbuffer_clear(&sb);
 		gen_budget = coin(10) ? 2000 : 60;
 		gen_value(&pk, 1);
-		json_enc_opts_init(&eo);
+		fp_json_enc_options_init(&eo);
 		eo.sort_keys = 1;
 		eo.indent = i % 3 == 1 ? 2 : 0;
 		eo.ascii = i % 4 == 2;
 		text.off = text.len = back.off = back.len = 0;
 		oa = ob = 0;
-		ok = json_encode((const uint8_t *)sb.data, sb.size, &eo, &text,
+		ok = fp_json_encode((const uint8_t *)sb.data, sb.size, &eo, &text,
 		    &r, NULL, 0) == 0 &&
-		    json_decode(buf_head(&text), buf_unread(&text), NULL,
+		    fp_json_decode(fp_buf_head(&text), fp_buf_unread(&text), NULL,
 		    &back, NULL) == 0 &&
 		    msgpack_unpack_next(&ua, sb.data, sb.size, &oa) ==
 		    MSGPACK_UNPACK_SUCCESS &&
-		    msgpack_unpack_next(&ub, (const char *)buf_head(&back),
-		    buf_unread(&back), &ob) == MSGPACK_UNPACK_SUCCESS;
+		    msgpack_unpack_next(&ub, (const char *)fp_buf_head(&back),
+		    fp_buf_unread(&back), &ob) == MSGPACK_UNPACK_SUCCESS;
 		if (ok) {
 			sort_members(&ua.data, &moved);
 			ok = obj_eq(&ua.data, &ub.data);
@@ -794,8 +794,8 @@ test_sorted(int count)
 			bad++;
 			dump("value", (const uint8_t *)sb.data, sb.size);
 			fprintf(stderr, "sorted text: %.*s\n",
-			    (int)(buf_unread(&text) < 2000 ?
-			    buf_unread(&text) : 2000), buf_head(&text));
+			    (int)(fp_buf_unread(&text) < 2000 ?
+			    fp_buf_unread(&text) : 2000), fp_buf_head(&text));
 		}
 	}
 	CHECK(bad == 0);
@@ -832,53 +832,53 @@ static const char *const texts[] = {
 
 /* fixed_point: t2 = enc(dec(t)); enc(dec(t2)) == t2; dec(t2) ~ dec(t). */
 static int
-fixed_point(const char *t, const struct json_enc_opts *eo)
+fixed_point(const char *t, const struct fp_json_enc_options *eo)
 {
-	struct buf		 mp1 = {0}, t2 = {0}, mp2 = {0}, t3 = {0};
-	struct json_enc_result	 r;
-	struct json_dec_error	 de;
+	struct fp_buf		 mp1 = {0}, t2 = {0}, mp2 = {0}, t3 = {0};
+	struct fp_json_enc_result	 r;
+	struct fp_json_dec_error	 de;
 	int			 ok = 0;
 
-	if (json_decode((const uint8_t *)t, strlen(t), NULL, &mp1, &de) != 0)
+	if (fp_json_decode((const uint8_t *)t, strlen(t), NULL, &mp1, &de) != 0)
 		fprintf(stderr, "%s: decode: %s\n", t, de.msg);
-	else if (json_encode(buf_head(&mp1), buf_unread(&mp1), eo, &t2, &r,
+	else if (fp_json_encode(fp_buf_head(&mp1), fp_buf_unread(&mp1), eo, &t2, &r,
 	    NULL, 0) != 0)
 		fprintf(stderr, "%s: encode error %d\n", t, r.error);
-	else if (json_decode(buf_head(&t2), buf_unread(&t2), NULL, &mp2,
+	else if (fp_json_decode(fp_buf_head(&t2), fp_buf_unread(&t2), NULL, &mp2,
 	    &de) != 0)
 		fprintf(stderr, "%s: decode of %.*s: %s\n", t,
-		    (int)buf_unread(&t2), buf_head(&t2), de.msg);
-	else if (json_encode(buf_head(&mp2), buf_unread(&mp2), eo, &t3, &r,
+		    (int)fp_buf_unread(&t2), fp_buf_head(&t2), de.msg);
+	else if (fp_json_encode(fp_buf_head(&mp2), fp_buf_unread(&mp2), eo, &t3, &r,
 	    NULL, 0) != 0)
 		fprintf(stderr, "%s: second encode error %d\n", t, r.error);
-	else if (buf_unread(&t2) != buf_unread(&t3) || memcmp(buf_head(&t2),
-	    buf_head(&t3), buf_unread(&t2)) != 0)
+	else if (fp_buf_unread(&t2) != fp_buf_unread(&t3) || memcmp(fp_buf_head(&t2),
+	    fp_buf_head(&t3), fp_buf_unread(&t2)) != 0)
 		fprintf(stderr, "%s: not a fixed point: %.*s then %.*s\n", t,
-		    (int)buf_unread(&t2), buf_head(&t2),
-		    (int)buf_unread(&t3), buf_head(&t3));
-	else if (!mp_eq(buf_head(&mp1), buf_unread(&mp1), buf_head(&mp2),
-	    buf_unread(&mp2)))
+		    (int)fp_buf_unread(&t2), fp_buf_head(&t2),
+		    (int)fp_buf_unread(&t3), fp_buf_head(&t3));
+	else if (!mp_eq(fp_buf_head(&mp1), fp_buf_unread(&mp1), fp_buf_head(&mp2),
+	    fp_buf_unread(&mp2)))
 		fprintf(stderr, "%s: value changed through %.*s\n", t,
-		    (int)buf_unread(&t2), buf_head(&t2));
+		    (int)fp_buf_unread(&t2), fp_buf_head(&t2));
 	else
 		ok = 1;
-	buf_free(&mp1);
-	buf_free(&t2);
-	buf_free(&mp2);
-	buf_free(&t3);
+	fp_buf_free(&mp1);
+	fp_buf_free(&t2);
+	fp_buf_free(&mp2);
+	fp_buf_free(&t3);
 	return ok;
 }
 
 static void
 test_fixed_points(void)
 {
-	struct json_enc_opts	 eo[3];
+	struct fp_json_enc_options	 eo[3];
 	size_t			 i, j;
 
-	json_enc_opts_init(&eo[0]);
-	json_enc_opts_init(&eo[1]);
+	fp_json_enc_options_init(&eo[0]);
+	fp_json_enc_options_init(&eo[1]);
 	eo[1].indent = 4;
-	json_enc_opts_init(&eo[2]);
+	fp_json_enc_options_init(&eo[2]);
 	eo[2].ascii = 1;
 	for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		for (j = 0; j < 3; j++)
@@ -954,7 +954,7 @@ main(int argc, char **argv)
 	test_sorted(count / 3);
 	test_deep();
 	test_fixed_points();
-	buf_free(&text);
-	buf_free(&back);
+	fp_buf_free(&text);
+	fp_buf_free(&back);
 	return check_done("test_json_roundtrip");
 }

@@ -68,23 +68,23 @@ pack_everything(void)
 static void
 test_skip(void)
 {
-	struct mp_skip	 s;
+	struct fp_mp_skip	 s;
 	size_t		 used, total, i, fed;
 	int		 r;
 
 	reset();
 	pack_everything();
 	total = sb.size;
-	CHECK(mp_object_len((uint8_t *)sb.data, sb.size, 1) == (ssize_t)total);
+	CHECK(fp_mp_object_len((uint8_t *)sb.data, sb.size, 1) == (ssize_t)total);
 	/* Every truncation is incomplete, never complete, never invalid. */
 	for (i = 0; i < total; i += (i < 2000 ? 1 : 997))
-		CHECK(mp_object_len((uint8_t *)sb.data, i, 0) == -1);
+		CHECK(fp_mp_object_len((uint8_t *)sb.data, i, 0) == -1);
 	/* Fed one byte at a time, the object ends exactly at its end. */
-	mp_skip_init(&s);
+	fp_mp_skip_init(&s);
 	fed = 0;
 	r = FP_AGAIN;
 	for (i = 1; i <= total && r == FP_AGAIN; i++) {
-		r = mp_skip_feed(&s, (uint8_t *)sb.data + fed, i - fed, &used);
+		r = fp_mp_skip_feed(&s, (uint8_t *)sb.data + fed, i - fed, &used);
 		fed += used;
 	}
 	CHECK(r == 0);
@@ -93,21 +93,21 @@ test_skip(void)
 	/* Trailing bytes are left alone. */
 	{
 		uint8_t two[] = { 0x01, 0x02 };
-		CHECK(mp_object_len(two, 2, 0) == 1);
-		CHECK(mp_object_len(two, 2, 1) == -1);
+		CHECK(fp_mp_object_len(two, 2, 0) == 1);
+		CHECK(fp_mp_object_len(two, 2, 1) == -1);
 	}
 	/* 0xc1 is never valid, even nested. */
 	{
 		uint8_t bad[] = { 0x92, 0x01, 0xc1 };
-		mp_skip_init(&s);
-		CHECK(mp_skip_feed(&s, bad, sizeof(bad), &used) == -1);
+		fp_mp_skip_init(&s);
+		CHECK(fp_mp_skip_feed(&s, bad, sizeof(bad), &used) == -1);
 	}
 	/* A declared 4 GB string is incomplete and the bound says so. */
 	{
 		uint8_t huge[] = { 0xdb, 0xff, 0xff, 0xff, 0xf0, 'a' };
-		mp_skip_init(&s);
-		CHECK(mp_skip_feed(&s, huge, sizeof(huge), &used) == FP_AGAIN);
-		CHECK(mp_skip_need(&s) >= 0xfffffff0ULL);
+		fp_mp_skip_init(&s);
+		CHECK(fp_mp_skip_feed(&s, huge, sizeof(huge), &used) == FP_AGAIN);
+		CHECK(fp_mp_skip_need(&s) >= 0xfffffff0ULL);
 	}
 	/* A declared huge array of nils needs no memory to skip. */
 	{
@@ -116,14 +116,14 @@ test_skip(void)
 		uint64_t left = 0x100000;
 
 		memset(nils, 0xc0, sizeof(nils));
-		mp_skip_init(&s);
-		CHECK(mp_skip_feed(&s, arr, sizeof(arr), &used) == FP_AGAIN);
+		fp_mp_skip_init(&s);
+		CHECK(fp_mp_skip_feed(&s, arr, sizeof(arr), &used) == FP_AGAIN);
 		while (left > sizeof(nils)) {
-			CHECK(mp_skip_feed(&s, nils, sizeof(nils), &used) ==
+			CHECK(fp_mp_skip_feed(&s, nils, sizeof(nils), &used) ==
 			    FP_AGAIN);
 			left -= sizeof(nils);
 		}
-		CHECK(mp_skip_feed(&s, nils, (size_t)left, &used) == 0);
+		CHECK(fp_mp_skip_feed(&s, nils, (size_t)left, &used) == 0);
 		CHECK(s.pos == 5 + 0x100000);
 	}
 	/* Deep nesting costs nothing. */
@@ -133,13 +133,13 @@ test_skip(void)
 
 		memset(deep, 0x91, depth);
 		deep[depth] = 0xc0;
-		CHECK(mp_object_len(deep, depth + 1, 1) == (ssize_t)depth + 1);
+		CHECK(fp_mp_object_len(deep, depth + 1, 1) == (ssize_t)depth + 1);
 		free(deep);
 	}
 }
 
 
-/* ---- differential test of mp_skip_feed against the reference ---- */
+/* ---- differential test of fp_mp_skip_feed against the reference ---- */
 
 static uint64_t rs = 0x2545f4914f6cdd1dULL;
 
@@ -202,23 +202,23 @@ gen(int depth)
 static int
 diff_one(const uint8_t *p, size_t n)
 {
-	struct mp_skip	 a, b;
+	struct fp_mp_skip	 a, b;
 	size_t		 fed = 0, avail = 0, ua, ub;
 	int		 ra, rb;
 
-	mp_skip_init(&a);
-	mp_skip_init(&b);
+	fp_mp_skip_init(&a);
+	fp_mp_skip_init(&b);
 	for (;;) {
 		if (avail < n)
 			avail += 1 + (size_t)(rnd() % (rnd() % 4 == 0 ?
 			    100000 : 64));
 		if (avail > n)
 			avail = n;
-		ra = mp_skip_feed(&a, p + fed, avail - fed, &ua);
+		ra = fp_mp_skip_feed(&a, p + fed, avail - fed, &ua);
 		rb = ref_skip_feed(&b, p + fed, avail - fed, &ub);
 		if (ra != rb || ua != ub || a.remaining != b.remaining ||
 		    a.skip != b.skip || a.pos != b.pos ||
-		    mp_skip_need(&a) != mp_skip_need(&b)) {
+		    fp_mp_skip_need(&a) != fp_mp_skip_need(&b)) {
 			fprintf(stderr, "differ at %zu of %zu: rv %d/%d used "
 			    "%zu/%zu remaining %llu/%llu skip %llu/%llu\n",
 			    fed, n, ra, rb, ua, ub,
@@ -232,11 +232,11 @@ diff_one(const uint8_t *p, size_t n)
 		if (ra != FP_AGAIN || avail == n)
 			break;
 	}
-	/* and in one piece, through mp_object_len */
-	mp_skip_init(&b);
+	/* and in one piece, through fp_mp_object_len */
+	fp_mp_skip_init(&b);
 	rb = ref_skip_feed(&b, p, n, &ub);
-	if (mp_object_len(p, n, 0) != (rb == 0 ? (ssize_t)ub : -1) ||
-	    mp_object_len(p, n, 1) != (rb == 0 && ub == n ? (ssize_t)n : -1))
+	if (fp_mp_object_len(p, n, 0) != (rb == 0 ? (ssize_t)ub : -1) ||
+	    fp_mp_object_len(p, n, 1) != (rb == 0 && ub == n ? (ssize_t)n : -1))
 		return -1;
 	return 0;
 }
@@ -276,13 +276,13 @@ test_skip_diff(void)
 			fprintf(stderr, "case %d (%zu bytes)\n", t, n);
 		}
 		k = 0;
-		if (mp_object_len(p, n, 0) >= 0)
+		if (fp_mp_object_len(p, n, 0) >= 0)
 			complete++;
 		else {
-			struct mp_skip s;
+			struct fp_mp_skip s;
 
-			mp_skip_init(&s);
-			if (mp_skip_feed(&s, p, n, &k) == -1)
+			fp_mp_skip_init(&s);
+			if (fp_mp_skip_feed(&s, p, n, &k) == -1)
 				invalid++;
 		}
 		free(p);
@@ -419,7 +419,7 @@ test_parse(void)
 
 /* Decode b with msgpack-c and return the object (zone kept in z). */
 static int
-decode(struct buf *b, msgpack_zone *z, msgpack_object *o)
+decode(struct fp_buf *b, msgpack_zone *z, msgpack_object *o)
 {
 	size_t off = 0;
 
@@ -437,7 +437,7 @@ test_writers(void)
 	    65536, 4294967295LL, 4294967296LL, INT64_MAX, -1, -32, -33, -128,
 	    -129, -32768, -32769, INT32_MIN, (int64_t)INT32_MIN - 1,
 	    INT64_MIN };
-	struct buf	 b = { 0 };
+	struct fp_buf	 b = { 0 };
 	msgpack_zone	 z;
 	msgpack_object	 o;
 	size_t		 i, lens[] = { 0, 31, 32, 255, 256, 65535, 65536 };
@@ -446,7 +446,7 @@ test_writers(void)
 	msgpack_zone_init(&z, 1024);
 	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		b.len = 0;
-		CHECK(mp_put_int(&b, ints[i]) == 0);
+		CHECK(fp_mp_put_int(&b, ints[i]) == 0);
 		CHECK(decode(&b, &z, &o) == 0);
 		if (ints[i] >= 0)
 			CHECK(o.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -456,17 +456,17 @@ test_writers(void)
 			    o.via.i64 == ints[i]);
 	}
 	b.len = 0;
-	CHECK(mp_put_uint(&b, UINT64_MAX) == 0);
+	CHECK(fp_mp_put_uint(&b, UINT64_MAX) == 0);
 	CHECK(decode(&b, &z, &o) == 0 && o.via.u64 == UINT64_MAX);
 	s = calloc(1, 65536);
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		b.len = 0;
-		CHECK(mp_put_str(&b, s, lens[i]) == 0);
+		CHECK(fp_mp_put_str(&b, s, lens[i]) == 0);
 		CHECK(decode(&b, &z, &o) == 0 && o.type == MSGPACK_OBJECT_STR &&
 		    o.via.str.size == lens[i]);
 		b.len = 0;
-		CHECK(mp_put_array(&b, (uint32_t)lens[i]) == 0);
-		CHECK(buf_reserve(&b, lens[i]) == 0);
+		CHECK(fp_mp_put_array(&b, (uint32_t)lens[i]) == 0);
+		CHECK(fp_buf_reserve(&b, lens[i]) == 0);
 		memset(b.data + b.len, 0xc0, lens[i]);
 		b.len += lens[i];
 		CHECK(decode(&b, &z, &o) == 0 &&
@@ -475,7 +475,7 @@ test_writers(void)
 	}
 	free(s);
 	b.len = 0;
-	CHECK(mp_put_double(&b, 0.1) == 0);
+	CHECK(fp_mp_put_double(&b, 0.1) == 0);
 	CHECK(decode(&b, &z, &o) == 0 && o.type == MSGPACK_OBJECT_FLOAT64 &&
 	    o.via.f64 == 0.1);
 
@@ -498,7 +498,7 @@ test_writers(void)
 	CHECK(decode(&b, &z, &o) == 0);
 	CHECK(o.via.array.ptr[2].type == MSGPACK_OBJECT_NIL);
 	CHECK(o.via.array.ptr[3].type == MSGPACK_OBJECT_STR);
-	buf_free(&b);
+	fp_buf_free(&b);
 	msgpack_zone_destroy(&z);
 }
 

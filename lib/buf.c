@@ -8,7 +8,7 @@
 #include "buf.h"
 
 int
-buf_reserve(struct buf *b, size_t n)
+fp_buf_reserve(struct fp_buf *b, size_t n)
 {
 	size_t	 need, cap;
 	uint8_t	*p;
@@ -17,7 +17,7 @@ buf_reserve(struct buf *b, size_t n)
 		return 0;
 	/* Reclaim the read part before growing. */
 	if (b->off > 0) {
-		buf_compact(b);
+		fp_buf_compact(b);
 		if (b->cap - b->len >= n)
 			return 0;
 	}
@@ -40,9 +40,9 @@ buf_reserve(struct buf *b, size_t n)
 }
 
 int
-buf_append(struct buf *b, const void *p, size_t n)
+fp_buf_append(struct fp_buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) == -1)
+	if (fp_buf_reserve(b, n) == -1)
 		return -1;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -50,7 +50,7 @@ buf_append(struct buf *b, const void *p, size_t n)
 }
 
 void
-buf_drop(struct buf *b, size_t n)
+fp_buf_drop(struct fp_buf *b, size_t n)
 {
 	b->off += n;
 	if (b->off >= b->len)
@@ -58,7 +58,7 @@ buf_drop(struct buf *b, size_t n)
 }
 
 void
-buf_compact(struct buf *b)
+fp_buf_compact(struct fp_buf *b)
 {
 	if (b->off == 0)
 		return;
@@ -68,7 +68,7 @@ buf_compact(struct buf *b)
 }
 
 void
-buf_shrink(struct buf *b, size_t keep)
+fp_buf_shrink(struct fp_buf *b, size_t keep)
 {
 	if (b->len != b->off || b->cap <= keep)
 		return;
@@ -78,7 +78,7 @@ buf_shrink(struct buf *b, size_t keep)
 }
 
 void
-buf_free(struct buf *b)
+fp_buf_free(struct fp_buf *b)
 {
 	free(b->data);
 	memset(b, 0, sizeof(*b));

@@ -2,7 +2,7 @@
  * json_enc.c -- MessagePack to JSON text.  See json.h for the rules.
  *
  * One pass over the input with an explicit stack of container frames (no
- * recursion).  Output goes straight into the caller's struct buf through
+ * recursion).  Output goes straight into the caller's struct fp_buf through
  * a cursor; every writer first asks for a bounded amount of room (ENSURE),
  * so the hot paths only compare two pointers.  With max_size the room is
  * clamped so that the slow path notices when the text passes the limit;
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "mp.h"
 
 #define STR_CHUNK	4096		/* string bytes per reservation */
 #define B64_CHUNK	3072		/* bin bytes per reservation */
@@ -44,7 +45,7 @@ struct skmap {
 struct enc {
 	uint8_t		*p;		/* write cursor */
 	uint8_t		*lim;		/* end of the room we may write */
-	struct buf	*b;
+	struct fp_buf	*b;
 	size_t		 start;		/* text start, relative to b->off */
 	size_t		 max;		/* max_size, 0 for none */
 	size_t		 scr;		/* counting: scratch start (rel.) */
@@ -118,30 +119,6 @@ static const uint64_t pow5tab[23] = {
 		return -1;						\
 } while (0)
 
-static inline uint16_t
-rd16(const uint8_t *s)
-{
-	return (uint16_t)(s[0] << 8 | s[1]);
-}
-
-static inline uint32_t
-rd32(const uint8_t *s)
-{
-	uint32_t v;
-
-	memcpy(&v, s, 4);
-	return __builtin_bswap32(v);
-}
-
-static inline uint64_t
-rd64(const uint8_t *s)
-{
-	uint64_t v;
-
-	memcpy(&v, s, 8);
-	return __builtin_bswap64(v);
-}
-
 static int __attribute__((format(printf, 4, 5)))
 enc_fail(struct enc *e, int code, const uint8_t *at, const char *fmt, ...)
 {
@@ -168,7 +145,7 @@ enc_fail(struct enc *e, int code, const uint8_t *at, const char *fmt, ...)
 static int
 enc_grow(struct enc *e, size_t n)
 {
-	struct buf	*b = e->b;
+	struct fp_buf	*b = e->b;
 	uint8_t		*head = b->data + b->off;
 	size_t		 pos = (size_t)(e->p - head), want, clamp;
 
@@ -185,7 +162,7 @@ enc_grow(struct enc *e, size_t n)
 		e->counted = pos - e->start;
 		e->scr = e->start + e->max + 1;
 		b->len = b->off + e->scr;
-		if (buf_reserve(b, SCRATCH) == -1)
+		if (fp_buf_reserve(b, SCRATCH) == -1)
 			return enc_fail(e, JSON_E_NOMEM, e->at,
 			    "out of memory");
 		e->p = b->data + b->off + e->scr;
@@ -194,9 +171,9 @@ enc_grow(struct enc *e, size_t n)
 	}
 	b->len = b->off + pos;
 	want = n < GROW_MIN ? GROW_MIN : n;
-	if (buf_reserve(b, want) == -1)
+	if (fp_buf_reserve(b, want) == -1)
 		return enc_fail(e, JSON_E_NOMEM, e->at, "out of memory");
-	/* buf_reserve may have compacted: positions are relative to off. */
+	/* fp_buf_reserve may have compacted: positions are relative to off. */
 	head = b->data + b->off;
 	e->p = head + pos;
 	e->lim = b->data + b->cap;
@@ -362,7 +339,7 @@ fmt_sci(char *s, int neg, const char *t)
 }
 
 size_t
-json_fmt_double(char *s, double v)
+fp_json_fmt_double(char *s, double v)
 {
 	char	 t[40];
 	double	 a, x, n;
@@ -411,7 +388,7 @@ json_fmt_double(char *s, double v)
 }
 
 size_t
-json_fmt_float(char *s, float f)
+fp_json_fmt_float(char *s, float f)
 {
 	char	 t[40];
 	double	 a;
@@ -419,7 +396,7 @@ json_fmt_float(char *s, float f)
 	int	 neg, p, e;
 
 	if (f == 0)
-		return json_fmt_double(s, (double)f);
+		return fp_json_fmt_double(s, (double)f);
 	neg = f < 0;
 	a = neg ? -(double)f : (double)f;
 	/* Six-digit decimals are further apart than an ulp of a float. */
@@ -449,7 +426,7 @@ enc_double(struct enc *e, double v, int key)
 	}
 	if (key)
 		*e->p++ = '"';
-	e->p += json_fmt_double((char *)e->p, v);
+	e->p += fp_json_fmt_double((char *)e->p, v);
 	if (key)
 		*e->p++ = '"';
 	return 0;
@@ -463,7 +440,7 @@ enc_float(struct enc *e, float v, int key)
 	ENSURE(e, JSON_DBL_MAX + 2);
 	if (key)
 		*e->p++ = '"';
-	e->p += json_fmt_float((char *)e->p, v);
+	e->p += fp_json_fmt_float((char *)e->p, v);
 	if (key)
 		*e->p++ = '"';
 	return 0;
@@ -762,17 +739,17 @@ enc_ext(struct enc *e, int8_t type, const uint8_t *s, uint32_t len, int key)
 		    "unsupported ext type %d", type);
 	switch (len) {
 	case 4:
-		sec = rd32(s);
+		sec = fp_mp_be32(s);
 		nsec = 0;
 		break;
 	case 8:
-		v = rd64(s);
+		v = fp_mp_be64(s);
 		nsec = (uint32_t)(v >> 34);
 		sec = (int64_t)(v & 0x3ffffffffULL);
 		break;
 	case 12:
-		nsec = rd32(s);
-		sec = (int64_t)rd64(s + 4);
+		nsec = fp_mp_be32(s);
+		sec = (int64_t)fp_mp_be64(s + 4);
 		break;
 	default:
 		return enc_fail(e, JSON_E_EXT, e->at,
@@ -850,12 +827,12 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto bin;
 	case 0xc5:
 		NEED(2);
-		len = rd16(s + 1);
+		len = fp_mp_be16(s + 1);
 		s += 3;
 		goto bin;
 	case 0xc6:
 		NEED(4);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		s += 5;
 		goto bin;
 	case 0xc7:
@@ -866,19 +843,19 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto ext;
 	case 0xc8:
 		NEED(3);
-		len = rd16(s + 1);
+		len = fp_mp_be16(s + 1);
 		type = (int8_t)s[3];
 		s += 4;
 		goto ext;
 	case 0xc9:
 		NEED(5);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		type = (int8_t)s[5];
 		s += 6;
 		goto ext;
 	case 0xca:
 		NEED(4);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		memcpy(&f, &len, 4);
 		if (enc_float(e, f, key) == -1)
 			return -1;
@@ -888,7 +865,7 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		double	 v;
 
 		NEED(8);
-		u = rd64(s + 1);
+		u = fp_mp_be64(s + 1);
 		memcpy(&v, &u, 8);
 		if (enc_double(e, v, key) == -1)
 			return -1;
@@ -902,17 +879,17 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto uint;
 	case 0xcd:
 		NEED(2);
-		u = rd16(s + 1);
+		u = fp_mp_be16(s + 1);
 		s += 3;
 		goto uint;
 	case 0xce:
 		NEED(4);
-		u = rd32(s + 1);
+		u = fp_mp_be32(s + 1);
 		s += 5;
 		goto uint;
 	case 0xcf:
 		NEED(8);
-		u = rd64(s + 1);
+		u = fp_mp_be64(s + 1);
 		s += 9;
 		goto uint;
 	case 0xd0:
@@ -922,17 +899,17 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto sint;
 	case 0xd1:
 		NEED(2);
-		i = (int16_t)rd16(s + 1);
+		i = (int16_t)fp_mp_be16(s + 1);
 		s += 3;
 		goto sint;
 	case 0xd2:
 		NEED(4);
-		i = (int32_t)rd32(s + 1);
+		i = (int32_t)fp_mp_be32(s + 1);
 		s += 5;
 		goto sint;
 	case 0xd3:
 		NEED(8);
-		i = (int64_t)rd64(s + 1);
+		i = (int64_t)fp_mp_be64(s + 1);
 		s += 9;
 		goto sint;
 	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
@@ -948,12 +925,12 @@ enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
 		goto str;
 	case 0xda:
 		NEED(2);
-		len = rd16(s + 1);
+		len = fp_mp_be16(s + 1);
 		s += 3;
 		goto str;
 	case 0xdb:
 		NEED(4);
-		len = rd32(s + 1);
+		len = fp_mp_be32(s + 1);
 		s += 5;
 		goto str;
 	case 0xdc: case 0xdd: case 0xde: case 0xdf:
@@ -1036,14 +1013,15 @@ enc_newline(struct enc *e, uint64_t depth)
 }
 
 void
-json_enc_opts_init(struct json_enc_opts *o)
+fp_json_enc_options_init(struct fp_json_enc_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->max_depth = JSON_DEPTH_DEFAULT;
 }
 
+/* The encoder's and the decoder's codes share one list. */
 const char *
-json_enc_errname(int code)
+fp_json_errname(int code)
 {
 	switch (code) {
 	case JSON_E_OK:		return "ok";
@@ -1056,6 +1034,9 @@ json_enc_errname(int code)
 	case JSON_E_TOO_LARGE:	return "too_large";
 	case JSON_E_NOMEM:	return "nomem";
 	case JSON_E_INVAL:	return "inval";
+	case JSON_E_SYNTAX:	return "syntax";
+	case JSON_E_RANGE:	return "range";
+	case JSON_E_DUPKEY:	return "duplicate_key";
 	default:		return "unknown";
 	}
 }
@@ -1144,91 +1125,41 @@ struct skframe {
 	size_t		 blk;		/* 0: not recorded */
 };
 
-/* The header of the object at s: what sk_head() reads. */
-struct skhead {
-	size_t		 hlen;		/* type byte and length fields */
-	uint64_t	 len;		/* payload bytes, or the count */
-	int		 kind;		/* 0 scalar, 1 array, 2 map */
-};
-
-/* sk_head: decode the header at s (s < end); -1 if malformed. */
+/*
+ * sk_head: the header at s (s < end), as fp_mp_head() reads it; -1 with
+ * the error set if malformed.
+ */
 static int
 sk_head(struct enc *e, const uint8_t *s, const uint8_t *end,
-    struct skhead *h)
+    struct fp_mp_head *h)
 {
-	int	 c = *s, lb = 0, extra = 0;
-
-	h->kind = 0;
-	h->hlen = 1;
-	h->len = 0;
-	if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+	switch (fp_mp_head(s, (size_t)(end - s), h)) {
+	case 0:
 		return 0;
-	if (c <= 0x9f) {
-		h->kind = c <= 0x8f ? 2 : 1;
-		h->len = (uint64_t)c & 0x0f;
-		return 0;
-	}
-	if (c <= 0xbf) {
-		h->len = (uint64_t)c & 0x1f;
-		return 0;
-	}
-	switch (c) {
-	case 0xc4: case 0xd9:	lb = 1; break;
-	case 0xc5: case 0xda:	lb = 2; break;
-	case 0xc6: case 0xdb:	lb = 4; break;
-	case 0xc7:		lb = 1; extra = 1; break;
-	case 0xc8:		lb = 2; extra = 1; break;
-	case 0xc9:		lb = 4; extra = 1; break;
-	case 0xca: case 0xce: case 0xd2:	h->len = 4; break;
-	case 0xcb: case 0xcf: case 0xd3:	h->len = 8; break;
-	case 0xcc: case 0xd0:	h->len = 1; break;
-	case 0xcd: case 0xd1:	h->len = 2; break;
-	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-		h->len = 1 + (1U << (c - 0xd4));	/* type, data */
-		break;
-	case 0xdc:		lb = 2; h->kind = 1; break;
-	case 0xdd:		lb = 4; h->kind = 1; break;
-	case 0xde:		lb = 2; h->kind = 2; break;
-	case 0xdf:		lb = 4; h->kind = 2; break;
-	default:
-		return enc_fail(e, JSON_E_MALFORMED, s,
-		    "invalid MessagePack byte 0x%02x", c);
-	}
-	if ((size_t)(end - s) < (size_t)(1 + lb + extra))
+	case FP_MP_SHORT:
 		return enc_fail(e, JSON_E_MALFORMED, end,
 		    "truncated MessagePack (object at offset %zu)",
 		    (size_t)(s - e->mp));
-	if (lb > 0)
-		h->len = lb == 1 ? s[1] : lb == 2 ? rd16(s + 1) : rd32(s + 1);
-	h->hlen = (size_t)(1 + lb + extra);
-	return 0;
+	default:
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "invalid MessagePack byte 0x%02x", *s);
+	}
 }
 
 /* sk_str: the str at s (within end) as *p, *n; 0, or -1 if not a str. */
 static int
 sk_str(const uint8_t *s, const uint8_t *end, const uint8_t **p, size_t *n)
 {
-	size_t	 avail = (size_t)(end - s), h, len;
-	int	 c = *s;
+	struct fp_mp_head h;
+	int		 c = *s;
 
-	if (c >= 0xa0 && c <= 0xbf) {
-		h = 1;
-		len = (size_t)c & 0x1f;
-	} else if (c == 0xd9 && avail >= 2) {
-		h = 2;
-		len = s[1];
-	} else if (c == 0xda && avail >= 3) {
-		h = 3;
-		len = rd16(s + 1);
-	} else if (c == 0xdb && avail >= 5) {
-		h = 5;
-		len = rd32(s + 1);
-	} else
+	if (!((c >= 0xa0 && c <= 0xbf) || (c >= 0xd9 && c <= 0xdb)))
 		return -1;
-	if (avail - h < len)
+	if (fp_mp_head(s, (size_t)(end - s), &h) != 0 ||
+	    (size_t)(end - s) - h.hlen < h.len)
 		return -1;
-	*p = s + h;
-	*n = len;
+	*p = s + h.hlen;
+	*n = (size_t)h.len;
 	return 0;
 }
 
@@ -1298,7 +1229,8 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 		n = c == 0xc4 ? 1 : c == 0xc5 ? 2 : 4;
 		if ((size_t)(end - s) <= n)
 			return;
-		u = n == 1 ? s[1] : n == 2 ? rd16(s + 1) : rd32(s + 1);
+		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) :
+		    fp_mp_be32(s + 1);
 		if ((size_t)(end - s) - 1 - n < u)
 			return;
 		k->s = s + 1 + n;
@@ -1317,29 +1249,30 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 		    "true", k->tn);
 	} else if (c >= 0xcc && c <= 0xcf) {
 		n = (size_t)1 << (c - 0xcc);
-		u = n == 1 ? s[1] : n == 2 ? rd16(s + 1) : n == 4 ?
-		    rd32(s + 1) : rd64(s + 1);
+		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) : n == 4 ?
+		    fp_mp_be32(s + 1) : fp_mp_be64(s + 1);
 		k->tn = (size_t)(put_u64(k->t, u) - k->t);
 	} else if (c >= 0xd0 && c <= 0xd3) {
 		n = (size_t)1 << (c - 0xd0);
 		k->tn = (size_t)(put_i64(k->t, n == 1 ? (int8_t)s[1] :
-		    n == 2 ? (int16_t)rd16(s + 1) : n == 4 ?
-		    (int32_t)rd32(s + 1) : (int64_t)rd64(s + 1)) - k->t);
+		    n == 2 ? (int16_t)fp_mp_be16(s + 1) : n == 4 ?
+		    (int32_t)fp_mp_be32(s + 1) :
+		    (int64_t)fp_mp_be64(s + 1)) - k->t);
 	} else if (c == 0xca || c == 0xcb) {
 		if (c == 0xca) {
-			v = rd32(s + 1);
+			v = fp_mp_be32(s + 1);
 			memcpy(&f, &v, 4);
 			d = f;
 		} else {
-			u = rd64(s + 1);
+			u = fp_mp_be64(s + 1);
 			memcpy(&d, &u, 8);
 		}
 		if (!isfinite(d)) {
 			memcpy(k->t, "null", 4);
 			k->tn = 4;
 		} else
-			k->tn = c == 0xca ? json_fmt_float((char *)k->t, f) :
-			    json_fmt_double((char *)k->t, d);
+			k->tn = c == 0xca ? fp_json_fmt_float((char *)k->t, f) :
+			    fp_json_fmt_double((char *)k->t, d);
 	}
 }
 
@@ -1496,14 +1429,14 @@ sk_sort(struct enc *e, uint64_t *w, size_t n)
 		 * other pads with zeros and compares lower or equal).
 		 */
 		if (end - p >= 8) {
-			a[i].pre = rd64(p);
+			a[i].pre = fp_mp_be64(p);
 			if (len < 8)
 				a[i].pre &= len == 0 ? 0 :
 				    ~0ULL << (8 * (8 - len));
 		} else {
 			memset(b, 0, sizeof(b));
 			memcpy(b, p, len < 8 ? len : 8);
-			a[i].pre = rd64(b);
+			a[i].pre = fp_mp_be64(b);
 		}
 		a[i].w = w[i];
 	}
@@ -1578,7 +1511,7 @@ enc_floor(struct enc *e, uint32_t maxd)
 	const uint8_t	*s = e->mp, *end = e->mp + e->mplen;
 	struct flframe	 local[STACK_LOCAL], *st = local, *f;
 	struct enc	 quiet = *e;	/* sk_head's complaints are not ours */
-	struct skhead	 h;
+	struct fp_mp_head h;
 	uint64_t	 floor = 0, kids;
 	uint32_t	 depth = 0, cap = STACK_LOCAL, ncap;
 	int		 rv = 0;
@@ -1662,7 +1595,7 @@ sk_scan(struct enc *e, uint32_t maxd)
 {
 	const uint8_t	*mp = e->mp, *s = mp, *end = mp + e->mplen;
 	struct skframe	*st = NULL, *f;
-	struct skhead	 h;
+	struct fp_mp_head h;
 	uint64_t	 kids;
 	uint32_t	 depth = 0, cap = 0, ncap;
 	size_t		 at, blk;
@@ -1926,13 +1859,13 @@ value:
 			if (end - s < 5)
 				return enc_fail(e, JSON_E_MALFORMED, end,
 				    "truncated MessagePack");
-			n = rd32(s + 1);
+			n = fp_mp_be32(s + 1);
 			s += 5;
 		} else {
 			if (end - s < 3)
 				return enc_fail(e, JSON_E_MALFORMED, end,
 				    "truncated MessagePack");
-			n = rd16(s + 1);
+			n = fp_mp_be16(s + 1);
 			s += 3;
 		}
 	} else if (c == 0xc2 || c == 0xc3) {
@@ -1943,7 +1876,7 @@ value:
 		goto value_done;
 	} else if (c == 0xcd && end - s >= 3) {
 		ROOM(8);
-		p = put_u64(p, rd16(s + 1));
+		p = put_u64(p, fp_mp_be16(s + 1));
 		s += 3;
 		goto value_done;
 	} else {
@@ -2021,10 +1954,11 @@ enc_run_sorted(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
 }
 
 int
-json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
-    struct buf *out, struct json_enc_result *res, char *err, size_t errlen)
+fp_json_encode(const uint8_t *mp, size_t mplen,
+    const struct fp_json_enc_options *o, struct fp_buf *out,
+    struct fp_json_enc_result *res, char *err, size_t errlen)
 {
-	struct json_enc_opts	 defo;
+	struct fp_json_enc_options	 defo;
 	struct enc		 e;
 	struct frame		 local[STACK_LOCAL], *st = local;
 	uint32_t		 cap = STACK_LOCAL, maxd;
@@ -2033,7 +1967,7 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 	int			 rv;
 
 	if (o == NULL) {
-		json_enc_opts_init(&defo);
+		fp_json_enc_options_init(&defo);
 		o = &defo;
 	}
 	memset(res, 0, sizeof(*res));
@@ -2064,7 +1998,7 @@ json_encode(const uint8_t *mp, size_t mplen, const struct json_enc_opts *o,
 	if (rv == -1)
 		goto fail;
 
-	if (buf_reserve(out, 256) == -1) {
+	if (fp_buf_reserve(out, 256) == -1) {
 		enc_fail(&e, JSON_E_NOMEM, mp, "out of memory");
 		goto fail;
 	}
@@ -2114,7 +2048,7 @@ done:
 	return 0;
 
 fail:
-	/* Positions are relative to off, which buf_reserve may reset. */
+	/* Positions are relative to off, which fp_buf_reserve may reset. */
 	out->len = out->off + e.start;
 	res->error = e.error;
 	res->error_off = e.eoff;

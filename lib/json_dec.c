@@ -11,7 +11,7 @@
  * final forward pass over the output closes the gaps.  So every byte is
  * moved a bounded number of times whatever the nesting.
  *
- * The semantics are documented with json_decode() in json.h.
+ * The semantics are documented with fp_json_decode() in json.h.
  */
 #include <errno.h>
 #include <float.h>
@@ -46,7 +46,7 @@ struct key {
 
 struct dec {
 	const uint8_t	*text, *end;
-	struct buf	*out;
+	struct fp_buf	*out;
 	size_t		 start;		/* rel. offset where our output began */
 	uint32_t	 max_depth;
 	int		 bignum, dup;
@@ -56,7 +56,7 @@ struct dec {
 	size_t		 npend, cpend;
 	struct key	*keys;
 	size_t		 nkeys, ckeys;
-	struct json_dec_error *e;
+	struct fp_json_dec_error *e;
 };
 
 /*
@@ -137,7 +137,7 @@ fail(struct dec *d, const uint8_t *p, int code, const char *fmt, ...)
 static const uint8_t *
 fail(struct dec *d, const uint8_t *p, int code, const char *fmt, ...)
 {
-	struct json_dec_error	*e = d->e;
+	struct fp_json_dec_error	*e = d->e;
 	const uint8_t		*q, *ls;
 	uint32_t		 line, col;
 	va_list			 ap;
@@ -193,7 +193,7 @@ static uint8_t *
 grow(struct dec *d, uint8_t *op, size_t n)
 {
 	d->out->len = (size_t)(op - d->out->data);
-	if (buf_reserve(d->out, n < 256 ? 256 : n) == -1)
+	if (fp_buf_reserve(d->out, n < 256 ? 256 : n) == -1)
 		return NULL;
 	return d->out->data + d->out->len;
 }
@@ -852,7 +852,7 @@ open_frame(struct dec *d, const uint8_t *p, int obj)
 	    d->max_depth) == -1 ||
 	    grow_array((void **)&d->pend, &d->cpend, d->npend,
 	    sizeof(*d->pend), SIZE_MAX) == -1 ||
-	    buf_reserve(d->out, 5) == -1) {
+	    fp_buf_reserve(d->out, 5) == -1) {
 		fail_nomem(d, p);
 		return -1;
 	}
@@ -952,7 +952,7 @@ bad_literal(struct dec *d, const uint8_t *p, const char *want)
 }
 
 void
-json_dec_opts_init(struct json_dec_opts *o)
+fp_json_dec_options_init(struct fp_json_dec_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->max_depth = JSON_DEPTH_DEFAULT;
@@ -960,32 +960,16 @@ json_dec_opts_init(struct json_dec_opts *o)
 	o->dup_keys = JSON_DUP_KEEP;
 }
 
-const char *
-json_dec_errname(int code)
-{
-	switch (code) {
-	case JSON_E_OK:		return "ok";
-	case JSON_E_SYNTAX:	return "syntax";
-	case JSON_E_UTF8:	return "utf8";
-	case JSON_E_DEPTH:	return "depth";
-	case JSON_E_RANGE:	return "range";
-	case JSON_E_DUPKEY:	return "duplicate_key";
-	case JSON_E_TOO_LARGE:	return "too_large";
-	case JSON_E_NOMEM:	return "nomem";
-	case JSON_E_INVAL:	return "inval";
-	default:		return "unknown";
-	}
-}
-
 #define SYNC()		(d.out->len = (size_t)(op - d.out->data))
 #define RELOAD()	(op = d.out->data + d.out->len)
 
 int
-json_decode(const uint8_t *text, size_t len, const struct json_dec_opts *o,
-    struct buf *out, struct json_dec_error *e)
+fp_json_decode(const uint8_t *text, size_t len,
+    const struct fp_json_dec_options *o, struct fp_buf *out,
+    struct fp_json_dec_error *e)
 {
 	struct dec		 d;
-	struct json_dec_error	 scratch;
+	struct fp_json_dec_error	 scratch;
 	struct frame		*f;
 	const uint8_t		*p, *end = text + len;
 	uint8_t			*op;
@@ -1025,7 +1009,7 @@ json_decode(const uint8_t *text, size_t len, const struct json_dec_opts *o,
 		    "byte order mark (U+FEFF) not allowed");
 		return -1;
 	}
-	if (buf_reserve(out, len / 2 + 64) == -1) {
+	if (fp_buf_reserve(out, len / 2 + 64) == -1) {
 		fail_nomem(&d, text);
 		return -1;
 	}

@@ -1,6 +1,8 @@
 /*
- * json.h -- the library's JSON encoder (MessagePack -> JSON text,
- * json_enc.c) and decoder (JSON text -> MessagePack, json_dec.c).
+ * json.h -- the one JSON codec: the encoder (MessagePack -> JSON text,
+ * json_enc.c) and the decoder (JSON text -> MessagePack, json_dec.c) of
+ * the json.encode and json.decode handlers, the plug-in host's
+ * host->json_encode and host->json_decode, and forkpool(1).
  *
  * Neither side logs, exits or keeps state between calls; both are safe to
  * call from several threads at once on different buffers.
@@ -16,9 +18,9 @@
 /* ---- encoder (json_enc.c) ---- */
 
 /*
- * Error codes of json_encode() (struct json_enc_result.error).  The
- * decoder section below may reuse these values; its own codes, if any,
- * start at 100.
+ * Error codes of fp_json_encode() (struct fp_json_enc_result.error).  The
+ * decoder uses some of them too, and has its own from 100 (its section
+ * below); fp_json_errname() names them all.
  */
 #define JSON_E_OK		0
 #define JSON_E_MALFORMED	1	/* not one well-formed MessagePack object */
@@ -41,11 +43,11 @@
 #define JSON_DEPTH_DEFAULT	512
 
 /*
- * Encoder options.  Zeroed memory (or json_enc_opts_init()) is the
+ * Encoder options.  Zeroed memory (or fp_json_enc_options_init()) is the
  * default: compact, unlimited size, NaN -> null, invalid UTF-8 replaced,
  * UTF-8 output, depth limit 512.
  */
-struct json_enc_opts {
+struct fp_json_enc_options {
 	int	 indent;	/* 0 compact; 1..16: pretty, that many spaces */
 	size_t	 max_size;	/* 0 unlimited; else limit on the text's bytes */
 	int	 truncate;	/* with max_size: cut instead of failing */
@@ -56,21 +58,21 @@ struct json_enc_opts {
 	uint32_t max_depth;	/* 0 means JSON_DEPTH_DEFAULT */
 };
 
-struct json_enc_result {
+struct fp_json_enc_result {
 	size_t	 len;		/* bytes appended to out */
 	size_t	 full_len;	/* length of the whole text (== len unless
 				   truncated) */
 	int	 truncated;	/* text was cut at max_size */
-	int	 error;		/* JSON_E_* when json_encode() returned -1 */
+	int	 error;		/* JSON_E_* when fp_json_encode() returned -1 */
 	size_t	 error_off;	/* byte offset in the MessagePack input */
 };
 
-/* json_enc_opts_init: fill *o with the defaults (same as all zeroes). */
-void	 json_enc_opts_init(struct json_enc_opts *o);
+/* fp_json_enc_options_init: fill *o with the defaults (same as all zeroes). */
+void	 fp_json_enc_options_init(struct fp_json_enc_options *o);
 
 /*
- * json_encode: encode the one MessagePack object in mp[0..mplen) as JSON
- * text appended after the unread bytes of `out' (buf_reserve() may move
+ * fp_json_encode: encode the one MessagePack object in mp[0..mplen) as JSON
+ * text appended after the unread bytes of `out' (fp_buf_reserve() may move
  * them to the front; no NUL is added).  `o' may be NULL for the defaults.
  * Returns 0 with res->len bytes appended, or -1 with the unread bytes of
  * out as on entry and nothing appended, res->error set to a JSON_E_* code,
@@ -78,7 +80,7 @@ void	 json_enc_opts_init(struct json_enc_opts *o);
  * byte) at fault, and a NUL-terminated message "offset N: ..." in
  * err[0..errlen) (err may be NULL when errlen is 0).
  *
- * Semantics (what forkpool(3)/json.encode document):
+ * Semantics (what json.encode in forkpool-rpc(7) documents):
  *  - nil, true, false -> null, true, false.
  *  - Integers, all of int64 and uint64, printed exactly in decimal.
  *  - float64 printed as the shortest decimal that reads back as the same
@@ -144,42 +146,43 @@ void	 json_enc_opts_init(struct json_enc_opts *o);
  *    too_large (res->full_len is not computed), found as soon as the text
  *    passes max_size, or before anything is written when the newlines
  *    and indentation of pretty output alone pass it (a linear pass over
- *    the input; the error offset is the object where they did); with
- *    truncate: the text is
- *    cut to at most max_size bytes at a UTF-8 character boundary (never
- *    inside a character; the result is then not valid JSON),
- *    res->truncated = 1 and res->full_len = the exact length of the whole
- *    text (encoding continues, counting without storing, so the cost is
- *    that of encoding everything but the indentation, which is counted,
- *    not written; memory stays about max_size + 64 KB).
+ *    the input; the error offset is the object where they did).  With
+ *    truncate: the text is cut to at most max_size bytes at a UTF-8
+ *    character boundary (never inside a character; the result is then
+ *    not valid JSON), res->truncated = 1 and res->full_len = the exact
+ *    length of the whole text (encoding continues, counting without
+ *    storing, so the cost is that of encoding everything but the
+ *    indentation, which is counted, not written; memory stays about
+ *    max_size + 64 KB).
  */
-int	 json_encode(const uint8_t *mp, size_t mplen,
-	    const struct json_enc_opts *o, struct buf *out,
-	    struct json_enc_result *res, char *err, size_t errlen);
+int	 fp_json_encode(const uint8_t *mp, size_t mplen,
+	    const struct fp_json_enc_options *o, struct fp_buf *out,
+	    struct fp_json_enc_result *res, char *err, size_t errlen);
 
 /*
- * json_enc_errname: the short name of a JSON_E_* code ("malformed",
- * "depth", "nan", "utf8", "key", "ext", "too_large", "nomem", "inval"),
- * for typed errors; "ok" for 0, "unknown" otherwise.  Never NULL.
+ * fp_json_errname: the short name of a JSON_E_* code, the encoder's or
+ * the decoder's ("malformed", "depth", "nan", "utf8", "key", "ext",
+ * "too_large", "nomem", "inval", "syntax", "range", "duplicate_key"), for
+ * typed errors; "ok" for 0, "unknown" otherwise.  Never NULL.
  */
-const char *json_enc_errname(int code);
+const char *fp_json_errname(int code);
 
 /*
- * json_fmt_double: write the shortest round-trip text of the finite
+ * fp_json_fmt_double: write the shortest round-trip text of the finite
  * double v (the rules above) to s, which must hold JSON_DBL_MAX bytes;
- * returns the length (no NUL is written).  json_fmt_float: the same for
+ * returns the length (no NUL is written).  fp_json_fmt_float: the same for
  * a float32.
  */
 #define JSON_DBL_MAX		32
-size_t	 json_fmt_double(char *s, double v);
-size_t	 json_fmt_float(char *s, float f);
+size_t	 fp_json_fmt_double(char *s, double v);
+size_t	 fp_json_fmt_float(char *s, float f);
 
 /* ---- end of encoder ---- */
 
 /* ---- decoder (json_dec.c) ---- */
 
 /*
- * Decoder error codes (struct json_dec_error.code): JSON_E_OK,
+ * Decoder error codes (struct fp_json_dec_error.code): JSON_E_OK,
  * JSON_E_UTF8, JSON_E_DEPTH, JSON_E_TOO_LARGE, JSON_E_NOMEM and
  * JSON_E_INVAL from above, and these.
  */
@@ -187,28 +190,28 @@ size_t	 json_fmt_float(char *s, float f);
 #define JSON_E_RANGE		101	/* number not representable */
 #define JSON_E_DUPKEY		102	/* duplicate key, JSON_DUP_ERROR */
 
-/* Integers beyond int64/uint64 (struct json_dec_opts.bignum). */
+/* Integers beyond int64/uint64 (struct fp_json_dec_options.bignum). */
 #define JSON_BIG_FLOAT		0	/* nearest float64, like JSON.parse */
 #define JSON_BIG_ERROR		1	/* error range */
 #define JSON_BIG_STRING		2	/* a str of the number's text */
 
-/* Duplicate object keys (struct json_dec_opts.dup_keys). */
+/* Duplicate object keys (struct fp_json_dec_options.dup_keys). */
 #define JSON_DUP_KEEP		0	/* all members kept, in order */
 #define JSON_DUP_LAST		1	/* only the last member of each key */
 #define JSON_DUP_ERROR		2	/* error duplicate_key */
 
 /*
- * Decoder options.  Zeroed memory (or json_dec_opts_init()) is the
+ * Decoder options.  Zeroed memory (or fp_json_dec_options_init()) is the
  * default: unlimited size, depth 512, JSON_BIG_FLOAT, JSON_DUP_KEEP.
  */
-struct json_dec_opts {
+struct fp_json_dec_options {
 	size_t	 max_size;	/* 0 unlimited; else the longest text taken */
 	uint32_t max_depth;	/* 0 means JSON_DEPTH_DEFAULT */
 	int	 bignum;	/* JSON_BIG_* */
 	int	 dup_keys;	/* JSON_DUP_* */
 };
 
-struct json_dec_error {
+struct fp_json_dec_error {
 	int	 code;		/* JSON_E_*; JSON_E_OK after success */
 	size_t	 offset;	/* byte offset in the text, 0-based */
 	uint32_t line;		/* 1-based; lines end at LF */
@@ -216,20 +219,20 @@ struct json_dec_error {
 	char	 msg[128];	/* NUL-terminated, without the position */
 };
 
-/* json_dec_opts_init: fill *o with the defaults (same as all zeroes). */
-void	 json_dec_opts_init(struct json_dec_opts *o);
+/* fp_json_dec_options_init: fill *o with the defaults (same as all zeroes). */
+void	 fp_json_dec_options_init(struct fp_json_dec_options *o);
 
 /*
- * json_decode: parse text[0..len) as exactly one JSON value (RFC 8259;
+ * fp_json_decode: parse text[0..len) as exactly one JSON value (RFC 8259;
  * whitespace around it allowed) and append its MessagePack encoding to
  * `out' (at out->len; unread bytes before it are kept, though out may be
- * compacted as by buf_reserve()).  `o' may be NULL for the defaults, `e'
+ * compacted as by fp_buf_reserve()).  `o' may be NULL for the defaults, `e'
  * NULL when the error is not wanted.  Returns 0, or -1 with out->len as
  * on entry and *e filled: code, the offset, line and column of the byte
  * at fault, and a message ("expected ',' or '}' after an object member").
  * No recursion: nesting costs one heap frame per level, at most max_depth.
  *
- * Semantics (what forkpool(3)/json.decode document):
+ * Semantics (what json.decode in forkpool-rpc(7) documents):
  *  - Strict RFC 8259 grammar: no comments, trailing commas, single
  *    quotes, leading zeros ("01"), "+1", ".5", "1.", NaN or Infinity;
  *    whitespace is only space, tab, CR, LF.  Any non-whitespace after the
@@ -279,16 +282,9 @@ void	 json_dec_opts_init(struct json_dec_opts *o);
  *    before any parsing.
  *  - Bad options: error inval.  Allocation failure: error nomem.
  */
-int	 json_decode(const uint8_t *text, size_t len,
-	    const struct json_dec_opts *o, struct buf *out,
-	    struct json_dec_error *e);
-
-/*
- * json_dec_errname: the short name of a code in struct json_dec_error
- * ("syntax", "utf8", "depth", "range", "duplicate_key", "too_large",
- * "nomem", "inval"; "ok" for 0, "unknown" otherwise).  Never NULL.
- */
-const char *json_dec_errname(int code);
+int	 fp_json_decode(const uint8_t *text, size_t len,
+	    const struct fp_json_dec_options *o, struct fp_buf *out,
+	    struct fp_json_dec_error *e);
 
 /* ---- end of decoder ---- */
 

@@ -1,0 +1,442 @@
+/*
+ * mp.c -- MessagePack for the daemon, the client library and the CLI: the
+ * resumable skip that measures one object without recursion, the typed
+ * readers, and the writers.
+ *
+ * The supervisor parses every byte a client sends, so this code is written
+ * for hostile input: no recursion, every length checked against what is
+ * buffered, nothing allocated from a declared size.
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <string.h>
+
+#include "forkpool.h"
+#include "mp.h"
+
+void
+fp_mp_skip_init(struct fp_mp_skip *s)
+{
+	s->remaining = 1;
+	s->skip = 0;
+	s->pos = 0;
+}
+
+/* The one size table (mp.h). */
+const uint8_t fp_mp_size[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 00 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 10 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 90 */
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,	/* a0 */
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,	/* b0 */
+	1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 5, 9, 2, 3, 5, 9,	/* c0 */
+	2, 3, 5, 9, 3, 4, 6, 10, 18, 0, 0, 0, 0, 0, 0, 0,	/* d0 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* e0 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* f0 */
+};
+
+/*
+ * One tight loop, as strict as the bytes allow: every type byte is looked
+ * at, 0xc1 refused, every length taken from its header.  Scalars whose
+ * size the type byte gives (most of any real document) cost one table
+ * lookup, fixstr not even that, and no bounds check while more than 32
+ * bytes (the largest such scalar) are left, where fixarray and fixmap
+ * only add their children to `rem'.  Other containers add theirs too;
+ * the other types read their header (fp_mp_head).  An incomplete header
+ * is left unconsumed; the payload of the last object may end beyond the
+ * input (s->skip).
+ */
+int
+fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
+    size_t *used)
+{
+	struct fp_mp_head h;
+	uint64_t	 rem = s->remaining, cnt;
+	size_t		 u = 0, avail, fast;
+	unsigned	 b, sz;
+	int		 k, rv = FP_AGAIN;
+
+	if (s->skip > 0) {
+		u = len < s->skip ? len : (size_t)s->skip;
+		s->skip -= u;
+		if (s->skip > 0)
+			goto out;
+	}
+	fast = len > FP_MP_SIZE_MAX ? len - FP_MP_SIZE_MAX : 0;
+	while (rem > 0) {
+		/* Far from the end, scalars need no bounds check. */
+		if (u < fast) {
+			b = p[u];
+			if (b >= 0xa0 && b <= 0xbf) {
+				u += 1 + (b & 0x1f);
+				rem--;
+				continue;
+			}
+			if ((sz = fp_mp_size[b]) != 0) {
+				u += sz;
+				rem--;
+				continue;
+			}
+			if (b >= 0x80 && b <= 0x9f) {
+				cnt = b & 0x0f;
+				rem += (b <= 0x8f ? 2 * cnt : cnt) - 1;
+				u++;
+				continue;
+			}
+		}
+		if (u == len)
+			goto out;
+		b = p[u];
+		if ((sz = fp_mp_size[b]) != 0) {
+			rem--;
+			avail = len - u;
+			if (avail < sz) {
+				s->skip = sz - avail;
+				u = len;
+				goto out;
+			}
+			u += sz;
+			continue;
+		}
+		avail = len - u;
+		if ((k = fp_mp_head(p + u, avail, &h)) == -1) {
+			rv = -1;	/* 0xc1 */
+			goto out;
+		}
+		if (k == FP_MP_SHORT)
+			goto out;
+		cnt = h.len;
+		if (h.kind != FP_MP_SCALAR) {
+			rem += (h.kind == FP_MP_MAP ? 2 * cnt : cnt) - 1;
+			u += h.hlen;
+			continue;
+		}
+		rem--;
+		if (avail - h.hlen < cnt) {
+			s->skip = cnt - (avail - h.hlen);
+			u = len;
+			goto out;
+		}
+		u += h.hlen + (size_t)cnt;
+	}
+	rv = 0;
+out:
+	s->remaining = rem;
+	s->pos += u;
+	*used = u;
+	return rv;
+}
+
+uint64_t
+fp_mp_skip_need(const struct fp_mp_skip *s)
+{
+	return s->pos + s->skip + s->remaining;
+}
+
+int
+fp_mp_frame(struct fp_mp_skip *s, const uint8_t *p, size_t avail,
+    size_t max, const char **why)
+{
+	size_t	 used;
+	int	 r;
+
+	r = fp_mp_skip_feed(s, p + s->pos, avail - s->pos, &used);
+	if (r == -1) {
+		*why = "invalid MessagePack byte 0xc1";
+		return -1;
+	}
+	if (fp_mp_skip_need(s) > max) {
+		*why = "message too large";
+		return -1;
+	}
+	return r == 0 ? 1 : 0;
+}
+
+ssize_t
+fp_mp_object_len(const uint8_t *p, size_t len, int exact)
+{
+	struct fp_mp_skip	 s;
+	size_t		 used;
+
+	fp_mp_skip_init(&s);
+	if (fp_mp_skip_feed(&s, p, len, &used) != 0)
+		return -1;
+	if (exact && used != len)
+		return -1;
+	return (ssize_t)used;
+}
+
+/* ---- readers ------------------------------------------------------------ */
+
+/* rd_head: the header of the next object, whole within the input. */
+static int
+rd_head(const struct fp_mp_reader *r, struct fp_mp_head *h)
+{
+	if (r->off >= r->len)
+		return -1;
+	return fp_mp_head(r->p + r->off, r->len - r->off, h) == 0 ? 0 : -1;
+}
+
+/* rd_container: the header of an array or map (kind), its count in *n. */
+static int
+rd_container(struct fp_mp_reader *r, int kind, uint32_t *n)
+{
+	struct fp_mp_head h;
+
+	if (rd_head(r, &h) == -1 || h.kind != kind)
+		return -1;
+	r->off += h.hlen;
+	*n = (uint32_t)h.len;
+	return 0;
+}
+
+int
+fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
+{
+	return rd_container(r, FP_MP_ARRAY, n);
+}
+
+int
+fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
+{
+	uint8_t	 b;
+	int	 n;
+	int64_t	 sv;
+
+	if (r->off >= r->len)
+		return -1;
+	b = r->p[r->off];
+	if (b <= 0x7f) {
+		*v = b;
+		r->off++;
+		return 0;
+	}
+	switch (b) {
+	case 0xcc: n = 1; break;
+	case 0xcd: n = 2; break;
+	case 0xce: n = 4; break;
+	case 0xcf: n = 8; break;
+	case 0xd0: n = -1; break;
+	case 0xd1: n = -2; break;
+	case 0xd2: n = -4; break;
+	case 0xd3: n = -8; break;
+	default:
+		return -1;
+	}
+	if (n > 0) {
+		if (r->len - r->off < (size_t)n + 1)
+			return -1;
+		*v = fp_mp_be(r->p + r->off + 1, n);
+		r->off += n + 1;
+		return 0;
+	}
+	/* Signed encodings of non-negative values are accepted too. */
+	n = -n;
+	if (r->len - r->off < (size_t)n + 1)
+		return -1;
+	sv = (int64_t)(fp_mp_be(r->p + r->off + 1, n) << (64 - 8 * n)) >>
+	    (64 - 8 * n);
+	if (sv < 0)
+		return -1;
+	*v = (uint64_t)sv;
+	r->off += n + 1;
+	return 0;
+}
+
+int
+fp_mp_read_map(struct fp_mp_reader *r, uint32_t *n)
+{
+	return rd_container(r, FP_MP_MAP, n);
+}
+
+int
+fp_mp_read_raw(struct fp_mp_reader *r, const uint8_t **p, size_t *n)
+{
+	ssize_t	 len;
+
+	if ((len = fp_mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
+		return -1;
+	*p = r->p + r->off;
+	*n = (size_t)len;
+	r->off += len;
+	return 0;
+}
+
+int
+fp_mp_peek_byte(const struct fp_mp_reader *r)
+{
+	return r->off < r->len ? r->p[r->off] : -1;
+}
+
+int
+fp_mp_read_str(struct fp_mp_reader *r, const char **s, uint32_t *n)
+{
+	struct fp_mp_head h;
+	uint8_t		 b;
+
+	if (rd_head(r, &h) == -1)
+		return -1;
+	b = r->p[r->off];
+	if (!((b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb))
+		return -1;
+	if (r->len - r->off - h.hlen < h.len)
+		return -1;
+	*s = (const char *)r->p + r->off + h.hlen;
+	*n = (uint32_t)h.len;
+	r->off += h.hlen + h.len;
+	return 0;
+}
+
+int
+fp_mp_read_skip(struct fp_mp_reader *r)
+{
+	ssize_t	 n;
+
+	if ((n = fp_mp_object_len(r->p + r->off, r->len - r->off, 0)) == -1)
+		return -1;
+	r->off += n;
+	return 0;
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+static inline int
+put_be(struct fp_buf *b, uint8_t tag, uint64_t v, int n)
+{
+	uint8_t	*o;
+	int	 i;
+
+	if (fp_buf_reserve(b, n + 1) == -1)
+		return -1;
+	o = b->data + b->len;
+	o[0] = tag;
+	for (i = n; i > 0; i--, v >>= 8)
+		o[i] = v & 0xff;
+	b->len += n + 1;
+	return 0;
+}
+
+static inline int
+put_byte(struct fp_buf *b, uint8_t v)
+{
+	if (fp_buf_reserve(b, 1) == -1)
+		return -1;
+	b->data[b->len++] = v;
+	return 0;
+}
+
+int
+fp_mp_put_nil(struct fp_buf *b)
+{
+	return put_byte(b, 0xc0);
+}
+
+int
+fp_mp_put_bool(struct fp_buf *b, int v)
+{
+	return put_byte(b, v ? 0xc3 : 0xc2);
+}
+
+int
+fp_mp_put_uint(struct fp_buf *b, uint64_t v)
+{
+	if (v <= 0x7f)
+		return put_byte(b, (uint8_t)v);
+	if (v <= 0xff)
+		return put_be(b, 0xcc, v, 1);
+	if (v <= 0xffff)
+		return put_be(b, 0xcd, v, 2);
+	if (v <= 0xffffffffULL)
+		return put_be(b, 0xce, v, 4);
+	return put_be(b, 0xcf, v, 8);
+}
+
+int
+fp_mp_put_int(struct fp_buf *b, int64_t v)
+{
+	if (v >= 0)
+		return fp_mp_put_uint(b, (uint64_t)v);
+	if (v >= -32)
+		return put_byte(b, (uint8_t)(v & 0xff));
+	if (v >= INT8_MIN)
+		return put_be(b, 0xd0, (uint64_t)v, 1);
+	if (v >= INT16_MIN)
+		return put_be(b, 0xd1, (uint64_t)v, 2);
+	if (v >= INT32_MIN)
+		return put_be(b, 0xd2, (uint64_t)v, 4);
+	return put_be(b, 0xd3, (uint64_t)v, 8);
+}
+
+int
+fp_mp_put_double(struct fp_buf *b, double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof(u));
+	return put_be(b, 0xcb, u, 8);
+}
+
+int
+fp_mp_put_str(struct fp_buf *b, const char *s, size_t n)
+{
+	int	 r;
+
+	if (n <= 31)
+		r = put_byte(b, 0xa0 | (uint8_t)n);
+	else if (n <= 0xff)
+		r = put_be(b, 0xd9, n, 1);
+	else if (n <= 0xffff)
+		r = put_be(b, 0xda, n, 2);
+	else if (n <= 0xffffffffULL)
+		r = put_be(b, 0xdb, n, 4);
+	else {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (r == -1)
+		return -1;
+	return fp_buf_append(b, s, n);
+}
+
+int
+fp_mp_put_cstr(struct fp_buf *b, const char *s)
+{
+	return fp_mp_put_str(b, s, strlen(s));
+}
+
+/* put_container: fix is the fix type (0x90, 0x80), tag16 the 16-bit one. */
+static int
+put_container(struct fp_buf *b, uint8_t fix, uint8_t tag16, uint32_t n)
+{
+	if (n <= 15)
+		return put_byte(b, fix | (uint8_t)n);
+	if (n <= 0xffff)
+		return put_be(b, tag16, n, 2);
+	return put_be(b, tag16 + 1, n, 4);	/* 0xdd, 0xdf */
+}
+
+int
+fp_mp_put_array(struct fp_buf *b, uint32_t n)
+{
+	return put_container(b, 0x90, 0xdc, n);
+}
+
+int
+fp_mp_put_map(struct fp_buf *b, uint32_t n)
+{
+	return put_container(b, 0x80, 0xde, n);
+}
+
+int
+fp_mp_put_raw(struct fp_buf *b, const void *p, size_t n)
+{
+	return fp_buf_append(b, p, n);
+}
+
