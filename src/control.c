@@ -24,6 +24,7 @@
 #include "breaker_table.h"
 #include "control.h"
 #include "daemon.h"
+#include "paths.h"
 #include "dispatch.h"
 #include "handlers.h"
 #include "log.h"

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "paths.h"
 #include "log.h"
 #include "plugin.h"
 #include "reload.h"

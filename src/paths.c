@@ -18,7 +18,8 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
-#include "daemon.h"
+#include "config.h"
+#include "paths.h"
 #include "log.h"
 
 #define SOCKDIR_MODE	0700	/* the socket's directory, when we make it */

@@ -32,7 +32,6 @@
 #include "forkpool.h"
 #include "clock.h"
 #include "config.h"
-#include "daemon.h"
 #include "handlers.h"
 #include "log.h"
 #include "plugin.h"
