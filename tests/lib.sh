@@ -8,7 +8,13 @@
 # FP_LOGDIR (set by tests/run.sh) receives the daemon logs at exit so that
 # the runner can scan them for sanitizer reports; optional FP_WRAP is a
 # command the daemon is started under (tests/valgrind.sh); FP_INTEG is the
-# directory of fpclient.py (default: the directory of the sourcing script).
+# directory of fpclient.py (default: the directory of the sourcing script);
+# with FP_KEEP=1 a failed test keeps its temporary directory and prints its
+# path.
+#
+# A test that cannot run here (not root, a tool or module missing) calls
+# fp_skip: it prints `SKIPPED: reason' and exits 77, which tests/run.sh
+# counts as skipped, never as passed.
 #
 # Synchronisation is bounded polling only (wait_for), never a bare sleep;
 # the EXIT trap stops only processes this script started, by PID.
@@ -44,6 +50,7 @@ FP_WORKERS=		# "pid:starttime" of the workers seen by fp_record_workers
 FP_STATUS=
 FP_RC=
 FP_FAILMSG=
+FP_SKIPPED=
 FP_NSTART=0
 FORKPOOL_SOCKET=$FP_SOCK
 PYTHONPATH=$FP_INTEG${PYTHONPATH:+:$PYTHONPATH}
@@ -63,6 +70,14 @@ fp_fail() {
 	FP_FAILMSG=$*
 	printf 'FAIL: %s\n' "$*" >&2
 	exit 1
+}
+
+# fp_skip REASON: this test cannot run here.  Exit status 77, as automake's
+# test drivers use, so that the runner tells it from a pass.
+fp_skip() {
+	printf 'SKIPPED: %s\n' "$*"
+	FP_SKIPPED=1
+	exit 77
 }
 
 # ---- time and polling --------------------------------------------------
@@ -618,7 +633,7 @@ fp_find_python() {
 			return 0
 		fi
 	done
-	fp_fail "no python3 with the msgpack module (apt-get install" \
+	fp_skip "no python3 with the msgpack module (apt-get install" \
 	    "python3-msgpack)"
 }
 
@@ -655,7 +670,16 @@ fp_cleanup() {
 	if [ -n "${FP_LOGDIR:-}" ] && [ -d "$FP_LOGDIR" ]; then
 		cp "$T"/*.log "$FP_LOGDIR"/ 2>/dev/null
 	fi
-	rm -rf "$T"
+	if [ -n "$FP_SKIPPED" ]; then
+		rm -rf "$T"
+		exit "$_rc"
+	fi
+	if [ "$_rc" -ne 0 ] && [ "${FP_KEEP:-0}" = 1 ]; then
+		printf '%s: FP_KEEP=1: temporary directory kept: %s\n' \
+		    "$FP_NAME" "$T" >&2
+	else
+		rm -rf "$T"
+	fi
 	if [ -n "$FP_FAILMSG" ]; then
 		printf 'FAIL: %s\n' "$FP_FAILMSG" >&2
 	elif [ "$_rc" -eq 129 ] || [ "$_rc" -eq 130 ] || [ "$_rc" -eq 143 ]; then

@@ -15,8 +15,17 @@
 # LeakSanitizer or UBSan report in a test's output or in the daemon logs it
 # leaves (tests/lib.sh copies them to FP_LOGDIR) fails that test.
 #
-# Prints `PASS name (seconds)` or `FAIL name` per test, then one line
-# `N passed, N failed`; exits 1 if any test failed, 2 on a usage error.
+# A test that cannot run here (not root, a tool or module missing) prints
+# `SKIPPED: reason' and exits 77, as under automake: it is counted as
+# skipped, never as passed.
+#
+# FP_KEEP=1 in the environment: a failed integration test keeps its
+# temporary directory (daemon log, configuration, socket directory) and
+# prints `NAME: FP_KEEP=1: temporary directory kept: PATH' in its output.
+#
+# Prints `PASS name (seconds)`, `SKIP name (reason)` or `FAIL name` per
+# test, then one line `N passed, N failed, N skipped`; exits 1 if any test
+# failed, 2 on a usage error.
 
 set -u
 
@@ -56,11 +65,18 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 npass=0
 nfail=0
+nskip=0
 ntest=0
 
 pass() {
 	npass=$((npass + 1))
 	echo "PASS $1${2:+ ($2)}"
+}
+
+# skip NAME WHY
+skip() {
+	nskip=$((nskip + 1))
+	echo "SKIP $1${2:+ ($2)}"
 }
 
 # fail NAME WHY [LOG]
@@ -96,6 +112,14 @@ run_test() {
 			fi
 		done
 		fail "$name" "sanitizer: $(echo "$san" | head -n 1)" "$log"
+	elif [ "$rc" -eq 77 ]; then
+		why=$(sed -n 's/^SKIPPED: //p' "$log" | head -n 1)
+		if [ -n "$why" ]; then
+			skip "$name" "$why"
+		else
+			fail "$name" "exit status 77 without a SKIPPED: line" \
+			    "$log"
+		fi
 	elif [ "$rc" -ne 0 ]; then
 		fail "$name" "exit status $rc" "$log"
 	else
@@ -195,5 +219,5 @@ if [ "$mode" = all ] && [ -n "${FP_FUZZ_SECONDS:-}" ] &&
 	run_test fuzz/json "$ld" sh tests/fuzz/run.sh "$FP_FUZZ_SECONDS"
 fi
 
-echo "$npass passed, $nfail failed"
+echo "$npass passed, $nfail failed, $nskip skipped"
 [ "$nfail" -eq 0 ]

