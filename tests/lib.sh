@@ -608,6 +608,20 @@ sys.exit(0 if c(a) == c(b) else 1)' "$1" "$T/out" 2>"$T/json.err"; then
 	fi
 }
 
+# assert_expected FILE [NAME]: FILE is exactly the expected output
+# tests/integration/expected/NAME (default: this script's name); else the
+# test fails showing `diff -u EXPECTED FILE'.
+assert_expected() {
+	_ex=$FP_INTEG/expected/${2:-$FP_NAME}
+	if [ ! -f "$_ex" ]; then
+		fp_fail "no expected output $_ex"
+	fi
+	if ! diff -u "$_ex" "$1" >"$T/diff" 2>&1; then
+		cat "$T/diff" >&2
+		fp_fail "output differs from expected/${_ex##*/} (diff -u above)"
+	fi
+}
+
 # assert_empty FILE WHAT
 assert_empty() {
 	if [ -s "$1" ]; then

@@ -11,6 +11,9 @@ tests/lib.sh) and as a command:
     fpclient.py call SOCKET METHOD [JSON]   one request; prints the response
                                             as JSON {"error":..,"result":..}
     fpclient.py stat SOCKET KEY             one forkpool.stats field
+    fpclient.py cancel-proxy LISTEN SOCKET  serve one client on LISTEN,
+                                            relaying to SOCKET, and cancel
+                                            each of its requests there
 """
 
 import errno
@@ -391,6 +394,58 @@ def _pid_alive(pid):
 	return st[st.rindex(")") + 2] not in "ZX"
 
 
+def cancel_proxy(listen, path, timeout=30.0):
+	"""Relay one client connection accepted on listen to the daemon at
+	path, and right after each request of the client (not a forkpool.
+	method) send forkpool.cancel of its msgid on the same connection: the
+	only way a client that sends one request per connection, such as
+	forkpool(1), can be answered "cancelled".  The answers to the cancels
+	are not relayed.  Returns when either side closes, or after timeout."""
+	ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	ls.bind(listen + ".tmp")
+	ls.listen(1)
+	os.rename(listen + ".tmp", listen)	# ready once it has its name
+	ls.settimeout(timeout)
+	cl, _ = ls.accept()
+	ls.close()
+	os.unlink(listen)
+	up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	up.connect(path)
+	fromcl = msgpack.Unpacker(raw=False, strict_map_key=False)
+	fromup = msgpack.Unpacker(raw=False, strict_map_key=False)
+	ours = set()
+	cancel_id = 1 << 31
+	deadline = time.monotonic() + timeout
+	while time.monotonic() < deadline:
+		r, _, _ = select.select([cl, up], [], [], 0.5)
+		for s in r:
+			data = s.recv(65536)
+			if not data:
+				cl.close()
+				up.close()
+				return
+			if s is cl:
+				up.sendall(data)
+				fromcl.feed(data)
+				for m in fromcl:
+					if (isinstance(m, list) and len(m) == 4 and
+					    m[0] == 0 and not str(m[2]).startswith(
+					    "forkpool.")):
+						cancel_id += 1
+						ours.add(cancel_id)
+						up.sendall(request_bytes(cancel_id,
+						    "forkpool.cancel", [m[1]]))
+				continue
+			fromup.feed(data)
+			for m in fromup:
+				if m[0] == 1 and m[1] in ours:
+					ours.discard(m[1])
+					continue
+				cl.sendall(pack(m))
+	cl.close()
+	up.close()
+
+
 def main(argv):
 	if len(argv) >= 5 and argv[1] == "wait":
 		path, pid, tmo = argv[2], int(argv[3]), float(argv[4])
@@ -420,6 +475,9 @@ def main(argv):
 		return 0
 	if len(argv) == 4 and argv[1] == "stat":
 		print(json.dumps(_jsonable(stats(argv[2])[argv[3]])))
+		return 0
+	if len(argv) == 4 and argv[1] == "cancel-proxy":
+		cancel_proxy(argv[2], argv[3])
 		return 0
 	sys.stderr.write(__doc__)
 	return 64
