@@ -84,6 +84,7 @@ assert_eq 1 "$(grep -c "^fini pid=$pid\$" "$T/fini")" \
 # subreaper (PR_SET_CHILD_SUBREAPER), which inherits it and records how it
 # exits ("PID STATUS" lines in $T/reaped, STATUS as Python's
 # waitstatus_to_exitcode: -N for signal N).
+# shellcheck disable=SC2120 # its arguments are optional
 reaped_start() {
 	rm -f "$T/reaped" "$FP_PIDFILE"
 	fp_bg "$FP_PY" -c '

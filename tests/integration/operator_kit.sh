@@ -139,6 +139,7 @@ cp "$sample" "$FP_CONF"
 fp_start_daemon -w 1
 fp_wait_nworkers 1
 reload=$(sed -n 's/^ExecReload=//p' "$unit")
+# shellcheck disable=SC2034 # $MAINPID of ExecReload, under eval
 MAINPID=$FP_PID
 eval "fp_run $reload"
 assert_status 0 "ExecReload"
