@@ -4,8 +4,7 @@
 # is left untouched.  The socket's directory is refused, by the daemon and
 # by forkpoold -n, when another user owns it or when group or others may
 # write to it without the sticky bit; one the daemon makes is mode 0700.
-# The default per-user directory ($TMPDIR/forkpool-UID) is checked the same
-# way, and forkpool(1) refuses it too when it is not the user's own.  A
+# (The default per-user directory: paths_user_dir.sh.)  A
 # FORKPOOL_SOCKET that is too long is an error, not another path.  Two
 # daemons on two sockets of one directory each get their own default
 # pidfile (the socket path with .pid for .sock).
@@ -149,55 +148,3 @@ done
 fp_run env FORKPOOL_SOCKET="$long" "$FORKPOOLD" -n -f "$FP_CONF" \
     -s "$T/s.sock"
 assert_status 0 "forkpoold -n -s, FORKPOOL_SOCKET too long"
-
-# ---- the default per-user directory ------------------------------------------
-
-if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
-	fp_info "not root or no setpriv: the per-user directory cases skipped"
-	exit 0
-fi
-uid=$(id -u nobody)
-chmod 711 "$T"
-mkdir -m 1777 "$T/tmp"
-udir=$T/tmp/forkpool-$uid
-
-# Made first by another user (uid 1): the victim's daemon and client
-# refuse it.
-mkdir -m 755 "$udir"
-chown 1 "$udir"
-for opt in -d ''; do
-	# shellcheck disable=SC2086
-	fp_run_nobody "$FORKPOOLD" $opt -f /dev/null
-	assert_status 1 "forkpoold ${opt:-(daemon mode)}, $udir owned by uid 1"
-	assert_grep "^forkpoold: $udir: owned by uid 1," "$T/err" \
-	    "forkpoold ${opt:-(daemon mode)}, $udir owned by uid 1: message"
-done
-fp_run_nobody "$FORKPOOL" ping
-assert_status 3 "forkpool ping, $udir owned by uid 1"
-assert_grep "^forkpool: $udir: owned by uid 1, not by you" "$T/err" \
-    "forkpool ping, $udir owned by uid 1: message"
-# The user's own but open to others.
-chown nobody "$udir"
-chmod 777 "$udir"
-fp_run_nobody "$FORKPOOL" ping
-assert_status 3 "forkpool ping, $udir mode 0777"
-assert_grep "^forkpool: $udir: writable by others" "$T/err" \
-    "forkpool ping, $udir mode 0777: message"
-fp_run_nobody "$FORKPOOLD" -n -f /dev/null
-assert_status 1 "forkpoold -n, $udir mode 0777"
-
-# Made by the daemon: 0700, the user's; both ends agree on the path.
-rmdir "$udir"
-fp_run_nobody "$FORKPOOLD" -f /dev/null -w 1
-assert_status 0 "forkpoold as nobody, default socket"
-pid=$(tr -d ' \n' <"$udir/forkpool.pid")
-FP_DAEMONS="$FP_DAEMONS $pid"
-FP_ALLD="$FP_ALLD $pid"
-assert_eq "700 $uid" "$(stat -c '%a %u' "$udir")" "the per-user directory"
-fp_run_nobody "$FORKPOOL" ping
-assert_status 0 "forkpool ping as nobody, default socket"
-assert_out pong "forkpool ping as nobody, default socket"
-FP_SOCK=$udir/forkpool.sock
-FP_PIDFILE=$udir/forkpool.pid
-fp_stop_daemon TERM "$pid"
-chmod 700 "$T"
