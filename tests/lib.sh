@@ -714,6 +714,56 @@ fp_find_python
 # shellcheck disable=SC2034 # for the scripts that source this file
 FP_NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
 
+# fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
+# tests/integration/chaos.py).  Three workers with the test handlers,
+# `handler hang timeout 300ms', breakers off (with workers killed at random
+# every handler fails now and then, and circuit_open would be an answer no
+# single fault explains) and the respawn back-off capped at 200 ms (so that
+# the pool keeps serving under 5-20 kills a second).  `chaos.py load' keeps
+# a mixed load in flight on eight connections while `chaos.py faults'
+# SIGKILLs a random worker every 50-200 ms (KILL 1) and sends the daemon
+# SIGHUP every second (HUP 1); then `chaos.py after' checks what is left
+# and the daemon must stop cleanly.  Each of the three chaos scripts soaks
+# a third of FP_CHAOS_SECONDS (default 30; tests/run.sh sets it), at least
+# 3 s; FP_CHAOS_SEED (default: the PID) seeds the load and the faults,
+# FP_CHAOS_RSS_KIB (default 8192) bounds the supervisor's RSS growth.
+fp_chaos() {
+	_cs=$(( ${FP_CHAOS_SECONDS:-30} / 3 ))
+	if [ "$_cs" -lt 3 ]; then
+		_cs=3
+	fi
+	FP_CHAOS_SECONDS=$_cs
+	: "${FP_CHAOS_RSS_KIB:=8192}"
+	: "${FP_CHAOS_SEED:=$$}"
+	export FP_CHAOS_SECONDS FP_CHAOS_RSS_KIB FP_CHAOS_SEED FP_WRAP
+	cat >"$FP_CONF" <<'CONF'
+workers 3
+test-handlers yes
+handler hang timeout 300ms
+breaker-threshold 0
+respawn-backoff-max 200ms
+CONF
+	fp_start
+	fp_wait_nworkers 3
+	fp_bg "$FP_PY" "$FP_INTEG/chaos.py" faults "$1" "$2"
+	_chaos_pid=$FP_BGPID
+	_load_rc=0
+	timeout --foreground -k 2 $((FP_CHAOS_SECONDS + 60)) "$FP_PY" \
+	    "$FP_INTEG/chaos.py" load || _load_rc=$?
+	fp_wait_bg "$_chaos_pid" 10
+	assert_eq 0 "$FP_RC" "exit status of the fault injector"
+	if ! fp_alive "$FP_PID"; then
+		fp_fail "chaos: the daemon died (load: exit status $_load_rc)"
+	fi
+	fp_wait_nworkers 3 30
+	"$FP_PY" "$FP_INTEG/chaos.py" after ||
+	    fp_fail "chaos: the state after the load (see above)"
+	fp_stop_clean "$FP_PID"
+	if [ "$_load_rc" -ne 0 ]; then
+		fp_fail "chaos: the clients' records (see above)"
+	fi
+}
+
 # fp_call_ok JSON_OUT WHAT ARG...: `forkpool call ARG...` exits 0, prints
 # JSON_OUT (as assert_json compares) and nothing on stderr.
 fp_call_ok() {

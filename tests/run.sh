@@ -7,8 +7,9 @@
 # (exit 0 = pass), then every integration script tests/integration/*.sh run
 # with FORKPOOLD, FORKPOOL and FP_BUILD naming that build.  Once, not per
 # build: the man page lint (`mandoc -T lint -W warning` must print nothing).
-# chaos.sh soaks FP_CHAOS_SECONDS (30) in a build, FP_CHAOS_SECONDS_SAN (15)
-# in one whose directory name has "san" in it (ASan+UBSan).
+# The three chaos_*.sh share a soak of FP_CHAOS_SECONDS (30) in a build,
+# FP_CHAOS_SECONDS_SAN (15) in one whose directory name has "san" in it
+# (ASan+UBSan): each runs a third of it.
 # -u runs only the unit tests, -i only the integration tests, -l only the
 # lint.  Each test runs under `timeout -k 5 180` with its output in a log
 # that is printed (last 40 lines) only when it fails.  An AddressSanitizer,
