@@ -714,6 +714,48 @@ fp_find_python
 # shellcheck disable=SC2034 # for the scripts that source this file
 FP_NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
 
+# fp_plugins: the build's handler plug-ins, exported: AGG (the example
+# plugins/aggregate.so), TP (tests/plugins/testplug.so), TP_ABI and
+# TP_NOSYM (the same built with another ABI version, without the
+# forkpool_plugin symbol); BD is the build directory.  Fails if one is not
+# built.
+fp_plugins() {
+	BD=$(cd "${FP_BUILD:-$(dirname "$FORKPOOLD")}" && pwd)
+	AGG=$BD/plugins/aggregate.so
+	TP=$BD/tests/plugins/testplug.so
+	TP_ABI=$BD/tests/plugins/testplug_abi.so
+	TP_NOSYM=$BD/tests/plugins/testplug_nosym.so
+	for _f in "$AGG" "$TP" "$TP_ABI" "$TP_NOSYM"; do
+		if [ ! -f "$_f" ]; then
+			fp_fail "$_f is not built (run make)"
+		fi
+	done
+	export AGG TP
+}
+
+# fp_start_plugins: after fp_plugins, start a daemon of two workers
+# (prefetch 1, no retries, no default timeout) with aggregate.so (argument
+# max-groups=50) and testplug.so, `handler tp.deadline timeout 300ms' and
+# `handler tp.ok timeout 2s'; forkpoold -n accepts that configuration.
+fp_start_plugins() {
+	cat >"$FP_CONF" <<CONF
+workers 2
+prefetch 1
+retries 0
+timeout 0
+load-timeout 10s
+load "$AGG" "max-groups=50"
+load "$TP"
+handler tp.deadline timeout 300ms
+handler tp.ok timeout 2s
+CONF
+	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
+	assert_status 0 "forkpoold -n with both plug-ins"
+	assert_out "configuration OK" "forkpoold -n with both plug-ins"
+	fp_start
+	fp_wait_nworkers 2
+}
+
 # fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
 # tests/integration/chaos.py).  Three workers with the test handlers,
 # `handler hang timeout 300ms', breakers off (with workers killed at random

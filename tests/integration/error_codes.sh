@@ -21,10 +21,7 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
 	fp_skip "needs root and setpriv (permission_denied is provoked as" \
 	    "nobody)"
 fi
-TP=${FP_BUILD:-$(dirname "$FORKPOOLD")}/tests/plugins/testplug.so
-if [ ! -f "$TP" ]; then
-	fp_fail "$TP is not built (run make)"
-fi
+fp_plugins
 chmod 0711 "$T"
 
 write_conf() {
