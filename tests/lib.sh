@@ -756,6 +756,27 @@ CONF
 	fp_wait_nworkers 2
 }
 
+# fp_start_violation: start a daemon with the test handlers for the
+# scenarios of workers that break the protocol or are asked for huge
+# results (worker_violation.sh, worker_stats_lie.sh, json_encode_*.sh): two
+# workers, max-request-size 512K (a result may hold 2 MB, 4 times that),
+# ring-size 16M (a record holds up to 4 MB, so that an oversized result
+# comes both as one record and in fragments), killed workers backing off
+# (min-worker-age 1s, respawn-backoff-max 400ms), breakers that do not
+# open (breaker-threshold 1000).
+fp_start_violation() {
+	cat >"$FP_CONF" <<'CONF'
+workers 2
+max-request-size 512K
+ring-size 16M
+min-worker-age 1s
+respawn-backoff-max 400ms
+breaker-threshold 1000
+CONF
+	fp_start -T
+	fp_wait_nworkers 2
+}
+
 # fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
 # tests/integration/chaos.py).  Three workers with the test handlers,
 # `handler hang timeout 300ms', breakers off (with workers killed at random

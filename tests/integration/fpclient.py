@@ -43,6 +43,22 @@ def request_bytes(msgid, method, params):
 	return pack([0, msgid, method, params])
 
 
+def raw_request(msgid, method, params):
+	"""A request whose params are already MessagePack bytes."""
+	return b"\x94" + pack(0) + pack(msgid) + pack(method) + params
+
+
+def raw_notification(method, params):
+	"""A notification whose params are already MessagePack bytes."""
+	return b"\x93" + pack(2) + pack(method) + params
+
+
+def raw_params(value, opts):
+	"""The params [value, opts] (json.encode's) with value already
+	MessagePack bytes."""
+	return b"\x92" + value + pack(opts)
+
+
 class Conn:
 	"""One connection.  Blocking connect, then non-blocking I/O with select."""
 
@@ -352,6 +368,11 @@ def log_lines(regex, path=None, current=True):
 				lines = lines[i + 1:]
 				break
 	return [l for l in lines if re.search(regex, l)]
+
+
+def nlog(regex, path=None):
+	"""How many lines of the daemon log (since its last start) match."""
+	return len(log_lines(regex, path))
 
 
 def collect(conn, ids, timeout, what="responses"):
