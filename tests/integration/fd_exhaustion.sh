@@ -37,13 +37,7 @@ def nfd():
 	    if int(d) < LIMIT])
 
 def until(cond, what, timeout=10):
-	deadline = time.monotonic() + timeout
-	while not cond():
-		if not fc.pid_alive(pid):
-			fc.fail("the daemon died while waiting for %s" % what)
-		if time.monotonic() > deadline:
-			fc.fail("waited %d s for %s" % (timeout, what))
-		time.sleep(0.02)
+	fc.until(cond, what, timeout, pid)
 
 def stats():
 	err, st = by.call("forkpool.stats", [], 10)

@@ -311,6 +311,23 @@ def zombies(ppid):
 	return sorted(z)
 
 
+def until(cond, what, timeout=15.0, pid=None, detail=None):
+	"""Bounded polling: cond() every 20 ms until it is true (returned) or
+	timeout seconds have passed (fail, with detail() if given); with pid,
+	fail at once when that process is gone."""
+	deadline = time.monotonic() + timeout
+	while True:
+		v = cond()
+		if v:
+			return v
+		if pid is not None and not pid_alive(pid):
+			fail("the daemon died while waiting for %s" % what)
+		if time.monotonic() > deadline:
+			fail("waited %g s for %s%s" % (timeout, what,
+			    "; " + detail() if detail else ""))
+		time.sleep(0.02)
+
+
 def wait_stats(path, pred, what, timeout=10.0):
 	"""Bounded wait until pred(forkpool.stats) holds; returns the stats."""
 	deadline = time.monotonic() + timeout
@@ -370,9 +387,9 @@ def log_lines(regex, path=None, current=True):
 	return [l for l in lines if re.search(regex, l)]
 
 
-def nlog(regex, path=None):
-	"""How many lines of the daemon log (since its last start) match."""
-	return len(log_lines(regex, path))
+def nlog(regex, path=None, current=True):
+	"""How many lines of the daemon log match (as log_lines)."""
+	return len(log_lines(regex, path, current))
 
 
 def collect(conn, ids, timeout, what="responses"):
