@@ -714,6 +714,17 @@ fp_find_python
 # shellcheck disable=SC2034 # for the scripts that source this file
 FP_NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
 
+# fp_version: FP_VERSION of include/forkpool.h (MAJOR.MINOR.PATCH) in
+# version; fails if there is none.
+fp_version() {
+	version=$(sed -n 's/^#define FP_VERSION[^"]*"\(.*\)"/\1/p' \
+	    "$FP_INTEG/../../include/forkpool.h")
+	case $version in
+	[0-9]*.[0-9]*.[0-9]*) ;;
+	*)	fp_fail "no FP_VERSION in include/forkpool.h: '$version'" ;;
+	esac
+}
+
 # fp_plugins: the build's handler plug-ins, exported: AGG (the example
 # plugins/aggregate.so), TP (tests/plugins/testplug.so), TP_ABI and
 # TP_NOSYM (the same built with another ABI version, without the
