@@ -501,6 +501,24 @@ fp_refused() {
 	assert_no_grep "configuration OK" "$T/out" "$_rf_what (-n)"
 }
 
+# fp_load_refused WHAT LINE PATH REASON_ERE: with $FP_CONF, whose line
+# LINE is `load PATH', forkpoold -n and a daemon start exit 1 with
+# `FILE:LINE: load PATH: refused: REASON_ERE', and no socket is left.
+fp_load_refused() {
+	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
+	assert_status 1 "forkpoold -n, $1"
+	assert_grep "^forkpoold: $FP_CONF:$2: load $3: refused: $4" \
+	    "$T/err" "forkpoold -n, $1"
+	assert_no_grep "configuration OK" "$T/out" "forkpoold -n, $1"
+	fp_run "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
+	assert_status 1 "forkpoold start, $1"
+	assert_grep "^forkpoold: $FP_CONF:$2: load $3: refused: $4" \
+	    "$T/err" "forkpoold start, $1"
+	if [ -e "$FP_SOCK" ]; then
+		fp_fail "$1: a socket was left by the refused start"
+	fi
+}
+
 # fp_check_log: fail on a sanitizer report in the daemon log.
 FP_SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 fp_check_log() {

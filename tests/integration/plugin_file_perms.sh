@@ -22,20 +22,10 @@ cp "$TP" "$T/plug/testplug.so"
 chmod 0644 "$T/plug/testplug.so"
 TP=$T/plug/testplug.so
 
-# refused WHAT REASON_ERE: forkpoold -n and a daemon start with $FP_CONF
-# exit 1, naming the line, the path and REASON_ERE; no socket is left.
+# refused WHAT PATH REASON_ERE: fp_load_refused, `load PATH' on the last
+# line of $FP_CONF.
 refused() {
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
-	assert_status 1 "forkpoold -n, $1"
-	assert_grep "^forkpoold: $FP_CONF:[0-9]+: load $2: refused: $3" \
-	    "$T/err" "forkpoold -n, $1"
-	assert_no_grep "configuration OK" "$T/out" "forkpoold -n, $1"
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
-	assert_status 1 "forkpoold start, $1"
-	assert_grep "load $2: refused: $3" "$T/err" "forkpoold start, $1"
-	if [ -e "$FP_SOCK" ]; then
-		fp_fail "$1: a socket was left by the refused start"
-	fi
+	fp_load_refused "$1" "$(wc -l <"$FP_CONF" | tr -d ' ')" "$2" "$3"
 }
 printf 'workers 1\nuser nobody\nload "%s"\n' "$TP" >"$FP_CONF"
 chmod 0666 "$TP"

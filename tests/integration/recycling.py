@@ -38,12 +38,8 @@ def retired():
 
 def is_child(pid):
 	"""pid is a child of the daemon, alive or zombie."""
-	try:
-		with open("/proc/%d/stat" % pid) as f:
-			st = f.read()
-	except OSError:
-		return False
-	return int(st[st.rindex(")") + 2:].split()[1]) == dpid
+	st = fc._stat(pid)
+	return st is not None and int(st[1]) == dpid
 
 def wait_whole(n, gone, timeout=15.0):
 	"""Bounded wait: n workers, none retiring, none of `gone' a child."""
