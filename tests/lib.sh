@@ -8,7 +8,13 @@
 # FP_LOGDIR (set by tests/run.sh) receives the daemon logs at exit so that
 # the runner can scan them for sanitizer reports; optional FP_WRAP is a
 # command the daemon is started under (tests/valgrind.sh); FP_INTEG is the
-# directory of fpclient.py (default: the directory of the sourcing script).
+# directory of fpclient.py (default: the directory of the sourcing script);
+# with FP_KEEP=1 a failed test keeps its temporary directory and prints its
+# path.
+#
+# A test that cannot run here (not root, a tool or module missing) calls
+# fp_skip: it prints `SKIPPED: reason' and exits 77, which tests/run.sh
+# counts as skipped, never as passed.
 #
 # Synchronisation is bounded polling only (wait_for), never a bare sleep;
 # the EXIT trap stops only processes this script started, by PID.
@@ -44,6 +50,7 @@ FP_WORKERS=		# "pid:starttime" of the workers seen by fp_record_workers
 FP_STATUS=
 FP_RC=
 FP_FAILMSG=
+FP_SKIPPED=
 FP_NSTART=0
 FORKPOOL_SOCKET=$FP_SOCK
 PYTHONPATH=$FP_INTEG${PYTHONPATH:+:$PYTHONPATH}
@@ -63,6 +70,14 @@ fp_fail() {
 	FP_FAILMSG=$*
 	printf 'FAIL: %s\n' "$*" >&2
 	exit 1
+}
+
+# fp_skip REASON: this test cannot run here.  Exit status 77, as automake's
+# test drivers use, so that the runner tells it from a pass.
+fp_skip() {
+	printf 'SKIPPED: %s\n' "$*"
+	FP_SKIPPED=1
+	exit 77
 }
 
 # ---- time and polling --------------------------------------------------
@@ -486,6 +501,24 @@ fp_refused() {
 	assert_no_grep "configuration OK" "$T/out" "$_rf_what (-n)"
 }
 
+# fp_load_refused WHAT LINE PATH REASON_ERE: with $FP_CONF, whose line
+# LINE is `load PATH', forkpoold -n and a daemon start exit 1 with
+# `FILE:LINE: load PATH: refused: REASON_ERE', and no socket is left.
+fp_load_refused() {
+	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
+	assert_status 1 "forkpoold -n, $1"
+	assert_grep "^forkpoold: $FP_CONF:$2: load $3: refused: $4" \
+	    "$T/err" "forkpoold -n, $1"
+	assert_no_grep "configuration OK" "$T/out" "forkpoold -n, $1"
+	fp_run "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
+	assert_status 1 "forkpoold start, $1"
+	assert_grep "^forkpoold: $FP_CONF:$2: load $3: refused: $4" \
+	    "$T/err" "forkpoold start, $1"
+	if [ -e "$FP_SOCK" ]; then
+		fp_fail "$1: a socket was left by the refused start"
+	fi
+}
+
 # fp_check_log: fail on a sanitizer report in the daemon log.
 FP_SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 fp_check_log() {
@@ -593,6 +626,20 @@ sys.exit(0 if c(a) == c(b) else 1)' "$1" "$T/out" 2>"$T/json.err"; then
 	fi
 }
 
+# assert_expected FILE [NAME]: FILE is exactly the expected output
+# tests/integration/expected/NAME (default: this script's name); else the
+# test fails showing `diff -u EXPECTED FILE'.
+assert_expected() {
+	_ex=$FP_INTEG/expected/${2:-$FP_NAME}
+	if [ ! -f "$_ex" ]; then
+		fp_fail "no expected output $_ex"
+	fi
+	if ! diff -u "$_ex" "$1" >"$T/diff" 2>&1; then
+		cat "$T/diff" >&2
+		fp_fail "output differs from expected/${_ex##*/} (diff -u above)"
+	fi
+}
+
 # assert_empty FILE WHAT
 assert_empty() {
 	if [ -s "$1" ]; then
@@ -618,7 +665,7 @@ fp_find_python() {
 			return 0
 		fi
 	done
-	fp_fail "no python3 with the msgpack module (apt-get install" \
+	fp_skip "no python3 with the msgpack module (apt-get install" \
 	    "python3-msgpack)"
 }
 
@@ -655,7 +702,16 @@ fp_cleanup() {
 	if [ -n "${FP_LOGDIR:-}" ] && [ -d "$FP_LOGDIR" ]; then
 		cp "$T"/*.log "$FP_LOGDIR"/ 2>/dev/null
 	fi
-	rm -rf "$T"
+	if [ -n "$FP_SKIPPED" ]; then
+		rm -rf "$T"
+		exit "$_rc"
+	fi
+	if [ "$_rc" -ne 0 ] && [ "${FP_KEEP:-0}" = 1 ]; then
+		printf '%s: FP_KEEP=1: temporary directory kept: %s\n' \
+		    "$FP_NAME" "$T" >&2
+	else
+		rm -rf "$T"
+	fi
 	if [ -n "$FP_FAILMSG" ]; then
 		printf 'FAIL: %s\n' "$FP_FAILMSG" >&2
 	elif [ "$_rc" -eq 129 ] || [ "$_rc" -eq 130 ] || [ "$_rc" -eq 143 ]; then
@@ -675,6 +731,130 @@ trap 'exit 143' TERM
 fp_find_python
 # shellcheck disable=SC2034 # for the scripts that source this file
 FP_NOBODY_PY="timeout --foreground -k 2 60 $FP_PY"
+
+# fp_version: FP_VERSION of include/forkpool.h (MAJOR.MINOR.PATCH) in
+# version; fails if there is none.
+fp_version() {
+	version=$(sed -n 's/^#define FP_VERSION[^"]*"\(.*\)"/\1/p' \
+	    "$FP_INTEG/../../include/forkpool.h")
+	case $version in
+	[0-9]*.[0-9]*.[0-9]*) ;;
+	*)	fp_fail "no FP_VERSION in include/forkpool.h: '$version'" ;;
+	esac
+}
+
+# fp_plugins: the build's handler plug-ins, exported: AGG (the example
+# plugins/aggregate.so), TP (tests/plugins/testplug.so), TP_ABI and
+# TP_NOSYM (the same built with another ABI version, without the
+# forkpool_plugin symbol); BD is the build directory.  Fails if one is not
+# built.
+fp_plugins() {
+	BD=$(cd "${FP_BUILD:-$(dirname "$FORKPOOLD")}" && pwd)
+	AGG=$BD/plugins/aggregate.so
+	TP=$BD/tests/plugins/testplug.so
+	TP_ABI=$BD/tests/plugins/testplug_abi.so
+	TP_NOSYM=$BD/tests/plugins/testplug_nosym.so
+	for _f in "$AGG" "$TP" "$TP_ABI" "$TP_NOSYM"; do
+		if [ ! -f "$_f" ]; then
+			fp_fail "$_f is not built (run make)"
+		fi
+	done
+	export AGG TP
+}
+
+# fp_start_plugins: after fp_plugins, start a daemon of two workers
+# (prefetch 1, no retries, no default timeout) with aggregate.so (argument
+# max-groups=50) and testplug.so, `handler tp.deadline timeout 300ms' and
+# `handler tp.ok timeout 2s'; forkpoold -n accepts that configuration.
+fp_start_plugins() {
+	cat >"$FP_CONF" <<CONF
+workers 2
+prefetch 1
+retries 0
+timeout 0
+load-timeout 10s
+load "$AGG" "max-groups=50"
+load "$TP"
+handler tp.deadline timeout 300ms
+handler tp.ok timeout 2s
+CONF
+	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
+	assert_status 0 "forkpoold -n with both plug-ins"
+	assert_out "configuration OK" "forkpoold -n with both plug-ins"
+	fp_start
+	fp_wait_nworkers 2
+}
+
+# fp_start_violation: start a daemon with the test handlers for the
+# scenarios of workers that break the protocol or are asked for huge
+# results (worker_violation.sh, worker_stats_lie.sh, json_encode_*.sh): two
+# workers, max-request-size 512K (a result may hold 2 MB, 4 times that),
+# ring-size 16M (a record holds up to 4 MB, so that an oversized result
+# comes both as one record and in fragments), killed workers backing off
+# (min-worker-age 1s, respawn-backoff-max 400ms), breakers that do not
+# open (breaker-threshold 1000).
+fp_start_violation() {
+	cat >"$FP_CONF" <<'CONF'
+workers 2
+max-request-size 512K
+ring-size 16M
+min-worker-age 1s
+respawn-backoff-max 400ms
+breaker-threshold 1000
+CONF
+	fp_start -T
+	fp_wait_nworkers 2
+}
+
+# fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
+# tests/integration/chaos.py).  Three workers with the test handlers,
+# `handler hang timeout 300ms', breakers off (with workers killed at random
+# every handler fails now and then, and circuit_open would be an answer no
+# single fault explains) and the respawn back-off capped at 200 ms (so that
+# the pool keeps serving under 5-20 kills a second).  `chaos.py load' keeps
+# a mixed load in flight on eight connections while `chaos.py faults'
+# SIGKILLs a random worker every 50-200 ms (KILL 1) and sends the daemon
+# SIGHUP every second (HUP 1); then `chaos.py after' checks what is left
+# and the daemon must stop cleanly.  Each of the three chaos scripts soaks
+# a third of FP_CHAOS_SECONDS (default 30; tests/run.sh sets it), at least
+# 3 s; FP_CHAOS_SEED (default: the PID) seeds the load and the faults,
+# FP_CHAOS_RSS_KIB (default 8192) bounds the supervisor's RSS growth.
+fp_chaos() {
+	_cs=$(( ${FP_CHAOS_SECONDS:-30} / 3 ))
+	if [ "$_cs" -lt 3 ]; then
+		_cs=3
+	fi
+	FP_CHAOS_SECONDS=$_cs
+	: "${FP_CHAOS_RSS_KIB:=8192}"
+	: "${FP_CHAOS_SEED:=$$}"
+	export FP_CHAOS_SECONDS FP_CHAOS_RSS_KIB FP_CHAOS_SEED FP_WRAP
+	cat >"$FP_CONF" <<'CONF'
+workers 3
+test-handlers yes
+handler hang timeout 300ms
+breaker-threshold 0
+respawn-backoff-max 200ms
+CONF
+	fp_start
+	fp_wait_nworkers 3
+	fp_bg "$FP_PY" "$FP_INTEG/chaos.py" faults "$1" "$2"
+	_chaos_pid=$FP_BGPID
+	_load_rc=0
+	timeout --foreground -k 2 $((FP_CHAOS_SECONDS + 60)) "$FP_PY" \
+	    "$FP_INTEG/chaos.py" load || _load_rc=$?
+	fp_wait_bg "$_chaos_pid" 10
+	assert_eq 0 "$FP_RC" "exit status of the fault injector"
+	if ! fp_alive "$FP_PID"; then
+		fp_fail "chaos: the daemon died (load: exit status $_load_rc)"
+	fi
+	fp_wait_nworkers 3 30
+	"$FP_PY" "$FP_INTEG/chaos.py" after ||
+	    fp_fail "chaos: the state after the load (see above)"
+	fp_stop_clean "$FP_PID"
+	if [ "$_load_rc" -ne 0 ]; then
+		fp_fail "chaos: the clients' records (see above)"
+	fi
+}
 
 # fp_call_ok JSON_OUT WHAT ARG...: `forkpool call ARG...` exits 0, prints
 # JSON_OUT (as assert_json compares) and nothing on stderr.

@@ -7,16 +7,26 @@
 # (exit 0 = pass), then every integration script tests/integration/*.sh run
 # with FORKPOOLD, FORKPOOL and FP_BUILD naming that build.  Once, not per
 # build: the man page lint (`mandoc -T lint -W warning` must print nothing).
-# chaos.sh soaks FP_CHAOS_SECONDS (30) in a build, FP_CHAOS_SECONDS_SAN (15)
-# in one whose directory name has "san" in it (ASan+UBSan).
+# The three chaos_*.sh share a soak of FP_CHAOS_SECONDS (30) in a build,
+# FP_CHAOS_SECONDS_SAN (15) in one whose directory name has "san" in it
+# (ASan+UBSan): each runs a third of it.
 # -u runs only the unit tests, -i only the integration tests, -l only the
 # lint.  Each test runs under `timeout -k 5 180` with its output in a log
 # that is printed (last 40 lines) only when it fails.  An AddressSanitizer,
 # LeakSanitizer or UBSan report in a test's output or in the daemon logs it
 # leaves (tests/lib.sh copies them to FP_LOGDIR) fails that test.
 #
-# Prints `PASS name (seconds)` or `FAIL name` per test, then one line
-# `N passed, N failed`; exits 1 if any test failed, 2 on a usage error.
+# A test that cannot run here (not root, a tool or module missing) prints
+# `SKIPPED: reason' and exits 77, as under automake: it is counted as
+# skipped, never as passed.
+#
+# FP_KEEP=1 in the environment: a failed integration test keeps its
+# temporary directory (daemon log, configuration, socket directory) and
+# prints `NAME: FP_KEEP=1: temporary directory kept: PATH' in its output.
+#
+# Prints `PASS name (seconds)`, `SKIP name (reason)` or `FAIL name` per
+# test, then one line `N passed, N failed, N skipped`; exits 1 if any test
+# failed, 2 on a usage error.
 
 set -u
 
@@ -56,11 +66,18 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 npass=0
 nfail=0
+nskip=0
 ntest=0
 
 pass() {
 	npass=$((npass + 1))
 	echo "PASS $1${2:+ ($2)}"
+}
+
+# skip NAME WHY
+skip() {
+	nskip=$((nskip + 1))
+	echo "SKIP $1${2:+ ($2)}"
 }
 
 # fail NAME WHY [LOG]
@@ -96,6 +113,14 @@ run_test() {
 			fi
 		done
 		fail "$name" "sanitizer: $(echo "$san" | head -n 1)" "$log"
+	elif [ "$rc" -eq 77 ]; then
+		why=$(sed -n 's/^SKIPPED: //p' "$log" | head -n 1)
+		if [ -n "$why" ]; then
+			skip "$name" "$why"
+		else
+			fail "$name" "exit status 77 without a SKIPPED: line" \
+			    "$log"
+		fi
 	elif [ "$rc" -ne 0 ]; then
 		fail "$name" "exit status $rc" "$log"
 	else
@@ -195,5 +220,5 @@ if [ "$mode" = all ] && [ -n "${FP_FUZZ_SECONDS:-}" ] &&
 	run_test fuzz/json "$ld" sh tests/fuzz/run.sh "$FP_FUZZ_SECONDS"
 fi
 
-echo "$npass passed, $nfail failed"
+echo "$npass passed, $nfail failed, $nskip skipped"
 [ "$nfail" -eq 0 ]

@@ -16,7 +16,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v prlimit >/dev/null 2>&1; then
-	fp_fail "prlimit(1) (util-linux) is needed to lower the daemon's" \
+	fp_skip "prlimit(1) (util-linux) is needed to lower the daemon's" \
 	    "RLIMIT_NOFILE"
 fi
 fp_start -w 2
@@ -37,13 +37,7 @@ def nfd():
 	    if int(d) < LIMIT])
 
 def until(cond, what, timeout=10):
-	deadline = time.monotonic() + timeout
-	while not cond():
-		if not fc.pid_alive(pid):
-			fc.fail("the daemon died while waiting for %s" % what)
-		if time.monotonic() > deadline:
-			fc.fail("waited %d s for %s" % (timeout, what))
-		time.sleep(0.02)
+	fc.until(cond, what, timeout, pid)
 
 def stats():
 	err, st = by.call("forkpool.stats", [], 10)

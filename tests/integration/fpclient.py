@@ -11,6 +11,9 @@ tests/lib.sh) and as a command:
     fpclient.py call SOCKET METHOD [JSON]   one request; prints the response
                                             as JSON {"error":..,"result":..}
     fpclient.py stat SOCKET KEY             one forkpool.stats field
+    fpclient.py cancel-proxy LISTEN SOCKET  serve one client on LISTEN,
+                                            relaying to SOCKET, and cancel
+                                            each of its requests there
 """
 
 import errno
@@ -38,6 +41,22 @@ def pack(obj):
 
 def request_bytes(msgid, method, params):
 	return pack([0, msgid, method, params])
+
+
+def raw_request(msgid, method, params):
+	"""A request whose params are already MessagePack bytes."""
+	return b"\x94" + pack(0) + pack(msgid) + pack(method) + params
+
+
+def raw_notification(method, params):
+	"""A notification whose params are already MessagePack bytes."""
+	return b"\x93" + pack(2) + pack(method) + params
+
+
+def raw_params(value, opts):
+	"""The params [value, opts] (json.encode's) with value already
+	MessagePack bytes."""
+	return b"\x92" + value + pack(opts)
 
 
 class Conn:
@@ -292,6 +311,23 @@ def zombies(ppid):
 	return sorted(z)
 
 
+def until(cond, what, timeout=15.0, pid=None, detail=None):
+	"""Bounded polling: cond() every 20 ms until it is true (returned) or
+	timeout seconds have passed (fail, with detail() if given); with pid,
+	fail at once when that process is gone."""
+	deadline = time.monotonic() + timeout
+	while True:
+		v = cond()
+		if v:
+			return v
+		if pid is not None and not pid_alive(pid):
+			fail("the daemon died while waiting for %s" % what)
+		if time.monotonic() > deadline:
+			fail("waited %g s for %s%s" % (timeout, what,
+			    "; " + detail() if detail else ""))
+		time.sleep(0.02)
+
+
 def wait_stats(path, pred, what, timeout=10.0):
 	"""Bounded wait until pred(forkpool.stats) holds; returns the stats."""
 	deadline = time.monotonic() + timeout
@@ -351,6 +387,11 @@ def log_lines(regex, path=None, current=True):
 	return [l for l in lines if re.search(regex, l)]
 
 
+def nlog(regex, path=None, current=True):
+	"""How many lines of the daemon log match (as log_lines)."""
+	return len(log_lines(regex, path, current))
+
+
 def collect(conn, ids, timeout, what="responses"):
 	"""Read until every msgid in ids is answered (bounded); returns dict
 	msgid -> (message, arrival time).  Fails on a second answer to a msgid
@@ -391,6 +432,58 @@ def _pid_alive(pid):
 	return st[st.rindex(")") + 2] not in "ZX"
 
 
+def cancel_proxy(listen, path, timeout=30.0):
+	"""Relay one client connection accepted on listen to the daemon at
+	path, and right after each request of the client (not a forkpool.
+	method) send forkpool.cancel of its msgid on the same connection: the
+	only way a client that sends one request per connection, such as
+	forkpool(1), can be answered "cancelled".  The answers to the cancels
+	are not relayed.  Returns when either side closes, or after timeout."""
+	ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	ls.bind(listen + ".tmp")
+	ls.listen(1)
+	os.rename(listen + ".tmp", listen)	# ready once it has its name
+	ls.settimeout(timeout)
+	cl, _ = ls.accept()
+	ls.close()
+	os.unlink(listen)
+	up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	up.connect(path)
+	fromcl = msgpack.Unpacker(raw=False, strict_map_key=False)
+	fromup = msgpack.Unpacker(raw=False, strict_map_key=False)
+	ours = set()
+	cancel_id = 1 << 31
+	deadline = time.monotonic() + timeout
+	while time.monotonic() < deadline:
+		r, _, _ = select.select([cl, up], [], [], 0.5)
+		for s in r:
+			data = s.recv(65536)
+			if not data:
+				cl.close()
+				up.close()
+				return
+			if s is cl:
+				up.sendall(data)
+				fromcl.feed(data)
+				for m in fromcl:
+					if (isinstance(m, list) and len(m) == 4 and
+					    m[0] == 0 and not str(m[2]).startswith(
+					    "forkpool.")):
+						cancel_id += 1
+						ours.add(cancel_id)
+						up.sendall(request_bytes(cancel_id,
+						    "forkpool.cancel", [m[1]]))
+				continue
+			fromup.feed(data)
+			for m in fromup:
+				if m[0] == 1 and m[1] in ours:
+					ours.discard(m[1])
+					continue
+				cl.sendall(pack(m))
+	cl.close()
+	up.close()
+
+
 def main(argv):
 	if len(argv) >= 5 and argv[1] == "wait":
 		path, pid, tmo = argv[2], int(argv[3]), float(argv[4])
@@ -420,6 +513,9 @@ def main(argv):
 		return 0
 	if len(argv) == 4 and argv[1] == "stat":
 		print(json.dumps(_jsonable(stats(argv[2])[argv[3]])))
+		return 0
+	if len(argv) == 4 and argv[1] == "cancel-proxy":
+		cancel_proxy(argv[2], argv[3])
 		return 0
 	sys.stderr.write(__doc__)
 	return 64

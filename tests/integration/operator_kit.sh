@@ -1,8 +1,6 @@
 #!/bin/sh
-# operator_kit.sh -- what an operator installs and runs: `forkpoold -V' and
-# `forkpool -V' print the version (FP_VERSION of include/forkpool.h) and
-# exit 0; -h prints the usage on stdout and exits 0, a bad option prints it
-# on stderr and exits 2.  `make install' puts a systemd unit (its paths
+# operator_kit.sh -- what an operator installs and runs (-V and -h:
+# version_usage.sh).  `make install' puts a systemd unit (its paths
 # substituted, systemd-analyze verify clean where systemd-analyze exists)
 # and a commented sample forkpool.conf in place.  The unit runs the daemon
 # in daemon mode with the pidfile the daemon uses, maps reload and stop to
@@ -27,33 +25,7 @@ case ${build%/} in
 *)		fp_fail "unknown build directory $build" ;;
 esac
 
-# ---- -V, -h ---------------------------------------------------------------
-
-version=$(sed -n 's/^#define FP_VERSION[^"]*"\(.*\)"/\1/p' \
-    "$root/include/forkpool.h")
-case $version in
-[0-9]*.[0-9]*.[0-9]*) ;;
-*)	fp_fail "no FP_VERSION in include/forkpool.h: '$version'" ;;
-esac
-for prog in forkpoold forkpool; do
-	if [ "$prog" = forkpoold ]; then
-		bin=$FORKPOOLD
-	else
-		bin=$FORKPOOL
-	fi
-	fp_run "$bin" -V
-	assert_status 0 "$prog -V"
-	assert_out "$prog $version" "$prog -V"
-	assert_empty "$T/err" "$prog -V: stderr"
-	fp_run "$bin" -h
-	assert_status 0 "$prog -h"
-	assert_grep "^usage: $prog " "$T/out" "$prog -h: usage on stdout"
-	assert_empty "$T/err" "$prog -h: stderr"
-	fp_run "$bin" -Z
-	assert_status 2 "$prog -Z"
-	assert_grep "^usage: $prog " "$T/err" "$prog -Z: usage on stderr"
-	assert_empty "$T/out" "$prog -Z: stdout"
-done
+fp_version
 
 # ---- make install ----------------------------------------------------------
 
@@ -139,6 +111,7 @@ cp "$sample" "$FP_CONF"
 fp_start_daemon -w 1
 fp_wait_nworkers 1
 reload=$(sed -n 's/^ExecReload=//p' "$unit")
+# shellcheck disable=SC2034 # $MAINPID of ExecReload, under eval
 MAINPID=$FP_PID
 eval "fp_run $reload"
 assert_status 0 "ExecReload"

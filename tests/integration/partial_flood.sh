@@ -23,13 +23,7 @@ import os, socket, time
 import fpclient as fc
 sock, dpid = os.environ["FP_SOCK"], int(os.environ["FP_PID"])
 
-def rss_kib():
-	with open("/proc/%d/status" % dpid) as f:
-		for line in f:
-			if line.startswith("VmRSS:"):
-				return int(line.split()[1])
-
-rss0 = rss_kib()
+rss0 = fc.vmrss_kib(dpid)
 # [0, msgid, "echo", [str of 60 MB ...: the header, then never the end.
 hdr = b"\x94\x00\x01\xa4echo\x91\xdb" + (60 << 20).to_bytes(4, "big")
 chunk = b"A" * (1 << 16)
@@ -55,7 +49,7 @@ while time.monotonic() - t0 < 6:
 		except OSError:
 			s.close()
 			socks[i] = None
-	peak = max(peak, rss_kib())
+	peak = max(peak, fc.vmrss_kib(dpid))
 	if not moved:
 		if all(s is None or sent[i] >= 8 << 20
 		    for i, s in enumerate(socks)):

@@ -16,7 +16,7 @@ if ! grep -q '^const struct fp_plugin forkpool_plugin' "$T/words.c"; then
 	cat "$T/words.c" >&2
 	fp_fail "could not cut words.c out of man/forkpool_plugin.3"
 fi
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086 # CC and pkg-config's words
 fp_run ${CC:-cc} -Wall -Wextra -Werror -shared -fPIC -o "$T/words.so" \
     "$T/words.c" -I"$root/include" $(pkg-config --cflags msgpack) \
     $(pkg-config --libs msgpack)

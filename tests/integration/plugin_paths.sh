@@ -20,7 +20,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	fp_fail "plugin_paths.sh must run as root (files owned by nobody)"
+	fp_skip "plugin_paths.sh must run as root (files owned by nobody)"
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BD=$(cd "$(dirname "$FORKPOOLD")" && pwd)
@@ -34,17 +34,7 @@ TP=$T/safe/testplug.so
 # exit 1 naming the line, the path and REASON_ERE.
 refused() {
 	printf 'workers 1\nload "%s"\n' "$2" >"$FP_CONF"
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
-	assert_status 1 "forkpoold -n, $1"
-	assert_grep "^forkpoold: $FP_CONF:2: load $2: refused: $3" \
-	    "$T/err" "forkpoold -n, $1"
-	assert_no_grep "configuration OK" "$T/out" "forkpoold -n, $1"
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
-	assert_status 1 "forkpoold start, $1"
-	assert_grep "load $2: refused: $3" "$T/err" "forkpoold start, $1"
-	if [ -e "$FP_SOCK" ]; then
-		fp_fail "$1: a socket was left by the refused start"
-	fi
+	fp_load_refused "$1" 2 "$2" "$3"
 }
 # accepted WHAT PATH: forkpoold -n says OK with `load PATH'.
 accepted() {

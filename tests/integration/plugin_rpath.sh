@@ -13,7 +13,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	fp_fail "plugin_rpath.sh must run as root (files owned by nobody)"
+	fp_skip "plugin_rpath.sh must run as root (files owned by nobody)"
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 chmod 0755 "$T"

@@ -7,10 +7,8 @@
 # nobody's).  socket-owner and socket-group give the socket to nobody:nogroup
 # (mode from socket-mode).  A reload to `user daemon' and `group users'
 # starts workers with those ids; a changed socket-owner is reported and
-# ignored.  A plug-in file writable by others, owned by
-# another user, or in a directory others may write to is refused by
-# forkpoold -n and at start, with the reason; an unknown user or group is
-# a start-up error naming it, from -n too.
+# ignored.  (Also plugin_file_perms.sh, socket_group_dir.sh,
+# unknown_names.sh.)
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -19,7 +17,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	fp_fail "privdrop.sh must run as root (it drops to nobody)"
+	fp_skip "privdrop.sh must run as root (it drops to nobody)"
 fi
 NOBODY=$(id -u nobody)
 NOGROUP=$(getent group nogroup | cut -d: -f3)
@@ -130,88 +128,3 @@ for w in $(fp_workers); do
 done
 fp_call_ok 6 "a plug-in handler as daemon" tp.ok 6
 fp_stop_clean
-
-# ---- plug-in files others could have written are refused -----------------
-# refused WHAT REASON_ERE: forkpoold -n and a daemon start with $FP_CONF
-# exit 1, naming the line, the path and REASON_ERE; no socket is left.
-refused() {
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
-	assert_status 1 "forkpoold -n, $1"
-	assert_grep "^forkpoold: $FP_CONF:[0-9]+: load $2: refused: $3" \
-	    "$T/err" "forkpoold -n, $1"
-	assert_no_grep "configuration OK" "$T/out" "forkpoold -n, $1"
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
-	assert_status 1 "forkpoold start, $1"
-	assert_grep "load $2: refused: $3" "$T/err" "forkpoold start, $1"
-	if [ -e "$FP_SOCK" ]; then
-		fp_fail "$1: a socket was left by the refused start"
-	fi
-}
-printf 'workers 1\nuser nobody\nload "%s"\n' "$TP" >"$FP_CONF"
-chmod 0666 "$TP"
-refused "a plug-in of mode 0666" "$TP" "file $TP is writable by anyone"
-chmod 0664 "$TP"
-refused "a plug-in of mode 0664" "$TP" "file $TP is writable by its group"
-chmod 0644 "$TP"
-chown nobody "$TP"
-refused "a plug-in owned by nobody" "$TP" \
-    "file $TP is owned by uid 65534, not by root or the daemon's user"
-chown root "$TP"
-chmod 0777 "$T/plug"
-refused "a plug-in in a directory of mode 0777" "$TP" \
-    "directory $T/plug is writable by anyone"
-chmod 0755 "$T/plug"
-# Through a symbolic link: the directories of the target count too.
-mkdir "$T/open"
-chmod 0777 "$T/open"
-cp "$TP" "$T/open/tp.so"
-ln -s "$T/open/tp.so" "$T/plug/link.so"
-printf 'workers 1\nload "%s"\n' "$T/plug/link.so" >"$FP_CONF"
-refused "a link to a plug-in in a directory of mode 0777" \
-    "$T/plug/link.so" "directory $T/open is writable by anyone"
-# The same file, safe again, loads.
-chmod 0755 "$T/open"
-fp_run "$FORKPOOLD" -n -f "$FP_CONF"
-assert_status 0 "forkpoold -n, a plug-in in safe directories"
-assert_out "configuration OK" "forkpoold -n, a plug-in in safe directories"
-
-# ---- socket-group: the socket's directory, made by the daemon ------------
-# 0750 and the socket group's, so that the group can reach the socket and
-# nobody else can.
-printf 'workers 1\nsocket-group nogroup\n' >"$FP_CONF"
-sock0=$FP_SOCK
-FP_SOCK=$T/sgdir/s.sock
-fp_start_daemon
-assert_eq "750 root:nogroup" "$(stat -c '%a %U:%G' "$T/sgdir")" \
-    "the socket directory made with socket-group"
-assert_eq "root:nogroup 660" "$(stat -c '%U:%G %a' "$FP_SOCK")" \
-    "the socket made with socket-group"
-fp_stop_daemon
-FP_SOCK=$sock0
-
-# ---- unknown user, group ---------------------------------------------------
-# bad_name TEXT REASON_ERE: `TEXT' on line 2 is refused by -n and at start.
-bad_name() {
-	printf 'workers 1\n%s\n' "$1" >"$FP_CONF"
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF"
-	assert_status 1 "forkpoold -n, $1"
-	assert_grep "^forkpoold: $FP_CONF:2: $2" "$T/err" "forkpoold -n, $1"
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE"
-	assert_status 1 "forkpoold start, $1"
-	assert_grep "^forkpoold: $FP_CONF:2: $2" "$T/err" "forkpoold start, $1"
-}
-bad_name "user fp-no-such-user" "user fp-no-such-user: no such user"
-bad_name "socket-owner fp-no-such-user" \
-    "socket-owner fp-no-such-user: no such user"
-bad_name "socket-group fp-no-such-group" \
-    "socket-group fp-no-such-group: no such group"
-bad_name "admin-group fp-no-such-group" \
-    "admin-group fp-no-such-group: no such group"
-bad_name "group nogroup" "group nogroup: given without user"
-printf 'workers 1\nuser nobody\ngroup fp-no-such-group\n' >"$FP_CONF"
-fp_run "$FORKPOOLD" -n -f "$FP_CONF"
-assert_status 1 "forkpoold -n, an unknown group"
-assert_grep "^forkpoold: $FP_CONF:3: group fp-no-such-group: no such group" \
-    "$T/err" "forkpoold -n, an unknown group"
-fp_check_no_workers 0
-fp_info "workers drop to nobody; unsafe plug-ins and unknown names refused"

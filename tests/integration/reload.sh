@@ -35,19 +35,11 @@ def write_conf(text):
 	os.rename(conf + ".new", conf)
 
 def log_has(regex):
-	with open(LOG, errors="replace") as f:
-		return any(re.search(regex, l) for l in f)
+	return fc.nlog(regex, LOG, False) > 0
 
 def wait(pred, what, timeout=15.0):
-	deadline = time.monotonic() + timeout
-	while True:
-		v = pred()
-		if v:
-			return v
-		if time.monotonic() > deadline:
-			fc.fail("waited %g s for %s; stats %r, workers %r" % (timeout,
-			    what, fc.stats(sock), fc.children(dpid)))
-		time.sleep(0.02)
+	return fc.until(pred, what, timeout, detail=lambda: "stats %r, "
+	    "workers %r" % (fc.stats(sock), fc.children(dpid)))
 
 # --- a good file, SIGHUP: workers 2 -> 3 while a task runs -------------
 w0 = fc.wait_children(dpid, 2)

@@ -27,8 +27,7 @@ LOG = os.path.join(T, "daemon.log")
 GROWTH_KIB = 20 * 1024
 
 def log_count(regex):
-	with open(LOG, "rb") as f:
-		return sum(1 for l in f if re.search(regex, l))
+	return fc.nlog(regex, LOG, False)
 
 def guarded_call(c, method, params, what, timeout=5.0):
 	"""One request, answered within `timeout' s.  A daemon that starts
@@ -93,10 +92,10 @@ for what, make in cases:
 		    "%r" % (what, err, res, want))
 	still_serving("forkpool.reload of " + what, gen)
 	# SIGHUP: reload_failed in the log, and the loop goes on.
-	n0 = log_count(rb"event=reload_failed .*not a regular file")
+	n0 = log_count(r"event=reload_failed .*not a regular file")
 	os.kill(dpid, signal.SIGHUP)
 	deadline = time.monotonic() + 5
-	while log_count(rb"event=reload_failed .*not a regular file") <= n0:
+	while log_count(r"event=reload_failed .*not a regular file") <= n0:
 		if time.monotonic() > deadline:
 			fc.fail("SIGHUP with %s: no reload_failed in 5 s" % what)
 		time.sleep(0.02)

@@ -21,16 +21,6 @@ sock, dpid = os.environ["FP_SOCK"], int(os.environ["FP_PID"])
 n, ms, when, sigs, expect = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3],
     sys.argv[4].split(","), sys.argv[5])
 
-def wait_stats(pred, what):
-	deadline = time.monotonic() + 10
-	while True:
-		st = fc.stats(sock)
-		if pred(st):
-			return
-		if time.monotonic() > deadline:
-			fc.fail("waiting for %s: stats %r" % (what, st))
-		time.sleep(0.02)
-
 c = fc.Conn(sock)
 ids = [c.queue_request("sleep", [ms]) for _ in range(n)]
 c.flush()
@@ -40,7 +30,7 @@ if when == "first":
 	got += c.pump(1, 20)
 else:
 	nw = int(when)
-	wait_stats(lambda s: s.get("running") == nw and
+	fc.wait_stats(sock, lambda s: s.get("running") == nw and
 	    s.get("queued") == n - nw, "%d running, %d queued" % (nw, n - nw))
 t_sig = time.monotonic()
 os.kill(dpid, getattr(signal, "SIG" + sigs[0]))

@@ -4,9 +4,9 @@
 # shellcheck disable=SC2119,SC2016
 # start_stop.sh -- start forkpoold in the foreground: the socket appears
 # with the configured mode, the pidfile holds the daemon's PID, the workers
-# are forked and titled, `forkpool ping` says pong; SIGTERM (and SIGINT)
-# make it exit 0 leaving no socket, no pidfile and no worker.  -p none
-# writes no pidfile; SIGHUP is logged and ignored.
+# are forked and titled, `forkpool ping` says pong; SIGTERM makes it exit 0
+# leaving no socket, no pidfile and no worker; SIGHUP does not stop it.
+# (SIGINT and -p none: start_stop_sigint.sh.)
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -64,24 +64,3 @@ fi
 
 fp_stop_clean
 assert_grep 'level=' "$FP_LOG" "daemon log in logfmt (level=...)"
-
-# -p none: no pidfile; SIGINT is a graceful shutdown too.
-if [ -n "$FP_SIGDFL" ]; then
-	fp_start -w 1 -p none
-	if [ -e "$FP_PIDFILE" ] || [ -e "$T/none" ]; then
-		fp_fail "-p none wrote a pidfile"
-	fi
-	fp_cli ping
-	assert_out pong "forkpool ping (-p none)"
-	fp_record_workers
-	kill -INT "$FP_PID"
-	FP_STATUS=0
-	fp_wait_exit || true
-	assert_eq 0 "$FP_STATUS" "daemon exit status after SIGINT"
-	fp_check_no_workers
-	if [ -e "$FP_SOCK" ]; then
-		fp_fail "socket left after SIGINT"
-	fi
-else
-	fp_info "env --default-signal unavailable: SIGINT case skipped"
-fi
