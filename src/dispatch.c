@@ -103,7 +103,7 @@ culprit(struct worker *w, uint64_t id)
 	if ((t = task_lookup(id)) != NULL && t->state == T_DISPATCHED &&
 	    t->worker == w->slot && t->started)
 		return t;
-	t = TAILQ_FIRST(&w->inflight);
+	t = TAILQ_FIRST(&w->ld.inflight);
 	return t != NULL && t->started ? t : NULL;
 }
 
@@ -139,7 +139,7 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 	if (code == FP_E_TOO_LARGE)
 		snprintf(msg, sizeof(msg), "the result is larger than the %zu "
 		    "bytes a result may hold (4 x max-request-size); its "
-		    "worker was killed", w->as.limit);
+		    "worker was killed", w->ld.as.limit);
 	else
 		snprintf(msg, sizeof(msg), "worker %d (pid %d) broke the "
 		    "protocol (%s) and was killed", w->slot, (int)w->pid, why);
@@ -156,7 +156,7 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 static void
 write_partial(struct worker *w)
 {
-	struct task	*t = w->partial;
+	struct task	*t = w->ld.partial;
 	struct wire_task wt;
 	int		 r;
 
@@ -164,14 +164,14 @@ write_partial(struct worker *w)
 	wt.handler = t->handler;
 	wt.deadline_ns = t->deadline_ns;
 	r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, &wt, sizeof(wt),
-	    t->params, t->plen, &w->partial_done);
-	w->dirty = 1;
+	    t->params, t->plen, &w->ld.partial_done);
+	w->ld.dirty = 1;
 	if (r == 0) {
-		w->partial = NULL;
-		w->blocked = 0;
+		w->ld.partial = NULL;
+		w->ld.blocked = 0;
 		t->started = 1;
 	} else if (r == FP_AGAIN)
-		w->blocked = 1;
+		w->ld.blocked = 1;
 	else
 		worker_violation(w, 0, FP_E_INTERNAL, "task ring index corrupt");
 }
@@ -184,10 +184,10 @@ send_task(struct worker *w, struct task *t)
 	t->worker = w->slot;
 	t->started = 0;
 	t->attempts++;
-	TAILQ_INSERT_TAIL(&w->inflight, t, entry);
-	w->ninflight++;
-	w->partial = t;
-	w->partial_done = 0;
+	TAILQ_INSERT_TAIL(&w->ld.inflight, t, entry);
+	w->ld.ninflight++;
+	w->ld.partial = t;
+	w->ld.partial_done = 0;
 	write_partial(w);
 }
 
@@ -200,12 +200,12 @@ pick_worker(void)
 
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
-		if (w->state != W_READY || w->partial != NULL ||
-		    w->kill_ns != 0 || w->ninflight >= sv->conf.prefetch)
+		if (w->state != W_READY || w->ld.partial != NULL ||
+		    w->kill_ns != 0 || w->ld.ninflight >= sv->conf.prefetch)
 			continue;
-		if (best == NULL || w->ninflight < best->ninflight)
+		if (best == NULL || w->ld.ninflight < best->ld.ninflight)
 			best = w;
-		if (w->ninflight == 0)
+		if (w->ld.ninflight == 0)
 			break;
 	}
 	return best;
@@ -222,7 +222,7 @@ dispatch_run(void)
 		w = &sv->workers[i];
 		/* A retiring worker still gets the rest of a task it holds. */
 		if ((w->state == W_READY || w->state == W_RETIRING) &&
-		    w->partial != NULL)
+		    w->ld.partial != NULL)
 			write_partial(w);
 	}
 	while ((t = TAILQ_FIRST(&sv->queue)) != NULL &&
@@ -236,9 +236,9 @@ dispatch_run(void)
 void
 dispatch_publish_worker(struct worker *w)
 {
-	if ((w->state != W_READY && w->state != W_RETIRING) || !w->dirty)
+	if ((w->state != W_READY && w->state != W_RETIRING) || !w->ld.dirty)
 		return;
-	w->dirty = 0;
+	w->ld.dirty = 0;
 	if (fp_ring_publish(&w->tx) == -1)
 		log_warn("worker_wake", "worker=%d", w->slot);
 }
@@ -363,9 +363,9 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 	/* A handler's own error is the handler working, not failing. */
 	outcome(t, 0);
 done:
-	TAILQ_REMOVE(&w->inflight, t, entry);
-	w->ninflight--;
-	w->tasks_done++;
+	TAILQ_REMOVE(&w->ld.inflight, t, entry);
+	w->ld.ninflight--;
+	w->ld.tasks_done++;
 	release(t);
 }
 
@@ -384,8 +384,8 @@ dispatch_results(struct worker *w)
 			    "result ring corrupt");
 			return -1;
 		}
-		if ((rec.flags & FP_RECF_MORE) || w->as.active) {
-			r = fp_asm_add(&w->as, &rec);
+		if ((rec.flags & FP_RECF_MORE) || w->ld.as.active) {
+			r = fp_asm_add(&w->ld.as, &rec);
 			fp_ring_consume(&w->rx);
 			if (r == FP_AGAIN)
 				continue;
@@ -400,9 +400,9 @@ dispatch_results(struct worker *w)
 				    "result" : "bad result fragment");
 				return -1;
 			}
-			handle_result(w, w->as.type, w->as.id, w->as.buf,
-			    w->as.len);
-		} else if (rec.len > w->as.limit) {
+			handle_result(w, w->ld.as.type, w->ld.as.id, w->ld.as.buf,
+			    w->ld.as.len);
+		} else if (rec.len > w->ld.as.limit) {
 			/* One record, but past the limit all the same. */
 			worker_violation(w, rec.id, FP_E_TOO_LARGE,
 			    "result larger than the limit");
@@ -446,12 +446,12 @@ dispatch_sleep_prepare(void)
 	while ((w = next_live(&i)) != NULL) {
 		if (fp_ring_sleep_prepare(&w->rx) != 0)
 			busy = 1;
-		if (w->partial != NULL) {
+		if (w->ld.partial != NULL) {
 			if (fp_ring_space_wait(&w->tx,
 			    fp_ring_maxrec(&w->tx)) != 0)
 				busy = 1;
 		} else if (queued && w->state == W_READY &&
-		    w->ninflight < sv->conf.prefetch)
+		    w->ld.ninflight < sv->conf.prefetch)
 			busy = 1;	/* it can take a queued task now */
 	}
 	return busy;
@@ -477,6 +477,26 @@ dispatch_results_all(void)
 		(void)dispatch_results(w);
 }
 
+void
+dispatch_worker_reset(struct worker *w, size_t result_max)
+{
+	struct worker_load *ld = &w->ld;
+
+	fp_asm_init(&ld->as, result_max);
+	TAILQ_INIT(&ld->inflight);
+	ld->ninflight = 0;
+	ld->partial = NULL;
+	ld->partial_done = 0;
+	ld->dirty = ld->blocked = 0;
+	ld->tasks_done = 0;
+}
+
+void
+dispatch_worker_free(struct worker *w)
+{
+	fp_asm_free(&w->ld.as);
+}
+
 /* Workers that hold a task (forkpool.stats workers_busy). */
 int
 dispatch_busy(void)
@@ -484,7 +504,7 @@ dispatch_busy(void)
 	int	 i, n;
 
 	for (i = n = 0; i < sv->nslots; i++)
-		n += sv->workers[i].ninflight > 0;
+		n += sv->workers[i].ld.ninflight > 0;
 	return n;
 }
 
@@ -579,13 +599,13 @@ dispatch_worker_lost(struct worker *w, int status)
 	}
 	kv[0].val = val;
 	kv[1].key = "attempts";
-	head = TAILQ_FIRST(&w->inflight);
+	head = TAILQ_FIRST(&w->ld.inflight);
 	if (head != NULL && !head->started)
 		head = NULL;
 	/* Walk backwards so that requeueing at the front keeps FIFO order. */
-	for (t = TAILQ_LAST(&w->inflight, taskq); t != NULL; t = prev) {
+	for (t = TAILQ_LAST(&w->ld.inflight, taskq); t != NULL; t = prev) {
 		prev = TAILQ_PREV(t, taskq, entry);
-		TAILQ_REMOVE(&w->inflight, t, entry);
+		TAILQ_REMOVE(&w->ld.inflight, t, entry);
 		if (t->answered) {
 			/* Answered already (cancel, timeout, violation). */
 			release(t);
@@ -654,10 +674,10 @@ dispatch_worker_lost(struct worker *w, int status)
 		answer_err(t, FP_E_WORKER_CRASHED, msg, kv, 2);
 		release(t);
 	}
-	w->ninflight = 0;
-	w->partial = NULL;
-	w->blocked = 0;
-	w->dirty = 0;
+	w->ld.ninflight = 0;
+	w->ld.partial = NULL;
+	w->ld.blocked = 0;
+	w->ld.dirty = 0;
 }
 
 /* ---- deadlines, the 100 ms tick -------------------------------------------- */
@@ -720,7 +740,7 @@ dispatch_tick(uint64_t now)
 			continue;
 		running = atomic_load_explicit(&w->stats->running,
 		    memory_order_relaxed);
-		TAILQ_FOREACH(t, &w->inflight, entry) {
+		TAILQ_FOREACH(t, &w->ld.inflight, entry) {
 			if (t->deadline_ns == 0 || now < t->deadline_ns)
 				continue;
 			/*
@@ -734,7 +754,7 @@ dispatch_tick(uint64_t now)
 			 * time, whoever still waits for the result.
 			 */
 			if (t->started && (t->id == running ||
-			    (t == TAILQ_FIRST(&w->inflight) &&
+			    (t == TAILQ_FIRST(&w->ld.inflight) &&
 			    now - t->deadline_ns >= HEAD_GRACE_NS))) {
 				if (!t->answered)
 					t->kill_code = FP_E_TIMEOUT;
@@ -804,11 +824,11 @@ dispatch_fail_all(int code, const char *msg)
 	}
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
-		while ((t = TAILQ_FIRST(&w->inflight)) != NULL) {
-			TAILQ_REMOVE(&w->inflight, t, entry);
+		while ((t = TAILQ_FIRST(&w->ld.inflight)) != NULL) {
+			TAILQ_REMOVE(&w->ld.inflight, t, entry);
 			finish_err(t, code, msg);
 		}
-		w->ninflight = 0;
-		w->partial = NULL;
+		w->ld.ninflight = 0;
+		w->ld.partial = NULL;
 	}
 }

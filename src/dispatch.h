@@ -8,6 +8,7 @@
 #ifndef FP_DISPATCH_H
 #define FP_DISPATCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tasks.h"
@@ -21,6 +22,13 @@ struct worker;
  * full: t was answered queue_full (rejected_queue_full), its breaker
  * probe given back, and freed.
  */
+/*
+ * dispatch_worker_reset: w's slot holds a new process (or none yet): it
+ * holds no task, and a result it sends may be result_max bytes long.
+ * dispatch_worker_free: the process is gone; what it held is released.
+ */
+void	 dispatch_worker_reset(struct worker *, size_t result_max);
+void	 dispatch_worker_free(struct worker *);
 int	 dispatch_admit(struct task *);
 void	 dispatch_run(void);
 /* dispatch_publish: make the tasks written this iteration visible. */

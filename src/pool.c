@@ -94,7 +94,7 @@ release(struct worker *w)
 	close_fd(&w->sup_efd);
 	close_fd(&w->wrk_efd);
 	fp_seg_destroy(&w->seg);
-	fp_asm_free(&w->as);
+	dispatch_worker_free(w);
 	w->stats = NULL;
 	w->pid = 0;
 	w->kill_ns = 0;
@@ -244,12 +244,7 @@ pool_spawn(struct worker *w)
 		    (unsigned long long)spawn_failing);
 		spawn_failing = 0;
 	}
-	fp_asm_init(&w->as, RESULT_MAX(&sv->conf));
-	TAILQ_INIT(&w->inflight);
-	w->ninflight = 0;
-	w->partial = NULL;
-	w->dirty = w->blocked = 0;
-	w->tasks_done = 0;
+	dispatch_worker_reset(w, RESULT_MAX(&sv->conf));
 	w->task_limit = task_limit();
 	w->kill_ns = 0;
 	w->generation = sv->generation;
@@ -276,7 +271,7 @@ pool_init(void)
 		sv->workers[i].pidfd = -1;
 		sv->workers[i].sup_efd = -1;
 		sv->workers[i].wrk_efd = -1;
-		TAILQ_INIT(&sv->workers[i].inflight);
+		dispatch_worker_reset(&sv->workers[i], 0);
 	}
 	sv->nslots = 0;
 	if (sv->conf.test_handlers && pool_test_crash())
@@ -359,11 +354,11 @@ lost(struct worker *w, int status)
 	if (WIFSIGNALED(status))
 		log_info("worker_exit", "worker=%d pid=%d signal=%d tasks=%llu",
 		    w->slot, (int)w->pid, WTERMSIG(status),
-		    (unsigned long long)w->tasks_done);
+		    (unsigned long long)w->ld.tasks_done);
 	else
 		log_info("worker_exit", "worker=%d pid=%d status=%d tasks=%llu",
 		    w->slot, (int)w->pid, WEXITSTATUS(status),
-		    (unsigned long long)w->tasks_done);
+		    (unsigned long long)w->ld.tasks_done);
 	/*
 	 * Deaths the supervisor caused (a deadline, a cancel, a retirement,
 	 * shutdown) are not crashes and do not count towards the back-off.
@@ -374,18 +369,18 @@ lost(struct worker *w, int status)
 	crash = sv->state != SV_STOPPING && ((w->state != W_STOPPING &&
 	    w->kill_ns == 0) || w->violation != NULL);
 	retired = w->state == W_RETIRING && w->kill_ns != 0 &&
-	    w->ninflight == 0;
+	    w->ld.ninflight == 0;
 	if (crash && w->violation == NULL)
 		sv->cnt.worker_crashes++;
 	dispatch_worker_lost(w, status);
 	w->violation = NULL;
 	age = fp_now_ns() - w->spawned_ns;
-	young = crash && (w->tasks_done == 0 ||
+	young = crash && (w->ld.tasks_done == 0 ||
 	    age < sv->conf.min_worker_age_ms * 1000000ULL);
 	if (retired)
 		log_info("worker_retired", "worker=%d pid=%d generation=%u "
 		    "tasks=%llu", w->slot, (int)w->pid, w->generation,
-		    (unsigned long long)w->tasks_done);
+		    (unsigned long long)w->ld.tasks_done);
 	release(w);
 	if (sv->state == SV_STOPPING || !w->respawn) {
 		/* Retired, or replaced already: the slot is free. */
@@ -523,7 +518,7 @@ retire_stale(int idle_only)
 		w = &sv->workers[i];
 		if (!stale(w))
 			continue;
-		if (w->ninflight == 0 && w->partial == NULL) {
+		if (w->ld.ninflight == 0 && w->ld.partial == NULL) {
 			retire(w);
 			return 0;
 		}
@@ -586,8 +581,8 @@ fill(void)
 static void
 retire_step(struct worker *w)
 {
-	if (w->state != W_RETIRING || w->kill_ns != 0 || w->ninflight > 0 ||
-	    w->partial != NULL)
+	if (w->state != W_RETIRING || w->kill_ns != 0 || w->ld.ninflight > 0 ||
+	    w->ld.partial != NULL)
 		return;
 	log_debug("worker_stop", "worker=%d pid=%d msg=retired", w->slot,
 	    (int)w->pid);
@@ -641,14 +636,14 @@ recycle(struct worker *w, const char *why, uint64_t val, uint64_t limit)
 	int	 n;
 
 	/* A task half written to its ring: finish it first. */
-	if (w->partial != NULL)
+	if (w->ld.partial != NULL)
 		return;
 	if ((n = spawn_extra()) == -1)
 		return;		/* no slot: try again on a later check */
 	log_info("worker_recycle", "worker=%d pid=%d reason=%s value=%llu "
 	    "limit=%llu tasks=%llu replacement=%d", w->slot, (int)w->pid, why,
 	    (unsigned long long)val, (unsigned long long)limit,
-	    (unsigned long long)w->tasks_done, n);
+	    (unsigned long long)w->ld.tasks_done, n);
 	sv->cnt.workers_recycled++;
 	retire(w);
 }
@@ -664,9 +659,9 @@ pool_check(void)
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
 		if (w->state == W_READY && w->task_limit != 0 &&
-		    w->tasks_done >= w->task_limit && w->kill_ns == 0 &&
+		    w->ld.tasks_done >= w->task_limit && w->kill_ns == 0 &&
 		    w->respawn)
-			recycle(w, "max-tasks-per-worker", w->tasks_done,
+			recycle(w, "max-tasks-per-worker", w->ld.tasks_done,
 			    w->task_limit);
 		if (retiring_hint && w->state == W_RETIRING) {
 			any = 1;
@@ -703,7 +698,7 @@ pool_tick(void)
 			continue;
 		/* Alive past min-worker-age and useful: the loop is over. */
 		age = now - w->spawned_ns;
-		if (w->early_deaths > 0 && w->tasks_done > 0 && age >= min_age)
+		if (w->early_deaths > 0 && w->ld.tasks_done > 0 && age >= min_age)
 			w->early_deaths = 0;
 		if (sv->conf.max_worker_rss != 0 &&
 		    (rss = rss_bytes(w)) > sv->conf.max_worker_rss)

@@ -4,10 +4,10 @@
  * and takes their results).
  *
  * Who writes what in struct worker: pool.c the process and its slot
- * (pid, fds, segment, rings' set-up, state W_EMPTY/W_READY/W_RETIRING,
- * spawn and respawn times, generation, task_limit); dispatch.c the tasks
- * it holds (inflight, ninflight, partial, dirty, blocked, tasks_done) and
- * the kills it orders (kill_ns, violation, state W_STOPPING).
+ * (pid, fds, segment, rings' set-up, state, spawn and respawn times,
+ * generation, task_limit, the kills: kill_ns, violation); dispatch.c
+ * alone `ld', what the worker holds (dispatch_worker_reset when a
+ * process starts in the slot, dispatch_worker_free when it is gone).
  */
 #ifndef FP_POOL_H
 #define FP_POOL_H
@@ -26,6 +26,18 @@ enum worker_state {
 	W_STOPPING		/* being stopped or killed; its rings are ignored */
 };
 
+/* What a worker holds: written by dispatch.c only, read by pool.c. */
+struct worker_load {
+	struct fp_asm	 as;		/* a result being reassembled */
+	struct taskq	 inflight;
+	uint32_t	 ninflight;
+	struct task	*partial;	/* being written in fragments */
+	size_t		 partial_done;
+	int		 dirty;		/* records not yet published */
+	int		 blocked;	/* task ring full: waits for room */
+	uint64_t	 tasks_done;
+};
+
 #define MAX_SLOTS	2048	/* worker slots: workers, plus replacements */
 
 struct worker {
@@ -39,17 +51,10 @@ struct worker {
 	struct wstats	*stats;
 	struct fp_ring	 tx;		/* tasks, supervisor writes */
 	struct fp_ring	 rx;		/* results, supervisor reads */
-	struct fp_asm	 as;
-	struct taskq	 inflight;
-	uint32_t	 ninflight;
-	struct task	*partial;	/* being written in fragments */
-	size_t		 partial_done;
-	int		 dirty;		/* records not yet published */
-	int		 blocked;	/* task ring full: waits for room */
+	struct worker_load ld;		/* dispatch.c's */
 	uint64_t	 spawned_ns;
 	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
 	uint32_t	 early_deaths;	/* consecutive, for back-off */
-	uint64_t	 tasks_done;
 	uint64_t	 task_limit;	/* recycle after this many; 0: never */
 	uint64_t	 kill_ns;	/* SIGKILL due (after kill-grace), or 0 */
 	uint32_t	 generation;	/* configuration generation */
