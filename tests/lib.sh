@@ -656,6 +656,15 @@ fp_show_output() {
 	head -c 2000 "$T/err" >&2
 }
 
+# fp_need_root WHY: skip the test unless it runs as root and setpriv(1) is
+# there (to run clients or daemons as other users, own files as them);
+# WHY says what for.
+fp_need_root() {
+	if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+		fp_skip "needs root and setpriv ($*)"
+	fi
+}
+
 # ---- set-up and clean-up -----------------------------------------------
 
 fp_find_python() {
