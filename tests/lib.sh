@@ -665,6 +665,17 @@ fp_need_root() {
 	fi
 }
 
+# fp_other_user WHY: for the tests of paths another user could change
+# (path_symlinks_*.sh): fp_need_root WHY; ATT is that other user's uid
+# (12345: no passwd entry needed), $T is searchable by all (0711) and
+# $T/tmp stands for /tmp (mode 1777).
+fp_other_user() {
+	fp_need_root "$@"
+	ATT=12345
+	chmod 711 "$T"
+	mkdir -m 1777 "$T/tmp"
+}
+
 # ---- set-up and clean-up -----------------------------------------------
 
 fp_find_python() {
