@@ -671,9 +671,32 @@ fp_need_root() {
 # $T/tmp stands for /tmp (mode 1777).
 fp_other_user() {
 	fp_need_root "$@"
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	ATT=12345
 	chmod 711 "$T"
 	mkdir -m 1777 "$T/tmp"
+}
+
+# fp_held N: start tests/integration/conn_hold.py N as nobody, which holds
+# the connections of N pings it got answers to; that count is in HELD, the
+# holder's PID in HOLDER.  fp_release lets it close them and reaps it.
+fp_held() {
+	rm -f "$T/release" "$T/hold.out"
+	: >"$T/hold.out"
+	chmod 0666 "$T/hold.out"
+	# shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
+	fp_bg fp_nobody $FP_NOBODY_PY "$FP_INTEG/conn_hold.py" "$1" \
+	    >"$T/hold.out"
+	HOLDER=$FP_BGPID
+	# shellcheck disable=SC2016 # wait_for evaluates it
+	wait_for '[ -s "$T/hold.out" ]' 20 ||
+	    fp_fail "conn_hold.py $1 printed nothing"
+	# shellcheck disable=SC2034 # for the scripts that source this file
+	HELD=$(cat "$T/hold.out")
+}
+fp_release() {
+	: >"$T/release"
+	fp_wait_bg "$HOLDER" 10
 }
 
 # ---- set-up and clean-up -----------------------------------------------
