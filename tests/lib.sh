@@ -677,6 +677,20 @@ fp_other_user() {
 	mkdir -m 1777 "$T/tmp"
 }
 
+# fp_nobody_reach WHY: fp_need_root WHY, then let nobody reach this test's
+# directory (mode 0711) and fail unless nobody may read the directory of
+# fpclient.py and run the client, as the tests whose clients run as
+# nobody need.
+fp_nobody_reach() {
+	fp_need_root "$@"
+	chmod 0711 "$T"
+	for _d in "$FP_INTEG" "$(dirname "$FORKPOOL")"; do
+		if ! fp_nobody test -r "$_d" -a -x "$_d"; then
+			fp_fail "$_d is not readable by nobody"
+		fi
+	done
+}
+
 # fp_held N: start tests/integration/conn_hold.py N as nobody, which holds
 # the connections of N pings it got answers to; that count is in HELD, the
 # holder's PID in HOLDER.  fp_release lets it close them and reaps it.

@@ -10,8 +10,7 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-fp_need_root "its clients run as nobody"
-chmod 0711 "$T"
+fp_nobody_reach "its clients run as nobody"
 
 printf 'workers 1\nsocket-mode 0666\nmax-connections 20\n' >"$FP_CONF"
 fp_start
