@@ -863,6 +863,22 @@ CONF
 	fp_wait_nworkers 2
 }
 
+# fp_start_breakers: start a daemon of two workers with the test handlers
+# for the circuit-breaker scenarios (breaker.sh, breaker_timeouts.sh; their
+# Python is tests/integration/breaking.py): breaker-threshold 3 within a
+# window of 10 s, cool-down 500 ms, `handler sleep timeout 100ms'.
+fp_start_breakers() {
+	cat >"$FP_CONF" <<'CONF'
+workers 2
+breaker-threshold 3
+breaker-window 10s
+breaker-cooldown 500ms
+handler sleep timeout 100ms
+CONF
+	fp_start -T
+	fp_wait_nworkers 2
+}
+
 # fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
 # tests/integration/chaos.py).  Three workers with the test handlers,
 # `handler hang timeout 300ms', breakers off (with workers killed at random
