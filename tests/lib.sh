@@ -519,6 +519,30 @@ fp_load_refused() {
 	fi
 }
 
+# fp_load_path_refused WHAT PATH REASON_ERE: fp_load_refused with a
+# configuration of one worker and `load PATH' on its line 2.
+fp_load_path_refused() {
+	printf 'workers 1\nload "%s"\n' "$2" >"$FP_CONF"
+	fp_load_refused "$1" 2 "$2" "$3"
+}
+
+# fp_safe_dir: for the tests of `load' paths (plugin_paths*.sh,
+# plugin_loaded_is_checked.sh), which run as root only (they make files
+# owned by nobody): $T/safe is a directory only root may change, and
+# SAFE_TP a copy of the build's testplug.so there (mode 0644); BD is the
+# build directory.
+fp_safe_dir() {
+	if [ "$(id -u)" != 0 ]; then
+		fp_skip "must run as root (files owned by nobody)"
+	fi
+	BD=$(cd "$(dirname "$FORKPOOLD")" && pwd)
+	chmod 0755 "$T"
+	mkdir -m 0755 "$T/safe"
+	SAFE_TP=$T/safe/testplug.so
+	cp "$BD/tests/plugins/testplug.so" "$SAFE_TP"
+	chmod 0644 "$SAFE_TP"
+}
+
 # fp_check_log: fail on a sanitizer report in the daemon log.
 FP_SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 fp_check_log() {
