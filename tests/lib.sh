@@ -903,6 +903,77 @@ CONF
 	fp_wait_nworkers 2
 }
 
+# The start-up signal scenarios (startup_signals*.sh): a signal that comes
+# while a plug-in is being tried by its probe child.  fp_gate_conf writes
+# $FP_CONF with one worker and testplug.so's gate-init, whose init (in the
+# probe, and again in the daemon) writes `init pid=PID sigterm=...' to
+# $T/init and waits until $T/gate exists.
+fp_gate_conf() {
+	fp_plugins
+	TESTPLUG_INIT_FILE=$T/init
+	TESTPLUG_INIT_GATE=$T/gate
+	export TESTPLUG_INIT_FILE TESTPLUG_INIT_GATE
+	cat >"$FP_CONF" <<CONF
+workers 1
+load-timeout 20s
+load "$TP" gate-init
+CONF
+}
+
+# fp_ppid PID: the parent of PID.
+fp_ppid() {
+	read -r _l <"/proc/$1/stat"
+	# shellcheck disable=SC2086
+	set -- ${_l##*) }
+	printf '%s' "$2"
+}
+
+# fp_wait_probe WHAT: wait until the plug-in's init runs in the probe; its
+# pid in PROBE, its parent (the process loading plug-ins) in LOADER.
+fp_wait_probe() {
+	# shellcheck disable=SC2016 # wait_for evaluates it
+	wait_for '[ -s "$T/init" ]' 10 ||
+	    fp_fail "$1: the plug-in's init did not start"
+	PROBE=$(sed -n '1s/^init pid=\([0-9]*\) .*/\1/p' "$T/init")
+	assert_grep '^init pid=[0-9]+ sigterm=unblocked$' "$T/init" \
+	    "$1: the probe's signal mask"
+	LOADER=$(fp_ppid "$PROBE")
+}
+
+# fp_gate_open WHAT: let init go on; the probe must then finish.
+fp_gate_open() {
+	: >"$T/gate"
+	wait_for "! fp_alive $PROBE" 10 ||
+	    fp_fail "$1: the probe $PROBE still runs after its init returned"
+}
+
+# fp_gate_reset: no init, gate, socket, pidfile or log left by a previous
+# start.
+fp_gate_reset() {
+	rm -f "$T/init" "$T/gate" "$FP_SOCK" "$FP_PIDFILE"
+	: >"$FP_LOG"
+}
+
+# fp_gated_fg SIG [sigign]: forkpoold -d, SIG sent while the probe runs;
+# with sigign it was started with SIGINT and SIGQUIT ignored (plain `&').
+fp_gated_fg() {
+	fp_gate_reset
+	if [ "${2:-}" = sigign ]; then
+		fp_bg "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" \
+		    -p "$FP_PIDFILE" </dev/null >>"$FP_LOG" 2>&1
+	else
+		# shellcheck disable=SC2086
+		fp_bg $FP_SIGDFL "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" \
+		    -p "$FP_PIDFILE" </dev/null >>"$FP_LOG" 2>&1
+	fi
+	FP_PID=$FP_BGPID
+	FP_ALLD="$FP_ALLD $FP_PID"
+	fp_wait_probe "-d SIG$1"
+	assert_eq "$FP_PID" "$LOADER" "-d SIG$1: parent of the probe"
+	kill "-$1" "$FP_PID"
+	fp_gate_open "-d SIG$1"
+}
+
 # fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
 # tests/integration/chaos.py).  Three workers with the test handlers,
 # `handler hang timeout 300ms', breakers off (with workers killed at random

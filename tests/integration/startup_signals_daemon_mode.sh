@@ -1,0 +1,59 @@
+#!/bin/sh
+# startup_signals_daemon_mode.sh -- SIGTERM during start-up in daemon mode,
+# sent to the daemon while a plug-in is being tried by its probe child
+# (startup_signals.sh): the starting process exits 0, and the daemon starts,
+# drains and exits 0 (both seen through a subreaper), leaving no process,
+# socket or pidfile.
+# Optional arguments of lib.sh helpers default to this test's daemon, and
+# wait_for takes code to evaluate later:
+# shellcheck disable=SC2119,SC2016
+set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+fp_gate_conf
+
+# Under a subreaper, which records how the starting process and the
+# detached daemon exit ("PID STATUS" lines in $T/reaped).
+fp_gate_reset
+rm -f "$T/reaped"
+# shellcheck disable=SC2086
+fp_bg $FP_SIGDFL "$FP_PY" -c '
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+	sys.exit(3)
+pid = os.fork()
+if pid == 0:
+	os.execv(sys.argv[2], sys.argv[2:])
+while True:
+	try:
+		p, st = os.waitpid(-1, 0)
+	except ChildProcessError:
+		break
+	with open(sys.argv[1], "a") as f:
+		f.write("%d %d\n" % (p, os.waitstatus_to_exitcode(st)))
+' "$T/reaped" "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" \
+    2>"$T/start.err"
+reaper=$FP_BGPID
+fp_wait_probe "daemon mode SIGTERM"
+starter=$(fp_ppid "$LOADER")
+assert_eq "$reaper" "$(fp_ppid "$starter")" \
+    "daemon mode: the loading daemon is a child of the starting process"
+FP_ALLD="$FP_ALLD $LOADER"
+kill -TERM "$LOADER"
+fp_gate_open "daemon mode SIGTERM"
+fp_wait_bg "$reaper" 15
+assert_eq 0 "$FP_RC" "daemon mode SIGTERM: the subreaper"
+assert_empty "$T/start.err" "daemon mode SIGTERM: stderr of the start"
+sed -n 1p "$T/reaped" | grep -qx "[0-9]* 0" || {
+	cat "$T/reaped" >&2
+	fp_fail "daemon mode SIGTERM: the starting process did not exit 0"
+}
+assert_eq "$LOADER 0" "$(sed -n 2p "$T/reaped")" \
+    "daemon mode SIGTERM: pid and exit status of the daemon"
+assert_eq 2 "$(grep -c '^init pid=' "$T/init")" \
+    "daemon mode SIGTERM: init ran in the probe and in the daemon"
+fp_check_no_workers 5
+if [ -e "$FP_SOCK" ] || [ -e "$FP_PIDFILE" ]; then
+	fp_fail "daemon mode SIGTERM: socket or pidfile left"
+fi
