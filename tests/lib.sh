@@ -843,6 +843,24 @@ fp_plugins() {
 	export AGG TP
 }
 
+# fp_testplug_conf N: fp_plugins, and $FP_CONF holds N workers and
+# `load $TP' (the daemon_mode*.sh scenarios).
+fp_testplug_conf() {
+	fp_plugins
+	printf 'workers %s\nload "%s"\n' "$1" "$TP" >"$FP_CONF"
+}
+
+# fp_sleep_running MS: `forkpool call sleep MS' in the background (its
+# output in $T/job.out, its PID in JOB), and a bounded wait until the
+# daemon runs it.
+fp_sleep_running() {
+	fp_bg "$FORKPOOL" call sleep "$1" >"$T/job.out" 2>&1
+	JOB=$FP_BGPID
+	# shellcheck disable=SC2016 # wait_for evaluates it
+	wait_for '[ "$(fp_stat running)" -ge 1 ]' 10 ||
+	    fp_fail "the sleep did not start"
+}
+
 # fp_start_plugins: after fp_plugins, start a daemon of two workers
 # (prefetch 1, no retries, no default timeout) with aggregate.so (argument
 # max-groups=50) and testplug.so, `handler tp.deadline timeout 300ms' and

@@ -15,15 +15,10 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-fp_plugins
 FP_CMD_TIMEOUT=15
 TESTPLUG_FINI_FILE=$T/fini
 export TESTPLUG_FINI_FILE
-
-cat >"$FP_CONF" <<CONF
-workers 2
-load "$TP"
-CONF
+fp_testplug_conf 2
 
 # ---- start, reload, SIGTERM ---------------------------------------------
 
@@ -58,13 +53,10 @@ assert_out pong "ping after SIGHUP"
 
 # SIGTERM drains: a running task is answered, then the daemon exits and
 # removes its socket and pidfile; the plug-in's fini runs in the daemon.
-fp_bg "$FORKPOOL" call sleep 1500 >"$T/job.out" 2>&1
-job=$FP_BGPID
-wait_for '[ "$(fp_stat running)" -ge 1 ]' 10 ||
-    fp_fail "the sleep did not start"
+fp_sleep_running 1500
 pid=$FP_PID
 fp_stop_daemon TERM
-fp_wait_bg "$job" 10
+fp_wait_bg "$JOB" 10
 assert_eq 0 "$FP_RC" "the call running at SIGTERM was answered"
 assert_eq 1500 "$(cat "$T/job.out")" "the answer of the call running at SIGTERM"
 assert_grep "^fini pid=$pid\$" "$T/fini" "plug-in fini in the daemon"

@@ -9,39 +9,17 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-fp_plugins
 FP_CMD_TIMEOUT=15
-cat >"$FP_CONF" <<CONF
-workers 1
-load "$TP"
-CONF
+fp_testplug_conf 1
 
-# A detached daemon is nobody's child but init's: start it under a
-# subreaper (PR_SET_CHILD_SUBREAPER), which inherits it and records how it
-# exits ("PID STATUS" lines in $T/reaped, STATUS as Python's
-# waitstatus_to_exitcode: -N for signal N).
+# The detached daemon is started under tests/integration/subreaper.py,
+# which records how it exits ("PID STATUS" lines in $T/reaped, the
+# starting process first).
 # shellcheck disable=SC2120 # its arguments are optional
 reaped_start() {
 	rm -f "$T/reaped" "$FP_PIDFILE"
-	fp_bg "$FP_PY" -c '
-import ctypes, os, sys
-if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
-	sys.exit(3)
-pid = os.fork()
-if pid == 0:
-	os.execv(sys.argv[2], sys.argv[2:])
-_, st = os.waitpid(pid, 0)
-if os.waitstatus_to_exitcode(st) != 0:
-	sys.exit(4)
-while True:
-	try:
-		p, st = os.waitpid(-1, 0)
-	except ChildProcessError:
-		break
-	with open(sys.argv[1], "a") as f:
-		f.write("%d %d\n" % (p, os.waitstatus_to_exitcode(st)))
-' "$T/reaped" "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" \
-	    "$@"
+	fp_bg "$FP_PY" "$FP_INTEG/subreaper.py" "$T/reaped" "$FORKPOOLD" \
+	    -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" "$@"
 	reaper=$FP_BGPID
 	wait_for '[ -s "$FP_PIDFILE" ] || ! fp_alive $reaper' 10 ||
 	    fp_fail "no pidfile from the daemon started under a subreaper"
@@ -58,7 +36,11 @@ reaped_stop() {
 	fp_stop_daemon "$1"
 	fp_wait_bg "$reaper" 10
 	assert_eq 0 "$FP_RC" "the subreaper"
-	assert_eq "$_pid 0" "$(cat "$T/reaped")" \
+	sed -n 1p "$T/reaped" | grep -qx "[0-9]* 0" || {
+		cat "$T/reaped" >&2
+		fp_fail "SIG$1: the starting process did not exit 0"
+	}
+	assert_eq "$_pid 0" "$(sed 1d "$T/reaped")" \
 	    "pid and exit status of the daemon after SIG$1"
 }
 

@@ -9,23 +9,16 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-fp_plugins
 FP_CMD_TIMEOUT=15
-cat >"$FP_CONF" <<CONF
-workers 1
-load "$TP"
-CONF
+fp_testplug_conf 1
 
 fp_start_daemon
 fp_wait_nworkers 1
 fp_cli ping
 assert_out pong "ping before SIGQUIT"
-fp_bg "$FORKPOOL" call sleep 30000 >"$T/job.out" 2>&1
-job=$FP_BGPID
-wait_for '[ "$(fp_stat running)" -ge 1 ]' 10 ||
-    fp_fail "the sleep did not start"
+fp_sleep_running 30000
 fp_stop_daemon QUIT
 # At once: the 30 s sleep is answered shutting_down, not waited for.
-fp_wait_bg "$job" 10
+fp_wait_bg "$JOB" 10
 assert_eq 1 "$FP_RC" "the call running at SIGQUIT: answered with an error"
 assert_grep "shutting_down" "$T/job.out" "the call running at SIGQUIT"

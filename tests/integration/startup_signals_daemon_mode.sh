@@ -13,27 +13,13 @@ set -eu
 
 fp_gate_conf
 
-# Under a subreaper, which records how the starting process and the
-# detached daemon exit ("PID STATUS" lines in $T/reaped).
+# Under tests/integration/subreaper.py, which records how the starting
+# process and the detached daemon exit ("PID STATUS" lines in $T/reaped).
 fp_gate_reset
 rm -f "$T/reaped"
 # shellcheck disable=SC2086
-fp_bg $FP_SIGDFL "$FP_PY" -c '
-import ctypes, os, sys
-if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
-	sys.exit(3)
-pid = os.fork()
-if pid == 0:
-	os.execv(sys.argv[2], sys.argv[2:])
-while True:
-	try:
-		p, st = os.waitpid(-1, 0)
-	except ChildProcessError:
-		break
-	with open(sys.argv[1], "a") as f:
-		f.write("%d %d\n" % (p, os.waitstatus_to_exitcode(st)))
-' "$T/reaped" "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" \
-    2>"$T/start.err"
+fp_bg $FP_SIGDFL "$FP_PY" "$FP_INTEG/subreaper.py" "$T/reaped" \
+    "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" 2>"$T/start.err"
 reaper=$FP_BGPID
 fp_wait_probe "daemon mode SIGTERM"
 starter=$(fp_ppid "$LOADER")
