@@ -715,6 +715,16 @@ fp_nobody_reach() {
 	done
 }
 
+# fp_start_open WHY: fp_nobody_reach WHY, then start a daemon of one worker
+# on a socket of mode 0666, which nobody may connect to (admin_perm.sh,
+# admin_group.sh).
+fp_start_open() {
+	fp_nobody_reach "$@"
+	printf 'workers 1\nsocket-mode 0666\n' >"$FP_CONF"
+	fp_start
+	fp_wait_nworkers 1
+}
+
 # fp_held N: start tests/integration/conn_hold.py N as nobody, which holds
 # the connections of N pings it got answers to; that count is in HELD, the
 # holder's PID in HOLDER.  fp_release lets it close them and reaps it.

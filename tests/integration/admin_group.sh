@@ -12,11 +12,7 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-fp_nobody_reach "its clients run as nobody"
-
-printf 'workers 1\nsocket-mode 0666\n' >"$FP_CONF"
-fp_start
-fp_wait_nworkers 1
+fp_start_open "its clients run as nobody"
 
 # ---- admin-group ---------------------------------------------------------
 # The file changes below are applied with SIGHUP, which forkpool.reload's

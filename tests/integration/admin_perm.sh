@@ -11,11 +11,7 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-fp_nobody_reach "its clients run as nobody"
-
-printf 'workers 1\nsocket-mode 0666\n' >"$FP_CONF"
-fp_start
-fp_wait_nworkers 1
+fp_start_open "its clients run as nobody"
 
 # shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
 fp_nobody $FP_NOBODY_PY - <<'PY' || fp_fail "nobody's calls (see above)"
