@@ -982,6 +982,18 @@ fp_gate_reset() {
 	: >"$FP_LOG"
 }
 
+# fp_gate_after WHAT: what a daemon that took the signal leaves once it
+# is gone: init ran twice (in the probe and in the daemon), no process of
+# it, no socket and no pidfile.
+fp_gate_after() {
+	assert_eq 2 "$(grep -c '^init pid=' "$T/init")" \
+	    "$1: init ran in the probe and in the daemon"
+	fp_check_no_workers 5
+	if [ -e "$FP_SOCK" ] || [ -e "$FP_PIDFILE" ]; then
+		fp_fail "$1: socket or pidfile left"
+	fi
+}
+
 # fp_gated_fg SIG [sigign]: forkpoold -d, SIG sent while the probe runs;
 # with sigign it was started with SIGINT and SIGQUIT ignored (plain `&').
 fp_gated_fg() {

@@ -37,9 +37,4 @@ sed -n 1p "$T/reaped" | grep -qx "[0-9]* 0" || {
 }
 assert_eq "$LOADER 0" "$(sed -n 2p "$T/reaped")" \
     "daemon mode SIGTERM: pid and exit status of the daemon"
-assert_eq 2 "$(grep -c '^init pid=' "$T/init")" \
-    "daemon mode SIGTERM: init ran in the probe and in the daemon"
-fp_check_no_workers 5
-if [ -e "$FP_SOCK" ] || [ -e "$FP_PIDFILE" ]; then
-	fp_fail "daemon mode SIGTERM: socket or pidfile left"
-fi
+fp_gate_after "daemon mode SIGTERM"
