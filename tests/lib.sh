@@ -690,7 +690,7 @@ fp_need_root() {
 }
 
 # fp_other_user WHY: for the tests of paths another user could change
-# (path_symlinks_*.sh): fp_need_root WHY; ATT is that other user's uid
+# (path_symlinks*.sh): fp_need_root WHY; ATT is that other user's uid
 # (12345: no passwd entry needed), $T is searchable by all (0711) and
 # $T/tmp stands for /tmp (mode 1777).
 fp_other_user() {
