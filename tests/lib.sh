@@ -519,6 +519,30 @@ fp_load_refused() {
 	fi
 }
 
+# fp_load_path_refused WHAT PATH REASON_ERE: fp_load_refused with a
+# configuration of one worker and `load PATH' on its line 2.
+fp_load_path_refused() {
+	printf 'workers 1\nload "%s"\n' "$2" >"$FP_CONF"
+	fp_load_refused "$1" 2 "$2" "$3"
+}
+
+# fp_safe_dir: for the tests of `load' paths (plugin_paths*.sh,
+# plugin_loaded_is_checked.sh), which run as root only (they make files
+# owned by nobody): $T/safe is a directory only root may change, and
+# SAFE_TP a copy of the build's testplug.so there (mode 0644); BD is the
+# build directory.
+fp_safe_dir() {
+	if [ "$(id -u)" != 0 ]; then
+		fp_skip "must run as root (files owned by nobody)"
+	fi
+	BD=$(cd "$(dirname "$FORKPOOLD")" && pwd)
+	chmod 0755 "$T"
+	mkdir -m 0755 "$T/safe"
+	SAFE_TP=$T/safe/testplug.so
+	cp "$BD/tests/plugins/testplug.so" "$SAFE_TP"
+	chmod 0644 "$SAFE_TP"
+}
+
 # fp_check_log: fail on a sanitizer report in the daemon log.
 FP_SANRE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 fp_check_log() {
@@ -656,6 +680,73 @@ fp_show_output() {
 	head -c 2000 "$T/err" >&2
 }
 
+# fp_need_root WHY: skip the test unless it runs as root and setpriv(1) is
+# there (to run clients or daemons as other users, own files as them);
+# WHY says what for.
+fp_need_root() {
+	if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+		fp_skip "needs root and setpriv ($*)"
+	fi
+}
+
+# fp_other_user WHY: for the tests of paths another user could change
+# (path_symlinks*.sh): fp_need_root WHY; ATT is that other user's uid
+# (12345: no passwd entry needed), $T is searchable by all (0711) and
+# $T/tmp stands for /tmp (mode 1777).
+fp_other_user() {
+	fp_need_root "$@"
+	# shellcheck disable=SC2034 # for the scripts that source this file
+	ATT=12345
+	chmod 711 "$T"
+	mkdir -m 1777 "$T/tmp"
+}
+
+# fp_nobody_reach WHY: fp_need_root WHY, then let nobody reach this test's
+# directory (mode 0711) and fail unless nobody may read the directory of
+# fpclient.py and run the client, as the tests whose clients run as
+# nobody need.
+fp_nobody_reach() {
+	fp_need_root "$@"
+	chmod 0711 "$T"
+	for _d in "$FP_INTEG" "$(dirname "$FORKPOOL")"; do
+		if ! fp_nobody test -r "$_d" -a -x "$_d"; then
+			fp_fail "$_d is not readable by nobody"
+		fi
+	done
+}
+
+# fp_start_open WHY: fp_nobody_reach WHY, then start a daemon of one worker
+# on a socket of mode 0666, which nobody may connect to (admin_perm.sh,
+# admin_group.sh).
+fp_start_open() {
+	fp_nobody_reach "$@"
+	printf 'workers 1\nsocket-mode 0666\n' >"$FP_CONF"
+	fp_start
+	fp_wait_nworkers 1
+}
+
+# fp_held N: start tests/integration/conn_hold.py N as nobody, which holds
+# the connections of N pings it got answers to; that count is in HELD, the
+# holder's PID in HOLDER.  fp_release lets it close them and reaps it.
+fp_held() {
+	rm -f "$T/release" "$T/hold.out"
+	: >"$T/hold.out"
+	chmod 0666 "$T/hold.out"
+	# shellcheck disable=SC2086 # FP_NOBODY_PY is a command and its arguments
+	fp_bg fp_nobody $FP_NOBODY_PY "$FP_INTEG/conn_hold.py" "$1" \
+	    >"$T/hold.out"
+	HOLDER=$FP_BGPID
+	# shellcheck disable=SC2016 # wait_for evaluates it
+	wait_for '[ -s "$T/hold.out" ]' 20 ||
+	    fp_fail "conn_hold.py $1 printed nothing"
+	# shellcheck disable=SC2034 # for the scripts that source this file
+	HELD=$(cat "$T/hold.out")
+}
+fp_release() {
+	: >"$T/release"
+	fp_wait_bg "$HOLDER" 10
+}
+
 # ---- set-up and clean-up -----------------------------------------------
 
 fp_find_python() {
@@ -762,6 +853,24 @@ fp_plugins() {
 	export AGG TP
 }
 
+# fp_testplug_conf N: fp_plugins, and $FP_CONF holds N workers and
+# `load $TP' (the daemon_mode*.sh scenarios).
+fp_testplug_conf() {
+	fp_plugins
+	printf 'workers %s\nload "%s"\n' "$1" "$TP" >"$FP_CONF"
+}
+
+# fp_sleep_running MS: `forkpool call sleep MS' in the background (its
+# output in $T/job.out, its PID in JOB), and a bounded wait until the
+# daemon runs it.
+fp_sleep_running() {
+	fp_bg "$FORKPOOL" call sleep "$1" >"$T/job.out" 2>&1
+	JOB=$FP_BGPID
+	# shellcheck disable=SC2016 # wait_for evaluates it
+	wait_for '[ "$(fp_stat running)" -ge 1 ]' 10 ||
+	    fp_fail "the sleep did not start"
+}
+
 # fp_start_plugins: after fp_plugins, start a daemon of two workers
 # (prefetch 1, no retries, no default timeout) with aggregate.so (argument
 # max-groups=50) and testplug.so, `handler tp.deadline timeout 300ms' and
@@ -804,6 +913,105 @@ breaker-threshold 1000
 CONF
 	fp_start -T
 	fp_wait_nworkers 2
+}
+
+# fp_start_breakers: start a daemon of two workers with the test handlers
+# for the circuit-breaker scenarios (breaker.sh, breaker_timeouts.sh; their
+# Python is tests/integration/breaking.py): breaker-threshold 3 within a
+# window of 10 s, cool-down 500 ms, `handler sleep timeout 100ms'.
+fp_start_breakers() {
+	cat >"$FP_CONF" <<'CONF'
+workers 2
+breaker-threshold 3
+breaker-window 10s
+breaker-cooldown 500ms
+handler sleep timeout 100ms
+CONF
+	fp_start -T
+	fp_wait_nworkers 2
+}
+
+# The start-up signal scenarios (startup_signals*.sh): a signal that comes
+# while a plug-in is being tried by its probe child.  fp_gate_conf writes
+# $FP_CONF with one worker and testplug.so's gate-init, whose init (in the
+# probe, and again in the daemon) writes `init pid=PID sigterm=...' to
+# $T/init and waits until $T/gate exists.
+fp_gate_conf() {
+	fp_plugins
+	TESTPLUG_INIT_FILE=$T/init
+	TESTPLUG_INIT_GATE=$T/gate
+	export TESTPLUG_INIT_FILE TESTPLUG_INIT_GATE
+	cat >"$FP_CONF" <<CONF
+workers 1
+load-timeout 20s
+load "$TP" gate-init
+CONF
+}
+
+# fp_ppid PID: the parent of PID.
+fp_ppid() {
+	read -r _l <"/proc/$1/stat"
+	# shellcheck disable=SC2086
+	set -- ${_l##*) }
+	printf '%s' "$2"
+}
+
+# fp_wait_probe WHAT: wait until the plug-in's init runs in the probe; its
+# pid in PROBE, its parent (the process loading plug-ins) in LOADER.
+fp_wait_probe() {
+	# shellcheck disable=SC2016 # wait_for evaluates it
+	wait_for '[ -s "$T/init" ]' 10 ||
+	    fp_fail "$1: the plug-in's init did not start"
+	PROBE=$(sed -n '1s/^init pid=\([0-9]*\) .*/\1/p' "$T/init")
+	assert_grep '^init pid=[0-9]+ sigterm=unblocked$' "$T/init" \
+	    "$1: the probe's signal mask"
+	LOADER=$(fp_ppid "$PROBE")
+}
+
+# fp_gate_open WHAT: let init go on; the probe must then finish.
+fp_gate_open() {
+	: >"$T/gate"
+	wait_for "! fp_alive $PROBE" 10 ||
+	    fp_fail "$1: the probe $PROBE still runs after its init returned"
+}
+
+# fp_gate_reset: no init, gate, socket, pidfile or log left by a previous
+# start.
+fp_gate_reset() {
+	rm -f "$T/init" "$T/gate" "$FP_SOCK" "$FP_PIDFILE"
+	: >"$FP_LOG"
+}
+
+# fp_gate_after WHAT: what a daemon that took the signal leaves once it
+# is gone: init ran twice (in the probe and in the daemon), no process of
+# it, no socket and no pidfile.
+fp_gate_after() {
+	assert_eq 2 "$(grep -c '^init pid=' "$T/init")" \
+	    "$1: init ran in the probe and in the daemon"
+	fp_check_no_workers 5
+	if [ -e "$FP_SOCK" ] || [ -e "$FP_PIDFILE" ]; then
+		fp_fail "$1: socket or pidfile left"
+	fi
+}
+
+# fp_gated_fg SIG [sigign]: forkpoold -d, SIG sent while the probe runs;
+# with sigign it was started with SIGINT and SIGQUIT ignored (plain `&').
+fp_gated_fg() {
+	fp_gate_reset
+	if [ "${2:-}" = sigign ]; then
+		fp_bg "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" \
+		    -p "$FP_PIDFILE" </dev/null >>"$FP_LOG" 2>&1
+	else
+		# shellcheck disable=SC2086
+		fp_bg $FP_SIGDFL "$FORKPOOLD" -d -f "$FP_CONF" -s "$FP_SOCK" \
+		    -p "$FP_PIDFILE" </dev/null >>"$FP_LOG" 2>&1
+	fi
+	FP_PID=$FP_BGPID
+	FP_ALLD="$FP_ALLD $FP_PID"
+	fp_wait_probe "-d SIG$1"
+	assert_eq "$FP_PID" "$LOADER" "-d SIG$1: parent of the probe"
+	kill "-$1" "$FP_PID"
+	fp_gate_open "-d SIG$1"
 }
 
 # fp_chaos KILL HUP: the chaos scenarios (chaos_*.sh; the programs are
