@@ -834,6 +834,17 @@ fp_version() {
 	esac
 }
 
+# fp_msgpack_flags: MSGPACK_CFLAGS and MSGPACK_LIBS, msgpack-c's compiler
+# and linker flags as the build resolved them (its config.mk), for the
+# scripts that compile a plug-in of their own.
+# shellcheck disable=SC2034 # for the scripts that source this file
+fp_msgpack_flags() {
+	_mk=${FP_BUILD:-$(dirname "$FORKPOOLD")}/config.mk
+	[ -f "$_mk" ] || fp_fail "$_mk: no such file (run make)"
+	MSGPACK_CFLAGS=$(sed -n 's/^MSGPACK_CFLAGS = *//p' "$_mk")
+	MSGPACK_LIBS=$(sed -n 's/^MSGPACK_LIBS = *//p' "$_mk")
+}
+
 # fp_plugins: the build's handler plug-ins, exported: AGG (the example
 # plugins/aggregate.so), TP (tests/plugins/testplug.so), TP_ABI and
 # TP_NOSYM (the same built with another ABI version, without the

@@ -12,7 +12,9 @@
 # its path printed; replay it with `build-fuzz/<target> FILE`.
 #
 # Without clang or libFuzzer: installed with apt-get when run as root on
-# Debian, else SKIP (exit 0).
+# Debian, else SKIPPED (exit 77, as tests/run.sh counts skips).
+# msgpack-c's pkg-config name is the build's (MSGPACK_PC, which make
+# passes, else build/config.mk), not looked up again.
 set -u
 
 secs=${1:-${FUZZ_SECONDS:-30}}
@@ -71,15 +73,16 @@ if ! have_libfuzzer; then
 		    clang libclang-rt-14-dev >/dev/null
 	fi
 	if ! have_libfuzzer; then
-		echo "SKIP: fuzz: $CC with libFuzzer (-fsanitize=fuzzer) not" \
+		echo "SKIPPED: fuzz: $CC with libFuzzer (-fsanitize=fuzzer) not" \
 		    "available (Debian: apt-get install clang libclang-rt-14-dev)"
-		exit 0
+		exit 77
 	fi
 fi
-if ! pkg-config --exists msgpack libbsd 2>/dev/null; then
-	echo "SKIP: fuzz: pkg-config msgpack libbsd not found" \
-	    "(libmsgpack-dev libbsd-dev)"
-	exit 0
+pc=${MSGPACK_PC:-$(sed -n 's/^MSGPACK_PC = *//p' build/config.mk 2>/dev/null)}
+if [ -z "$pc" ] || ! pkg-config --exists "$pc" libbsd 2>/dev/null; then
+	echo "SKIPPED: fuzz: msgpack-c and libbsd unknown to pkg-config, or" \
+	    "no build/config.mk (run make first)"
+	exit 77
 fi
 
 # seed TARGET NAME BYTES: write a seed input (octal escapes, printf).
@@ -129,8 +132,8 @@ for t in $TARGETS; do
 	# shellcheck disable=SC2046,SC2086
 	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
-	    -Iinclude -Ilib -Isrc -Ishm -Itools $(pkg-config --cflags msgpack libbsd) \
-	    $(srcs "$t") "tests/fuzz/$t.c" $(pkg-config --libs msgpack) -lm \
+	    -Iinclude -Ilib -Isrc -Ishm -Itools $(pkg-config --cflags "$pc" libbsd) \
+	    $(srcs "$t") "tests/fuzz/$t.c" $(pkg-config --libs "$pc") -lm \
 	    $(libs "$t") \
 	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then
 		cat "$B/$t.build.log"

@@ -12,6 +12,7 @@ set -eu
 
 fp_safe_dir
 root=$(cd "$(dirname "$0")/../.." && pwd)
+fp_msgpack_flags
 
 # ---- the file loaded is the file checked ------------------------------------
 # swap.so's init renames testplug_name.so (plug-in testplug2, handler
@@ -53,10 +54,10 @@ const struct fp_plugin forkpool_plugin = {
 	.handlers = handlers,
 };
 C
-# shellcheck disable=SC2046
+# shellcheck disable=SC2086 # msgpack-c's flags are words
 fp_run "${CC:-cc}" -Wall -shared -fPIC -o "$T/safe/swap.so" "$T/swap.c" \
-    -I"$root/include" $(pkg-config --cflags msgpack) \
-    $(pkg-config --libs msgpack)
+    -I"$root/include" $MSGPACK_CFLAGS \
+    $MSGPACK_LIBS
 assert_status 0 "building swap.so"
 chmod 0644 "$T/safe/swap.so"
 cp "$BD/tests/plugins/testplug_name.so" "$T/safe/other.so"

@@ -9,6 +9,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+fp_msgpack_flags
 # The code runs from the line "/* words.c */" to the end of its display.
 awk '/^\/\* words.c \*\/$/ { f = 1 } f && /^\.Ed$/ { exit } f { print }' \
     "$root/man/forkpool_plugin.3" | sed 's/\\e/\\/g' >"$T/words.c"
@@ -16,10 +17,10 @@ if ! grep -q '^const struct fp_plugin forkpool_plugin' "$T/words.c"; then
 	cat "$T/words.c" >&2
 	fp_fail "could not cut words.c out of man/forkpool_plugin.3"
 fi
-# shellcheck disable=SC2046,SC2086 # CC and pkg-config's words
+# shellcheck disable=SC2086 # CC's and msgpack-c's flags are words
 fp_run ${CC:-cc} -Wall -Wextra -Werror -shared -fPIC -o "$T/words.so" \
-    "$T/words.c" -I"$root/include" $(pkg-config --cflags msgpack) \
-    $(pkg-config --libs msgpack)
+    "$T/words.c" -I"$root/include" $MSGPACK_CFLAGS \
+    $MSGPACK_LIBS
 assert_status 0 "building the forkpool_plugin(3) example"
 
 printf 'load "%s"\n' "$T/words.so" >"$FP_CONF"

@@ -16,6 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 	fp_skip "plugin_rpath.sh must run as root (files owned by nobody)"
 fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
+fp_msgpack_flags
 chmod 0755 "$T"
 mkdir -m 0755 "$T/safe" "$T/nob" "$T/lib"
 chown nobody "$T/nob"
@@ -78,11 +79,11 @@ chown nobody "$T/nob/libfphelper.so"
 build_plugin() {
 	_n=$1
 	shift
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2086 # msgpack-c's flags are words
 	fp_run "$CC" -shared -fPIC -o "$T/safe/$_n.so" "$T/rp.c" \
-	    -I"$root/include" $(pkg-config --cflags msgpack) \
+	    -I"$root/include" $MSGPACK_CFLAGS \
 	    -Wl,--no-as-needed -L"$T/lib" -lfphelper "$@" \
-	    $(pkg-config --libs msgpack)
+	    $MSGPACK_LIBS
 	assert_status 0 "building $_n.so"
 	chmod 0644 "$T/safe/$_n.so"
 }
