@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* The version of forkpool (daemon, forkpool(1), this library). */
-#define FP_VERSION	"0.8.0"
+#define FP_VERSION	"0.9.0"
 
 #ifndef FP_AGAIN
 #define FP_AGAIN	1	/* nothing to do now; try again when fd is ready */
