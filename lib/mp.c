@@ -206,47 +206,23 @@ fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
 int
 fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 {
-	uint8_t	 b;
-	int	 n;
-	int64_t	 sv;
+	struct fp_mp_head h;
+	const uint8_t	*p = r->p + r->off;
+	int64_t		 sv;
 
-	if (r->off >= r->len)
+	if (rd_head(r, &h) == -1 ||
+	    (h.type != FP_MP_UINT && h.type != FP_MP_INT) ||
+	    r->len - r->off - h.hlen < h.len)
 		return -1;
-	b = r->p[r->off];
-	if (b <= 0x7f) {
-		*v = b;
-		r->off++;
-		return 0;
-	}
-	switch (b) {
-	case 0xcc: n = 1; break;
-	case 0xcd: n = 2; break;
-	case 0xce: n = 4; break;
-	case 0xcf: n = 8; break;
-	case 0xd0: n = -1; break;
-	case 0xd1: n = -2; break;
-	case 0xd2: n = -4; break;
-	case 0xd3: n = -8; break;
-	default:
-		return -1;
-	}
-	if (n > 0) {
-		if (r->len - r->off < (size_t)n + 1)
+	if (h.type == FP_MP_UINT)
+		*v = fp_mp_uint(p, &h);
+	else {
+		/* Signed encodings of non-negative values are accepted too. */
+		if ((sv = fp_mp_int(p, &h)) < 0)
 			return -1;
-		*v = fp_mp_be(r->p + r->off + 1, n);
-		r->off += n + 1;
-		return 0;
+		*v = (uint64_t)sv;
 	}
-	/* Signed encodings of non-negative values are accepted too. */
-	n = -n;
-	if (r->len - r->off < (size_t)n + 1)
-		return -1;
-	sv = (int64_t)(fp_mp_be(r->p + r->off + 1, n) << (64 - 8 * n)) >>
-	    (64 - 8 * n);
-	if (sv < 0)
-		return -1;
-	*v = (uint64_t)sv;
-	r->off += n + 1;
+	r->off += h.hlen + h.len;
 	return 0;
 }
 
