@@ -283,21 +283,13 @@ fp_mp_read_skip(struct fp_mp_reader *r)
 
 /* ---- writers ------------------------------------------------------------ */
 
-static inline int
-put_be(struct fp_buf *b, uint8_t tag, uint64_t v, int n)
-{
-	uint8_t	*o;
-	int	 i;
-
-	if (fp_buf_reserve(b, n + 1) == -1)
-		return -1;
-	o = b->data + b->len;
-	o[0] = tag;
-	for (i = n; i > 0; i--, v >>= 8)
-		o[i] = v & 0xff;
-	b->len += n + 1;
-	return 0;
-}
+/*
+ * PUT: store an item with a raw writer (mp.h) called on END(b), once
+ * there is room for the largest.
+ */
+#define END(b)		((b)->data + (b)->len)
+#define PUT(b, wr)	(fp_buf_reserve((b), FP_MP_ITEM_MAX) == -1 ? -1 :	\
+	    ((b)->len = (size_t)((wr) - (b)->data), 0))
 
 static inline int
 put_byte(struct fp_buf *b, uint8_t v)
@@ -323,60 +315,29 @@ fp_mp_put_bool(struct fp_buf *b, int v)
 int
 fp_mp_put_uint(struct fp_buf *b, uint64_t v)
 {
-	if (v <= 0x7f)
-		return put_byte(b, (uint8_t)v);
-	if (v <= 0xff)
-		return put_be(b, 0xcc, v, 1);
-	if (v <= 0xffff)
-		return put_be(b, 0xcd, v, 2);
-	if (v <= 0xffffffffULL)
-		return put_be(b, 0xce, v, 4);
-	return put_be(b, 0xcf, v, 8);
+	return PUT(b, fp_mp_wr_uint(END(b), v));
 }
 
 int
 fp_mp_put_int(struct fp_buf *b, int64_t v)
 {
-	if (v >= 0)
-		return fp_mp_put_uint(b, (uint64_t)v);
-	if (v >= -32)
-		return put_byte(b, (uint8_t)(v & 0xff));
-	if (v >= INT8_MIN)
-		return put_be(b, 0xd0, (uint64_t)v, 1);
-	if (v >= INT16_MIN)
-		return put_be(b, 0xd1, (uint64_t)v, 2);
-	if (v >= INT32_MIN)
-		return put_be(b, 0xd2, (uint64_t)v, 4);
-	return put_be(b, 0xd3, (uint64_t)v, 8);
+	return PUT(b, fp_mp_wr_int(END(b), v));
 }
 
 int
 fp_mp_put_double(struct fp_buf *b, double v)
 {
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return put_be(b, 0xcb, u, 8);
+	return PUT(b, fp_mp_wr_double(END(b), v));
 }
 
 int
 fp_mp_put_str(struct fp_buf *b, const char *s, size_t n)
 {
-	int	 r;
-
-	if (n <= 31)
-		r = put_byte(b, 0xa0 | (uint8_t)n);
-	else if (n <= 0xff)
-		r = put_be(b, 0xd9, n, 1);
-	else if (n <= 0xffff)
-		r = put_be(b, 0xda, n, 2);
-	else if (n <= 0xffffffffULL)
-		r = put_be(b, 0xdb, n, 4);
-	else {
+	if (n > 0xffffffffULL) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (r == -1)
+	if (PUT(b, fp_mp_wr_str(END(b), n)) == -1)
 		return -1;
 	return fp_buf_append(b, s, n);
 }
@@ -387,27 +348,16 @@ fp_mp_put_cstr(struct fp_buf *b, const char *s)
 	return fp_mp_put_str(b, s, strlen(s));
 }
 
-/* put_container: fix is the fix type (0x90, 0x80), tag16 the 16-bit one. */
-static int
-put_container(struct fp_buf *b, uint8_t fix, uint8_t tag16, uint32_t n)
-{
-	if (n <= 15)
-		return put_byte(b, fix | (uint8_t)n);
-	if (n <= 0xffff)
-		return put_be(b, tag16, n, 2);
-	return put_be(b, tag16 + 1, n, 4);	/* 0xdd, 0xdf */
-}
-
 int
 fp_mp_put_array(struct fp_buf *b, uint32_t n)
 {
-	return put_container(b, 0x90, 0xdc, n);
+	return PUT(b, fp_mp_wr_container(END(b), FP_MP_ARRAY, n));
 }
 
 int
 fp_mp_put_map(struct fp_buf *b, uint32_t n)
 {
-	return put_container(b, 0x80, 0xde, n);
+	return PUT(b, fp_mp_wr_container(END(b), FP_MP_MAP, n));
 }
 
 int

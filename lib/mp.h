@@ -264,6 +264,119 @@ int	fp_mp_peek_byte(const struct fp_mp_reader *r);
 int	fp_mp_read_skip(struct fp_mp_reader *r);
 
 /*
+ * Raw writers, for output loops that reserve room themselves: each stores
+ * one item (a number, or the header of a str, array or map) at op in its
+ * shortest encoding and returns the byte after it.  op has room for
+ * FP_MP_ITEM_MAX bytes; a str is shorter than 4 GB.
+ */
+#define FP_MP_ITEM_MAX	9
+
+/* fp_mp_wr_be: tag, then v as n (1, 2, 4, 8) big-endian bytes. */
+static inline uint8_t *
+fp_mp_wr_be(uint8_t *op, unsigned tag, uint64_t v, int n)
+{
+	uint16_t w16;
+	uint32_t w32;
+	uint64_t w64;
+
+	op[0] = (uint8_t)tag;
+	switch (n) {
+	case 1:
+		op[1] = (uint8_t)v;
+		break;
+	case 2:
+		w16 = __builtin_bswap16((uint16_t)v);
+		__builtin_memcpy(op + 1, &w16, 2);
+		break;
+	case 4:
+		w32 = __builtin_bswap32((uint32_t)v);
+		__builtin_memcpy(op + 1, &w32, 4);
+		break;
+	default:
+		w64 = __builtin_bswap64(v);
+		__builtin_memcpy(op + 1, &w64, 8);
+		break;
+	}
+	return op + 1 + n;
+}
+
+/*
+ * fp_mp_wr_tagged: v in the type byte itself (fix | v) when it is at most
+ * fixmax, else in 1, 2, 4 or 8 bytes after the type tag1 + 0, 1, 2 or 3.
+ */
+static inline uint8_t *
+fp_mp_wr_tagged(uint8_t *op, unsigned fix, uint64_t fixmax, unsigned tag1,
+    uint64_t v)
+{
+	if (v <= fixmax) {
+		*op = (uint8_t)(fix | v);
+		return op + 1;
+	}
+	if (v <= 0xff)
+		return fp_mp_wr_be(op, tag1, v, 1);
+	if (v <= 0xffff)
+		return fp_mp_wr_be(op, tag1 + 1, v, 2);
+	if (v <= 0xffffffffULL)
+		return fp_mp_wr_be(op, tag1 + 2, v, 4);
+	return fp_mp_wr_be(op, tag1 + 3, v, 8);
+}
+
+static inline uint8_t *
+fp_mp_wr_uint(uint8_t *op, uint64_t v)
+{
+	return fp_mp_wr_tagged(op, 0, 0x7f, 0xcc, v);
+}
+
+static inline uint8_t *
+fp_mp_wr_int(uint8_t *op, int64_t v)
+{
+	if (v >= 0)
+		return fp_mp_wr_uint(op, (uint64_t)v);
+	if (v >= -32) {
+		*op = (uint8_t)v;
+		return op + 1;
+	}
+	if (v >= INT8_MIN)
+		return fp_mp_wr_be(op, 0xd0, (uint64_t)v, 1);
+	if (v >= INT16_MIN)
+		return fp_mp_wr_be(op, 0xd1, (uint64_t)v, 2);
+	if (v >= INT32_MIN)
+		return fp_mp_wr_be(op, 0xd2, (uint64_t)v, 4);
+	return fp_mp_wr_be(op, 0xd3, (uint64_t)v, 8);
+}
+
+static inline uint8_t *
+fp_mp_wr_double(uint8_t *op, double v)
+{
+	uint64_t u;
+
+	__builtin_memcpy(&u, &v, sizeof(u));
+	return fp_mp_wr_be(op, 0xcb, u, 8);
+}
+
+/* fp_mp_wr_str: the header of a str of n bytes. */
+static inline uint8_t *
+fp_mp_wr_str(uint8_t *op, size_t n)
+{
+	return fp_mp_wr_tagged(op, 0xa0, 31, 0xd9, n);
+}
+
+/* fp_mp_wr_container: the header of an array or map (kind) of n. */
+static inline uint8_t *
+fp_mp_wr_container(uint8_t *op, int kind, uint32_t n)
+{
+	unsigned tag16 = kind == FP_MP_MAP ? 0xde : 0xdc;
+
+	if (n <= 15) {
+		*op = (uint8_t)((kind == FP_MP_MAP ? 0x80 : 0x90) | n);
+		return op + 1;
+	}
+	if (n <= 0xffff)
+		return fp_mp_wr_be(op, tag16, n, 2);
+	return fp_mp_wr_be(op, tag16 + 1, n, 4);	/* 0xdd, 0xdf */
+}
+
+/*
  * Writers: each appends one MessagePack item in its shortest encoding;
  * -1 with ENOMEM (b->err set), or with EMSGSIZE for a str of 4 GB or more.
  */
