@@ -1458,6 +1458,7 @@ sk_scan(struct enc *e, uint32_t maxd)
 	uint64_t	 kids;
 	uint32_t	 depth = 0, cap = 0, ncap;
 	size_t		 at, blk;
+	unsigned	 sz;
 	int		 c, rv = -1;
 
 	e->skn = 1;		/* block 0 means none */
@@ -1480,18 +1481,9 @@ sk_scan(struct enc *e, uint32_t maxd)
 				    sk_plain(s, end) ? SK_PLAIN : 0);
 			f->left--;
 		}
-		/* The most common objects first, then the general case. */
-		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
-		    c == 0xc3) {
-			s++;
-			goto closed;
-		}
-		if (c >= 0xa0 && c <= 0xbf && (size_t)(end - s) > (c & 0x1fU)) {
-			s += 1 + (c & 0x1f);
-			goto closed;
-		}
-		if (c == 0xcb && end - s >= 9) {
-			s += 9;
+		/* Scalars that their type byte sizes, then the general case. */
+		if ((sz = fp_mp_size[c]) != 0 && (size_t)(end - s) >= sz) {
+			s += sz;
 			goto closed;
 		}
 		if (sk_head(e, s, end, &h) == -1)
