@@ -85,8 +85,11 @@ fp_mp_ben(const uint8_t *p, uint64_t n)
  * of a str or bin, the data of an ext (for fixext, its type byte and data:
  * d4 has hlen 1 and len 2).  A fixint is all header (len 0).  Returns 0,
  * FP_MP_SHORT when avail ends inside the header (kind, type and hlen are
- * set), -1 for 0xc1.  Called inline, the tests of the fix types come
- * first, so that a caller's own tests of the type byte fold into them.
+ * set), -1 for 0xc1.  Always inline: the tests of the fix types come
+ * first, so that a caller's own tests of the type byte fold into them,
+ * and the payload sizes of the numbers are computed, not read from
+ * fp_mp_size, so that for a type byte the caller knows (json_enc's uint16
+ * fast path) the whole read folds into one 16-bit load.
  */
 #define FP_MP_SHORT	1
 static inline __attribute__((always_inline)) int
