@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "mp.h"
 
 /* Containers whose encoded body is at most this long shrink at close. */
 #define COMPACT_MAX	128
@@ -101,29 +102,6 @@ static inline size_t
 tell(const struct dec *d)
 {
 	return d->out->len - d->out->off;
-}
-
-static inline void
-be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static inline void
-be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static inline void
-be64(uint8_t *p, uint64_t v)
-{
-	be32(p, v >> 32);
-	be32(p + 4, (uint32_t)v);
 }
 
 /*
@@ -204,89 +182,10 @@ grow(struct dec *d, uint8_t *op, size_t n)
 		return fail_nomem(d, p);				\
 } while (0)
 
-static inline uint8_t *
-put_strhdr(uint8_t *op, size_t n)
-{
-	if (n < 32)
-		*op++ = 0xa0 | n;
-	else if (n <= 0xff) {
-		*op++ = 0xd9;
-		*op++ = n;
-	} else if (n <= 0xffff) {
-		*op++ = 0xda;
-		be16(op, n);
-		op += 2;
-	} else {
-		*op++ = 0xdb;
-		be32(op, n);
-		op += 4;
-	}
-	return op;
-}
-
 static inline size_t
 strhdr_len(size_t n)
 {
 	return n < 32 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5;
-}
-
-static inline uint8_t *
-put_uint(uint8_t *op, uint64_t v)
-{
-	if (v < 128)
-		*op++ = v;
-	else if (v <= 0xff) {
-		*op++ = 0xcc;
-		*op++ = v;
-	} else if (v <= 0xffff) {
-		*op++ = 0xcd;
-		be16(op, v);
-		op += 2;
-	} else if (v <= 0xffffffff) {
-		*op++ = 0xce;
-		be32(op, v);
-		op += 4;
-	} else {
-		*op++ = 0xcf;
-		be64(op, v);
-		op += 8;
-	}
-	return op;
-}
-
-static inline uint8_t *
-put_int(uint8_t *op, int64_t v)
-{
-	if (v >= -32)
-		*op++ = (uint8_t)v;
-	else if (v >= -128) {
-		*op++ = 0xd0;
-		*op++ = (uint8_t)v;
-	} else if (v >= -32768) {
-		*op++ = 0xd1;
-		be16(op, (uint16_t)v);
-		op += 2;
-	} else if (v >= INT32_MIN) {
-		*op++ = 0xd2;
-		be32(op, (uint32_t)v);
-		op += 4;
-	} else {
-		*op++ = 0xd3;
-		be64(op, (uint64_t)v);
-		op += 8;
-	}
-	return op;
-}
-
-static inline uint8_t *
-put_double(uint8_t *op, double v)
-{
-	uint64_t	 u;
-
-	memcpy(&u, &v, sizeof(u));
-	*op++ = 0xcb;
-	be64(op, u);
-	return op + 8;
 }
 
 /*
@@ -393,7 +292,7 @@ parse_string(struct dec *d, const uint8_t *p, uint8_t **opp)
 			return fail(d, open, JSON_E_TOO_LARGE,
 			    "string longer than 4 GB");
 		RESERVE(5 + 16 + n);
-		op = put_strhdr(op, n);
+		op = fp_mp_wr_str(op, n);
 		if (n <= 16 && end - s >= 16)
 			memcpy(op, s, 16);	/* fixed size: inlined */
 		else
@@ -510,7 +409,7 @@ parse_string(struct dec *d, const uint8_t *p, uint8_t **opp)
 		memmove(str + strhdr_len(len), str + hl, len);
 		op -= hl - strhdr_len(len);
 	}
-	put_strhdr(str, len);
+	fp_mp_wr_str(str, len);
 	*opp = op;
 	return p + 1;
 }
@@ -597,14 +496,14 @@ parse_number(struct dec *d, const uint8_t *p, uint8_t **opp)
 		/* An integer. */
 		RESERVE(9);
 		if (!big && !neg) {
-			*opp = put_uint(op, m);
+			*opp = fp_mp_wr_uint(op, m);
 			return p;
 		}
 		if (!big && m <= (uint64_t)INT64_MAX + 1) {
 			if (m == 0)
-				*opp = put_double(op, -0.0);
+				*opp = fp_mp_wr_double(op, -0.0);
 			else
-				*opp = put_int(op, m == (uint64_t)INT64_MAX +
+				*opp = fp_mp_wr_int(op, m == (uint64_t)INT64_MAX +
 				    1 ? INT64_MIN : -(int64_t)m);
 			return p;
 		}
@@ -614,7 +513,7 @@ parse_number(struct dec *d, const uint8_t *p, uint8_t **opp)
 			    "integer out of range (beyond 64 bits)");
 		case JSON_BIG_STRING:
 			RESERVE(5 + (size_t)(p - s));
-			op = put_strhdr(op, (size_t)(p - s));
+			op = fp_mp_wr_str(op, (size_t)(p - s));
 			memcpy(op, s, (size_t)(p - s));
 			*opp = op + (p - s);
 			return p;
@@ -624,7 +523,7 @@ parse_number(struct dec *d, const uint8_t *p, uint8_t **opp)
 			if (isinf(v))
 				return fail(d, s, JSON_E_RANGE,
 				    "number out of range");
-			*opp = put_double(op, v);
+			*opp = fp_mp_wr_double(op, v);
 			return p;
 		}
 	}
@@ -678,7 +577,7 @@ parse_number(struct dec *d, const uint8_t *p, uint8_t **opp)
 			v /= pow10_tab[-e10];
 		else
 			v *= pow10_tab[e10];
-		*opp = put_double(op, neg ? -v : v);
+		*opp = fp_mp_wr_double(op, neg ? -v : v);
 		return p;
 	}
 #endif
@@ -686,7 +585,7 @@ parse_number(struct dec *d, const uint8_t *p, uint8_t **opp)
 		return fail_nomem(d, s);
 	if (isinf(v))
 		return fail(d, s, JSON_E_RANGE, "number out of range");
-	*opp = put_double(op, v);
+	*opp = fp_mp_wr_double(op, v);
 	return p;
 }
 
@@ -694,18 +593,8 @@ parse_number(struct dec *d, const uint8_t *p, uint8_t **opp)
 static inline size_t
 put_cont(uint8_t *h, uint32_t n, int obj)
 {
-	if (n < 16) {
-		h[0] = (obj ? 0x80 : 0x90) | n;
-		return 1;
-	}
-	if (n <= 0xffff) {
-		h[0] = obj ? 0xde : 0xdc;
-		be16(h + 1, n);
-		return 3;
-	}
-	h[0] = obj ? 0xdf : 0xdd;
-	be32(h + 1, n);
-	return 5;
+	return (size_t)(fp_mp_wr_container(h, obj ? FP_MP_MAP : FP_MP_ARRAY, n) -
+	    h);
 }
 
 static int
@@ -890,8 +779,7 @@ close_frame(struct dec *d)
 		}
 		d->npend--;
 	} else {
-		h[0] = f->obj ? 0xdf : 0xdd;
-		be32(h + 1, f->count);
+		fp_mp_wr_be(h, f->obj ? 0xdf : 0xdd, f->count, 4);
 	}
 	d->nkeys = f->keys;
 	d->nfr--;
@@ -918,8 +806,7 @@ final_pass(struct dec *d)
 		dst += h - src;
 		hp = at(d, h);
 		obj = hp[0] == 0xdf;
-		n = (uint32_t)hp[1] << 24 | (uint32_t)hp[2] << 16 |
-		    (uint32_t)hp[3] << 8 | hp[4];
+		n = fp_mp_be32(hp + 1);
 		dst += put_cont(at(d, dst), n, obj);
 		src = h + 5;
 	}
@@ -973,8 +860,8 @@ fp_json_decode(const uint8_t *text, size_t len,
 	struct frame		*f;
 	const uint8_t		*p, *end = text + len;
 	uint8_t			*op;
+	struct fp_mp_head	 kh;
 	size_t			 khdr, kend, kin, hl;
-	uint8_t			 b;
 
 	memset(&d, 0, sizeof(d));
 	d.text = text;
@@ -1126,8 +1013,8 @@ key:
 			goto fail;
 		}
 		RELOAD();
-		b = *at(&d, khdr);
-		hl = b <= 0xbf ? 1 : b == 0xd9 ? 2 : b == 0xda ? 3 : 5;
+		fp_mp_head(at(&d, khdr), kend - khdr, &kh);
+		hl = kh.hlen;
 		d.keys[d.nkeys].hdr = khdr;
 		d.keys[d.nkeys].str = khdr + hl;
 		d.keys[d.nkeys].len = kend - khdr - hl;

@@ -763,226 +763,101 @@ enc_ext(struct enc *e, int8_t type, const uint8_t *s, uint32_t len, int key)
 
 /* ---- objects ---- */
 
-#define NEED(k) do {							\
-	if ((size_t)(end - s) < (size_t)(k) + 1)			\
-		goto trunc;						\
-} while (0)
-
 /*
- * enc_atom: encode the object at *sp that is not an array or map (as a
- * map key when key is set) and advance *sp past it.  Returns 0, 1 for an
- * array or map (nothing consumed), or -1.
+ * enc_scalar: encode the object at *sp that is not an array or map (as a
+ * map key when key is set), whose header fp_mp_head() read into h with
+ * result r, and advance *sp past it.  Returns 0 or -1.
  */
 static int
-enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key)
+enc_scalar(struct enc *e, const uint8_t **sp, const uint8_t *end, int key,
+    struct fp_mp_head h, int r)
 {
-	const uint8_t	*s = *sp;
+	const uint8_t	*s = *sp, *v;
 	uint64_t	 u;
 	int64_t		 i;
-	uint32_t	 len;
-	int8_t		 type;
+	uint32_t	 w;
+	double		 d;
 	float		 f;
-	int		 c = *s;
+	int		 neg;
 
-	if (c <= 0x7f) {
-		u = (uint64_t)c;
-		s++;
-		goto uint;
-	}
-	if (c >= 0xe0) {
-		i = (int8_t)c;
-		s++;
-		goto sint;
-	}
-	if (c >= 0xa0 && c <= 0xbf) {
-		len = (uint32_t)c & 0x1f;
-		s++;
-		goto str;
-	}
-	if (c <= 0x9f)
-		return 1;
-	switch (c) {
-	case 0xc0:
+	if (r == -1)
+		return enc_fail(e, JSON_E_MALFORMED, s,
+		    "invalid MessagePack byte 0x%02x", *s);
+	if (r == FP_MP_SHORT || (size_t)(end - s) - h.hlen < h.len)
+		return enc_fail(e, JSON_E_MALFORMED, end,
+		    "truncated MessagePack (object at offset %zu)",
+		    (size_t)(s - e->mp));
+	v = s + h.hlen;
+	*sp = v + h.len;
+	switch (h.type) {
+	case FP_MP_NIL:
 		ENSURE(e, 6);
 		memcpy(e->p, key ? "\"null\"" : "null", key ? 6 : 4);
 		e->p += key ? 6 : 4;
-		*sp = s + 1;
 		return 0;
-	case 0xc2:
+	case FP_MP_BOOL:
 		ENSURE(e, 7);
-		memcpy(e->p, key ? "\"false\"" : "false", key ? 7 : 5);
-		e->p += key ? 7 : 5;
-		*sp = s + 1;
+		if (*s == 0xc3) {
+			memcpy(e->p, key ? "\"true\"" : "true", key ? 6 : 4);
+			e->p += key ? 6 : 4;
+		} else {
+			memcpy(e->p, key ? "\"false\"" : "false", key ? 7 : 5);
+			e->p += key ? 7 : 5;
+		}
 		return 0;
-	case 0xc3:
-		ENSURE(e, 6);
-		memcpy(e->p, key ? "\"true\"" : "true", key ? 6 : 4);
-		e->p += key ? 6 : 4;
-		*sp = s + 1;
+	case FP_MP_INT:
+		i = fp_mp_int(s, &h);
+		neg = i < 0;
+		u = neg ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+		goto number;
+	case FP_MP_UINT:
+		u = fp_mp_uint(s, &h);
+		neg = 0;
+	number:
+		ENSURE(e, 25);
+		if (key)
+			*e->p++ = '"';
+		if (neg)
+			*e->p++ = '-';
+		e->p = put_u64(e->p, u);
+		if (key)
+			*e->p++ = '"';
 		return 0;
-	case 0xc4:
-		NEED(1);
-		len = s[1];
-		s += 2;
-		goto bin;
-	case 0xc5:
-		NEED(2);
-		len = fp_mp_be16(s + 1);
-		s += 3;
-		goto bin;
-	case 0xc6:
-		NEED(4);
-		len = fp_mp_be32(s + 1);
-		s += 5;
-		goto bin;
-	case 0xc7:
-		NEED(2);
-		len = s[1];
-		type = (int8_t)s[2];
-		s += 3;
-		goto ext;
-	case 0xc8:
-		NEED(3);
-		len = fp_mp_be16(s + 1);
-		type = (int8_t)s[3];
-		s += 4;
-		goto ext;
-	case 0xc9:
-		NEED(5);
-		len = fp_mp_be32(s + 1);
-		type = (int8_t)s[5];
-		s += 6;
-		goto ext;
-	case 0xca:
-		NEED(4);
-		len = fp_mp_be32(s + 1);
-		memcpy(&f, &len, 4);
-		if (enc_float(e, f, key) == -1)
-			return -1;
-		*sp = s + 5;
-		return 0;
-	case 0xcb: {
-		double	 v;
-
-		NEED(8);
-		u = fp_mp_be64(s + 1);
-		memcpy(&v, &u, 8);
-		if (enc_double(e, v, key) == -1)
-			return -1;
-		*sp = s + 9;
-		return 0;
+	case FP_MP_FLOAT:
+		if (h.len == 4) {
+			w = fp_mp_be32(v);
+			memcpy(&f, &w, 4);
+			return enc_float(e, f, key);
+		}
+		u = fp_mp_be64(v);
+		memcpy(&d, &u, 8);
+		return enc_double(e, d, key);
+	case FP_MP_STR:
+		return enc_str(e, v, (size_t)h.len);
+	case FP_MP_BIN:
+		return enc_b64(e, v, (size_t)h.len);
+	default:	/* FP_MP_EXT; a fixext's type byte is in its payload */
+		if (h.hlen == 1)
+			return enc_ext(e, (int8_t)v[0], v + 1,
+			    (uint32_t)h.len - 1, key);
+		return enc_ext(e, (int8_t)v[-1], v, (uint32_t)h.len, key);
 	}
-	case 0xcc:
-		NEED(1);
-		u = s[1];
-		s += 2;
-		goto uint;
-	case 0xcd:
-		NEED(2);
-		u = fp_mp_be16(s + 1);
-		s += 3;
-		goto uint;
-	case 0xce:
-		NEED(4);
-		u = fp_mp_be32(s + 1);
-		s += 5;
-		goto uint;
-	case 0xcf:
-		NEED(8);
-		u = fp_mp_be64(s + 1);
-		s += 9;
-		goto uint;
-	case 0xd0:
-		NEED(1);
-		i = (int8_t)s[1];
-		s += 2;
-		goto sint;
-	case 0xd1:
-		NEED(2);
-		i = (int16_t)fp_mp_be16(s + 1);
-		s += 3;
-		goto sint;
-	case 0xd2:
-		NEED(4);
-		i = (int32_t)fp_mp_be32(s + 1);
-		s += 5;
-		goto sint;
-	case 0xd3:
-		NEED(8);
-		i = (int64_t)fp_mp_be64(s + 1);
-		s += 9;
-		goto sint;
-	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-		NEED(1);
-		len = 1U << (c - 0xd4);
-		type = (int8_t)s[1];
-		s += 2;
-		goto ext;
-	case 0xd9:
-		NEED(1);
-		len = s[1];
-		s += 2;
-		goto str;
-	case 0xda:
-		NEED(2);
-		len = fp_mp_be16(s + 1);
-		s += 3;
-		goto str;
-	case 0xdb:
-		NEED(4);
-		len = fp_mp_be32(s + 1);
-		s += 5;
-		goto str;
-	case 0xdc: case 0xdd: case 0xde: case 0xdf:
+}
+
+/*
+ * enc_atom: enc_scalar() for the object at *sp, or 1 for an array or map:
+ * nothing consumed, its header in *h.
+ */
+static int
+enc_atom(struct enc *e, const uint8_t **sp, const uint8_t *end, int key,
+    struct fp_mp_head *h)
+{
+	int	 r;
+
+	r = fp_mp_head(*sp, (size_t)(end - *sp), h);
+	if (h->kind != FP_MP_SCALAR)
 		return 1;
-	default:
-		return enc_fail(e, JSON_E_MALFORMED, s,
-		    "invalid MessagePack byte 0x%02x", c);
-	}
-
-uint:
-	ENSURE(e, 24);
-	if (key)
-		*e->p++ = '"';
-	e->p = put_u64(e->p, u);
-	if (key)
-		*e->p++ = '"';
-	*sp = s;
-	return 0;
-sint:
-	ENSURE(e, 24);
-	if (key)
-		*e->p++ = '"';
-	e->p = put_i64(e->p, i);
-	if (key)
-		*e->p++ = '"';
-	*sp = s;
-	return 0;
-str:
-	if ((size_t)(end - s) < len)
-		goto trunc;
-	if (enc_str(e, s, len) == -1)
-		return -1;
-	*sp = s + len;
-	return 0;
-bin:
-	if ((size_t)(end - s) < len)
-		goto trunc;
-	if (enc_b64(e, s, len) == -1)
-		return -1;
-	*sp = s + len;
-	return 0;
-ext:
-	if ((size_t)(end - s) < len)
-		goto trunc;
-	if (enc_ext(e, type, s, len, key) == -1)
-		return -1;
-	*sp = s + len;
-	return 0;
-trunc:
-	return enc_fail(e, JSON_E_MALFORMED, end,
-	    "truncated MessagePack (object at offset %zu)",
-	    (size_t)(*sp - e->mp));
+	return enc_scalar(e, sp, end, key, *h, r);
 }
 
 /*
@@ -1151,11 +1026,8 @@ static int
 sk_str(const uint8_t *s, const uint8_t *end, const uint8_t **p, size_t *n)
 {
 	struct fp_mp_head h;
-	int		 c = *s;
 
-	if (!((c >= 0xa0 && c <= 0xbf) || (c >= 0xd9 && c <= 0xdb)))
-		return -1;
-	if (fp_mp_head(s, (size_t)(end - s), &h) != 0 ||
+	if (fp_mp_head(s, (size_t)(end - s), &h) != 0 || h.type != FP_MP_STR ||
 	    (size_t)(end - s) - h.hlen < h.len)
 		return -1;
 	*p = s + h.hlen;
@@ -1213,53 +1085,39 @@ struct sktext {
 static void
 sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 {
+	struct fp_mp_head h;
 	uint64_t u;
 	double	 d;
 	float	 f;
 	uint32_t v;
-	size_t	 n;
-	int	 c = *s;
 
 	memset(k, 0, sizeof(*k));
-	if (sk_str(s, end, &k->s, &n) == 0) {
-		k->se = k->s + n;
-		return;
-	}
-	if (c >= 0xc4 && c <= 0xc6) {
-		n = c == 0xc4 ? 1 : c == 0xc5 ? 2 : 4;
-		if ((size_t)(end - s) <= n)
-			return;
-		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) :
-		    fp_mp_be32(s + 1);
-		if ((size_t)(end - s) - 1 - n < u)
-			return;
-		k->s = s + 1 + n;
-		k->se = k->s + u;
-		k->bin = 1;
-		return;
-	}
 	/* The scan checked that fixed-size objects are complete. */
-	if (c <= 0x7f)
-		k->tn = (size_t)(put_u64(k->t, (uint64_t)c) - k->t);
-	else if (c >= 0xe0)
-		k->tn = (size_t)(put_i64(k->t, (int8_t)c) - k->t);
-	else if (c == 0xc0 || c == 0xc2 || c == 0xc3) {
-		k->tn = c == 0xc2 ? 5 : 4;
-		memcpy(k->t, c == 0xc0 ? "null" : c == 0xc2 ? "false" :
-		    "true", k->tn);
-	} else if (c >= 0xcc && c <= 0xcf) {
-		n = (size_t)1 << (c - 0xcc);
-		u = n == 1 ? s[1] : n == 2 ? fp_mp_be16(s + 1) : n == 4 ?
-		    fp_mp_be32(s + 1) : fp_mp_be64(s + 1);
-		k->tn = (size_t)(put_u64(k->t, u) - k->t);
-	} else if (c >= 0xd0 && c <= 0xd3) {
-		n = (size_t)1 << (c - 0xd0);
-		k->tn = (size_t)(put_i64(k->t, n == 1 ? (int8_t)s[1] :
-		    n == 2 ? (int16_t)fp_mp_be16(s + 1) : n == 4 ?
-		    (int32_t)fp_mp_be32(s + 1) :
-		    (int64_t)fp_mp_be64(s + 1)) - k->t);
-	} else if (c == 0xca || c == 0xcb) {
-		if (c == 0xca) {
+	if (fp_mp_head(s, (size_t)(end - s), &h) != 0)
+		return;
+	switch (h.type) {
+	case FP_MP_STR:
+	case FP_MP_BIN:
+		if ((size_t)(end - s) - h.hlen < h.len)
+			return;
+		k->s = s + h.hlen;
+		k->se = k->s + h.len;
+		k->bin = h.type == FP_MP_BIN;
+		break;
+	case FP_MP_NIL:
+	case FP_MP_BOOL:
+		k->tn = h.type == FP_MP_BOOL && *s == 0xc2 ? 5 : 4;
+		memcpy(k->t, h.type == FP_MP_NIL ? "null" : *s == 0xc2 ?
+		    "false" : "true", k->tn);
+		break;
+	case FP_MP_UINT:
+		k->tn = (size_t)(put_u64(k->t, fp_mp_uint(s, &h)) - k->t);
+		break;
+	case FP_MP_INT:
+		k->tn = (size_t)(put_i64(k->t, fp_mp_int(s, &h)) - k->t);
+		break;
+	case FP_MP_FLOAT:
+		if (h.len == 4) {
 			v = fp_mp_be32(s + 1);
 			memcpy(&f, &v, 4);
 			d = f;
@@ -1271,8 +1129,9 @@ sk_text_init(struct sktext *k, const uint8_t *s, const uint8_t *end)
 			memcpy(k->t, "null", 4);
 			k->tn = 4;
 		} else
-			k->tn = c == 0xca ? fp_json_fmt_float((char *)k->t, f) :
+			k->tn = h.len == 4 ? fp_json_fmt_float((char *)k->t, f) :
 			    fp_json_fmt_double((char *)k->t, d);
+		break;
 	}
 }
 
@@ -1599,6 +1458,7 @@ sk_scan(struct enc *e, uint32_t maxd)
 	uint64_t	 kids;
 	uint32_t	 depth = 0, cap = 0, ncap;
 	size_t		 at, blk;
+	unsigned	 sz;
 	int		 c, rv = -1;
 
 	e->skn = 1;		/* block 0 means none */
@@ -1621,18 +1481,9 @@ sk_scan(struct enc *e, uint32_t maxd)
 				    sk_plain(s, end) ? SK_PLAIN : 0);
 			f->left--;
 		}
-		/* The most common objects first, then the general case. */
-		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
-		    c == 0xc3) {
-			s++;
-			goto closed;
-		}
-		if (c >= 0xa0 && c <= 0xbf && (size_t)(end - s) > (c & 0x1fU)) {
-			s += 1 + (c & 0x1f);
-			goto closed;
-		}
-		if (c == 0xcb && end - s >= 9) {
-			s += 9;
+		/* Scalars that their type byte sizes, then the general case. */
+		if ((sz = fp_mp_size[c]) != 0 && (size_t)(end - s) >= sz) {
+			s += sz;
 			goto closed;
 		}
 		if (sk_head(e, s, end, &h) == -1)
@@ -1766,6 +1617,7 @@ enc_run_body(struct enc *e, const uint8_t *mp, size_t mplen, uint32_t maxd,
 {
 	const uint8_t	*s = mp, *end = mp + mplen, *h;
 	const uint64_t	*skw = e->skw;
+	struct fp_mp_head mh, kh;
 	struct frame	*st = *stp, *ns;
 	uint8_t		*p = e->p, *lim = e->lim;
 	uint64_t	 n, left = 0;
@@ -1813,14 +1665,13 @@ elem:
 			FIXSTR_FAST(c, key_done);
 		e->at = s;
 		e->p = p;
-		if ((r = enc_atom(e, &s, end, 1)) == -1)
+		if ((r = enc_atom(e, &s, end, 1, &kh)) == -1)
 			return -1;
 		p = e->p;
 		lim = e->lim;
 		if (r == 1)
 			return enc_fail(e, JSON_E_KEY, s, "%s as a map key",
-			    (*s & 0xf0) == 0x80 || *s == 0xde || *s == 0xdf ?
-			    "map" : "array");
+			    kh.kind == FP_MP_MAP ? "map" : "array");
 key_done:
 		ROOM(2);
 		*p++ = ':';
@@ -1854,20 +1705,12 @@ value:
 		n = (uint64_t)c & 0x0f;
 		s++;
 	} else if (c >= 0xdc && c <= 0xdf) {
-		cm = c >= 0xde;
-		if (c & 1) {
-			if (end - s < 5)
-				return enc_fail(e, JSON_E_MALFORMED, end,
-				    "truncated MessagePack");
-			n = fp_mp_be32(s + 1);
-			s += 5;
-		} else {
-			if (end - s < 3)
-				return enc_fail(e, JSON_E_MALFORMED, end,
-				    "truncated MessagePack");
-			n = fp_mp_be16(s + 1);
-			s += 3;
-		}
+		if (fp_mp_head(s, (size_t)(end - s), &mh) == FP_MP_SHORT)
+			return enc_fail(e, JSON_E_MALFORMED, end,
+			    "truncated MessagePack");
+		cm = mh.kind == FP_MP_MAP;
+		n = mh.len;
+		s += mh.hlen;
 	} else if (c == 0xc2 || c == 0xc3) {
 		ROOM(5);
 		memcpy(p, c == 0xc3 ? "true" : "false", 5);
@@ -1875,13 +1718,16 @@ value:
 		s++;
 		goto value_done;
 	} else if (c == 0xcd && end - s >= 3) {
+		struct fp_mp_head uh;	/* its own: it stays in registers */
+
+		fp_mp_head(s, (size_t)(end - s), &uh);
 		ROOM(8);
-		p = put_u64(p, fp_mp_be16(s + 1));
+		p = put_u64(p, fp_mp_uint(s, &uh));
 		s += 3;
 		goto value_done;
 	} else {
 		e->at = s;
-		CALL(enc_atom(e, &s, end, 0));
+		CALL(enc_atom(e, &s, end, 0, &mh));
 		goto value_done;
 	}
 

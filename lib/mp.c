@@ -206,47 +206,23 @@ fp_mp_read_array(struct fp_mp_reader *r, uint32_t *n)
 int
 fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 {
-	uint8_t	 b;
-	int	 n;
-	int64_t	 sv;
+	struct fp_mp_head h;
+	const uint8_t	*p = r->p + r->off;
+	int64_t		 sv;
 
-	if (r->off >= r->len)
+	if (rd_head(r, &h) == -1 ||
+	    (h.type != FP_MP_UINT && h.type != FP_MP_INT) ||
+	    r->len - r->off - h.hlen < h.len)
 		return -1;
-	b = r->p[r->off];
-	if (b <= 0x7f) {
-		*v = b;
-		r->off++;
-		return 0;
-	}
-	switch (b) {
-	case 0xcc: n = 1; break;
-	case 0xcd: n = 2; break;
-	case 0xce: n = 4; break;
-	case 0xcf: n = 8; break;
-	case 0xd0: n = -1; break;
-	case 0xd1: n = -2; break;
-	case 0xd2: n = -4; break;
-	case 0xd3: n = -8; break;
-	default:
-		return -1;
-	}
-	if (n > 0) {
-		if (r->len - r->off < (size_t)n + 1)
+	if (h.type == FP_MP_UINT)
+		*v = fp_mp_uint(p, &h);
+	else {
+		/* Signed encodings of non-negative values are accepted too. */
+		if ((sv = fp_mp_int(p, &h)) < 0)
 			return -1;
-		*v = fp_mp_be(r->p + r->off + 1, n);
-		r->off += n + 1;
-		return 0;
+		*v = (uint64_t)sv;
 	}
-	/* Signed encodings of non-negative values are accepted too. */
-	n = -n;
-	if (r->len - r->off < (size_t)n + 1)
-		return -1;
-	sv = (int64_t)(fp_mp_be(r->p + r->off + 1, n) << (64 - 8 * n)) >>
-	    (64 - 8 * n);
-	if (sv < 0)
-		return -1;
-	*v = (uint64_t)sv;
-	r->off += n + 1;
+	r->off += h.hlen + h.len;
 	return 0;
 }
 
@@ -307,21 +283,13 @@ fp_mp_read_skip(struct fp_mp_reader *r)
 
 /* ---- writers ------------------------------------------------------------ */
 
-static inline int
-put_be(struct fp_buf *b, uint8_t tag, uint64_t v, int n)
-{
-	uint8_t	*o;
-	int	 i;
-
-	if (fp_buf_reserve(b, n + 1) == -1)
-		return -1;
-	o = b->data + b->len;
-	o[0] = tag;
-	for (i = n; i > 0; i--, v >>= 8)
-		o[i] = v & 0xff;
-	b->len += n + 1;
-	return 0;
-}
+/*
+ * PUT: store an item with a raw writer (mp.h) called on END(b), once
+ * there is room for the largest.
+ */
+#define END(b)		((b)->data + (b)->len)
+#define PUT(b, wr)	(fp_buf_reserve((b), FP_MP_ITEM_MAX) == -1 ? -1 :	\
+	    ((b)->len = (size_t)((wr) - (b)->data), 0))
 
 static inline int
 put_byte(struct fp_buf *b, uint8_t v)
@@ -347,60 +315,29 @@ fp_mp_put_bool(struct fp_buf *b, int v)
 int
 fp_mp_put_uint(struct fp_buf *b, uint64_t v)
 {
-	if (v <= 0x7f)
-		return put_byte(b, (uint8_t)v);
-	if (v <= 0xff)
-		return put_be(b, 0xcc, v, 1);
-	if (v <= 0xffff)
-		return put_be(b, 0xcd, v, 2);
-	if (v <= 0xffffffffULL)
-		return put_be(b, 0xce, v, 4);
-	return put_be(b, 0xcf, v, 8);
+	return PUT(b, fp_mp_wr_uint(END(b), v));
 }
 
 int
 fp_mp_put_int(struct fp_buf *b, int64_t v)
 {
-	if (v >= 0)
-		return fp_mp_put_uint(b, (uint64_t)v);
-	if (v >= -32)
-		return put_byte(b, (uint8_t)(v & 0xff));
-	if (v >= INT8_MIN)
-		return put_be(b, 0xd0, (uint64_t)v, 1);
-	if (v >= INT16_MIN)
-		return put_be(b, 0xd1, (uint64_t)v, 2);
-	if (v >= INT32_MIN)
-		return put_be(b, 0xd2, (uint64_t)v, 4);
-	return put_be(b, 0xd3, (uint64_t)v, 8);
+	return PUT(b, fp_mp_wr_int(END(b), v));
 }
 
 int
 fp_mp_put_double(struct fp_buf *b, double v)
 {
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return put_be(b, 0xcb, u, 8);
+	return PUT(b, fp_mp_wr_double(END(b), v));
 }
 
 int
 fp_mp_put_str(struct fp_buf *b, const char *s, size_t n)
 {
-	int	 r;
-
-	if (n <= 31)
-		r = put_byte(b, 0xa0 | (uint8_t)n);
-	else if (n <= 0xff)
-		r = put_be(b, 0xd9, n, 1);
-	else if (n <= 0xffff)
-		r = put_be(b, 0xda, n, 2);
-	else if (n <= 0xffffffffULL)
-		r = put_be(b, 0xdb, n, 4);
-	else {
+	if (n > 0xffffffffULL) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (r == -1)
+	if (PUT(b, fp_mp_wr_str(END(b), n)) == -1)
 		return -1;
 	return fp_buf_append(b, s, n);
 }
@@ -411,27 +348,16 @@ fp_mp_put_cstr(struct fp_buf *b, const char *s)
 	return fp_mp_put_str(b, s, strlen(s));
 }
 
-/* put_container: fix is the fix type (0x90, 0x80), tag16 the 16-bit one. */
-static int
-put_container(struct fp_buf *b, uint8_t fix, uint8_t tag16, uint32_t n)
-{
-	if (n <= 15)
-		return put_byte(b, fix | (uint8_t)n);
-	if (n <= 0xffff)
-		return put_be(b, tag16, n, 2);
-	return put_be(b, tag16 + 1, n, 4);	/* 0xdd, 0xdf */
-}
-
 int
 fp_mp_put_array(struct fp_buf *b, uint32_t n)
 {
-	return put_container(b, 0x90, 0xdc, n);
+	return PUT(b, fp_mp_wr_container(END(b), FP_MP_ARRAY, n));
 }
 
 int
 fp_mp_put_map(struct fp_buf *b, uint32_t n)
 {
-	return put_container(b, 0x80, 0xde, n);
+	return PUT(b, fp_mp_wr_container(END(b), FP_MP_MAP, n));
 }
 
 int

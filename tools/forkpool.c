@@ -183,14 +183,47 @@ call_options(int argc, char *argv[], struct fp_json_enc_options *o)
 	return optind;
 }
 
+/*
+ * call_print: call method with the parameters p (NULL: none), print the
+ * result with print_json and options o; with `bare', a fixstr result (the
+ * usual answer to ping, "pong") prints as its bytes.  Returns the exit
+ * status.
+ */
 static int
-cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
+call_print(const char *path, int timeout_ms, const char *method,
+    const struct fp_buf *p, const struct fp_json_enc_options *o, int bare)
 {
 	struct fp_client	*c;
 	struct fp_result	 res;
+	char			 err[256];
+	int			 r, status;
+
+	c = connect_daemon(path);
+	r = fp_client_call(c, method, p != NULL ? fp_buf_head(p) : NULL,
+	    p != NULL ? fp_buf_unread(p) : 0, &res, timeout_ms, err,
+	    sizeof(err));
+	if (r != 0 || res.error != FP_OK)
+		status = answer_failed(r, &res, err, timeout_ms);
+	else if (bare && res.len > 0 && res.data[0] >= 0xa0 &&
+	    res.data[0] <= 0xbf && res.len == 1 + (size_t)(res.data[0] & 0x1f)) {
+		printf("%.*s\n", (int)(res.len - 1), res.data + 1);
+		status = EX_OK;
+		if (fflush(stdout) == EOF) {
+			fprintf(stderr, "forkpool: stdout: %s\n",
+			    strerror(errno));
+			status = EX_ANSWER;
+		}
+	} else
+		status = print_json(res.data, res.len, o);
+	fp_client_close(c);
+	return status;
+}
+
+static int
+cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
+{
 	struct fp_json_enc_options o;
 	struct fp_buf		 p = { 0 };
-	char			 err[256];
 	int			 r, status;
 
 	r = call_options(argc, argv, &o);
@@ -200,14 +233,7 @@ cmd_call(const char *path, int timeout_ms, int argc, char *argv[])
 		usage(EX_USAGE);
 	if (params(&p, argc - 1, argv + 1) == -1)
 		exit(EX_USAGE);
-	c = connect_daemon(path);
-	r = fp_client_call(c, argv[0], fp_buf_head(&p), fp_buf_unread(&p), &res,
-	    timeout_ms, err, sizeof(err));
-	if (r != 0 || res.error != FP_OK)
-		status = answer_failed(r, &res, err, timeout_ms);
-	else
-		status = print_json(res.data, res.len, &o);
-	fp_client_close(c);
+	status = call_print(path, timeout_ms, argv[0], &p, &o, 0);
 	fp_buf_free(&p);
 	return status;
 }
@@ -263,30 +289,9 @@ cmd_notify(const char *path, int timeout_ms, int argc, char *argv[])
 static int
 cmd_ping(const char *path, int timeout_ms, int argc, char *argv[])
 {
-	struct fp_client	*c;
-	struct fp_result	 res;
-	char			 err[256];
-	int			 r, status = EX_OK;
-
 	if (argc != 1)
 		usage(EX_USAGE);
-	c = connect_daemon(path);
-	r = fp_client_call(c, "forkpool.ping", NULL, 0, &res, timeout_ms, err,
-	    sizeof(err));
-	if (r != 0 || res.error != FP_OK)
-		status = answer_failed(r, &res, err, timeout_ms);
-	else if (res.len > 0 && res.data[0] >= 0xa0 && res.data[0] <= 0xbf &&
-	    res.len == 1 + (size_t)(res.data[0] & 0x1f))
-		/* The usual answer, "pong", prints bare. */
-		printf("%.*s\n", (int)(res.len - 1), res.data + 1);
-	else
-		status = print_json(res.data, res.len, NULL);
-	fp_client_close(c);
-	if (fflush(stdout) == EOF) {
-		fprintf(stderr, "forkpool: stdout: %s\n", strerror(errno));
-		status = EX_ANSWER;
-	}
-	return status;
+	return call_print(path, timeout_ms, "forkpool.ping", NULL, NULL, 1);
 }
 
 int
