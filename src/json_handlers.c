@@ -230,25 +230,7 @@ enc_in_place(struct fp_hctx *h, const uint8_t *v, size_t vlen,
 	}
 	n = b.len - text;
 	p = b.data + hdr;
-	if (n < 32) {
-		p[0] = (uint8_t)(0xa0 | n);
-		hl = 1;
-	} else if (n < 256) {
-		p[0] = 0xd9;
-		p[1] = (uint8_t)n;
-		hl = 2;
-	} else if (n < 65536) {
-		p[0] = 0xda;
-		p[1] = (uint8_t)(n >> 8);
-		p[2] = (uint8_t)n;
-		hl = 3;
-	} else {
-		p[1] = (uint8_t)(n >> 24);
-		p[2] = (uint8_t)(n >> 16);
-		p[3] = (uint8_t)(n >> 8);
-		p[4] = (uint8_t)n;
-		hl = 5;
-	}
+	hl = (size_t)(fp_mp_wr_str(p, n) - p);
 	if (hl < 5)
 		memmove(p + hl, b.data + text, n);
 	sb->size = hdr + hl + n;

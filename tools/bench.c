@@ -26,6 +26,7 @@
 
 #include "forkpool.h"
 #include "clock.h"
+#include "mp.h"
 #include "bench.h"
 
 #define MAX_CONNS	1000
@@ -164,25 +165,17 @@ params_seq(struct bench *b, uint64_t seq)
 static int
 uint_value(const uint8_t *p, size_t len, uint64_t *v)
 {
-	int	 n, i;
+	struct fp_mp_head h;
 
-	if (len == 1 && p[0] <= 0x7f) {
-		*v = p[0];
-		return 0;
-	}
-	if (len < 1)
+	if (len < 1 || fp_mp_head(p, len, &h) != 0 ||
+	    len != (size_t)h.hlen + h.len)
 		return -1;
-	switch (p[0]) {
-	case 0xcc: case 0xd0: n = 1; break;
-	case 0xcd: case 0xd1: n = 2; break;
-	case 0xce: case 0xd2: n = 4; break;
-	case 0xcf: case 0xd3: n = 8; break;
-	default: return -1;
-	}
-	if (len != (size_t)n + 1 || (p[0] >= 0xd0 && (p[1] & 0x80)))
+	if (h.type == FP_MP_UINT)
+		*v = fp_mp_uint(p, &h);
+	else if (h.type == FP_MP_INT && fp_mp_int(p, &h) >= 0)
+		*v = (uint64_t)fp_mp_int(p, &h);
+	else
 		return -1;
-	for (*v = 0, i = 1; i <= n; i++)
-		*v = *v << 8 | p[i];
 	return 0;
 }
 

@@ -412,51 +412,6 @@ reserve(struct fp_client *c, size_t more)
 	return 0;
 }
 
-static uint8_t *
-put_uint(uint8_t *p, uint32_t v)
-{
-	if (v <= 0x7f)
-		*p++ = v;
-	else if (v <= 0xff) {
-		*p++ = 0xcc;
-		*p++ = v;
-	} else if (v <= 0xffff) {
-		*p++ = 0xcd;
-		*p++ = v >> 8;
-		*p++ = v;
-	} else {
-		*p++ = 0xce;
-		*p++ = v >> 24;
-		*p++ = v >> 16;
-		*p++ = v >> 8;
-		*p++ = v;
-	}
-	return p;
-}
-
-static uint8_t *
-put_str(uint8_t *p, const char *s, size_t len)
-{
-	if (len <= 31)
-		*p++ = 0xa0 | len;
-	else if (len <= 0xff) {
-		*p++ = 0xd9;
-		*p++ = len;
-	} else if (len <= 0xffff) {
-		*p++ = 0xda;
-		*p++ = len >> 8;
-		*p++ = len;
-	} else {
-		*p++ = 0xdb;
-		*p++ = len >> 24;
-		*p++ = len >> 16;
-		*p++ = len >> 8;
-		*p++ = len;
-	}
-	memcpy(p, s, len);
-	return p + len;
-}
-
 /* params_ok: params is exactly one MessagePack array and nothing else. */
 static int
 params_ok(const void *params, size_t plen)
@@ -504,12 +459,14 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 	if (type == 0) {
 		*p++ = 0x94;
 		*p++ = 0x00;
-		p = put_uint(p, msgid);
+		p = fp_mp_wr_uint(p, msgid);
 	} else {
 		*p++ = 0x93;
 		*p++ = 0x02;
 	}
-	p = put_str(p, method, mlen);
+	p = fp_mp_wr_str(p, mlen);
+	memcpy(p, method, mlen);
+	p += mlen;
 	memcpy(p, params, plen);
 	p += plen;
 	c->olen = p - c->out;
