@@ -184,12 +184,27 @@ rd_head(const struct fp_mp_reader *r, struct fp_mp_head *h)
 	return fp_mp_head(r->p + r->off, r->len - r->off, h) == 0 ? 0 : -1;
 }
 
+/*
+ * The readers take the fix types (an envelope's fixarray, a small msgid,
+ * a method's fixstr) before fp_mp_head: the supervisor reads several
+ * headers of every request.
+ */
+
 /* rd_container: the header of an array or map (kind), its count in *n. */
 static int
 rd_container(struct fp_mp_reader *r, int kind, uint32_t *n)
 {
 	struct fp_mp_head h;
+	unsigned	 b;
 
+	if (r->off < r->len) {
+		b = r->p[r->off];
+		if ((b & 0xf0) == (kind == FP_MP_MAP ? 0x80U : 0x90U)) {
+			*n = b & 0x0f;
+			r->off++;
+			return 0;
+		}
+	}
 	if (rd_head(r, &h) == -1 || h.kind != kind)
 		return -1;
 	r->off += h.hlen;
@@ -210,6 +225,21 @@ fp_mp_read_uint(struct fp_mp_reader *r, uint64_t *v)
 	const uint8_t	*p = r->p + r->off;
 	int64_t		 sv;
 
+	unsigned	 n;
+
+	if (r->off < r->len && *p <= 0x7f) {
+		*v = *p;
+		r->off++;
+		return 0;
+	}
+	if (r->off < r->len && *p >= 0xcc && *p <= 0xcf) {
+		n = 1U << (*p - 0xcc);
+		if (r->len - r->off - 1 < n)
+			return -1;
+		*v = fp_mp_ben(p + 1, n);
+		r->off += 1 + n;
+		return 0;
+	}
 	if (rd_head(r, &h) == -1 ||
 	    (h.type != FP_MP_UINT && h.type != FP_MP_INT) ||
 	    r->len - r->off - h.hlen < h.len)
@@ -257,6 +287,15 @@ fp_mp_read_str(struct fp_mp_reader *r, const char **s, uint32_t *n)
 	struct fp_mp_head h;
 	uint8_t		 b;
 
+	if (r->off < r->len && (r->p[r->off] & 0xe0) == 0xa0) {
+		h.len = r->p[r->off] & 0x1f;
+		if (r->len - r->off - 1 < h.len)
+			return -1;
+		*s = (const char *)r->p + r->off + 1;
+		*n = (uint32_t)h.len;
+		r->off += 1 + h.len;
+		return 0;
+	}
 	if (rd_head(r, &h) == -1)
 		return -1;
 	b = r->p[r->off];
