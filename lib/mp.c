@@ -72,24 +72,22 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 	fast = len > FP_MP_SIZE_MAX ? len - FP_MP_SIZE_MAX : 0;
 	while (rem > 0) {
 		/* Far from the end, scalars need no bounds check. */
-		if (u < fast) {
+		while (u < fast) {
 			b = p[u];
 			if (b >= 0xa0 && b <= 0xbf) {
 				u += 1 + (b & 0x1f);
 				rem--;
-				continue;
-			}
-			if ((sz = fp_mp_size[b]) != 0) {
+			} else if ((sz = fp_mp_size[b]) != 0) {
 				u += sz;
 				rem--;
-				continue;
-			}
-			if (b >= 0x80 && b <= 0x9f) {
+			} else if (b >= 0x80 && b <= 0x9f) {
 				cnt = b & 0x0f;
 				rem += (b <= 0x8f ? 2 * cnt : cnt) - 1;
 				u++;
-				continue;
-			}
+			} else
+				break;
+			if (rem == 0)
+				goto done;
 		}
 		if (u == len)
 			goto out;
@@ -126,6 +124,7 @@ fp_mp_skip_feed(struct fp_mp_skip *s, const uint8_t *p, size_t len,
 		}
 		u += h.hlen + (size_t)cnt;
 	}
+done:
 	rv = 0;
 out:
 	s->remaining = rem;
