@@ -26,8 +26,8 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "paths.h"
 #include "log.h"
+#include "paths.h"
 #include "plugin.h"
 #include "reload.h"
 
