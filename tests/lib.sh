@@ -477,28 +477,31 @@ fp_run_nobody() {
 	    TMPDIR="$T/tmp" "$@"
 }
 
+# fp_refused_as MODE SUFFIX WHAT PATTERN OPTION...: `forkpoold MODE -f
+# $FP_CONF OPTION...' exits 1 with `forkpoold: PATTERN' on stderr; SUFFIX
+# names the mode in the failure messages.
+fp_refused_as() {
+	_rf_mode=$1
+	_rf_what=$3$2
+	_rf_pat=$4
+	shift 4
+	fp_run "$FORKPOOLD" "$_rf_mode" -f "$FP_CONF" "$@"
+	assert_status 1 "$_rf_what"
+	assert_grep "^forkpoold: $_rf_pat" "$T/err" "$_rf_what: message"
+}
+
 # fp_refused_start WHAT PATTERN OPTION...: `forkpoold -d -f $FP_CONF
 # OPTION...' exits 1 with `forkpoold: PATTERN' on stderr.
 fp_refused_start() {
-	_rf_what=$1
-	_rf_pat=$2
-	shift 2
-	fp_run "$FORKPOOLD" -d -f "$FP_CONF" "$@"
-	assert_status 1 "$_rf_what"
-	assert_grep "^forkpoold: $_rf_pat" "$T/err" "$_rf_what: message"
+	fp_refused_as -d "" "$@"
 }
 
 # fp_refused WHAT PATTERN OPTION...: fp_refused_start, and `forkpoold -n'
 # with the same options refuses it too, with the same message.
 fp_refused() {
 	fp_refused_start "$@"
-	_rf_what=$1
-	_rf_pat=$2
-	shift 2
-	fp_run "$FORKPOOLD" -n -f "$FP_CONF" "$@"
-	assert_status 1 "$_rf_what (-n)"
-	assert_grep "^forkpoold: $_rf_pat" "$T/err" "$_rf_what (-n): message"
-	assert_no_grep "configuration OK" "$T/out" "$_rf_what (-n)"
+	fp_refused_as -n " (-n)" "$@"
+	assert_no_grep "configuration OK" "$T/out" "$1 (-n)"
 }
 
 # fp_load_refused WHAT LINE PATH REASON_ERE: with $FP_CONF, whose line
