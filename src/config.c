@@ -1,7 +1,10 @@
 /*
  * config.c -- parse forkpool.conf(5): one "keyword value" per line.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +23,7 @@
 #include "priv.h"
 
 enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
-	K_LEVEL, K_CANCEL, K_NAME };
+	K_LEVEL, K_CANCEL, K_NAME, K_TASKLOG, K_LISTEN };
 
 #define KF_POW2		0x01	/* a power of two */
 #define KF_ZERO		0x02	/* 0 (off) is allowed below min */
@@ -94,6 +97,11 @@ static const struct keyword keywords[] = {
 	{ "socket-owner",	K_NAME,	    KW(socket_owner), 0, 0, 0 },
 	{ "socket-group",	K_NAME,	    KW(socket_group), 0, 0, 0 },
 	{ "admin-group",	K_NAME,	    KW(admin_group), 0, 0, 0 },
+	{ "slowlog-threshold",	K_DURATION, KW(slowlog_threshold_ms), 0, DAY_MS,
+	    0 },
+	{ "slowlog-max-len",	K_INT,	    KW(slowlog_max_len), 0, 100000, 0 },
+	{ "task-log",		K_TASKLOG,  KW(task_log), 0, 0, 0 },
+	{ "metrics-listen",	K_LISTEN,   KW(metrics_listen), 0, 0, 0 },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 /* config_load() notes the keywords seen in one uint64_t. */
@@ -173,6 +181,9 @@ config_defaults(struct fp_config *c)
 	c->max_tasks_per_worker = 0;
 	c->max_worker_rss = 0;
 	c->load_timeout_ms = 30 * 1000;
+	c->slowlog_threshold_ms = 1000;
+	c->slowlog_max_len = 128;
+	c->task_log = FP_TASKLOG_ERRORS;
 	c->socket_uid = (uid_t)-1;
 	c->socket_gid = (gid_t)-1;
 }
@@ -249,6 +260,51 @@ config_parse_duration(const char *s, uint64_t *ms)
 	static const uint64_t mul[] = { 1, 1000, 60000 };
 
 	return parse_suffixed(s, ms, sfx, mul, 1000);
+}
+
+int
+config_parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage	 st;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&st;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&st;
+	char			 host[INET6_ADDRSTRLEN + 1];
+	const char		*colon, *h = s;
+	size_t			 hl;
+	unsigned long		 port;
+	char			*end;
+
+	memset(&st, 0, sizeof(st));
+	if (*s == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			return -1;
+		h = s + 1;
+		hl = (size_t)(colon - h);
+		colon++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host) || !isdigit((unsigned char)colon[1]))
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
+		return -1;
+	if (*s != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else if (*s == '[' && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+	} else
+		return -1;
+	if (ss != NULL)
+		*ss = st;
+	return 0;
 }
 
 /*
@@ -525,6 +581,33 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		if (strlcpy(dst, v, k->size) >= k->size) {
 			*why = "name too long (63 bytes at most)";
+			return -1;
+		}
+		return 0;
+	case K_TASKLOG:
+		if (strcmp(v, "none") == 0)
+			n = FP_TASKLOG_NONE;
+		else if (strcmp(v, "errors") == 0)
+			n = FP_TASKLOG_ERRORS;
+		else if (strcmp(v, "all") == 0)
+			n = FP_TASKLOG_ALL;
+		else {
+			*why = "expected none, errors or all";
+			return -1;
+		}
+		break;
+	case K_LISTEN:
+		if (strcmp(v, "none") == 0 || strcmp(v, "off") == 0) {
+			*(char *)dst = '\0';
+			return 0;
+		}
+		if (config_parse_listen(v, NULL) == -1) {
+			*why = "expected an IP address and a port "
+			    "(127.0.0.1:9187, [::1]:9187) or none";
+			return -1;
+		}
+		if (strlcpy(dst, v, k->size) >= k->size) {
+			*why = "address too long";
 			return -1;
 		}
 		return 0;
@@ -1060,6 +1143,12 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_path(fp, "socket-owner", c->socket_owner);
 	print_path(fp, "socket-group", c->socket_group);
 	print_path(fp, "admin-group", c->admin_group);
+	print_duration(fp, "slowlog-threshold", c->slowlog_threshold_ms);
+	fprintf(fp, "slowlog-max-len %u\n", c->slowlog_max_len);
+	fprintf(fp, "task-log %s\n", c->task_log == FP_TASKLOG_NONE ? "none" :
+	    c->task_log == FP_TASKLOG_ALL ? "all" : "errors");
+	fprintf(fp, "metrics-listen %s\n", c->metrics_listen[0] ?
+	    c->metrics_listen : "none");
 	for (i = 0; i < c->nload; i++) {
 		fputs("load ", fp);
 		put_quoted(fp, c->load[i].path);

@@ -18,6 +18,12 @@
 #define FP_CONF_MAXSIZE	(1 << 20)	/* bytes of the file */
 #define FP_CONF_NAME	64	/* a user or group name, with NUL */
 
+enum fp_task_log {
+	FP_TASKLOG_NONE = 0,
+	FP_TASKLOG_ERRORS,	/* a line for each task answered with an error */
+	FP_TASKLOG_ALL		/* a line for each task */
+};
+
 enum fp_cancel_running {
 	FP_CANCEL_DROP = 0,	/* let it finish, drop the result */
 	FP_CANCEL_KILL		/* kill the worker */
@@ -100,6 +106,10 @@ struct fp_config {
 	uid_t		 socket_uid;		/* (uid_t)-1: unchanged */
 	gid_t		 socket_gid;		/* (gid_t)-1: unchanged */
 	gid_t		 admin_gid;		/* valid if admin_group[0] */
+	uint64_t	 slowlog_threshold_ms;
+	uint32_t	 slowlog_max_len;	/* 0: no slow-task log */
+	int		 task_log;		/* enum fp_task_log */
+	char		 metrics_listen[64];	/* "ADDR:PORT", "" = off */
 	struct fp_load	 load[FP_CONF_PLUGINS];
 	int		 nload;
 	struct fp_hline	 hline[FP_CONF_HANDLERS];
@@ -163,5 +173,11 @@ uint32_t config_handler_breaker_threshold(const struct fp_config *c,
 /* config_parse_size/duration: the value syntaxes of forkpool.conf(5). */
 int	config_parse_size(const char *s, uint64_t *out);
 int	config_parse_duration(const char *s, uint64_t *ms);
+/*
+ * config_parse_listen: "A.B.C.D:PORT" or "[IPv6]:PORT" (numeric, port
+ * 1-65535) into *ss (may be NULL: only check).  0, or -1.
+ */
+struct sockaddr_storage;
+int	config_parse_listen(const char *s, struct sockaddr_storage *ss);
 
 #endif /* FP_CONFIG_H */

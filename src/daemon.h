@@ -44,6 +44,8 @@ struct counters {
 	uint64_t	 conn_pauses;		/* reading paused for output */
 	uint64_t	 accept_pauses;		/* accepting paused: no fds */
 	uint64_t	 spawn_failures;	/* a step of pool_spawn failed */
+	uint64_t	 worker_spawns;		/* processes started (pool.c) */
+	uint64_t	 worker_exits[8];	/* by enum worker_exit (pool.c) */
 };
 
 struct supervisor {
@@ -56,6 +58,7 @@ struct supervisor {
 	int		 tfd;
 	int		 state;
 	uint64_t	 started_ns;
+	double		 started_wall;	/* CLOCK_REALTIME at start, seconds */
 	uint64_t	 now_ns;	/* read once per loop iteration */
 	uint64_t	 drain_deadline_ns;
 
@@ -87,7 +90,11 @@ extern struct supervisor *sv;
 
 /* Tags for epoll data: kind in the high 32 bits, slot in the low. */
 enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CONN, EV_WORKER,
-	EV_PIDFD };
+	EV_PIDFD,
+	EV_WSTDERR,		/* a worker's stderr pipe (pool.c), by slot */
+	EV_HTTP_LISTEN,		/* metrics-listen (http.c) */
+	EV_HTTP_CONN		/* a metrics scrape (http.c), by its slot */
+};
 #define EV_TAG(k, i)	(((uint64_t)(k) << 32) | (uint32_t)(i))
 
 /* supervisor.c */

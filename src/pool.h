@@ -38,6 +38,23 @@ struct worker_load {
 	uint64_t	 tasks_done;
 };
 
+/*
+ * Why a worker process ended, for forkpool_worker_exits_total{reason}
+ * (pool_exit_name): counted by pool.c in sv->cnt.worker_exits.
+ */
+enum worker_exit {
+	WX_CRASHED = 0,		/* died on its own: signal or exit status */
+	WX_DEADLINE,		/* killed: a task's deadline passed */
+	WX_CANCELLED,		/* killed: cancel-running kill */
+	WX_PROTOCOL,		/* killed: broke the ring protocol */
+	WX_RECYCLED,		/* max-tasks-per-worker, max-worker-rss */
+	WX_RETIRED,		/* an older generation after a reload */
+	WX_INIT_FAILED,		/* its start-up failed (plug-in, privileges) */
+	WX_SHUTDOWN,		/* stopped with the daemon */
+	WX__COUNT
+};
+const char *pool_exit_name(int);
+
 #define MAX_SLOTS	2048	/* worker slots: workers, plus replacements */
 
 struct worker {

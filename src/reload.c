@@ -106,6 +106,9 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 	if (keep_name(rr, "socket-group", c->socket_group, o->socket_group,
 	    sizeof(c->socket_group)))
 		c->socket_gid = o->socket_gid;
+	/* The metrics listener is bound once, at start. */
+	(void)keep_name(rr, "metrics-listen", c->metrics_listen,
+	    o->metrics_listen, sizeof(c->metrics_listen));
 	/* Loaded plug-ins own handler indices that tasks in flight use. */
 	if (!config_same_loads(c, o)) {
 		warn(rr, "load", "plug-ins cannot change at run time: keeping "

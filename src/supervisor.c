@@ -209,6 +209,12 @@ supervisor(void)
 
 	sv->pid = getpid();
 	sv->started_ns = sv->now_ns = fp_now_ns();
+	{
+		struct timespec	 ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sv->started_wall = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	}
 	setproctitle("supervisor");
 	pool_init();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,

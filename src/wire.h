@@ -1,27 +1,49 @@
 /*
  * wire.h -- what the supervisor and a worker put in their shared segment:
- * record bodies on the rings, and the worker's stats block.  Everything a
- * worker writes here is untrusted input to the supervisor.
+ * record bodies on the rings, the worker's stats block and its log ring.
+ * Everything a worker writes here is untrusted input to the supervisor.
  */
 #ifndef FP_WIRE_H
 #define FP_WIRE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* FP_REC_TASK body: this header, then the params array (MessagePack). */
-struct wire_task {
-	uint32_t	 handler;	/* index into the handler table */
-	uint32_t	 flags;		/* none yet: 0, not read */
-	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC, 0 for none */
-};
-
-/* FP_REC_RESULT body: exactly one MessagePack object. */
+#include "forkpool.h"
+#include "fpshm.h"
+#include "hist.h"
 
 /*
- * FP_REC_ERROR body: this header, then the message (not NUL-terminated) of
- * WIRE_ERRMSG_MAX bytes at most: the supervisor refuses a longer one, or a
- * code that is not an error, as a protocol violation.
+ * FP_REC_TASK body: this header, then `corrlen' bytes of the task's
+ * correlation id (as the supervisor logs it: a logfmt value), then the
+ * params array (MessagePack).
+ */
+struct wire_task {
+	uint32_t	 handler;	/* index into the handler table */
+	uint16_t	 corrlen;	/* bytes of correlation id that follow */
+	uint16_t	 flags;		/* none yet: 0, not read */
+	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC, 0 for none */
+};
+#define WIRE_CORR_MAX	512	/* correlation id bytes sent, at most */
+
+/*
+ * What a worker says of the run, at the head of FP_REC_RESULT and
+ * FP_REC_ERROR bodies: when the handler started (CLOCK_MONOTONIC) and how
+ * long it ran.  Claims: the supervisor checks them against its own clock
+ * and ignores them when they cannot be true.
+ */
+struct wire_run {
+	uint64_t	 started_ns;
+	uint64_t	 run_ns;
+};
+
+/* FP_REC_RESULT body: struct wire_run, then exactly one MessagePack object. */
+
+/*
+ * FP_REC_ERROR body: struct wire_run, this header, then the message (not
+ * NUL-terminated) of WIRE_ERRMSG_MAX bytes at most: the supervisor refuses
+ * a longer one, or a code that is not an error, as a protocol violation.
  */
 struct wire_error {
 	uint32_t	 code;		/* enum fp_err, not FP_OK */
@@ -30,19 +52,156 @@ struct wire_error {
 #define WIRE_ERRMSG_MAX	1024
 
 /*
- * The stats block, at the start of the worker's segment.  The worker owns
- * it and the supervisor never writes it.  The supervisor reads only
- * `running' (on the 100 ms tick for deadlines, when the worker dies, and
- * to cancel a running task) and treats it as a claim to check; the other
- * fields are the worker's account, for a debugger or a core dump.
+ * The stats block, at the start of the worker's segment: struct wstats,
+ * then one struct wstats_handler per handler of the table (handler_count(),
+ * fixed at start-up), then the log ring (WLOG_RING_SIZE bytes of data, an
+ * fp_ring).  No pointers: the same bytes mean the same in both processes.
+ *
+ * The worker owns it and the supervisor never writes it after fork.  Every
+ * field is written by the worker alone (single writer: a load and a store,
+ * never a read-modify-write), counters with release stores so that a
+ * reader that loads `n' with acquire sees the buckets that `n' counts.
+ * The supervisor reads `running' for deadlines, crashes and cancellation
+ * (a claim it checks), and folds the rest into its totals on the 100 ms
+ * tick and once more when the worker is gone (stats.c); never for control.
  */
+enum wstate {
+	WS_STARTING = 0,	/* forked, its plug-ins' worker_init not done */
+	WS_IDLE,		/* waits for a task */
+	WS_BUSY			/* runs the task of `cur' */
+};
+
 struct wstats {
 	_Atomic uint64_t running;	/* task id being run, 0 when idle */
-	_Atomic uint64_t tasks_ok;
-	_Atomic uint64_t tasks_failed;
-	_Atomic uint64_t busy_ns;
 	_Atomic uint32_t ready;		/* 1 once its plug-ins' worker_init
 					   ran, before its loop */
+	_Atomic uint32_t state;		/* enum wstate */
+	/*
+	 * The task in flight, written under the sequence counter `seq' (odd
+	 * while the three fields change): wire_cur_begin/end and
+	 * wire_cur_read, below.
+	 */
+	_Atomic uint32_t seq;
+	_Atomic uint32_t cur_handler;
+	_Atomic uint64_t cur_id;	/* 0 when idle */
+	_Atomic uint64_t cur_start_ns;	/* CLOCK_MONOTONIC */
+	_Atomic uint64_t busy_ns;	/* time spent in handlers */
+	_Atomic uint64_t log_dropped;	/* log records dropped: ring full */
+	uint8_t		 pad[8];
 };
+
+/* Per handler: what this worker ran of it. */
+struct wstats_handler {
+	_Atomic uint32_t n;		/* runs counted in hist; stored last */
+	_Atomic uint32_t ok;
+	_Atomic uint32_t failed[FP_E__COUNT];	/* by error code */
+	_Atomic uint64_t sum_us;	/* run time, for a Prometheus _sum */
+	_Atomic uint32_t hist[FP_HIST_BUCKETS];	/* run time (hist.h) */
+};
+
+#define WLOG_RING_SIZE	(64 << 10)	/* data bytes of the log ring */
+#define WLOG_LINE_MAX	1024		/* bytes of fields in a record */
+
+/* FP_REC_CTRL record body on the log ring: this, then event, then fields. */
+struct wire_log {
+	uint8_t		 level;		/* enum log_level */
+	uint8_t		 evlen;		/* bytes of event name that follow */
+	uint16_t	 fieldlen;	/* bytes of logfmt fields after it */
+};
+
+#define WIRE_ALIGN(n)	(((n) + 63) & ~(size_t)63)
+
+/* wire_handler_off: offset of handler h's block from the block's start. */
+static inline size_t
+wire_handler_off(uint32_t h)
+{
+	return WIRE_ALIGN(sizeof(struct wstats)) +
+	    (size_t)h * sizeof(struct wstats_handler);
+}
+
+/* wire_log_off: offset of the log ring (64-byte aligned). */
+static inline size_t
+wire_log_off(uint32_t nhandlers)
+{
+	return WIRE_ALIGN(wire_handler_off(nhandlers));
+}
+
+/* wire_size: bytes of the whole user area: block, handlers, log ring. */
+static inline size_t
+wire_size(uint32_t nhandlers)
+{
+	return wire_log_off(nhandlers) + fp_ring_bytes(WLOG_RING_SIZE);
+}
+
+static inline struct wstats_handler *
+wire_handler(struct wstats *s, uint32_t h)
+{
+	return (struct wstats_handler *)((uint8_t *)s + wire_handler_off(h));
+}
+
+static inline void *
+wire_log_ring(struct wstats *s, uint32_t nhandlers)
+{
+	return (uint8_t *)s + wire_log_off(nhandlers);
+}
+
+/* Single-writer counter increment: no read-modify-write needed. */
+#define WIRE_BUMP32(p, v) atomic_store_explicit((p),			\
+	atomic_load_explicit((p), memory_order_relaxed) + (v),		\
+	memory_order_release)
+#define WIRE_BUMP64(p, v) WIRE_BUMP32(p, v)
+
+/*
+ * The in-flight record, a sequence lock with one writer (the worker):
+ * wire_cur_begin makes `seq' odd, the fields change, wire_cur_end makes
+ * it even again.  No syscall, no lock.
+ */
+static inline void
+wire_cur_set(struct wstats *s, uint64_t id, uint32_t handler,
+    uint64_t start_ns)
+{
+	uint32_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->cur_id, id, memory_order_relaxed);
+	atomic_store_explicit(&s->cur_handler, handler, memory_order_relaxed);
+	atomic_store_explicit(&s->cur_start_ns, start_ns,
+	    memory_order_relaxed);
+	atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+}
+
+struct wire_cur {
+	uint64_t	 id;		/* 0: idle */
+	uint32_t	 handler;	/* unchecked: bound it before use */
+	uint64_t	 start_ns;	/* unchecked */
+};
+
+/*
+ * wire_cur_read: a consistent copy of the in-flight record, or -1 if the
+ * writer was changing it `tries' times in a row (a reader never waits
+ * for a worker, which may be hostile or stopped mid-write).
+ */
+static inline int
+wire_cur_read(struct wstats *s, struct wire_cur *c, int tries)
+{
+	uint32_t	 q1, q2;
+
+	while (tries-- > 0) {
+		q1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (q1 & 1)
+			continue;
+		c->id = atomic_load_explicit(&s->cur_id, memory_order_relaxed);
+		c->handler = atomic_load_explicit(&s->cur_handler,
+		    memory_order_relaxed);
+		c->start_ns = atomic_load_explicit(&s->cur_start_ns,
+		    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		q2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (q1 == q2)
+			return 0;
+	}
+	return -1;
+}
 
 #endif /* FP_WIRE_H */

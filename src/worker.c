@@ -210,16 +210,12 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		else if (rc == 0 && hc.err == 0) {
 			put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
 			    w->sb.size);
-			atomic_fetch_add_explicit(&w->stats->tasks_ok, 1,
-			    memory_order_relaxed);
 			goto done;
 		}
 	}
 	if (hc.err == 0)
 		hctx_error(&hc, FP_E_INTERNAL, "handler failed");
 	put_error(w, id, hc.err, hc.errmsg);
-	atomic_fetch_add_explicit(&w->stats->tasks_failed, 1,
-	    memory_order_relaxed);
 done:
 	/*
 	 * Publish before clearing `running': a worker that dies between the

@@ -20,6 +20,8 @@
 # `SKIPPED: reason' and exits 77, as under automake: it is counted as
 # skipped, never as passed.
 #
+# FP_ONLY=GLOB in the environment runs only the integration scripts whose
+# name (without .sh) matches GLOB, e.g. FP_ONLY='stats_*'.
 # FP_KEEP=1 in the environment: a failed integration test keeps its
 # temporary directory (daemon log, configuration, socket directory) and
 # prints `NAME: FP_KEEP=1: temporary directory kept: PATH' in its output.
@@ -160,6 +162,12 @@ run_integration() {
 	abs=$(cd "$bd" 2>/dev/null && pwd) || abs=$bd
 	for s in tests/integration/*.sh; do
 		[ -f "$s" ] || continue
+		# FP_ONLY=GLOB: only the scripts whose name matches (a tryout).
+		# shellcheck disable=SC2254
+		case $(basename "$s" .sh) in
+		${FP_ONLY:-*}) ;;
+		*) continue ;;
+		esac
 		name=$bd/integration/$(basename "$s" .sh)
 		if [ ! -x "$abs/forkpoold" ] || [ ! -x "$abs/forkpool" ]; then
 			fail "$name" "$bd/forkpoold or $bd/forkpool not built"

@@ -623,6 +623,12 @@ static const struct width_case wcases[] = {
 	{ "", "socket-owner 0", CF(socket_owner), 0, "0", 0 },
 	{ "", "socket-group 0", CF(socket_group), 0, "0", 0 },
 	{ "", "admin-group 0", CF(admin_group), 0, "0", 0 },
+	{ "", "slowlog-threshold 1440m", CF(slowlog_threshold_ms), 86400000,
+	    NULL, 0 },
+	{ "", "slowlog-max-len 100000", CF(slowlog_max_len), 100000, NULL, 0 },
+	{ "", "task-log all", CF(task_log), FP_TASKLOG_ALL, NULL, 0 },
+	{ "", "metrics-listen [::1]:65535", CF(metrics_listen), 0,
+	    "[::1]:65535", 0 },
 	/* The handler keys, on a line that exists already. */
 	{ "handler echo retries 1\n", "handler echo timeout 1440m",
 	    HF(timeout_ms), 86400000, NULL, HC_TIMEOUT },

@@ -1,0 +1,2 @@
+/* http.c -- being written for issue 10. */
+extern int fp_placeholder_http;

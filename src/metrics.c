@@ -1,0 +1,2 @@
+/* metrics.c -- being written for issue 10. */
+extern int fp_placeholder_metrics;

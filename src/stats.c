@@ -1,0 +1,2 @@
+/* stats.c -- being written for issue 10. */
+extern int fp_placeholder_stats;

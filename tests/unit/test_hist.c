@@ -1,0 +1,2 @@
+/* test_hist.c -- being written for issue 10. */
+int main(void) { return 77; }
