@@ -47,6 +47,12 @@ void	 stats_task_done(const struct task *t, int code,
 	    const struct task_run *run, uint64_t now_ns);
 
 /*
+ * stats_rejected: a call of handler h answered with `code' before it
+ * became a task (circuit_open, ...): counted as a call, no times.
+ */
+void	 stats_rejected(uint32_t h, int code, uint64_t now_ns);
+
+/*
  * stats_worker_started: a new process runs in w's slot (its block is
  * zero); stats_fold: add what w's block grew by since the last fold
  * (pool.c calls it on each 100 ms tick for every live worker, and once
