@@ -834,7 +834,13 @@ line(struct top *t, const char *fmt, ...)
 		if (t->nlines > 0)
 			fp_buf_append(&t->frame, "\r\n", 2);
 		fp_buf_append(&t->frame, s, (size_t)n);
-		fp_buf_append(&t->frame, "\033[K", 3);
+		/*
+		 * Erase the rest of the row, unless the line fills it: the
+		 * cursor is then on its last character, which EL would
+		 * erase too.
+		 */
+		if (n < t->cols)
+			fp_buf_append(&t->frame, "\033[K", 3);
 	} else {
 		fp_buf_append(&t->frame, s, (size_t)n);
 		fp_buf_append(&t->frame, "\n", 1);
