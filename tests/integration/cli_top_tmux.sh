@@ -4,9 +4,10 @@
 # task: the screen shows the header and the busy worker's row with
 # handler sleep on the alternate screen; `s' changes the sort named above
 # the worker rows; a smaller window (SIGWINCH) cuts the lines to its
-# width; `q' ends it with status 0, and C-c (SIGINT) a second run with
-# status 130: both times the terminal is restored (main screen, cursor
-# shown, stty icanon and echo).
+# width; `q' ends it with status 0, C-c (SIGINT) a second run with status
+# 130, the daemon's exit a third with status 1 and a message: each time
+# the terminal is restored (main screen, cursor shown, stty icanon and
+# echo).
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -109,8 +110,21 @@ wait_for '[ -s "$T/rc2" ]' 10 || fp_fail "no status from the shell after C-c"
 assert_eq rc=130 "$(cat "$T/rc2")" "top's exit status after C-c (SIGINT)"
 restored 2
 
-tm kill-server
+# Run 3: the daemon goes away.
 fp_wait_bg "$JOB" 15
 assert_eq 8000 "$(cat "$T/job.out")" "the sleep's answer"
+tm send-keys -t fp "clear; $cmd; echo \"rc=\$?\" >'$T/rc3'" Enter
+wait_for 'pane && grep -q "^forkpool top: pid" "$T/pane" &&
+    [ "$(tm display -p -t fp "#{alternate_on}")" = 1 ]' 10 ||
+    fp_fail "the third top did not start"
 fp_stop_clean
-fp_info "top under tmux: screen, sort, resize, q and C-c restore the terminal"
+wait_for '[ -s "$T/rc3" ]' 10 || fp_fail "top did not end with the daemon"
+assert_eq rc=1 "$(cat "$T/rc3")" "top's exit status when the daemon is gone"
+pane
+assert_grep '^forkpool: top: ' "$T/pane" \
+    "top's message, after the restore, when the daemon is gone"
+restored 3
+
+tm kill-server
+fp_info "top under tmux: screen, sort, resize; q, C-c and the daemon's" \
+    "exit restore the terminal"
