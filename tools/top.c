@@ -905,7 +905,8 @@ top_render(struct top *t)
 	}
 
 	sort_key = t->sort;
-	qsort(t->w, t->nw, sizeof(*t->w), wrow_cmp);
+	if (t->nw > 1)		/* t->w is NULL before the first worker */
+		qsort(t->w, t->nw, sizeof(*t->w), wrow_cmp);
 	line(t, "WORKERS: %zu slots, sorted by %s (s: sort, q: quit)", nw,
 	    sort_name[t->sort]);
 	line(t, "%s", wrow_head);
