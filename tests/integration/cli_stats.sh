@@ -5,7 +5,8 @@
 # unless -a, where its times are "-"; `stats 1m' says its window; -j
 # prints the answer as one line of JSON with the handlers; a window the
 # daemon refuses exits 1 with the daemon's message on stderr, nothing on
-# stdout; usage errors exit 2.
+# stdout; usage errors exit 2.  Without a daemon, stats, workers, slowlog,
+# slowlog reset, metrics and top exit 3.
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -85,4 +86,14 @@ assert_grep '^forkpool: stats: unknown option -x$' "$T/err" \
     "forkpool stats -x: message"
 
 fp_stop_clean
-fp_info "stats: table, -a, 1m, -j, a refused window, usage errors"
+
+# No daemon: the new commands exit 3 as the others do.
+for c in stats workers slowlog "slowlog reset" metrics "top -n 1"; do
+	# shellcheck disable=SC2086 # the command and its arguments
+	fp_cli $c
+	assert_status 3 "forkpool $c without a daemon"
+	assert_grep "^forkpool: connect $FP_SOCK: " "$T/err" \
+	    "forkpool $c without a daemon: message"
+done
+fp_info "stats: table, -a, 1m, -j, a refused window, usage errors; no" \
+    "daemon: status 3"

@@ -44,7 +44,7 @@ restored() {
 	tm send-keys -t fp "stty -a >'$T/stty$run'; echo stty-done-$run" Enter
 	wait_for 'pane && grep -q "^stty-done-$run\$" "$T/pane"' 10 ||
 	    fp_fail "run $1: the shell did not run stty after top"
-	tr ' ;' '\n\n' <"$T/stty$1" | grep -Ex -- '-?(icanon|echo)' |
+	sed 's/[ ;]/\n/g' "$T/stty$1" | grep -Ex -- '-?(icanon|echo)' |
 	    tr '\n' ' ' >"$T/flags$1"
 	assert_eq "icanon echo " "$(cat "$T/flags$1")" \
 	    "run $1: terminal modes after top"
@@ -53,6 +53,7 @@ cmd="'$FORKPOOL' -s '$FP_SOCK' top -d 0.2"
 
 # Run 1: the screen, s, a resize, q.
 tm send-keys -t fp "$cmd; echo \"rc=\$?\" >'$T/rc1'" Enter
+# shellcheck disable=SC2034 # wait_for's code uses it
 busy='^ +[01] +[0-9]+ busy +sleep +[0-9.]+(us|ms|s) '
 wait_for 'pane && grep -Eq "$busy" "$T/pane"' 10 || {
 	cat "$T/pane" >&2

@@ -18,8 +18,8 @@ fp_wait_nworkers 2
 fp_sleep_running 4000
 
 u='[0-9]+(\.[0-9]+)?'
-busy="^ +([01]) +([0-9]+) busy +sleep +($u(us|ms|s)) +0 +0 +$u[BKMG] +[0-9]+s\$"
-idle="^ +([01]) +[0-9]+ idle +- +- +[0-9]+ +0 +$u[BKMG] +[0-9]+s\$"
+busy="^ +([01]) +([0-9]+) busy +sleep +($u(us|ms|s)) +0 +0 +${u}[BKMG] +[0-9]+s\$"
+idle="^ +([01]) +[0-9]+ idle +- +- +[0-9]+ +0 +${u}[BKMG] +[0-9]+s\$"
 wait_for 'fp_cli workers && grep -Eq "$busy" "$T/out"' 10 || {
 	fp_show_output
 	fp_fail "no busy row with handler sleep in forkpool workers"
