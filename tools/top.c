@@ -324,9 +324,11 @@ view_stats(const uint8_t *data, size_t len, int flags)
 	    (unsigned long long)u64(a, "workers"),
 	    (unsigned long long)u64(a, "workers_ready"));
 	printf("queued       %llu\n", (unsigned long long)u64(a, "queued"));
-	printf("running      %llu (oldest %s)\n",
-	    (unsigned long long)u64(a, "running"),
-	    fmt_us(b[0], sizeof(b[0]), u64(a, "oldest_running_us")));
+	printf("running      %llu", (unsigned long long)u64(a, "running"));
+	if (u64(a, "oldest_running_us") != 0)
+		printf(" (oldest %s)", fmt_us(b[0], sizeof(b[0]),
+		    u64(a, "oldest_running_us")));
+	printf("\n");
 	printf("connections  %llu\n",
 	    (unsigned long long)u64(a, "connections"));
 	printf("tasks        %llu ok, %llu failed\n",
