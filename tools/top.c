@@ -504,8 +504,9 @@ view_slowlog(const uint8_t *data, size_t len, int flags)
 			return bad_answer("forkpool.slowlog", "cut short");
 		if (obj_type(m) != FP_MP_MAP)
 			continue;
-		ts = (time_t)num(m, "ts");
-		if (localtime_r(&ts, &tm) == NULL ||
+		/* A claim: far beyond any date is no date (nor a cast). */
+		ts = num(m, "ts") < 1e12 ? (time_t)num(m, "ts") : 0;
+		if (ts == 0 || localtime_r(&ts, &tm) == NULL ||
 		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 			snprintf(when, sizeof(when), "-");
 		fmt_us(run, sizeof(run), u64(m, "run_us"));
