@@ -619,6 +619,8 @@ top_call(struct top *t, const char *method, const char *arg, struct obj *out)
 	if (res.error != FP_OK) {
 		snprintf(t->err, sizeof(t->err), "%s: %s%s%s", method,
 		    res.code, res.message[0] != '\0' ? ": " : "", res.message);
+		/* Printed on the terminal top is in charge of. */
+		clean(t->err, sizeof(t->err), t->err, strlen(t->err));
 		return -1;
 	}
 	out->p = res.data;
