@@ -182,32 +182,46 @@ corr_cut(const char *c, int *close)
 }
 
 /*
+ * fp_msg_write of task t with its correlation id after the header: the
+ * head is built again on each call, the same bytes each time.  Apart, so
+ * that tasks without one do not pay for its buffer.
+ */
+static int __attribute__((noinline))
+write_corr(struct worker *w, struct task *t, struct wire_task *wt)
+{
+	uint8_t		 head[sizeof(*wt) + WIRE_CORR_MAX];
+	size_t		 clen;
+	int		 close;
+
+	clen = corr_cut(t->corr, &close);
+	wt->corrlen = (uint16_t)clen;
+	memcpy(head, wt, sizeof(*wt));
+	memcpy(head + sizeof(*wt), t->corr, clen);
+	if (close)
+		head[sizeof(*wt) + clen - 1] = '"';
+	return fp_msg_write(&w->tx, FP_REC_TASK, t->id, head,
+	    sizeof(*wt) + clen, t->params, t->plen, &w->ld.partial_done);
+}
+
+/*
  * Continue writing the task at the tail of w's in-flight list: struct
- * wire_task, its correlation id (cut to WIRE_CORR_MAX), its params.  The
- * head is built again on each call, the same bytes each time.
+ * wire_task, its correlation id (cut to WIRE_CORR_MAX), its params.
  */
 static void
 write_partial(struct worker *w)
 {
 	struct task	*t = w->ld.partial;
 	struct wire_task wt;
-	uint8_t		 head[sizeof(wt) + WIRE_CORR_MAX];
-	size_t		 clen = 0;
-	int		 r, close = 0;
+	int		 r;
 
 	memset(&wt, 0, sizeof(wt));
 	wt.handler = t->handler;
 	wt.deadline_ns = t->deadline_ns;
 	if (t->corr != NULL)
-		clen = corr_cut(t->corr, &close);
-	wt.corrlen = (uint16_t)clen;
-	memcpy(head, &wt, sizeof(wt));
-	if (clen > 0)
-		memcpy(head + sizeof(wt), t->corr, clen);
-	if (close)
-		head[sizeof(wt) + clen - 1] = '"';
-	r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, head, sizeof(wt) + clen,
-	    t->params, t->plen, &w->ld.partial_done);
+		r = write_corr(w, t, &wt);
+	else
+		r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, &wt, sizeof(wt),
+		    t->params, t->plen, &w->ld.partial_done);
 	w->ld.dirty = 1;
 	if (r == 0) {
 		w->ld.partial = NULL;
@@ -369,20 +383,23 @@ outcome(struct task *t, int failure)
  * What the worker says of t's run (struct wire_run at the head of its
  * answer), checked against our clock: it started after we sent the task
  * and before now, and ran no longer than since then; else unknown
- * (started_ns 0).  `now' is read again only when a claim is past it.
+ * (started_ns 0).  `now' is the loop's clock, or a later reading when a
+ * claim is past it (the task ran during this iteration): one reading
+ * serves the rest of the results read with it.
  */
 static void
 check_run(const struct worker *w, const struct task *t,
     const struct wire_run *wr, struct task_run *run)
 {
-	uint64_t	 now = sv->now_ns;
+	static uint64_t	 later;
+	uint64_t	 now = later > sv->now_ns ? later : sv->now_ns;
 
 	run->worker = w->slot;
 	run->pid = w->pid;
 	run->started_ns = 0;
 	run->run_ns = 0;
 	if (wr->started_ns > now)
-		now = fp_now_ns();	/* it ran in this iteration */
+		now = later = fp_now_ns();
 	if (wr->started_ns < t->sent_ns || wr->started_ns > now ||
 	    wr->run_ns > now - wr->started_ns)
 		return;

@@ -125,13 +125,17 @@ put_result(struct wctx *w, uint16_t type, uint64_t id,
 	size_t	 done = 0;
 	int	 r;
 
-	memcpy(head, run, sizeof(*run));
 	if (hlen > sizeof(head) - sizeof(*run))
 		fatalx("worker_put", "msg=\"header too long\"");
-	if (hlen > 0)
+	if (hlen == 0)
+		hdr = run;	/* a result: the run is all the header */
+	else {
+		memcpy(head, run, sizeof(*run));
 		memcpy(head + sizeof(*run), hdr, hlen);
+		hdr = head;
+	}
 	hlen += sizeof(*run);
-	while ((r = fp_msg_write(&w->tx, type, id, head, hlen, body, blen,
+	while ((r = fp_msg_write(&w->tx, type, id, hdr, hlen, body, blen,
 	    &done)) == FP_AGAIN) {
 		/* Let the supervisor drain what we have, then wait for room. */
 		if (fp_ring_publish(&w->tx) == -1)
