@@ -104,7 +104,7 @@ case "$_sup " in
 *)	fp_fail "-d, stdin a file: the supervisor's descriptors: $_sup" ;;
 esac
 fp_wait_nworkers 1
-worker_fds "-d, stdin a file" "$_sup"
+worker_fds "-d, stdin a file" "$(fds "$FP_PID")"
 fp_stop_clean
 
 # ---- daemon mode ------------------------------------------------------------
