@@ -41,8 +41,10 @@ for pat in (r"level=info event=logflood " + W + r'seq=0 corr="abc 1"$',
     r"level=info event=tp_log " + W + r'plugin=testplug msg="plain 2"$'):
 	if len(fc.log_lines(pat)) != 1:
 		fc.fail("not one line matching %r" % pat)
+fc.until(lambda: fc.nlog(r"level=debug event=worker_ready ") == 2,
+    "both workers' worker_ready lines", 10)
 ready = fc.log_lines(r"level=debug event=worker_ready ")
-if len(ready) != 2 or [l for l in ready if not
+if [l for l in ready if not
     re.search(r"event=worker_ready worker=\d+ pid=\d+$", l)]:
 	fc.fail("worker_ready lines: %r" % (ready,))
 print("corr= on the lines of tasks that have one, and only there")
