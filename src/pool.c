@@ -497,6 +497,9 @@ pool_stderr_event(uint32_t slot)
 		err_read(&sv->workers[slot], STDERR_EVENT);
 }
 
+_Static_assert(WX__COUNT == sizeof(((struct counters *)0)->worker_exits) /
+    sizeof(uint64_t), "sv->cnt.worker_exits holds one counter per WX_*");
+
 /* Why w's process ended (WX_*), for worker_exits. */
 static int
 exit_reason(const struct worker *w, int status)
