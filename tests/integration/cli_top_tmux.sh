@@ -7,7 +7,7 @@
 # width; `q' ends it with status 0, C-c (SIGINT) a second run with status
 # 130, the daemon's exit a third with status 1 and a message: each time
 # the terminal is restored (main screen, cursor shown, stty icanon and
-# echo).
+# echo).  Into a file, `top -n 2' prints two plain snapshots.
 # Optional arguments of lib.sh helpers default to this test's daemon, and
 # wait_for takes code to evaluate later:
 # shellcheck disable=SC2119,SC2016
@@ -110,6 +110,18 @@ tm send-keys -t fp "echo \"rc=\$?\" >'$T/rc2'" Enter
 wait_for '[ -s "$T/rc2" ]' 10 || fp_fail "no status from the shell after C-c"
 assert_eq rc=130 "$(cat "$T/rc2")" "top's exit status after C-c (SIGINT)"
 restored 2
+
+# Not a terminal: -n snapshots as plain text, the rates measured.
+fp_cli top -d 0.1 -n 2
+assert_status 0 "forkpool top -n 2 into a file"
+assert_empty "$T/err" "forkpool top -n 2 into a file: stderr"
+assert_eq 2 "$(grep -c '^forkpool top: pid [0-9]*, up ' "$T/out")" \
+    "forkpool top -n 2 into a file: snapshots"
+assert_eq 2 "$(grep -Ec '^tasks/s [0-9]+\.[0-9]  queued ' "$T/out")" \
+    "forkpool top -n 2 into a file: tasks/s measured"
+if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then
+	fp_fail "forkpool top into a file wrote escape sequences"
+fi
 
 # Run 3: the daemon goes away.
 fp_wait_bg "$JOB" 15
