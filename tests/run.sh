@@ -214,6 +214,16 @@ done_here() {
 	flush
 }
 
+# background NAME LOGDIR CMD...: run_test in a background shell, which
+# counts its own test only; then it frees its job slot.
+background() {
+	npass=0 nfail=0 nskip=0
+	run_test "$@" >"$2/report" 2>&1
+	echo "$npass $nfail $nskip" >"$2/counts.new"
+	mv "$2/counts.new" "$2/counts"
+	echo >&3
+}
+
 # spawn NAME LOGDIR SERIAL CMD...: run_test, in a job slot when there are
 # several; SERIAL=1 runs it with no other test at the same time.
 spawn() {
@@ -229,13 +239,7 @@ spawn() {
 		done_here "$sd"
 	else
 		read -r _ <&3
-		(
-			npass=0 nfail=0 nskip=0
-			run_test "$sn" "$sd" "$@" >"$sd/report" 2>&1
-			echo "$npass $nfail $nskip" >"$sd/counts.new"
-			mv "$sd/counts.new" "$sd/counts"
-			echo >&3
-		) &
+		background "$sn" "$sd" "$@" &
 		flush
 	fi
 }
