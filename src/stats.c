@@ -268,10 +268,17 @@ stats_task_done(const struct task *t, int code, const struct task_run *run,
 
 	if (code < 0 || code >= FP_E__COUNT)
 		code = FP_E_INTERNAL;
+	/*
+	 * dispatch.c checked the run against its clock; now_ns is read once
+	 * per loop iteration, so a task that ran within this one ended after
+	 * it: the end is then when the run did.
+	 */
 	if (run != NULL && run->started_ns != 0 &&
-	    run->started_ns >= t->enqueued_ns && run->started_ns <= now_ns) {
+	    run->started_ns >= t->enqueued_ns) {
 		wait_us = (run->started_ns - t->enqueued_ns) / 1000;
 		have_wait = 1;
+		if (run->started_ns + run->run_ns > now_ns)
+			now_ns = run->started_ns + run->run_ns;
 	}
 	if ((s = hstate(t->handler)) != NULL) {
 		s->tot.calls++;
