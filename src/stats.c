@@ -373,7 +373,7 @@ claim_refused(const struct worker *w, struct wfold *f, const char *what,
  */
 static void
 fold_handler(const struct worker *w, struct wfold *f, uint32_t h,
-    uint64_t cap, uint64_t age_us, uint64_t now_ns)
+    uint64_t cap, uint64_t age_us)
 {
 	struct wstats_handler *b = wire_handler(w->stats, h);
 	struct hlast	*l;
@@ -383,7 +383,6 @@ fold_handler(const struct worker *w, struct wfold *f, uint32_t h,
 	uint32_t	 i, top = 0;
 	const char	*lie = NULL;
 
-	(void)now_ns;
 	n = atomic_load_explicit(&b->n, memory_order_acquire);
 	if ((l = f->h[h]) == NULL) {
 		if (n == 0)
@@ -478,7 +477,7 @@ stats_fold(const struct worker *w, uint64_t now_ns)
 	cap = CLAIM_TASKS_PER_S * (el / 1000000) / 1000 + CLAIM_SLACK;
 	age_us = now_ns > w->spawned_ns ? (now_ns - w->spawned_ns) / 1000 : 0;
 	for (h = 0; h < nh; h++)
-		fold_handler(w, f, h, cap, age_us, now_ns);
+		fold_handler(w, f, h, cap, age_us);
 	v = atomic_load_explicit(&w->stats->busy_ns, memory_order_relaxed);
 	if (v >= f->busy_ns && v <= age_us * 1000 + 1000000)
 		f->busy_ns = v;
