@@ -37,10 +37,10 @@ enum field_type { F_UINT, F_DOUBLE, F_BOOL, F_STR, F_NIL, F_STRS, F_RAW };
 struct field {
 	const char	*key;
 	enum field_type	 type;
-	uint64_t	 u;		/* F_UINT, F_BOOL; F_STRS: how many;
-					   F_RAW: bytes */
+	uint64_t	 u;	/* F_UINT, F_BOOL; F_STRS: how many; F_RAW:
+				   bytes */
 	double		 d;
-	const char	*s;		/* F_STR; F_STRS: the first; F_RAW */
+	const char	*s;	/* F_STR; F_STRS: the first; F_RAW */
 	size_t		 stride;	/* F_STRS: from one string to the next */
 };
 #define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]))
@@ -270,8 +270,8 @@ admin_workers(struct conn *c, const struct rpc_msg *m)
 		stats_worker_get(w, now, &sw);
 		const struct field f[] = {
 			{ "slot", F_UINT, .u = (uint64_t)w->slot },
-			{ "pid", F_UINT, .u = w->state != W_EMPTY && w->pid > 0 ?
-			    (uint64_t)w->pid : 0 },
+			{ "pid", F_UINT, .u = w->state != W_EMPTY &&
+			    w->pid > 0 ? (uint64_t)w->pid : 0 },
 			{ "generation", F_UINT, .u = w->generation },
 			{ "state", F_STR, .s = worker_state(w, &sw) },
 			{ "handler", sw.busy && handler_name(sw.handler) ?

@@ -1,7 +1,8 @@
 /*
  * admin.h -- the administrative methods (admin.c): forkpool.ping,
- * handlers, stats, workers, breakers, slowlog, slowlog_reset and reload.  forkpool.call and forkpool.cancel, which make and cancel
- * tasks of a connection, are control.c's.
+ * handlers, stats, workers, breakers, slowlog, slowlog_reset and reload.
+ * forkpool.call and forkpool.cancel, which make and cancel tasks of a
+ * connection, are control.c's.
  */
 #ifndef FP_ADMIN_H
 #define FP_ADMIN_H

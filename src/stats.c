@@ -82,11 +82,11 @@ struct wfold {
 	struct hlast	**h;		/* nhandlers, each allocated on use */
 };
 
-static uint32_t		 nh;		/* handler_count() at start */
-static struct hstate	**hs;		/* nh */
+static uint32_t		 nh;	/* handler_count() at start */
+static struct hstate	**hs;	/* nh */
 static struct wfold	*wf[MAX_SLOTS];
-static uint32_t		 ivhead;	/* next interval slot to write */
-static uint32_t		 nivs;		/* intervals closed, up to 30 */
+static uint32_t		 ivhead;	/* next interval to write */
+static uint32_t		 nivs;	/* intervals closed, up to 30 */
 static uint64_t		 iv_start_ns;
 static uint64_t		 log_dropped, claims_refused;
 static int		 oom_logged;
@@ -496,7 +496,8 @@ stats_fold(const struct worker *w, uint64_t now_ns)
 
 /* The growth of a histogram since `old', non-zero buckets only. */
 static int
-shist_make(struct shist *s, const struct fp_hist *now, const struct fp_hist *old)
+shist_make(struct shist *s, const struct fp_hist *now,
+    const struct fp_hist *old)
 {
 	uint32_t	 i, n = 0;
 
