@@ -225,26 +225,6 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 	control_result_done(c);
 }
 
-/* A worker's state as forkpool.workers names it. */
-static const char *
-worker_state(const struct worker *w, const struct stats_worker *sw)
-{
-	switch (w->state) {
-	case W_EMPTY:
-		return "empty";
-	case W_RETIRING:
-		return "retiring";
-	case W_STOPPING:
-		return "stopping";
-	default:
-		break;
-	}
-	if (w->stats == NULL || atomic_load_explicit(&w->stats->ready,
-	    memory_order_relaxed) == 0)
-		return "starting";
-	return sw->busy ? "busy" : "idle";
-}
-
 /* forkpool.workers: one map per slot in use. */
 static void
 admin_workers(struct conn *c, const struct rpc_msg *m)
@@ -273,14 +253,14 @@ admin_workers(struct conn *c, const struct rpc_msg *m)
 			{ "pid", F_UINT, .u = w->state != W_EMPTY &&
 			    w->pid > 0 ? (uint64_t)w->pid : 0 },
 			{ "generation", F_UINT, .u = w->generation },
-			{ "state", F_STR, .s = worker_state(w, &sw) },
+			{ "state", F_STR, .s = pool_state_name(w) },
 			{ "handler", sw.busy && handler_name(sw.handler) ?
 			    F_STR : F_NIL, .s = handler_name(sw.handler) },
 			{ "running_us", F_UINT, .u = sw.running_us },
 			{ "tasks", F_UINT, .u = sw.tasks },
 			{ "failures", F_UINT, .u = sw.failures },
-			/* pool_rss_bytes: not in this tree yet. */
-			{ "rss_bytes", F_UINT, .u = 0 },
+			{ "rss_bytes", F_UINT, .u = w->state != W_EMPTY ?
+			    pool_rss_bytes(w) : 0 },
 			{ "age_s", F_DOUBLE, .d = w->state != W_EMPTY &&
 			    now > w->spawned_ns ?
 			    (double)(now - w->spawned_ns) / 1e9 : 0 },

@@ -2,7 +2,8 @@
 # workers_running.sh -- forkpool.workers (forkpool-rpc(7)): with a `sleep
 # 300000' task running, one worker of two shows busy with handler sleep
 # and a running_us that grows between two calls; the other is idle with
-# handler nil; every map has its fields, pids are the daemon's children.
+# handler nil; every map has its fields, pids are the daemon's children,
+# rss_bytes near their VmRSS.
 # Optional arguments of lib.sh helpers default to this test's daemon:
 # shellcheck disable=SC2119
 set -eu
@@ -45,6 +46,9 @@ for w in ws:
 		fc.fail("fields of a worker: %r" % (w,))
 	if w["pid"] not in kids or w["generation"] != 0 or w["age_s"] <= 0:
 		fc.fail("worker %r (children %r)" % (w, kids))
+	rss = fc.vmrss_kib(w["pid"]) * 1024
+	if not rss // 2 <= w["rss_bytes"] <= rss * 2:
+		fc.fail("rss_bytes %d, VmRSS %d bytes" % (w["rss_bytes"], rss))
 if sorted(w["slot"] for w in ws) != [0, 1]:
 	fc.fail("slots: %r" % (ws,))
 idle = [w for w in ws if w["pid"] != b1["pid"]][0]
