@@ -250,7 +250,8 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 	if (put_handlers(b) == -1)
 		b->err = 1;
 	family(b, "forkpool_tasks_retried_total", "counter",
-	    "Tasks run again after their worker crashed.");
+	    "Tasks run again because the worker that ran them died or was "
+	    "stopped under them.");
 	put(b, "forkpool_tasks_retried_total %llu\n",
 	    (unsigned long long)sv->cnt.tasks_retried);
 	family(b, "forkpool_slow_tasks_total", "counter",

@@ -1,8 +1,9 @@
 #!/bin/sh
 # metrics_listen_busy.sh -- a metrics-listen address that cannot be bound
 # (another process listens on the port) stops the start: exit status 1,
-# `forkpoold: metrics-listen ADDR: reason', nothing left behind; the same
-# configuration starts once the port is free.
+# `forkpoold: metrics-listen ADDR: reason', nothing left behind, in the
+# foreground and in daemon mode; the same configuration starts once the
+# port is free.
 # shellcheck disable=SC2119
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -28,6 +29,13 @@ fp_refused_start "a metrics-listen port in use" \
 [ ! -e "$FP_SOCK" ] || fp_fail "socket $FP_SOCK left after the failed start"
 [ ! -e "$FP_PIDFILE" ] || fp_fail "pidfile left after the failed start"
 assert_empty "$T/out" "stdout of the failed start"
+# In daemon mode the starting process says it and exits 1 too.
+fp_run "$FORKPOOLD" -f "$FP_CONF" -s "$FP_SOCK" -p "$FP_PIDFILE" -w 1
+assert_status 1 "a metrics-listen port in use, daemon mode"
+assert_grep "^forkpoold: metrics-listen 127\.0\.0\.1:$port: Address already in use\$" \
+    "$T/err" "a metrics-listen port in use, daemon mode: message"
+[ ! -e "$FP_SOCK" ] || fp_fail "socket left after the failed start (daemon mode)"
+[ ! -e "$FP_PIDFILE" ] || fp_fail "pidfile left after the failed start (daemon mode)"
 
 kill "$holder"
 fp_wait_bg "$holder" 10
