@@ -4,7 +4,9 @@
 # `forkpoold: metrics-listen ADDR: reason', nothing left behind, in the
 # foreground and in daemon mode; the same configuration starts once the
 # port is free.
-# shellcheck disable=SC2119
+# Optional arguments of lib.sh helpers default to this test's daemon, and
+# wait_for takes code to evaluate later:
+# shellcheck disable=SC2119,SC2016
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
