@@ -19,6 +19,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "pool.h"
+#include "stats.h"
 
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
@@ -85,6 +86,7 @@ dispatch_admit(struct task *t)
 	sv->cnt.rejected_full++;
 	/* Not a task that failed: one that was never taken. */
 	control_reply_error(t, FP_E_QUEUE_FULL, "the queue is full", NULL, 0);
+	stats_task_done(t, FP_E_QUEUE_FULL, NULL, sv->now_ns);
 	release(t);
 	return -1;
 }
@@ -139,7 +141,8 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 	if (code == FP_E_TOO_LARGE)
 		snprintf(msg, sizeof(msg), "the result is larger than the %zu "
 		    "bytes a result may hold (4 x max-request-size); its "
-		    "worker was killed", w->ld.as.limit);
+		    "worker was killed",
+		    w->ld.as.limit - sizeof(struct wire_run));
 	else
 		snprintf(msg, sizeof(msg), "worker %d (pid %d) broke the "
 		    "protocol (%s) and was killed", w->slot, (int)w->pid, why);
@@ -152,7 +155,58 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 	answer_err(t, code, msg, NULL, 0);
 }
 
-/* Continue writing the task at the tail of w's in-flight list. */
+/*
+ * The bytes of correlation id c (a logfmt value, tasks.c) to send, at
+ * most WIRE_CORR_MAX: a quoted value too long is cut after a whole escape
+ * and closed with a quote (in *close).
+ */
+static size_t
+corr_cut(const char *c, int *close)
+{
+	size_t	 n = strlen(c), i, step, end;
+
+	*close = 0;
+	if (n <= WIRE_CORR_MAX)
+		return n;
+	if (c[0] != '"')
+		return WIRE_CORR_MAX;
+	for (i = end = 1; i < n - 1; i += step) {
+		step = c[i] != '\\' ? 1 : c[i + 1] == 'x' ? 4 :
+		    c[i + 1] == 'u' ? 6 : 2;
+		if (i + step > WIRE_CORR_MAX - 1)
+			break;
+		end = i + step;
+	}
+	*close = 1;
+	return end + 1;
+}
+
+/*
+ * fp_msg_write of task t with its correlation id after the header: the
+ * head is built again on each call, the same bytes each time.  Apart, so
+ * that tasks without one do not pay for its buffer.
+ */
+static int __attribute__((noinline))
+write_corr(struct worker *w, struct task *t, struct wire_task *wt)
+{
+	uint8_t		 head[sizeof(*wt) + WIRE_CORR_MAX];
+	size_t		 clen;
+	int		 close;
+
+	clen = corr_cut(t->corr, &close);
+	wt->corrlen = (uint16_t)clen;
+	memcpy(head, wt, sizeof(*wt));
+	memcpy(head + sizeof(*wt), t->corr, clen);
+	if (close)
+		head[sizeof(*wt) + clen - 1] = '"';
+	return fp_msg_write(&w->tx, FP_REC_TASK, t->id, head,
+	    sizeof(*wt) + clen, t->params, t->plen, &w->ld.partial_done);
+}
+
+/*
+ * Continue writing the task at the tail of w's in-flight list: struct
+ * wire_task, its correlation id (cut to WIRE_CORR_MAX), its params.
+ */
 static void
 write_partial(struct worker *w)
 {
@@ -163,8 +217,11 @@ write_partial(struct worker *w)
 	memset(&wt, 0, sizeof(wt));
 	wt.handler = t->handler;
 	wt.deadline_ns = t->deadline_ns;
-	r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, &wt, sizeof(wt),
-	    t->params, t->plen, &w->ld.partial_done);
+	if (t->corr != NULL)
+		r = write_corr(w, t, &wt);
+	else
+		r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, &wt, sizeof(wt),
+		    t->params, t->plen, &w->ld.partial_done);
 	w->ld.dirty = 1;
 	if (r == 0) {
 		w->ld.partial = NULL;
@@ -182,6 +239,8 @@ send_task(struct worker *w, struct task *t)
 	task_newid(t);
 	t->state = T_DISPATCHED;
 	t->worker = w->slot;
+	/* A bound for the worker's claims: it cannot start before this. */
+	t->sent_ns = sv->now_ns;
 	t->started = 0;
 	t->attempts++;
 	TAILQ_INSERT_TAIL(&w->ld.inflight, t, entry);
@@ -277,8 +336,8 @@ count_error(int code)
  * dropped when it comes.
  */
 static void
-answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
-    int n)
+answer_err_kv(struct task *t, int code, const char *msg,
+    const struct err_kv *kv, int n, const struct task_run *run)
 {
 	if (t->answered)
 		return;
@@ -287,6 +346,22 @@ answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
 	if (t->probe)
 		breaker_table_abandon(t->handler);
 	control_reply_error(t, code, msg, kv, n);
+	stats_task_done(t, code, run, sv->now_ns);
+}
+
+static void
+answer_err(struct task *t, int code, const char *msg, const struct err_kv *kv,
+    int n)
+{
+	answer_err_kv(t, code, msg, kv, n, NULL);
+}
+
+/* The same for an error a worker answered, which ran as `run' says. */
+static void
+answer_err_run(struct task *t, int code, const char *msg,
+    const struct task_run *run)
+{
+	answer_err_kv(t, code, msg, NULL, 0, run);
 }
 
 static void
@@ -305,6 +380,34 @@ outcome(struct task *t, int failure)
 }
 
 /*
+ * What the worker says of t's run (struct wire_run at the head of its
+ * answer), checked against our clock: it started after we sent the task
+ * and before now, and ran no longer than since then; else unknown
+ * (started_ns 0).  `now' is the loop's clock, or a later reading when a
+ * claim is past it (the task ran during this iteration): one reading
+ * serves the rest of the results read with it.
+ */
+static void
+check_run(const struct worker *w, const struct task *t,
+    const struct wire_run *wr, struct task_run *run)
+{
+	static uint64_t	 later;
+	uint64_t	 now = later > sv->now_ns ? later : sv->now_ns;
+
+	run->worker = w->slot;
+	run->pid = w->pid;
+	run->started_ns = 0;
+	run->run_ns = 0;
+	if (wr->started_ns > now)
+		now = later = fp_now_ns();
+	if (wr->started_ns < t->sent_ns || wr->started_ns > now ||
+	    wr->run_ns > now - wr->started_ns)
+		return;
+	run->started_ns = wr->started_ns;
+	run->run_ns = wr->run_ns;
+}
+
+/*
  * Deliver one result message.  The bytes are the worker's: check the
  * task id, the type and the payload before a client sees any of it.
  */
@@ -314,6 +417,8 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 {
 	struct task		*t;
 	struct wire_error	 we;
+	struct wire_run		 wr;
+	struct task_run		 run;
 	char			 msg[WIRE_ERRMSG_MAX + 1];
 	size_t			 i;
 
@@ -324,6 +429,16 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		    "result for a task it does not hold");
 		return;
 	}
+	if ((type != FP_REC_RESULT && type != FP_REC_ERROR) ||
+	    len < sizeof(wr)) {
+		worker_violation(w, id, FP_E_INTERNAL,
+		    "unexpected record type");
+		return;
+	}
+	memcpy(&wr, data, sizeof(wr));
+	data += sizeof(wr);
+	len -= sizeof(wr);
+	check_run(w, t, &wr, &run);
 	if (type == FP_REC_RESULT) {
 		/*
 		 * A task answered early (cancel, timeout) is no longer on
@@ -337,11 +452,12 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		if (!t->answered) {
 			t->answered = 1;
 			sv->cnt.tasks_ok++;
+			stats_task_done(t, FP_OK, &run, sv->now_ns);
 		}
 		outcome(t, 0);
 		goto done;
 	}
-	if (type != FP_REC_ERROR || len < sizeof(we)) {
+	if (len < sizeof(we)) {
 		worker_violation(w, id, FP_E_INTERNAL,
 		    "unexpected record type");
 		return;
@@ -359,7 +475,7 @@ handle_result(struct worker *w, uint16_t type, uint64_t id,
 		msg[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 	}
 	msg[len] = '\0';
-	answer_err(t, (int)we.code, msg, NULL, 0);
+	answer_err_run(t, (int)we.code, msg, &run);
 	/* A handler's own error is the handler working, not failing. */
 	outcome(t, 0);
 done:

@@ -1,6 +1,6 @@
 /*
  * handlers.c -- built-in handlers: echo, sleep, spin, and the test
- * handlers crash, hang, exit, leak and violate.
+ * handlers crash, hang, exit, leak, violate, logflood and stderr.
  */
 #include <errno.h>
 #include <signal.h>
@@ -209,6 +209,58 @@ h_violate(struct fp_hctx *h, const msgpack_object *p)
 	return 0;
 }
 
+/*
+ * logflood [n]: log n lines (event=logflood seq=I) as fast as the worker
+ * can; its log ring drops what the supervisor has not read yet, and
+ * counts it.  Returns {written: n}, the lines handed to log_*.
+ */
+static int
+h_logflood(struct fp_hctx *h, const msgpack_object *p)
+{
+	uint64_t	 n, i;
+
+	if (one_uint(h, p, "count", 100000000, -1, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		log_info("logflood", "seq=%llu", (unsigned long long)i);
+	msgpack_pack_map(h->pk, 1);
+	msgpack_pack_str(h->pk, 7);
+	msgpack_pack_str_body(h->pk, "written", 7);
+	msgpack_pack_uint64(h->pk, n);
+	return 0;
+}
+
+/*
+ * stderr [text]: write text, as it is, to the worker's standard error
+ * (which the supervisor logs as worker_stderr).  Returns true.
+ */
+static int
+h_stderr(struct fp_hctx *h, const msgpack_object *p)
+{
+	const char	*s;
+	size_t		 n;
+	ssize_t		 r;
+
+	if (p->type != MSGPACK_OBJECT_ARRAY || p->via.array.size != 1 ||
+	    p->via.array.ptr[0].type != MSGPACK_OBJECT_STR)
+		return hctx_error(h, FP_E_INVALID_PARAMS,
+		    "params must be [text]");
+	s = p->via.array.ptr[0].via.str.ptr;
+	n = p->via.array.ptr[0].via.str.size;
+	while (n > 0) {
+		if ((r = write(STDERR_FILENO, s, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return hctx_error(h, FP_E_INTERNAL,
+			    "cannot write to stderr: %s", strerror(errno));
+		}
+		s += r;
+		n -= (size_t)r;
+	}
+	msgpack_pack_true(h->pk);
+	return 0;
+}
+
 static const struct handler builtin[] = {
 	{ .name = "echo", .fn = h_echo, .flags = 0 },
 	{ .name = "sleep", .fn = h_sleep, .flags = 0 },
@@ -220,6 +272,8 @@ static const struct handler builtin[] = {
 	{ .name = "exit", .fn = h_exit, .flags = HF_TEST },
 	{ .name = "leak", .fn = h_leak, .flags = HF_TEST },
 	{ .name = "violate", .fn = h_violate, .flags = HF_TEST },
+	{ .name = "logflood", .fn = h_logflood, .flags = HF_TEST },
+	{ .name = "stderr", .fn = h_stderr, .flags = HF_TEST },
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 

@@ -15,6 +15,7 @@
 static int	 log_foreground = 1;
 static int	 log_level = LOG_LVL_INFO;
 static char	 log_tag[64];
+static log_sink_fn log_sink;
 
 static const char *const level_names[] = {
 	"error", "warning", "info", "debug"
@@ -27,6 +28,12 @@ log_init(int foreground, int level, const char *ident)
 	log_level = level;
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
 }
 
 void
@@ -243,6 +250,24 @@ vlog(int level, const char *event, const char *fmt, va_list ap,
 
 	if (level > log_level)
 		return;
+	if (log_sink != NULL) {
+		/* A worker: the fields alone; the supervisor writes the line. */
+		n = 0;
+		raw[0] = '\0';
+		if (fmt != NULL && *fmt != '\0') {
+			vsnprintf(raw, sizeof(raw), fmt, ap);
+			n = strlen(raw);
+		}
+		if (err != NULL && n < sizeof(raw) - 1) {
+			char	 q[256];
+
+			snprintf(raw + n, sizeof(raw) - n, "%serr=%s",
+			    n > 0 ? " " : "", log_quote(err, q, sizeof(q)));
+		}
+		log_sink(level, event, raw);
+		errno = saved;
+		return;
+	}
 	n = 0;
 	if (log_foreground) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -300,6 +325,18 @@ LOGFN(log_warnx, LOG_LVL_WARNING, 0)
 LOGFN(log_error, LOG_LVL_ERROR, 0)
 LOGFN(log_info, LOG_LVL_INFO, 0)
 LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+void
+log_at(int level, const char *event, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (level < LOG_LVL_ERROR || level > LOG_LVL_DEBUG)
+		level = LOG_LVL_INFO;
+	va_start(ap, fmt);
+	vlog(level, event, fmt, ap, NULL);
+	va_end(ap);
+}
 
 void
 fatal(const char *event, const char *fmt, ...)

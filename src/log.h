@@ -23,6 +23,17 @@ int	log_getlevel(void);
 /* log_settag: fields added to every line (e.g. "worker=3"), or NULL. */
 void	log_settag(const char *tag);
 const char *log_level_name(int level);
+
+/*
+ * log_set_sink: in a worker, every line of log_* (fatal and fatalx too,
+ * which still exit after it) goes to fn instead of stderr or syslog:
+ * fn(level, event, fields) with the logfmt fields formatted (err= of
+ * log_warn included), without the ts=, level= and event= the writer of
+ * the line adds.  Lines above the level set are not passed.  NULL: back
+ * to stderr or syslog.
+ */
+typedef void (*log_sink_fn)(int level, const char *event, const char *fields);
+void	log_set_sink(log_sink_fn fn);
 int	log_level_parse(const char *name);
 
 /*
@@ -39,6 +50,9 @@ void	log_info(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_debug(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* log_at: the same at `level' (enum log_level; another counts as info). */
+void	log_at(int level, const char *event, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	fatal(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 void	fatalx(const char *event, const char *fmt, ...)

@@ -23,17 +23,23 @@
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
+#include <bsd/string.h>
 #include <bsd/unistd.h>
 
 #include "forkpool.h"
 #include "daemon.h"
 #include "dispatch.h"
+#include "handlers.h"
 #include "log.h"
 #include "pool.h"
+#include "stats.h"
 #include "worker.h"
 
 #define BACKOFF_MIN_MS	100
 #define RETIRE_GRACE_MS	2000	/* SIGTERM to SIGKILL for a retired worker */
+#define LOG_DRAIN_TICK	1000	/* log records read a tick, per worker */
+#define STDERR_EVENT	(64 << 10)	/* stderr bytes read an event */
+#define STDERR_DEATH	(1 << 20)	/* and when the worker is gone */
 
 static int	 have_pidfd = -1;
 static int	 retiring_hint;		/* a worker may be retiring */
@@ -90,6 +96,8 @@ close_fd(int *fd)
 static void
 release(struct worker *w)
 {
+	close_fd(&w->errfd);
+	w->errlen = 0;
 	close_fd(&w->pidfd);
 	close_fd(&w->sup_efd);
 	close_fd(&w->wrk_efd);
@@ -138,16 +146,17 @@ spawn_failed(struct worker *w, const char *step)
 
 /*
  * In the child pool_spawn forked for w: leave only what this worker
- * needs, its own segment and eventfds (as 3 and 4), and standard error
- * (the log, with -d).  Every other worker's mapping and every descriptor
- * of the supervisor go; standard input and output (a terminal or whatever
- * the daemon was started with) become /dev/null.  Then the worker runs.
+ * needs, its own segment and eventfds (as 3 and 4), and standard error,
+ * the pipe `errw' that the supervisor reads and logs.  Every other
+ * worker's mapping and every descriptor of the supervisor go; standard
+ * input and output (a terminal or whatever the daemon was started with)
+ * become /dev/null.  Then the worker runs.
  */
 static void __attribute__((noreturn))
-child(struct worker *w)
+child(struct worker *w, int errw)
 {
 	struct worker_spec ws;
-	int		 i, a, b, null;
+	int		 i, a, b, e, null;
 
 	for (i = 0; i < sv->nslots; i++) {
 		struct worker *o = &sv->workers[i];
@@ -162,7 +171,9 @@ child(struct worker *w)
 		close(null);
 	if ((a = fcntl(w->sup_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
 	    (b = fcntl(w->wrk_efd, F_DUPFD_CLOEXEC, 5)) == -1 ||
-	    dup3(a, 3, O_CLOEXEC) == -1 || dup3(b, 4, O_CLOEXEC) == -1)
+	    (e = fcntl(errw, F_DUPFD_CLOEXEC, 5)) == -1 ||
+	    dup3(a, 3, O_CLOEXEC) == -1 || dup3(b, 4, O_CLOEXEC) == -1 ||
+	    dup2(e, STDERR_FILENO) == -1)
 		fatal("worker_fds", NULL);
 	closefrom(5);
 
@@ -184,17 +195,28 @@ pool_spawn(struct worker *w)
 	char		 name[32];
 	const char	*step;
 	pid_t		 pid;
-	int		 status;
+	uint32_t	 nh = handler_count();
+	int		 status, ep[2] = { -1, -1 };
 
 	snprintf(name, sizeof(name), "forkpool-worker-%d", w->slot);
-	w->pidfd = w->sup_efd = w->wrk_efd = -1;
+	w->pidfd = w->sup_efd = w->wrk_efd = w->errfd = -1;
+	w->errlen = 0;
+	w->logbad = 0;
 	w->pid = 0;
-	if (fp_seg_create(&w->seg, name, sizeof(struct wstats),
+	/* The stats block, a block per handler (the table is fixed), logs. */
+	if (fp_seg_create(&w->seg, name, wire_size(nh),
 	    sv->conf.ring_size) == -1) {
 		spawn_failed(w, "shared memory");
 		goto fail;
 	}
 	w->stats = fp_seg_user(&w->seg);
+	/* The worker writes it with no wake-up: we read it on the tick. */
+	if (fp_ring_format(wire_log_ring(w->stats, nh), WLOG_RING_SIZE) == -1 ||
+	    fp_ring_attach(&w->logr, wire_log_ring(w->stats, nh),
+	    WLOG_RING_SIZE, 0, -1) == -1) {
+		spawn_failed(w, "ring_attach");
+		goto fail;
+	}
 	if ((w->sup_efd = fp_notify_open()) == -1 ||
 	    (w->wrk_efd = fp_notify_open()) == -1) {
 		spawn_failed(w, "eventfd");
@@ -207,15 +229,31 @@ pool_spawn(struct worker *w)
 		spawn_failed(w, "ring_attach");
 		goto fail;
 	}
+	/*
+	 * Its stderr: ours is the read end, non-blocking; its end blocks,
+	 * so that a crash report is not lost to a full pipe.
+	 */
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		spawn_failed(w, "pipe");
+		goto fail;
+	}
+	w->errfd = ep[0];
+	if (fcntl(w->errfd, F_SETFL, O_NONBLOCK) == -1) {
+		close(ep[1]);
+		spawn_failed(w, "pipe");
+		goto fail;
+	}
 	switch (pid = fork()) {
 	case -1:
+		close(ep[1]);
 		spawn_failed(w, "fork");
 		goto fail;
 	case 0:
-		child(w);
+		child(w, ep[1]);
 	default:
 		break;
 	}
+	close(ep[1]);
 	/*
 	 * From here a failed step kills the child, which has not taken a
 	 * task: a spawn is all or nothing.
@@ -231,6 +269,9 @@ pool_spawn(struct worker *w)
 	else if (w->pidfd != -1 && epoll_add(w->pidfd, EPOLLIN,
 	    EV_TAG(EV_PIDFD, w->slot)) == -1)
 		step = "epoll_ctl";
+	else if (epoll_add(w->errfd, EPOLLIN, EV_TAG(EV_WSTDERR,
+	    w->slot)) == -1)
+		step = "epoll_ctl";
 	if (step != NULL) {
 		spawn_failed(w, step);
 		kill(pid, SIGKILL);
@@ -244,12 +285,17 @@ pool_spawn(struct worker *w)
 		    (unsigned long long)spawn_failing);
 		spawn_failing = 0;
 	}
-	dispatch_worker_reset(w, RESULT_MAX(&sv->conf));
+	/* A result message is the run's header and the result. */
+	dispatch_worker_reset(w, RESULT_MAX(&sv->conf) +
+	    sizeof(struct wire_run));
 	w->task_limit = task_limit();
 	w->kill_ns = 0;
+	w->kill_reason = WX_CRASHED;
 	w->generation = sv->generation;
 	w->spawned_ns = fp_now_ns();
 	w->state = W_READY;
+	sv->cnt.worker_spawns++;
+	stats_worker_started(w);
 	log_info("worker_start", "worker=%d pid=%d generation=%u", w->slot,
 	    (int)pid, w->generation);
 	return 0;
@@ -271,6 +317,7 @@ pool_init(void)
 		sv->workers[i].pidfd = -1;
 		sv->workers[i].sup_efd = -1;
 		sv->workers[i].wrk_efd = -1;
+		sv->workers[i].errfd = -1;
 		dispatch_worker_reset(&sv->workers[i], 0);
 	}
 	sv->nslots = 0;
@@ -286,6 +333,222 @@ pool_test_crash(void)
 	const char	*e = getenv("FORKPOOL_TEST_WORKER_CRASH");
 
 	return e != NULL && strcmp(e, "1") == 0;
+}
+
+/* ---- what workers say: their log rings and stderr ---------------------- */
+
+/* Whether the event name a worker wrote is one we write as is. */
+static int
+event_ok(const uint8_t *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Write up to `max' records of w's log ring as lines of ours, tagged
+ * worker= pid=.  Every record is the worker's claim: its type, lengths
+ * and level are checked, its event is written only if it is a plain
+ * name (else event=worker_log) and its fields go through log_escape.  A
+ * ring that breaks the format is not read again and is a protocol
+ * violation (with `dead', the worker is gone already: only said).  A
+ * worker killed for another violation still has its lines read: they may
+ * say why.  The worker is never woken: it does not wait for room.
+ */
+static void
+drain_log(struct worker *w, uint32_t max, int dead)
+{
+	struct fp_rec	 rec;
+	struct wire_log	 wl;
+	uint8_t		 buf[sizeof(wl) + UINT8_MAX + WLOG_LINE_MAX];
+	char		 ev[65], f[4 * WLOG_LINE_MAX + 1];
+	const char	*why = NULL;
+	uint32_t	 n;
+	size_t		 len;
+	int		 r;
+
+	if (w->stats == NULL || w->logbad)
+		return;
+	for (n = 0; n < max; n++) {
+		if ((r = fp_ring_peek(&w->logr, &rec)) == FP_AGAIN)
+			break;
+		if (r == -1) {
+			why = "log ring corrupt";
+			break;
+		}
+		if (rec.type != FP_REC_CTRL || rec.flags != 0 ||
+		    rec.len < sizeof(wl) || rec.len > sizeof(buf)) {
+			why = "bad log record";
+			break;
+		}
+		/* The worker may still write there: copy, then check. */
+		len = rec.len;
+		memcpy(buf, rec.data, len);
+		fp_ring_consume(&w->logr);
+		memcpy(&wl, buf, sizeof(wl));
+		if (wl.level > LOG_LVL_DEBUG || wl.fieldlen > WLOG_LINE_MAX ||
+		    sizeof(wl) + wl.evlen + wl.fieldlen != len) {
+			why = "bad log record";
+			break;
+		}
+		if (event_ok(buf + sizeof(wl), wl.evlen)) {
+			memcpy(ev, buf + sizeof(wl), wl.evlen);
+			ev[wl.evlen] = '\0';
+		} else
+			strlcpy(ev, "worker_log", sizeof(ev));
+		log_at(wl.level, ev, "worker=%d pid=%d%s%s", w->slot,
+		    (int)w->pid, wl.fieldlen > 0 ? " " : "",
+		    log_escape(buf + sizeof(wl) + wl.evlen, wl.fieldlen, f,
+		    sizeof(f)));
+	}
+	(void)fp_ring_release(&w->logr);
+	if (why == NULL)
+		return;
+	w->logbad = 1;
+	log_warnx("worker_protocol", "worker=%d pid=%d msg=\"%s\"", w->slot,
+	    (int)w->pid, why);
+	if (!dead && w->violation == NULL) {
+		sv->cnt.worker_protocol_errors++;
+		pool_kill_violator(w, why);
+	}
+}
+
+/* One line (or a piece of a long one) of w's stderr. */
+static void
+err_flush(struct worker *w)
+{
+	char	 q[4 * sizeof(w->errline) + 3];
+
+	if (w->errlen > 0)
+		log_warnx("worker_stderr", "worker=%d pid=%d line=%s", w->slot,
+		    (int)w->pid, log_quoten(w->errline, w->errlen, q,
+		    sizeof(q)));
+	w->errlen = 0;
+}
+
+/* Split what w wrote into lines; an unfinished one waits in errline. */
+static void
+err_feed(struct worker *w, const char *p, size_t n)
+{
+	const char	*nl;
+	size_t		 k, room;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) : n;
+		room = sizeof(w->errline) - w->errlen;
+		if (k > room) {
+			/* Longer than a line may be: a piece of it. */
+			memcpy(w->errline + w->errlen, p, room);
+			w->errlen += room;
+			err_flush(w);
+			p += room;
+			n -= room;
+			continue;
+		}
+		memcpy(w->errline + w->errlen, p, k);
+		w->errlen += k;
+		p += k;
+		n -= k;
+		if (nl != NULL) {
+			err_flush(w);
+			p++;
+			n--;
+		}
+	}
+}
+
+/* Read up to `max' bytes of w's stderr; at its end, stop watching it. */
+static void
+err_read(struct worker *w, size_t max)
+{
+	char		 buf[8192];
+	size_t		 total = 0;
+	ssize_t		 r;
+
+	while (w->errfd != -1 && total < max) {
+		r = read(w->errfd, buf, sizeof(buf));
+		if (r > 0) {
+			err_feed(w, buf, (size_t)r);
+			total += (size_t)r;
+		} else if (r == -1 && errno == EINTR)
+			continue;
+		else if (r == -1 && errno == EAGAIN)
+			break;
+		else {
+			/* Closed by all its writers (or broken): done. */
+			err_flush(w);
+			close_fd(&w->errfd);
+		}
+	}
+}
+
+void
+pool_stderr_event(uint32_t slot)
+{
+	if (slot < (uint32_t)sv->nslots)
+		err_read(&sv->workers[slot], STDERR_EVENT);
+}
+
+_Static_assert(WX__COUNT == sizeof(((struct counters *)0)->worker_exits) /
+    sizeof(uint64_t), "sv->cnt.worker_exits holds one counter per WX_*");
+
+/* Why w's process ended (WX_*), for worker_exits. */
+static int
+exit_reason(const struct worker *w, int status)
+{
+	if (w->violation != NULL)
+		return WX_PROTOCOL;
+	if (sv->state == SV_STOPPING)
+		return WX_SHUTDOWN;
+	if (w->kill_ns != 0)
+		return w->kill_reason;
+	/* It said it was not ready, and exited on its own with a failure. */
+	if (atomic_load_explicit(&w->stats->ready, memory_order_relaxed) == 0 &&
+	    WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		return WX_INIT_FAILED;
+	return WX_CRASHED;
+}
+
+const char *
+pool_exit_name(int why)
+{
+	static const char *const names[WX__COUNT] = {
+		"crashed", "deadline", "cancelled", "protocol", "recycled",
+		"retired", "init_failed", "shutdown"
+	};
+
+	return why >= 0 && why < WX__COUNT ? names[why] : "crashed";
+}
+
+const char *
+pool_state_name(const struct worker *w)
+{
+	struct wire_cur	 c;
+
+	switch (w->state) {
+	case W_EMPTY:
+		return "empty";
+	case W_RETIRING:
+		return "retiring";
+	case W_STOPPING:
+		return "stopping";
+	}
+	if (w->kill_ns != 0)
+		return "stopping";
+	/* Claims of its block: only a name to show. */
+	if (atomic_load_explicit(&w->stats->ready, memory_order_relaxed) == 0)
+		return "starting";
+	if (wire_cur_read(w->stats, &c, 4) == -1)
+		return "busy";		/* changing the task in flight */
+	return c.id != 0 ? "busy" : "idle";
 }
 
 /* w's pidfd is readable: reap it, if it is gone. */
@@ -346,11 +609,18 @@ static void
 lost(struct worker *w, int status)
 {
 	uint64_t	 age, delay;
-	int		 crash, young, retired;
+	int		 crash, young, retired, why;
 
 	/* Results it published before dying are good: deliver them first. */
 	if (w->state == W_READY || w->state == W_RETIRING)
 		dispatch_results(w);
+	/* What it said before it went, and what its block counted last. */
+	drain_log(w, UINT32_MAX, 1);
+	err_read(w, STDERR_DEATH);
+	err_flush(w);
+	stats_fold(w, fp_now_ns());
+	why = exit_reason(w, status);
+	sv->cnt.worker_exits[why]++;
 	if (WIFSIGNALED(status))
 		log_info("worker_exit", "worker=%d pid=%d signal=%d tasks=%llu",
 		    w->slot, (int)w->pid, WTERMSIG(status),
@@ -600,6 +870,8 @@ retire(struct worker *w)
 	w->respawn = 0;
 	if (w->state != W_READY)
 		return;		/* stopping already, or empty */
+	if (w->kill_reason != WX_RECYCLED)
+		w->kill_reason = WX_RETIRED;
 	w->state = W_RETIRING;
 	retiring_hint = 1;
 	/* Records not yet published would never reach it otherwise. */
@@ -608,8 +880,8 @@ retire(struct worker *w)
 }
 
 /* Resident set of w in bytes (/proc/PID/statm), 0 if unknown. */
-static uint64_t
-rss_bytes(const struct worker *w)
+uint64_t
+pool_rss_bytes(const struct worker *w)
 {
 	char		 path[64], buf[128];
 	unsigned long long size, res;
@@ -640,6 +912,7 @@ recycle(struct worker *w, const char *why, uint64_t val, uint64_t limit)
 		return;
 	if ((n = spawn_extra()) == -1)
 		return;		/* no slot: try again on a later check */
+	w->kill_reason = WX_RECYCLED;
 	log_info("worker_recycle", "worker=%d pid=%d reason=%s value=%llu "
 	    "limit=%llu tasks=%llu replacement=%d", w->slot, (int)w->pid, why,
 	    (unsigned long long)val, (unsigned long long)limit,
@@ -679,6 +952,15 @@ pool_tick(void)
 	uint64_t	 min_age = sv->conf.min_worker_age_ms * 1000000ULL;
 	int		 i;
 
+	/* Their logs and stats blocks, shutting down too. */
+	for (i = 0; i < sv->nslots; i++) {
+		w = &sv->workers[i];
+		if (w->state == W_EMPTY)
+			continue;
+		drain_log(w, LOG_DRAIN_TICK, 0);
+		stats_fold(w, now);
+	}
+	stats_tick(now);
 	if (sv->state == SV_STOPPING)
 		return;
 	for (i = 0; i < sv->nslots; i++) {
@@ -701,7 +983,7 @@ pool_tick(void)
 		if (w->early_deaths > 0 && w->ld.tasks_done > 0 && age >= min_age)
 			w->early_deaths = 0;
 		if (sv->conf.max_worker_rss != 0 &&
-		    (rss = rss_bytes(w)) > sv->conf.max_worker_rss)
+		    (rss = pool_rss_bytes(w)) > sv->conf.max_worker_rss)
 			recycle(w, "max-worker-rss", rss,
 			    sv->conf.max_worker_rss);
 	}
@@ -762,6 +1044,8 @@ pool_kill_worker(struct worker *w, const char *why)
 {
 	if (w->kill_ns != 0)
 		return;
+	w->kill_reason = strcmp(why, "cancel") == 0 ? WX_CANCELLED :
+	    WX_DEADLINE;
 	log_info("worker_kill", "worker=%d pid=%d reason=%s grace_ms=%llu",
 	    w->slot, (int)w->pid, why,
 	    (unsigned long long)sv->conf.kill_grace_ms);
@@ -777,6 +1061,9 @@ pool_kill_worker(struct worker *w, const char *why)
 void
 pool_kill_violator(struct worker *w, const char *why)
 {
+	/* What it logged so far may say why: before the kill's lines. */
+	if (w->violation == NULL && !w->logbad)
+		drain_log(w, LOG_DRAIN_TICK, 0);
 	w->violation = why;
 	w->state = W_STOPPING;
 	if (w->kill_ns != UINT64_MAX) {

@@ -68,6 +68,11 @@ struct worker {
 	struct wstats	*stats;
 	struct fp_ring	 tx;		/* tasks, supervisor writes */
 	struct fp_ring	 rx;		/* results, supervisor reads */
+	struct fp_ring	 logr;		/* its log ring, supervisor reads */
+	int		 logbad;	/* it broke the log ring: not read */
+	int		 errfd;		/* its stderr (pipe), or -1 */
+	uint32_t	 errlen;	/* bytes of a line in errline */
+	char		 errline[1024];	/* a stderr line not ended yet */
 	struct worker_load ld;		/* dispatch.c's */
 	uint64_t	 spawned_ns;
 	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
@@ -78,6 +83,7 @@ struct worker {
 	int		 respawn;	/* replace this slot when it empties */
 	const char	*violation;	/* killed for breaking the protocol:
 					   why (counts like a crash) */
+	int		 kill_reason;	/* WX_*: why kill_ns was set */
 };
 
 void	 pool_init(void);
@@ -114,6 +120,19 @@ void	 pool_check(void);
 void	 pool_reload(void);
 /* pool_backoff_ms: the longest respawn delay a slot is backing off with. */
 uint64_t pool_backoff_ms(void);
+/*
+ * pool_stderr_event: the stderr pipe of the worker in slot is readable:
+ * log its lines (worker_stderr).
+ */
+void	 pool_stderr_event(uint32_t slot);
+/* pool_rss_bytes: resident set of w's process in bytes, 0 if unknown. */
+uint64_t pool_rss_bytes(const struct worker *);
+/*
+ * pool_state_name: "starting", "idle", "busy", "retiring" or "stopping"
+ * for a slot with a process (from the pool's state, and the block's
+ * claims for the first three); "empty" for one without.
+ */
+const char *pool_state_name(const struct worker *);
 /* pool_test_crash: FORKPOOL_TEST_WORKER_CRASH=1 is set. */
 int	 pool_test_crash(void);
 

@@ -264,6 +264,9 @@ supervisor(void)
 			case EV_PIDFD:
 				pool_reap_slot(slot);
 				break;
+			case EV_WSTDERR:
+				pool_stderr_event(slot);
+				break;
 			}
 		}
 		dispatch_results_all();

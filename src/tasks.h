@@ -47,6 +47,7 @@ struct task {
 	uint32_t	 attempts;	/* runs so far, counting this one */
 	uint32_t	 retries_left;
 	uint64_t	 enqueued_ns;
+	uint64_t	 sent_ns;	/* last handed to a worker (dispatch.c) */
 	uint64_t	 deadline_ns;	/* 0: none */
 	uint64_t	 not_before_ns;	/* retry back-off */
 	char		*corr;		/* correlation id, quoted, or NULL */

@@ -32,6 +32,7 @@ struct wctx {
 	struct fp_ring	 rx;		/* tasks */
 	struct fp_ring	 tx;		/* results */
 	struct wstats	*stats;
+	uint32_t	 nhandlers;	/* handlers in the block (fixed) */
 	int		 efd;		/* we sleep on this */
 	pid_t		 ppid;
 	msgpack_sbuffer	 sb;
@@ -40,6 +41,59 @@ struct wctx {
 	struct fp_asm	 as;
 	size_t		 result_max;	/* RESULT_MAX of its configuration */
 };
+
+/*
+ * The log ring (wire.h): every log_* line of this process is one record
+ * on it (log_set_sink), which the supervisor drains and writes tagged
+ * worker= pid=.  Written here alone: a line that does not fit is dropped
+ * and counted, never waited for.  While a task runs, `corr' is its
+ * correlation id (in the task record) and every line carries it.
+ */
+static struct fp_ring	 logring;
+static struct wstats	*logstats;
+static const char	*cur_corr;
+static size_t		 cur_corrlen;
+
+static void
+log_to_ring(int level, const char *event, const char *fields)
+{
+	struct wire_log	 wl;
+	size_t		 evlen = strlen(event), flen = strlen(fields);
+	size_t		 room = WLOG_LINE_MAX, clen = 0;
+	uint8_t		*p;
+
+	if (evlen > UINT8_MAX)
+		evlen = UINT8_MAX;
+	if (cur_corr != NULL)
+		clen = sizeof(" corr=") - 1 + cur_corrlen;
+	if (clen > room)
+		clen = 0;		/* cannot happen: WIRE_CORR_MAX */
+	room -= clen;
+	if (flen > room)
+		flen = room;
+	wl.level = (uint8_t)level;
+	wl.evlen = (uint8_t)evlen;
+	wl.fieldlen = (uint16_t)(flen + clen);
+	p = fp_ring_alloc(&logring, FP_REC_CTRL, 0, 0,
+	    (uint32_t)(sizeof(wl) + evlen + flen + clen));
+	if (p == NULL) {
+		/* Full (or its reader index is corrupt): drop, count. */
+		WIRE_BUMP64(&logstats->log_dropped, 1);
+		return;
+	}
+	memcpy(p, &wl, sizeof(wl));
+	p += sizeof(wl);
+	memcpy(p, event, evlen);
+	p += evlen;
+	memcpy(p, fields, flen);
+	p += flen;
+	if (clen > 0) {
+		memcpy(p, " corr=", sizeof(" corr=") - 1);
+		memcpy(p + sizeof(" corr=") - 1, cur_corr, cur_corrlen);
+	}
+	/* No wake-up: the supervisor reads the ring on its 100 ms tick. */
+	(void)fp_ring_publish(&logring);
+}
 
 static void
 check_parent(struct wctx *w)
@@ -58,14 +112,29 @@ wait_wakeup(struct wctx *w)
 	check_parent(w);
 }
 
-/* Put one message on the result ring, waiting for room if it is full. */
+/*
+ * Put one message on the result ring, waiting for room if it is full: the
+ * run (struct wire_run), `hdr', then `body'.
+ */
 static void
-put_result(struct wctx *w, uint16_t type, uint64_t id, const void *hdr,
-    size_t hlen, const void *body, size_t blen)
+put_result(struct wctx *w, uint16_t type, uint64_t id,
+    const struct wire_run *run, const void *hdr, size_t hlen,
+    const void *body, size_t blen)
 {
+	uint8_t	 head[sizeof(struct wire_run) + sizeof(struct wire_error)];
 	size_t	 done = 0;
 	int	 r;
 
+	if (hlen > sizeof(head) - sizeof(*run))
+		fatalx("worker_put", "msg=\"header too long\"");
+	if (hlen == 0)
+		hdr = run;	/* a result: the run is all the header */
+	else {
+		memcpy(head, run, sizeof(*run));
+		memcpy(head + sizeof(*run), hdr, hlen);
+		hdr = head;
+	}
+	hlen += sizeof(*run);
 	while ((r = fp_msg_write(&w->tx, type, id, hdr, hlen, body, blen,
 	    &done)) == FP_AGAIN) {
 		/* Let the supervisor drain what we have, then wait for room. */
@@ -82,14 +151,15 @@ put_result(struct wctx *w, uint16_t type, uint64_t id, const void *hdr,
 }
 
 static void
-put_error(struct wctx *w, uint64_t id, int code, const char *msg)
+put_error(struct wctx *w, uint64_t id, const struct wire_run *run, int code,
+    const char *msg)
 {
 	struct wire_error we = { .code = (uint32_t)code };
 	size_t	 n = strlen(msg);
 
 	if (n > WIRE_ERRMSG_MAX)
 		n = WIRE_ERRMSG_MAX;
-	put_result(w, FP_REC_ERROR, id, &we, sizeof(we), msg, n);
+	put_result(w, FP_REC_ERROR, id, run, &we, sizeof(we), msg, n);
 }
 
 /*
@@ -97,7 +167,8 @@ put_error(struct wctx *w, uint64_t id, int code, const char *msg)
  * instead of sending the result.  Only reachable with test-handlers.
  */
 static void
-violate(struct wctx *w, uint64_t id, const struct fp_hctx *hc)
+violate(struct wctx *w, uint64_t id, const struct wire_run *run,
+    const struct fp_hctx *hc)
 {
 	static const char zero[65536];
 	struct wire_error we = { .code = FP_OK };
@@ -118,19 +189,19 @@ violate(struct wctx *w, uint64_t id, const struct fp_hctx *hc)
 		for (i = 5; i < n; i += sizeof(zero))
 			msgpack_sbuffer_write(&w->sb, zero,
 			    n - i < sizeof(zero) ? n - i : sizeof(zero));
-		put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
+		put_result(w, FP_REC_RESULT, id, run, NULL, 0, w->sb.data,
 		    w->sb.size);
 		break;
 	case VIOLATE_SPOOF:
 		/* Same index, another sequence number: no task has it. */
-		put_result(w, FP_REC_RESULT, id + ((uint64_t)1 << 32), NULL, 0,
-		    "\xc0", 1);
+		put_result(w, FP_REC_RESULT, id + ((uint64_t)1 << 32), run,
+		    NULL, 0, "\xc0", 1);
 		break;
 	case VIOLATE_MALFORMED:
-		put_result(w, FP_REC_RESULT, id, NULL, 0, "\xc1", 1);
+		put_result(w, FP_REC_RESULT, id, run, NULL, 0, "\xc1", 1);
 		break;
 	case VIOLATE_BADERROR:
-		put_result(w, FP_REC_ERROR, id, &we, sizeof(we), "x", 1);
+		put_result(w, FP_REC_ERROR, id, run, &we, sizeof(we), "x", 1);
 		break;
 	case VIOLATE_CORRUPT:
 		w->tx.pos += 3;
@@ -139,51 +210,88 @@ violate(struct wctx *w, uint64_t id, const struct fp_hctx *hc)
 		/* Claim to be idle, then die: the task must still count. */
 		atomic_store_explicit(&w->stats->running, 0,
 		    memory_order_relaxed);
+		wire_cur_set(w->stats, 0, 0, 0);
 		_exit(3);
 	case VIOLATE_LIE_HANG:
 		/* Claim to be idle, then never answer: the deadline holds. */
 		atomic_store_explicit(&w->stats->running, 0,
 		    memory_order_relaxed);
+		wire_cur_set(w->stats, 0, 0, 0);
 		for (;;)
 			pause();
 	}
+}
+
+/*
+ * Count a run of handler h in the block: the outcome, the time, then `n'
+ * last (wire.h).  A task for a handler past the table counts nowhere.
+ */
+static void
+count_run(struct wctx *w, uint32_t h, int code, uint64_t run_ns)
+{
+	struct wstats_handler	*hs;
+	uint64_t		 us = run_ns / 1000;
+
+	if (h >= w->nhandlers)
+		return;
+	hs = wire_handler(w->stats, h);
+	if (code == FP_OK)
+		WIRE_BUMP32(&hs->ok, 1);
+	else if (code > 0 && code < FP_E__COUNT)
+		WIRE_BUMP32(&hs->failed[code], 1);
+	WIRE_BUMP64(&hs->sum_us, us);
+	WIRE_BUMP32(&hs->hist[fp_hist_index(us)], 1);
+	WIRE_BUMP32(&hs->n, 1);
 }
 
 static void
 run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 {
 	struct wire_task	 wt;
-	const struct handler	*h;
+	struct wire_run		 run;
+	const struct handler	*h = NULL;
 	struct fp_hctx		 hc;
 	msgpack_object		 params;
-	size_t			 off = 0;
-	uint64_t		 t0;
-	int			 rc;
+	const uint8_t		*praw;
+	size_t			 off = 0, plen;
+	uint64_t		 t0, t1;
+	int			 rc = -1, called = 0, ran = 1;
 
 	if (len < sizeof(wt))
 		fatalx("worker_ring", "msg=\"short task record\"");
 	memcpy(&wt, data, sizeof(wt));
+	/* The correlation id, then the params; corrlen is bounded by len. */
+	if (wt.corrlen > len - sizeof(wt))
+		fatalx("worker_ring", "msg=\"short task record\"");
+	praw = data + sizeof(wt) + wt.corrlen;
+	plen = len - sizeof(wt) - wt.corrlen;
 	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
 	t0 = fp_now_ns();
+	wire_cur_set(w->stats, id, wt.handler, t0);
+	atomic_store_explicit(&w->stats->state, WS_BUSY, memory_order_relaxed);
+	if (wt.corrlen > 0) {
+		cur_corr = (const char *)data + sizeof(wt);
+		cur_corrlen = wt.corrlen;
+	}
 	memset(&hc, 0, sizeof(hc));
 	hc.pk = &w->pk;
 	hc.sb = &w->sb;
 	hc.deadline_ns = wt.deadline_ns;
-	hc.raw = data + sizeof(wt);
-	hc.rawlen = len - sizeof(wt);
+	hc.raw = praw;
+	hc.rawlen = plen;
 	hc.result_max = w->result_max;
 	msgpack_sbuffer_clear(&w->sb);
 	msgpack_zone_clear(&w->zone);
-	if (wt.deadline_ns != 0 && t0 >= wt.deadline_ns)
+	if (wt.deadline_ns != 0 && t0 >= wt.deadline_ns) {
 		/* Expired while prefetched: the supervisor answered it already. */
 		hctx_error(&hc, FP_E_TIMEOUT, "the deadline passed before the "
 		    "task started; it never ran");
-	else if ((h = handler_get(wt.handler)) == NULL)
+		ran = 0;
+	} else if ((h = handler_get(wt.handler)) == NULL)
 		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
 	else if ((h->flags & HF_RAW) == 0 &&
-	    msgpack_unpack((const char *)data + sizeof(wt),
-	    len - sizeof(wt), &off, &w->zone, &params) !=
-	    MSGPACK_UNPACK_SUCCESS)
+	    msgpack_unpack((const char *)praw, plen, &off, &w->zone,
+	    &params) != MSGPACK_UNPACK_SUCCESS)
 		hctx_error(&hc, FP_E_INVALID_PARAMS,
 		    "params nest too deeply or are malformed");
 	else {
@@ -194,28 +302,38 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 			rc = plugin_call(h, &hc, &params, &w->sb);
 		else
 			rc = h->fn(&hc, &params);
-		if (rc == 0 && hc.err == 0 && hc.violate != VIOLATE_NONE) {
-			violate(w, id, &hc);
+		called = 1;
+	}
+	/* The run: from t0 to the handler's return, before any ring work. */
+	t1 = fp_now_ns();
+	run.started_ns = t0;
+	run.run_ns = t1 - t0;
+	if (called && rc == 0 && hc.err == 0) {
+		if (hc.violate != VIOLATE_NONE) {
+			violate(w, id, &run, &hc);
 			goto done;
 		}
 		/*
 		 * The supervisor kills a worker that sends more than
 		 * RESULT_MAX: refuse it here, as an answer.
 		 */
-		if (rc == 0 && hc.err == 0 && w->sb.size > hc.result_max)
+		if (w->sb.size > hc.result_max)
 			hctx_error(&hc, FP_E_TOO_LARGE, "the result is %zu "
 			    "bytes, more than the %zu a result may hold "
 			    "(4 x max-request-size)", w->sb.size,
 			    hc.result_max);
-		else if (rc == 0 && hc.err == 0) {
-			put_result(w, FP_REC_RESULT, id, NULL, 0, w->sb.data,
-			    w->sb.size);
+		else {
+			count_run(w, wt.handler, FP_OK, run.run_ns);
+			put_result(w, FP_REC_RESULT, id, &run, NULL, 0,
+			    w->sb.data, w->sb.size);
 			goto done;
 		}
 	}
 	if (hc.err == 0)
 		hctx_error(&hc, FP_E_INTERNAL, "handler failed");
-	put_error(w, id, hc.err, hc.errmsg);
+	if (ran)
+		count_run(w, wt.handler, hc.err, run.run_ns);
+	put_error(w, id, &run, hc.err, hc.errmsg);
 done:
 	/*
 	 * Publish before clearing `running': a worker that dies between the
@@ -225,8 +343,11 @@ done:
 	if (fp_ring_publish(&w->tx) == -1)
 		fatal("worker_publish", NULL);
 	atomic_store_explicit(&w->stats->running, 0, memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->stats->busy_ns, fp_now_ns() - t0,
-	    memory_order_relaxed);
+	wire_cur_set(w->stats, 0, 0, 0);
+	atomic_store_explicit(&w->stats->state, WS_IDLE, memory_order_relaxed);
+	WIRE_BUMP64(&w->stats->busy_ns, t1 - t0);
+	cur_corr = NULL;
+	cur_corrlen = 0;
 	/*
 	 * A result buffer grown by one large result (or by a text that
 	 * stopped at RESULT_MAX) is not kept for the life of the worker.
@@ -282,10 +403,22 @@ worker_child(const struct worker_spec *ws)
 {
 	struct wctx	 w;
 	sigset_t	 all;
-	char		 tag[32], errmsg[512], q[600];
+	char		 errmsg[512], q[600];
 
 	memset(&w, 0, sizeof(w));
 	w.ppid = ws->ppid;
+	/*
+	 * From here on its log lines go to the log ring (the supervisor
+	 * formatted it before fork).  Standard error stays a pipe to the
+	 * supervisor for what does not come through log_* (crash output,
+	 * sanitizer reports).
+	 */
+	w.nhandlers = handler_count();
+	if (fp_ring_attach(&logring, wire_log_ring(ws->stats, w.nhandlers),
+	    WLOG_RING_SIZE, 1, -1) == -1)
+		fatal("worker_attach", NULL);
+	logstats = ws->stats;
+	log_set_sink(log_to_ring);
 	/* Die with the supervisor; check it did not die before prctl. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		fatal("worker_prctl", NULL);
@@ -296,13 +429,14 @@ worker_child(const struct worker_spec *ws)
 	signal(SIGINT, SIG_IGN);	/* ^C reaches the supervisor, which drains */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(tag, sizeof(tag), "worker=%d pid=%d", ws->slot, getpid());
-	log_settag(tag);
 	setproctitle("worker %d", ws->slot);
 
 	w.efd = ws->wrk_efd;
 	w.stats = ws->stats;
 	w.result_max = RESULT_MAX(ws->conf);
+	/* A ring message holds UINT32_MAX bytes, the run's header too. */
+	if (w.result_max > UINT32_MAX - sizeof(struct wire_run))
+		w.result_max = UINT32_MAX - sizeof(struct wire_run);
 	if (fp_ring_attach(&w.rx, fp_seg_ring(ws->seg, 0),
 	    ws->seg->ringsize, 0, ws->sup_efd) == -1 ||
 	    fp_ring_attach(&w.tx, fp_seg_ring(ws->seg, 1),
@@ -348,6 +482,7 @@ worker_child(const struct worker_spec *ws)
 		_exit(1);
 	}
 	atomic_store(&w.stats->ready, 1);
+	atomic_store(&w.stats->state, WS_IDLE);
 	log_debug("worker_ready", NULL);
 	worker_loop(&w);
 }

@@ -1,0 +1,52 @@
+#!/bin/sh
+# worker_log_corr.sh -- while a worker runs a task, its log lines carry
+# the task's correlation id (issue 10, item 5): a built-in handler's line
+# (logflood 1) and a plug-in's host->log line (testplug's tp.log), both
+# called with forkpool.call and an `id', come out of the supervisor tagged
+# worker= pid= and corr= with the id quoted as the supervisor's own lines
+# quote it; the same calls without an id log no corr=, and a line a worker
+# logs outside a task (worker_ready, at level debug: -v) has none.
+# Optional arguments of lib.sh helpers default to this test's daemon:
+# shellcheck disable=SC2119
+set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+fp_testplug_conf 2
+fp_start -T -v
+fp_wait_nworkers 2
+fp_py <<'PY' || fp_fail "corr= on worker lines (see above)"
+import os, re
+import fpclient as fc
+sock = os.environ["FP_SOCK"]
+c = fc.Conn(sock)
+
+def call(method, params, opts):
+	err, res = c.call("forkpool.call", [method, params, opts], 20)
+	if err is not None:
+		fc.fail("%s %r: %r" % (method, params, err))
+	return res
+
+W = r"worker=\d+ pid=\d+ "
+call("logflood", [1], {"id": "abc 1"})
+call("tp.log", ["marked 1"], {"id": "abc 2"})
+call("logflood", [1], {})
+call("tp.log", ["plain 2"], {})
+fc.until(lambda: fc.nlog(r"event=(logflood|tp_log) ") == 4,
+    "the four worker lines in the log", 10)
+for pat in (r"level=info event=logflood " + W + r'seq=0 corr="abc 1"$',
+    r"level=info event=tp_log " + W +
+    r'plugin=testplug msg="marked 1" corr="abc 2"$',
+    r"level=info event=logflood " + W + r"seq=0$",
+    r"level=info event=tp_log " + W + r'plugin=testplug msg="plain 2"$'):
+	if len(fc.log_lines(pat)) != 1:
+		fc.fail("not one line matching %r" % pat)
+fc.until(lambda: fc.nlog(r"level=debug event=worker_ready ") == 2,
+    "both workers' worker_ready lines", 10)
+ready = fc.log_lines(r"level=debug event=worker_ready ")
+if [l for l in ready if not
+    re.search(r"event=worker_ready worker=\d+ pid=\d+$", l)]:
+	fc.fail("worker_ready lines: %r" % (ready,))
+print("corr= on the lines of tasks that have one, and only there")
+PY
+fp_stop_clean
