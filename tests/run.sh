@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh -- forkpool's test runner.
 #
-#	sh tests/run.sh [-u|-i|-l] BUILDDIR [BUILDDIR ...]
+#	sh tests/run.sh [-u|-i|-l] [-j N] BUILDDIR [BUILDDIR ...]
 #
 # For each build directory: every unit test binary BUILDDIR/tests/test_*
 # (exit 0 = pass), then every integration script tests/integration/*.sh run
@@ -22,6 +22,13 @@
 #
 # FP_ONLY=GLOB in the environment runs only the integration scripts whose
 # name (without .sh) matches GLOB, e.g. FP_ONLY='stats_*'.
+# The tests run FP_JOBS at a time (default: the processors online, at least
+# 2; -j N sets it, FP_JOBS=1 or -j 1 runs them one by one); their reports
+# are printed in the order above all the same.  Each test has its own
+# temporary directory; an integration script that must run alone (a
+# resource that another test would share, or timing that a loaded machine
+# would upset) says so with a line `# fp-serial' and runs when no other
+# test does.
 # FP_KEEP=1 in the environment: a failed integration test keeps its
 # temporary directory (daemon log, configuration, socket directory) and
 # prints `NAME: FP_KEEP=1: temporary directory kept: PATH' in its output.
@@ -33,19 +40,28 @@
 set -u
 
 usage() {
-	echo "usage: sh tests/run.sh [-u|-i|-l] BUILDDIR [BUILDDIR ...]" >&2
+	echo "usage: sh tests/run.sh [-u|-i|-l] [-j N] BUILDDIR [BUILDDIR ...]" >&2
 	exit 2
 }
 
 mode=all
-while getopts uil opt; do
+jobs=${FP_JOBS:-}
+while getopts uilj: opt; do
 	case $opt in
 	u)	mode=unit ;;
 	i)	mode=integration ;;
 	l)	mode=lint ;;
+	j)	jobs=$OPTARG ;;
 	*)	usage ;;
 	esac
 done
+if [ -z "$jobs" ]; then
+	jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || jobs=2
+	[ "${jobs:-0}" -ge 2 ] 2>/dev/null || jobs=2
+fi
+case $jobs in
+''|0*|*[!0-9]*) usage ;;
+esac
 shift $((OPTIND - 1))
 if [ $# -eq 0 ] && [ "$mode" != lint ]; then
 	usage
@@ -54,7 +70,16 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 cd "$root" || exit 2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fprun.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
+# Stops the tests still running (the runner was interrupted), then removes
+# their directories.
+cleanup() {
+	for f in "$tmp"/*/pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	wait
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -100,7 +125,16 @@ run_test() {
 	log=$logdir/output
 	rc=0
 	t0=$(date +%s%N)
-	timeout -k 5 180 "$@" </dev/null >"$log" 2>&1 || rc=$?
+	if [ "$jobs" -gt 1 ]; then
+		# In the background (its PID in LOGDIR/pid, for the EXIT trap
+		# to stop it) and without the job slots' descriptor.
+		timeout -k 5 180 "$@" </dev/null >"$log" 2>&1 3>&- &
+		echo $! >"$logdir/pid"
+		wait $! || rc=$?
+		rm -f "$logdir/pid"
+	else
+		timeout -k 5 180 "$@" </dev/null >"$log" 2>&1 || rc=$?
+	fi
 	t1=$(date +%s%N)
 	secs=$(( (t1 - t0) / 100000000 ))
 	secs="$((secs / 10)).$((secs % 10)) s"
@@ -137,6 +171,79 @@ newlogdir() {
 	mkdir -p "$ld"
 }
 
+# With jobs > 1, each test runs in a background subshell that holds one of
+# the job slots (a line in the FIFO on descriptor 3) and leaves its report
+# in LOGDIR/report and its counts in LOGDIR/counts; the reports are printed
+# in the order the tests were started, as soon as all before are done.
+shown=1
+if [ "$jobs" -gt 1 ]; then
+	mkfifo "$tmp/slots" || exit 2
+	exec 3<>"$tmp/slots"
+	rm -f "$tmp/slots"
+	i=0
+	while [ "$i" -lt "$jobs" ]; do
+		echo >&3
+		i=$((i + 1))
+	done
+fi
+
+# flush: print the reports of the finished tests that are next in order.
+flush() {
+	while [ "$shown" -le "$ntest" ] && [ -f "$tmp/$shown/counts" ]; do
+		cat "$tmp/$shown/report"
+		read -r cp cf cs <"$tmp/$shown/counts"
+		npass=$((npass + cp))
+		nfail=$((nfail + cf))
+		nskip=$((nskip + cs))
+		shown=$((shown + 1))
+	done
+}
+
+# drain: wait for every test running, print all the reports.
+drain() {
+	[ "$jobs" -gt 1 ] || return 0
+	wait
+	flush
+}
+
+# done_here LOGDIR: a test run (and reported) by this shell itself, after
+# drain: flush passes over it.
+done_here() {
+	: >"$1/report"
+	echo 0 0 0 >"$1/counts"
+	flush
+}
+
+# background NAME LOGDIR CMD...: run_test in a background shell, which
+# counts its own test only; then it frees its job slot.
+background() {
+	npass=0 nfail=0 nskip=0
+	run_test "$@" >"$2/report" 2>&1
+	echo "$npass $nfail $nskip" >"$2/counts.new"
+	mv "$2/counts.new" "$2/counts"
+	echo >&3
+}
+
+# spawn NAME LOGDIR SERIAL CMD...: run_test, in a job slot when there are
+# several; SERIAL=1 runs it with no other test at the same time.
+spawn() {
+	sn=$1
+	sd=$2
+	serial=$3
+	shift 3
+	if [ "$jobs" -le 1 ]; then
+		run_test "$sn" "$sd" "$@"
+	elif [ "$serial" = 1 ]; then
+		drain
+		run_test "$sn" "$sd" "$@"
+		done_here "$sd"
+	else
+		read -r _ <&3
+		background "$sn" "$sd" "$@" &
+		flush
+	fi
+}
+
 run_unit() {
 	bd=$1
 	found=0
@@ -146,11 +253,12 @@ run_unit() {
 		fi
 		found=1
 		newlogdir
-		run_test "$bd/unit/${t##*/}" "$ld" "$t"
+		spawn "$bd/unit/${t##*/}" "$ld" 0 "$t"
 	done
 	if [ "$found" -eq 0 ]; then
 		set -- tests/unit/test_*.c
 		if [ -e "$1" ]; then
+			drain
 			fail "$bd/unit" "no unit test binaries in $bd/tests:" \
 			    "run make"
 		fi
@@ -170,6 +278,7 @@ run_integration() {
 		esac
 		name=$bd/integration/$(basename "$s" .sh)
 		if [ ! -x "$abs/forkpoold" ] || [ ! -x "$abs/forkpool" ]; then
+			drain
 			fail "$name" "$bd/forkpoold or $bd/forkpool not built"
 			continue
 		fi
@@ -181,13 +290,19 @@ run_integration() {
 		*san*)	soak=${FP_CHAOS_SECONDS_SAN:-15} ;;
 		*)	soak=${FP_CHAOS_SECONDS:-30} ;;
 		esac
-		run_test "$name" "$ld" env FORKPOOLD="$abs/forkpoold" \
+		# `# fp-serial': a script that must run alone.
+		serial=0
+		if grep -q '^# fp-serial' "$s"; then
+			serial=1
+		fi
+		spawn "$name" "$ld" "$serial" env FORKPOOLD="$abs/forkpoold" \
 		    FORKPOOL="$abs/forkpool" FP_BUILD="$abs" FP_LOGDIR="$ld" \
 		    FP_CHAOS_SECONDS="$soak" sh "$s"
 	done
 }
 
 run_lint() {
+	drain
 	newlogdir
 	set -- man/*.[1-9]
 	if [ ! -e "$1" ]; then
@@ -202,11 +317,13 @@ run_lint() {
 			pass lint/mandoc
 		fi
 	fi
+	[ "$jobs" -le 1 ] || done_here "$ld"
 }
 
 if [ "$mode" != lint ]; then
 	for bd in "$@"; do
 		if [ ! -d "$bd" ]; then
+			drain
 			fail "$bd" "no such build directory: run make"
 			continue
 		fi
@@ -224,9 +341,12 @@ fi
 # The JSON fuzz targets, briefly, once (make check-all sets the time).
 if [ "$mode" = all ] && [ -n "${FP_FUZZ_SECONDS:-}" ] &&
     [ -f tests/fuzz/run.sh ]; then
+	# Alone: it runs its targets FP_JOBS at a time itself.
 	newlogdir
-	run_test fuzz/json "$ld" sh tests/fuzz/run.sh "$FP_FUZZ_SECONDS"
+	spawn fuzz/json "$ld" 1 env FUZZ_JOBS="$jobs" \
+	    sh tests/fuzz/run.sh "$FP_FUZZ_SECONDS"
 fi
+drain
 
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ "$nfail" -eq 0 ]

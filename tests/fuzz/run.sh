@@ -4,6 +4,9 @@
 #
 #   sh tests/fuzz/run.sh [SECONDS]      (default 30, or $FUZZ_SECONDS)
 #
+# FUZZ_JOBS (default: the processors online) targets build and run at a
+# time, each for SECONDS; their reports are printed in a fixed order.
+#
 # The corpus of each target lives in build-fuzz/corpus/<target>/ (kept
 # between runs); it is seeded with a few small built-in inputs, and
 # tests/fuzz/corpus/<target>/ is read too when it exists.  A crash, leak,
@@ -46,6 +49,12 @@ libs() {
 	esac
 }
 CC=${FUZZ_CC:-clang}
+# FUZZ_JOBS targets at a time (default: the processors online).
+jobs=${FUZZ_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+case $jobs in
+''|0*|*[!0-9]*) echo "FUZZ_JOBS: not a number of jobs: $jobs" >&2; exit 2 ;;
+esac
+started=
 
 mkdir -p "$B" || exit 2
 
@@ -125,10 +134,13 @@ seeds() {
 }
 
 seeds
-pass=0
-fail=0
-for t in $TARGETS; do
+
+# one TARGET: build TARGET and run it; its report in $B/TARGET.report, and
+# $B/TARGET.ok if it passed.
+one() {
+	t=$1
 	log="$B/$t.log"
+	rm -f "$B/$t.ok"
 	# shellcheck disable=SC2046,SC2086
 	if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
@@ -138,8 +150,7 @@ for t in $TARGETS; do
 	    -o "$B/$t" > "$B/$t.build.log" 2>&1; then
 		cat "$B/$t.build.log"
 		echo "FAIL: $t: build failed"
-		fail=$((fail + 1))
-		continue
+		return
 	fi
 	mkdir -p "$B/corpus/$t" "$B/crashes"
 	extra=
@@ -158,7 +169,7 @@ for t in $TARGETS; do
 	eps=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$log")
 	if [ $rc -eq 0 ]; then
 		echo "PASS: $t: $stats${eps:+, $eps exec/s average}"
-		pass=$((pass + 1))
+		: > "$B/$t.ok"
 	else
 		grep -E 'ERROR: |runtime error|assertion failed|SUMMARY' \
 		    "$log" | head -n 8
@@ -166,6 +177,40 @@ for t in $TARGETS; do
 		    tail -n 1)
 		echo "FAIL: $t: exit $rc; input: ${art:-none written}; log: $log"
 		[ -n "$art" ] && echo "      replay: $B/$t $art"
+	fi
+}
+
+# The targets run $jobs at a time (each builds, then fuzzes for its own
+# time on one processor; a job slot is a line in the FIFO on descriptor
+# 4), fuzz_conn first: its build is the longest.  The reports are printed
+# in the order of TARGETS.
+mkfifo "$B/slots.$$" || exit 2
+exec 4<>"$B/slots.$$"
+rm -f "$B/slots.$$"
+i=0
+while [ "$i" -lt "$jobs" ]; do
+	echo >&4
+	i=$((i + 1))
+done
+for t in fuzz_conn $TARGETS; do
+	case " $started " in
+	*" $t "*) continue ;;
+	esac
+	started="$started $t"
+	read -r _ <&4
+	(
+		one "$t" > "$B/$t.report" 2>&1 4>&-
+		echo >&4
+	) &
+done
+wait
+pass=0
+fail=0
+for t in $TARGETS; do
+	cat "$B/$t.report"
+	if [ -f "$B/$t.ok" ]; then
+		pass=$((pass + 1))
+	else
 		fail=$((fail + 1))
 	fi
 done

@@ -29,11 +29,13 @@ sock, dpid = os.environ["FP_SOCK"], int(os.environ["FP_PID"])
 TCK = os.sysconf("SC_CLK_TCK")
 
 def wait_spinning(pids, base, tmo=15):
-	"""Bounded wait until each of pids has used 0.3 s of CPU since base."""
+	"""Bounded wait until each of pids has used 0.1 s of CPU since base:
+	an idle worker uses none, and on a loaded machine (tests run side by
+	side) a spin of 3 s may get less than 0.3 s."""
 	deadline = time.monotonic() + tmo
 	while True:
 		g = {p: fc.cputicks(p) - base[p] for p in pids}
-		if all(v >= 0.3 * TCK for v in g.values()):
+		if all(v >= 0.1 * TCK for v in g.values()):
 			return
 		if time.monotonic() > deadline:
 			fc.fail("workers %r did not start spinning: CPU ticks %r" %
