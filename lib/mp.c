@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "forkpool.h"
@@ -170,6 +171,96 @@ fp_mp_object_len(const uint8_t *p, size_t len, int exact)
 	if (exact && used != len)
 		return -1;
 	return (ssize_t)used;
+}
+
+/* ---- abbreviating --------------------------------------------------- */
+
+#define ABBREV_NOTE	40	/* room kept for "... (N more bytes)" */
+
+size_t
+fp_mp_abbrev(const uint8_t *p, size_t len, uint8_t *out, size_t cap)
+{
+	struct fp_mp_head h;
+	uint8_t		 tmp[256], *op, *end;
+	char		 note[48];
+	size_t		 off, olen, nlen, room, cut;
+	ssize_t		 el;
+	uint64_t	 i, kept = 0, done = 0;
+	int		 nn;
+
+	if (cap < 32)
+		return 0;
+	if (cap > sizeof(tmp))
+		cap = sizeof(tmp);
+	if (len > 0 && len <= cap && fp_mp_object_len(p, len, 1) == (ssize_t)len) {
+		memcpy(out, p, len);
+		return len;
+	}
+	op = tmp;
+	end = tmp + cap - ABBREV_NOTE - 3;	/* 3: the array header */
+	off = 0;
+	if (len > 0 && fp_mp_head(p, len, &h) == 0 && h.kind == FP_MP_ARRAY &&
+	    fp_mp_object_len(p, len, 1) == (ssize_t)len) {
+		off = h.hlen;
+		for (i = 0; i < h.len; i++) {
+			el = fp_mp_object_len(p + off, len - off, 0);
+			if (el <= 0)
+				break;
+			olen = (size_t)el;
+			if (olen <= (size_t)(end - op)) {
+				memcpy(op, p + off, olen);
+				op += olen;
+				off += olen;
+				kept++;
+				continue;
+			}
+			/* A str or bin cut to what is left, then stop. */
+			if (fp_mp_head(p + off, len - off, &h) == 0 &&
+			    (h.type == FP_MP_STR || h.type == FP_MP_BIN) &&
+			    (size_t)(end - op) > 8) {
+				room = (size_t)(end - op) - 5;
+				cut = room < h.len ? room : h.len;
+				if (h.type == FP_MP_STR)
+					while (cut > 0 && (p[off + h.hlen +
+					    cut] & 0xc0) == 0x80)
+						cut--;
+				if (h.type == FP_MP_STR)
+					op = fp_mp_wr_str(op, cut);
+				else {
+					*op++ = 0xc6;
+					op[0] = (uint8_t)(cut >> 24);
+					op[1] = (uint8_t)(cut >> 16);
+					op[2] = (uint8_t)(cut >> 8);
+					op[3] = (uint8_t)cut;
+					op += 4;
+				}
+				memcpy(op, p + off + h.hlen, cut);
+				op += cut;
+				off += h.hlen + cut;
+				kept++;
+			}
+			break;
+		}
+		done = off;
+	}
+	nn = snprintf(note, sizeof(note), "... (%llu more bytes)",
+	    (unsigned long long)(len - done));
+	nlen = nn > 0 ? (size_t)nn : 0;
+	if (nlen > sizeof(note) - 1)
+		nlen = sizeof(note) - 1;
+	if (done == 0) {
+		/* Not an array (or nothing of it fits): the note alone. */
+		op = fp_mp_wr_str(out, nlen);
+		memcpy(op, note, nlen);
+		return (size_t)(op - out) + nlen;
+	}
+	olen = (size_t)(op - tmp);
+	op = fp_mp_wr_container(out, FP_MP_ARRAY, (uint32_t)(kept + 1));
+	memcpy(op, tmp, olen);
+	op += olen;
+	op = fp_mp_wr_str(op, nlen);
+	memcpy(op, note, nlen);
+	return (size_t)(op - out) + nlen;
 }
 
 /* ---- readers ------------------------------------------------------------ */

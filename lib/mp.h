@@ -243,6 +243,16 @@ int	fp_mp_frame(struct fp_mp_skip *s, const uint8_t *p, size_t avail,
  */
 ssize_t	fp_mp_object_len(const uint8_t *p, size_t len, int exact);
 
+/*
+ * fp_mp_abbrev: the object at p (len bytes) written to out (cap >= 32
+ * bytes) as one MessagePack object of cap bytes at most: a copy if it fits,
+ * else, for an array, an array of its first elements that fit (a str or
+ * bin cut short, at a UTF-8 character for a str) and a last str
+ * "... (N more bytes)"; any other object, or one that is not well formed,
+ * becomes that str alone.  Returns the bytes written.
+ */
+size_t	fp_mp_abbrev(const uint8_t *p, size_t len, uint8_t *out, size_t cap);
+
 /* ---- readers and writers ---------------------------------------------- */
 
 /*

@@ -1,8 +1,8 @@
 /*
  * control.c -- client connections: the listening Unix socket (its path is
  * paths.c's), accepting, reading and
- * parsing MessagePack-RPC, the administrative methods (forkpool.*), and
- * writing responses back, one write per connection per loop iteration.
+ * parsing MessagePack-RPC, forkpool.call and forkpool.cancel (the other
+ * administrative methods are admin.c's), and writing responses back, one write per connection per loop iteration.
  * Every answer, the supervisor's own and the ones dispatch.c makes for
  * tasks, is written into a connection here.
  */
@@ -21,6 +21,7 @@
 #include <bsd/string.h>
 
 #include "forkpool.h"
+#include "admin.h"
 #include "breaker_table.h"
 #include "control.h"
 #include "daemon.h"
@@ -31,6 +32,7 @@
 #include "pool.h"
 #include "priv.h"
 #include "reload.h"
+#include "stats.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	4	/* then let other connections in */
@@ -650,187 +652,67 @@ reply_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 	conn_reply_done(c);
 }
 
-/*
- * A map written from a table of fields, so that its size is counted, not
- * kept by hand.
- */
-enum field_type { F_UINT, F_DOUBLE, F_BOOL, F_STR, F_NIL, F_STRS };
-struct field {
-	const char	*key;
-	enum field_type	 type;
-	uint64_t	 u;		/* F_UINT, F_BOOL; F_STRS: how many */
-	double		 d;
-	const char	*s;		/* F_STR; F_STRS: the first */
-	size_t		 stride;	/* F_STRS: from one string to the next */
-};
-#define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]))
+/* ---- for admin.c -------------------------------------------------------- */
 
-static void
-put_fields(struct fp_buf *b, const struct field *f, size_t n)
+struct fp_buf *
+control_result(struct conn *c, uint32_t msgid)
 {
-	size_t		 i;
-	uint64_t	 j;
-
-	fp_mp_put_map(b, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		fp_mp_put_cstr(b, f[i].key);
-		switch (f[i].type) {
-		case F_UINT:
-			fp_mp_put_uint(b, f[i].u);
-			break;
-		case F_DOUBLE:
-			fp_mp_put_double(b, f[i].d);
-			break;
-		case F_BOOL:
-			fp_mp_put_bool(b, f[i].u != 0);
-			break;
-		case F_STR:
-			fp_mp_put_cstr(b, f[i].s);
-			break;
-		case F_NIL:
-			fp_mp_put_nil(b);
-			break;
-		case F_STRS:
-			fp_mp_put_array(b, (uint32_t)f[i].u);
-			for (j = 0; j < f[i].u; j++)
-				fp_mp_put_cstr(b, f[i].s + j * f[i].stride);
-			break;
-		}
-	}
+	if (c->broken)
+		return NULL;
+	proto_result_head(&c->out, msgid);
+	return &c->out;
 }
 
-/* forkpool.stats: the counters, the uptime and whether accept is paused. */
-static void
-admin_stats(struct fp_buf *b)
+void
+control_result_done(struct conn *c)
 {
-	uint32_t	 j, paused = 0;
+	conn_reply_done(c);
+}
 
+void
+control_error(struct conn *c, uint32_t msgid, int code, const char *msg)
+{
+	reply_error(c, msgid, code, msg);
+}
+
+int
+control_admin_check(struct conn *c, uint32_t msgid, const char *method)
+{
+	char		 msg[PATH_MAX + 256];
+	uint64_t	 held;
+
+	if (admin_allowed(c))
+		return 1;
+	/*
+	 * Once a connection, and at most LOG_LIMIT_PER_S a second: a loop of
+	 * denied calls, or of connections, cannot flood.
+	 */
+	if (!c->denied_logged && log_limited(&lim_denied, fp_now_ns(), &held))
+		log_warnx("permission_denied", "conn=%u uid=%d gid=%d "
+		    "pid=%d method=%s suppressed=%llu", c->gen, (int)c->uid,
+		    (int)c->gid, (int)c->pid, method, (unsigned long long)held);
+	c->denied_logged = 1;
+	snprintf(msg, sizeof(msg), "%s is only for root%s%.0u%s%s", method,
+	    geteuid() != 0 ? ", uid " : "",
+	    geteuid() != 0 ? (unsigned)geteuid() : 0,
+	    sv->conf.admin_group[0] ? " and admin-group " : "",
+	    sv->conf.admin_group);
+	reply_error(c, msgid, FP_E_PERMISSION_DENIED, msg);
+	return 0;
+}
+
+void
+control_figures(struct control_figures *cf)
+{
+	uint32_t	 j;
+
+	cf->paused = 0;
 	for (j = 0; j < sv->conncap; j++)
 		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
 		    !(sv->conns[j]->events & EPOLLIN))
-			paused++;
-	const struct field f[] = {
-		{ "buffered_bytes", F_UINT, .u = buffered() },
-		{ "connections_paused", F_UINT, .u = paused },
-		{ "output_pauses", F_UINT, .u = sv->cnt.conn_pauses },
-		{ "rejected_buffered", F_UINT, .u = sv->cnt.rejected_buffered },
-		{ "connections_refused", F_UINT, .u = sv->cnt.conns_refused },
-		{ "connections_dropped", F_UINT, .u = sv->cnt.conns_dropped },
-		{ "accept_pauses", F_UINT, .u = sv->cnt.accept_pauses },
-		{ "spawn_failures", F_UINT, .u = sv->cnt.spawn_failures },
-		{ "respawn_backoff_ms", F_UINT, .u = pool_backoff_ms() },
-		{ "generation", F_UINT, .u = sv->generation },
-		{ "workers_retiring", F_UINT, .u = (uint64_t)pool_retiring() },
-		{ "tasks_timeout", F_UINT, .u = sv->cnt.tasks_timeout },
-		{ "tasks_cancelled", F_UINT, .u = sv->cnt.tasks_cancelled },
-		{ "tasks_retried", F_UINT, .u = sv->cnt.tasks_retried },
-		{ "workers_recycled", F_UINT, .u = sv->cnt.workers_recycled },
-		{ "pid", F_UINT, .u = (uint64_t)sv->pid },
-		{ "workers", F_UINT, .u = (uint64_t)sv->conf.workers },
-		{ "workers_ready", F_UINT, .u = (uint64_t)pool_ready() },
-		{ "workers_busy", F_UINT, .u = (uint64_t)dispatch_busy() },
-		{ "queued", F_UINT, .u = sv->nqueued },
-		{ "running", F_UINT, .u = sv->nactive - sv->nqueued },
-		{ "connections", F_UINT, .u = sv->nconns },
-		{ "tasks_ok", F_UINT, .u = sv->cnt.tasks_ok },
-		{ "tasks_failed", F_UINT, .u = sv->cnt.tasks_failed },
-		{ "worker_crashes", F_UINT, .u = sv->cnt.worker_crashes },
-		{ "rejected_queue_full", F_UINT, .u = sv->cnt.rejected_full },
-		{ "worker_protocol_errors", F_UINT, .u = sv->cnt.worker_protocol_errors },
-		{ "uptime_s", F_DOUBLE,
-		    .d = (double)(fp_now_ns() - sv->started_ns) / 1e9 },
-		{ "accept_paused", F_BOOL, .u = (uint64_t)accept_paused },
-	};
-
-	put_fields(b, f, NFIELDS(f));
-}
-
-/*
- * forkpool.breakers: [{handler, state, failures, opened_s_ago}, ...] for
- * the enabled handlers.
- */
-static void
-admin_breakers(struct fp_buf *b)
-{
-	struct breaker_status st;
-	uint64_t	 now = fp_now_ns();
-	uint32_t	 h, n = 0;
-
-	/* The table has the handlers there were at start-up. */
-	for (h = 0; breaker_table_status(h, now, &st) == 0; h++)
-		if (handler_get(h) != NULL)
-			n++;
-	fp_mp_put_array(b, n);
-	for (h = 0; breaker_table_status(h, now, &st) == 0; h++) {
-		if (handler_get(h) == NULL)
-			continue;
-		const struct field f[] = {
-			{ "handler", F_STR, .s = handler_get(h)->name },
-			{ "state", F_STR, .s = st.state },
-			{ "failures", F_UINT, .u = st.failures },
-			{ "opened_s_ago", st.open ? F_DOUBLE : F_NIL,
-			    .d = st.open_s },
-		};
-
-		put_fields(b, f, NFIELDS(f));
-	}
-}
-
-/* forkpool.reload -> {generation, warnings}, or the file's problem. */
-static void
-admin_reload(struct conn *c, const struct rpc_msg *m)
-{
-	struct reload_result rr;
-	char		 msg[PATH_MAX + 256];
-	uint64_t	 wait_ms, held;
-
-	if (!admin_allowed(c)) {
-		/*
-		 * Once a connection, and at most LOG_LIMIT_PER_S a second:
-		 * a loop of denied calls, or of connections, cannot flood.
-		 */
-		if (!c->denied_logged && log_limited(&lim_denied, fp_now_ns(),
-		    &held))
-			log_warnx("permission_denied", "conn=%u uid=%d gid=%d "
-			    "pid=%d method=forkpool.reload suppressed=%llu",
-			    c->gen, (int)c->uid, (int)c->gid, (int)c->pid,
-			    (unsigned long long)held);
-		c->denied_logged = 1;
-		snprintf(msg, sizeof(msg), "forkpool.reload is only for root%s"
-		    "%.0u%s%s", geteuid() != 0 ? ", uid " : "",
-		    geteuid() != 0 ? (unsigned)geteuid() : 0,
-		    sv->conf.admin_group[0] ? " and admin-group " : "",
-		    sv->conf.admin_group);
-		reply_error(c, m->msgid, FP_E_PERMISSION_DENIED, msg);
-		return;
-	}
-	if (reload_admit(sv->now_ns, &wait_ms) == -1) {
-		snprintf(msg, sizeof(msg), "too many reloads: at most %d at "
-		    "once, then one a second; retry in %llu ms", RELOAD_BURST,
-		    (unsigned long long)wait_ms);
-		reply_error(c, m->msgid, FP_E_QUEUE_FULL, msg);
-		return;
-	}
-	memset(&rr, 0, sizeof(rr));
-	switch (reload(&rr, msg, sizeof(msg))) {
-	case RELOAD_APPLIED:
-		break;
-	case RELOAD_SHUTTING_DOWN:
-		reply_error(c, m->msgid, FP_E_SHUTTING_DOWN, msg);
-		return;
-	case RELOAD_BAD_FILE:
-		reply_error(c, m->msgid, FP_E_BAD_REQUEST, msg);
-		return;
-	}
-	const struct field f[] = {
-		{ "generation", F_UINT, .u = rr.generation },
-		{ "warnings", F_STRS, .u = (uint64_t)rr.nwarn, .s = rr.warn[0],
-		    .stride = sizeof(rr.warn[0]) },
-	};
-
-	proto_result_head(&c->out, m->msgid);
-	put_fields(&c->out, f, NFIELDS(f));
-	conn_reply_done(c);
+			cf->paused++;
+	cf->buffered = buffered();
+	cf->accept_paused = accept_paused;
 }
 
 /* Methods under "forkpool.", answered by the supervisor itself. */
@@ -839,8 +721,6 @@ admin(struct conn *c, const struct rpc_msg *m)
 {
 	const char	*name = m->method + 9;
 	size_t		 n = m->mlen - 9;
-	uint32_t	 i, cnt;
-	struct fp_buf	*b = &c->out;
 
 #define IS(s)	(n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
 	if (IS("call")) {
@@ -853,33 +733,8 @@ admin(struct conn *c, const struct rpc_msg *m)
 		admin_cancel(c, m);
 		return;
 	}
-	if (IS("ping")) {
-		proto_result_head(b, m->msgid);
-		fp_mp_put_cstr(b, "pong");
-	} else if (IS("handlers")) {
-		proto_result_head(b, m->msgid);
-		for (i = cnt = 0; i < handler_count(); i++)
-			if (handler_get(i) != NULL)
-				cnt++;
-		fp_mp_put_array(b, cnt);
-		for (i = 0; i < handler_count(); i++)
-			if (handler_get(i) != NULL)
-				fp_mp_put_cstr(b, handler_get(i)->name);
-	} else if (IS("stats")) {
-		proto_result_head(b, m->msgid);
-		admin_stats(b);
-	} else if (IS("breakers")) {
-		proto_result_head(b, m->msgid);
-		admin_breakers(b);
-	} else if (IS("reload")) {
-		admin_reload(c, m);
-		return;
-	} else {
-		reply_error(c, m->msgid, FP_E_NO_SUCH_METHOD, "no such method");
-		return;
-	}
 #undef IS
-	conn_reply_done(c);
+	admin_method(c, m);
 }
 
 /* Per-call options of forkpool.call. */
@@ -911,6 +766,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		return;
 	}
 	if (sv->state != SV_RUNNING) {
+		stats_rejected((uint32_t)h, FP_E_SHUTTING_DOWN, sv->now_ns);
 		if (req)
 			reply_error(c, msgid, FP_E_SHUTTING_DOWN,
 			    "the daemon is shutting down");
@@ -922,6 +778,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 	 */
 	if (buffered() > sv->conf.max_buffered) {
 		sv->cnt.rejected_buffered++;
+		stats_rejected((uint32_t)h, FP_E_QUEUE_FULL, sv->now_ns);
 		if (req)
 			reply_error(c, msgid, FP_E_QUEUE_FULL, "the daemon's "
 			    "buffers are full (max-buffered)");
@@ -944,6 +801,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		shut = 1;
 	}
 	if (shut) {
+		stats_rejected((uint32_t)h, FP_E_CIRCUIT_OPEN, sv->now_ns);
 		if (req) {
 			snprintf(msg, sizeof(msg), "the circuit breaker of %s "
 			    "is open%s", handler_get((uint32_t)h)->name, probe ?
@@ -962,6 +820,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 			task_free(t);
 		if (probe)
 			breaker_table_abandon((uint32_t)h);
+		stats_rejected((uint32_t)h, FP_E_INTERNAL, sv->now_ns);
 		if (req)
 			reply_error(c, msgid, FP_E_INTERNAL, "out of memory");
 		return;

@@ -1,7 +1,7 @@
 /*
  * control.h -- client connections (control.c): the listening socket,
- * reading and parsing requests, the administrative methods, and every
- * answer written to a client.  control.c owns the connections (sv->conns
+ * reading and parsing requests, and every answer written to a client
+ * (admin.c's through the control_result family below).  control.c owns the connections (sv->conns
  * and what they hold, sv->flushq, sv->buffered) and the link between a
  * task and its connection.
  */
@@ -85,5 +85,28 @@ int	 control_reply_result(struct task *, const uint8_t *data, size_t len);
 /* control_reply_error: t's error answer, if someone waits for it. */
 void	 control_reply_error(struct task *, int code, const char *msg,
 	    const struct err_kv *kv, int n);
+
+/*
+ * For admin.c, which answers the administrative methods without touching a
+ * connection's fields.  control_result: the head of c's answer to msgid,
+ * the result to be appended to the buffer returned (NULL: c is broken,
+ * answer nothing), then control_result_done.  control_error: c's error
+ * answer.  control_admin_check: whether c's peer may call `method' (root,
+ * the daemon's uid, admin-group); if not, c is answered
+ * permission_denied, with a rate-limited log line, and 0 returned.
+ */
+struct fp_buf *control_result(struct conn *, uint32_t msgid);
+void	 control_result_done(struct conn *);
+void	 control_error(struct conn *, uint32_t msgid, int code,
+	    const char *msg);
+int	 control_admin_check(struct conn *, uint32_t msgid, const char *method);
+
+/* What forkpool.stats reports of the connections. */
+struct control_figures {
+	size_t		 buffered;	/* counted against max-buffered */
+	uint32_t	 paused;	/* connections not read: output full */
+	int		 accept_paused;
+};
+void	 control_figures(struct control_figures *);
 
 #endif /* FP_CONTROL_H */

@@ -384,8 +384,8 @@ outcome(struct task *t, int failure)
  * answer), checked against our clock: it started after we sent the task
  * and before now, and ran no longer than since then; else unknown
  * (started_ns 0).  `now' is the loop's clock, or a later reading when a
- * claim is past it (the task ran during this iteration): one reading
- * serves the rest of the results read with it.
+ * claim is past it (the task started or ended during this iteration):
+ * one reading serves the rest of the results read with it.
  */
 static void
 check_run(const struct worker *w, const struct task *t,
@@ -398,7 +398,7 @@ check_run(const struct worker *w, const struct task *t,
 	run->pid = w->pid;
 	run->started_ns = 0;
 	run->run_ns = 0;
-	if (wr->started_ns > now)
+	if (wr->started_ns > now || wr->run_ns > now - wr->started_ns)
 		now = later = fp_now_ns();
 	if (wr->started_ns < t->sent_ns || wr->started_ns > now ||
 	    wr->run_ns > now - wr->started_ns)

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pool.h"
 #include "reload.h"
+#include "stats.h"
 
 #define MAX_EVENTS	256
 #define TICK_MS		100
@@ -48,6 +49,8 @@ supervisor_setup(char *err, size_t errlen)
 	TAILQ_INIT(&sv->flushq);
 	handlers_init(sv->conf.test_handlers);
 	breaker_table_init();
+	if (stats_init() == -1)
+		fatal("stats_init", NULL);
 	if ((sv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create", NULL);
 

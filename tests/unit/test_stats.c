@@ -1,0 +1,252 @@
+/*
+ * test_stats.c -- src/stats.c without a daemon: calls counted by handler
+ * and code, the wait and end-to-end histograms, the 1m and 5m windows as
+ * 10 s intervals close, the slow-task log's order, bound and reset, and
+ * the folding of a worker's block: its deltas added once, a block that
+ * claims too much refused (and not counted later either), the task in
+ * flight read from it.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "clock.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "hist.h"
+#include "log.h"
+#include "pool.h"
+#include "stats.h"
+#include "tasks.h"
+#include "wire.h"
+
+#define MS	1000000ULL
+#define S	1000000000ULL
+
+static struct stats_handler sh;
+
+static void
+done(uint32_t h, int code, uint64_t enq, uint64_t start, uint64_t run_ns,
+    uint64_t now)
+{
+	static const uint8_t params[] = { 0x91, 0x05 };
+	struct task	 t;
+	struct task_run	 r = { 0, 4242, start, run_ns };
+
+	memset(&t, 0, sizeof(t));
+	t.handler = (uint16_t)h;
+	t.enqueued_ns = enq;
+	t.worker = 0;
+	t.attempts = 1;
+	t.params = (uint8_t *)params;
+	t.plen = sizeof(params);
+	stats_task_done(&t, code, start ? &r : NULL, now);
+}
+
+static uint64_t
+calls(uint32_t h, enum stats_window w)
+{
+	CHECK(stats_handler_get(h, w, &sh) == 0);
+	return sh.calls;
+}
+
+int
+main(void)
+{
+	struct worker	 w;
+	struct wstats_handler *bh;
+	struct stats_worker sw;
+	struct stats_totals st;
+	uint64_t	 t0, now;
+	uint32_t	 echo, slp, nh;
+	int		 i;
+
+	log_init(1, LOG_LVL_WARNING, "test_stats");
+	if ((sv = calloc(1, sizeof(*sv))) == NULL)
+		return 1;
+	config_defaults(&sv->conf);
+	sv->conf.task_log = FP_TASKLOG_NONE;
+	handlers_init(0);
+	echo = (uint32_t)handler_lookup("echo", 4);
+	slp = (uint32_t)handler_lookup("sleep", 5);
+	nh = handler_count();
+	CHECK(stats_init() == 0);
+	t0 = fp_now_ns();
+	now = t0;
+
+	/* Counts, codes, wait (enqueued -> started), end to end. */
+	done(echo, FP_OK, now, now + 2 * MS, 5 * MS, now + 8 * MS);
+	done(echo, FP_E_INVALID_PARAMS, now, now + 1 * MS, MS, now + 3 * MS);
+	done(echo, FP_E_TIMEOUT, now, 0, 0, now + 9 * MS);
+	stats_rejected(echo, FP_E_CIRCUIT_OPEN, now);
+	CHECK(stats_handler_get(echo, SW_ALL, &sh) == 0);
+	CHECK(sh.calls == 4 && sh.ok == 1 && sh.failed == 3);
+	CHECK(sh.errors[FP_E_INVALID_PARAMS] == 1 &&
+	    sh.errors[FP_E_TIMEOUT] == 1 && sh.errors[FP_E_CIRCUIT_OPEN] == 1);
+	CHECK(sh.wait.count == 2 && fp_hist_max(&sh.wait) >= 2000 &&
+	    fp_hist_max(&sh.wait) < 2100);
+	CHECK(sh.e2e.count == 3 && fp_hist_max(&sh.e2e) >= 9000 &&
+	    fp_hist_max(&sh.e2e) < 9300);
+	CHECK(calls(slp, SW_ALL) == 0);
+	CHECK(stats_handler_get(nh, SW_ALL, &sh) == -1);
+	/* A fresh daemon's 1m and 5m are "all". */
+	CHECK(calls(echo, SW_1M) == 4 && calls(echo, SW_5M) == 4);
+	CHECK(stats_window_parse("1m", 2) == SW_1M &&
+	    stats_window_parse("5m", 2) == SW_5M &&
+	    stats_window_parse("all", 3) == SW_ALL &&
+	    stats_window_parse("2m", 2) == -1 &&
+	    stats_window_parse("al", 2) == -1);
+	CHECK(strcmp(stats_window_name(SW_5M), "5m") == 0);
+
+	/* Windows: 10 s steps; one more call in the second interval. */
+	now = t0 + 10 * S + MS;
+	stats_tick(now);
+	done(echo, FP_OK, now, now + MS, MS, now + 2 * MS);
+	CHECK(calls(echo, SW_1M) == 5 && calls(echo, SW_ALL) == 5);
+	for (i = 2; i <= 6; i++) {
+		now = t0 + (uint64_t)i * 10 * S + MS;
+		stats_tick(now);
+	}
+	/* 6 closed intervals and the current one: all 5 still in 1m. */
+	CHECK(calls(echo, SW_1M) == 5);
+	now = t0 + 70 * S + MS;
+	stats_tick(now);
+	/* The first interval (4 calls) left the minute, not the 5 minutes. */
+	CHECK(calls(echo, SW_1M) == 1);
+	CHECK(calls(echo, SW_5M) == 5);
+	CHECK(sh.wait.count == 3);
+	now = t0 + 80 * S + MS;
+	stats_tick(now);
+	CHECK(calls(echo, SW_1M) == 0 && calls(echo, SW_ALL) == 5);
+	for (i = 9; i <= 31; i++) {
+		now = t0 + (uint64_t)i * 10 * S + MS;
+		stats_tick(now);
+	}
+	CHECK(calls(echo, SW_5M) == 1);
+	now = t0 + 320 * S + MS;
+	stats_tick(now);
+	CHECK(calls(echo, SW_5M) == 0 && calls(echo, SW_ALL) == 5);
+	CHECK(sh.errors[FP_E_TIMEOUT] == 1);
+
+	/* The slow-task log: newest first, bounded, reset. */
+	sv->conf.slowlog_threshold_ms = 50;
+	sv->conf.slowlog_max_len = 3;
+	done(slp, FP_OK, now, now + MS, 10 * MS, now + 20 * MS);	/* fast */
+	CHECK(stats_slowlog(0) == NULL);
+	for (i = 1; i <= 5; i++)
+		done(slp, FP_OK, now, now + MS, (uint64_t)(50 + i) * MS,
+		    now + S);
+	CHECK(stats_slowlog(0) != NULL && stats_slowlog(0)->run_us == 55000);
+	CHECK(stats_slowlog(2) != NULL && stats_slowlog(2)->run_us == 53000);
+	CHECK(stats_slowlog(3) == NULL);
+	CHECK(stats_slowlog(0)->id == 6 - 1 && stats_slowlog(0)->pid == 4242);
+	CHECK(stats_slowlog(0)->plen == 2 && stats_slowlog(0)->params[1] == 5);
+	CHECK(stats_slowlog(0)->wait_us == 1000 && !stats_slowlog(0)->running);
+	sv->conf.slowlog_max_len = 2;	/* a reload shrinks it */
+	stats_tick(now);
+	CHECK(stats_slowlog(0)->run_us == 55000 &&
+	    stats_slowlog(1)->run_us == 54000 && stats_slowlog(2) == NULL);
+	stats_totals_get(now, &st);
+	CHECK(st.slowlog_len == 2 && st.slowlog_total == 5);
+	stats_slowlog_reset();
+	CHECK(stats_slowlog(0) == NULL);
+
+	/* Folding a worker's block. */
+	memset(&w, 0, sizeof(w));
+	w.slot = 0;
+	w.pid = 4242;
+	w.state = W_READY;
+	w.spawned_ns = now - 100 * S;
+	if ((w.stats = aligned_alloc(64, (wire_size(nh) + 63) & ~63UL)) == NULL)
+		return 1;
+	memset(w.stats, 0, wire_size(nh));
+	sv->workers = &w;
+	sv->nslots = 1;
+	stats_worker_started(&w);
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0);
+	uint64_t run0 = sh.run.count;
+	bh = wire_handler(w.stats, slp);
+	atomic_store(&bh->hist[fp_hist_index(5000)], 3);
+	atomic_store(&bh->ok, 2);
+	atomic_store(&bh->failed[FP_E_HANDLER_ERROR], 1);
+	atomic_store(&bh->sum_us, 15000);
+	atomic_store(&bh->n, 3);
+	now += 100 * MS;
+	stats_fold(&w, now);
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0);
+	CHECK(sh.run.count == run0 + 3 && sh.run.b[fp_hist_index(5000)] == 3);
+	CHECK(sh.run.sum_us == 15000);
+	stats_fold(&w, now + 100 * MS);		/* nothing new */
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0 &&
+	    sh.run.count == run0 + 3);
+	stats_worker_get(&w, now, &sw);
+	CHECK(sw.tasks == 3 && sw.failures == 1 && !sw.busy);
+	/* A block that claims a billion runs in 100 ms: refused. */
+	atomic_store(&bh->hist[fp_hist_index(5000)], 1000000003);
+	atomic_store(&bh->ok, 1000000002);
+	atomic_store(&bh->n, 1000000003);
+	now += 200 * MS;
+	stats_fold(&w, now);
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0 &&
+	    sh.run.count == run0 + 3);
+	stats_totals_get(now, &st);
+	CHECK(st.claims_refused == 1);
+	/* ... and not counted later: the next honest run adds one. */
+	atomic_store(&bh->hist[fp_hist_index(5000)], 1000000004);
+	atomic_store(&bh->ok, 1000000003);
+	atomic_store(&bh->sum_us, 20000);
+	atomic_store(&bh->n, 1000000004);
+	now += 100 * MS;
+	stats_fold(&w, now);
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0 &&
+	    sh.run.count == run0 + 4 && sh.run.sum_us == 20000);
+	/* Counters that went down (a huge u32 delta): refused. */
+	atomic_store(&bh->hist[fp_hist_index(5000)], 5);
+	atomic_store(&bh->n, 5);
+	now += 100 * MS;
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.claims_refused == 2);
+	/* Runs longer than the process has lived: refused. */
+	atomic_store(&bh->hist[fp_hist_index(1000ULL * S / 1000)], 1);
+	atomic_store(&bh->n, 6);
+	now += 100 * MS;
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.claims_refused == 3);
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0 &&
+	    sh.run.count == run0 + 4);
+
+	/* The task in flight. */
+	wire_cur_set(w.stats, 77, slp, now - 2 * S);
+	stats_worker_get(&w, now, &sw);
+	CHECK(sw.busy && sw.handler == slp && sw.running_us == 2000000);
+	stats_totals_get(now, &st);
+	CHECK(st.oldest_running_us == 2000000);
+	wire_cur_set(w.stats, 78, slp, now + 5 * S);	/* in the future */
+	stats_worker_get(&w, now, &sw);
+	CHECK(sw.busy && sw.running_us == 0);
+	wire_cur_set(w.stats, 79, nh + 5, now - S);	/* no such handler */
+	stats_worker_get(&w, now, &sw);
+	CHECK(!sw.busy);
+	wire_cur_set(w.stats, 0, 0, 0);
+	stats_worker_get(&w, now, &sw);
+	CHECK(!sw.busy && sw.running_us == 0);
+	/* A new process in the slot starts from zero. */
+	memset(w.stats, 0, wire_size(nh));
+	w.pid = 4343;
+	stats_worker_started(&w);
+	stats_worker_get(&w, now, &sw);
+	CHECK(sw.tasks == 0 && sw.failures == 0);
+	atomic_store(&bh->hist[fp_hist_index(5000)], 2);
+	atomic_store(&bh->ok, 2);
+	atomic_store(&bh->n, 2);
+	stats_fold(&w, now + 100 * MS);
+	CHECK(stats_handler_get(slp, SW_ALL, &sh) == 0 &&
+	    sh.run.count == run0 + 6);
+	free(w.stats);
+	return check_done("test_stats");
+}
