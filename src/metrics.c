@@ -281,5 +281,10 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 	    "Workers' log lines lost because their log ring was full.");
 	put(b, "forkpool_log_records_dropped_total %llu\n",
 	    (unsigned long long)tot.log_dropped);
+	family(b, "forkpool_worker_claims_refused_total", "counter",
+	    "Folds of a worker's stats block refused: it claimed what "
+	    "cannot be.");
+	put(b, "forkpool_worker_claims_refused_total %llu\n",
+	    (unsigned long long)tot.claims_refused);
 	return b->err ? -1 : 0;
 }
