@@ -21,6 +21,7 @@
 #include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "mp.h"
 #include "pool.h"
 #include "proto.h"
@@ -336,6 +337,28 @@ admin_slowlog_reset(struct conn *c, const struct rpc_msg *m)
 	control_result_done(c);
 }
 
+/* forkpool.metrics: the Prometheus text of metrics.c, as one string. */
+static void
+admin_metrics(struct conn *c, const struct rpc_msg *m)
+{
+	struct fp_buf	 t;
+	struct fp_buf	*b;
+
+	memset(&t, 0, sizeof(t));
+	if (metrics_render(&t, fp_now_ns()) == -1) {
+		fp_buf_free(&t);
+		control_error(c, m->msgid, FP_E_INTERNAL,
+		    "out of memory for the metrics");
+		return;
+	}
+	if ((b = control_result(c, m->msgid)) != NULL) {
+		fp_mp_put_str(b, (const char *)fp_buf_head(&t),
+		    fp_buf_unread(&t));
+		control_result_done(c);
+	}
+	fp_buf_free(&t);
+}
+
 /*
  * forkpool.breakers: [{handler, state, failures, opened_s_ago}, ...] for
  * the enabled handlers.
@@ -427,6 +450,8 @@ admin_method(struct conn *c, const struct rpc_msg *m)
 		admin_slowlog_reset(c, m);
 	else if (IS("reload"))
 		admin_reload(c, m);
+	else if (IS("metrics"))
+		admin_metrics(c, m);
 	else if (IS("ping") || IS("handlers") || IS("breakers")) {
 		if ((b = control_result(c, m->msgid)) == NULL)
 			return;

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "dispatch.h"
 #include "handlers.h"
+#include "http.h"
 #include "log.h"
 #include "pool.h"
 #include "reload.h"
@@ -92,7 +93,10 @@ supervisor_setup(char *err, size_t errlen)
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->tfd, &ev) == -1)
 		fatal("epoll_ctl", NULL);
 
-	return control_listen(err, errlen);
+	if (control_listen(err, errlen) == -1)
+		return -1;
+	/* Bound before the first fork, so a busy port stops the start. */
+	return http_listen(err, errlen);
 }
 
 static void
@@ -169,6 +173,7 @@ finish(void)
 		control_write_pending();
 	}
 	control_close_all();
+	http_close_all();
 	log_info("shutdown", "tasks_ok=%llu tasks_failed=%llu",
 	    (unsigned long long)sv->cnt.tasks_ok,
 	    (unsigned long long)sv->cnt.tasks_failed);
@@ -247,9 +252,15 @@ supervisor(void)
 				(void)!read(sv->tfd, &ticks, sizeof(ticks));
 				dispatch_tick(fp_now_ns());
 				pool_tick();
+				http_tick(sv->now_ns);
 				break;
 			case EV_CONN:
 				control_event_slot(slot, evs[i].events);
+				break;
+			case EV_HTTP_LISTEN:
+			case EV_HTTP_CONN:
+				http_event((int)(evs[i].data.u64 >> 32), slot,
+				    evs[i].events);
 				break;
 			case EV_WORKER:
 				break;	/* rings are drained below */
