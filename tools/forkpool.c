@@ -27,6 +27,7 @@
 #include "json.h"
 #include "mp.h"
 #include "bench.h"
+#include "top.h"
 
 #define EX_OK		0
 #define EX_ANSWER	1	/* the daemon answered an error */
@@ -44,6 +45,13 @@ usage(int status)
 	    "[arg ...]\n"
 	    "       forkpool [-s socket] [-t timeout_ms] ping\n"
 	    "       forkpool [-s socket] [-t timeout_ms] reload\n"
+	    "       forkpool [-s socket] [-t timeout_ms] stats [-aj] [window]\n"
+	    "       forkpool [-s socket] [-t timeout_ms] workers [-j]\n"
+	    "       forkpool [-s socket] [-t timeout_ms] slowlog [-j] [count]\n"
+	    "       forkpool [-s socket] [-t timeout_ms] slowlog reset\n"
+	    "       forkpool [-s socket] [-t timeout_ms] metrics\n"
+	    "       forkpool [-s socket] [-t timeout_ms] top [-d seconds] "
+	    "[-n iterations]\n"
 	    "       forkpool [-s socket] [-t timeout_ms] bench [-c conns] "
 	    "[-d depth]\n"
 	    "                [-m method] [-n count] [-W warmup] [-z size]\n"
@@ -294,6 +302,164 @@ cmd_ping(const char *path, int timeout_ms, int argc, char *argv[])
 	return call_print(path, timeout_ms, "forkpool.ping", NULL, NULL, 1);
 }
 
+/*
+ * view_options: the flags of stats, workers and slowlog: -j (JSON, as
+ * `call' prints results) and, where `all' is allowed, -a.  Returns the
+ * index of the first operand in argv.
+ */
+static int
+view_options(int argc, char *argv[], int allow_all, int *json, int *flags)
+{
+	int	 ch;
+
+	*json = *flags = 0;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt(argc, argv, allow_all ? "+aj" : "+j")) != -1) {
+		switch (ch) {
+		case 'a':
+			*flags |= VIEW_ALL;
+			break;
+		case 'j':
+			*json = 1;
+			break;
+		default:
+			fprintf(stderr, "forkpool: %s: unknown option -%c\n",
+			    argv[0], optopt);
+			usage(EX_USAGE);
+		}
+	}
+	return optind;
+}
+
+/*
+ * call_view: call method with the parameters p (NULL: none) and print the
+ * result with `view' (top.c's tables), or as JSON when `json'.  Returns
+ * the exit status.
+ */
+static int
+call_view(const char *path, int timeout_ms, const char *method,
+    const struct fp_buf *p, int json,
+    int (*view)(const uint8_t *, size_t, int), int flags)
+{
+	struct fp_client	*c;
+	struct fp_result	 res;
+	char			 err[256];
+	int			 r, status;
+
+	if (json)
+		return call_print(path, timeout_ms, method, p, NULL, 0);
+	c = connect_daemon(path);
+	r = fp_client_call(c, method, p != NULL ? fp_buf_head(p) : NULL,
+	    p != NULL ? fp_buf_unread(p) : 0, &res, timeout_ms, err,
+	    sizeof(err));
+	if (r != 0 || res.error != FP_OK)
+		status = answer_failed(r, &res, err, timeout_ms);
+	else
+		status = view(res.data, res.len, flags);
+	fp_client_close(c);
+	return status;
+}
+
+/* forkpool stats [-aj] [window]: the window ("all", "1m", "5m") as is. */
+static int
+cmd_stats(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct fp_buf	 p = { 0 };
+	int		 json, flags, r, status;
+
+	r = view_options(argc, argv, 1, &json, &flags);
+	argc -= r;
+	argv += r;
+	if (argc > 1)
+		usage(EX_USAGE);
+	if (fp_mp_put_array(&p, (uint32_t)argc) == -1 ||
+	    (argc == 1 && fp_mp_put_cstr(&p, argv[0]) == -1)) {
+		fprintf(stderr, "forkpool: out of memory\n");
+		exit(EX_USAGE);
+	}
+	status = call_view(path, timeout_ms, "forkpool.stats", &p, json,
+	    view_stats, flags);
+	fp_buf_free(&p);
+	return status;
+}
+
+static int
+cmd_workers(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	int		 json, flags, r;
+
+	r = view_options(argc, argv, 0, &json, &flags);
+	if (argc != r)
+		usage(EX_USAGE);
+	return call_view(path, timeout_ms, "forkpool.workers", NULL, json,
+	    view_workers, flags);
+}
+
+/*
+ * forkpool slowlog [-j] [count], forkpool slowlog reset: the count is
+ * passed as JSON (an integer; the daemon judges it).
+ */
+static int
+cmd_slowlog(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct fp_buf	 p = { 0 };
+	int		 json, flags, r, status;
+
+	if (argc == 2 && strcmp(argv[1], "reset") == 0) {
+		char	*av[] = { "call", "forkpool.slowlog_reset", NULL };
+
+		return cmd_call(path, timeout_ms, 2, av);
+	}
+	r = view_options(argc, argv, 0, &json, &flags);
+	argc -= r;
+	argv += r;
+	if (argc > 1)
+		usage(EX_USAGE);
+	if (params(&p, argc, argv) == -1)
+		exit(EX_USAGE);
+	status = call_view(path, timeout_ms, "forkpool.slowlog", &p, json,
+	    view_slowlog, flags);
+	fp_buf_free(&p);
+	return status;
+}
+
+/* forkpool metrics: the exposition text as it is, not as a JSON string. */
+static int
+cmd_metrics(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct fp_client	*c;
+	struct fp_result	 res;
+	struct fp_mp_reader	 rd;
+	const char		*s;
+	char			 err[256];
+	uint32_t		 n;
+	int			 r, status = EX_OK;
+
+	if (argc != 1)
+		usage(EX_USAGE);
+	c = connect_daemon(path);
+	r = fp_client_call(c, "forkpool.metrics", NULL, 0, &res, timeout_ms,
+	    err, sizeof(err));
+	if (r != 0 || res.error != FP_OK)
+		status = answer_failed(r, &res, err, timeout_ms);
+	else {
+		rd = (struct fp_mp_reader){ res.data, res.len, 0 };
+		if (fp_mp_read_str(&rd, &s, &n) == -1) {
+			fprintf(stderr, "forkpool: forkpool.metrics: "
+			    "unexpected answer: not a str\n");
+			status = EX_ANSWER;
+		} else if (fwrite(s, 1, n, stdout) != n ||
+		    fflush(stdout) == EOF) {
+			fprintf(stderr, "forkpool: stdout: %s\n",
+			    strerror(errno));
+			status = EX_ANSWER;
+		}
+	}
+	fp_client_close(c);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -357,6 +523,19 @@ main(int argc, char *argv[])
 		if (argc != 1)
 			usage(EX_USAGE);
 		return cmd_call(path, timeout_ms, 2, av);
+	}
+	if (strcmp(argv[0], "stats") == 0)
+		return cmd_stats(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "workers") == 0)
+		return cmd_workers(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "slowlog") == 0)
+		return cmd_slowlog(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "metrics") == 0)
+		return cmd_metrics(path, timeout_ms, argc, argv);
+	if (strcmp(argv[0], "top") == 0) {
+		if ((r = top(path, timeout_ms, argc, argv)) == EX_USAGE)
+			usage(EX_USAGE);
+		return r;
 	}
 	if (strcmp(argv[0], "bench") == 0) {
 		if ((r = bench(path, timeout_ms, argc, argv)) == EX_USAGE)
