@@ -77,6 +77,31 @@ put_us(struct fp_buf *b, uint64_t us)
 	    (unsigned long long)(us % 1000000));
 }
 
+/* A family of one sample without labels. */
+struct scalar {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	uint64_t	 v;
+	int		 us;	/* v is in microseconds: written in seconds */
+};
+
+static void
+put_scalars(struct fp_buf *b, const struct scalar *sc, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		family(b, sc[i].name, sc[i].type, sc[i].help);
+		put(b, "%s ", sc[i].name);
+		if (sc[i].us)
+			put_us(b, sc[i].v);
+		else
+			put(b, "%llu", (unsigned long long)sc[i].v);
+		put(b, "\n");
+	}
+}
+
 /*
  * A label value as the format wants it: `\', `"' and newline escaped.
  * Handler names are plug-ins' choice (plugin.c bounds them today, but
@@ -249,42 +274,32 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 
 	if (put_handlers(b) == -1)
 		b->err = 1;
-	family(b, "forkpool_tasks_retried_total", "counter",
-	    "Tasks run again because the worker that ran them died or was "
-	    "stopped under them.");
-	put(b, "forkpool_tasks_retried_total %llu\n",
-	    (unsigned long long)sv->cnt.tasks_retried);
-	family(b, "forkpool_slow_tasks_total", "counter",
-	    "Entries written to the slow-task log (slowlog-threshold).");
-	put(b, "forkpool_slow_tasks_total %llu\n",
-	    (unsigned long long)tot.slowlog_total);
-	family(b, "forkpool_queued_tasks", "gauge",
-	    "Tasks waiting in the queue for a worker.");
-	put(b, "forkpool_queued_tasks %u\n", sv->nqueued);
-	family(b, "forkpool_oldest_running_task_seconds", "gauge",
-	    "How long the longest task in flight has run; 0 if none.");
-	put(b, "forkpool_oldest_running_task_seconds ");
-	put_us(b, tot.oldest_running_us);
-	put(b, "\n");
-
 	put_workers(b);
-
-	family(b, "forkpool_connections", "gauge",
-	    "Client connections open on the socket.");
-	put(b, "forkpool_connections %u\n", sv->nconns);
-	family(b, "forkpool_connections_refused_total", "counter",
-	    "Client connections closed at once: max-connections or "
-	    "max-connections-per-user reached, or no memory for them.");
-	put(b, "forkpool_connections_refused_total %llu\n",
-	    (unsigned long long)sv->cnt.conns_refused);
-	family(b, "forkpool_log_records_dropped_total", "counter",
-	    "Workers' log lines lost because their log ring was full.");
-	put(b, "forkpool_log_records_dropped_total %llu\n",
-	    (unsigned long long)tot.log_dropped);
-	family(b, "forkpool_worker_claims_refused_total", "counter",
-	    "Folds of a worker's stats block refused: it claimed what "
-	    "cannot be.");
-	put(b, "forkpool_worker_claims_refused_total %llu\n",
-	    (unsigned long long)tot.claims_refused);
+	const struct scalar sc[] = {
+		{ "forkpool_tasks_retried_total", "counter",
+		    "Tasks run again because the worker that ran them died or "
+		    "was stopped under them.", sv->cnt.tasks_retried, 0 },
+		{ "forkpool_slow_tasks_total", "counter",
+		    "Entries written to the slow-task log (slowlog-threshold).",
+		    tot.slowlog_total, 0 },
+		{ "forkpool_queued_tasks", "gauge",
+		    "Tasks waiting in the queue for a worker.", sv->nqueued, 0 },
+		{ "forkpool_oldest_running_task_seconds", "gauge",
+		    "How long the longest task in flight has run; 0 if none.",
+		    tot.oldest_running_us, 1 },
+		{ "forkpool_connections", "gauge",
+		    "Client connections open on the socket.", sv->nconns, 0 },
+		{ "forkpool_connections_refused_total", "counter",
+		    "Client connections closed at once: max-connections or "
+		    "max-connections-per-user reached, or no memory for them.",
+		    sv->cnt.conns_refused, 0 },
+		{ "forkpool_log_records_dropped_total", "counter",
+		    "Workers' log lines lost because their log ring was full.",
+		    tot.log_dropped, 0 },
+		{ "forkpool_worker_claims_refused_total", "counter",
+		    "Folds of a worker's stats block refused: it claimed what "
+		    "cannot be.", tot.claims_refused, 0 },
+	};
+	put_scalars(b, sc, sizeof(sc) / sizeof(sc[0]));
 	return b->err ? -1 : 0;
 }
