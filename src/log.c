@@ -364,11 +364,28 @@ fatalx(const char *event, const char *fmt, ...)
 int
 log_limited(struct log_limit *l, uint64_t now_ns, uint64_t *held)
 {
+	return log_limited_n(l, LOG_LIMIT_PER_S, now_ns, held);
+}
+
+int
+log_limit_idle(struct log_limit *l, uint64_t now_ns, uint64_t *held)
+{
+	if (l->held == 0 || now_ns - l->window_ns < 1000000000ULL)
+		return 0;
+	*held = l->held;
+	l->held = 0;
+	return 1;
+}
+
+int
+log_limited_n(struct log_limit *l, uint32_t max, uint64_t now_ns,
+    uint64_t *held)
+{
 	if (now_ns - l->window_ns >= 1000000000ULL) {
 		l->window_ns = now_ns;
 		l->n = 0;
 	}
-	if (l->n >= LOG_LIMIT_PER_S) {
+	if (l->n >= max) {
 		l->held++;
 		return 0;
 	}

@@ -104,5 +104,15 @@ struct log_limit {
  * held back since the last one written, for a `suppressed=' field.
  */
 int	log_limited(struct log_limit *, uint64_t now_ns, uint64_t *held);
+/* log_limited_n: the same with at most `max' lines a second. */
+int	log_limited_n(struct log_limit *, uint32_t max, uint64_t now_ns,
+	    uint64_t *held);
+/*
+ * log_limit_idle: whether lines were held back in a second that is over
+ * and no line of the kind went out since: then *held is their number (and
+ * the count starts again), for a line of its own that says so; a kind of
+ * line that stops after a burst does not hide what it dropped.
+ */
+int	log_limit_idle(struct log_limit *, uint64_t now_ns, uint64_t *held);
 
 #endif /* FP_LOG_H */
