@@ -349,7 +349,11 @@ pool_test_crash(void)
 
 /* ---- what workers say: their log rings and stderr ---------------------- */
 
-/* Whether the event name a worker wrote is one we write as is. */
+/*
+ * Whether the event name a worker wrote is one we write as is: one logfmt
+ * word, printable ASCII without `=', `"' or `\', the names host_log
+ * (plugin_host.c) makes of what a plug-in passes.
+ */
 static int
 event_ok(const uint8_t *s, size_t n)
 {
@@ -358,8 +362,8 @@ event_ok(const uint8_t *s, size_t n)
 	if (n == 0 || n > 64)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.'))
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '=' ||
+		    s[i] == '"' || s[i] == '\\')
 			return 0;
 	return 1;
 }
