@@ -183,27 +183,12 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 /*
  * The bytes of correlation id c (a logfmt value, tasks.c) to send, at
  * most WIRE_CORR_MAX: a quoted value too long is cut after a whole escape
- * and closed with a quote (in *close).
+ * or character and closed with a quote (in *close).
  */
 static size_t
 corr_cut(const char *c, int *close)
 {
-	size_t	 n = strlen(c), i, step, end;
-
-	*close = 0;
-	if (n <= WIRE_CORR_MAX)
-		return n;
-	if (c[0] != '"')
-		return WIRE_CORR_MAX;
-	for (i = end = 1; i < n - 1; i += step) {
-		step = c[i] != '\\' ? 1 : c[i + 1] == 'x' ? 4 :
-		    c[i + 1] == 'u' ? 6 : 2;
-		if (i + step > WIRE_CORR_MAX - 1)
-			break;
-		end = i + step;
-	}
-	*close = 1;
-	return end + 1;
+	return log_quoted_cut(c, WIRE_CORR_MAX, close);
 }
 
 /*

@@ -237,6 +237,32 @@ log_escape(const void *s, size_t n, char *buf, size_t len)
 	return buf;
 }
 
+size_t
+log_quoted_cut(const char *v, size_t max, int *close)
+{
+	const unsigned char *u = (const unsigned char *)v;
+	size_t		 n = strlen(v), i, step, end;
+
+	*close = 0;
+	if (n <= max)
+		return n;
+	if (v[0] != '"')
+		return max;
+	/* Up to the closing quote; the escapes are log_quoten's. */
+	for (i = end = 1; i < n - 1; i += step) {
+		if (u[i] == '\\')
+			step = v[i + 1] == 'x' ? 4 : v[i + 1] == 'u' ? 6 : 2;
+		else
+			step = u[i] < 0xc0 ? 1 : u[i] < 0xe0 ? 2 :
+			    u[i] < 0xf0 ? 3 : 4;
+		if (i + step > max - 1)
+			break;
+		end = i + step;
+	}
+	*close = 1;
+	return end + 1;
+}
+
 static void
 vlog(int level, const char *event, const char *fmt, va_list ap,
     const char *err)
