@@ -191,6 +191,40 @@ stats_slowlog_reset(void)
 }
 
 /*
+ * Correlation id c (a logfmt value, tasks.c: printable ASCII as is, or
+ * quoted with escapes and UTF-8) into dst, SLOWLOG_CORR_MAX bytes with the
+ * NUL.  A quoted value too long is cut after a whole escape or character
+ * and closed with its quote, so that it stays valid UTF-8 and one value.
+ */
+static void
+slowlog_corr(char *dst, const char *c)
+{
+	const unsigned char *u = (const unsigned char *)c;
+	size_t		 n = strlen(c), i, step, end;
+
+	if (n < SLOWLOG_CORR_MAX || c[0] != '"') {
+		/* Short, or plain ASCII: any cut is whole characters. */
+		strlcpy(dst, c, SLOWLOG_CORR_MAX);
+		return;
+	}
+	/* Room for the closing quote and the NUL. */
+	for (i = end = 1; i < n - 1; i += step) {
+		if (c[i] == '\\')
+			step = c[i + 1] == 'x' ? 4 : c[i + 1] == 'u' ? 6 : 2;
+		else if (u[i] < 0x80)
+			step = 1;
+		else
+			step = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : 2;
+		if (i + step > SLOWLOG_CORR_MAX - 2)
+			break;
+		end = i + step;
+	}
+	memcpy(dst, c, end);
+	dst[end] = '"';
+	dst[end + 1] = '\0';
+}
+
+/*
  * params as one MessagePack object of SLOWLOG_PARAMS_MAX bytes at most
  * (fp_mp_abbrev: cut short with a note of what was left out).
  */
@@ -215,7 +249,7 @@ slowlog_add(const struct task *t, uint64_t wait_us, uint64_t run_us,
 	e->ts = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	e->handler = t->handler;
 	if (t->corr != NULL)
-		strlcpy(e->corr, t->corr, sizeof(e->corr));
+		slowlog_corr(e->corr, t->corr);
 	e->wait_us = wait_us;
 	e->run_us = run_us;
 	e->worker = worker;

@@ -7,7 +7,7 @@
  * the supervisor's results and held tasks, buckets heavier than the run
  * time, run time past the process's age read at the fold), the task in
  * flight read from it only when it is one the supervisor gave that
- * worker.
+ * worker; the slow-task log's correlation ids cut whole.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -30,6 +30,69 @@
 #define S	1000000000ULL
 
 static struct stats_handler sh;
+
+/* Whether s is valid UTF-8 (what a MessagePack str must hold). */
+static int
+utf8_ok(const char *v)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t		 k, i;
+
+	while (*s != 0) {
+		k = *s < 0x80 ? 1 : *s >= 0xc2 && *s < 0xe0 ? 2 :
+		    *s >= 0xe0 && *s < 0xf0 ? 3 : *s >= 0xf0 && *s < 0xf5 ?
+		    4 : 0;
+		if (k == 0)
+			return 0;
+		for (i = 1; i < k; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+		s += k;
+	}
+	return 1;
+}
+
+/*
+ * A slow task with correlation id `raw' (n bytes, quoted as tasks.c
+ * does): the slow-task log's copy, which must be whole: valid UTF-8, a
+ * quoted value closed, no escape cut, and a prefix of the full value.
+ */
+static const char *
+slow_corr(const void *raw, size_t n)
+{
+	static const uint8_t params[] = { 0x90 };
+	struct task	 t;
+	struct task_run	 r = { 0, 4242, 1, 60 * MS };
+	const char	*c;
+	size_t		 m, i;
+
+	memset(&t, 0, sizeof(t));
+	t.worker = 0;
+	t.params = (uint8_t *)params;
+	t.plen = sizeof(params);
+	t.handler = 0;
+	CHECK(task_set_corr(&t, raw, n) == 0);
+	stats_task_done(&t, FP_OK, &r, 2 * S);
+	CHECK(stats_slowlog(0) != NULL);
+	c = stats_slowlog(0)->corr;
+	m = strlen(c);
+	CHECK(m > 0 && m < SLOWLOG_CORR_MAX);
+	CHECK(utf8_ok(c));
+	if (t.corr[0] == '"') {
+		CHECK(m >= 2 && c[0] == '"' && c[m - 1] == '"');
+		/* The inside is a prefix of the full value's, whole escapes. */
+		CHECK(strncmp(c, t.corr, m - 1) == 0);
+		for (i = 1; i < m - 1; i++)
+			if (c[i] == '\\') {
+				CHECK(i + 1 < m - 1);
+				i += c[i + 1] == 'x' ? 3 : c[i + 1] == 'u' ? 5 : 1;
+				CHECK(i < m - 1);
+			}
+	} else
+		CHECK(strncmp(c, t.corr, m) == 0);
+	free(t.corr);
+	return c;
+}
 
 static void
 done(uint32_t h, int code, uint64_t enq, uint64_t start, uint64_t run_ns,
@@ -157,6 +220,54 @@ main(void)
 	stats_slowlog_reset();
 	CHECK(stats_slowlog(0) == NULL);
 
+	/*
+	 * Correlation ids too long for the slow-task log: cut whole.  The
+	 * attacker's: \x01 makes it quoted, then 63 two-byte characters.
+	 */
+	{
+		char	 id[256];
+		const char *c;
+
+		id[0] = 1;
+		id[1] = 'a';
+		for (i = 0; i < 63; i++)
+			memcpy(id + 2 + 2 * i, "\xc3\xa9", 2);
+		c = slow_corr(id, 2 + 2 * 63);
+		CHECK(strncmp(c, "\"\\x01a\xc3\xa9", 8) == 0);
+		CHECK(strlen(c) == SLOWLOG_CORR_MAX - 1);
+		/* Three-byte characters, every cut offset. */
+		for (i = 0; i < 4; i++) {
+			memset(id, 'b', (size_t)i);
+			memset(id + i, 0, sizeof(id) - (size_t)i);
+			for (int k = 0; k < 60; k++)
+				memcpy(id + i + 3 * k, "\xe2\x82\xac", 3);
+			(void)slow_corr(id, (size_t)i + 180);
+		}
+		/* \xNN and \uNNNN escapes at every cut offset. */
+		for (i = 0; i < 6; i++) {
+			memset(id, 'c', (size_t)i);
+			memset(id + i, 1, 200 - (size_t)i);
+			(void)slow_corr(id, 200);
+			for (int k = 0; k < 60; k++)
+				memcpy(id + i + 2 * k, "\xc2\x85", 2);
+			c = slow_corr(id, (size_t)i + 120);
+			CHECK(strstr(c, "\\u0085") != NULL);
+		}
+		/* Quotes and backslashes: two-byte escapes. */
+		memset(id, '"', 100);
+		memset(id + 100, '\\', 100);
+		(void)slow_corr(id, 200);
+		(void)slow_corr(id + 1, 199);
+		/* Plain ASCII: cut anywhere; short: as is. */
+		memset(id, 'd', 200);
+		c = slow_corr(id, 200);
+		CHECK(strlen(c) == SLOWLOG_CORR_MAX - 1);
+		c = slow_corr("req-1", 5);
+		CHECK(strcmp(c, "req-1") == 0);
+		c = slow_corr("a b", 3);
+		CHECK(strcmp(c, "\"a b\"") == 0);
+	}
+	stats_slowlog_reset();
 
 	/*
 	 * Folding a worker's block.  The fold reads the clock itself: the
