@@ -285,7 +285,8 @@ tasklog(const struct task *t, int code, const struct task_run *run,
 {
 	uint64_t	 held = 0;
 	const char	*name = handler_name(t->handler);
-	char		 sup[40] = "";
+	const struct worker *w;
+	char		 sup[40] = "", where[40] = "";
 
 	if (code != FP_OK && sv->conf.task_log == FP_TASKLOG_ERRORS) {
 		if (!tasklog_admit(now_ns, &held))
@@ -295,15 +296,33 @@ tasklog(const struct task *t, int code, const struct task_run *run,
 			    (unsigned long long)held);
 	}
 	/*
+	 * Where it ran, or was when it was answered without a run (crashed,
+	 * cancelled, timed out): the worker, and its pid if the process in
+	 * the slot is still the one it was handed to.  Nothing for a task
+	 * that never reached a worker.
+	 */
+	if (run != NULL)
+		snprintf(where, sizeof(where), " worker=%d pid=%d",
+		    run->worker, (int)run->pid);
+	else if (t->worker >= 0 && t->worker < sv->nslots) {
+		w = &sv->workers[t->worker];
+		if (w->state != W_EMPTY && w->pid > 0 &&
+		    w->spawned_ns <= t->sent_ns)
+			snprintf(where, sizeof(where), " worker=%d pid=%d",
+			    t->worker, (int)w->pid);
+		else
+			snprintf(where, sizeof(where), " worker=%d",
+			    t->worker);
+	}
+	/*
 	 * The handler's name is the table's (plug-in names are checked when
 	 * loaded); the correlation id was quoted when the task was made.
 	 */
 	log_info(code == FP_OK ? "task_done" : "task_failed",
-	    "msgid=%u handler=%s code=%s worker=%d pid=%d wait_us=%llu "
+	    "msgid=%u handler=%s code=%s%s wait_us=%llu "
 	    "run_us=%llu attempts=%u corr=%s%s",
 	    t->msgid, name != NULL ? name : "?", code == FP_OK ? "ok" :
-	    fp_err_name(code), run != NULL ? run->worker : t->worker,
-	    run != NULL ? (int)run->pid : 0, (unsigned long long)wait_us,
+	    fp_err_name(code), where, (unsigned long long)wait_us,
 	    run != NULL ? (unsigned long long)(run->run_ns / 1000) : 0ULL,
 	    t->attempts, t->corr != NULL ? t->corr : "\"\"", sup);
 }

@@ -7,7 +7,8 @@
  * the supervisor's results and held tasks, buckets heavier than the run
  * time, run time past the process's age read at the fold), the task in
  * flight read from it only when it is one the supervisor gave that
- * worker; the slow-task log's correlation ids cut whole.
+ * worker; the slow-task log's correlation ids cut whole; where a task
+ * answered without a run was.
  */
 #include <stdatomic.h>
 #include <stdint.h>
