@@ -29,6 +29,21 @@
 #include "stats.h"
 
 #define SLOWLOG_DEFAULT	10	/* entries forkpool.slowlog returns */
+#define SLOWLOG_PER_CALL 1000	/* at most, whatever the count asked */
+#define RSS_MAX_AGE_NS	(100 * 1000000ULL)	/* a worker's RSS is read */
+						/* that often at most */
+
+/*
+ * The RSS of each slot's worker as last read from /proc (pid and when):
+ * forkpool.workers called in a loop reads each at most once a tick.
+ */
+struct rss_cached {
+	pid_t		 pid;
+	uint64_t	 read_ns;
+	uint64_t	 bytes;
+};
+static struct rss_cached *rss_cache;
+static int	 rss_ncache;
 
 /*
  * A map written from a table of fields, so that its size is counted, not
@@ -98,6 +113,52 @@ params_open(const struct rpc_msg *m, struct fp_mp_reader *r, uint32_t *n)
 	r->len = m->plen;
 	r->off = 0;
 	return fp_mp_read_array(r, n);
+}
+
+/*
+ * For the methods that take no params: 1 if m's are [], else m is
+ * answered invalid_params and 0 returned.
+ */
+static int
+params_none(struct conn *c, const struct rpc_msg *m)
+{
+	struct fp_mp_reader r;
+	uint32_t	 n;
+
+	if (params_open(m, &r, &n) == 0 && n == 0)
+		return 1;
+	control_error(c, m->msgid, FP_E_INVALID_PARAMS,
+	    "params must be [] (this method takes none)");
+	return 0;
+}
+
+/* w's resident memory in bytes, read at most every RSS_MAX_AGE_NS. */
+static uint64_t
+rss_bytes(const struct worker *w, uint64_t now)
+{
+	struct rss_cached *rc;
+	int		 n;
+
+	if (w->slot < 0 || w->slot >= sv->nslots)
+		return pool_rss_bytes(w);
+	if (w->slot >= rss_ncache) {
+		n = sv->nslots;
+		if ((rc = reallocarray(rss_cache, (size_t)n,
+		    sizeof(*rc))) == NULL)
+			return pool_rss_bytes(w);
+		memset(rc + rss_ncache, 0, (size_t)(n - rss_ncache) *
+		    sizeof(*rc));
+		rss_cache = rc;
+		rss_ncache = n;
+	}
+	rc = &rss_cache[w->slot];
+	if (rc->pid != w->pid || rc->read_ns == 0 || now < rc->read_ns ||
+	    now - rc->read_ns >= RSS_MAX_AGE_NS) {
+		rc->pid = w->pid;
+		rc->read_ns = now;
+		rc->bytes = pool_rss_bytes(w);
+	}
+	return rc->bytes;
 }
 
 /* {count, p50, p90, p99, p999, max} of one histogram. */
@@ -237,7 +298,7 @@ admin_workers(struct conn *c, const struct rpc_msg *m)
 	uint32_t	 n = 0;
 	int		 i;
 
-	if ((b = control_result(c, m->msgid)) == NULL)
+	if (!params_none(c, m) || (b = control_result(c, m->msgid)) == NULL)
 		return;
 #define IN_USE(w)	((w)->state != W_EMPTY || (w)->respawn)
 	for (i = 0; i < sv->nslots; i++)
@@ -261,7 +322,7 @@ admin_workers(struct conn *c, const struct rpc_msg *m)
 			{ "tasks", F_UINT, .u = sw.tasks },
 			{ "failures", F_UINT, .u = sw.failures },
 			{ "rss_bytes", F_UINT, .u = w->state != W_EMPTY ?
-			    pool_rss_bytes(w) : 0 },
+			    rss_bytes(w, now) : 0 },
 			{ "age_s", F_DOUBLE, .d = w->state != W_EMPTY &&
 			    now > w->spawned_ns ?
 			    (double)(now - w->spawned_ns) / 1e9 : 0 },
@@ -273,7 +334,11 @@ admin_workers(struct conn *c, const struct rpc_msg *m)
 	control_result_done(c);
 }
 
-/* forkpool.slowlog [count]: the newest entries first. */
+/*
+ * forkpool.slowlog [count]: the newest entries first, SLOWLOG_PER_CALL at
+ * most.  The params and corr of other users' tasks are not for everyone:
+ * only callers who may reload see them, the others get nil.
+ */
 static void
 admin_slowlog(struct conn *c, const struct rpc_msg *m)
 {
@@ -282,6 +347,7 @@ admin_slowlog(struct conn *c, const struct rpc_msg *m)
 	struct fp_buf	*b;
 	uint64_t	 want = SLOWLOG_DEFAULT;
 	uint32_t	 n, i, k;
+	int		 all = control_admin_allowed(c);
 
 	if (params_open(m, &r, &n) == -1 || n > 1 ||
 	    (n == 1 && fp_mp_read_uint(&r, &want) == -1)) {
@@ -291,6 +357,8 @@ admin_slowlog(struct conn *c, const struct rpc_msg *m)
 	}
 	if (want > sv->conf.slowlog_max_len)
 		want = sv->conf.slowlog_max_len;
+	if (want > SLOWLOG_PER_CALL)
+		want = SLOWLOG_PER_CALL;
 	for (k = 0; k < want && stats_slowlog(k) != NULL; k++)
 		;
 	if ((b = control_result(c, m->msgid)) == NULL)
@@ -303,14 +371,15 @@ admin_slowlog(struct conn *c, const struct rpc_msg *m)
 			{ "ts", F_DOUBLE, .d = e->ts },
 			{ "handler", F_STR, .s = handler_name(e->handler) ?
 			    handler_name(e->handler) : "?" },
-			{ "corr", e->corr[0] ? F_STR : F_NIL, .s = e->corr },
+			{ "corr", all && e->corr[0] ? F_STR : F_NIL,
+			    .s = e->corr },
 			{ "wait_us", F_UINT, .u = e->wait_us },
 			{ "run_us", F_UINT, .u = e->run_us },
 			{ "worker", F_UINT, .u = (uint64_t)e->worker },
 			{ "pid", F_UINT, .u = (uint64_t)e->pid },
 			{ "running", F_BOOL, .u = (uint64_t)e->running },
-			{ "params", e->plen ? F_RAW : F_NIL, .u = e->plen,
-			    .s = (const char *)e->params },
+			{ "params", all && e->plen ? F_RAW : F_NIL,
+			    .u = e->plen, .s = (const char *)e->params },
 		};
 
 		put_fields(b, f, NFIELDS(f), 0);
@@ -325,7 +394,8 @@ admin_slowlog_reset(struct conn *c, const struct rpc_msg *m)
 	struct fp_buf	*b;
 	uint32_t	 n;
 
-	if (!control_admin_check(c, m->msgid, "forkpool.slowlog_reset"))
+	if (!control_admin_check(c, m->msgid, "forkpool.slowlog_reset") ||
+	    !params_none(c, m))
 		return;
 	for (n = 0; stats_slowlog(n) != NULL; n++)
 		;
@@ -344,6 +414,8 @@ admin_metrics(struct conn *c, const struct rpc_msg *m)
 	struct fp_buf	 t;
 	struct fp_buf	*b;
 
+	if (!params_none(c, m))
+		return;
 	memset(&t, 0, sizeof(t));
 	if (metrics_render(&t, fp_now_ns()) == -1) {
 		fp_buf_free(&t);
@@ -399,7 +471,8 @@ admin_reload(struct conn *c, const struct rpc_msg *m)
 	char		 msg[PATH_MAX + 256];
 	uint64_t	 wait_ms;
 
-	if (!control_admin_check(c, m->msgid, "forkpool.reload"))
+	if (!control_admin_check(c, m->msgid, "forkpool.reload") ||
+	    !params_none(c, m))
 		return;
 	if (reload_admit(sv->now_ns, &wait_ms) == -1) {
 		snprintf(msg, sizeof(msg), "too many reloads: at most %d at "
@@ -453,7 +526,8 @@ admin_method(struct conn *c, const struct rpc_msg *m)
 	else if (IS("metrics"))
 		admin_metrics(c, m);
 	else if (IS("ping") || IS("handlers") || IS("breakers")) {
-		if ((b = control_result(c, m->msgid)) == NULL)
+		if (!params_none(c, m) ||
+		    (b = control_result(c, m->msgid)) == NULL)
 			return;
 		if (IS("ping"))
 			fp_mp_put_cstr(b, "pong");

@@ -40,6 +40,14 @@
 #define OUT_KEEP	(256 * 1024)	/* output buffer kept while busy */
 #define ACCEPT_PAUSE_MS	500	/* no fd to accept with: try again after */
 #define CONN_RESERVE	4	/* connections kept for root and our user */
+/*
+ * Administrative requests one connection has answered in one loop pass;
+ * the rest wait for the next pass.  Some (forkpool.stats of many
+ * handlers, forkpool.metrics) take a fraction of a millisecond each: a
+ * client pipelining thousands must not hold the loop, and everyone else,
+ * for seconds.
+ */
+#define ADMIN_PER_PASS	4
 
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
@@ -48,11 +56,15 @@ static struct stat sockst;		/* the socket bind made */
 static int	 accept_paused;		/* the listening fd is out of epoll */
 static uint64_t	 accept_resume_ns;
 static int	 accept_trouble;	/* logged; until an accept succeeds */
+/* Connections with requests kept for the next loop pass (conn_defer). */
+static TAILQ_HEAD(, conn) deferq = TAILQ_HEAD_INITIALIZER(deferq);
+static uint32_t	 ndeferred;
 /* Lines a client can cause, each kind rate-limited (log_limited). */
 static struct log_limit	 lim_refused, lim_denied, lim_large, lim_stream,
 			 lim_drop;
 
 static void	conn_close(struct conn *, const char *why);
+static void	conn_undefer(struct conn *);
 static void	conn_parse(struct conn *);
 static void	admin_call(struct conn *, const struct rpc_msg *);
 static void	admin_cancel(struct conn *, const struct rpc_msg *);
@@ -623,6 +635,7 @@ conn_close(struct conn *c, const char *why)
 			(void)conn_detach(t);
 	if (c->in_flushq)
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
+	conn_undefer(c);
 	close(c->fd);
 	fp_buf_free(&c->in);
 	fp_buf_free(&c->out);
@@ -676,6 +689,12 @@ control_error(struct conn *c, uint32_t msgid, int code, const char *msg)
 }
 
 int
+control_admin_allowed(const struct conn *c)
+{
+	return admin_allowed(c);
+}
+
+int
 control_admin_check(struct conn *c, uint32_t msgid, const char *method)
 {
 	char		 msg[PATH_MAX + 256];
@@ -709,6 +728,7 @@ control_figures(struct control_figures *cf)
 	cf->paused = 0;
 	for (j = 0; j < sv->conncap; j++)
 		if (sv->conns[j] != NULL && !sv->conns[j]->closing &&
+		    !sv->conns[j]->deferred &&
 		    !(sv->conns[j]->events & EPOLLIN))
 			cf->paused++;
 	cf->buffered = buffered();
@@ -734,6 +754,24 @@ admin(struct conn *c, const struct rpc_msg *m)
 		return;
 	}
 #undef IS
+	if (c->admin_pass != sv->now_ns) {
+		c->admin_pass = sv->now_ns;
+		c->admin_n = 0;
+	}
+	c->admin_n++;
+	/*
+	 * Past max-buffered, a connection that has answers not yet written
+	 * gets no more of the supervisor's answers (which can be large)
+	 * than calls would: queue_full.  One that has read all it was sent
+	 * is still answered, so that an operator can look at a full daemon.
+	 */
+	if (buffered() > sv->conf.max_buffered && fp_buf_unread(&c->out) > 0) {
+		sv->cnt.rejected_buffered++;
+		reply_error(c, m->msgid, FP_E_QUEUE_FULL, "the daemon's "
+		    "buffers are full (max-buffered) and this connection has "
+		    "answers it has not read");
+		return;
+	}
 	admin_method(c, m);
 }
 
@@ -994,6 +1032,32 @@ too_large(struct conn *c)
 	c->discarding = 1;
 }
 
+/*
+ * c answered ADMIN_PER_PASS administrative requests in this loop pass:
+ * stop reading it (its input holds requests already) and take the rest in
+ * the next pass (control_resume_all), which does not wait for an event.
+ */
+static void
+conn_defer(struct conn *c)
+{
+	if (!c->deferred) {
+		c->deferred = 1;
+		TAILQ_INSERT_TAIL(&deferq, c, deferq);
+		ndeferred++;
+	}
+	conn_set_events(c, c->events & ~EPOLLIN);
+}
+
+static void
+conn_undefer(struct conn *c)
+{
+	if (!c->deferred)
+		return;
+	c->deferred = 0;
+	TAILQ_REMOVE(&deferq, c, deferq);
+	ndeferred--;
+}
+
 static void
 conn_parse(struct conn *c)
 {
@@ -1004,6 +1068,10 @@ conn_parse(struct conn *c)
 	while ((avail = fp_buf_unread(&c->in)) > 0) {
 		if (!conn_can_read(c) || c->broken)
 			break;
+		if (c->admin_pass == sv->now_ns && c->admin_n >= ADMIN_PER_PASS) {
+			conn_defer(c);
+			break;
+		}
 		r = fp_mp_skip_feed(&c->sk, fp_buf_head(&c->in) + c->skfed,
 		    avail - c->skfed, &used);
 		c->skfed += used;
@@ -1062,7 +1130,7 @@ conn_resume(struct conn *c)
 		conn_parse(c);
 	if (c->closing == CONN_ABORT)
 		conn_schedule(c);
-	else if (!c->closing && conn_can_read(c))
+	else if (!c->closing && !c->deferred && conn_can_read(c))
 		conn_set_events(c, c->events | EPOLLIN);
 }
 
@@ -1216,11 +1284,26 @@ void
 control_resume_all(void)
 {
 	struct conn	*c;
+	uint32_t	 n;
 
 	if (accept_paused && sv->now_ns >= accept_resume_ns)
 		accept_resume();
+	/*
+	 * Those deferred in an earlier pass take their next requests (the
+	 * ones deferred again are put at the end, for the next pass).
+	 */
+	for (n = ndeferred; n > 0 && (c = TAILQ_FIRST(&deferq)) != NULL; n--) {
+		conn_undefer(c);
+		conn_resume(c);
+	}
 	TAILQ_FOREACH(c, &sv->flushq, flushq)
 		conn_resume(c);
+}
+
+int
+control_busy(void)
+{
+	return ndeferred > 0;
 }
 
 void

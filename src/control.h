@@ -58,6 +58,15 @@ struct conn {
 	uint32_t	 ends_cap, ends_head, nends;
 	int		 broken;	/* an answer could not be buffered */
 	size_t		 acct;		/* bytes counted in sv->buffered */
+	/*
+	 * Administrative requests answered in the loop pass that began at
+	 * admin_pass (sv->now_ns): past ADMIN_PER_PASS the connection is
+	 * `deferred', not read, its requests kept for the next pass.
+	 */
+	uint64_t	 admin_pass;
+	uint32_t	 admin_n;
+	int		 deferred;
+	TAILQ_ENTRY(conn) deferq;
 };
 
 /* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */
@@ -71,6 +80,11 @@ void	 control_flush_all(void);
 void	 control_close_all(void);
 struct conn *control_conn(uint32_t slot, uint32_t gen);
 void	 control_resume_all(void);
+/*
+ * control_busy: connections hold requests deferred to the next loop pass
+ * (the loop must not sleep).
+ */
+int	 control_busy(void);
 size_t	 control_pending_output(void);
 void	 control_write_pending(void);
 /*
@@ -100,6 +114,8 @@ void	 control_result_done(struct conn *);
 void	 control_error(struct conn *, uint32_t msgid, int code,
 	    const char *msg);
 int	 control_admin_check(struct conn *, uint32_t msgid, const char *method);
+/* control_admin_allowed: control_admin_check without an answer. */
+int	 control_admin_allowed(const struct conn *);
 
 /* What forkpool.stats reports of the connections. */
 struct control_figures {

@@ -33,6 +33,14 @@
  */
 #define CLAIM_TASKS_PER_S 2000000ULL
 #define CLAIM_SLACK	1024
+/*
+ * Time claims (run time, a run's length, busy time) are checked against
+ * the process's age read just before the block: a run may end between the
+ * two reads, and a tick may be late.  Slack: 1 % of the age, plus 10 ms.
+ */
+#define AGE_SLACK_US(age)	((age) / 100 + 10000)
+/* A histogram's mass may pass its run time by this much (rounding). */
+#define MASS_SLACK_US	1000
 #define TASKLOG_PER_S	100	/* task-log errors lines a second */
 
 /* One histogram's growth over an interval: its non-zero buckets only. */
@@ -66,6 +74,13 @@ struct hlast {
 	uint32_t	 n, ok;
 	uint32_t	 failed[FP_E__COUNT];
 	uint64_t	 sum_us;
+	/*
+	 * Run time read beyond the mass of the buckets read (their lower
+	 * bounds times their counts): a run's time is counted before its
+	 * bucket (count_run, worker.c), so a fold may read one and not yet
+	 * the other; the next fold's buckets may use it.
+	 */
+	uint64_t	 credit;
 	uint32_t	 hist[FP_HIST_BUCKETS];
 };
 
@@ -76,6 +91,7 @@ struct wfold {
 	uint64_t	 busy_ns;
 	uint64_t	 log_dropped;
 	uint64_t	 sum_us;	/* accepted run time, all handlers */
+	uint64_t	 runs;		/* accepted runs (buckets), all handlers */
 	uint64_t	 tasks, failures;
 	uint64_t	 slow_id;	/* task logged as running slow */
 	int		 lied;		/* a refused claim was logged */
@@ -175,6 +191,40 @@ stats_slowlog_reset(void)
 }
 
 /*
+ * Correlation id c (a logfmt value, tasks.c: printable ASCII as is, or
+ * quoted with escapes and UTF-8) into dst, SLOWLOG_CORR_MAX bytes with the
+ * NUL.  A quoted value too long is cut after a whole escape or character
+ * and closed with its quote, so that it stays valid UTF-8 and one value.
+ */
+static void
+slowlog_corr(char *dst, const char *c)
+{
+	const unsigned char *u = (const unsigned char *)c;
+	size_t		 n = strlen(c), i, step, end;
+
+	if (n < SLOWLOG_CORR_MAX || c[0] != '"') {
+		/* Short, or plain ASCII: any cut is whole characters. */
+		strlcpy(dst, c, SLOWLOG_CORR_MAX);
+		return;
+	}
+	/* Room for the closing quote and the NUL. */
+	for (i = end = 1; i < n - 1; i += step) {
+		if (c[i] == '\\')
+			step = c[i + 1] == 'x' ? 4 : c[i + 1] == 'u' ? 6 : 2;
+		else if (u[i] < 0x80)
+			step = 1;
+		else
+			step = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : 2;
+		if (i + step > SLOWLOG_CORR_MAX - 2)
+			break;
+		end = i + step;
+	}
+	memcpy(dst, c, end);
+	dst[end] = '"';
+	dst[end + 1] = '\0';
+}
+
+/*
  * params as one MessagePack object of SLOWLOG_PARAMS_MAX bytes at most
  * (fp_mp_abbrev: cut short with a note of what was left out).
  */
@@ -199,7 +249,7 @@ slowlog_add(const struct task *t, uint64_t wait_us, uint64_t run_us,
 	e->ts = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	e->handler = t->handler;
 	if (t->corr != NULL)
-		strlcpy(e->corr, t->corr, sizeof(e->corr));
+		slowlog_corr(e->corr, t->corr);
 	e->wait_us = wait_us;
 	e->run_us = run_us;
 	e->worker = worker;
@@ -235,7 +285,8 @@ tasklog(const struct task *t, int code, const struct task_run *run,
 {
 	uint64_t	 held = 0;
 	const char	*name = handler_name(t->handler);
-	char		 sup[40] = "";
+	const struct worker *w;
+	char		 sup[40] = "", where[40] = "";
 
 	if (code != FP_OK && sv->conf.task_log == FP_TASKLOG_ERRORS) {
 		if (!tasklog_admit(now_ns, &held))
@@ -245,15 +296,33 @@ tasklog(const struct task *t, int code, const struct task_run *run,
 			    (unsigned long long)held);
 	}
 	/*
+	 * Where it ran, or was when it was answered without a run (crashed,
+	 * cancelled, timed out): the worker, and its pid if the process in
+	 * the slot is still the one it was handed to.  Nothing for a task
+	 * that never reached a worker.
+	 */
+	if (run != NULL)
+		snprintf(where, sizeof(where), " worker=%d pid=%d",
+		    run->worker, (int)run->pid);
+	else if (t->worker >= 0 && t->worker < sv->nslots) {
+		w = &sv->workers[t->worker];
+		if (w->state != W_EMPTY && w->pid > 0 &&
+		    w->spawned_ns <= t->sent_ns)
+			snprintf(where, sizeof(where), " worker=%d pid=%d",
+			    t->worker, (int)w->pid);
+		else
+			snprintf(where, sizeof(where), " worker=%d",
+			    t->worker);
+	}
+	/*
 	 * The handler's name is the table's (plug-in names are checked when
 	 * loaded); the correlation id was quoted when the task was made.
 	 */
 	log_info(code == FP_OK ? "task_done" : "task_failed",
-	    "msgid=%u handler=%s code=%s worker=%d pid=%d wait_us=%llu "
+	    "msgid=%u handler=%s code=%s%s wait_us=%llu "
 	    "run_us=%llu attempts=%u corr=%s%s",
 	    t->msgid, name != NULL ? name : "?", code == FP_OK ? "ok" :
-	    fp_err_name(code), run != NULL ? run->worker : t->worker,
-	    run != NULL ? (int)run->pid : 0, (unsigned long long)wait_us,
+	    fp_err_name(code), where, (unsigned long long)wait_us,
 	    run != NULL ? (unsigned long long)(run->run_ns / 1000) : 0ULL,
 	    t->attempts, t->corr != NULL ? t->corr : "\"\"", sup);
 }
@@ -364,22 +433,33 @@ claim_refused(const struct worker *w, struct wfold *f, const char *what,
 	    "counted\"", w->slot, (int)w->pid, h, what);
 }
 
+/* a + b, or UINT64_MAX */
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 /*
  * Fold handler h of w's block.  The buckets are copied once, checked, and
- * only then added: a block claiming more runs than the time allows, runs
- * longer than the process has lived, or counters that went down (a huge
- * u32 delta) adds nothing this time, and the copy of what was read is
- * brought up to date so that the lie is not counted later either.
+ * only then added: a block claiming more runs than the time allows, more
+ * runs (all handlers together) than the results the supervisor received
+ * from the process plus the tasks it holds (`allow'), run time beyond the
+ * process's age, buckets whose lower bounds add up to more than the run
+ * time claimed, or counters that went down (a huge u32 delta) adds
+ * nothing this time, and the copy of what was read is brought up to date
+ * so that the lie is not counted later either.
  */
 static void
 fold_handler(const struct worker *w, struct wfold *f, uint32_t h,
-    uint64_t cap, uint64_t age_us)
+    uint64_t cap, uint64_t age_us, uint64_t allow)
 {
 	struct wstats_handler *b = wire_handler(w->stats, h);
 	struct hlast	*l;
 	struct hstate	*s;
 	uint32_t	 cur[FP_HIST_BUCKETS], n, ok, failed[FP_E__COUNT];
-	uint64_t	 nd = 0, sum, sumd, fd = 0, d;
+	uint64_t	 nd = 0, sum, sumd, fd = 0, okd, d, m, mass = 0;
+	uint64_t	 slack = AGE_SLACK_US(age_us);
 	uint32_t	 i, top = 0;
 	const char	*lie = NULL;
 
@@ -400,31 +480,51 @@ fold_handler(const struct worker *w, struct wfold *f, uint32_t h,
 		d = (uint32_t)(failed[i] - l->failed[i]);
 		fd += d;
 	}
-	sum = atomic_load_explicit(&b->sum_us, memory_order_relaxed);
+	okd = (uint32_t)(ok - l->ok);
 	for (i = 0; i < FP_HIST_BUCKETS; i++) {
 		cur[i] = atomic_load_explicit(&b->hist[i],
 		    memory_order_relaxed);
 		d = (uint32_t)(cur[i] - l->hist[i]);
-		if (d != 0)
-			top = i;
+		if (d == 0)
+			continue;
+		top = i;
 		nd += d;
+		if (__builtin_mul_overflow(fp_hist_lower(i), d, &m))
+			m = UINT64_MAX;
+		mass = sat_add(mass, m);
 	}
+	/*
+	 * A run's time is stored before its bucket, both with release
+	 * (count_run): read after the buckets, it holds every run they show.
+	 */
+	atomic_thread_fence(memory_order_acquire);
+	sum = atomic_load_explicit(&b->sum_us, memory_order_relaxed);
 	sumd = sum - l->sum_us;
 	if (nd > cap || (uint32_t)(n - l->n) > cap)
 		lie = "count";
-	else if ((uint32_t)(ok - l->ok) > cap || fd > cap)
+	else if (okd > cap || fd > cap)
 		lie = "outcomes";
-	else if (sum < l->sum_us || f->sum_us + sumd > age_us + 1000)
+	else if (f->runs + nd > allow || f->tasks + okd + fd > allow)
+		lie = "runs";
+	else if (sum < l->sum_us || f->sum_us + sumd > age_us + slack)
 		lie = "run_time";
-	else if (nd > 0 && fp_hist_lower(top) > age_us + 1000)
+	else if (nd > 0 && fp_hist_lower(top) > age_us + slack)
 		lie = "histogram";
-	if (lie != NULL)
+	else if (mass > sat_add(sumd, l->credit + MASS_SLACK_US))
+		lie = "histogram_mass";
+	if (lie != NULL) {
 		claim_refused(w, f, lie, h);
-	else if ((s = hstate(h)) != NULL) {
-		s->tot.run.sum_us += sumd;
-		(void)fp_hist_fold_u32(&s->tot.run, cur, l->hist);
+		l->credit = 0;
+	} else {
+		l->credit = mass < sumd + l->credit ?
+		    sumd + l->credit - mass : 0;
+		if ((s = hstate(h)) != NULL) {
+			s->tot.run.sum_us += sumd;
+			(void)fp_hist_fold_u32(&s->tot.run, cur, l->hist);
+		}
 		f->sum_us += sumd;
-		f->tasks += (uint32_t)(ok - l->ok) + fd;
+		f->runs += nd;
+		f->tasks += okd + fd;
 		f->failures += fd;
 	}
 	/* Either way, what was read is the new base. */
@@ -433,6 +533,22 @@ fold_handler(const struct worker *w, struct wfold *f, uint32_t h,
 	l->ok = ok;
 	memcpy(l->failed, failed, sizeof(l->failed));
 	l->sum_us = sum;
+}
+
+/*
+ * The task w's block says it runs, if the supervisor gave this very
+ * worker that task, of that handler, and still waits for its result.
+ */
+static struct task *
+cur_task(const struct worker *w, const struct wire_cur *c)
+{
+	struct task	*t;
+
+	if (c->id == 0 || (t = task_lookup(c->id)) == NULL ||
+	    t->worker != w->slot || t->state != T_DISPATCHED ||
+	    c->handler != t->handler)
+		return NULL;
+	return t;
 }
 
 /* A task running past slowlog-threshold: logged once, while it runs. */
@@ -451,9 +567,7 @@ fold_slow(const struct worker *w, struct wfold *f, uint64_t now_ns)
 	run_us = (now_ns - c.start_ns) / 1000;
 	if (run_us < sv->conf.slowlog_threshold_ms * 1000)
 		return;
-	/* The id must be a task the supervisor gave this very worker. */
-	if ((t = task_lookup(c.id)) == NULL || t->worker != w->slot ||
-	    t->state != T_DISPATCHED || c.handler != t->handler)
+	if ((t = cur_task(w, &c)) == NULL)
 		return;
 	f->slow_id = c.id;
 	wait_us = c.start_ns >= t->enqueued_ns ?
@@ -462,24 +576,41 @@ fold_slow(const struct worker *w, struct wfold *f, uint64_t now_ns)
 }
 
 void
-stats_fold(const struct worker *w, uint64_t now_ns)
+stats_fold(const struct worker *w, uint64_t tick_ns)
 {
 	struct wfold	*f;
-	uint64_t	 cap, age_us, v, d, el;
+	uint64_t	 cap, age_us, v, d, el, allow, now_ns;
 	uint32_t	 h;
 
 	if (w->slot < 0 || w->slot >= MAX_SLOTS || w->stats == NULL ||
 	    (f = wf[w->slot]) == NULL)
 		return;
+	/*
+	 * The caller's clock was read before it drained the logs of this and
+	 * other workers: runs that ended since would look longer than the
+	 * process's life.  The block is read just after this.
+	 */
+	(void)tick_ns;
+	now_ns = fp_now_ns();
+	/*
+	 * What the process can have run: the results the supervisor took
+	 * from it and the tasks it holds (a task is counted in the block
+	 * before its result is published, and stays held until that is
+	 * read, or until the process is gone and folded a last time).
+	 * Shutting down, the held tasks are answered and forgotten while the
+	 * workers may still finish them: not checked then.
+	 */
+	allow = sv->state == SV_STOPPING ? UINT64_MAX :
+	    w->ld.tasks_done + w->ld.ninflight;
 	el = now_ns > f->fold_ns ? now_ns - f->fold_ns : 0;
 	if (el < 100000000ULL)
 		el = 100000000ULL;
 	cap = CLAIM_TASKS_PER_S * (el / 1000000) / 1000 + CLAIM_SLACK;
 	age_us = now_ns > w->spawned_ns ? (now_ns - w->spawned_ns) / 1000 : 0;
 	for (h = 0; h < nh; h++)
-		fold_handler(w, f, h, cap, age_us);
+		fold_handler(w, f, h, cap, age_us, allow);
 	v = atomic_load_explicit(&w->stats->busy_ns, memory_order_relaxed);
-	if (v >= f->busy_ns && v <= age_us * 1000 + 1000000)
+	if (v >= f->busy_ns && v <= (age_us + AGE_SLACK_US(age_us)) * 1000)
 		f->busy_ns = v;
 	v = atomic_load_explicit(&w->stats->log_dropped, memory_order_relaxed);
 	d = v - f->log_dropped;
@@ -702,8 +833,8 @@ stats_worker_get(const struct worker *w, uint64_t now_ns,
 		out->busy_us = f->busy_ns / 1000;
 	}
 	if (w->stats == NULL || w->state == W_EMPTY || w->pid <= 0 ||
-	    wire_cur_read(w->stats, &c, 4) == -1 || c.id == 0 ||
-	    c.handler >= nh)
+	    wire_cur_read(w->stats, &c, 4) == -1 || c.handler >= nh ||
+	    cur_task(w, &c) == NULL)
 		return;
 	out->busy = 1;
 	out->handler = c.handler;

@@ -57,10 +57,14 @@ void	 stats_rejected(uint32_t h, int code, uint64_t now_ns);
  * zero); stats_fold: add what w's block grew by since the last fold
  * (pool.c calls it on each 100 ms tick for every live worker, and once
  * more when the process is gone, before its segment is unmapped); also
- * logs a task running past slowlog-threshold, once.
+ * logs a task running past slowlog-threshold, once.  The fold reads the
+ * clock itself (tick_ns is the caller's, older by the logs drained since):
+ * the block's claims are checked against the process's age, and its runs
+ * against the results dispatch.c took from it plus the tasks it holds
+ * (w->ld), so it must come before dispatch_worker_lost.
  */
 void	 stats_worker_started(const struct worker *w);
-void	 stats_fold(const struct worker *w, uint64_t now_ns);
+void	 stats_fold(const struct worker *w, uint64_t tick_ns);
 /* stats_tick: the 100 ms tick, after the folds (the 10 s snapshots). */
 void	 stats_tick(uint64_t now_ns);
 
@@ -90,8 +94,14 @@ int	 stats_handler_get(uint32_t h, enum stats_window, struct stats_handler *out)
 
 /* One worker slot, as its block and the supervisor know it. */
 struct stats_worker {
-	int		 busy;		/* its block says it runs a task */
-	uint32_t	 handler;	/* then: the handler (checked) */
+	/*
+	 * Its block says it runs a task, and that task is one the supervisor
+	 * gave this worker and still waits for, of that handler; a claim of
+	 * any other task is not believed: not busy (its state, which the
+	 * block says, may still be "busy").
+	 */
+	int		 busy;
+	uint32_t	 handler;	/* then: the task's handler */
 	uint64_t	 running_us;	/* then: for how long */
 	uint64_t	 tasks;		/* run by this process */
 	uint64_t	 failures;	/* of those, answered with an error */

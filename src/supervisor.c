@@ -229,7 +229,7 @@ supervisor(void)
 	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
 	for (;;) {
-		timeout = dispatch_sleep_prepare() ? 0 : -1;
+		timeout = dispatch_sleep_prepare() || control_busy() ? 0 : -1;
 		n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
