@@ -24,6 +24,31 @@
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
 #define RETRY_MAX_MS	5000
 #define HEAD_GRACE_NS	(1000ULL * 1000000)	/* see dispatch_tick */
+#define TASK_EVENTS_PER_S 100	/* task_timeout ... lines a second, each */
+
+/*
+ * Lines of task events a client can cause at will (a flood of calls with
+ * timeout_ms 1 behind busy workers, of calls that crash their worker):
+ * rate-limited per event like task_failed (stats.c), and the next line
+ * of a kind says how many were held back.
+ */
+static struct log_limit	 lim_timeout, lim_interrupted, lim_crashed,
+			 lim_retry;
+
+/* Whether a line of limit l may go out now; sup: its suppressed= field. */
+static int
+task_event_ok(struct log_limit *l, uint64_t now, char *sup, size_t len)
+{
+	uint64_t	 held;
+
+	if (!log_limited_n(l, TASK_EVENTS_PER_S, now, &held))
+		return 0;
+	sup[0] = '\0';
+	if (held > 0)
+		snprintf(sup, len, " suppressed=%llu",
+		    (unsigned long long)held);
+	return 1;
+}
 
 /*
  * A new task.  Its deadline is either the configured one (timeout, or
@@ -158,27 +183,12 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 /*
  * The bytes of correlation id c (a logfmt value, tasks.c) to send, at
  * most WIRE_CORR_MAX: a quoted value too long is cut after a whole escape
- * and closed with a quote (in *close).
+ * or character and closed with a quote (in *close).
  */
 static size_t
 corr_cut(const char *c, int *close)
 {
-	size_t	 n = strlen(c), i, step, end;
-
-	*close = 0;
-	if (n <= WIRE_CORR_MAX)
-		return n;
-	if (c[0] != '"')
-		return WIRE_CORR_MAX;
-	for (i = end = 1; i < n - 1; i += step) {
-		step = c[i] != '\\' ? 1 : c[i + 1] == 'x' ? 4 :
-		    c[i + 1] == 'u' ? 6 : 2;
-		if (i + step > WIRE_CORR_MAX - 1)
-			break;
-		end = i + step;
-	}
-	*close = 1;
-	return end + 1;
+	return log_quoted_cut(c, WIRE_CORR_MAX, close);
 }
 
 /*
@@ -632,6 +642,7 @@ schedule_retry(struct task *t, uint64_t now)
 	struct task	*p;
 	uint64_t	 delay;
 	uint32_t	 shift = t->attempts > 0 ? t->attempts - 1 : 0;
+	char		 sup[40];
 
 	delay = RETRY_BASE_MS << (shift > 16 ? 16 : shift);
 	if (delay > RETRY_MAX_MS)
@@ -651,9 +662,10 @@ schedule_retry(struct task *t, uint64_t now)
 		TAILQ_INSERT_HEAD(&sv->retryq, t, entry);
 	else
 		TAILQ_INSERT_AFTER(&sv->retryq, p, t, entry);
-	log_info("task_retry", "msgid=%u attempt=%u delay_ms=%llu%s%s",
-	    t->msgid, t->attempts, (unsigned long long)delay,
-	    t->corr ? " corr=" : "", t->corr ? t->corr : "");
+	if (task_event_ok(&lim_retry, now, sup, sizeof(sup)))
+		log_info("task_retry", "msgid=%u attempt=%u delay_ms=%llu%s%s%s",
+		    t->msgid, t->attempts, (unsigned long long)delay, sup,
+		    t->corr ? " corr=" : "", t->corr ? t->corr : "");
 }
 
 /* ---- worker death ----------------------------------------------------------- */
@@ -689,7 +701,7 @@ dispatch_worker_lost(struct worker *w, int status)
 	struct task	*t, *prev, *head;
 	struct err_kv	 kv[2];
 	uint64_t	 running, now = fp_now_ns();
-	char		 msg[200], imsg[200];
+	char		 msg[200], imsg[200], sup[40];
 	int		 val, killed = w->kill_ns != 0;
 
 	running = atomic_load_explicit(&w->stats->running,
@@ -739,10 +751,12 @@ dispatch_worker_lost(struct worker *w, int status)
 			/* The caller's own deadline: not the handler's fault. */
 			if (!t->own_deadline)
 				outcome(t, 1);
-			log_info("task_timeout", "worker=%d pid=%d msgid=%u "
-			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
-			    t->attempts, t->corr ? " corr=" : "",
-			    t->corr ? t->corr : "");
+			if (task_event_ok(&lim_timeout, now, sup, sizeof(sup)))
+				log_info("task_timeout", "worker=%d pid=%d "
+				    "msgid=%u attempts=%u%s%s%s", w->slot,
+				    (int)w->pid, t->msgid, t->attempts, sup,
+				    t->corr ? " corr=" : "",
+				    t->corr ? t->corr : "");
 			answer_err(t, FP_E_TIMEOUT, "the deadline passed while "
 			    "the task ran; its worker was killed", &kv[1], 1);
 			release(t);
@@ -761,10 +775,13 @@ dispatch_worker_lost(struct worker *w, int status)
 			if (t->probe)
 				breaker_table_abandon(t->handler);
 			t->probe = 0;
-			log_info("task_interrupted", "worker=%d pid=%d msgid=%u "
-			    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
-			    t->attempts, t->corr ? " corr=" : "",
-			    t->corr ? t->corr : "");
+			if (task_event_ok(&lim_interrupted, now, sup,
+			    sizeof(sup)))
+				log_info("task_interrupted", "worker=%d pid=%d "
+				    "msgid=%u attempts=%u%s%s%s", w->slot,
+				    (int)w->pid, t->msgid, t->attempts, sup,
+				    t->corr ? " corr=" : "",
+				    t->corr ? t->corr : "");
 			if (t->retries_left > 0 && sv->state != SV_STOPPING) {
 				t->retries_left--;
 				sv->cnt.tasks_retried++;
@@ -779,10 +796,11 @@ dispatch_worker_lost(struct worker *w, int status)
 			continue;
 		}
 		outcome(t, 1);
-		log_info("task_crashed", "worker=%d pid=%d msgid=%u %s=%d "
-		    "attempts=%u%s%s", w->slot, (int)w->pid, t->msgid,
-		    kv[0].key, val, t->attempts, t->corr ? " corr=" : "",
-		    t->corr ? t->corr : "");
+		if (task_event_ok(&lim_crashed, now, sup, sizeof(sup)))
+			log_info("task_crashed", "worker=%d pid=%d msgid=%u "
+			    "%s=%d attempts=%u%s%s%s", w->slot, (int)w->pid,
+			    t->msgid, kv[0].key, val, t->attempts, sup,
+			    t->corr ? " corr=" : "", t->corr ? t->corr : "");
 		if (t->retries_left > 0 && sv->state != SV_STOPPING) {
 			schedule_retry(t, now);
 			continue;
@@ -801,9 +819,13 @@ dispatch_worker_lost(struct worker *w, int status)
 static void
 expire(struct task *t, uint64_t now, const char *msg)
 {
-	log_info("task_timeout", "msgid=%u waited_ms=%llu%s%s", t->msgid,
-	    (unsigned long long)((now - t->enqueued_ns) / 1000000),
-	    t->corr ? " corr=" : "", t->corr ? t->corr : "");
+	char	 sup[40];
+
+	if (task_event_ok(&lim_timeout, now, sup, sizeof(sup)))
+		log_info("task_timeout", "msgid=%u waited_ms=%llu%s%s%s",
+		    t->msgid,
+		    (unsigned long long)((now - t->enqueued_ns) / 1000000),
+		    sup, t->corr ? " corr=" : "", t->corr ? t->corr : "");
 	answer_err(t, FP_E_TIMEOUT, msg, NULL, 0);
 }
 

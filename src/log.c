@@ -237,6 +237,32 @@ log_escape(const void *s, size_t n, char *buf, size_t len)
 	return buf;
 }
 
+size_t
+log_quoted_cut(const char *v, size_t max, int *close)
+{
+	const unsigned char *u = (const unsigned char *)v;
+	size_t		 n = strlen(v), i, step, end;
+
+	*close = 0;
+	if (n <= max)
+		return n;
+	if (v[0] != '"')
+		return max;
+	/* Up to the closing quote; the escapes are log_quoten's. */
+	for (i = end = 1; i < n - 1; i += step) {
+		if (u[i] == '\\')
+			step = v[i + 1] == 'x' ? 4 : v[i + 1] == 'u' ? 6 : 2;
+		else
+			step = u[i] < 0xc0 ? 1 : u[i] < 0xe0 ? 2 :
+			    u[i] < 0xf0 ? 3 : 4;
+		if (i + step > max - 1)
+			break;
+		end = i + step;
+	}
+	*close = 1;
+	return end + 1;
+}
+
 static void
 vlog(int level, const char *event, const char *fmt, va_list ap,
     const char *err)
@@ -364,11 +390,28 @@ fatalx(const char *event, const char *fmt, ...)
 int
 log_limited(struct log_limit *l, uint64_t now_ns, uint64_t *held)
 {
+	return log_limited_n(l, LOG_LIMIT_PER_S, now_ns, held);
+}
+
+int
+log_limit_idle(struct log_limit *l, uint64_t now_ns, uint64_t *held)
+{
+	if (l->held == 0 || now_ns - l->window_ns < 1000000000ULL)
+		return 0;
+	*held = l->held;
+	l->held = 0;
+	return 1;
+}
+
+int
+log_limited_n(struct log_limit *l, uint32_t max, uint64_t now_ns,
+    uint64_t *held)
+{
 	if (now_ns - l->window_ns >= 1000000000ULL) {
 		l->window_ns = now_ns;
 		l->n = 0;
 	}
-	if (l->n >= LOG_LIMIT_PER_S) {
+	if (l->n >= max) {
 		l->held++;
 		return 0;
 	}

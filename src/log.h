@@ -78,6 +78,15 @@ const char *log_quote(const char *s, char *buf, size_t len);
 const char *log_quoten(const void *s, size_t n, char *buf, size_t len);
 
 /*
+ * log_quoted_cut: how many bytes of v, a value log_quote or log_quoten
+ * wrote, to keep so that it fits in `max' bytes (max >= 2).  A quoted
+ * value too long is cut after a whole escape or a whole UTF-8 character
+ * and *close is set: the last byte kept must then be written as the
+ * closing `"'.  A plain value (ASCII) is cut anywhere.
+ */
+size_t	log_quoted_cut(const char *v, size_t max, int *close);
+
+/*
  * log_escape: the n bytes at s as one line of valid UTF-8 without control
  * characters, for messages that quote a file or a client: the escapes of
  * log_quote but for `"' and `\', which are kept, and no quotes around.
@@ -104,5 +113,15 @@ struct log_limit {
  * held back since the last one written, for a `suppressed=' field.
  */
 int	log_limited(struct log_limit *, uint64_t now_ns, uint64_t *held);
+/* log_limited_n: the same with at most `max' lines a second. */
+int	log_limited_n(struct log_limit *, uint32_t max, uint64_t now_ns,
+	    uint64_t *held);
+/*
+ * log_limit_idle: whether lines were held back in a second that is over
+ * and no line of the kind went out since: then *held is their number (and
+ * the count starts again), for a line of its own that says so; a kind of
+ * line that stops after a burst does not hide what it dropped.
+ */
+int	log_limit_idle(struct log_limit *, uint64_t now_ns, uint64_t *held);
 
 #endif /* FP_LOG_H */

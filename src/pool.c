@@ -40,12 +40,21 @@
 #define LOG_DRAIN_TICK	1000	/* log records read a tick, per worker */
 #define STDERR_EVENT	(64 << 10)	/* stderr bytes read an event */
 #define STDERR_DEATH	(1 << 20)	/* and when the worker is gone */
+/*
+ * Lines a second written of each worker, from its log ring and from its
+ * stderr: a plug-in that logs or prints per task lets a client choose how
+ * much is written.  Past them, lines are read all the same (the worker
+ * never waits) and counted, and worker_log_suppressed says how many.
+ */
+#define LOG_LINES_PER_S	1000
+#define STDERR_LINES_PER_S 200
 
 static int	 have_pidfd = -1;
 static int	 retiring_hint;		/* a worker may be retiring */
 static int	 noslot_logged;		/* "no free slot" said once */
 static int	 bound_logged;		/* "at the process bound" said once */
 static uint64_t	 spawn_failing;		/* failed spawns since one worked */
+static uint64_t	 log_suppressed;	/* worker lines past the limits */
 
 static void	lost(struct worker *, int);
 static void	fill(void);
@@ -203,6 +212,9 @@ pool_spawn(struct worker *w)
 	w->errlen = 0;
 	w->logbad = 0;
 	w->pid = 0;
+	/* Its predecessor's counts were said when it was lost. */
+	memset(&w->errlim, 0, sizeof(w->errlim));
+	memset(&w->loglim, 0, sizeof(w->loglim));
 	/* The stats block, a block per handler (the table is fixed), logs. */
 	if (fp_seg_create(&w->seg, name, wire_size(nh),
 	    sv->conf.ring_size) == -1) {
@@ -337,7 +349,11 @@ pool_test_crash(void)
 
 /* ---- what workers say: their log rings and stderr ---------------------- */
 
-/* Whether the event name a worker wrote is one we write as is. */
+/*
+ * Whether the event name a worker wrote is one we write as is: one logfmt
+ * word, printable ASCII without `=', `"' or `\', the names host_log
+ * (plugin_host.c) makes of what a plug-in passes.
+ */
 static int
 event_ok(const uint8_t *s, size_t n)
 {
@@ -346,10 +362,48 @@ event_ok(const uint8_t *s, size_t n)
 	if (n == 0 || n > 64)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.'))
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '=' ||
+		    s[i] == '"' || s[i] == '\\')
 			return 0;
 	return 1;
+}
+
+uint64_t
+pool_log_suppressed(void)
+{
+	return log_suppressed;
+}
+
+/* Say that `n' lines of w from `what' (log or stderr) were not written. */
+static void
+said_suppressed(struct worker *w, const char *what, uint64_t n)
+{
+	if (n > 0)
+		log_warnx("worker_log_suppressed", "worker=%d pid=%d what=%s "
+		    "suppressed=%llu", w->slot, (int)w->pid, what,
+		    (unsigned long long)n);
+}
+
+/*
+ * Lines held back in a second that is over, not said yet since no line
+ * came after them (every tick); with `all' (the worker is gone), those
+ * of the current second too.
+ */
+static void
+say_suppressed(struct worker *w, uint64_t now, int all)
+{
+	uint64_t	 n;
+
+	if (all) {
+		said_suppressed(w, "log", w->loglim.held);
+		said_suppressed(w, "stderr", w->errlim.held);
+		w->loglim.held = w->errlim.held = 0;
+		return;
+	}
+	if (log_limit_idle(&w->loglim, now, &n))
+		said_suppressed(w, "log", n);
+	if (log_limit_idle(&w->errlim, now, &n))
+		said_suppressed(w, "stderr", n);
 }
 
 /*
@@ -360,7 +414,8 @@ event_ok(const uint8_t *s, size_t n)
  * ring that breaks the format is not read again and is a protocol
  * violation (with `dead', the worker is gone already: only said).  A
  * worker killed for another violation still has its lines read: they may
- * say why.  The worker is never woken: it does not wait for room.
+ * say why.  The worker is never woken: it does not wait for room.  Past
+ * LOG_LINES_PER_S lines a second, records are read and only counted.
  */
 static void
 drain_log(struct worker *w, uint32_t max, int dead)
@@ -370,6 +425,7 @@ drain_log(struct worker *w, uint32_t max, int dead)
 	uint8_t		 buf[sizeof(wl) + UINT8_MAX + WLOG_LINE_MAX];
 	char		 ev[65], f[4 * WLOG_LINE_MAX + 1];
 	const char	*why = NULL;
+	uint64_t	 now = fp_now_ns(), held;
 	uint32_t	 n;
 	size_t		 len;
 	int		 r;
@@ -398,6 +454,11 @@ drain_log(struct worker *w, uint32_t max, int dead)
 			why = "bad log record";
 			break;
 		}
+		if (!log_limited_n(&w->loglim, LOG_LINES_PER_S, now, &held)) {
+			log_suppressed++;
+			continue;
+		}
+		said_suppressed(w, "log", held);
 		if (event_ok(buf + sizeof(wl), wl.evlen)) {
 			memcpy(ev, buf + sizeof(wl), wl.evlen);
 			ev[wl.evlen] = '\0';
@@ -420,16 +481,26 @@ drain_log(struct worker *w, uint32_t max, int dead)
 	}
 }
 
-/* One line (or a piece of a long one) of w's stderr. */
+/*
+ * One line (or a piece of a long one) of w's stderr; past
+ * STDERR_LINES_PER_S lines a second, only counted.
+ */
 static void
 err_flush(struct worker *w)
 {
-	char	 q[4 * sizeof(w->errline) + 3];
+	char		 q[4 * sizeof(w->errline) + 3];
+	uint64_t	 held;
 
-	if (w->errlen > 0)
-		log_warnx("worker_stderr", "worker=%d pid=%d line=%s", w->slot,
-		    (int)w->pid, log_quoten(w->errline, w->errlen, q,
-		    sizeof(q)));
+	if (w->errlen > 0) {
+		if (log_limited_n(&w->errlim, STDERR_LINES_PER_S, sv->now_ns,
+		    &held)) {
+			said_suppressed(w, "stderr", held);
+			log_warnx("worker_stderr", "worker=%d pid=%d line=%s",
+			    w->slot, (int)w->pid, log_quoten(w->errline,
+			    w->errlen, q, sizeof(q)));
+		} else
+			log_suppressed++;
+	}
 	w->errlen = 0;
 }
 
@@ -618,6 +689,7 @@ lost(struct worker *w, int status)
 	drain_log(w, UINT32_MAX, 1);
 	err_read(w, STDERR_DEATH);
 	err_flush(w);
+	say_suppressed(w, 0, 1);
 	stats_fold(w, fp_now_ns());
 	why = exit_reason(w, status);
 	sv->cnt.worker_exits[why]++;
@@ -958,6 +1030,7 @@ pool_tick(void)
 		if (w->state == W_EMPTY)
 			continue;
 		drain_log(w, LOG_DRAIN_TICK, 0);
+		say_suppressed(w, now, 0);
 		stats_fold(w, now);
 	}
 	stats_tick(now);

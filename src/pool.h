@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "fpshm.h"
+#include "log.h"
 #include "tasks.h"
 #include "wire.h"
 
@@ -73,6 +74,8 @@ struct worker {
 	int		 errfd;		/* its stderr (pipe), or -1 */
 	uint32_t	 errlen;	/* bytes of a line in errline */
 	char		 errline[1024];	/* a stderr line not ended yet */
+	struct log_limit errlim;	/* its stderr lines a second */
+	struct log_limit loglim;	/* its ring's lines a second */
 	struct worker_load ld;		/* dispatch.c's */
 	uint64_t	 spawned_ns;
 	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
@@ -125,6 +128,11 @@ uint64_t pool_backoff_ms(void);
  * log its lines (worker_stderr).
  */
 void	 pool_stderr_event(uint32_t slot);
+/*
+ * pool_log_suppressed: worker lines (log ring records and stderr lines)
+ * read but not written since start-up, past the per-worker limits.
+ */
+uint64_t pool_log_suppressed(void);
 /* pool_rss_bytes: resident set of w's process in bytes, 0 if unknown. */
 uint64_t pool_rss_bytes(const struct worker *);
 /*

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +47,17 @@ struct wctx {
  * The log ring (wire.h): every log_* line of this process is one record
  * on it (log_set_sink), which the supervisor drains and writes tagged
  * worker= pid=.  Written here alone: a line that does not fit is dropped
- * and counted, never waited for.  While a task runs, `corr' is its
- * correlation id (in the task record) and every line carries it.
+ * and counted, never waited for.  The ring has one writer: a plug-in may
+ * log from threads of its own, so the writers take turns (logmtx; a log
+ * line is not on the per-task path).  While a task runs, `corr' is its
+ * correlation id (in the task record) and the lines of the thread that
+ * runs it carry it; another thread's lines are not the task's.
  */
 static struct fp_ring	 logring;
 static struct wstats	*logstats;
-static const char	*cur_corr;
-static size_t		 cur_corrlen;
+static pthread_mutex_t	 logmtx = PTHREAD_MUTEX_INITIALIZER;
+static __thread const char *cur_corr;
+static __thread size_t	 cur_corrlen;
 
 static void
 log_to_ring(int level, const char *event, const char *fields)
@@ -74,11 +79,13 @@ log_to_ring(int level, const char *event, const char *fields)
 	wl.level = (uint8_t)level;
 	wl.evlen = (uint8_t)evlen;
 	wl.fieldlen = (uint16_t)(flen + clen);
+	pthread_mutex_lock(&logmtx);
 	p = fp_ring_alloc(&logring, FP_REC_CTRL, 0, 0,
 	    (uint32_t)(sizeof(wl) + evlen + flen + clen));
 	if (p == NULL) {
 		/* Full (or its reader index is corrupt): drop, count. */
 		WIRE_BUMP64(&logstats->log_dropped, 1);
+		pthread_mutex_unlock(&logmtx);
 		return;
 	}
 	memcpy(p, &wl, sizeof(wl));
@@ -93,6 +100,7 @@ log_to_ring(int level, const char *event, const char *fields)
 	}
 	/* No wake-up: the supervisor reads the ring on its 100 ms tick. */
 	(void)fp_ring_publish(&logring);
+	pthread_mutex_unlock(&logmtx);
 }
 
 static void

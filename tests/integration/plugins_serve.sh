@@ -31,7 +31,8 @@ assert_grep "event=aggregate_ready plugin=aggregate max_groups=50" \
 fp_call_ok '["echo","sleep","spin","json.encode","json.decode",
     "aggregate.group","aggregate.group_json","tp.ok","tp.two","tp.none",
     "tp.noerr","tp.badcode","tp.fail","tp.crash","tp.deadline","tp.log",
-    "tp.json","tp.pid","tp.raw"]' "forkpool.handlers" forkpool.handlers
+    "tp.json","tp.pid","tp.raw","tp.threadlog"]' "forkpool.handlers" \
+    forkpool.handlers
 
 # The example plug-in.
 RECS='[{"k":"a","v":1},{"k":"b","v":2.5},{"k":"a","v":3},{"k":"a"},{"v":-1}]'

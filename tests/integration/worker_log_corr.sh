@@ -6,6 +6,10 @@
 # worker= pid= and corr= with the id quoted as the supervisor's own lines
 # quote it; the same calls without an id log no corr=, and a line a worker
 # logs outside a task (worker_ready, at level debug: -v) has none.
+# A plug-in's event name with upper-case letters, `-' and `.' is kept as
+# host->log made it (attack finding F12: it became worker_log).  An id
+# whose quoted form is longer than the 512 bytes a task carries is cut
+# after a whole escape and closed with a quote (F3).
 # Optional arguments of lib.sh helpers default to this test's daemon:
 # shellcheck disable=SC2119
 set -eu
@@ -48,5 +52,22 @@ if [l for l in ready if not
     re.search(r"event=worker_ready worker=\d+ pid=\d+$", l)]:
 	fc.fail("worker_ready lines: %r" % (ready,))
 print("corr= on the lines of tasks that have one, and only there")
+
+call("tp.log", ["named", "Tp-Event.X"], {"id": "abc 4"})
+fc.until(lambda: fc.nlog(r"level=info event=Tp-Event\.X " + W +
+    r'plugin=testplug msg="named" corr="abc 4"$') == 1,
+    "tp.log's line with its own event name", 10)
+if fc.nlog(r"event=worker_log "):
+	fc.fail("event=worker_log: %r" % fc.log_lines(r"event=worker_log "))
+
+# The longest id (128 bytes) quoted passes 512 bytes only when each byte
+# is a 4-byte escape: cut after the 127th escape, closed with a quote.
+for k, ident in enumerate(("\x01" * 128, "\x7f" * 128)):
+	call("logflood", [1], {"id": ident})
+	esc = "\\x%02x" % ord(ident[0])
+	want = r'seq=0 corr="%s"$' % (re.escape(esc) * 127)
+	fc.until(lambda: fc.nlog(r"event=logflood " + W + want) == 1,
+	    "the line of id %d, cut after a whole escape" % k, 10)
+print("event names as host->log makes them; long ids cut whole")
 PY
 fp_stop_clean

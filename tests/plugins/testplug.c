@@ -33,11 +33,19 @@
  *	fail [code, msg]  the typed error `code' with msg
  *	crash []      SIGSEGV
  *	deadline []   spins until remaining_ns says the deadline passed
- *	log [msg]     logs msg at info, returns true
+ *	log [msg(, event)]  logs msg at info (event "tp log", or `event'),
+ *	              returns true
+ *	threadlog [n(, pause_us)]  starts a thread that logs n lines
+ *	              tp_thread seq=I while the handler logs n lines tp_main
+ *	              seq=I (both with host->log, at info; each sleeps
+ *	              pause_us after every 100 lines, so that the ring has
+ *	              room now and then), joins it, returns true: two
+ *	              writers of the worker's log ring at once
  *	json [text]   decode then encode through the host, returns the text
  *	pid []        the worker's pid and how often worker_init ran in it
  *	raw [...]     (FP_HANDLER_RAW) returns the params array's bytes as bin
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -270,10 +278,71 @@ h_log(struct fp_call *c, const msgpack_object *p)
 {
 	const msgpack_object *a = p->via.array.ptr;
 
-	if (p->via.array.size != 1 || a[0].type != MSGPACK_OBJECT_STR)
-		return c->host->error(c, FP_E_INVALID_PARAMS, "expected [msg]");
-	c->host->log(c->host, FP_LOG_INFO, "tp log", "msg=\"%.*s\"",
+	char		 ev[64] = "tp log";
+
+	if (p->via.array.size < 1 || p->via.array.size > 2 ||
+	    a[0].type != MSGPACK_OBJECT_STR ||
+	    (p->via.array.size == 2 && (a[1].type != MSGPACK_OBJECT_STR ||
+	    a[1].via.str.size >= sizeof(ev))))
+		return c->host->error(c, FP_E_INVALID_PARAMS,
+		    "expected [msg] or [msg, event]");
+	if (p->via.array.size == 2) {
+		memcpy(ev, a[1].via.str.ptr, a[1].via.str.size);
+		ev[a[1].via.str.size] = '\0';
+	}
+	c->host->log(c->host, FP_LOG_INFO, ev, "msg=\"%.*s\"",
 	    (int)a[0].via.str.size, a[0].via.str.ptr);
+	msgpack_pack_true(c->pk);
+	return 0;
+}
+
+struct tlog {
+	const struct fp_host	*host;
+	const char		*event;
+	uint64_t		 n;
+	uint64_t		 pause_us;
+};
+
+static void *
+tlog_run(void *arg)
+{
+	struct tlog	*t = arg;
+	uint64_t	 i;
+
+	for (i = 0; i < t->n; i++) {
+		t->host->log(t->host, FP_LOG_INFO, t->event, "seq=%llu",
+		    (unsigned long long)i);
+		if (t->pause_us > 0 && i % 100 == 99)
+			usleep((useconds_t)t->pause_us);
+	}
+	return NULL;
+}
+
+static int
+h_threadlog(struct fp_call *c, const msgpack_object *p)
+{
+	const msgpack_object *a = p->via.array.ptr;
+	struct tlog	 t, m;
+	pthread_t	 th;
+
+	if (p->via.array.size < 1 || p->via.array.size > 2 ||
+	    a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    a[0].via.u64 > 10000000 || (p->via.array.size == 2 &&
+	    (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    a[1].via.u64 > 1000000)))
+		return c->host->error(c, FP_E_INVALID_PARAMS,
+		    "expected [n] or [n, pause_us], n <= 10000000, "
+		    "pause_us <= 1000000");
+	t.host = c->host;
+	t.event = "tp_thread";
+	t.n = a[0].via.u64;
+	t.pause_us = p->via.array.size == 2 ? a[1].via.u64 : 0;
+	m = t;
+	m.event = "tp_main";
+	if (pthread_create(&th, NULL, tlog_run, &t) != 0)
+		return c->host->error(c, FP_E_INTERNAL, "pthread_create");
+	tlog_run(&m);
+	pthread_join(th, NULL);
 	msgpack_pack_true(c->pk);
 	return 0;
 }
@@ -332,6 +401,7 @@ static const struct fp_plugin_handler handlers[] = {
 	{ "tp.json",	 h_json,     0 },
 	{ "tp.pid",	 h_pid,	     0 },
 	{ "tp.raw",	 h_raw,	     FP_HANDLER_RAW },
+	{ "tp.threadlog", h_threadlog, 0 },
 	{ NULL, NULL, 0 }
 };
 

@@ -240,6 +240,43 @@ quote_ok(const void *in, size_t n, size_t len, int whole)
 	free(buf);
 }
 
+/*
+ * log_quoted_cut of in's quoted form to every length: at most that long,
+ * closed with a quote when cut, and still one well-formed value of
+ * printable, valid UTF-8 whose bytes are a prefix of the input, short of
+ * the length by less than the longest escape.
+ */
+static void
+cut_ok(const void *in, size_t n)
+{
+	char		 q[4096], out[4096];
+	unsigned char	 back[4096];
+	size_t		 qn, max, k;
+	long		 m;
+	int		 close;
+
+	log_quoten(in, n, q, sizeof(q));
+	qn = strlen(q);
+	for (max = 2; max <= qn + 1; max++) {
+		k = log_quoted_cut(q, max, &close);
+		memcpy(out, q, k);
+		out[k] = '\0';
+		if (close)
+			out[k - 1] = '"';
+		CHECK(k <= max && (k == qn || k + 6 > max));
+		CHECK(close == (q[0] == '"' && qn > max));
+		CHECK(valid_utf8((const unsigned char *)out, k));
+		if (q[0] != '"')
+			continue;
+		m = unquote(out, back, sizeof(back));
+		if (m < 0 || (size_t)m > n || memcmp(back, in, (size_t)m) != 0) {
+			fprintf(stderr, "log_quoted_cut(%zu of %zu): bad value "
+			    "[%s]\n", max, qn, out);
+			CHECK(!"cut value well-formed");
+		}
+	}
+}
+
 /* What the logger wrote: a single line of valid UTF-8 without controls. */
 static void
 one_line(const char *s, size_t n, const char *what)
@@ -265,12 +302,20 @@ main(void)
 	    "\\ \r\t\x01\x1b[31m\x7f \xff\xfe \xc0\x80 \xed\xa0\x80 "
 	    "\xf4\x90\x80\x80 \xc2\x85 \xe2\x80\xa8 \xe2\x80\xa9 "
 	    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 \xe2\x82";
+	static const char mb[] = "\x01\xc3\xa9\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+	    "\xc2\x85x";
 	char		 buf[8192], path[64], big[5000];
 	unsigned char	 rnd[200];
 	const char	*q;
 	size_t		 n, len, i;
 	ssize_t		 r;
 	int		 fd, saved, k;
+
+	/* Quoted values cut for a task record (corr): whole characters. */
+	cut_ok(hostile, sizeof(hostile) - 1);
+	cut_ok(mb, sizeof(mb) - 1);
+	cut_ok("plain-ascii-id", 14);
 
 	/* Plain values are left alone, and not copied. */
 	q = "worker_3.x-y:z/1";

@@ -296,7 +296,7 @@ clash(const char *second, const char *reason)
 	}
 	/* The first stays (the daemon exits on this error anyway). */
 	CHECK(plugins_count() == 1);
-	CHECK(handler_count() == n0 + 12);
+	CHECK(handler_count() == n0 + 13);
 	CHECK(no_children());
 }
 
@@ -498,7 +498,8 @@ test_calls(void)
 
 static const char *const tp_handlers[] = { "tp.ok", "tp.two", "tp.none",
     "tp.noerr", "tp.badcode", "tp.fail", "tp.crash", "tp.deadline", "tp.log",
-    "tp.json", "tp.pid", "tp.raw", "aggregate.group", "aggregate.group_json" };
+    "tp.json", "tp.pid", "tp.raw", "tp.threadlog", "aggregate.group",
+    "aggregate.group_json" };
 
 static void
 test_load(void)
@@ -559,8 +560,8 @@ test_load(void)
 	CHECK(plugins_count() == 2);
 
 	/* The table: the plug-ins' handlers after the built-ins, in order. */
-	CHECK(handler_count() == n0 + 14);
-	for (i = 0; i < 14; i++) {
+	CHECK(handler_count() == n0 + 15);
+	for (i = 0; i < 15; i++) {
 		const char *name = handler_name(n0 + i);
 		const struct handler *h = handler_get(n0 + i);
 
@@ -574,7 +575,7 @@ test_load(void)
 		CHECK(handler_lookup(tp_handlers[i],
 		    strlen(tp_handlers[i])) == (int)(n0 + i));
 		if (h != NULL && h->host != NULL)
-			CHECK(strcmp(h->host->plugin, i < 12 ? "testplug" :
+			CHECK(strcmp(h->host->plugin, i < 13 ? "testplug" :
 			    "aggregate") == 0 &&
 			    h->host->abi_version == FP_PLUGIN_ABI_VERSION &&
 			    h->host->struct_size == sizeof(struct fp_host));
@@ -606,7 +607,7 @@ test_load(void)
 	CHECK(load_conf(&c, text) == 0);
 	CHECK(plugins_load(&c, err, sizeof(err)) == -1 &&
 	    strstr(err, "plug-ins are loaded already") != NULL);
-	CHECK(handler_count() == n0 + 14 && plugins_count() == 2);
+	CHECK(handler_count() == n0 + 15 && plugins_count() == 2);
 
 	test_calls();
 	plugins_fini();
