@@ -294,7 +294,8 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 		    "max-connections-per-user reached, or no memory for them.",
 		    sv->cnt.conns_refused, 0 },
 		{ "forkpool_log_records_dropped_total", "counter",
-		    "Workers' log lines lost because their log ring was full.",
+		    "Workers' log lines lost: their log ring was full, or the "
+		    "limit of lines a second per worker left them out.",
 		    tot.log_dropped, 0 },
 		{ "forkpool_worker_claims_refused_total", "counter",
 		    "Folds of a worker's stats block refused: it claimed what "

@@ -850,7 +850,8 @@ stats_totals_get(uint64_t now_ns, struct stats_totals *out)
 	int		 i;
 
 	memset(out, 0, sizeof(*out));
-	out->log_dropped = log_dropped;
+	/* Lines lost in the rings and lines the limits of pool.c left out. */
+	out->log_dropped = log_dropped + pool_log_suppressed();
 	out->claims_refused = claims_refused;
 	out->slowlog_len = slowlen;
 	out->slowlog_total = slowtotal;
