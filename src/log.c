@@ -268,7 +268,12 @@ vlog(int level, const char *event, const char *fmt, va_list ap,
     const char *err)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char		 raw[2048], line[2048];
+	/*
+	 * Room for a worker's line: its fields (WLOG_LINE_MAX bytes, up to
+	 * four times as many once escaped) after the event and the tags,
+	 * so that the corr= that ends it is not cut off.
+	 */
+	char		 raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	size_t		 n;
 	struct timespec	 ts;
 	struct tm	 tm;

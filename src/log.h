@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#define LOG_LINE_MAX	8192	/* bytes of a line, with its newline */
+
 enum log_level {
 	LOG_LVL_ERROR = 0,
 	LOG_LVL_WARNING,

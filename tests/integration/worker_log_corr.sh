@@ -60,6 +60,14 @@ fc.until(lambda: fc.nlog(r"level=info event=Tp-Event\.X " + W +
 if fc.nlog(r"event=worker_log "):
 	fc.fail("event=worker_log: %r" % fc.log_lines(r"event=worker_log "))
 
+# A line whose fields the supervisor escapes to 4 KiB (900 control bytes,
+# 3600 after escaping) still ends with its corr= (attack F11: the line was
+# cut at 2048 bytes, in the open quote).
+call("tp.log", ["\x01" * 900], {"id": "long-1"})
+fc.until(lambda: fc.nlog(r"level=info event=tp_log " + W +
+    r'plugin=testplug msg="(\\x01){900}" corr=long-1$') == 1,
+    "the long line whole, with its corr=", 10)
+
 # The longest id (128 bytes) quoted passes 512 bytes only when each byte
 # is a 4-byte escape: cut after the 127th escape, closed with a quote.
 for k, ident in enumerate(("\x01" * 128, "\x7f" * 128)):

@@ -20,7 +20,7 @@
  * syslog(3) is replaced here so that the daemon-mode path of the logger
  * can be read back: the last line it was given.
  */
-static char	 syslog_line[4096];
+static char	 syslog_line[LOG_LINE_MAX + 1];
 static int	 syslog_calls;
 
 void
@@ -305,7 +305,7 @@ main(void)
 	static const char mb[] = "\x01\xc3\xa9\xc3\xa9\xe2\x82\xac"
 	    "\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
 	    "\xc2\x85x";
-	char		 buf[8192], path[64], big[5000];
+	char		 buf[LOG_LINE_MAX + 1024], path[64], big[20000];
 	unsigned char	 rnd[200];
 	const char	*q;
 	size_t		 n, len, i;
@@ -408,8 +408,8 @@ main(void)
 	CHECK(ftruncate(fd, 0) == 0);
 	log_warnx("ev", "x=%s", big);
 	r = pread(fd, buf, sizeof(buf) - 1, 0);
-	CHECK(r > 0 && r <= 2048);
-	one_line(buf, (size_t)r, "log_warnx with 5000 newlines");
+	CHECK(r > 0 && r <= LOG_LINE_MAX);
+	one_line(buf, (size_t)r, "log_warnx with 20000 newlines");
 	/* Quoted values come out exactly as log_quote made them. */
 	{
 		char	 qv[1024];
