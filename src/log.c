@@ -1,6 +1,7 @@
 /*
  * log.c -- logfmt logging for the supervisor and its workers.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -223,6 +224,39 @@ log_quote(const char *s, char *buf, size_t len)
 	if (plain(s, n))
 		return s;
 	return log_quoten(s, n, buf, len);
+}
+
+int
+log_fields_ok(const void *s, size_t n, const char *const *reserved)
+{
+	const unsigned char *p = s, *end = p + n, *k;
+	const char *const *r;
+	unsigned char	 c;
+
+	while (p < end) {
+		for (k = p; p < end && (isalnum(*p) || *p == '_' ||
+		    *p == '.' || *p == '-'); p++)
+			;
+		if (p == k || p == end || *p != '=')
+			return 0;
+		for (r = reserved; r != NULL && *r != NULL; r++)
+			if (strlen(*r) == (size_t)(p - k) &&
+			    memcmp(*r, k, (size_t)(p - k)) == 0)
+				return 0;
+		if (++p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\' && ++p == end)
+					return 0;
+			if (p++ == end)
+				return 0;
+		} else
+			for (; p < end && (c = *p) != ' '; p++)
+				if (c == '"' || c == '=' || c == '\\')
+					return 0;
+		if (p < end && (*p != ' ' || ++p == end))
+			return 0;
+	}
+	return 1;
 }
 
 const char *

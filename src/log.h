@@ -89,6 +89,17 @@ const char *log_quoten(const void *s, size_t n, char *buf, size_t len);
 size_t	log_quoted_cut(const char *v, size_t max, int *close);
 
 /*
+ * log_fields_ok: whether the n bytes at s are logfmt fields a line may
+ * carry as they are: key=value words separated by single blanks, each key
+ * made of letters, digits, `_', `.' and `-' and not one of `reserved'
+ * (NULL-terminated), each value plain (no blank, `"', `=' or `\') or in
+ * double quotes with `\' escaping the next byte.  Empty is fine.  For
+ * text from a worker, which could otherwise add fields of its own choice
+ * (a second event=, a forged pid=) after the supervisor's.
+ */
+int	log_fields_ok(const void *s, size_t n, const char *const *reserved);
+
+/*
  * log_escape: the n bytes at s as one line of valid UTF-8 without control
  * characters, for messages that quote a file or a client: the escapes of
  * log_quote but for `"' and `\', which are kept, and no quotes around.

@@ -423,7 +423,10 @@ drain_log(struct worker *w, uint32_t max, int dead)
 	struct fp_rec	 rec;
 	struct wire_log	 wl;
 	uint8_t		 buf[sizeof(wl) + UINT8_MAX + WLOG_LINE_MAX];
-	char		 ev[65], f[4 * WLOG_LINE_MAX + 1];
+	static const char *const reserved[] = { "ts", "level", "event",
+		"worker", "pid", NULL };
+	char		 ev[65], f[4 * WLOG_LINE_MAX + 3];
+	const uint8_t	*p;
 	const char	*why = NULL;
 	uint64_t	 now = fp_now_ns(), held;
 	uint32_t	 n;
@@ -464,10 +467,20 @@ drain_log(struct worker *w, uint32_t max, int dead)
 			ev[wl.evlen] = '\0';
 		} else
 			strlcpy(ev, "worker_log", sizeof(ev));
-		log_at(wl.level, ev, "worker=%d pid=%d%s%s", w->slot,
-		    (int)w->pid, wl.fieldlen > 0 ? " " : "",
-		    log_escape(buf + sizeof(wl) + wl.evlen, wl.fieldlen, f,
-		    sizeof(f)));
+		/*
+		 * Fields that are not plain logfmt (a plug-in that put a
+		 * client's text in unquoted) go out as one quoted value, so
+		 * that a worker cannot add fields after the supervisor's.
+		 */
+		p = buf + sizeof(wl) + wl.evlen;
+		if (log_fields_ok(p, wl.fieldlen, reserved))
+			log_at(wl.level, ev, "worker=%d pid=%d%s%s", w->slot,
+			    (int)w->pid, wl.fieldlen > 0 ? " " : "",
+			    log_escape(p, wl.fieldlen, f, sizeof(f)));
+		else
+			log_at(wl.level, ev, "worker=%d pid=%d fields=%s",
+			    w->slot, (int)w->pid,
+			    log_quoten(p, wl.fieldlen, f, sizeof(f)));
 	}
 	(void)fp_ring_release(&w->logr);
 	if (why == NULL)

@@ -68,6 +68,16 @@ fc.until(lambda: fc.nlog(r"level=info event=tp_log " + W +
     r'plugin=testplug msg="(\\x01){900}" corr=long-1$') == 1,
     "the long line whole, with its corr=", 10)
 
+# A plug-in that puts a client's text in unquoted cannot add fields after
+# the supervisor's (attack F10): such fields go out as one quoted value.
+call("tp.log", ['a" event=forged worker=9 x="b'], {"id": "inj-1"})
+fc.until(lambda: fc.nlog(r'level=info event=tp_log ' + W +
+    r'fields="plugin=testplug msg=\\"a\\" event=forged worker=9 '
+    r'x=\\"b\\" corr=inj-1"$') == 1,
+    "the forged fields quoted as one value", 10)
+if fc.nlog(r"level=\w+ event=forged"):
+	fc.fail("a forged event: %r" % fc.log_lines(r"level=\w+ event=forged"))
+
 # The longest id (128 bytes) quoted passes 512 bytes only when each byte
 # is a 4-byte escape: cut after the 127th escape, closed with a quote.
 for k, ident in enumerate(("\x01" * 128, "\x7f" * 128)):

@@ -312,6 +312,26 @@ main(void)
 	ssize_t		 r;
 	int		 fd, saved, k;
 
+	/* Worker fields: plain logfmt passes, anything else does not. */
+	{
+		static const char *const res[] = { "event", "pid", NULL };
+#define FOK(x)	log_fields_ok((x), strlen(x), res)
+
+		CHECK(FOK(""));
+		CHECK(FOK("a=1 b=\"x y\" c="));
+		CHECK(FOK("m=\"q\\\"x\""));
+		CHECK(!FOK("a=1  b=2"));
+		CHECK(!FOK("a=1 "));
+		CHECK(!FOK("a"));
+		CHECK(!FOK("=1"));
+		CHECK(!FOK("a=\"open"));
+		CHECK(!FOK("a=x\"y"));
+		CHECK(!FOK("a=1 event=x"));
+		CHECK(!FOK("a=1 pid=2"));
+		CHECK(FOK("pidx=2 events=1"));
+		CHECK(!FOK("m=\"a\" event=forged"));
+#undef FOK
+	}
 	/* Quoted values cut for a task record (corr): whole characters. */
 	cut_ok(hostile, sizeof(hostile) - 1);
 	cut_ok(mb, sizeof(mb) - 1);
