@@ -361,27 +361,41 @@ call_view(const char *path, int timeout_ms, const char *method,
 	return status;
 }
 
-/* forkpool stats [-aj] [window]: the window ("all", "1m", "5m") as is. */
+/*
+ * A view command with one optional argument after its options (-a only
+ * if `all'): passed as a str, or as JSON (`asjson'), to method.
+ */
 static int
-cmd_stats(const char *path, int timeout_ms, int argc, char *argv[])
+cmd_view1(const char *path, int timeout_ms, int argc, char *argv[], int all,
+    const char *method, int asjson, int (*view)(const uint8_t *, size_t, int))
 {
 	struct fp_buf	 p = { 0 };
 	int		 json, flags, r, status;
 
-	r = view_options(argc, argv, 1, &json, &flags);
+	r = view_options(argc, argv, all, &json, &flags);
 	argc -= r;
 	argv += r;
 	if (argc > 1)
 		usage(EX_USAGE);
-	if (fp_mp_put_array(&p, (uint32_t)argc) == -1 ||
+	if (asjson) {
+		if (params(&p, argc, argv) == -1)
+			exit(EX_USAGE);
+	} else if (fp_mp_put_array(&p, (uint32_t)argc) == -1 ||
 	    (argc == 1 && fp_mp_put_cstr(&p, argv[0]) == -1)) {
 		fprintf(stderr, "forkpool: out of memory\n");
 		exit(EX_USAGE);
 	}
-	status = call_view(path, timeout_ms, "forkpool.stats", &p, json,
-	    view_stats, flags);
+	status = call_view(path, timeout_ms, method, &p, json, view, flags);
 	fp_buf_free(&p);
 	return status;
+}
+
+/* forkpool stats [-aj] [window]: the window ("all", "1m", "5m") as is. */
+static int
+cmd_stats(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	return cmd_view1(path, timeout_ms, argc, argv, 1, "forkpool.stats", 0,
+	    view_stats);
 }
 
 static int
@@ -403,25 +417,13 @@ cmd_workers(const char *path, int timeout_ms, int argc, char *argv[])
 static int
 cmd_slowlog(const char *path, int timeout_ms, int argc, char *argv[])
 {
-	struct fp_buf	 p = { 0 };
-	int		 json, flags, r, status;
-
 	if (argc == 2 && strcmp(argv[1], "reset") == 0) {
 		char	*av[] = { "call", "forkpool.slowlog_reset", NULL };
 
 		return cmd_call(path, timeout_ms, 2, av);
 	}
-	r = view_options(argc, argv, 0, &json, &flags);
-	argc -= r;
-	argv += r;
-	if (argc > 1)
-		usage(EX_USAGE);
-	if (params(&p, argc, argv) == -1)
-		exit(EX_USAGE);
-	status = call_view(path, timeout_ms, "forkpool.slowlog", &p, json,
-	    view_slowlog, flags);
-	fp_buf_free(&p);
-	return status;
+	return cmd_view1(path, timeout_ms, argc, argv, 0, "forkpool.slowlog",
+	    1, view_slowlog);
 }
 
 /* forkpool metrics: the exposition text as it is, not as a JSON string. */
