@@ -30,20 +30,6 @@
 
 #define SLOWLOG_DEFAULT	10	/* entries forkpool.slowlog returns */
 #define SLOWLOG_PER_CALL 1000	/* at most, whatever the count asked */
-#define RSS_MAX_AGE_NS	(100 * 1000000ULL)	/* a worker's RSS is read */
-						/* that often at most */
-
-/*
- * The RSS of each slot's worker as last read from /proc (pid and when):
- * forkpool.workers called in a loop reads each at most once a tick.
- */
-struct rss_cached {
-	pid_t		 pid;
-	uint64_t	 read_ns;
-	uint64_t	 bytes;
-};
-static struct rss_cached *rss_cache;
-static int	 rss_ncache;
 
 /*
  * A map written from a table of fields, so that its size is counted, not
@@ -130,35 +116,6 @@ params_none(struct conn *c, const struct rpc_msg *m)
 	control_error(c, m->msgid, FP_E_INVALID_PARAMS,
 	    "params must be [] (this method takes none)");
 	return 0;
-}
-
-/* w's resident memory in bytes, read at most every RSS_MAX_AGE_NS. */
-static uint64_t
-rss_bytes(const struct worker *w, uint64_t now)
-{
-	struct rss_cached *rc;
-	int		 n;
-
-	if (w->slot < 0 || w->slot >= sv->nslots)
-		return pool_rss_bytes(w);
-	if (w->slot >= rss_ncache) {
-		n = sv->nslots;
-		if ((rc = reallocarray(rss_cache, (size_t)n,
-		    sizeof(*rc))) == NULL)
-			return pool_rss_bytes(w);
-		memset(rc + rss_ncache, 0, (size_t)(n - rss_ncache) *
-		    sizeof(*rc));
-		rss_cache = rc;
-		rss_ncache = n;
-	}
-	rc = &rss_cache[w->slot];
-	if (rc->pid != w->pid || rc->read_ns == 0 || now < rc->read_ns ||
-	    now - rc->read_ns >= RSS_MAX_AGE_NS) {
-		rc->pid = w->pid;
-		rc->read_ns = now;
-		rc->bytes = pool_rss_bytes(w);
-	}
-	return rc->bytes;
 }
 
 /* {count, p50, p90, p99, p999, max} of one histogram. */
@@ -322,7 +279,7 @@ admin_workers(struct conn *c, const struct rpc_msg *m)
 			{ "tasks", F_UINT, .u = sw.tasks },
 			{ "failures", F_UINT, .u = sw.failures },
 			{ "rss_bytes", F_UINT, .u = w->state != W_EMPTY ?
-			    rss_bytes(w, now) : 0 },
+			    pool_rss_bytes(w) : 0 },
 			{ "age_s", F_DOUBLE, .d = w->state != W_EMPTY &&
 			    now > w->spawned_ns ?
 			    (double)(now - w->spawned_ns) / 1e9 : 0 },

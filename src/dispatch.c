@@ -181,17 +181,6 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 }
 
 /*
- * The bytes of correlation id c (a logfmt value, tasks.c) to send, at
- * most WIRE_CORR_MAX: a quoted value too long is cut after a whole escape
- * or character and closed with a quote (in *close).
- */
-static size_t
-corr_cut(const char *c, int *close)
-{
-	return log_quoted_cut(c, WIRE_CORR_MAX, close);
-}
-
-/*
  * fp_msg_write of task t with its correlation id after the header: the
  * head is built again on each call, the same bytes each time.  Apart, so
  * that tasks without one do not pay for its buffer.
@@ -203,7 +192,7 @@ write_corr(struct worker *w, struct task *t, struct wire_task *wt)
 	size_t		 clen;
 	int		 close;
 
-	clen = corr_cut(t->corr, &close);
+	clen = log_quoted_cut(t->corr, WIRE_CORR_MAX, &close);
 	wt->corrlen = (uint16_t)clen;
 	memcpy(head, wt, sizeof(*wt));
 	memcpy(head + sizeof(*wt), t->corr, clen);
@@ -215,7 +204,8 @@ write_corr(struct worker *w, struct task *t, struct wire_task *wt)
 
 /*
  * Continue writing the task at the tail of w's in-flight list: struct
- * wire_task, its correlation id (cut to WIRE_CORR_MAX), its params.
+ * wire_task, its correlation id (cut to WIRE_CORR_MAX after a whole
+ * escape or character, closed with its quote: log_quoted_cut), its params.
  */
 static void
 write_partial(struct worker *w)

@@ -216,7 +216,7 @@ put_workers(struct fp_buf *b)
 	static const char *const states[] = { "starting", "idle", "busy",
 	    "retiring", "stopping" };
 	uint64_t	 n[sizeof(states) / sizeof(states[0])];
-	const struct worker *w;
+	struct worker	*w;
 	const char	*st;
 	size_t		 k;
 	int		 i;

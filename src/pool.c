@@ -305,6 +305,7 @@ pool_spawn(struct worker *w)
 	w->kill_reason = WX_CRASHED;
 	w->generation = sv->generation;
 	w->spawned_ns = fp_now_ns();
+	w->rss_ns = 0;
 	w->state = W_READY;
 	sv->cnt.worker_spawns++;
 	stats_worker_started(w);
@@ -965,8 +966,8 @@ retire(struct worker *w)
 }
 
 /* Resident set of w in bytes (/proc/PID/statm), 0 if unknown. */
-uint64_t
-pool_rss_bytes(const struct worker *w)
+static uint64_t
+rss_read(const struct worker *w)
 {
 	char		 path[64], buf[128];
 	unsigned long long size, res;
@@ -984,6 +985,20 @@ pool_rss_bytes(const struct worker *w)
 	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
 		return 0;
 	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+#define RSS_MAX_AGE_NS	(100 * 1000000ULL)
+
+uint64_t
+pool_rss_bytes(struct worker *w)
+{
+	uint64_t	 now = fp_now_ns();
+
+	if (w->rss_ns == 0 || now - w->rss_ns >= RSS_MAX_AGE_NS) {
+		w->rss = rss_read(w);
+		w->rss_ns = now;
+	}
+	return w->rss;
 }
 
 /* Replace w by a new worker first, then retire it. */

@@ -78,6 +78,8 @@ struct worker {
 	struct log_limit loglim;	/* its ring's lines a second */
 	struct worker_load ld;		/* dispatch.c's */
 	uint64_t	 spawned_ns;
+	uint64_t	 rss;		/* pool_rss_bytes' last reading */
+	uint64_t	 rss_ns;	/* when (0: none for this process) */
 	uint64_t	 respawn_ns;	/* when to respawn an empty slot */
 	uint32_t	 early_deaths;	/* consecutive, for back-off */
 	uint64_t	 task_limit;	/* recycle after this many; 0: never */
@@ -133,8 +135,12 @@ void	 pool_stderr_event(uint32_t slot);
  * read but not written since start-up, past the per-worker limits.
  */
 uint64_t pool_log_suppressed(void);
-/* pool_rss_bytes: resident set of w's process in bytes, 0 if unknown. */
-uint64_t pool_rss_bytes(const struct worker *);
+/*
+ * pool_rss_bytes: resident set of w's process in bytes, 0 if unknown;
+ * read from /proc at most every 100 ms (the tick's max-worker-rss check,
+ * forkpool.workers and the metrics called in a loop share one reading).
+ */
+uint64_t pool_rss_bytes(struct worker *);
 /*
  * pool_state_name: "starting", "idle", "busy", "retiring" or "stopping"
  * for a slot with a process (from the pool's state, and the block's

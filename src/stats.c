@@ -111,11 +111,7 @@ static struct slowlog_entry *slow;	/* ring of slowcap */
 static uint32_t		 slowcap, slowhead, slowlen;
 static uint64_t		 slowtotal;
 
-static struct {
-	uint64_t	 window_ns;
-	uint32_t	 n;
-	uint64_t	 held;
-} tl_limit;
+static struct log_limit	 tl_limit;	/* task-log errors lines */
 
 static void
 stats_oom(const char *what)
@@ -199,29 +195,14 @@ stats_slowlog_reset(void)
 static void
 slowlog_corr(char *dst, const char *c)
 {
-	const unsigned char *u = (const unsigned char *)c;
-	size_t		 n = strlen(c), i, step, end;
+	size_t	 k;
+	int	 close;
 
-	if (n < SLOWLOG_CORR_MAX || c[0] != '"') {
-		/* Short, or plain ASCII: any cut is whole characters. */
-		strlcpy(dst, c, SLOWLOG_CORR_MAX);
-		return;
-	}
-	/* Room for the closing quote and the NUL. */
-	for (i = end = 1; i < n - 1; i += step) {
-		if (c[i] == '\\')
-			step = c[i + 1] == 'x' ? 4 : c[i + 1] == 'u' ? 6 : 2;
-		else if (u[i] < 0x80)
-			step = 1;
-		else
-			step = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : 2;
-		if (i + step > SLOWLOG_CORR_MAX - 2)
-			break;
-		end = i + step;
-	}
-	memcpy(dst, c, end);
-	dst[end] = '"';
-	dst[end + 1] = '\0';
+	k = log_quoted_cut(c, SLOWLOG_CORR_MAX - 1, &close);
+	memcpy(dst, c, k);
+	if (close)
+		dst[k - 1] = '"';
+	dst[k] = '\0';
 }
 
 /*
@@ -261,24 +242,6 @@ slowlog_add(const struct task *t, uint64_t wait_us, uint64_t run_us,
 
 /* ---- tasks answered --------------------------------------------------- */
 
-/* At most TASKLOG_PER_S lines a second; *held: lines left out before. */
-static int
-tasklog_admit(uint64_t now_ns, uint64_t *held)
-{
-	if (now_ns - tl_limit.window_ns >= 1000000000ULL) {
-		tl_limit.window_ns = now_ns;
-		tl_limit.n = 0;
-	}
-	if (tl_limit.n >= TASKLOG_PER_S) {
-		tl_limit.held++;
-		return 0;
-	}
-	tl_limit.n++;
-	*held = tl_limit.held;
-	tl_limit.held = 0;
-	return 1;
-}
-
 static void
 tasklog(const struct task *t, int code, const struct task_run *run,
     uint64_t wait_us, uint64_t now_ns)
@@ -289,7 +252,7 @@ tasklog(const struct task *t, int code, const struct task_run *run,
 	char		 sup[40] = "", where[40] = "";
 
 	if (code != FP_OK && sv->conf.task_log == FP_TASKLOG_ERRORS) {
-		if (!tasklog_admit(now_ns, &held))
+		if (!log_limited_n(&tl_limit, TASKLOG_PER_S, now_ns, &held))
 			return;
 		if (held)
 			snprintf(sup, sizeof(sup), " suppressed=%llu",
