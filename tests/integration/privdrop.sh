@@ -4,7 +4,8 @@
 # gid all 65534, no supplementary group but nogroup, NoNewPrivs 1; the
 # supervisor stays uid 0.  Tasks still run there: echo, json.encode and a
 # plug-in's handler (tp.pid names the worker that ran it, which is
-# nobody's).  socket-owner and socket-group give the socket to nobody:nogroup
+# nobody's), and their stats blocks and log lines still reach the
+# supervisor.  socket-owner and socket-group give the socket to nobody:nogroup
 # (mode from socket-mode).  A reload to `user daemon' and `group users'
 # starts workers with those ids; a changed socket-owner is reported and
 # ignored.  (Also plugin_file_perms.sh, socket_group_dir.sh,
@@ -71,6 +72,21 @@ fp_call_ok '"hello"' "echo as nobody" echo '"hello"'
 fp_call_ok '{"text":"[1,2]","truncated":false,"size":5}' \
     "json.encode as nobody" json.encode '[1,2]'
 fp_call_ok 5 "a plug-in handler as nobody" tp.ok 5
+# Workers that dropped to nobody still reach the supervisor through their
+# segment (mapped before the ids changed): their stats blocks are folded
+# (echo's one run) and their log lines come through the log ring, tagged.
+ECHO1='"echo":{"calls":1,"ok":1,"failed":0,"errors":{},"wait":{[^}]*},'
+ECHO1=$ECHO1'"run":{"count":1,'
+folded() {
+	fp_cli call forkpool.stats && grep -q "$ECHO1" "$T/out"
+}
+wait_for folded 10 ||
+    fp_fail "echo's run as nobody not folded into forkpool.stats"
+fp_call_ok true "host->log as nobody" tp.log '"as nobody"'
+TPLOG='level=info event=tp_log worker=[0-9]+ pid=[0-9]+ plugin=testplug'
+TPLOG=$TPLOG' msg="as nobody"$'
+wait_for 'grep -Eq "$TPLOG" "$FP_LOG"' 10 ||
+    fp_fail "no line of a nobody worker's host->log through its ring"
 fp_cli call tp.pid
 assert_status 0 "tp.pid"
 # [pid, worker_init calls]
