@@ -46,6 +46,12 @@ struct counters {
 	uint64_t	 spawn_failures;	/* a step of pool_spawn failed */
 	uint64_t	 worker_spawns;		/* processes started (pool.c) */
 	uint64_t	 worker_exits[8];	/* by enum worker_exit (pool.c) */
+	uint64_t	 tasks_revoked;		/* taken back from a busy worker
+						   for an idle one (dispatch.c) */
+	uint64_t	 bytes_received;	/* read from client sockets */
+	uint64_t	 bytes_sent;		/* written to client sockets */
+	uint64_t	 bytes_copied;		/* payload bytes the supervisor
+						   copied in memory */
 };
 
 struct supervisor {

@@ -37,6 +37,9 @@ struct worker_load {
 	int		 dirty;		/* records not yet published */
 	int		 blocked;	/* task ring full: waits for room */
 	uint64_t	 tasks_done;
+	uint32_t	 seq;		/* seq of the last task sent (wire.h) */
+	int		 slow;		/* tasks were taken back from it: no
+					   prefetch until its list drains */
 };
 
 /*

@@ -22,9 +22,15 @@
 struct wire_task {
 	uint32_t	 handler;	/* index into the handler table */
 	uint16_t	 corrlen;	/* bytes of correlation id that follow */
-	uint16_t	 flags;		/* none yet: 0, not read */
+	uint16_t	 flags;		/* WT_* */
 	uint64_t	 deadline_ns;	/* CLOCK_MONOTONIC, 0 for none */
+	uint32_t	 seq;		/* this worker's task number, from 1:
+					   the claim protocol (struct wstats
+					   `claim') */
+	uint32_t	 reserved;	/* 0, not read */
 };
+#define WT_BLOB		0x0001	/* the params are the next record of the
+				   task blob ring, not in this record */
 #define WIRE_CORR_MAX	512	/* correlation id bytes sent, at most */
 
 /*
@@ -57,7 +63,8 @@ struct wire_error {
  * fixed at start-up), then the log ring (WLOG_RING_SIZE bytes of data, an
  * fp_ring).  No pointers: the same bytes mean the same in both processes.
  *
- * The worker owns it and the supervisor never writes it after fork.  Every
+ * The worker owns it and the supervisor never writes it after fork, but
+ * for `claim' and `spin_us' (below).  Every other
  * field is written by the worker alone (single writer: a load and a store,
  * never a read-modify-write), counters with release stores so that a
  * reader that loads `n' with acquire sees the buckets that `n' counts.
@@ -87,8 +94,42 @@ struct wstats {
 	_Atomic uint64_t cur_start_ns;	/* CLOCK_MONOTONIC */
 	_Atomic uint64_t busy_ns;	/* time spent in handlers */
 	_Atomic uint64_t log_dropped;	/* log records dropped: ring full */
-	uint8_t		 pad[8];
+	_Atomic uint64_t copy_bytes;	/* payload bytes it copied (memcpy,
+					   packing): make bench's copies/byte */
+
+	/*
+	 * The exception to "the worker writes, the supervisor reads": the
+	 * two words below, on a line of their own.
+	 *
+	 * claim: the claim protocol that lets the supervisor take back
+	 * tasks a worker holds but has not started (prefetch), so that no
+	 * task waits behind another while a worker is idle.  Low 32 bits:
+	 * the seq (struct wire_task) of the last task the worker claimed;
+	 * high 32 bits: tasks with a seq up to this one that are not
+	 * claimed are revoked.  The worker claims task s with one
+	 * compare-and-swap (low s-1 -> s) before it runs it, and skips it
+	 * if s is at or below the revoked mark; the supervisor revokes
+	 * with one compare-and-swap of the high half.  Whoever swaps first
+	 * wins; seqs compare modulo 2^32 (at most `prefetch' apart).  A
+	 * worker that writes garbage here can only keep tasks it was given
+	 * (the supervisor then treats them as claimed) or run a revoked
+	 * one, whose result is a protocol violation.
+	 *
+	 * spin_us: written by the supervisor alone: how long the worker
+	 * may poll its task ring before it sleeps (0: do not spin), set
+	 * while a CPU is free.
+	 */
+	_Atomic uint64_t claim __attribute__((aligned(64)));
+	_Atomic uint32_t spin_us;
+	uint32_t	 reserved;
 };
+
+#define WCLAIM_CLAIMED(v)	((uint32_t)(v))
+#define WCLAIM_REVOKED(v)	((uint32_t)((v) >> 32))
+#define WCLAIM(revoked, claimed) \
+	(((uint64_t)(revoked) << 32) | (uint32_t)(claimed))
+/* Serial-number order of two seqs (RFC 1982 style): a is after b. */
+#define WSEQ_AFTER(a, b)	((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
 
 /* Per handler: what this worker ran of it. */
 struct wstats_handler {
