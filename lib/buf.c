@@ -83,3 +83,13 @@ fp_buf_free(struct fp_buf *b)
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }
+
+uint8_t *
+fp_buf_detach(struct fp_buf *b, size_t *cap)
+{
+	uint8_t	*p = b->data;
+
+	*cap = b->cap;
+	memset(b, 0, sizeof(*b));
+	return p;
+}

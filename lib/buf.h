@@ -42,4 +42,10 @@ fp_buf_head(const struct fp_buf *b)
 	return b->data + b->off;
 }
 
+/*
+ * fp_buf_detach: hand b's memory (*cap bytes, NULL if none) to the caller,
+ * who frees it; b is left empty, as after fp_buf_free.
+ */
+uint8_t	*fp_buf_detach(struct fp_buf *b, size_t *cap);
+
 #endif /* FP_BUF_H */

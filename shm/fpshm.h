@@ -69,6 +69,7 @@ struct fp_ring {
 	uint32_t		 maxrec;	/* largest record payload */
 	int			 wakefd;	/* eventfd of the peer, or -1 */
 	int			 writer;	/* 1 if this side produces */
+	int			 rewind;	/* fp_ring_set_rewind */
 };
 
 /*
@@ -105,6 +106,20 @@ int	fp_ring_attach(struct fp_ring *r, void *mem, size_t size, int writer,
  * quarter of the ring to drain).
  */
 uint32_t fp_ring_maxrec(const struct fp_ring *r);
+
+/*
+ * fp_ring_set_rewind: the writer starts a record at offset 0 whenever it
+ * finds the ring empty (the reader released everything), padding the rest
+ * of the lap, instead of going on round the ring.  For rings much larger
+ * than what is usually in them (blob rings): the pages touched, and so the
+ * memory resident, follow the bytes in flight rather than the ring's
+ * size.  Costs one read of the reader's index per record.  Both sides
+ * call it: the reader then accepts such a PAD anywhere, and releases it
+ * as soon as fp_ring_peek skips it (with what was consumed before it), so
+ * that the writer has the whole ring again while the record after it is
+ * in use.
+ */
+void	fp_ring_set_rewind(struct fp_ring *r);
 
 /*
  * Writer.  fp_ring_alloc reserves a record of `len' payload bytes and
@@ -255,26 +270,35 @@ void	fp_asm_free(struct fp_asm *a);
 /*
  * Segments: one anonymous shared mapping (memfd) per worker, created by the
  * supervisor before fork.  Layout: `userlen' bytes for the caller (stats
- * block), then two rings of `ringsize' data bytes each.
+ * block), then two rings of `ringsize' data bytes each (0: tasks, 1:
+ * results), then, if `blobsize' is not 0, two blob rings of `blobsize'
+ * data bytes (2: task payloads, 3: result payloads).
  */
 struct fp_seg {
 	uint8_t		*base;
 	size_t		 len;
 	size_t		 userlen;
 	size_t		 ringsize;
+	size_t		 stride;	/* bytes from one ring to the next */
+	size_t		 blobsize;	/* 0: no blob rings */
+	size_t		 bstride;
 };
 
 /*
  * fp_seg_create: map a new zeroed shared segment with room for `userlen'
- * bytes (rounded up to a page; s->userlen holds the rounded size) and two
- * formatted rings of `ringsize' bytes, each page-aligned.  `name' labels
- * the memfd for /proc.  The memory is allocated up front (fallocate), so
- * that running out of memory is an error here rather than SIGBUS later.
- * The descriptor is closed; the mapping survives fork.  Returns 0, or -1
- * with errno (EINVAL for a bad ringsize) and *s zeroed.
+ * bytes (rounded up to a page; s->userlen holds the rounded size), two
+ * formatted rings of `ringsize' bytes and, unless blobsize is 0, two
+ * formatted blob rings of `blobsize' bytes, each page-aligned.  `name'
+ * labels the memfd for /proc.  The user area and the two rings are
+ * allocated up front (fallocate), so that running out of memory is an
+ * error here rather than SIGBUS later; the blob rings' pages are
+ * allocated when first touched (they are meant to be large and mostly
+ * unused).  The descriptor is closed; the mapping survives fork.  Returns
+ * 0, or -1 with errno (EINVAL for a bad ringsize or blobsize) and *s
+ * zeroed.
  */
 int	fp_seg_create(struct fp_seg *s, const char *name, size_t userlen,
-	    size_t ringsize);
+	    size_t ringsize, size_t blobsize);
 
 /* fp_seg_destroy: unmap; safe on a zeroed or already destroyed segment. */
 void	fp_seg_destroy(struct fp_seg *s);
@@ -283,8 +307,9 @@ void	fp_seg_destroy(struct fp_seg *s);
 void	*fp_seg_user(const struct fp_seg *s);
 
 /*
- * fp_seg_ring: base of ring `i' (0 or 1) of the segment, for
- * fp_ring_attach with s->ringsize; NULL/EINVAL for another i.
+ * fp_seg_ring: base of ring `i' of the segment, for fp_ring_attach with
+ * s->ringsize (i 0 or 1) or s->blobsize (2 or 3); NULL/EINVAL for another
+ * i or a blob ring the segment does not have.
  */
 void	*fp_seg_ring(const struct fp_seg *s, int i);
 

@@ -216,6 +216,27 @@ ring_room(struct fp_ring *r, uint64_t need)
 	return r->size - (r->pos - r->peer) >= need;
 }
 
+/*
+ * A rewinding writer's ring is empty: the reader has released all we
+ * published, and we allocated nothing since.  Then padding to the end
+ * costs no room the reader holds, and the record goes to offset 0.
+ */
+static int
+ring_rewind_ok(struct fp_ring *r)
+{
+	if (r->pos != r->published)
+		return 0;
+	if (r->peer != r->pos && ring_load_tail(r) == -1)
+		return 0;	/* the next alloc reports it */
+	return r->peer == r->pos;
+}
+
+void
+fp_ring_set_rewind(struct fp_ring *r)
+{
+	r->rewind = 1;
+}
+
 void *
 fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags, uint64_t id,
     uint32_t len)
@@ -243,7 +264,7 @@ fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags, uint64_t id,
 
 	off = r->pos & (r->size - 1);
 	toend = r->size - off;
-	if (need > toend) {
+	if (need > toend || (r->rewind && off >= need && ring_rewind_ok(r))) {
 		/*
 		 * Pad to the end.  Only the first word is written: toend may
 		 * be 8, and the reader never reads a PAD's id.
@@ -447,16 +468,27 @@ fp_ring_peek(struct fp_ring *r, struct fp_rec *rec)
 			break;
 		/*
 		 * A PAD is legal only where the writer could have needed
-		 * one: the largest record would not fit before the end.  It
-		 * always covers exactly the rest of the data area.
+		 * one: the largest record would not fit before the end, or
+		 * anywhere on a rewinding ring.  It always covers exactly
+		 * the rest of the data area.
 		 */
 		if (w.flags != 0 || w.len != toend ||
-		    toend >= rec_space(r->maxrec) || toend > avail) {
+		    (!r->rewind && toend >= rec_space(r->maxrec)) ||
+		    toend > avail) {
 			errno = EPROTO;
 			return -1;
 		}
 		r->pos += toend;
 		r->pending = r->pos;
+		/*
+		 * On a rewinding ring a PAD is how the writer starts over:
+		 * it holds the whole rest of the ring, which the writer
+		 * cannot use until we release it.  Do it now, not after
+		 * the record behind it.
+		 */
+		if (r->rewind)
+			(void)ring_expose(r, &r->ctl->tail,
+			    &r->ctl->need_space);
 	}
 
 	if (w.type > FP_REC_MAXTYPE || (w.flags & ~FP_RECF_ALL) != 0 ||

@@ -58,6 +58,8 @@ static const struct keyword keywords[] = {
 	{ "prefetch",		K_INT,	    KW(prefetch), 1, 1024, 0 },
 	{ "ring-size",		K_SIZE,	    KW(ring_size), 64 << 10, 256 << 20,
 	    KF_POW2 },
+	{ "blob-size",		K_SIZE,	    KW(blob_size), 1 << 20, 1 << 30,
+	    KF_POW2 },
 	{ "max-request-size",	K_SIZE,	    KW(max_request_size), 1 << 10,
 	    1 << 30, 0 },
 	{ "max-connections",	K_INT,	    KW(max_connections), 1, 1000000, 0 },
@@ -161,6 +163,7 @@ config_defaults(struct fp_config *c)
 	c->queue_limit = 1000;
 	c->prefetch = 32;
 	c->ring_size = 1 << 20;
+	c->blob_size = 64 << 20;
 	c->max_request_size = 64 << 20;
 	c->max_connections = 1024;
 	c->max_outstanding = 1024;
@@ -1116,6 +1119,7 @@ config_print(const struct fp_config *c, FILE *fp)
 	fprintf(fp, "queue-limit %u\n", c->queue_limit);
 	fprintf(fp, "prefetch %u\n", c->prefetch);
 	print_size(fp, "ring-size", c->ring_size);
+	print_size(fp, "blob-size", c->blob_size);
 	print_size(fp, "max-request-size", c->max_request_size);
 	fprintf(fp, "max-connections %u\n", c->max_connections);
 	fprintf(fp, "max-connections-per-user %u\n", c->max_conns_per_user);

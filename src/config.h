@@ -71,6 +71,7 @@ struct fp_config {
 	uint32_t	 queue_limit;
 	uint32_t	 prefetch;
 	size_t		 ring_size;
+	size_t		 blob_size;	/* each blob ring (large payloads) */
 	size_t		 max_request_size;
 	uint32_t	 max_connections;
 	uint32_t	 max_conns_per_user;	/* 0: no limit */

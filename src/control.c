@@ -8,6 +8,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include "priv.h"
 #include "reload.h"
 #include "stats.h"
+#include "wire.h"
 
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	4	/* then let other connections in */
@@ -256,13 +258,100 @@ conn_detach(struct task *t)
 	return c;
 }
 
+/*
+ * The length of the header of data[0..len) if it is exactly one bin or
+ * str object past WIRE_BLOB_MIN bytes, else 0.  Its header is copied to
+ * hdr (5 bytes at most) and read only from there: data is the worker's.
+ */
+static size_t
+opaque_header(const uint8_t *data, size_t len, uint8_t hdr[5])
+{
+	uint64_t	 blen;
+	size_t		 hl;
+
+	if (len <= WIRE_BLOB_MIN)
+		return 0;
+	memcpy(hdr, data, 5);
+	switch (hdr[0]) {
+	case 0xc4: case 0xd9:		/* bin 8, str 8 */
+		hl = 2;
+		blen = hdr[1];
+		break;
+	case 0xc5: case 0xda:		/* bin 16, str 16 */
+		hl = 3;
+		blen = (uint64_t)hdr[1] << 8 | hdr[2];
+		break;
+	case 0xc6: case 0xdb:		/* bin 32, str 32 */
+		hl = 5;
+		blen = (uint64_t)hdr[1] << 24 | (uint64_t)hdr[2] << 16 |
+		    (uint64_t)hdr[3] << 8 | hdr[4];
+		break;
+	default:
+		return 0;
+	}
+	return hl + blen == len ? hl : 0;
+}
+
+/*
+ * A large result that is one bin or str, for a connection with nothing
+ * else to write: sent from where the worker left it, no copy for what the
+ * socket takes now, only the rest is copied to c->out.  The framing comes
+ * from our copy of the header (the response head and the object's own
+ * header, checked): a worker that writes on while the kernel copies can
+ * change only the opaque bytes of its own result, never the stream.
+ * Returns 1 if it answered, 0 if the caller copies as usual.
+ */
+static int
+reply_direct(struct conn *c, struct task *t, const uint8_t *data, size_t len)
+{
+	struct iovec	 iov[2];
+	uint8_t		 hdr[5];
+	size_t		 hl, hb, body;
+	ssize_t		 n;
+
+	if (fp_buf_unread(&c->out) != 0 || c->broken ||
+	    (hl = opaque_header(data, len, hdr)) == 0)
+		return 0;
+	if (proto_result_head(&c->out, t->msgid) == -1 ||
+	    fp_buf_append(&c->out, hdr, hl) == -1) {
+		reply_failed(c);
+		return 1;
+	}
+	hb = fp_buf_unread(&c->out);
+	iov[0].iov_base = fp_buf_head(&c->out);
+	iov[0].iov_len = hb;
+	iov[1].iov_base = (void *)(uintptr_t)(data + hl);
+	iov[1].iov_len = len - hl;
+	do
+		n = writev(c->fd, iov, 2);
+	while (n == -1 && errno == EINTR);
+	if (n < 0)
+		n = 0;		/* conn_write meets any error again */
+	sv->cnt.bytes_sent += (size_t)n;
+	c->sent += (size_t)n;
+	body = (size_t)n > hb ? (size_t)n - hb : 0;
+	fp_buf_drop(&c->out, (size_t)n < hb ? (size_t)n : hb);
+	if (fp_buf_append(&c->out, data + hl + body, len - hl - body) == -1)
+		reply_failed(c);
+	else
+		sv->cnt.bytes_copied += len - hl - body;
+	conn_unlink(c, t);
+	conn_completed(c);
+	/* Written in full: retire the answer now, conn_write may not run. */
+	conn_sent(c, 0);
+	return 1;
+}
+
 int
 control_reply_result(struct task *t, const uint8_t *data, size_t len)
 {
 	struct conn	*c = NULL;
 	size_t		 start;
 
-	if (t->in_conn && (c = control_conn(t->conn, t->conn_gen)) != NULL) {
+	if (t->in_conn && (c = control_conn(t->conn, t->conn_gen)) != NULL &&
+	    reply_direct(c, t, data, len))
+		return 0;
+	if (c != NULL) {
 		/*
 		 * Copy first, then validate the copy: the worker may still
 		 * write to the ring.  (An append may compact the buffer:
@@ -785,6 +874,32 @@ struct call_opts {
 	uint32_t	 idlen;
 };
 
+/*
+ * t's params, `plen' bytes at `params' in the message at the head of c's
+ * input.  A large request that is all that c's input holds (conn_read
+ * reads a large message up to its end and no further) keeps its buffer:
+ * the task takes it and the input starts afresh, so the params are not
+ * copied.  Else they are copied.
+ */
+static int
+conn_params(struct conn *c, struct task *t, const uint8_t *params,
+    size_t plen)
+{
+	uint8_t	*block;
+	size_t	 cap;
+
+	if (plen <= WIRE_BLOB_MIN || fp_buf_unread(&c->in) != c->skfed ||
+	    params < fp_buf_head(&c->in) ||
+	    params + plen > fp_buf_head(&c->in) + c->skfed ||
+	    c->in.cap - c->skfed > c->skfed) {
+		sv->cnt.bytes_copied += plen;
+		return task_set_params(t, params, plen);
+	}
+	block = fp_buf_detach(&c->in, &cap);
+	task_adopt_params(t, block, cap, params, plen);
+	return 0;
+}
+
 /* Queue a call of handler `method' for this connection. */
 static void
 submit(struct conn *c, int req, uint32_t msgid, const char *method,
@@ -848,9 +963,10 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		}
 		return;
 	}
-	if ((t = task_alloc()) == NULL || task_set_params(t, params,
-	    plen) == -1 || (o != NULL && o->id != NULL && task_set_corr(t,
-	    o->id, o->idlen) == -1)) {
+	if ((t = task_alloc()) == NULL || (o == NULL ? conn_params(c, t,
+	    params, plen) : task_set_params(t, params, plen)) == -1 ||
+	    (o != NULL && o->id != NULL && task_set_corr(t, o->id,
+	    o->idlen) == -1)) {
 		/* Out of memory costs this request only. */
 		log_warnx("task_alloc", "conn=%u msgid=%u msg=\"out of "
 		    "memory\"", c->gen, msgid);
@@ -1135,12 +1251,42 @@ conn_resume(struct conn *c)
 }
 
 
+/*
+ * How much to read into c's input: READ_CHUNK, or, while a large message
+ * comes in, the rest of it at once and no more: one buffer of its size,
+ * filled by the kernel's copy alone (no growing, no compacting), which
+ * its task can then take whole (conn_params).
+ */
+static size_t
+conn_want(struct conn *c, int *exact)
+{
+	uint64_t need;
+	size_t	 have = fp_buf_unread(&c->in);
+
+	*exact = 0;
+	if (c->discarding)
+		return READ_CHUNK;
+	need = fp_mp_skip_need(&c->sk);
+	/*
+	 * A client that announces a large message and sends none of it
+	 * holds address space, not memory; still, past max-buffered the
+	 * input grows only as bytes come.
+	 */
+	if (need <= (uint64_t)have + READ_CHUNK ||
+	    need > sv->conf.max_request_size ||
+	    buffered() + (need - have) > sv->conf.max_buffered)
+		return READ_CHUNK;
+	*exact = 1;
+	return (size_t)(need - have);
+}
+
 static void
 conn_read(struct conn *c)
 {
 	uint64_t held;
 	ssize_t	 n;
-	int	 i;
+	size_t	 want;
+	int	 i, exact;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
 		/*
@@ -1164,14 +1310,16 @@ conn_read(struct conn *c)
 			c->closing = CONN_ABORT;
 			break;
 		}
-		if (fp_buf_reserve(&c->in, READ_CHUNK) == -1) {
+		want = conn_want(c, &exact);
+		if (fp_buf_reserve(&c->in, want) == -1) {
 			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
 			    "its input; closing the connection\"", c->gen);
 			c->broken = 1;
 			c->closing = CONN_ABORT;
 			break;
 		}
-		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+		n = read(c->fd, c->in.data + c->in.len, exact ? want :
+		    c->in.cap - c->in.len);
 		if (n == 0) {
 			/* Half-close: answer what was asked, then close. */
 			c->closing = CONN_FLUSH;
@@ -1190,7 +1338,7 @@ conn_read(struct conn *c)
 		conn_parse(c);
 		if (c->closing || !(c->events & EPOLLIN))
 			break;
-		if ((size_t)n < READ_CHUNK)
+		if ((size_t)n < want)
 			break;
 	}
 	if (c->closing == CONN_ABORT)

@@ -186,7 +186,7 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
  * that tasks without one do not pay for its buffer.
  */
 static int __attribute__((noinline))
-write_corr(struct worker *w, struct task *t, struct wire_task *wt)
+write_corr(struct worker *w, struct task *t, struct wire_task *wt, int blob)
 {
 	uint8_t		 head[sizeof(*wt) + WIRE_CORR_MAX];
 	size_t		 clen;
@@ -199,34 +199,49 @@ write_corr(struct worker *w, struct task *t, struct wire_task *wt)
 	if (close)
 		head[sizeof(*wt) + clen - 1] = '"';
 	return fp_msg_write(&w->tx, FP_REC_TASK, t->id, head,
-	    sizeof(*wt) + clen, t->params, t->plen, &w->ld.partial_done);
+	    sizeof(*wt) + clen, blob ? NULL : t->params, blob ? 0 : t->plen,
+	    &w->ld.partial_done);
 }
 
 /*
  * Continue writing the task at the tail of w's in-flight list: struct
  * wire_task, its correlation id (cut to WIRE_CORR_MAX after a whole
- * escape or character, closed with its quote: log_quoted_cut), its params.
+ * escape or character, closed with its quote: log_quoted_cut), its params
+ * in the same record, or, past WIRE_BLOB_MIN, as the next message of the
+ * task blob ring (wire.h).  The record goes first, then the blob.
  */
 static void
 write_partial(struct worker *w)
 {
 	struct task	*t = w->ld.partial;
 	struct wire_task wt;
-	int		 r;
+	int		 r = 0, blob = t->plen > WIRE_BLOB_MIN;
 
-	memset(&wt, 0, sizeof(wt));
-	wt.handler = t->handler;
-	wt.deadline_ns = t->deadline_ns;
-	if (t->corr != NULL)
-		r = write_corr(w, t, &wt);
-	else
-		r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, &wt, sizeof(wt),
-		    t->params, t->plen, &w->ld.partial_done);
 	w->ld.dirty = 1;
+	if (!w->ld.head_done) {
+		memset(&wt, 0, sizeof(wt));
+		wt.handler = t->handler;
+		wt.deadline_ns = t->deadline_ns;
+		if (blob)
+			wt.flags |= WT_BLOB;
+		if (t->corr != NULL)
+			r = write_corr(w, t, &wt, blob);
+		else
+			r = fp_msg_write(&w->tx, FP_REC_TASK, t->id, &wt,
+			    sizeof(wt), blob ? NULL : t->params,
+			    blob ? 0 : t->plen, &w->ld.partial_done);
+		if (r == 0)
+			w->ld.head_done = 1;
+	}
+	if (r == 0 && blob)
+		r = fp_msg_write(&w->btx, FP_REC_TASK, t->id, NULL, 0,
+		    t->params, t->plen, &w->ld.blob_done);
 	if (r == 0) {
 		w->ld.partial = NULL;
 		w->ld.blocked = 0;
+		w->ld.head_done = 0;
 		t->started = 1;
+		sv->cnt.bytes_copied += t->plen;
 	} else if (r == FP_AGAIN)
 		w->ld.blocked = 1;
 	else
@@ -247,6 +262,8 @@ send_task(struct worker *w, struct task *t)
 	w->ld.ninflight++;
 	w->ld.partial = t;
 	w->ld.partial_done = 0;
+	w->ld.blob_done = 0;
+	w->ld.head_done = 0;
 	write_partial(w);
 }
 
@@ -298,7 +315,8 @@ dispatch_publish_worker(struct worker *w)
 	if ((w->state != W_READY && w->state != W_RETIRING) || !w->ld.dirty)
 		return;
 	w->ld.dirty = 0;
-	if (fp_ring_publish(&w->tx) == -1)
+	/* Cheap when the blob ring has nothing new. */
+	if (fp_ring_publish(&w->btx) == -1 || fp_ring_publish(&w->tx) == -1)
 		log_warn("worker_wake", "worker=%d", w->slot);
 }
 
@@ -408,37 +426,21 @@ check_run(const struct worker *w, const struct task *t,
 }
 
 /*
- * Deliver one result message.  The bytes are the worker's: check the
- * task id, the type and the payload before a client sees any of it.
+ * Deliver one result message: `wr' (the worker's, copied) and the body
+ * that followed it in the record, or came from the blob ring.  The bytes
+ * are the worker's: check the task id, the type and the payload before a
+ * client sees any of it.
  */
 static void
-handle_result(struct worker *w, uint16_t type, uint64_t id,
-    const uint8_t *data, size_t len)
+handle_result(struct worker *w, struct task *t, uint16_t type, uint64_t id,
+    const struct wire_run *wr, const uint8_t *data, size_t len)
 {
-	struct task		*t;
 	struct wire_error	 we;
-	struct wire_run		 wr;
 	struct task_run		 run;
 	char			 msg[WIRE_ERRMSG_MAX + 1];
 	size_t			 i;
 
-	t = task_lookup(id);
-	if (t == NULL || t->state != T_DISPATCHED || t->worker != w->slot ||
-	    !t->started) {
-		worker_violation(w, id, FP_E_INTERNAL,
-		    "result for a task it does not hold");
-		return;
-	}
-	if ((type != FP_REC_RESULT && type != FP_REC_ERROR) ||
-	    len < sizeof(wr)) {
-		worker_violation(w, id, FP_E_INTERNAL,
-		    "unexpected record type");
-		return;
-	}
-	memcpy(&wr, data, sizeof(wr));
-	data += sizeof(wr);
-	len -= sizeof(wr);
-	check_run(w, t, &wr, &run);
+	check_run(w, t, wr, &run);
 	if (type == FP_REC_RESULT) {
 		/*
 		 * A task answered early (cancel, timeout) is no longer on
@@ -485,6 +487,123 @@ done:
 	release(t);
 }
 
+/*
+ * The body of task id's result from the result blob ring: *body, *blen in
+ * place (one record, consumed by blob_done) or reassembled from
+ * fragments.  0, FP_AGAIN if it is not all there yet (what is there was
+ * taken, and room given back), or -1 after a violation.
+ */
+static int
+blob_take(struct worker *w, uint64_t id, const uint8_t **body, size_t *blen)
+{
+	struct fp_rec	 rec;
+	int		 r;
+
+	while (!w->ld.bas_ready) {
+		r = fp_ring_peek(&w->brx, &rec);
+		if (r == FP_AGAIN) {
+			w->ld.bwait = 1;
+			if (fp_ring_release(&w->brx) == -1)
+				log_warn("worker_wake", "worker=%d", w->slot);
+			return FP_AGAIN;
+		}
+		if (r == -1) {
+			worker_violation(w, id, FP_E_INTERNAL,
+			    "result blob ring corrupt");
+			return -1;
+		}
+		if (rec.id != id || rec.type != FP_REC_RESULT) {
+			worker_violation(w, id, FP_E_INTERNAL,
+			    "blob of another result");
+			return -1;
+		}
+		if ((rec.flags & FP_RECF_MORE) == 0 && !w->ld.bas.active) {
+			if (rec.len > w->ld.as.limit) {
+				worker_violation(w, id, FP_E_TOO_LARGE,
+				    "result larger than the limit");
+				return -1;
+			}
+			w->ld.bpeeked = 1;
+			w->ld.bwait = 0;
+			*body = rec.data;
+			*blen = rec.len;
+			return 0;
+		}
+		r = fp_asm_add(&w->ld.bas, &rec);
+		fp_ring_consume(&w->brx);
+		if (r == -1) {
+			worker_violation(w, id, errno == EMSGSIZE ?
+			    FP_E_TOO_LARGE : FP_E_INTERNAL, errno == EMSGSIZE ?
+			    "result larger than the limit" : errno == ENOMEM ?
+			    "out of memory for a result" : "bad result fragment");
+			return -1;
+		}
+		if (r == 0) {
+			w->ld.bas_ready = 1;
+			sv->cnt.bytes_copied += w->ld.bas.len;
+		}
+	}
+	w->ld.bwait = 0;
+	*body = w->ld.bas.buf;
+	*blen = w->ld.bas.len;
+	return 0;
+}
+
+/* The blob blob_take gave is delivered: let the worker reuse its room. */
+static void
+blob_done(struct worker *w)
+{
+	if (w->ld.bpeeked)
+		fp_ring_consume(&w->brx);
+	w->ld.bpeeked = 0;
+	w->ld.bas_ready = 0;
+}
+
+/*
+ * One message of the result ring: check who it is for and its header,
+ * find its body (after the header, or on the blob ring), deliver it.
+ * FP_AGAIN: its blob is not all there yet, keep the message for later.
+ */
+static int
+result_msg(struct worker *w, uint16_t type, uint64_t id, const uint8_t *data,
+    size_t len)
+{
+	struct task	*t;
+	struct wire_run	 wr;
+	const uint8_t	*body;
+	size_t		 blen;
+	int		 r;
+
+	t = task_lookup(id);
+	if (t == NULL || t->state != T_DISPATCHED || t->worker != w->slot ||
+	    !t->started) {
+		worker_violation(w, id, FP_E_INTERNAL,
+		    "result for a task it does not hold");
+		return -1;
+	}
+	if ((type != FP_REC_RESULT && type != FP_REC_ERROR) ||
+	    len < sizeof(wr)) {
+		worker_violation(w, id, FP_E_INTERNAL,
+		    "unexpected record type");
+		return -1;
+	}
+	memcpy(&wr, data, sizeof(wr));
+	if ((wr.flags & WR_BLOB) == 0) {
+		handle_result(w, t, type, id, &wr, data + sizeof(wr),
+		    len - sizeof(wr));
+		return 0;
+	}
+	if (type != FP_REC_RESULT || len != sizeof(wr)) {
+		worker_violation(w, id, FP_E_INTERNAL, "bad blob result");
+		return -1;
+	}
+	if ((r = blob_take(w, id, &body, &blen)) != 0)
+		return r;
+	handle_result(w, t, type, id, &wr, body, blen);
+	blob_done(w);
+	return 0;
+}
+
 int
 dispatch_results(struct worker *w)
 {
@@ -516,20 +635,28 @@ dispatch_results(struct worker *w)
 				    "result" : "bad result fragment");
 				return -1;
 			}
-			handle_result(w, w->ld.as.type, w->ld.as.id, w->ld.as.buf,
-			    w->ld.as.len);
+			sv->cnt.bytes_copied += w->ld.as.len;
+			/* Fragments are never a blob's record: no FP_AGAIN. */
+			if (result_msg(w, w->ld.as.type, w->ld.as.id,
+			    w->ld.as.buf, w->ld.as.len) == FP_AGAIN) {
+				worker_violation(w, rec.id, FP_E_INTERNAL,
+				    "bad blob result");
+				return -1;
+			}
 		} else if (rec.len > w->ld.as.limit) {
 			/* One record, but past the limit all the same. */
 			worker_violation(w, rec.id, FP_E_TOO_LARGE,
 			    "result larger than the limit");
 			return -1;
 		} else {
-			handle_result(w, rec.type, rec.id, rec.data, rec.len);
+			r = result_msg(w, rec.type, rec.id, rec.data, rec.len);
+			if (r == FP_AGAIN)
+				break;
 			fp_ring_consume(&w->rx);
 		}
 		n++;
 	}
-	if (fp_ring_release(&w->rx) == -1)
+	if (fp_ring_release(&w->rx) == -1 || fp_ring_release(&w->brx) == -1)
 		log_warn("worker_wake", "worker=%d", w->slot);
 	return n;
 }
@@ -562,9 +689,13 @@ dispatch_sleep_prepare(void)
 	while ((w = next_live(&i)) != NULL) {
 		if (fp_ring_sleep_prepare(&w->rx) != 0)
 			busy = 1;
+		/* A result's blob comes after its record. */
+		if (w->ld.bwait && fp_ring_sleep_prepare(&w->brx) != 0)
+			busy = 1;
 		if (w->ld.partial != NULL) {
-			if (fp_ring_space_wait(&w->tx,
-			    fp_ring_maxrec(&w->tx)) != 0)
+			struct fp_ring *r = w->ld.head_done ? &w->btx : &w->tx;
+
+			if (fp_ring_space_wait(r, fp_ring_maxrec(r)) != 0)
 				busy = 1;
 		} else if (queued && w->state == W_READY &&
 		    w->ld.ninflight < sv->conf.prefetch)
@@ -579,8 +710,11 @@ dispatch_sleep_cancel(void)
 	struct worker	*w;
 	int		 i = 0;
 
-	while ((w = next_live(&i)) != NULL)
+	while ((w = next_live(&i)) != NULL) {
 		fp_ring_sleep_cancel(&w->rx);
+		if (w->ld.bwait)
+			fp_ring_sleep_cancel(&w->brx);
+	}
 }
 
 void
@@ -599,10 +733,13 @@ dispatch_worker_reset(struct worker *w, size_t result_max)
 	struct worker_load *ld = &w->ld;
 
 	fp_asm_init(&ld->as, result_max);
+	fp_asm_init(&ld->bas, result_max);
+	ld->bas_ready = ld->bpeeked = ld->bwait = 0;
 	TAILQ_INIT(&ld->inflight);
 	ld->ninflight = 0;
 	ld->partial = NULL;
-	ld->partial_done = 0;
+	ld->partial_done = ld->blob_done = 0;
+	ld->head_done = 0;
 	ld->dirty = ld->blocked = 0;
 	ld->tasks_done = 0;
 }
@@ -611,6 +748,7 @@ void
 dispatch_worker_free(struct worker *w)
 {
 	fp_asm_free(&w->ld.as);
+	fp_asm_free(&w->ld.bas);
 }
 
 /* Workers that hold a task (forkpool.stats workers_busy). */
@@ -800,6 +938,7 @@ dispatch_worker_lost(struct worker *w, int status)
 	}
 	w->ld.ninflight = 0;
 	w->ld.partial = NULL;
+	w->ld.head_done = 0;
 	w->ld.blocked = 0;
 	w->ld.dirty = 0;
 }

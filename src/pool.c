@@ -217,7 +217,7 @@ pool_spawn(struct worker *w)
 	memset(&w->loglim, 0, sizeof(w->loglim));
 	/* The stats block, a block per handler (the table is fixed), logs. */
 	if (fp_seg_create(&w->seg, name, wire_size(nh),
-	    sv->conf.ring_size) == -1) {
+	    sv->conf.ring_size, sv->conf.blob_size) == -1) {
 		spawn_failed(w, "shared memory");
 		goto fail;
 	}
@@ -237,10 +237,16 @@ pool_spawn(struct worker *w)
 	if (fp_ring_attach(&w->tx, fp_seg_ring(&w->seg, 0), w->seg.ringsize,
 	    1, w->wrk_efd) == -1 ||
 	    fp_ring_attach(&w->rx, fp_seg_ring(&w->seg, 1), w->seg.ringsize,
+	    0, w->wrk_efd) == -1 ||
+	    fp_ring_attach(&w->btx, fp_seg_ring(&w->seg, 2), w->seg.blobsize,
+	    1, w->wrk_efd) == -1 ||
+	    fp_ring_attach(&w->brx, fp_seg_ring(&w->seg, 3), w->seg.blobsize,
 	    0, w->wrk_efd) == -1) {
 		spawn_failed(w, "ring_attach");
 		goto fail;
 	}
+	fp_ring_set_rewind(&w->btx);
+	fp_ring_set_rewind(&w->brx);
 	/*
 	 * Its stderr: ours is the read end, non-blocking; its end blocks,
 	 * so that a crash report is not lost to a full pipe.

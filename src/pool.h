@@ -30,10 +30,18 @@ enum worker_state {
 /* What a worker holds: written by dispatch.c only, read by pool.c. */
 struct worker_load {
 	struct fp_asm	 as;		/* a result being reassembled */
+	struct fp_asm	 bas;		/* the same, from the result blob ring */
+	int		 bas_ready;	/* bas holds a whole result */
+	int		 bpeeked;	/* a blob record is in use, in place */
+	int		 bwait;		/* a result waits for its blob */
 	struct taskq	 inflight;
 	uint32_t	 ninflight;
-	struct task	*partial;	/* being written in fragments */
-	size_t		 partial_done;
+	struct task	*partial;	/* not yet handed over in full: its
+					   record or its params (blob ring)
+					   wait for room */
+	size_t		 partial_done;	/* bytes of its record written */
+	size_t		 blob_done;	/* bytes of its params on the blob ring */
+	int		 head_done;	/* its record is written */
 	int		 dirty;		/* records not yet published */
 	int		 blocked;	/* task ring full: waits for room */
 	uint64_t	 tasks_done;
@@ -72,6 +80,8 @@ struct worker {
 	struct wstats	*stats;
 	struct fp_ring	 tx;		/* tasks, supervisor writes */
 	struct fp_ring	 rx;		/* results, supervisor reads */
+	struct fp_ring	 btx;		/* large params, supervisor writes */
+	struct fp_ring	 brx;		/* large results, supervisor reads */
 	struct fp_ring	 logr;		/* its log ring, supervisor reads */
 	int		 logbad;	/* it broke the log ring: not read */
 	int		 errfd;		/* its stderr (pipe), or -1 */

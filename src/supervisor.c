@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ supervisor_setup(char *err, size_t errlen)
 	sigset_t	 set;
 
 	sv->lfd = sv->sigfd = sv->tfd = -1;
+	/*
+	 * Large payloads pass through buffers of their size (a request
+	 * read, an answer written).  glibc would map each past 128 KiB
+	 * anew and unmap it when freed, or give the top of the heap back:
+	 * every 1 MiB task would then fault its pages in again, which costs
+	 * as much as copying them.  Keep up to 64 MiB of freed memory for
+	 * the next task instead, and give it back when the daemon goes idle
+	 * (idle_trim).  Workers inherit it (worker.c lowers the trim
+	 * threshold: they cannot trim when idle).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	TAILQ_INIT(&sv->queue);
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);
@@ -97,6 +110,25 @@ supervisor_setup(char *err, size_t errlen)
 		return -1;
 	/* Bound before the first fork, so a busy port stops the start. */
 	return http_listen(err, errlen);
+}
+
+/*
+ * On the tick: the first time the daemon finds itself idle (no task, no
+ * answer waiting to be written), give the memory malloc keeps for the next
+ * large payload back to the system.
+ */
+static void
+idle_trim(void)
+{
+	static int	 trimmed;
+
+	if (sv->nactive != 0 || control_pending_output() != 0) {
+		trimmed = 0;
+		return;
+	}
+	if (!trimmed)
+		(void)malloc_trim(0);
+	trimmed = 1;
 }
 
 static void
@@ -253,6 +285,7 @@ supervisor(void)
 				dispatch_tick(fp_now_ns());
 				pool_tick();
 				http_tick(sv->now_ns);
+				idle_trim();
 				break;
 			case EV_CONN:
 				control_event_slot(slot, evs[i].events);

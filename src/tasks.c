@@ -88,9 +88,9 @@ task_free(struct task *t)
 	t->corr = NULL;
 	if (t->pcap != 0) {
 		params_bytes -= t->pcap;
-		free(t->params);
+		free(t->pblock);
 	}
-	t->params = NULL;
+	t->params = t->pblock = NULL;
 	t->pcap = 0;
 	t->state = T_FREE;
 	t->id = 0;
@@ -106,7 +106,7 @@ task_set_params(struct task *t, const uint8_t *p, size_t len)
 	if (len <= TASK_INLINE) {
 		t->params = t->inl;
 	} else {
-		if ((t->params = malloc(len)) == NULL)
+		if ((t->params = t->pblock = malloc(len)) == NULL)
 			return -1;
 		t->pcap = (uint32_t)len;
 		params_bytes += len;	/* counted towards max-buffered */
@@ -128,6 +128,17 @@ task_lookup(uint64_t id)
 	if (t->id != id || t->state == T_FREE)
 		return NULL;
 	return t;
+}
+
+void
+task_adopt_params(struct task *t, uint8_t *block, size_t cap,
+    const uint8_t *p, size_t len)
+{
+	t->pblock = block;
+	t->params = (uint8_t *)p;
+	t->plen = (uint32_t)len;
+	t->pcap = (uint32_t)cap;
+	params_bytes += cap;	/* counted towards max-buffered */
 }
 
 size_t

@@ -51,9 +51,10 @@ struct task {
 	uint64_t	 deadline_ns;	/* 0: none */
 	uint64_t	 not_before_ns;	/* retry back-off */
 	char		*corr;		/* correlation id, quoted, or NULL */
-	uint8_t		*params;	/* inl or heap */
+	uint8_t		*params;	/* inl, or in pblock */
+	uint8_t		*pblock;	/* heap block holding params, or NULL */
 	uint32_t	 plen;
-	uint32_t	 pcap;		/* heap capacity, 0 when inline */
+	uint32_t	 pcap;		/* pblock's capacity, 0 when inline */
 	uint8_t		 inl[TASK_INLINE];
 };
 TAILQ_HEAD(taskq, task);
@@ -66,6 +67,13 @@ int		 task_set_corr(struct task *, const char *, size_t);
 /* task_lookup: the live task with this id, or NULL. */
 struct task	*task_lookup(uint64_t id);
 int		 task_set_params(struct task *, const uint8_t *, size_t);
+/*
+ * task_adopt_params: t's params are len bytes at p, inside the heap block
+ * `block' of cap bytes, which t now owns (a request read into a buffer of
+ * its own size: no copy).
+ */
+void		 task_adopt_params(struct task *, uint8_t *block, size_t cap,
+		    const uint8_t *p, size_t len);
 /* task_newid: a new id for t, so that results of an older run miss. */
 void		 task_newid(struct task *);
 /* task_params_bytes: params held on the heap, counted in max-buffered. */

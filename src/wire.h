@@ -42,9 +42,28 @@ struct wire_task {
 struct wire_run {
 	uint64_t	 started_ns;
 	uint64_t	 run_ns;
+	uint32_t	 flags;		/* WR_* */
+	uint32_t	 reserved;	/* 0, not read */
 };
+#define WR_BLOB		0x0001	/* the result is the next message of the
+				   result blob ring, not in this record */
 
-/* FP_REC_RESULT body: struct wire_run, then exactly one MessagePack object. */
+/*
+ * FP_REC_RESULT body: struct wire_run, then exactly one MessagePack object
+ * (or nothing, with WR_BLOB).
+ *
+ * Blob rings (fpshm.h fp_seg_create: rings 2 and 3, blob-size each, pages
+ * allocated as touched): a task's params larger than WIRE_BLOB_MIN bytes,
+ * and a result larger than that, travel there as one message of type
+ * FP_REC_TASK or FP_REC_RESULT with the task's id (one record when it is
+ * at most a quarter of the blob ring, in fragments beyond), and the
+ * record on the task or result ring says so (WT_BLOB, WR_BLOB).  The
+ * ring record is written first and the blob message after it: a reader
+ * that finds the flag reads the blob ring next, waiting for it if need
+ * be.  One record in place means one copy less on each side: no
+ * fragments on the small rings, no reassembly, no wake-up per fragment.
+ */
+#define WIRE_BLOB_MIN	(16 << 10)
 
 /*
  * FP_REC_ERROR body: struct wire_run, this header, then the message (not

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,10 @@
 struct wctx {
 	struct fp_ring	 rx;		/* tasks */
 	struct fp_ring	 tx;		/* results */
+	struct fp_ring	 brx;		/* large params (wire.h, blob rings) */
+	struct fp_ring	 btx;		/* large results */
+	struct fp_asm	 bas;		/* params in fragments on brx */
+	int		 bpeeked;	/* params in place on brx, in use */
 	struct wstats	*stats;
 	uint32_t	 nhandlers;	/* handlers in the block (fixed) */
 	int		 efd;		/* we sleep on this */
@@ -121,8 +126,37 @@ wait_wakeup(struct wctx *w)
 }
 
 /*
+ * fp_msg_write on ring r, waiting for room when it is full.  What was
+ * written on both rings is published first, so that the supervisor can
+ * make room (it reads a blob only after the record that announces it).
+ */
+static void
+put_msg(struct wctx *w, struct fp_ring *r, uint16_t type, uint64_t id,
+    const void *hdr, size_t hlen, const void *body, size_t blen)
+{
+	size_t	 done = 0;
+	int	 rc;
+
+	while ((rc = fp_msg_write(r, type, id, hdr, hlen, body, blen,
+	    &done)) == FP_AGAIN) {
+		if (fp_ring_publish(&w->btx) == -1 ||
+		    fp_ring_publish(&w->tx) == -1)
+			fatal("worker_publish", NULL);
+		rc = fp_ring_space_wait(r, fp_ring_maxrec(r));
+		if (rc == -1)
+			fatalx("worker_ring", "msg=\"result ring corrupt\"");
+		if (rc == 0)
+			wait_wakeup(w);
+	}
+	if (rc == -1)
+		fatal("worker_put", NULL);
+	WIRE_BUMP64(&w->stats->copy_bytes, blen);
+}
+
+/*
  * Put one message on the result ring, waiting for room if it is full: the
- * run (struct wire_run), `hdr', then `body'.
+ * run (struct wire_run), `hdr', then `body'; a result body past
+ * WIRE_BLOB_MIN goes to the result blob ring after the record (wire.h).
  */
 static void
 put_result(struct wctx *w, uint16_t type, uint64_t id,
@@ -130,8 +164,7 @@ put_result(struct wctx *w, uint16_t type, uint64_t id,
     const void *body, size_t blen)
 {
 	uint8_t	 head[sizeof(struct wire_run) + sizeof(struct wire_error)];
-	size_t	 done = 0;
-	int	 r;
+	struct wire_run brun;
 
 	if (hlen > sizeof(head) - sizeof(*run))
 		fatalx("worker_put", "msg=\"header too long\"");
@@ -143,19 +176,14 @@ put_result(struct wctx *w, uint16_t type, uint64_t id,
 		hdr = head;
 	}
 	hlen += sizeof(*run);
-	while ((r = fp_msg_write(&w->tx, type, id, hdr, hlen, body, blen,
-	    &done)) == FP_AGAIN) {
-		/* Let the supervisor drain what we have, then wait for room. */
-		if (fp_ring_publish(&w->tx) == -1)
-			fatal("worker_publish", NULL);
-		r = fp_ring_space_wait(&w->tx, fp_ring_maxrec(&w->tx));
-		if (r == -1)
-			fatalx("worker_ring", "msg=\"result ring corrupt\"");
-		if (r == 0)
-			wait_wakeup(w);
+	if (type == FP_REC_RESULT && blen > WIRE_BLOB_MIN) {
+		brun = *run;
+		brun.flags |= WR_BLOB;
+		put_msg(w, &w->tx, type, id, &brun, sizeof(brun), NULL, 0);
+		put_msg(w, &w->btx, type, id, NULL, 0, body, blen);
+		return;
 	}
-	if (r == -1)
-		fatal("worker_put", NULL);
+	put_msg(w, &w->tx, type, id, hdr, hlen, body, blen);
 }
 
 static void
@@ -252,6 +280,63 @@ count_run(struct wctx *w, uint32_t h, int code, uint64_t run_ns)
 	WIRE_BUMP32(&hs->n, 1);
 }
 
+/*
+ * The params of task id, on the blob ring (wire.h): in place if they are
+ * one record, else reassembled.  Waits for them: the supervisor writes
+ * the blob after the task's record.
+ */
+static void
+blob_params(struct wctx *w, uint64_t id, const uint8_t **p, size_t *len)
+{
+	struct fp_rec	 rec;
+	int		 r;
+
+	for (;;) {
+		r = fp_ring_peek(&w->brx, &rec);
+		if (r == -1)
+			fatalx("worker_ring", "msg=\"task blob ring corrupt\"");
+		if (r == FP_AGAIN) {
+			if (fp_ring_sleep_prepare(&w->brx) == 0) {
+				wait_wakeup(w);
+				fp_ring_sleep_cancel(&w->brx);
+			}
+			continue;
+		}
+		if (rec.type != FP_REC_TASK || rec.id != id)
+			fatalx("worker_ring", "msg=\"blob of another task\"");
+		if ((rec.flags & FP_RECF_MORE) == 0 && !w->bas.active) {
+			w->bpeeked = 1;
+			*p = rec.data;
+			*len = rec.len;
+			return;
+		}
+		r = fp_asm_add(&w->bas, &rec);
+		fp_ring_consume(&w->brx);
+		if (fp_ring_release(&w->brx) == -1)
+			fatal("worker_release", NULL);
+		WIRE_BUMP64(&w->stats->copy_bytes, rec.len);
+		if (r == FP_AGAIN)
+			continue;
+		if (r == -1)
+			fatal("worker_assemble", NULL);
+		*p = w->bas.buf;
+		*len = w->bas.len;
+		return;
+	}
+}
+
+/* Done with the params of the blob ring: their room goes back. */
+static void
+blob_release(struct wctx *w)
+{
+	if (!w->bpeeked)
+		return;
+	w->bpeeked = 0;
+	fp_ring_consume(&w->brx);
+	if (fp_ring_release(&w->brx) == -1)
+		fatal("worker_release", NULL);
+}
+
 static void
 run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 {
@@ -273,6 +358,11 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		fatalx("worker_ring", "msg=\"short task record\"");
 	praw = data + sizeof(wt) + wt.corrlen;
 	plen = len - sizeof(wt) - wt.corrlen;
+	if ((wt.flags & WT_BLOB) != 0) {
+		if (plen != 0)
+			fatalx("worker_ring", "msg=\"bad blob task\"");
+		blob_params(w, id, &praw, &plen);
+	}
 	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
 	t0 = fp_now_ns();
 	wire_cur_set(w->stats, id, wt.handler, t0);
@@ -314,6 +404,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	}
 	/* The run: from t0 to the handler's return, before any ring work. */
 	t1 = fp_now_ns();
+	memset(&run, 0, sizeof(run));
 	run.started_ns = t0;
 	run.run_ns = t1 - t0;
 	if (called && rc == 0 && hc.err == 0) {
@@ -346,9 +437,11 @@ done:
 	/*
 	 * Publish before clearing `running': a worker that dies between the
 	 * two leaves a result the supervisor finds, never a task it would
-	 * call crashed although it finished.
+	 * call crashed although it finished.  The blob first: its record
+	 * announces it.
 	 */
-	if (fp_ring_publish(&w->tx) == -1)
+	blob_release(w);
+	if (fp_ring_publish(&w->btx) == -1 || fp_ring_publish(&w->tx) == -1)
 		fatal("worker_publish", NULL);
 	atomic_store_explicit(&w->stats->running, 0, memory_order_relaxed);
 	wire_cur_set(w->stats, 0, 0, 0);
@@ -448,8 +541,14 @@ worker_child(const struct worker_spec *ws)
 	if (fp_ring_attach(&w.rx, fp_seg_ring(ws->seg, 0),
 	    ws->seg->ringsize, 0, ws->sup_efd) == -1 ||
 	    fp_ring_attach(&w.tx, fp_seg_ring(ws->seg, 1),
-	    ws->seg->ringsize, 1, ws->sup_efd) == -1)
+	    ws->seg->ringsize, 1, ws->sup_efd) == -1 ||
+	    fp_ring_attach(&w.brx, fp_seg_ring(ws->seg, 2),
+	    ws->seg->blobsize, 0, ws->sup_efd) == -1 ||
+	    fp_ring_attach(&w.btx, fp_seg_ring(ws->seg, 3),
+	    ws->seg->blobsize, 1, ws->sup_efd) == -1)
 		fatal("worker_attach", NULL);
+	fp_ring_set_rewind(&w.btx);
+	fp_ring_set_rewind(&w.brx);
 	/*
 	 * Its segment is mapped and its descriptors are all it keeps: give
 	 * up root before any plug-in code or client byte runs here.  A
@@ -470,6 +569,11 @@ worker_child(const struct worker_spec *ws)
 			fatal("worker_prctl", NULL);
 		check_parent(&w);
 	}
+	/*
+	 * The supervisor's malloc settings came with fork; a worker cannot
+	 * trim when idle, so it keeps less freed memory for the next task.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	msgpack_sbuffer_init(&w.sb);
 	msgpack_packer_init(&w.pk, &w.sb, msgpack_sbuffer_write);
 	if (!msgpack_zone_init(&w.zone, 8192))
@@ -480,6 +584,7 @@ worker_child(const struct worker_spec *ws)
 	 * configuration: bound them by the largest one allowed.
 	 */
 	fp_asm_init(&w.as, ((size_t)1 << 30) + 4096);
+	fp_asm_init(&w.bas, ((size_t)1 << 30) + 4096);
 	/* The crash-loop test hook (forkpoold(8)): die right after start. */
 	if (ws->test_crash)
 		abort();

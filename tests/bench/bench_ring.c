@@ -150,7 +150,7 @@ ctx_open(struct ctx *c, double secs)
 	if ((c->pfd = fp_notify_open()) == -1 ||
 	    (c->cfd = fp_notify_open()) == -1)
 		die("eventfd");
-	if (fp_seg_create(&c->seg, "fp-bench", 0, RINGSIZE) == -1)
+	if (fp_seg_create(&c->seg, "fp-bench", 0, RINGSIZE, 0) == -1)
 		die("fp_seg_create");
 }
 

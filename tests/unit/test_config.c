@@ -454,6 +454,9 @@ main(void)
 	bad("workers 2\nworkers 3\n", ":2: workers: given twice");
 	bad("ring-size 100K\n", "power of two");
 	bad("ring-size 32K\n", "out of range");
+	bad("blob-size 3M\n", "power of two");
+	bad("blob-size 512K\n", "out of range");
+	bad("blob-size 2G\n", "out of range");
 	bad("max-request-size 12Q\n", "expected a size");
 	bad("shutdown-timeout 2h\n", "expected a duration");
 	bad("shutdown-timeout 2m1\n", "expected a duration");
@@ -587,6 +590,7 @@ static const struct width_case wcases[] = {
 	{ "", "queue-limit 999999", CF(queue_limit), 999999, NULL, 0 },
 	{ "", "prefetch 1000", CF(prefetch), 1000, NULL, 0 },
 	{ "", "ring-size 128M", CF(ring_size), 128 << 20, NULL, 0 },
+	{ "", "blob-size 512M", CF(blob_size), 512 << 20, NULL, 0 },
 	{ "", "max-request-size 1G", CF(max_request_size), 1 << 30, NULL, 0 },
 	{ "", "max-connections 999999", CF(max_connections), 999999, NULL,
 	    0 },

@@ -1016,6 +1016,120 @@ test_notify(void)
 	CHECK(fp_notify_wait(fd, 0) == -1);
 }
 
+/*
+ * fp_ring_set_rewind: a writer that finds the ring empty starts over at
+ * offset 0; its reader accepts that PAD anywhere, a plain reader refuses
+ * it.  Records stay intact and in order through many rewinds.
+ */
+static void
+test_rewind(void)
+{
+	struct pair	 p;
+	struct fp_rec	 rec;
+	uint8_t		*d, *first;
+	uint64_t	 seq = 0, base;
+	int		 i, j, ok = 1;
+
+	pair_open(&p, SMALL, -1, -1);
+	fp_ring_set_rewind(&p.w);
+	fp_ring_set_rewind(&p.r);
+	first = p.w.data + FP_REC_HDRLEN;
+	for (i = 0; i < 200; i++) {
+		/*
+		 * The ring is empty: a small record starts the round at
+		 * offset 0 (small enough to fit before the last round's
+		 * end: a rewind's PAD and record must not overlap).
+		 */
+		base = seq;
+		d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, seq, 8);
+		if (d == NULL || d != first) {
+			ok = 0;
+			break;
+		}
+		fill(d, seq++, 8);
+		CHECK(fp_ring_publish(&p.w) == 0);
+		/* Its PAD is released when the reader skips it ... */
+		if (fp_ring_peek(&p.r, &rec) != 0 || rec.id != base)
+			ok = 0;
+		/* ... so the rest of the ring is the writer's again. */
+		for (j = 0; j < i % 3; j++) {
+			d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, seq, 1000 + j);
+			if (d == NULL) {
+				ok = 0;
+				break;
+			}
+			fill(d, seq++, 1000 + j);
+		}
+		CHECK(fp_ring_publish(&p.w) == 0);
+		while (base < seq) {
+			if (fp_ring_peek(&p.r, &rec) != 0 || rec.id != base ||
+			    !verify(rec.data, rec.id, rec.len))
+				ok = 0;
+			fp_ring_consume(&p.r);
+			base++;
+		}
+		CHECK(fp_ring_release(&p.r) == 0);
+	}
+	CHECKF(ok, "round %d: records in order, each round at offset 0", i);
+	CHECK(p.w.pos > 100 * SMALL);	/* it went round: PADs were read */
+
+	/* Not empty: no rewind, the next record follows the last one. */
+	d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, 1, 8);
+	CHECK(d == first);
+	CHECK(fp_ring_publish(&p.w) == 0);
+	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first + 24);
+	CHECK(fp_ring_publish(&p.w) == 0);
+	pair_close(&p);
+
+	/* A reader that did not ask for it refuses a rewind's PAD. */
+	pair_open(&p, SMALL, -1, -1);
+	fp_ring_set_rewind(&p.w);
+	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 1, 8) != NULL);
+	CHECK(fp_ring_publish(&p.w) == 0);
+	CHECK(fp_ring_peek(&p.r, &rec) == 0);
+	fp_ring_consume(&p.r);
+	CHECK(fp_ring_release(&p.r) == 0);
+	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first);
+	CHECK(fp_ring_publish(&p.w) == 0);
+	errno = 0;
+	CHECK(fp_ring_peek(&p.r, &rec) == -1 && errno == EPROTO);
+	pair_close(&p);
+}
+
+/* Blob rings: rings 2 and 3, after the two small ones, blobsize each. */
+static void
+test_seg_blob(void)
+{
+	struct fp_seg	 s;
+	struct fp_ring	 w, r;
+	struct fp_rec	 rec;
+	uint8_t		*d;
+
+	errno = 0;
+	CHECK(fp_seg_create(&s, "fp-test", 100, 1 << 16, 3 << 20) == -1 &&
+	    errno == EINVAL);
+	CHECK(fp_seg_create(&s, "fp-test", 100, 1 << 16, 1 << 22) == 0);
+	CHECK(s.blobsize == 1 << 22);
+	CHECK((uint8_t *)fp_seg_ring(&s, 2) >= (uint8_t *)fp_seg_ring(&s, 1) +
+	    fp_ring_bytes(1 << 16));
+	CHECK((uint8_t *)fp_seg_ring(&s, 3) >= (uint8_t *)fp_seg_ring(&s, 2) +
+	    fp_ring_bytes(1 << 22));
+	CHECK((uint8_t *)fp_seg_ring(&s, 3) + fp_ring_bytes(1 << 22) <=
+	    s.base + s.len);
+	CHECK(fp_seg_ring(&s, 4) == NULL && fp_seg_ring(&s, -1) == NULL);
+	/* Formatted: a record of a quarter of it goes through whole. */
+	CHECK(fp_ring_attach(&w, fp_seg_ring(&s, 3), s.blobsize, 1, -1) == 0);
+	CHECK(fp_ring_attach(&r, fp_seg_ring(&s, 3), s.blobsize, 0, -1) == 0);
+	CHECK(fp_ring_maxrec(&w) == 1 << 20);
+	CHECK((d = fp_ring_alloc(&w, FP_REC_RESULT, 0, 9, 1 << 20)) != NULL);
+	if (d != NULL)
+		fill(d, 9, 1 << 20);
+	CHECK(fp_ring_publish(&w) == 0);
+	CHECK(fp_ring_peek(&r, &rec) == 0 && rec.len == 1 << 20 &&
+	    verify(rec.data, 9, rec.len));
+	fp_seg_destroy(&s);
+}
+
 static void
 test_seg(void)
 {
@@ -1029,9 +1143,9 @@ test_seg(void)
 	memset(&s, 0, sizeof(s));
 	fp_seg_destroy(&s);		/* zeroed: fine */
 	errno = 0;
-	CHECK(fp_seg_create(&s, "fp-test", 100, 1000) == -1 &&
+	CHECK(fp_seg_create(&s, "fp-test", 100, 1000, 0) == -1 &&
 	    errno == EINVAL && s.base == NULL);
-	CHECK(fp_seg_create(&s, "fp-test", 100, 1 << 16) == 0);
+	CHECK(fp_seg_create(&s, "fp-test", 100, 1 << 16, 0) == 0);
 	CHECK(s.userlen >= 100 && s.userlen % 4096 == 0);
 	CHECK(fp_seg_user(&s) == s.base);
 	CHECK(fp_seg_ring(&s, 0) == s.base + s.userlen);
@@ -1092,6 +1206,8 @@ main(void)
 	test_wakeup();
 	test_notify();
 	test_seg();
+	test_seg_blob();
+	test_rewind();
 	printf("test_ring: %lu passed, %lu failed\n", npass, nfail);
 	return nfail == 0 ? 0 : 1;
 }

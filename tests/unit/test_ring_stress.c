@@ -655,7 +655,7 @@ run_race(struct pass *ps)
 	ps->rfd = fp_notify_open();
 	ps->wfd = fp_notify_open();
 	if (ps->rfd == -1 || ps->wfd == -1 || fp_seg_create(&ps->seg,
-	    "fp-race", sizeof(struct race), RINGSIZE) == -1) {
+	    "fp-race", sizeof(struct race), RINGSIZE, 0) == -1) {
 		check(0, "race: setup");
 		return;
 	}
@@ -774,7 +774,7 @@ run_pass(struct pass *ps)
 	ps->wfd = fp_notify_open();
 	check(ps->rfd != -1 && ps->wfd != -1, "eventfd");
 	if (fp_seg_create(&ps->seg, "fp-stress",
-	    sizeof(struct rstats), RINGSIZE) == -1) {
+	    sizeof(struct rstats), RINGSIZE, 0) == -1) {
 		check(0, "fp_seg_create");
 		return;
 	}
