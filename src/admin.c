@@ -234,6 +234,10 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 		{ "log_dropped", F_UINT, .u = st.log_dropped },
 		{ "oldest_running_us", F_UINT, .u = st.oldest_running_us },
 		{ "claims_refused", F_UINT, .u = st.claims_refused },
+		{ "bytes_received", F_UINT, .u = sv->cnt.bytes_received },
+		{ "bytes_sent", F_UINT, .u = sv->cnt.bytes_sent },
+		{ "bytes_copied", F_UINT,
+		    .u = sv->cnt.bytes_copied + st.copy_bytes },
 	};
 
 	if ((b = control_result(c, m->msgid)) == NULL)

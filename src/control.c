@@ -367,6 +367,8 @@ control_reply_result(struct task *t, const uint8_t *data, size_t len)
 			c->out.len = c->out.off + start;
 			return -1;
 		} else {
+			/* The copy into the output: make bench's copies/byte. */
+			sv->cnt.bytes_copied += len;
 			conn_unlink(c, t);
 			conn_completed(c);
 			return 0;
@@ -1335,6 +1337,7 @@ conn_read(struct conn *c)
 			break;
 		}
 		c->in.len += n;
+		sv->cnt.bytes_received += (uint64_t)n;
 		conn_parse(c);
 		if (c->closing || !(c->events & EPOLLIN))
 			break;
@@ -1367,6 +1370,7 @@ conn_write(struct conn *c)
 			return -1;
 		}
 		fp_buf_drop(&c->out, (size_t)n);
+		sv->cnt.bytes_sent += (uint64_t)n;
 		conn_sent(c, (size_t)n);
 	}
 	if (fp_buf_unread(&c->out) > 0) {

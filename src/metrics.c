@@ -300,6 +300,15 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 		{ "forkpool_worker_claims_refused_total", "counter",
 		    "Folds of a worker's stats block refused: it claimed what "
 		    "cannot be.", tot.claims_refused, 0 },
+		{ "forkpool_bytes_received_total", "counter",
+		    "Bytes read from client sockets.",
+		    sv->cnt.bytes_received, 0 },
+		{ "forkpool_bytes_sent_total", "counter",
+		    "Bytes written to client sockets.", sv->cnt.bytes_sent, 0 },
+		{ "forkpool_bytes_copied_total", "counter",
+		    "Payload bytes copied in memory by the supervisor and the "
+		    "workers (params, results, ring records).",
+		    sv->cnt.bytes_copied + tot.copy_bytes, 0 },
 	};
 	put_scalars(b, sc, sizeof(sc) / sizeof(sc[0]));
 	return b->err ? -1 : 0;

@@ -42,6 +42,8 @@
 /* A histogram's mass may pass its run time by this much (rounding). */
 #define MASS_SLACK_US	1000
 #define TASKLOG_PER_S	100	/* task-log errors lines a second */
+/* Bytes a worker may claim to have copied a nanosecond (100 GB/s). */
+#define COPY_BYTES_PER_NS	100
 
 /* One histogram's growth over an interval: its non-zero buckets only. */
 struct sbucket {
@@ -90,6 +92,7 @@ struct wfold {
 	uint64_t	 fold_ns;	/* last fold, or the start */
 	uint64_t	 busy_ns;
 	uint64_t	 log_dropped;
+	uint64_t	 copy_bytes;
 	uint64_t	 sum_us;	/* accepted run time, all handlers */
 	uint64_t	 runs;		/* accepted runs (buckets), all handlers */
 	uint64_t	 tasks, failures;
@@ -105,6 +108,7 @@ static uint32_t		 ivhead;	/* next interval to write */
 static uint32_t		 nivs;	/* intervals closed, up to 30 */
 static uint64_t		 iv_start_ns;
 static uint64_t		 log_dropped, claims_refused;
+static uint64_t		 copy_bytes;	/* the workers' copy_bytes, folded */
 static int		 oom_logged;
 
 static struct slowlog_entry *slow;	/* ring of slowcap */
@@ -582,6 +586,17 @@ stats_fold(const struct worker *w, uint64_t tick_ns)
 	else
 		log_dropped += d;
 	f->log_dropped = v;
+	/*
+	 * Payload bytes copied: a process copies no faster than memory
+	 * goes, COPY_BYTES_PER_NS at most over the time since the last fold.
+	 */
+	v = atomic_load_explicit(&w->stats->copy_bytes, memory_order_relaxed);
+	d = v - f->copy_bytes;
+	if (v < f->copy_bytes || d / COPY_BYTES_PER_NS > el)
+		claim_refused(w, f, "copy_bytes", 0);
+	else
+		copy_bytes += d;
+	f->copy_bytes = v;
 	f->fold_ns = now_ns;
 	fold_slow(w, f, now_ns);
 }
@@ -815,6 +830,7 @@ stats_totals_get(uint64_t now_ns, struct stats_totals *out)
 	memset(out, 0, sizeof(*out));
 	/* Lines lost in the rings and lines the limits of pool.c left out. */
 	out->log_dropped = log_dropped + pool_log_suppressed();
+	out->copy_bytes = copy_bytes;
 	out->claims_refused = claims_refused;
 	out->slowlog_len = slowlen;
 	out->slowlog_total = slowtotal;

@@ -114,6 +114,7 @@ void	 stats_worker_get(const struct worker *w, uint64_t now_ns,
 struct stats_totals {
 	uint64_t	 log_dropped;	/* workers' log records lost: ring full */
 	uint64_t	 claims_refused;	/* folds of a block refused */
+	uint64_t	 copy_bytes;	/* payload bytes the workers copied */
 	uint64_t	 oldest_running_us;	/* longest task in flight now */
 	uint64_t	 slowlog_len;
 	uint64_t	 slowlog_total;	/* entries ever written */

@@ -8,10 +8,15 @@
  * checked: an echo must come back byte for byte, carrying the sequence
  * number of the request it answers, so a response delivered to the wrong
  * msgid is caught too.
+ *
+ * --sweep runs the same loop once per payload size and depth, each for a
+ * time rather than a count, and reads forkpool.stats around each to give
+ * the copies per byte of the daemon's data path (make bench).
  */
 #include <sys/types.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
+#include <bsd/string.h>
 
 #include "forkpool.h"
 #include "clock.h"
@@ -62,6 +68,9 @@ struct bench {
 	uint64_t	 errors;
 	uint64_t	*lat;		/* ns, measured requests only */
 	uint64_t	 nlat;
+	uint64_t	 budget_ns;	/* the sweep's time a row, or 0 */
+	long long	 min_count;	/* measured at least, with budget_ns */
+	double		 secs;		/* measured */
 };
 
 /*
@@ -286,20 +295,418 @@ number(struct bench *b, int opt, const char *s)
 	return 0;
 }
 
-int
-bench(const char *path, int timeout_ms, int argc, char *argv[])
+/*
+ * run: the load of b over its connections: b->warmup plus b->count
+ * requests, or with b->budget_ns, requests until that long has passed
+ * since the warm-up ended (b->min_count measured at least, b->count at
+ * most).  Leaves the sorted latencies in b->lat and b->nlat, the measured
+ * time in b->secs.  Returns 0, 1 (no response within timeout_ms) or 3.
+ */
+static int
+run(struct bench *b, struct conn *cs, struct pollfd *pfds, int timeout_ms)
 {
-	struct bench	 b;
-	struct conn	*cs = NULL;
-	struct pollfd	*pfds = NULL;
 	struct fp_result res;
 	struct slot	 s;
 	char		 err[256];
 	uint64_t	 total, issued = 0, done = 0, t, tstart, tend, lat;
 	uint32_t	 id;
+	long long	 i;
+	int		 r;
+
+	total = b->warmup + b->count;
+	b->nlat = 0;
+	/* Without warm-up the clock starts now, else at its last answer. */
+	tstart = tend = fp_now_ns();
+	while (done < total) {
+		/* Top every connection up, then one write each. */
+		t = fp_now_ns();
+		for (i = 0; i < b->conns; i++) {
+			struct conn *k = &cs[i];
+
+			while (k->outstanding < b->depth && issued < total) {
+				if (b->method == BM_ECHO)
+					params_seq(b, issued);
+				if (fp_client_submit(k->c, b->mname, b->params,
+				    b->plen, &id) == -1) {
+					fprintf(stderr, "forkpool: bench: "
+					    "submit: %s\n", strerror(errno));
+					return 3;
+				}
+				slot_put(k, id, issued++, t);
+				k->outstanding++;
+			}
+			if (fp_client_flush(k->c) == -1) {
+				fprintf(stderr, "forkpool: bench: write: %s\n",
+				    strerror(errno));
+				return 3;
+			}
+			pfds[i].events = fp_client_events(k->c);
+		}
+
+		for (i = 0; i < b->conns; i++)
+			pfds[i].revents = 0;
+		r = poll(pfds, b->conns, timeout_ms);
+		if (r == -1 && errno != EINTR) {
+			fprintf(stderr, "forkpool: bench: poll: %s\n",
+			    strerror(errno));
+			return 3;
+		}
+		if (r == 0) {
+			fprintf(stderr, "forkpool: bench: timeout: no response "
+			    "within %d ms\n", timeout_ms);
+			return 1;
+		}
+		for (i = 0; i < b->conns; i++) {
+			struct conn *k = &cs[i];
+
+			if (pfds[i].revents == 0)
+				continue;
+			/* fp_client_next also writes what is pending. */
+			while ((r = fp_client_next(k->c, &res, 0, err,
+			    sizeof(err))) == 0) {
+				t = fp_now_ns();
+				if (slot_take(k, res.msgid, &s) == -1) {
+					fprintf(stderr, "forkpool: bench: "
+					    "response to unknown msgid %u\n",
+					    res.msgid);
+					return 3;
+				}
+				k->outstanding--;
+				lat = t - s.t0;
+				if (s.seq >= (uint64_t)b->warmup &&
+				    b->nlat < (uint64_t)b->count)
+					b->lat[b->nlat++] = lat;
+				if (res.error != FP_OK)
+					report(b, "request %llu: %s: %s",
+					    (unsigned long long)s.seq,
+					    res.code, res.message);
+				else if (check(b, &res, s.seq) == -1)
+					report(b, "request %llu: wrong answer",
+					    (unsigned long long)s.seq);
+				if (++done == (uint64_t)b->warmup)
+					tstart = t;
+				tend = t;
+			}
+			if (r == -1) {
+				fprintf(stderr, "forkpool: bench: %s\n", err);
+				return 3;
+			}
+		}
+		/* Time is up: send no more, wait for what is outstanding. */
+		if (b->budget_ns > 0 && done >= (uint64_t)b->warmup &&
+		    tend - tstart >= b->budget_ns &&
+		    b->nlat >= (uint64_t)b->min_count)
+			total = issued;
+	}
+
+	qsort(b->lat, b->nlat, sizeof(*b->lat), cmp_u64);
+	b->secs = (tend - tstart) / 1e9;
+	return 0;
+}
+
+/* ---- the sweep ---------------------------------------------------------- */
+
+/*
+ * One row a payload size and depth: echo for SWEEP_MS (--sweep-time), at
+ * least SWEEP_MIN_TASKS measured, after a warm-up of SWEEP_WARM_BYTES of
+ * payload (1 to 1000 tasks).  At most SWEEP_INFLIGHT_BYTES of payload are
+ * outstanding: the daemon holds each request about three times (its input
+ * buffer, the task's params, the answer) against max-buffered, 256M by
+ * default, past which it answers queue_full.  A payload of SWEEP_TOP or
+ * more loses SWEEP_ROOM bytes, for the request around it to fit in the
+ * default max-request-size (64M).  Before the stats call that ends a row,
+ * SWEEP_FOLD_MS for the workers' counters to be folded (every 100 ms).
+ */
+#define SWEEP_MS		2000
+#define SWEEP_MIN_TASKS		5
+#define SWEEP_MAX_TASKS		4000000		/* 8 bytes of latency each */
+#define SWEEP_WARM_BYTES	(4 << 20)
+#define SWEEP_INFLIGHT_BYTES	(64 << 20)
+#define SWEEP_TOP		(64 << 20)
+#define SWEEP_ROOM		64
+#define SWEEP_FOLD_MS		200
+#define SWEEP_MAX_SIZE		(64LL << 20)
+#define SWEEP_MAX_DEPTHS	8
+
+struct sweep {
+	long long	 min, max;	/* payload sizes */
+	long long	 ms;		/* per row */
+	long long	 depth[SWEEP_MAX_DEPTHS];
+	int		 ndepth;
+};
+
+/* The byte counters of forkpool.stats (have: all three were there). */
+struct sweep_bytes {
+	uint64_t	 received, sent, copied;
+	int		 have;
+};
+
+/* size: a byte count with an optional K or M (binary) suffix. */
+static int
+sweep_size(const char *opt, const char *s, long long *out)
+{
+	char		 num[32];
+	const char	*errstr;
+	size_t		 n = strlen(s);
+	long long	 mul = 1, v;
+
+	if (n > 0 && (s[n - 1] == 'K' || s[n - 1] == 'k'))
+		mul = 1 << 10;
+	else if (n > 0 && (s[n - 1] == 'M' || s[n - 1] == 'm'))
+		mul = 1 << 20;
+	if (mul > 1)
+		n--;
+	if (n == 0 || n >= sizeof(num)) {
+		errstr = "invalid";
+		goto bad;
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = strtonum(num, 1, SWEEP_MAX_SIZE / mul, &errstr);
+	if (errstr == NULL) {
+		*out = v * mul;
+		return 0;
+	}
+bad:
+	fprintf(stderr, "forkpool: bench: %s %s: %s (1..64M)\n", opt, s,
+	    errstr);
+	return -1;
+}
+
+/* --inflight 1,8: depths, each 1 to MAX_DEPTH. */
+static int
+sweep_depths(struct sweep *sw, const char *s)
+{
+	char		 buf[256], *p, *q;
+	const char	*errstr;
+
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
+		fprintf(stderr, "forkpool: bench: --inflight %s: too long\n",
+		    s);
+		return -1;
+	}
+	sw->ndepth = 0;
+	for (p = buf; p != NULL; p = q) {
+		if ((q = strchr(p, ',')) != NULL)
+			*q++ = '\0';
+		if (sw->ndepth == SWEEP_MAX_DEPTHS) {
+			fprintf(stderr, "forkpool: bench: --inflight %s: more "
+			    "than %d depths\n", s, SWEEP_MAX_DEPTHS);
+			return -1;
+		}
+		sw->depth[sw->ndepth++] = strtonum(p, 1, MAX_DEPTH, &errstr);
+		if (errstr != NULL) {
+			fprintf(stderr, "forkpool: bench: --inflight %s: %s: "
+			    "%s (1..%d)\n", s, p, errstr, MAX_DEPTH);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* forkpool.stats on k's connection, which has nothing outstanding. */
+static int
+sweep_stats(struct conn *k, int timeout_ms, struct sweep_bytes *out)
+{
+	struct fp_mp_reader rd;
+	struct fp_result res;
+	const char	*key;
+	char		 err[256];
+	uint64_t	 v;
+	uint32_t	 n, kl;
+	int		 r, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	r = fp_client_call(k->c, "forkpool.stats", "\x90", 1, &res,
+	    timeout_ms, err, sizeof(err));
+	if (r == FP_AGAIN) {
+		fprintf(stderr, "forkpool: bench: timeout: forkpool.stats: no "
+		    "answer within %d ms\n", timeout_ms);
+		return 1;
+	}
+	if (r == -1) {
+		fprintf(stderr, "forkpool: bench: forkpool.stats: %s\n", err);
+		return 3;
+	}
+	if (res.error != FP_OK) {
+		fprintf(stderr, "forkpool: bench: forkpool.stats: %s: %s\n",
+		    res.code, res.message);
+		return 1;
+	}
+	rd.p = res.data;
+	rd.len = res.len;
+	rd.off = 0;
+	if (fp_mp_read_map(&rd, &n) == -1)
+		goto bad;
+	while (n-- > 0) {
+		if (fp_mp_read_str(&rd, &key, &kl) == -1)
+			goto bad;
+#define KEY(s)	(kl == sizeof(s) - 1 && memcmp(key, s, kl) == 0)
+		if (KEY("bytes_received") || KEY("bytes_sent") ||
+		    KEY("bytes_copied")) {
+			if (fp_mp_read_uint(&rd, &v) == -1)
+				goto bad;
+			if (KEY("bytes_received"))
+				out->received = v;
+			else if (KEY("bytes_sent"))
+				out->sent = v;
+			else
+				out->copied = v;
+			found++;
+		} else if (fp_mp_read_skip(&rd) == -1)
+			goto bad;
+#undef KEY
+	}
+	/* A daemon without them: copies per byte are not known. */
+	out->have = found == 3;
+	return 0;
+bad:
+	fprintf(stderr, "forkpool: bench: forkpool.stats: malformed answer\n");
+	return 3;
+}
+
+/* A payload size as 64, 4K, 16M, 64M-64 or the bytes. */
+static void
+sweep_label(char *buf, size_t len, long long size)
+{
+	if (size % (1 << 20) == 0)
+		snprintf(buf, len, "%lldM", size >> 20);
+	else if (size % (1 << 10) == 0)
+		snprintf(buf, len, "%lldK", size >> 10);
+	else if (size < SWEEP_TOP && (size + SWEEP_ROOM) % (1 << 20) == 0)
+		snprintf(buf, len, "%lldM-%d", (size + SWEEP_ROOM) >> 20,
+		    SWEEP_ROOM);
+	else
+		snprintf(buf, len, "%lld", size);
+}
+
+static int
+sweep(struct bench *b, const struct sweep *sw, const char *path,
+    int timeout_ms)
+{
+	struct conn	 k;
+	struct pollfd	 pfd;
+	struct sweep_bytes before, after;
+	struct timespec	 ts;
+	char		 err[256], label[32], cpb[32];
+	long long	 size, psize, d, n, prev[SWEEP_MAX_DEPTHS];
+	double		 moved;
+	int		 i, j, np, status = 3;
+
+	memset(&k, 0, sizeof(k));
+	memset(&pfd, 0, sizeof(pfd));
+	b->conns = 1;
+	b->count = SWEEP_MAX_TASKS;
+	b->budget_ns = (uint64_t)sw->ms * 1000000;
+	b->min_count = SWEEP_MIN_TASKS;
+	for (d = 1, i = 0; i < sw->ndepth; i++)
+		if (sw->depth[i] > d)
+			d = sw->depth[i];
+	for (n = 2; n < 2 * d; n *= 2)
+		;
+	k.mask = n - 1;
+	if ((k.tab = calloc(n, sizeof(*k.tab))) == NULL ||
+	    (b->lat = reallocarray(NULL, b->count, sizeof(*b->lat))) ==
+	    NULL) {
+		fprintf(stderr, "forkpool: bench: out of memory\n");
+		goto out;
+	}
+	if ((k.c = fp_client_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "forkpool: %s\n", err);
+		goto out;
+	}
+	pfd.fd = fp_client_fd(k.c);
+
+	printf("%-8s %8s %8s %10s %9s %9s %9s %8s\n", "size", "inflight",
+	    "tasks", "tasks/s", "GB/s", "p50_us", "p99_us", "copies/B");
+	fflush(stdout);
+	for (size = sw->min; size <= sw->max; size *= 4) {
+		psize = size >= SWEEP_TOP ? size - SWEEP_ROOM : size;
+		free(b->params);
+		b->params = NULL;
+		b->size = psize;
+		if (params_init(b) == -1) {
+			fprintf(stderr, "forkpool: bench: out of memory\n");
+			goto out;
+		}
+		sweep_label(label, sizeof(label), psize);
+		for (np = 0, i = 0; i < sw->ndepth; i++) {
+			d = sw->depth[i];
+			if (d * psize > SWEEP_INFLIGHT_BYTES)
+				d = psize >= SWEEP_INFLIGHT_BYTES ? 1 :
+				    SWEEP_INFLIGHT_BYTES / psize;
+			/* A depth cut to one measured already: once. */
+			for (j = 0; j < np && prev[j] != d; j++)
+				;
+			if (j < np)
+				continue;
+			prev[np++] = d;
+			b->depth = d;
+			b->warmup = SWEEP_WARM_BYTES / psize;
+			if (b->warmup < 1)
+				b->warmup = 1;
+			if (b->warmup > 1000)
+				b->warmup = 1000;
+			if ((status = sweep_stats(&k, timeout_ms, &before)) !=
+			    0 || (status = run(b, &k, &pfd, timeout_ms)) != 0)
+				goto out;
+			ts.tv_sec = 0;
+			ts.tv_nsec = SWEEP_FOLD_MS * 1000000L;
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+			if ((status = sweep_stats(&k, timeout_ms, &after)) != 0)
+				goto out;
+			/* Every task of the row, its warm-up included. */
+			moved = 2.0 * (double)psize *
+			    (double)(b->warmup + b->nlat);
+			if (before.have && after.have && moved > 0)
+				snprintf(cpb, sizeof(cpb), "%.2f",
+				    (double)((after.received - before.received) +
+				    (after.sent - before.sent) +
+				    (after.copied - before.copied)) / moved);
+			else
+				strlcpy(cpb, "-", sizeof(cpb));
+			printf("%-8s %8lld %8llu %10.1f %9.3g %9.1f %9.1f "
+			    "%8s\n", label, d, (unsigned long long)b->nlat,
+			    b->secs > 0 ? b->nlat / b->secs : 0,
+			    b->secs > 0 ? (double)psize * b->nlat / b->secs /
+			    1e9 : 0, pct(b, 500), pct(b, 990), cpb);
+			if (fflush(stdout) == EOF)
+				fprintf(stderr, "forkpool: stdout: %s\n",
+				    strerror(errno));
+		}
+		if (size > SWEEP_MAX_SIZE / 4)
+			break;
+	}
+	status = b->errors > 0 ? 1 : 0;
+out:
+	fp_client_close(k.c);
+	free(k.tab);
+	return status;
+}
+
+/* Long options, all of the sweep. */
+enum { O_SWEEP = 256, O_SWEEP_MIN, O_SWEEP_MAX, O_SWEEP_TIME, O_INFLIGHT };
+static const struct option longopts[] = {
+	{ "sweep",	no_argument,		NULL, O_SWEEP },
+	{ "sweep-min",	required_argument,	NULL, O_SWEEP_MIN },
+	{ "sweep-max",	required_argument,	NULL, O_SWEEP_MAX },
+	{ "sweep-time",	required_argument,	NULL, O_SWEEP_TIME },
+	{ "inflight",	required_argument,	NULL, O_INFLIGHT },
+	{ NULL,		0,			NULL, 0 },
+};
+
+int
+bench(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	struct bench	 b;
+	struct sweep	 sw;
+	struct conn	*cs = NULL;
+	struct pollfd	*pfds = NULL;
+	const char	*errstr;
+	char		 err[256];
 	long long	 i, n;
-	int		 ch, r, status = 3;
-	double		 secs;
+	int		 ch, status = 3, sweeping = 0, single = 0, sweepopt = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.method = BM_ECHO;
@@ -309,21 +716,31 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 	b.count = 100000;
 	b.warmup = 1000;
 	b.size = 64;
+	memset(&sw, 0, sizeof(sw));
+	sw.min = 64;
+	sw.max = SWEEP_MAX_SIZE;
+	sw.ms = SWEEP_MS;
+	sw.depth[0] = 1;
+	sw.depth[1] = 8;
+	sw.ndepth = 2;
 
 	/* Our own messages: getopt's would be prefixed "bench:". */
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":c:d:m:n:W:z:")) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:d:m:n:W:z:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 		case 'd':
 		case 'n':
 		case 'W':
 		case 'z':
+			single = 1;
 			if (number(&b, ch, optarg) == -1)
 				return 2;
 			break;
 		case 'm':
+			single = 1;
 			b.mname = optarg;
 			if (strcmp(optarg, "echo") == 0)
 				b.method = BM_ECHO;
@@ -340,13 +757,48 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 				return 2;
 			}
 			break;
+		case O_SWEEP:
+			sweeping = 1;
+			break;
+		case O_SWEEP_MIN:
+			sweepopt = 1;
+			if (sweep_size("--sweep-min", optarg, &sw.min) == -1)
+				return 2;
+			break;
+		case O_SWEEP_MAX:
+			sweepopt = 1;
+			if (sweep_size("--sweep-max", optarg, &sw.max) == -1)
+				return 2;
+			break;
+		case O_SWEEP_TIME:
+			sweepopt = 1;
+			sw.ms = strtonum(optarg, 10, 600000, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "forkpool: bench: --sweep-time "
+				    "%s: %s (10..600000)\n", optarg, errstr);
+				return 2;
+			}
+			break;
+		case O_INFLIGHT:
+			sweepopt = 1;
+			if (sweep_depths(&sw, optarg) == -1)
+				return 2;
+			break;
 		case ':':
-			fprintf(stderr, "forkpool: bench: -%c needs an "
-			    "argument\n", optopt);
+			if (optopt >= O_SWEEP)
+				fprintf(stderr, "forkpool: bench: %s needs an "
+				    "argument\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "forkpool: bench: -%c needs an "
+				    "argument\n", optopt);
 			return 2;
 		default:
-			fprintf(stderr, "forkpool: bench: unknown option "
-			    "-%c\n", optopt);
+			if (optopt == 0)
+				fprintf(stderr, "forkpool: bench: unknown "
+				    "option %s\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "forkpool: bench: unknown "
+				    "option -%c\n", optopt);
 			return 2;
 		}
 	}
@@ -355,8 +807,26 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 		    argv[optind]);
 		return 2;
 	}
+	if (sweepopt && !sweeping) {
+		fprintf(stderr, "forkpool: bench: --sweep-min, --sweep-max, "
+		    "--sweep-time and --inflight go with --sweep\n");
+		return 2;
+	}
+	if (sweeping && single) {
+		fprintf(stderr, "forkpool: bench: --sweep runs echo with its "
+		    "own counts: no -c, -d, -m, -n, -W or -z\n");
+		return 2;
+	}
+	if (sweeping && sw.min > sw.max) {
+		fprintf(stderr, "forkpool: bench: --sweep-min %lld is above "
+		    "--sweep-max %lld\n", sw.min, sw.max);
+		return 2;
+	}
+	if (sweeping) {
+		status = sweep(&b, &sw, path, timeout_ms);
+		goto out;
+	}
 
-	total = b.warmup + b.count;
 	if (params_init(&b) == -1 ||
 	    (b.lat = reallocarray(NULL, b.count, sizeof(*b.lat))) == NULL ||
 	    (cs = calloc(b.conns, sizeof(*cs))) == NULL ||
@@ -380,93 +850,13 @@ bench(const char *path, int timeout_ms, int argc, char *argv[])
 		pfds[i].fd = fp_client_fd(cs[i].c);
 	}
 
-	/* Without warm-up the clock starts now, else at its last answer. */
-	tstart = tend = fp_now_ns();
-	while (done < total) {
-		/* Top every connection up, then one write each. */
-		t = fp_now_ns();
-		for (i = 0; i < b.conns; i++) {
-			struct conn *k = &cs[i];
-
-			while (k->outstanding < b.depth && issued < total) {
-				if (b.method == BM_ECHO)
-					params_seq(&b, issued);
-				if (fp_client_submit(k->c, b.mname, b.params,
-				    b.plen, &id) == -1) {
-					fprintf(stderr, "forkpool: bench: "
-					    "submit: %s\n", strerror(errno));
-					goto out;
-				}
-				slot_put(k, id, issued++, t);
-				k->outstanding++;
-			}
-			if (fp_client_flush(k->c) == -1) {
-				fprintf(stderr, "forkpool: bench: write: %s\n",
-				    strerror(errno));
-				goto out;
-			}
-			pfds[i].events = fp_client_events(k->c);
-		}
-
-		for (i = 0; i < b.conns; i++)
-			pfds[i].revents = 0;
-		r = poll(pfds, b.conns, timeout_ms);
-		if (r == -1 && errno != EINTR) {
-			fprintf(stderr, "forkpool: bench: poll: %s\n",
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0) {
-			fprintf(stderr, "forkpool: bench: timeout: no response "
-			    "within %d ms\n", timeout_ms);
-			status = 1;
-			goto out;
-		}
-		for (i = 0; i < b.conns; i++) {
-			struct conn *k = &cs[i];
-
-			if (pfds[i].revents == 0)
-				continue;
-			/* fp_client_next also writes what is pending. */
-			while ((r = fp_client_next(k->c, &res, 0, err,
-			    sizeof(err))) == 0) {
-				t = fp_now_ns();
-				if (slot_take(k, res.msgid, &s) == -1) {
-					fprintf(stderr, "forkpool: bench: "
-					    "response to unknown msgid %u\n",
-					    res.msgid);
-					goto out;
-				}
-				k->outstanding--;
-				lat = t - s.t0;
-				if (s.seq >= (uint64_t)b.warmup &&
-				    b.nlat < (uint64_t)b.count)
-					b.lat[b.nlat++] = lat;
-				if (res.error != FP_OK)
-					report(&b, "request %llu: %s: %s",
-					    (unsigned long long)s.seq,
-					    res.code, res.message);
-				else if (check(&b, &res, s.seq) == -1)
-					report(&b, "request %llu: wrong answer",
-					    (unsigned long long)s.seq);
-				if (++done == (uint64_t)b.warmup)
-					tstart = t;
-				tend = t;
-			}
-			if (r == -1) {
-				fprintf(stderr, "forkpool: bench: %s\n", err);
-				goto out;
-			}
-		}
-	}
-
-	qsort(b.lat, b.nlat, sizeof(*b.lat), cmp_u64);
-	secs = (tend - tstart) / 1e9;
+	if ((status = run(&b, cs, pfds, timeout_ms)) != 0)
+		goto out;
 	printf("bench: method=%s conns=%lld depth=%lld size=%lld tasks=%lld "
 	    "errors=%llu elapsed=%.3fs rate=%.0f/s p50=%.1fus p99=%.1fus "
 	    "p999=%.1fus\n", b.mname, b.conns, b.depth, b.size, b.count,
-	    (unsigned long long)b.errors, secs, secs > 0 ? b.count / secs : 0,
-	    pct(&b, 500), pct(&b, 990), pct(&b, 999));
+	    (unsigned long long)b.errors, b.secs, b.secs > 0 ? b.count /
+	    b.secs : 0, pct(&b, 500), pct(&b, 990), pct(&b, 999));
 	if (fflush(stdout) == EOF)
 		fprintf(stderr, "forkpool: stdout: %s\n", strerror(errno));
 	status = b.errors > 0 ? 1 : 0;

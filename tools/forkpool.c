@@ -55,6 +55,10 @@ usage(int status)
 	    "       forkpool [-s socket] [-t timeout_ms] bench [-c conns] "
 	    "[-d depth]\n"
 	    "                [-m method] [-n count] [-W warmup] [-z size]\n"
+	    "       forkpool [-s socket] [-t timeout_ms] bench --sweep "
+	    "[--inflight list]\n"
+	    "                [--sweep-max size] [--sweep-min size] "
+	    "[--sweep-time ms]\n"
 	    "       forkpool -h | -V\n");
 	exit(status);
 }

@@ -32,7 +32,8 @@ run "$b/bench/bench_client"
 
 # Later benchmarks go here, one `run' line each.
 
-# The daemon end to end through forkpool bench (2 workers).
+# The daemon end to end through forkpool bench (2 workers), then its
+# payload-size sweep (forkpool bench --sweep).
 run sh tests/bench/daemon.sh "$b"
 
 # The peers harness (../shared/peers) compares forkpool with other systems

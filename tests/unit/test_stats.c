@@ -479,6 +479,36 @@ main(void)
 	}
 
 	/*
+	 * Payload bytes copied (copy_bytes): added as the block grows; a
+	 * count that went down, or more than 100 bytes a nanosecond since
+	 * the last fold (at least 100 ms: 10 GB), is refused and not counted
+	 * later either.
+	 */
+	stats_totals_get(now, &st);
+	CHECK(st.copy_bytes == 0);
+	atomic_store(&w.stats->copy_bytes, 3 << 20);
+	now += 100 * MS;
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.copy_bytes == 3 << 20 && st.claims_refused == 9);
+	atomic_store(&w.stats->copy_bytes, 1 << 20);		/* down */
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.copy_bytes == 3 << 20 && st.claims_refused == 10);
+	atomic_store(&w.stats->copy_bytes, (1 << 20) + 5);
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.copy_bytes == (3 << 20) + 5 && st.claims_refused == 10);
+	atomic_store(&w.stats->copy_bytes, (1 << 20) + 5 + 1000000000000ULL);
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.copy_bytes == (3 << 20) + 5 && st.claims_refused == 11);
+	atomic_store(&w.stats->copy_bytes, (1 << 20) + 6 + 1000000000000ULL);
+	stats_fold(&w, now);
+	stats_totals_get(now, &st);
+	CHECK(st.copy_bytes == (3 << 20) + 6 && st.claims_refused == 11);
+
+	/*
 	 * The task in flight: believed only for a task the supervisor gave
 	 * this worker, of that handler, and still waits for.
 	 */
