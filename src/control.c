@@ -893,10 +893,8 @@ conn_params(struct conn *c, struct task *t, const uint8_t *params,
 	if (plen <= WIRE_BLOB_MIN || fp_buf_unread(&c->in) != c->skfed ||
 	    params < fp_buf_head(&c->in) ||
 	    params + plen > fp_buf_head(&c->in) + c->skfed ||
-	    c->in.cap - c->skfed > c->skfed) {
-		sv->cnt.bytes_copied += plen;
-		return task_set_params(t, params, plen);
-	}
+	    c->in.cap - c->skfed > c->skfed)
+		return task_set_params(t, params, plen);	/* counts it */
 	block = fp_buf_detach(&c->in, &cap);
 	task_adopt_params(t, block, cap, params, plen);
 	return 0;
