@@ -108,12 +108,13 @@ int	fp_ring_attach(struct fp_ring *r, void *mem, size_t size, int writer,
 uint32_t fp_ring_maxrec(const struct fp_ring *r);
 
 /*
- * fp_ring_set_rewind: the writer starts a record at offset 0 whenever it
- * finds the ring empty (the reader released everything), padding the rest
- * of the lap, instead of going on round the ring.  For rings much larger
- * than what is usually in them (blob rings): the pages touched, and so the
- * memory resident, follow the bytes in flight rather than the ring's
- * size.  Costs one read of the reader's index per record.  Both sides
+ * fp_ring_set_rewind: the writer starts a record at offset 0, padding the
+ * rest of the lap, whenever the start of the ring is free (the reader
+ * holds nothing before max(2 records of this size, 1M), or nothing at
+ * all and we are past that), instead of going on round the ring.  For
+ * rings much larger than what is usually in them (blob rings): the pages
+ * touched, and so the memory resident, follow the bytes in flight rather
+ * than the ring's size.  Costs one read of the reader's index per record.  Both sides
  * call it: the reader then accepts such a PAD anywhere, and releases it
  * as soon as fp_ring_peek skips it (with what was consumed before it), so
  * that the writer has the whole ring again while the record after it is

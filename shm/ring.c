@@ -217,18 +217,34 @@ ring_room(struct fp_ring *r, uint64_t need)
 }
 
 /*
- * A rewinding writer's ring is empty: the reader has released all we
- * published, and we allocated nothing since.  Then padding to the end
- * costs no room the reader holds, and the record goes to offset 0.
+ * May a rewinding writer at offset `off' put a record of `need' bytes at
+ * offset 0, padding the rest of the lap?  Yes when what the reader still
+ * holds (from its index to ours) starts at or past max(2 x need, REWIND_MIN) in
+ * this lap, or the ring is empty and we are past it: the start of the
+ * ring is free, and the PAD, which holds the rest of the ring until the
+ * reader passes it, leaves room for one more such record.  So the bytes
+ * in use stay near the start of the ring, about three records' worth (the
+ * one the reader holds, the one that goes past that mark, the next),
+ * whatever the ring's size.
  */
+#define REWIND_MIN	((uint64_t)1 << 20)
+
 static int
-ring_rewind_ok(struct fp_ring *r)
+ring_rewind_ok(struct fp_ring *r, uint64_t off, uint64_t need)
 {
-	if (r->pos != r->published)
-		return 0;
-	if (r->peer != r->pos && ring_load_tail(r) == -1)
+	uint64_t	 toff, want;
+
+	if (ring_load_tail(r) == -1)
 		return 0;	/* the next alloc reports it */
-	return r->peer == r->pos;
+	toff = r->peer & (r->size - 1);
+	if (r->peer != r->pos && toff > off)
+		return 0;	/* what it holds wraps: we are near 0 */
+	want = need * 2 > REWIND_MIN ? need * 2 : REWIND_MIN;
+	if (want > r->size / 2)
+		want = r->size / 2;
+	if (want < need)
+		want = need;
+	return (r->peer == r->pos ? off : toff) >= want;
 }
 
 void
@@ -264,7 +280,8 @@ fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags, uint64_t id,
 
 	off = r->pos & (r->size - 1);
 	toend = r->size - off;
-	if (need > toend || (r->rewind && off >= need && ring_rewind_ok(r))) {
+	if (need > toend || (r->rewind && off != 0 &&
+	    ring_rewind_ok(r, off, need))) {
 		/*
 		 * Pad to the end.  Only the first word is written: toend may
 		 * be 8, and the reader never reads a PAD's id.

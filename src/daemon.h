@@ -107,5 +107,7 @@ enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CONN, EV_WORKER,
 /* supervisor_setup: 0, or -1 with "PATH: reason" in err (the socket). */
 int	 supervisor_setup(char *err, size_t errlen);
 void	 supervisor(void) __attribute__((noreturn));
+/* supervisor_malloc_tune: malloc's thresholds for max-buffered (again). */
+void	 supervisor_malloc_tune(void);
 
 #endif /* FP_DAEMON_H */

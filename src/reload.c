@@ -167,6 +167,7 @@ reload(struct reload_result *rr, char *msg, size_t msglen)
 	keep_fixed(&c, rr);
 
 	sv->conf = c;
+	supervisor_malloc_tune();
 	log_setlevel(c.log_level);
 	handlers_init(c.test_handlers);
 	breaker_table_reconfigure();

@@ -37,6 +37,29 @@ struct supervisor *sv;
 
 static uint64_t	 stop_deadline_ns;
 
+/*
+ * Large payloads pass through buffers of their size (a request read, an
+ * answer written).  glibc would map each past 128 KiB anew and unmap it
+ * when freed, or give the top of the heap back: every 1 MiB task would
+ * then fault its pages in again, which on these VMs costs more than
+ * copying them.  Keep freed memory for the next task instead, up to an
+ * eighth of max-buffered (at most 64 MiB), and give it all back when the
+ * daemon goes idle (idle_trim).  Workers inherit it (worker.c lowers the
+ * trim threshold: they cannot trim when idle).  Called again on reload.
+ */
+void
+supervisor_malloc_tune(void)
+{
+	size_t	 keep = sv->conf.max_buffered / 8;
+
+	if (keep > 64 << 20)
+		keep = 64 << 20;
+	if (keep < 128 << 10)
+		keep = 128 << 10;
+	(void)mallopt(M_MMAP_THRESHOLD, (int)keep);
+	(void)mallopt(M_TRIM_THRESHOLD, (int)keep);
+}
+
 int
 supervisor_setup(char *err, size_t errlen)
 {
@@ -45,18 +68,7 @@ supervisor_setup(char *err, size_t errlen)
 	sigset_t	 set;
 
 	sv->lfd = sv->sigfd = sv->tfd = -1;
-	/*
-	 * Large payloads pass through buffers of their size (a request
-	 * read, an answer written).  glibc would map each past 128 KiB
-	 * anew and unmap it when freed, or give the top of the heap back:
-	 * every 1 MiB task would then fault its pages in again, which costs
-	 * as much as copying them.  Keep up to 64 MiB of freed memory for
-	 * the next task instead, and give it back when the daemon goes idle
-	 * (idle_trim).  Workers inherit it (worker.c lowers the trim
-	 * threshold: they cannot trim when idle).
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	supervisor_malloc_tune();
 	TAILQ_INIT(&sv->queue);
 	TAILQ_INIT(&sv->retryq);
 	TAILQ_INIT(&sv->flushq);

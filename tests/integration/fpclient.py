@@ -300,6 +300,19 @@ def vmrss_kib(pid):
 	return None
 
 
+def rssanon_kib(pid):
+	"""RssAnon of pid in KiB: its private memory, without the pages of
+	the shared segments it has touched (None if it is gone)."""
+	try:
+		with open("/proc/%d/status" % pid) as f:
+			for line in f:
+				if line.startswith("RssAnon:"):
+					return int(line.split()[1])
+	except OSError:
+		pass
+	return None
+
+
 def zombies(ppid):
 	"""The zombie children of ppid."""
 	z = []

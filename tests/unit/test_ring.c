@@ -1017,78 +1017,97 @@ test_notify(void)
 }
 
 /*
- * fp_ring_set_rewind: a writer that finds the ring empty starts over at
- * offset 0; its reader accepts that PAD anywhere, a plain reader refuses
- * it.  Records stay intact and in order through many rewinds.
+ * fp_ring_set_rewind: the writer goes back to offset 0 as soon as the
+ * start of the ring is free (here, a 4K ring: half of it), so the bytes in
+ * use stay in the first half and a little more, however long it runs and
+ * whether or not the reader lags; its reader accepts the PAD anywhere and
+ * releases it when it skips it; a plain reader refuses that PAD.
  */
+/* n records of 700 bytes through p, written, read and released. */
+static void
+rewind_fill(struct pair *p, int n)
+{
+	struct fp_rec	 rec;
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		CHECK(fp_ring_alloc(&p->w, FP_REC_TASK, 0, 1, 700) != NULL);
+	CHECK(fp_ring_publish(&p->w) == 0);
+	for (i = 0; i < n; i++) {
+		CHECK(fp_ring_peek(&p->r, &rec) == 0);
+		fp_ring_consume(&p->r);
+	}
+	CHECK(fp_ring_release(&p->r) == 0);
+}
+
 static void
 test_rewind(void)
 {
 	struct pair	 p;
 	struct fp_rec	 rec;
 	uint8_t		*d, *first;
-	uint64_t	 seq = 0, base;
-	int		 i, j, ok = 1;
+	uint64_t	 seq = 0, rseq = 0, s = 42, maxend = 0, end;
+	uint32_t	 len;
+	int		 i, j, k, ok = 1;
 
 	pair_open(&p, SMALL, -1, -1);
 	fp_ring_set_rewind(&p.w);
 	fp_ring_set_rewind(&p.r);
 	first = p.w.data + FP_REC_HDRLEN;
-	for (i = 0; i < 200; i++) {
-		/*
-		 * The ring is empty: a small record starts the round at
-		 * offset 0 (small enough to fit before the last round's
-		 * end: a rewind's PAD and record must not overlap).
-		 */
-		base = seq;
-		d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, seq, 8);
-		if (d == NULL || d != first) {
-			ok = 0;
-			break;
-		}
-		fill(d, seq++, 8);
-		CHECK(fp_ring_publish(&p.w) == 0);
-		/* Its PAD is released when the reader skips it ... */
-		if (fp_ring_peek(&p.r, &rec) != 0 || rec.id != base)
-			ok = 0;
-		/* ... so the rest of the ring is the writer's again. */
-		for (j = 0; j < i % 3; j++) {
-			d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, seq, 1000 + j);
-			if (d == NULL) {
+	for (i = 0; i < 3000 && ok; i++) {
+		/* 1 to 3 records of 1 to 200 bytes ... */
+		k = 1 + (int)(rng(&s) % 3);
+		for (j = 0; j < k; j++) {
+			len = 1 + (uint32_t)(rng(&s) % 200);
+			if ((d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, seq,
+			    len)) == NULL) {
 				ok = 0;
 				break;
 			}
-			fill(d, seq++, 1000 + j);
+			fill(d, seq++, len);
+			end = (uint64_t)(d - first) + len;
+			if (end > maxend)
+				maxend = end;
 		}
 		CHECK(fp_ring_publish(&p.w) == 0);
-		while (base < seq) {
-			if (fp_ring_peek(&p.r, &rec) != 0 || rec.id != base ||
+		/* ... and the reader leaves the last 0 to 2 unread. */
+		k = (int)(rng(&s) % 3);
+		while (seq - rseq > (uint64_t)k) {
+			if (fp_ring_peek(&p.r, &rec) != 0 || rec.id != rseq ||
 			    !verify(rec.data, rec.id, rec.len))
 				ok = 0;
 			fp_ring_consume(&p.r);
-			base++;
+			rseq++;
 		}
 		CHECK(fp_ring_release(&p.r) == 0);
 	}
-	CHECKF(ok, "round %d: records in order, each round at offset 0", i);
+	CHECKF(ok, "round %d: records in order and intact", i);
+	CHECKF(maxend <= SMALL / 2 + 3 * 216 + 216, "used up to %llu",
+	    (unsigned long long)maxend);
 	CHECK(p.w.pos > 100 * SMALL);	/* it went round: PADs were read */
+	pair_close(&p);
 
-	/* Not empty: no rewind, the next record follows the last one. */
-	d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, 1, 8);
-	CHECK(d == first);
+	/* Empty and past half the ring: the next record goes to 0. */
+	pair_open(&p, SMALL, -1, -1);
+	fp_ring_set_rewind(&p.w);
+	fp_ring_set_rewind(&p.r);
+	rewind_fill(&p, 3);
+	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first);
 	CHECK(fp_ring_publish(&p.w) == 0);
-	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first + 24);
+	pair_close(&p);
+	/* Below half, it goes on. */
+	pair_open(&p, SMALL, -1, -1);
+	fp_ring_set_rewind(&p.w);
+	fp_ring_set_rewind(&p.r);
+	rewind_fill(&p, 2);
+	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first + 2 * 720);
 	CHECK(fp_ring_publish(&p.w) == 0);
 	pair_close(&p);
 
 	/* A reader that did not ask for it refuses a rewind's PAD. */
 	pair_open(&p, SMALL, -1, -1);
 	fp_ring_set_rewind(&p.w);
-	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 1, 8) != NULL);
-	CHECK(fp_ring_publish(&p.w) == 0);
-	CHECK(fp_ring_peek(&p.r, &rec) == 0);
-	fp_ring_consume(&p.r);
-	CHECK(fp_ring_release(&p.r) == 0);
+	rewind_fill(&p, 3);
 	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first);
 	CHECK(fp_ring_publish(&p.w) == 0);
 	errno = 0;
