@@ -30,6 +30,10 @@
 #define FP_RECF_MORE	0x0001	/* fragment: more of this message follows */
 #define FP_RECF_ALL	0x0001
 
+/* need_wakeup values: how a sleeping reader wants to be woken. */
+#define FP_WAKE_ANY	1	/* by any publish */
+#define FP_WAKE_IDLE	2	/* by fp_ring_publish_idle only */
+
 #define FP_REC_HDRLEN	16	/* u32 len, u16 type, u16 flags, u64 id */
 #define FP_REC_ALIGN	8
 #define FP_RING_CTLLEN	256	/* control block that precedes the data */
@@ -207,6 +211,23 @@ int	fp_ring_release(struct fp_ring *r);
  * call fp_ring_sleep_cancel and peek again.
  */
 int	fp_ring_sleep_prepare(struct fp_ring *r);
+
+/*
+ * fp_ring_sleep_prepare_lazy: as fp_ring_sleep_prepare, but the writer's
+ * fp_ring_publish leaves the reader asleep; only fp_ring_publish_idle,
+ * which the writer calls when it is about to wait itself (it has nothing
+ * more to do for now), wakes it.  For a reader that sleeps with a timeout
+ * of its own, so that a busy writer's records are taken in batches, at
+ * the cost of up to that timeout of delay (the supervisor, while workers
+ * work through queued tasks).
+ */
+int	fp_ring_sleep_prepare_lazy(struct fp_ring *r);
+
+/*
+ * fp_ring_publish_idle: fp_ring_publish, and wake a lazy sleeper too, even
+ * if nothing new was written since the last publish.
+ */
+int	fp_ring_publish_idle(struct fp_ring *r);
 
 /*
  * fp_ring_sleep_cancel: the reader woke; clear its need-wakeup flag (the

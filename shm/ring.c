@@ -334,8 +334,11 @@ fp_ring_alloc(struct fp_ring *r, uint16_t type, uint16_t flags, uint64_t id,
  * and need_wakeup, fp_ring_release tail and need_space.
  */
 static inline int
-ring_expose(struct fp_ring *r, _Atomic uint64_t *idx, _Atomic uint32_t *flag)
+ring_expose_idle(struct fp_ring *r, _Atomic uint64_t *idx,
+    _Atomic uint32_t *flag, int idle)
 {
+	uint32_t	 f;
+
 	/*
 	 * Release order: the writer's record contents, or the reader's reads
 	 * of the records it consumed, come before the index that exposes
@@ -344,11 +347,19 @@ ring_expose(struct fp_ring *r, _Atomic uint64_t *idx, _Atomic uint32_t *flag)
 	atomic_store_explicit(idx, r->pos, memory_order_release);
 	r->published = r->pos;
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(flag, memory_order_relaxed) != 0 &&
+	/* A lazy sleeper (fp_ring_sleep_prepare_lazy) waits for idleness. */
+	if ((f = atomic_load_explicit(flag, memory_order_relaxed)) != 0 &&
+	    (f != FP_WAKE_IDLE || idle) &&
 	    atomic_exchange_explicit(flag, 0, memory_order_relaxed) != 0 &&
 	    r->wakefd != -1)
 		return fp_notify_signal(r->wakefd);
 	return 0;
+}
+
+static inline int
+ring_expose(struct fp_ring *r, _Atomic uint64_t *idx, _Atomic uint32_t *flag)
+{
+	return ring_expose_idle(r, idx, flag, 0);
 }
 
 int
@@ -361,6 +372,17 @@ fp_ring_publish(struct fp_ring *r)
 		return -1;
 	}
 	return ring_expose(r, &r->ctl->head, &r->ctl->need_wakeup);
+}
+
+int
+fp_ring_publish_idle(struct fp_ring *r)
+{
+	if (!r->writer) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Even with nothing new: what was published lazily waits. */
+	return ring_expose_idle(r, &r->ctl->head, &r->ctl->need_wakeup, 1);
 }
 
 static int	ring_load_head(struct fp_ring *);	/* reader side, below */
@@ -381,11 +403,12 @@ ring_flag_clear(_Atomic uint32_t *flag)
  * back, if what we wait for came meanwhile; -1 on a bad peer index.
  */
 static int
-ring_arm(struct fp_ring *r, _Atomic uint32_t *flag, uint64_t need)
+ring_arm(struct fp_ring *r, _Atomic uint32_t *flag, uint64_t need,
+    uint32_t how)
 {
 	int	 came;
 
-	atomic_store_explicit(flag, 1, memory_order_seq_cst);
+	atomic_store_explicit(flag, how, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
 	if ((r->writer ? ring_load_tail(r) : ring_load_head(r)) == -1)
 		return -1;
@@ -421,7 +444,7 @@ fp_ring_space_wait(struct fp_ring *r, uint32_t len)
 	 */
 	if (fp_ring_publish(r) == -1)
 		return -1;
-	return ring_arm(r, &r->ctl->need_space, need);
+	return ring_arm(r, &r->ctl->need_space, need, FP_WAKE_ANY);
 }
 
 void
@@ -547,8 +570,8 @@ fp_ring_release(struct fp_ring *r)
 	return ring_expose(r, &r->ctl->tail, &r->ctl->need_space);
 }
 
-int
-fp_ring_sleep_prepare(struct fp_ring *r)
+static int
+sleep_prepare(struct fp_ring *r, uint32_t how)
 {
 	if (r->writer) {
 		errno = EINVAL;
@@ -562,7 +585,19 @@ fp_ring_sleep_prepare(struct fp_ring *r)
 	 */
 	if (fp_ring_release(r) == -1)
 		return -1;
-	return ring_arm(r, &r->ctl->need_wakeup, 0);
+	return ring_arm(r, &r->ctl->need_wakeup, 0, how);
+}
+
+int
+fp_ring_sleep_prepare(struct fp_ring *r)
+{
+	return sleep_prepare(r, FP_WAKE_ANY);
+}
+
+int
+fp_ring_sleep_prepare_lazy(struct fp_ring *r)
+{
+	return sleep_prepare(r, FP_WAKE_IDLE);
 }
 
 void

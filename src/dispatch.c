@@ -25,6 +25,7 @@
 #define RETRY_MAX_MS	5000
 #define HEAD_GRACE_NS	(1000ULL * 1000000)	/* see dispatch_tick */
 #define TASK_EVENTS_PER_S 100	/* task_timeout ... lines a second, each */
+#define LAZY_RECENT_NS	(2 * 1000000ULL)	/* see lazy_ok */
 
 /*
  * Lines of task events a client can cause at will (a flood of calls with
@@ -658,6 +659,8 @@ dispatch_results(struct worker *w)
 	}
 	if (fp_ring_release(&w->rx) == -1 || fp_ring_release(&w->brx) == -1)
 		log_warn("worker_wake", "worker=%d", w->slot);
+	if (n > 0)
+		w->ld.result_ns = sv->now_ns;
 	return n;
 }
 
@@ -679,15 +682,35 @@ next_live(int *i)
 	return NULL;
 }
 
+/*
+ * Whether the supervisor may take w's results in batches, waking every
+ * LAZY_NS instead of at each one: w has tasks queued behind the one it
+ * runs (it does not wait for us) and its results came recently (they come
+ * often: a worker busy with a long task is not polled).  Saves a wake-up,
+ * with its syscalls and the socket writes to clients, per result when
+ * workers are saturated; costs each result up to LAZY_NS of delay; the
+ * worker wakes us at once when it runs out of work (fp_ring_publish_idle).
+ */
+static int
+lazy_ok(const struct worker *w)
+{
+	return w->ld.ninflight >= 2 && w->ld.partial == NULL &&
+	    sv->now_ns - w->ld.result_ns < LAZY_RECENT_NS;
+}
+
 int
-dispatch_sleep_prepare(void)
+dispatch_sleep_prepare(int *lazy)
 {
 	struct worker	*w;
-	int		 i = 0, busy = 0, queued = !TAILQ_EMPTY(&sv->queue);
+	int		 i = 0, busy = 0, queued = !TAILQ_EMPTY(&sv->queue), l;
 
+	*lazy = 0;
 	/* Every live worker is told, whatever the others say. */
 	while ((w = next_live(&i)) != NULL) {
-		if (fp_ring_sleep_prepare(&w->rx) != 0)
+		l = lazy_ok(w);
+		*lazy |= l;
+		if ((l ? fp_ring_sleep_prepare_lazy(&w->rx) :
+		    fp_ring_sleep_prepare(&w->rx)) != 0)
 			busy = 1;
 		/* A result's blob comes after its record. */
 		if (w->ld.bwait && fp_ring_sleep_prepare(&w->brx) != 0)

@@ -42,9 +42,12 @@ void	 dispatch_results_all(void);
 /*
  * dispatch_sleep_prepare: tell the workers the supervisor is about to
  * sleep; 1 if it may not (a ring has something, a worker can take a
- * queued task), else 0.  dispatch_sleep_cancel: it woke up.
+ * queued task), else 0.  *lazy is set if some worker was told to wake it
+ * only when it runs out of work: then sleep at most DISPATCH_LAZY_NS.
+ * dispatch_sleep_cancel: it woke up.
  */
-int	 dispatch_sleep_prepare(void);
+int	 dispatch_sleep_prepare(int *lazy);
+#define DISPATCH_LAZY_NS	(200 * 1000)
 void	 dispatch_sleep_cancel(void);
 /* dispatch_busy: how many workers hold a task. */
 int	 dispatch_busy(void);

@@ -46,6 +46,7 @@ struct worker_load {
 	int		 blocked;	/* task ring full: waits for room */
 	uint64_t	 tasks_done;
 	uint32_t	 seq;		/* seq of the last task sent (wire.h) */
+	uint64_t	 result_ns;	/* when results last came (loop clock) */
 	int		 slow;		/* tasks were taken back from it: no
 					   prefetch until its list drains */
 };

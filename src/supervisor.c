@@ -256,7 +256,8 @@ supervisor(void)
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t	 ticks;
 	uint32_t	 slot;
-	int		 i, n, timeout;
+	struct timespec	 lts;
+	int		 i, n, timeout, lazy;
 	char		 q[FP_SOCKPATH_MAX * 4 + 3];
 
 	sv->pid = getpid();
@@ -273,8 +274,13 @@ supervisor(void)
 	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
 	for (;;) {
-		timeout = dispatch_sleep_prepare() || control_busy() ? 0 : -1;
-		n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
+		timeout = dispatch_sleep_prepare(&lazy) || control_busy() ? 0 : -1;
+		if (timeout == -1 && lazy) {
+			lts.tv_sec = 0;
+			lts.tv_nsec = DISPATCH_LAZY_NS;
+			n = epoll_pwait2(sv->epfd, evs, MAX_EVENTS, &lts, NULL);
+		} else
+			n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

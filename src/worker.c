@@ -139,8 +139,9 @@ put_msg(struct wctx *w, struct fp_ring *r, uint16_t type, uint64_t id,
 
 	while ((rc = fp_msg_write(r, type, id, hdr, hlen, body, blen,
 	    &done)) == FP_AGAIN) {
+		/* We wait too: wake a lazy supervisor. */
 		if (fp_ring_publish(&w->btx) == -1 ||
-		    fp_ring_publish(&w->tx) == -1)
+		    fp_ring_publish_idle(&w->tx) == -1)
 			fatal("worker_publish", NULL);
 		rc = fp_ring_space_wait(r, fp_ring_maxrec(r));
 		if (rc == -1)
@@ -296,6 +297,8 @@ blob_params(struct wctx *w, uint64_t id, const uint8_t **p, size_t *len)
 		if (r == -1)
 			fatalx("worker_ring", "msg=\"task blob ring corrupt\"");
 		if (r == FP_AGAIN) {
+			if (fp_ring_publish_idle(&w->tx) == -1)
+				fatal("worker_publish", NULL);
 			if (fp_ring_sleep_prepare(&w->brx) == 0) {
 				wait_wakeup(w);
 				fp_ring_sleep_cancel(&w->brx);
@@ -470,6 +473,13 @@ worker_loop(struct wctx *w)
 		if (r == -1)
 			fatalx("worker_ring", "msg=\"task ring corrupt\"");
 		if (r == FP_AGAIN) {
+			/*
+			 * Nothing more to do: a supervisor that sleeps
+			 * until we are idle (it takes our results in
+			 * batches while we work) must know now.
+			 */
+			if (fp_ring_publish_idle(&w->tx) == -1)
+				fatal("worker_publish", NULL);
 			if (fp_ring_sleep_prepare(&w->rx) == 0) {
 				wait_wakeup(w);
 				fp_ring_sleep_cancel(&w->rx);
