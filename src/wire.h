@@ -107,9 +107,11 @@ struct wstats {
 	 * the seq (struct wire_task) of the last task the worker claimed;
 	 * high 32 bits: tasks with a seq up to this one that are not
 	 * claimed are revoked.  The worker claims task s with one
-	 * compare-and-swap (low s-1 -> s) before it runs it, and skips it
-	 * if s is at or below the revoked mark; the supervisor revokes
-	 * with one compare-and-swap of the high half.  Whoever swaps first
+	 * compare-and-swap (low -> s, and the high half, if behind, up to
+	 * s-1 so that it never falls 2^31 behind the seqs compared with
+	 * it) before it runs it, and skips it if s is at or below the
+	 * revoked mark; the supervisor revokes with one compare-and-swap
+	 * of the high half, the low half as read.  Whoever swaps first
 	 * wins; seqs compare modulo 2^32 (at most `prefetch' apart).  A
 	 * worker that writes garbage here can only keep tasks it was given
 	 * (the supervisor then treats them as claimed) or run a revoked
