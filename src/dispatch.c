@@ -288,9 +288,9 @@ pick_worker(void)
  * Take back from w the tasks it holds and has not claimed (wire.h,
  * struct wstats `claim'): those after the last one it claimed, up to the
  * last one written to its ring in full (one still being written in
- * fragments stays: its record is not whole).  One compare-and-swap of the
- * revoked mark, retried while the worker claims meanwhile: whoever swaps
- * first has the task.  A claim the worker could not have made (past the
+ * fragments stays: its record is not whole).  wire_revoke: one
+ * compare-and-swap of the revoked mark, retried while the worker claims
+ * meanwhile: whoever swaps first has the task.  A claim the worker could not have made (past the
  * last seq sent, or before the oldest it holds) counts as everything
  * claimed: a hostile worker can keep its own tasks, no more.  Tasks
  * taken back go to the front of the queue in their order, attempt not
@@ -301,33 +301,15 @@ static uint32_t
 take_back(struct worker *w, int dry)
 {
 	struct task	*t, *prev, *head;
-	uint64_t	 v;
-	uint32_t	 mark, claimed, pos, n;
+	uint32_t	 mark, pos, n;
 
 	head = TAILQ_FIRST(&w->ld.inflight);
 	if (head == NULL)
 		return 0;
 	mark = w->ld.partial != NULL ? w->ld.seq - 1 : w->ld.seq;
-	v = atomic_load_explicit(&w->stats->claim, memory_order_acquire);
-	for (;;) {
-		/*
-		 * Where the worker is: its last claim, or the last task
-		 * revoked before it got there (it skips those).
-		 */
-		claimed = WCLAIM_CLAIMED(v);
-		pos = WSEQ_AFTER(WCLAIM_REVOKED(v), claimed) ?
-		    WCLAIM_REVOKED(v) : claimed;
-		if (WSEQ_AFTER(claimed, w->ld.seq) ||
-		    WSEQ_AFTER(head->wseq - 1, pos) ||
-		    !WSEQ_AFTER(mark, pos))
-			return 0;
-		if (dry)
-			return mark - pos;
-		if (atomic_compare_exchange_weak_explicit(&w->stats->claim, &v,
-		    WCLAIM(mark, claimed), memory_order_acq_rel,
-		    memory_order_acquire))
-			break;
-	}
+	n = wire_revoke(w->stats, head->wseq, w->ld.seq, mark, dry, &pos);
+	if (dry || n == 0)
+		return n;
 	n = 0;
 	/* Walk backwards so that requeueing at the front keeps FIFO order. */
 	for (t = TAILQ_LAST(&w->ld.inflight, taskq); t != NULL; t = prev) {

@@ -270,29 +270,6 @@ count_run(struct wctx *w, uint32_t h, int code, uint64_t run_ns)
 	WIRE_BUMP32(&hs->n, 1);
 }
 
-/*
- * Claim task seq before running it (wire.h, struct wstats `claim'): 0 if
- * the supervisor took it back first (revoked: skip it, answer nothing),
- * 1 if it is ours.  One compare-and-swap, retried only when the
- * supervisor moved the revoked mark meanwhile.  The mark is brought up
- * to seq - 1 with the claim: every task before this one is claimed or
- * revoked already, so nothing changes for them, and the mark stays
- * within prefetch of the seqs it is compared with (modulo 2^32).
- */
-static int
-claim_task(struct wctx *w, uint32_t seq)
-{
-	uint64_t	 v;
-
-	v = atomic_load_explicit(&w->stats->claim, memory_order_acquire);
-	do {
-		if (!WSEQ_AFTER(seq, WCLAIM_REVOKED(v)))
-			return 0;
-	} while (!atomic_compare_exchange_weak_explicit(&w->stats->claim, &v,
-	    WCLAIM(seq - 1, seq), memory_order_acq_rel, memory_order_acquire));
-	return 1;
-}
-
 static void
 run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 {
@@ -314,7 +291,8 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		fatalx("worker_ring", "msg=\"short task record\"");
 	praw = data + sizeof(wt) + wt.corrlen;
 	plen = len - sizeof(wt) - wt.corrlen;
-	if (!claim_task(w, wt.seq) && !ignore_revoke)
+	/* Claimed before `running' says so (wire.h, struct wstats). */
+	if (!wire_claim(w->stats, wt.seq) && !ignore_revoke)
 		return;		/* taken back for another worker */
 	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
 	t0 = fp_now_ns();
