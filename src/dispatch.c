@@ -290,12 +290,13 @@ pick_worker(void)
  * last one written to its ring in full (one still being written in
  * fragments stays: its record is not whole).  wire_revoke: one
  * compare-and-swap of the revoked mark, retried while the worker claims
- * meanwhile: whoever swaps first has the task.  A claim the worker could not have made (past the
- * last seq sent, or before the oldest it holds) counts as everything
- * claimed: a hostile worker can keep its own tasks, no more.  Tasks
- * taken back go to the front of the queue in their order, attempt not
- * counted; one answered meanwhile (cancelled, timed out) is released.
- * Returns how many were taken back.  With `dry', only counts them.
+ * meanwhile: whoever swaps first has the task.  A claim the worker could
+ * not have made (past the last seq sent, or before the oldest it holds)
+ * counts as everything claimed: a hostile worker can keep its own tasks,
+ * no more.  Tasks taken back go to the front of the queue in their
+ * order, attempt not counted; one answered meanwhile (cancelled, timed
+ * out) is released.  Returns how many were taken back.  With `dry', only
+ * counts them.
  */
 static uint32_t
 take_back(struct worker *w, int dry)
@@ -379,7 +380,11 @@ rebalance(void)
 		}
 		if (victim == NULL || take_back(victim, 0) == 0)
 			return;
-		victim->ld.slow = 1;
+		/*
+		 * Slow while it runs what it kept; not if it kept nothing
+		 * (it had started none of them).
+		 */
+		victim->ld.slow = victim->ld.ninflight > 0;
 		while ((t = TAILQ_FIRST(&sv->queue)) != NULL &&
 		    (w = pick_worker()) != NULL) {
 			TAILQ_REMOVE(&sv->queue, t, entry);
