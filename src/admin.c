@@ -214,6 +214,7 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 		{ "tasks_timeout", F_UINT, .u = sv->cnt.tasks_timeout },
 		{ "tasks_cancelled", F_UINT, .u = sv->cnt.tasks_cancelled },
 		{ "tasks_retried", F_UINT, .u = sv->cnt.tasks_retried },
+		{ "tasks_revoked", F_UINT, .u = sv->cnt.tasks_revoked },
 		{ "workers_recycled", F_UINT, .u = sv->cnt.workers_recycled },
 		{ "pid", F_UINT, .u = (uint64_t)sv->pid },
 		{ "workers", F_UINT, .u = (uint64_t)sv->conf.workers },

@@ -223,6 +223,7 @@ write_partial(struct worker *w)
 		memset(&wt, 0, sizeof(wt));
 		wt.handler = t->handler;
 		wt.deadline_ns = t->deadline_ns;
+		wt.seq = t->wseq;
 		if (blob)
 			wt.flags |= WT_BLOB;
 		if (t->corr != NULL)
@@ -259,6 +260,7 @@ send_task(struct worker *w, struct task *t)
 	t->sent_ns = sv->now_ns;
 	t->started = 0;
 	t->attempts++;
+	t->wseq = ++w->ld.seq;
 	TAILQ_INSERT_TAIL(&w->ld.inflight, t, entry);
 	w->ld.ninflight++;
 	w->ld.partial = t;
@@ -266,6 +268,19 @@ send_task(struct worker *w, struct task *t)
 	w->ld.blob_done = 0;
 	w->ld.head_done = 0;
 	write_partial(w);
+}
+
+/*
+ * Whether w may be handed a task now: ready, not being killed, nothing
+ * half written, below prefetch, and not a worker tasks were taken back
+ * from (ld.slow) unless it holds none any more: it runs something long.
+ */
+static int
+can_take(const struct worker *w)
+{
+	return w->state == W_READY && w->ld.partial == NULL &&
+	    w->kill_ns == 0 && w->ld.ninflight < sv->conf.prefetch &&
+	    (!w->ld.slow || w->ld.ninflight == 0);
 }
 
 /* The ready worker with the fewest tasks in flight, below prefetch. */
@@ -277,8 +292,7 @@ pick_worker(void)
 
 	for (i = 0; i < sv->nslots; i++) {
 		w = &sv->workers[i];
-		if (w->state != W_READY || w->ld.partial != NULL ||
-		    w->kill_ns != 0 || w->ld.ninflight >= sv->conf.prefetch)
+		if (!can_take(w))
 			continue;
 		if (best == NULL || w->ld.ninflight < best->ld.ninflight)
 			best = w;
@@ -286,6 +300,116 @@ pick_worker(void)
 			break;
 	}
 	return best;
+}
+
+/*
+ * Take back from w the tasks it holds and has not claimed (wire.h,
+ * struct wstats `claim'): those after the last one it claimed, up to the
+ * last one written to its ring in full (one still being written in
+ * fragments stays: its record is not whole).  wire_revoke: one
+ * compare-and-swap of the revoked mark, retried while the worker claims
+ * meanwhile: whoever swaps first has the task.  A claim the worker could
+ * not have made (past the last seq sent, or before the oldest it holds)
+ * counts as everything claimed: a hostile worker can keep its own tasks,
+ * no more.  Tasks taken back go to the front of the queue in their
+ * order, attempt not counted; one answered meanwhile (cancelled, timed
+ * out) is released.  Returns how many were taken back.  With `dry', only
+ * counts them.
+ */
+static uint32_t
+take_back(struct worker *w, int dry)
+{
+	struct task	*t, *prev, *head;
+	uint32_t	 mark, pos, n;
+
+	head = TAILQ_FIRST(&w->ld.inflight);
+	if (head == NULL)
+		return 0;
+	mark = w->ld.partial != NULL ? w->ld.seq - 1 : w->ld.seq;
+	n = wire_revoke(w->stats, head->wseq, w->ld.seq, mark, dry, &pos);
+	if (dry || n == 0)
+		return n;
+	n = 0;
+	/* Walk backwards so that requeueing at the front keeps FIFO order. */
+	for (t = TAILQ_LAST(&w->ld.inflight, taskq); t != NULL; t = prev) {
+		prev = TAILQ_PREV(t, taskq, entry);
+		if (WSEQ_AFTER(t->wseq, mark))
+			continue;	/* being written: stays */
+		if (!WSEQ_AFTER(t->wseq, pos))
+			break;
+		TAILQ_REMOVE(&w->ld.inflight, t, entry);
+		w->ld.ninflight--;
+		n++;
+		if (t->answered) {
+			release(t);
+			continue;
+		}
+		/* It did not run: attempts counts runs. */
+		t->attempts--;
+		requeue_front(t);
+	}
+	sv->cnt.tasks_revoked += n;
+	return n;
+}
+
+/*
+ * No task waits behind another while a worker is idle: with the queue
+ * empty and a worker idle, take back the prefetched tasks of the worker
+ * that holds most of them and dispatch them again.  That worker gets no
+ * more tasks until it has none (ld.slow): it runs something long.  A
+ * worker holding one task it has not started keeps it: moving it would
+ * gain nothing.  Bounded: each round moves tasks to an idle worker.
+ */
+static void
+rebalance(void)
+{
+	struct worker	*w, *victim;
+	struct task	*t;
+	uint32_t	 n, most;
+	int		 i, idle, rounds;
+
+	for (rounds = 0; rounds < sv->nslots; rounds++) {
+		if (!TAILQ_EMPTY(&sv->queue))
+			return;
+		idle = 0;
+		for (i = 0; i < sv->nslots && !idle; i++) {
+			w = &sv->workers[i];
+			idle = w->state == W_READY && w->ld.ninflight == 0 &&
+			    w->kill_ns == 0 && w->ld.partial == NULL;
+		}
+		if (!idle)
+			return;
+		victim = NULL;
+		most = 0;
+		for (i = 0; i < sv->nslots; i++) {
+			w = &sv->workers[i];
+			/* Cheap tests first: the claim word is shared. */
+			if ((w->state != W_READY && w->state != W_RETIRING) ||
+			    w->kill_ns != 0 || w->ld.ninflight < 2 ||
+			    w->ld.ninflight - 1 <= most)
+				continue;
+			n = take_back(w, 1);
+			if (n >= w->ld.ninflight)
+				n = w->ld.ninflight - 1; /* keeps one, as above */
+			if (n > most) {
+				most = n;
+				victim = w;
+			}
+		}
+		if (victim == NULL || take_back(victim, 0) == 0)
+			return;
+		/*
+		 * Slow while it runs what it kept; not if it kept nothing
+		 * (it had started none of them).
+		 */
+		victim->ld.slow = victim->ld.ninflight > 0;
+		while ((t = TAILQ_FIRST(&sv->queue)) != NULL &&
+		    (w = pick_worker()) != NULL) {
+			TAILQ_REMOVE(&sv->queue, t, entry);
+			sv->nqueued--;
+			send_task(w, t);
+		}
+	}
 }
 
 void
@@ -308,6 +432,7 @@ dispatch_run(void)
 		sv->nqueued--;
 		send_task(w, t);
 	}
+	rebalance();
 }
 
 void
@@ -483,7 +608,8 @@ handle_result(struct worker *w, struct task *t, uint16_t type, uint64_t id,
 	outcome(t, 0);
 done:
 	TAILQ_REMOVE(&w->ld.inflight, t, entry);
-	w->ld.ninflight--;
+	if (--w->ld.ninflight == 0)
+		w->ld.slow = 0;
 	w->ld.tasks_done++;
 	release(t);
 }
@@ -720,8 +846,7 @@ dispatch_sleep_prepare(int *lazy)
 
 			if (fp_ring_space_wait(r, fp_ring_maxrec(r)) != 0)
 				busy = 1;
-		} else if (queued && w->state == W_READY &&
-		    w->ld.ninflight < sv->conf.prefetch)
+		} else if (queued && can_take(w))
 			busy = 1;	/* it can take a queued task now */
 	}
 	return busy;
@@ -765,6 +890,8 @@ dispatch_worker_reset(struct worker *w, size_t result_max)
 	ld->head_done = 0;
 	ld->dirty = ld->blocked = 0;
 	ld->tasks_done = 0;
+	ld->seq = 0;
+	ld->slow = 0;
 }
 
 void
@@ -960,6 +1087,7 @@ dispatch_worker_lost(struct worker *w, int status)
 		release(t);
 	}
 	w->ld.ninflight = 0;
+	w->ld.slow = 0;
 	w->ld.partial = NULL;
 	w->ld.head_done = 0;
 	w->ld.blocked = 0;
@@ -1119,6 +1247,7 @@ dispatch_fail_all(int code, const char *msg)
 			finish_err(t, code, msg);
 		}
 		w->ld.ninflight = 0;
+		w->ld.slow = 0;
 		w->ld.partial = NULL;
 	}
 }

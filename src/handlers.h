@@ -53,7 +53,9 @@ enum {
 	VIOLATE_BADERROR,	/* an error record with code 0 */
 	VIOLATE_CORRUPT,	/* a misaligned result ring index */
 	VIOLATE_LIE,		/* clear `running' in the stats block, exit */
-	VIOLATE_LIE_HANG	/* clear `running', then hang */
+	VIOLATE_LIE_HANG,	/* clear `running', then hang */
+	VIOLATE_RUN_REVOKED	/* sleep arg ms, answer, then run the
+				   tasks taken back from it too */
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */

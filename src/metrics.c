@@ -279,6 +279,9 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 		{ "forkpool_tasks_retried_total", "counter",
 		    "Tasks run again because the worker that ran them died or "
 		    "was stopped under them.", sv->cnt.tasks_retried, 0 },
+		{ "forkpool_tasks_revoked_total", "counter",
+		    "Prefetched tasks taken back from a worker before it started "
+		    "them, for an idle worker.", sv->cnt.tasks_revoked, 0 },
 		{ "forkpool_slow_tasks_total", "counter",
 		    "Entries written to the slow-task log (slowlog-threshold).",
 		    tot.slowlog_total, 0 },

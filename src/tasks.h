@@ -48,6 +48,7 @@ struct task {
 	uint32_t	 retries_left;
 	uint64_t	 enqueued_ns;
 	uint64_t	 sent_ns;	/* last handed to a worker (dispatch.c) */
+	uint32_t	 wseq;		/* its seq on that worker (wire.h) */
 	uint64_t	 deadline_ns;	/* 0: none */
 	uint64_t	 not_before_ns;	/* retry back-off */
 	char		*corr;		/* correlation id, quoted, or NULL */

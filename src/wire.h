@@ -126,9 +126,11 @@ struct wstats {
 	 * the seq (struct wire_task) of the last task the worker claimed;
 	 * high 32 bits: tasks with a seq up to this one that are not
 	 * claimed are revoked.  The worker claims task s with one
-	 * compare-and-swap (low s-1 -> s) before it runs it, and skips it
-	 * if s is at or below the revoked mark; the supervisor revokes
-	 * with one compare-and-swap of the high half.  Whoever swaps first
+	 * compare-and-swap (low -> s, and the high half, if behind, up to
+	 * s-1 so that it never falls 2^31 behind the seqs compared with
+	 * it) before it runs it, and skips it if s is at or below the
+	 * revoked mark; the supervisor revokes with one compare-and-swap
+	 * of the high half, the low half as read.  Whoever swaps first
 	 * wins; seqs compare modulo 2^32 (at most `prefetch' apart).  A
 	 * worker that writes garbage here can only keep tasks it was given
 	 * (the supervisor then treats them as claimed) or run a revoked
@@ -149,6 +151,64 @@ struct wstats {
 	(((uint64_t)(revoked) << 32) | (uint32_t)(claimed))
 /* Serial-number order of two seqs (RFC 1982 style): a is after b. */
 #define WSEQ_AFTER(a, b)	((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+
+/*
+ * wire_claim: the worker claims task seq before it runs it: 1 if it is
+ * its own, 0 if the supervisor revoked it first (skip it, answer
+ * nothing).  One compare-and-swap, retried only when the supervisor
+ * moved the revoked mark meanwhile.  The mark is brought up to seq - 1
+ * with the claim: every task before this one is claimed or revoked
+ * already, so nothing changes for them, and the mark stays within
+ * prefetch of the seqs it is compared with.
+ */
+static inline int
+wire_claim(struct wstats *s, uint32_t seq)
+{
+	uint64_t	 v;
+
+	v = atomic_load_explicit(&s->claim, memory_order_acquire);
+	do {
+		if (!WSEQ_AFTER(seq, WCLAIM_REVOKED(v)))
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(&s->claim, &v,
+	    WCLAIM(seq - 1, seq), memory_order_acq_rel, memory_order_acquire));
+	return 1;
+}
+
+/*
+ * wire_revoke: the supervisor revokes the tasks it sent to a worker, up
+ * to seq `mark' (the last written to its ring in full), that the worker
+ * has not claimed.  `oldest' is the seq of the oldest task the worker
+ * holds, `last' the last seq sent to it.  *pos is set to where the
+ * worker is: its last claim, or the last task it will skip as revoked;
+ * the tasks after *pos up to mark are the supervisor's again, and their
+ * number is returned.  A claim the worker could not have made (after
+ * `last', or before `oldest' - 1) is taken as everything claimed: 0.
+ * With `dry', only counts them and changes nothing.
+ */
+static inline uint32_t
+wire_revoke(struct wstats *s, uint32_t oldest, uint32_t last, uint32_t mark,
+    int dry, uint32_t *pos)
+{
+	uint64_t	 v;
+	uint32_t	 c, r;
+
+	v = atomic_load_explicit(&s->claim, memory_order_acquire);
+	for (;;) {
+		c = WCLAIM_CLAIMED(v);
+		r = WCLAIM_REVOKED(v);
+		*pos = WSEQ_AFTER(r, c) ? r : c;
+		if (WSEQ_AFTER(c, last) || WSEQ_AFTER(oldest - 1, *pos) ||
+		    !WSEQ_AFTER(mark, *pos))
+			return 0;
+		if (dry)
+			return mark - *pos;
+		if (atomic_compare_exchange_weak_explicit(&s->claim, &v,
+		    WCLAIM(mark, c), memory_order_acq_rel,
+		    memory_order_acquire))
+			return mark - *pos;
+	}
+}
 
 /* Per handler: what this worker ran of it. */
 struct wstats_handler {

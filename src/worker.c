@@ -64,6 +64,9 @@ static pthread_mutex_t	 logmtx = PTHREAD_MUTEX_INITIALIZER;
 static __thread const char *cur_corr;
 static __thread size_t	 cur_corrlen;
 
+/* violate run-revoked: run tasks the supervisor took back (a test hook). */
+static int		 ignore_revoke;
+
 static void
 log_to_ring(int level, const char *event, const char *fields)
 {
@@ -209,6 +212,7 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 {
 	static const char zero[65536];
 	struct wire_error we = { .code = FP_OK };
+	struct timespec	 ts;
 	size_t		 n, i;
 	uint8_t		 hdr[5];
 
@@ -256,6 +260,20 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 		wire_cur_set(w->stats, 0, 0, 0);
 		for (;;)
 			pause();
+	case VIOLATE_RUN_REVOKED:
+		/*
+		 * Hold the tasks prefetched behind this one long enough for
+		 * the supervisor to take them back, answer, then run them
+		 * all the same: their results are for tasks it no longer
+		 * holds.
+		 */
+		ts.tv_sec = hc->violate_arg / 1000;
+		ts.tv_nsec = (hc->violate_arg % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		ignore_revoke = 1;
+		put_result(w, FP_REC_RESULT, id, run, NULL, 0, "\xc0", 1);
+		break;
 	}
 }
 
@@ -365,6 +383,14 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		if (plen != 0)
 			fatalx("worker_ring", "msg=\"bad blob task\"");
 		blob_params(w, id, &praw, &plen);
+	}
+	/*
+	 * Claimed before `running' says so (wire.h, struct wstats).  A task
+	 * taken back for another worker is dropped, its blob with it.
+	 */
+	if (!wire_claim(w->stats, wt.seq) && !ignore_revoke) {
+		blob_release(w);
+		return;
 	}
 	atomic_store_explicit(&w->stats->running, id, memory_order_relaxed);
 	t0 = fp_now_ns();
