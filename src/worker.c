@@ -262,15 +262,21 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 			pause();
 	case VIOLATE_RUN_REVOKED:
 		/*
-		 * Hold the tasks prefetched behind this one long enough for
-		 * the supervisor to take them back, answer, then run them
+		 * Hold the tasks prefetched behind this one until the
+		 * supervisor has taken them back (the revoked mark passes
+		 * this task's seq; at most arg ms), answer, then run them
 		 * all the same: their results are for tasks it no longer
 		 * holds.
 		 */
-		ts.tv_sec = hc->violate_arg / 1000;
-		ts.tv_nsec = (hc->violate_arg % 1000) * 1000000;
-		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-			;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1000000;
+		for (i = 0; i < hc->violate_arg; i++) {
+			uint64_t v = atomic_load(&w->stats->claim);
+
+			if (WSEQ_AFTER(WCLAIM_REVOKED(v), WCLAIM_CLAIMED(v)))
+				break;
+			(void)nanosleep(&ts, NULL);
+		}
 		ignore_revoke = 1;
 		put_result(w, FP_REC_RESULT, id, run, NULL, 0, "\xc0", 1);
 		break;

@@ -46,27 +46,31 @@ def check_burst(conns, sent, what):
 	return worst
 
 
-def long_then_echoes(method, params, nechoes, wait_s):
+def long_then_echoes(method, params, nechoes, wait_s, size=0, limit=LIMIT):
 	"""On one connection: the long task, then nechoes echoes, pipelined
-	in one write.  The echoes are answered in time, the long task after
-	wait_s (within a second more); returns forkpool.stats at the end."""
+	in one write (of `size' bytes each if not 0: past 16K their params go
+	through the blob rings).  The echoes are answered within `limit' and
+	intact,
+	the long task after wait_s (within a second more); returns
+	forkpool.stats at the end."""
 	c = fc.Conn(sock)
 	lid = c.queue_request(method, params)
-	ids = [c.queue_request("echo", [k]) for k in range(nechoes)]
+	val = [bytes([k % 256]) * size if size else k for k in range(nechoes)]
+	ids = [c.queue_request("echo", [val[k]]) for k in range(nechoes)]
 	t0 = time.monotonic()
 	c.flush()
 	got = fc.collect(c, ids + [lid], wait_s + 10, "%s and echoes" % method)
 	worst = 0.0
-	for msgid in ids:
+	for k, msgid in enumerate(ids):
 		m, t = got[msgid]
-		if m[2] is not None:
-			fc.fail("echo %d answered %r" % (msgid, m))
+		if m[2] is not None or m[3] != val[k]:
+			fc.fail("echo %d answered %r" % (msgid, m[2]))
 		lat = t - t0
 		worst = max(worst, lat)
-		if lat > LIMIT:
+		if lat > limit:
 			fc.fail("echo %d answered %.1f ms after it was sent "
 			    "(limit %.0f ms): it waited behind %s" % (msgid,
-			    lat * 1e3, LIMIT * 1e3, method))
+			    lat * 1e3, limit * 1e3, method))
 	m, t = got[lid]
 	if m[2] is not None:
 		fc.fail("%s: answered %r" % (method, m))
@@ -74,7 +78,7 @@ def long_then_echoes(method, params, nechoes, wait_s):
 		fc.fail("%s answered after %.3f s, expected about %.1f" %
 		    (method, t - t0, wait_s))
 	print("%d echoes behind %s, all answered within %.0f ms" %
-	    (nechoes, method, LIMIT * 1e3))
+	    (nechoes, method, limit * 1e3))
 	print("worst echo %.1f ms, %s %.2f s" % (worst * 1e3, method, t - t0))
 	st = fc.stats(sock)
 	if st["tasks_revoked"] < 1:

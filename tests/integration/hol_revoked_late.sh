@@ -1,10 +1,10 @@
 #!/bin/sh
 # hol_revoked_late.sh -- a worker that runs a task taken back from it is
 # caught (issue 11, item 1).  2 workers, the default prefetch: one
-# connection pipelines violate ["run-revoked", 500] then 20 echoes.  The
+# connection pipelines violate ["run-revoked", 5000] then 20 echoes.  The
 # echoes prefetched to the worker that sleeps in violate are taken back
-# (tasks_revoked) and answered by the other one, each exactly once; after
-# 500 ms the hostile worker answers violate (nil), then runs the echoes
+# (tasks_revoked) and answered by the other one, each exactly once; once
+# they are (5 s at most) the hostile worker answers violate (nil), runs the echoes
 # it no longer holds: their results are a protocol violation
 # (worker_protocol "result for a task it does not hold",
 # worker_protocol_errors 1), it is killed and replaced, and no client
@@ -22,7 +22,7 @@ import fpclient as fc
 import hol
 
 c = fc.Conn(hol.sock)
-vid = c.queue_request("violate", ["run-revoked", 500])
+vid = c.queue_request("violate", ["run-revoked", 5000])
 ids = [c.queue_request("echo", [k]) for k in range(20)]
 c.flush()
 got = fc.collect(c, ids + [vid], 15, "violate and echoes")
