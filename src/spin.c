@@ -88,6 +88,7 @@ static int		 loadfd = -1;	/* /proc/loadavg */
 static int		 ncpu = 1;	/* CPUs it may run on */
 static int		 load;		/* others' runnable tasks, averaged,
 					   in 1/16 */
+static int		 sampled;	/* load has a first sample */
 static uint32_t		 sup_max_us;	/* its own budget now, 0: none */
 static struct spin_adapt sup;
 static uint64_t		 sup_budget;	/* spin_wanted's, for this spin */
@@ -162,7 +163,11 @@ spin_tick(void)
 		run = run > own ? run - own : 0;
 		if (run > 4 * ncpu)
 			run = 4 * ncpu;
+		/* The first sample alone, not an average from 0 (idle). */
+		if (!sampled)
+			load = (int)run << LOAD_SHIFT;
 		load += (((int)run << LOAD_SHIFT) - load) >> LOAD_SMOOTH;
+		sampled = 1;
 	} else
 		max = 0;
 	/* Free CPUs, rounded to the nearest. */
