@@ -23,7 +23,7 @@
 #include "priv.h"
 
 enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
-	K_LEVEL, K_CANCEL, K_NAME, K_TASKLOG, K_LISTEN };
+	K_LEVEL, K_CANCEL, K_NAME, K_TASKLOG, K_LISTEN, K_SPIN };
 
 #define KF_POW2		0x01	/* a power of two */
 #define KF_ZERO		0x02	/* 0 (off) is allowed below min */
@@ -56,6 +56,7 @@ static const struct keyword keywords[] = {
 	{ "pidfile",		K_PATH,	    KW(pidfile), 0, 0, 0 },
 	{ "queue-limit",	K_INT,	    KW(queue_limit), 0, 1000000, 0 },
 	{ "prefetch",		K_INT,	    KW(prefetch), 1, 1024, 0 },
+	{ "spin",		K_SPIN,	    KW(spin_us), 0, FP_SPIN_MAX_US, 0 },
 	{ "ring-size",		K_SIZE,	    KW(ring_size), 64 << 10, 256 << 20,
 	    KF_POW2 },
 	{ "blob-size",		K_SIZE,	    KW(blob_size), 1 << 20, 1 << 30,
@@ -162,6 +163,7 @@ config_defaults(struct fp_config *c)
 	c->socket_mode = 0660;
 	c->queue_limit = 1000;
 	c->prefetch = 32;
+	c->spin_us = FP_SPIN_AUTO;
 	c->ring_size = 1 << 20;
 	c->blob_size = 64 << 20;
 	c->max_request_size = 64 << 20;
@@ -614,6 +616,23 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 			return -1;
 		}
 		return 0;
+	case K_SPIN:
+		/* Stored as an int32_t: auto and off are not numbers. */
+		if (strcmp(v, "auto") == 0 || strcmp(v, "off") == 0) {
+			*(int32_t *)dst = *v == 'a' ? FP_SPIN_AUTO : 0;
+			return 0;
+		}
+		errno = 0;
+		n = isdigit((unsigned char)*v) ? strtoull(v, &end, 10) : 0;
+		if (!isdigit((unsigned char)*v) || errno != 0 || *end != '\0') {
+			*why = "expected auto, off or microseconds";
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			*why = "out of range";
+			return -1;
+		}
+		break;
 	case K_CANCEL:
 		if (strcmp(v, "drop") == 0)
 			n = FP_CANCEL_DROP;
@@ -1118,6 +1137,10 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_path(fp, "pidfile", c->pidfile);
 	fprintf(fp, "queue-limit %u\n", c->queue_limit);
 	fprintf(fp, "prefetch %u\n", c->prefetch);
+	if (c->spin_us == FP_SPIN_AUTO || c->spin_us == 0)
+		fprintf(fp, "spin %s\n", c->spin_us == 0 ? "off" : "auto");
+	else
+		fprintf(fp, "spin %d\n", (int)c->spin_us);
 	print_size(fp, "ring-size", c->ring_size);
 	print_size(fp, "blob-size", c->blob_size);
 	print_size(fp, "max-request-size", c->max_request_size);

@@ -14,6 +14,8 @@
 #define FP_SOCKPATH_MAX	108	/* sizeof(sun_path) */
 #define FP_CONF_HANDLERS 256	/* room for per-handler settings */
 #define FP_CONF_PLUGINS	16	/* `load' lines */
+#define FP_SPIN_AUTO	(-1)	/* `spin auto': spin.h's own budget */
+#define FP_SPIN_MAX_US	10000	/* `spin <microseconds>' at most */
 #define FP_CONF_LOADARG	1024	/* bytes of a `load' argument, with NUL */
 #define FP_CONF_MAXSIZE	(1 << 20)	/* bytes of the file */
 #define FP_CONF_NAME	64	/* a user or group name, with NUL */
@@ -70,6 +72,7 @@ struct fp_config {
 	int		 pidfile_set;		/* given, not derived */
 	uint32_t	 queue_limit;
 	uint32_t	 prefetch;
+	int32_t		 spin_us;		/* FP_SPIN_AUTO, 0 off, or µs */
 	size_t		 ring_size;
 	size_t		 blob_size;	/* each blob ring (large payloads) */
 	size_t		 max_request_size;

@@ -32,6 +32,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "pool.h"
+#include "spin.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -1068,6 +1069,7 @@ pool_tick(void)
 		stats_fold(w, now);
 	}
 	stats_tick(now);
+	spin_tick();
 	if (sv->state == SV_STOPPING)
 		return;
 	for (i = 0; i < sv->nslots; i++) {

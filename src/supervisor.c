@@ -26,6 +26,7 @@
 #include "log.h"
 #include "pool.h"
 #include "reload.h"
+#include "spin.h"
 #include "stats.h"
 
 #define MAX_EVENTS	256
@@ -118,6 +119,7 @@ supervisor_setup(char *err, size_t errlen)
 	if (epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->tfd, &ev) == -1)
 		fatal("epoll_ctl", NULL);
 
+	spin_init();
 	if (control_listen(err, errlen) == -1)
 		return -1;
 	/* Bound before the first fork, so a busy port stops the start. */
@@ -254,10 +256,10 @@ void
 supervisor(void)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	uint64_t	 ticks;
+	uint64_t	 ticks, answered = 0, slept;
 	uint32_t	 slot;
 	struct timespec	 lts;
-	int		 i, n, timeout, lazy;
+	int		 i, n, timeout, lazy, work;
 	char		 q[FP_SOCKPATH_MAX * 4 + 3];
 
 	sv->pid = getpid();
@@ -274,20 +276,42 @@ supervisor(void)
 	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
 	for (;;) {
+		/* Answers went out since the last time round. */
+		work = sv->cnt.tasks_ok + sv->cnt.tasks_failed != answered;
+		answered = sv->cnt.tasks_ok + sv->cnt.tasks_failed;
+		n = -1;
+		slept = 0;
 		timeout = dispatch_sleep_prepare(&lazy) || control_busy() ? 0 : -1;
-		if (timeout == -1 && lazy) {
-			lts.tv_sec = 0;
-			lts.tv_nsec = DISPATCH_LAZY_NS;
-			n = epoll_pwait2(sv->epfd, evs, MAX_EVENTS, &lts, NULL);
-		} else
-			n = epoll_wait(sv->epfd, evs, MAX_EVENTS, timeout);
+		/* Workers busy with queued tasks: batch, do not spin. */
+		if (timeout == -1 && !lazy && spin_wanted(work)) {
+			/* Spin first (spin.h): workers need not wake us. */
+			dispatch_sleep_cancel();
+			if ((n = spin_supervisor(evs, MAX_EVENTS)) == -1)
+				timeout = dispatch_sleep_prepare(&lazy) ||
+				    control_busy() ? 0 : -1;
+		}
 		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("epoll_wait", NULL);
+			if (timeout == -1 && lazy) {
+				lts.tv_sec = 0;
+				lts.tv_nsec = DISPATCH_LAZY_NS;
+				n = epoll_pwait2(sv->epfd, evs, MAX_EVENTS,
+				    &lts, NULL);
+			} else {
+				if (timeout == -1 && sv->conf.spin_us != 0)
+					slept = fp_now_ns();
+				n = epoll_wait(sv->epfd, evs, MAX_EVENTS,
+				    timeout);
+			}
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				fatal("epoll_wait", NULL);
+			}
 		}
 		/* One clock read per iteration serves every task it handles. */
 		sv->now_ns = fp_now_ns();
+		if (slept != 0)
+			spin_supervisor_slept(sv->now_ns - slept);
 		dispatch_sleep_cancel();
 		for (i = 0; i < n; i++) {
 			slot = (uint32_t)evs[i].data.u64;

@@ -94,7 +94,9 @@ struct wire_error {
 enum wstate {
 	WS_STARTING = 0,	/* forked, its plug-ins' worker_init not done */
 	WS_IDLE,		/* waits for a task */
-	WS_BUSY			/* runs the task of `cur' */
+	WS_BUSY,		/* runs the task of `cur' */
+	WS_SPIN			/* polls its empty task ring (spin.h): the
+				   daemon's own load, not another's */
 };
 
 struct wstats {

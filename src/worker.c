@@ -25,6 +25,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "priv.h"
+#include "spin.h"
 #include "worker.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
@@ -46,6 +47,7 @@ struct wctx {
 	msgpack_zone	 zone;
 	struct fp_asm	 as;
 	size_t		 result_max;	/* RESULT_MAX of its configuration */
+	struct spin_adapt spin;		/* its spin budget (spin.h) */
 };
 
 /*
@@ -494,11 +496,50 @@ done:
 	}
 }
 
+/*
+ * The task ring is empty after a task: poll it (no syscall) for the budget
+ * the supervisor allows while a CPU is free (spin.h) before sleeping, so
+ * that the next task costs no wake-up.  1 if one came.
+ */
+static int
+spin_ring(struct wctx *w)
+{
+	uint32_t	 max;
+	uint64_t	 end;
+	unsigned	 i;
+	int		 found = 0;
+
+	max = atomic_load_explicit(&w->stats->spin_us, memory_order_relaxed);
+	if (max > FP_SPIN_MAX_US)
+		max = FP_SPIN_MAX_US;
+	if ((end = spin_budget(&w->spin, max)) == 0)
+		return 0;
+	end += fp_now_ns();
+	/* The supervisor counts it as the daemon's own load, not another's. */
+	atomic_store_explicit(&w->stats->state, WS_SPIN, memory_order_relaxed);
+	for (i = 1;; i++) {
+		if (!fp_ring_empty(&w->rx)) {
+			found = 1;
+			break;
+		}
+		if ((i & 63) == 0 && fp_now_ns() >= end)
+			break;
+		spin_relax();
+	}
+	atomic_store_explicit(&w->stats->state, WS_IDLE, memory_order_relaxed);
+	if (found)
+		spin_won(&w->spin, max);
+	else
+		spin_lost(&w->spin, max);
+	return found;
+}
+
 static void __attribute__((noreturn))
 worker_loop(struct wctx *w)
 {
 	struct fp_rec	 rec;
-	int		 r;
+	uint64_t	 slept;
+	int		 r, ran = 0;
 
 	for (;;) {
 		r = fp_ring_peek(&w->rx, &rec);
@@ -508,16 +549,28 @@ worker_loop(struct wctx *w)
 			/*
 			 * Nothing more to do: a supervisor that sleeps
 			 * until we are idle (it takes our results in
-			 * batches while we work) must know now.
+			 * batches while we work) must know now, before we
+			 * spin.
 			 */
 			if (fp_ring_publish_idle(&w->tx) == -1)
 				fatal("worker_publish", NULL);
+			/* Only right after work: an idle worker just sleeps. */
+			if (ran && spin_ring(w)) {
+				ran = 0;
+				continue;
+			}
+			ran = 0;
 			if (fp_ring_sleep_prepare(&w->rx) == 0) {
+				slept = fp_now_ns();
 				wait_wakeup(w);
 				fp_ring_sleep_cancel(&w->rx);
+				spin_slept(&w->spin, atomic_load_explicit(
+				    &w->stats->spin_us, memory_order_relaxed),
+				    fp_now_ns() - slept);
 			}
 			continue;
 		}
+		ran = 1;
 		if (rec.type != FP_REC_TASK)
 			fatalx("worker_ring", "msg=\"unexpected record\" type=%u",
 			    rec.type);

@@ -589,6 +589,7 @@ static const struct width_case wcases[] = {
 	{ "", "pidfile /w/x.pid", CF(pidfile), 0, "/w/x.pid", 0 },
 	{ "", "queue-limit 999999", CF(queue_limit), 999999, NULL, 0 },
 	{ "", "prefetch 1000", CF(prefetch), 1000, NULL, 0 },
+	{ "", "spin 10000", CF(spin_us), 10000, NULL, 0 },
 	{ "", "ring-size 128M", CF(ring_size), 128 << 20, NULL, 0 },
 	{ "", "blob-size 512M", CF(blob_size), 512 << 20, NULL, 0 },
 	{ "", "max-request-size 1G", CF(max_request_size), 1 << 30, NULL, 0 },
