@@ -87,6 +87,13 @@ int		 fp_path_check(const char *dir, struct stat *st, char *err,
 int		 fp_default_socket_check(const char *path, char *err,
 		    size_t errlen);
 
+/*
+ * MessagePack extension type of params or a result that travel in the
+ * connection's shared-memory arena (forkpool-rpc(7), forkpool.shm_attach):
+ * a fixext 4 whose 4 bytes are the length, big-endian.
+ */
+#define FP_EXT_SHM	70
+
 /* ---- client library ---------------------------------------------------- */
 
 /*
