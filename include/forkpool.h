@@ -225,6 +225,18 @@ int	fp_client_next(struct fp_client *c, struct fp_result *res,
 	    int timeout_ms, char *err, size_t errlen);
 
 /*
+ * fp_client_shm: the size of each ring of the connection's shared-memory
+ * arena (forkpool-rpc(7)), a power of two from 64K to 1G (the daemon
+ * accepts up to its max-shm-size), or 0 for none: params and results
+ * then always go through the socket.  The default is 32M, or none if the
+ * environment variable FORKPOOL_SHM is "0" when the client is opened.
+ * The arena is made on the first request with params larger than 64K;
+ * call this before that.  Returns 0, or -1 with EINVAL (bad size) or
+ * EBUSY (the arena was made already, or refused).
+ */
+int	fp_client_shm(struct fp_client *c, size_t size);
+
+/*
  * fp_client_call: submit, flush and wait up to timeout_ms in all for the
  * response to that request; returns as fp_client_next.  Responses to other
  * outstanding requests that arrive first are dropped, so do not mix it
