@@ -79,6 +79,9 @@ class Ring:
 			return None
 		o = self.off + CTL + (self.pos % self.size)
 		n, typ, _, rid = struct.unpack("<IHHQ", self.mm[o:o + 16])
+		if typ == 0:		# PAD: the writer went back to 0
+			self.pos += n
+			return self.peek()
 		data = bytes(self.mm[o + 16:o + 16 + n])
 		self.pos += 16 + (n + 7) // 8 * 8
 		self.mm[self.off + 128:self.off + 136] = struct.pack("<Q", self.pos)
