@@ -1388,7 +1388,8 @@ conn_parse(struct conn *c)
 	int		 r;
 
 	while ((avail = fp_buf_unread(&c->in)) > 0) {
-		if (!conn_can_read(c) || c->broken)
+		/* (Aborted: a corrupt arena; nothing more is taken.) */
+		if (!conn_can_read(c) || c->broken || c->closing == CONN_ABORT)
 			break;
 		if (c->admin_pass == sv->now_ns && c->admin_n >= ADMIN_PER_PASS) {
 			conn_defer(c);
