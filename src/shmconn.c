@@ -151,7 +151,7 @@ shmconn_put(struct shmconn *s, uint32_t msgid, const uint8_t *data,
 {
 	void	*p;
 
-	if (len <= SHM_RESULT_MIN || len > fp_ring_maxrec(&s->res))
+	if (len > fp_ring_maxrec(&s->res))
 		return 0;
 	if ((p = fp_ring_alloc(&s->res, FP_REC_RESULT, 0, msgid,
 	    (uint32_t)len)) == NULL)

@@ -52,9 +52,10 @@ int		 shmconn_take(struct shmconn *, uint32_t msgid, uint32_t len,
 
 /*
  * shmconn_put: the result of request `msgid', len bytes at data, copied to
- * ring 1 and published if it is larger than SHM_RESULT_MIN and fits in one
- * record now (no waiting).  Returns 1 if it did, 0 if the caller sends it
- * inline, -1 if the ring is corrupt (close the connection).
+ * ring 1 and published if it fits in one record now (no waiting): the
+ * caller decides which results go there (SHM_RESULT_MIN).  Returns 1 if it
+ * did, 0 if the caller sends it inline, -1 if the ring is corrupt (close
+ * the connection).
  */
 int		 shmconn_put(struct shmconn *, uint32_t msgid,
 		    const uint8_t *data, size_t len);

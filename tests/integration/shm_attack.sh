@@ -173,6 +173,16 @@ for n in (len(payload), 70000):
 	if res != body[:n]:
 		fc.fail("echo of %d bytes via the arena: wrong bytes" % n)
 print("echo through the arena: ok")
+# A small result that is itself ext 70 goes through the arena as well, so
+# that it cannot be mistaken for a pointer into it.
+own = msgpack.ExtType(70, b"\x00\x00\x00\x09")
+err, res = c.call("echo", [own])
+if err is not None or not isinstance(res, msgpack.ExtType) or \
+    res.code != 70 or struct.unpack(">I", res.data)[0] != 6:
+	fc.fail("echo of an ext 70: %r %r" % (err, res))
+typ, rid, data = resr.peek()
+if typ != 2 or msgpack.unpackb(data) != own:
+	fc.fail("echo of an ext 70: record %r %r" % (typ, data))
 if fc.stats(sock)["shm_connections"] < 1:
 	fc.fail("shm_connections < 1 with an arena attached")
 
