@@ -372,9 +372,14 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 			consume(c);
 			continue;
 		}
-		if (res->error == FP_OK && res->len == 6 &&
-		    res->data[0] == 0xd6 && res->data[1] == FP_EXT_SHM &&
-		    shm_result(c, res) == -1)
+		/*
+		 * Only with an arena: before it, or without one, an ext 70
+		 * is the handler's own (a daemon with our arena sends those
+		 * through it too).
+		 */
+		if (c->shm == SHM_ON && res->error == FP_OK &&
+		    res->len == 6 && res->data[0] == 0xd6 &&
+		    res->data[1] == FP_EXT_SHM && shm_result(c, res) == -1)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: no such result in shared "
 			    "memory");
