@@ -10,6 +10,7 @@
 # descriptors in one message (closed and counted).  A well-formed echo
 # through the arena comes back byte for byte, and the daemon and another
 # client carry on throughout.
+# shellcheck disable=SC2119
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -8,6 +8,7 @@
 # (bytes_received far below the payload bytes) while FORKPOOL_SHM=0 or
 # max-shm-size 0 (after a reload) send them inline, and forkpool.stats
 # counts the arena of a client while it is connected.
+# shellcheck disable=SC2016
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
