@@ -87,6 +87,13 @@ int		 fp_path_check(const char *dir, struct stat *st, char *err,
 int		 fp_default_socket_check(const char *path, char *err,
 		    size_t errlen);
 
+/*
+ * MessagePack extension type of params or a result that travel in the
+ * connection's shared-memory arena (forkpool-rpc(7), forkpool.shm_attach):
+ * a fixext 4 whose 4 bytes are the length, big-endian.
+ */
+#define FP_EXT_SHM	70
+
 /* ---- client library ---------------------------------------------------- */
 
 /*
@@ -216,6 +223,18 @@ int	fp_client_timeout(const struct fp_client *c);
  */
 int	fp_client_next(struct fp_client *c, struct fp_result *res,
 	    int timeout_ms, char *err, size_t errlen);
+
+/*
+ * fp_client_shm: the size of each ring of the connection's shared-memory
+ * arena (forkpool-rpc(7)), a power of two from 64K to 1G (the daemon
+ * accepts up to its max-shm-size), or 0 for none: params and results
+ * then always go through the socket.  The default is 32M, or none if the
+ * environment variable FORKPOOL_SHM is "0" when the client is opened.
+ * The arena is made on the first request with params larger than 64K;
+ * call this before that.  Returns 0, or -1 with EINVAL (bad size) or
+ * EBUSY (the arena was made already, or refused).
+ */
+int	fp_client_shm(struct fp_client *c, size_t size);
 
 /*
  * fp_client_call: submit, flush and wait up to timeout_ms in all for the

@@ -63,6 +63,8 @@ static const struct keyword keywords[] = {
 	    KF_POW2 },
 	{ "max-request-size",	K_SIZE,	    KW(max_request_size), 1 << 10,
 	    1 << 30, 0 },
+	{ "max-shm-size",	K_SIZE,	    KW(max_shm_size), 64 << 10, 1 << 30,
+	    KF_POW2 | KF_ZERO },
 	{ "max-connections",	K_INT,	    KW(max_connections), 1, 1000000, 0 },
 	{ "max-connections-per-user", K_INT, KW(max_conns_per_user), 0, 1000000,
 	    0 },
@@ -167,6 +169,7 @@ config_defaults(struct fp_config *c)
 	c->ring_size = 1 << 20;
 	c->blob_size = 64 << 20;
 	c->max_request_size = 64 << 20;
+	c->max_shm_size = 64 << 20;
 	c->max_connections = 1024;
 	c->max_outstanding = 1024;
 	c->max_connection_output = 4 << 20;
@@ -1144,6 +1147,7 @@ config_print(const struct fp_config *c, FILE *fp)
 	print_size(fp, "ring-size", c->ring_size);
 	print_size(fp, "blob-size", c->blob_size);
 	print_size(fp, "max-request-size", c->max_request_size);
+	print_size(fp, "max-shm-size", c->max_shm_size);
 	fprintf(fp, "max-connections %u\n", c->max_connections);
 	fprintf(fp, "max-connections-per-user %u\n", c->max_conns_per_user);
 	fprintf(fp, "max-outstanding %u\n", c->max_outstanding);

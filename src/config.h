@@ -76,6 +76,7 @@ struct fp_config {
 	size_t		 ring_size;
 	size_t		 blob_size;	/* each blob ring (large payloads) */
 	size_t		 max_request_size;
+	size_t		 max_shm_size;	/* a client's arena ring, 0: none */
 	uint32_t	 max_connections;
 	uint32_t	 max_conns_per_user;	/* 0: no limit */
 	uint32_t	 max_outstanding;

@@ -33,6 +33,7 @@
 #include "pool.h"
 #include "priv.h"
 #include "reload.h"
+#include "shmconn.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -50,6 +51,13 @@
  * for seconds.
  */
 #define ADMIN_PER_PASS	4
+/*
+ * Descriptors a connection may have waiting (SCM_RIGHTS) for
+ * forkpool.shm_attach; more are closed at once.  One recvmsg(2) takes at
+ * most RECV_FDS: the kernel drops those past it.
+ */
+#define CONN_FDS	2
+#define RECV_FDS	8
 
 static uint32_t	*freeslots;
 static uint32_t	 nfree;
@@ -63,13 +71,15 @@ static TAILQ_HEAD(, conn) deferq = TAILQ_HEAD_INITIALIZER(deferq);
 static uint32_t	 ndeferred;
 /* Lines a client can cause, each kind rate-limited (log_limited). */
 static struct log_limit	 lim_refused, lim_denied, lim_large, lim_stream,
-			 lim_drop;
+			 lim_drop, lim_fds, lim_shm;
+static uint64_t	 fds_dropped;		/* descriptors sent us, closed unread */
 
 static void	conn_close(struct conn *, const char *why);
 static void	conn_undefer(struct conn *);
 static void	conn_parse(struct conn *);
 static void	admin_call(struct conn *, const struct rpc_msg *);
 static void	admin_cancel(struct conn *, const struct rpc_msg *);
+static void	admin_shm_attach(struct conn *, const struct rpc_msg *);
 
 static void
 conn_set_events(struct conn *c, uint32_t events)
@@ -342,14 +352,83 @@ reply_direct(struct conn *c, struct task *t, const uint8_t *data, size_t len)
 	return 1;
 }
 
+/*
+ * A large result for a connection with an arena: checked where the worker
+ * left it, then copied once into the arena's result ring, and the answer
+ * on the socket says so (ext FP_EXT_SHM with the length).  What the
+ * worker writes after the check can only reach its own client's result,
+ * never the stream; libforkpool checks the copy again.  Returns 1 if it
+ * answered, 0 if the caller sends it inline, -1 if it is not one object.
+ */
+static int
+reply_shm(struct conn *c, struct task *t, const uint8_t *data, size_t len)
+{
+	uint8_t		 ext[6];
+	uint64_t	 held;
+	int		 r, mine;
+
+	if (c->shm == NULL || c->broken)
+		return 0;
+	/*
+	 * A result that is itself ext FP_EXT_SHM (6 bytes) would read as
+	 * ours: it goes to the arena too, where it cannot be mistaken.
+	 */
+	memcpy(ext, data, len == 6 ? 6 : 0);
+	mine = len == 6 && ext[0] == 0xd6 && ext[1] == FP_EXT_SHM;
+	if (len <= SHM_RESULT_MIN && !mine)
+		return 0;
+	if (!mine && fp_mp_object_len(data, len, 1) == -1)
+		return -1;
+	if ((r = shmconn_put(c->shm, t->msgid, mine ? ext : data, len)) ==
+	    0 && mine) {
+		/* Rare (ring 1 full): an error rather than a misreading. */
+		if (proto_put_error(&c->out, t->msgid, FP_E_INTERNAL, "no room "
+		    "in the arena for a result of ext type 70", NULL, 0) == -1)
+			reply_failed(c);
+		conn_unlink(c, t);
+		conn_completed(c);
+		return 1;
+	}
+	if (r == 0)
+		return 0;
+	if (r == -1) {
+		if (log_limited(&lim_shm, sv->now_ns, &held))
+			log_info("shm_corrupt", "conn=%u msg=\"the arena's "
+			    "result ring is corrupt; closing the connection\" "
+			    "suppressed=%llu", c->gen,
+			    (unsigned long long)held);
+		c->closing = CONN_ABORT;
+		conn_schedule(c);
+		return 0;
+	}
+	sv->cnt.bytes_copied += len;
+	ext[0] = 0xd6;
+	ext[1] = FP_EXT_SHM;
+	ext[2] = (uint8_t)(len >> 24);
+	ext[3] = (uint8_t)(len >> 16);
+	ext[4] = (uint8_t)(len >> 8);
+	ext[5] = (uint8_t)len;
+	if (proto_result_head(&c->out, t->msgid) == -1 ||
+	    fp_buf_append(&c->out, ext, sizeof(ext)) == -1) {
+		reply_failed(c);
+		return 1;
+	}
+	conn_unlink(c, t);
+	conn_completed(c);
+	return 1;
+}
+
 int
 control_reply_result(struct task *t, const uint8_t *data, size_t len)
 {
 	struct conn	*c = NULL;
 	size_t		 start;
+	int		 r;
 
 	if (t->in_conn && (c = control_conn(t->conn, t->conn_gen)) != NULL &&
-	    reply_direct(c, t, data, len))
+	    (r = reply_shm(c, t, data, len)) != 0)
+		return r == 1 ? 0 : -1;
+	if (c != NULL && reply_direct(c, t, data, len))
 		return 0;
 	if (c != NULL) {
 		/*
@@ -728,6 +807,10 @@ conn_close(struct conn *c, const char *why)
 		TAILQ_REMOVE(&sv->flushq, c, flushq);
 	conn_undefer(c);
 	close(c->fd);
+	while (c->nrfds > 0)
+		close(c->rfds[--c->nrfds]);
+	shmconn_detach(c->shm);
+	free(c->shmblock);
 	fp_buf_free(&c->in);
 	fp_buf_free(&c->out);
 	free(c->ends);
@@ -824,6 +907,14 @@ control_figures(struct control_figures *cf)
 			cf->paused++;
 	cf->buffered = buffered();
 	cf->accept_paused = accept_paused;
+	cf->shm_conns = 0;
+	cf->shm_bytes = 0;
+	for (j = 0; j < sv->conncap; j++)
+		if (sv->conns[j] != NULL && sv->conns[j]->shm != NULL) {
+			cf->shm_conns++;
+			cf->shm_bytes += shmconn_bytes(sv->conns[j]->shm);
+		}
+	cf->fds_dropped = fds_dropped;
 }
 
 /* Methods under "forkpool.", answered by the supervisor itself. */
@@ -842,6 +933,10 @@ admin(struct conn *c, const struct rpc_msg *m)
 		return;		/* nothing else administrative is fire-and-forget */
 	if (IS("cancel")) {
 		admin_cancel(c, m);
+		return;
+	}
+	if (IS("shm_attach")) {
+		admin_shm_attach(c, m);
 		return;
 	}
 #undef IS
@@ -890,6 +985,13 @@ conn_params(struct conn *c, struct task *t, const uint8_t *params,
 	uint8_t	*block;
 	size_t	 cap;
 
+	/* Copied out of the arena already (shm_params): take that copy. */
+	if (c->shmblock != NULL && params >= c->shmblock &&
+	    params + plen <= c->shmblock + c->shmcap) {
+		task_adopt_params(t, c->shmblock, c->shmcap, params, plen);
+		c->shmblock = NULL;
+		return 0;
+	}
 	if (plen <= WIRE_BLOB_MIN || fp_buf_unread(&c->in) != c->skfed ||
 	    params < fp_buf_head(&c->in) ||
 	    params + plen > fp_buf_head(&c->in) + c->skfed ||
@@ -963,7 +1065,8 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		}
 		return;
 	}
-	if ((t = task_alloc()) == NULL || (o == NULL ? conn_params(c, t,
+	if ((t = task_alloc()) == NULL || (o == NULL ||
+	    c->shmblock != NULL ? conn_params(c, t,
 	    params, plen) : task_set_params(t, params, plen)) == -1 ||
 	    (o != NULL && o->id != NULL && task_set_corr(t, o->id,
 	    o->idlen) == -1)) {
@@ -1104,6 +1207,123 @@ admin_cancel(struct conn *c, const struct rpc_msg *m)
 	conn_reply_done(c);
 }
 
+/*
+ * m's params are in c's arena (ext FP_EXT_SHM): copy them out into
+ * c->shmblock and point m at the copy, checked as inline params are
+ * (one well-formed array, max-request-size).  Returns 0, or -1 when m is
+ * answered already (or is a notification that cannot be).
+ */
+static int
+shm_params(struct conn *c, struct rpc_msg *m)
+{
+	uint8_t		*block;
+	const char	*why;
+	uint64_t	 held;
+	ssize_t		 n;
+	int		 req = m->type == RPC_REQUEST, r;
+
+	if (c->shm == NULL) {
+		if (req)
+			reply_error(c, m->msgid, FP_E_INVALID_PARAMS, "params "
+			    "in shared memory, but no arena is attached "
+			    "(forkpool.shm_attach)");
+		return -1;
+	}
+	if (m->shmlen > sv->conf.max_request_size) {
+		if ((r = shmconn_take(c->shm, m->msgid, 0, &block, &why)) == 0)
+			free(block);
+		if (req)
+			reply_error(c, m->msgid, FP_E_TOO_LARGE,
+			    "request exceeds max-request-size");
+		if (r == -2)
+			goto corrupt;
+		return -1;
+	}
+	r = shmconn_take(c->shm, m->msgid, m->shmlen, &block, &why);
+	if (r == -3) {
+		if (req)
+			reply_error(c, m->msgid, FP_E_INTERNAL,
+			    "out of memory");
+		return -1;
+	}
+	if (r != 0) {
+		if (req)
+			reply_error(c, m->msgid, FP_E_BAD_REQUEST, why);
+		if (r == -2)
+			goto corrupt;
+		return -1;
+	}
+	sv->cnt.bytes_copied += m->shmlen;
+	c->shmblock = block;
+	c->shmcap = m->shmlen;
+	if (m->shmlen == 0 || !((block[0] >= 0x90 && block[0] <= 0x9f) ||
+	    block[0] == 0xdc || block[0] == 0xdd) ||
+	    (n = fp_mp_object_len(block, m->shmlen, 1)) == -1 ||
+	    (size_t)n != m->shmlen) {
+		if (req)
+			reply_error(c, m->msgid, FP_E_BAD_REQUEST,
+			    "params in shared memory are not one MessagePack "
+			    "array");
+		free(c->shmblock);
+		c->shmblock = NULL;
+		return -1;
+	}
+	m->params = block;
+	m->plen = m->shmlen;
+	return 0;
+corrupt:
+	if (log_limited(&lim_shm, sv->now_ns, &held))
+		log_info("shm_corrupt", "conn=%u msg=\"%s; closing the "
+		    "connection\" suppressed=%llu", c->gen, why,
+		    (unsigned long long)held);
+	c->closing = CONN_ABORT;
+	conn_schedule(c);
+	return -1;
+}
+
+/*
+ * forkpool.shm_attach [size]: the oldest descriptor the client sent
+ * becomes its arena (shmconn.c checks it), for good: true, or
+ * invalid_params saying why.  The descriptor is closed either way.
+ */
+static void
+admin_shm_attach(struct conn *c, const struct rpc_msg *m)
+{
+	struct fp_mp_reader r = { m->params, m->plen, 0 };
+	const char	*why;
+	uint64_t	 size;
+	uint32_t	 n, i;
+	int		 fd = -1;
+
+	if (c->nrfds > 0) {
+		fd = c->rfds[0];
+		for (i = 1; i < c->nrfds; i++)
+			c->rfds[i - 1] = c->rfds[i];
+		c->nrfds--;
+	}
+	if (fp_mp_read_array(&r, &n) == -1 || n != 1 ||
+	    fp_mp_read_uint(&r, &size) == -1)
+		why = "params must be [size]";
+	else if (c->shm != NULL)
+		why = "an arena is attached already";
+	else if (fd == -1)
+		why = "no descriptor came with the request (SCM_RIGHTS)";
+	else if ((c->shm = shmconn_attach(fd, size, sv->conf.max_shm_size,
+	    &why)) != NULL)
+		why = NULL;
+	if (fd != -1)
+		close(fd);
+	if (why != NULL) {
+		reply_error(c, m->msgid, FP_E_INVALID_PARAMS, why);
+		return;
+	}
+	log_debug("shm_attach", "conn=%u size=%llu", c->gen,
+	    (unsigned long long)size);
+	proto_result_head(&c->out, m->msgid);
+	fp_mp_put_bool(&c->out, 1);
+	conn_reply_done(c);
+}
+
 static void
 handle_message(struct conn *c, const uint8_t *p, size_t len)
 {
@@ -1118,12 +1338,16 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 			    why);
 		return;
 	}
-	if (m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0) {
-		admin(c, &m);
+	if (m.shm && shm_params(c, &m) == -1)
 		return;
-	}
-	submit(c, m.type == RPC_REQUEST, m.msgid, m.method, m.mlen, m.params,
-	    m.plen, NULL);
+	if (m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0)
+		admin(c, &m);
+	else
+		submit(c, m.type == RPC_REQUEST, m.msgid, m.method, m.mlen,
+		    m.params, m.plen, NULL);
+	/* Not adopted by a task (an error, an administrative method). */
+	free(c->shmblock);
+	c->shmblock = NULL;
 }
 
 /*
@@ -1182,7 +1406,8 @@ conn_parse(struct conn *c)
 	int		 r;
 
 	while ((avail = fp_buf_unread(&c->in)) > 0) {
-		if (!conn_can_read(c) || c->broken)
+		/* (Aborted: a corrupt arena; nothing more is taken.) */
+		if (!conn_can_read(c) || c->broken || c->closing == CONN_ABORT)
 			break;
 		if (c->admin_pass == sv->now_ns && c->admin_n >= ADMIN_PER_PASS) {
 			conn_defer(c);
@@ -1280,6 +1505,71 @@ conn_want(struct conn *c, int *exact)
 	return (size_t)(need - have);
 }
 
+/*
+ * Descriptors that came with a read (SCM_RIGHTS): the first CONN_FDS wait
+ * for forkpool.shm_attach, the rest are closed and counted.
+ */
+static void
+conn_take_fds(struct conn *c, struct msghdr *msg)
+{
+	struct cmsghdr	*cm;
+	uint64_t	 held, dropped = 0;
+	size_t		 i, n;
+	int		 fd;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(fd));
+			if (c->nrfds < CONN_FDS)
+				c->rfds[c->nrfds++] = fd;
+			else {
+				close(fd);
+				dropped++;
+			}
+		}
+	}
+	if (msg->msg_flags & MSG_CTRUNC)
+		dropped++;	/* at least one the kernel closed */
+	if (dropped == 0)
+		return;
+	fds_dropped += dropped;
+	if (log_limited(&lim_fds, sv->now_ns, &held))
+		log_info("fds_dropped", "conn=%u dropped=%llu msg=\"the client "
+		    "sent more descriptors than forkpool.shm_attach takes\" "
+		    "suppressed=%llu", c->gen, (unsigned long long)dropped,
+		    (unsigned long long)held);
+}
+
+/* read(2) on c's socket, taking any descriptors that come with the bytes. */
+static ssize_t
+conn_recv(struct conn *c, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(RECV_FDS * sizeof(int))];
+	} cb;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	ssize_t		 n;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cb.b;
+	msg.msg_controllen = sizeof(cb.b);
+	n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n >= 0 && (msg.msg_controllen > 0 ||
+	    (msg.msg_flags & MSG_CTRUNC)))
+		conn_take_fds(c, &msg);
+	return n;
+}
+
 static void
 conn_read(struct conn *c)
 {
@@ -1318,7 +1608,7 @@ conn_read(struct conn *c)
 			c->closing = CONN_ABORT;
 			break;
 		}
-		n = read(c->fd, c->in.data + c->in.len, exact ? want :
+		n = conn_recv(c, c->in.data + c->in.len, exact ? want :
 		    c->in.cap - c->in.len);
 		if (n == 0) {
 			/* Half-close: answer what was asked, then close. */

@@ -17,6 +17,8 @@
 #include "proto.h"
 #include "tasks.h"
 
+struct shmconn;
+
 /* What is left to do before a connection closes. */
 enum conn_closing {
 	CONN_OPEN = 0,		/* reading and answering */
@@ -67,6 +69,17 @@ struct conn {
 	uint32_t	 admin_n;
 	int		 deferred;
 	TAILQ_ENTRY(conn) deferq;
+	/*
+	 * Shared memory (forkpool.shm_attach): descriptors the client sent
+	 * (SCM_RIGHTS), oldest first, not yet taken; its arena once
+	 * attached (shmconn.c's); the params of the request being handled,
+	 * copied out of the arena, until a task adopts them.
+	 */
+	int		 rfds[2];
+	uint32_t	 nrfds;
+	struct shmconn	*shm;
+	uint8_t		*shmblock;
+	size_t		 shmcap;
 };
 
 /* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */
@@ -122,6 +135,9 @@ struct control_figures {
 	size_t		 buffered;	/* counted against max-buffered */
 	uint32_t	 paused;	/* connections not read: output full */
 	int		 accept_paused;
+	uint32_t	 shm_conns;	/* connections with an arena */
+	size_t		 shm_bytes;	/* their arenas' bytes, mapped */
+	uint64_t	 fds_dropped;	/* descriptors closed unread */
 };
 void	 control_figures(struct control_figures *);
 

@@ -25,6 +25,12 @@ struct rpc_msg {
 	const uint8_t	*params;	/* the whole params array */
 	uint32_t	 plen;
 	uint32_t	 nparams;
+	/*
+	 * Params in the connection's arena (ext FP_EXT_SHM): then params
+	 * is NULL, plen 0, and shmlen their length.
+	 */
+	int		 shm;
+	uint32_t	 shmlen;
 };
 
 /*

@@ -23,8 +23,19 @@
  * waiting on it would spin), so a client whose connect met a full backlog
  * stays "connecting" and tries again whenever it is called, on a timer
  * that fp_client_timeout gives the caller's loop.
+ *
+ * Large params and results cross in a shared-memory arena (forkpool-rpc(7),
+ * Shared memory) once the daemon has taken it: one memfd of two fp_rings,
+ * made on the first request with params past SHM_MIN and sent with
+ * forkpool.shm_attach as SCM_RIGHTS on the sendmsg(2) that starts that
+ * request.  Params then cost one memcpy into ring 0 and a 6-byte ext in
+ * the request; a result in ring 1 is handed out in place and released on
+ * the next call.  Until the daemon says yes, and for good if it says no,
+ * everything goes inline.  A mapping made once and kept: faulting in a
+ * fresh memfd per request would cost more than the socket.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -41,6 +52,7 @@
 
 #include "forkpool.h"
 #include "clock.h"
+#include "fpshm.h"
 #include "mp.h"
 
 #define IN_INITIAL	(64 * 1024)
@@ -52,6 +64,18 @@
 /* Connect attempts against a full backlog: 1, 2, 4 ... 64 ms apart. */
 #define RETRY_MIN_MS	1
 #define RETRY_MAX_MS	64
+/* Params past this go through the arena; the daemon's result threshold. */
+#define SHM_MIN		(64 * 1024)
+#define SHM_DEFAULT	((size_t)32 << 20)	/* each ring's data bytes */
+#define SHM_RING_MIN	((size_t)64 << 10)
+#define SHM_ATTACH_ID	0	/* msgid of forkpool.shm_attach */
+
+enum shm_state {
+	SHM_OFF = 0,		/* not used (refused, turned off, failed) */
+	SHM_IDLE,		/* made on the first large params */
+	SHM_WAIT,		/* attach sent, not yet answered */
+	SHM_ON			/* the daemon took it */
+};
 
 struct fp_client {
 	int		 fd;
@@ -78,6 +102,19 @@ struct fp_client {
 
 	char		*msg;		/* NUL-terminated error message */
 	size_t		 msgcap;
+
+	/* The shared-memory arena (see the top of this file). */
+	int		 shm;		/* enum shm_state */
+	size_t		 shmsize;	/* data bytes of each ring */
+	uint8_t		*shmbase;	/* mapping, or NULL */
+	size_t		 shmlen;
+	struct fp_ring	 sreq;		/* ring 0: params, we write */
+	struct fp_ring	 sres;		/* ring 1: results, we read */
+	int		 shmfd;		/* to send with the attach, or -1 */
+	uint64_t	 shmfd_at;	/* stream offset of the attach request */
+	uint64_t	 written;	/* bytes written to the socket, ever */
+	int		 shmheld;	/* a ring 1 record is handed out */
+	int		 shmtried;	/* shm_start ran */
 };
 
 static void
@@ -182,6 +219,57 @@ decode_error(struct fp_client *c, struct fp_mp_reader *k,
 	return 0;
 }
 
+/* shm_off: no arena for this connection, from now on. */
+static void
+shm_off(struct fp_client *c)
+{
+	if (c->shmfd != -1)
+		close(c->shmfd);
+	c->shmfd = -1;
+	if (c->shmbase != NULL)
+		munmap(c->shmbase, c->shmlen);
+	c->shmbase = NULL;
+	c->shm = SHM_OFF;
+}
+
+/*
+ * shm_result: res is answered with a result in ring 1 (ext FP_EXT_SHM and
+ * its length): point res at it, in place, after checking that it is the
+ * record of that msgid and length and one MessagePack object.  It is
+ * released on the next fp_client_next.  Returns 0 or -1.
+ */
+static int
+shm_result(struct fp_client *c, struct fp_result *res)
+{
+	struct fp_rec	 rec;
+	uint32_t	 len;
+	ssize_t		 n;
+
+	len = (uint32_t)res->data[2] << 24 | (uint32_t)res->data[3] << 16 |
+	    (uint32_t)res->data[4] << 8 | res->data[5];
+	if (c->shm != SHM_ON || fp_ring_peek(&c->sres, &rec) != 0 ||
+	    rec.type != FP_REC_RESULT || rec.id != res->msgid ||
+	    rec.len != len ||
+	    (n = fp_mp_object_len(rec.data, rec.len, 1)) == -1 ||
+	    (size_t)n != len)
+		return -1;
+	res->data = rec.data;
+	res->len = len;
+	c->shmheld = 1;
+	return 0;
+}
+
+/* shm_release: the result handed out from ring 1 is done with. */
+static void
+shm_release(struct fp_client *c)
+{
+	if (!c->shmheld)
+		return;
+	fp_ring_consume(&c->sres);
+	(void)fp_ring_release(&c->sres);
+	c->shmheld = 0;
+}
+
 /* consume: the scanned message is done with; the next one starts. */
 static void
 consume(struct fp_client *c)
@@ -274,6 +362,27 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 			    "malformed response: bad result");
 		res->data = k.p + start;
 		res->len = k.off - start;
+		if (c->shm == SHM_WAIT && res->msgid == SHM_ATTACH_ID) {
+			/* Ours, never handed out: true, or inline for good. */
+			if (res->error == FP_OK && res->len == 1 &&
+			    res->data[0] == 0xc3)
+				c->shm = SHM_ON;
+			else
+				shm_off(c);
+			consume(c);
+			continue;
+		}
+		/*
+		 * Only with an arena: before it, or without one, an ext 70
+		 * is the handler's own (a daemon with our arena sends those
+		 * through it too).
+		 */
+		if (c->shm == SHM_ON && res->error == FP_OK &&
+		    res->len == 6 && res->data[0] == 0xd6 &&
+		    res->data[1] == FP_EXT_SHM && shm_result(c, res) == -1)
+			return fail(c, EPROTO, err, errlen,
+			    "malformed response: no such result in shared "
+			    "memory");
 		consume(c);
 		return 1;
 	}
@@ -425,13 +534,17 @@ params_ok(const void *params, size_t plen)
 	return fp_mp_object_len(p, plen, 1) != -1;
 }
 
-/* enqueue: append [type, (msgid,) method, params] to the output. */
+/*
+ * enqueue: append [type, (msgid,) method, params] to the output.  With
+ * `viashm' the params go to the arena's ring 0 if it has room for them now,
+ * and the request carries ext FP_EXT_SHM with their length instead.
+ */
 static int
 enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
-    const void *params, size_t plen)
+    const void *params, size_t plen, int viashm)
 {
 	static const uint8_t	 empty = 0x90;
-	uint8_t			*p;
+	uint8_t			*p, *rec = NULL;
 	size_t			 mlen;
 
 	if (c == NULL || method == NULL) {
@@ -451,7 +564,12 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 		errno = c->werr;
 		return -1;
 	}
-	if (plen > SIZE_MAX - mlen - 16 || reserve(c, 16 + mlen + plen) == -1) {
+	if (viashm && plen <= UINT32_MAX && reserve(c, 16 + mlen + 6) == 0 &&
+	    (rec = fp_ring_alloc(&c->sreq, FP_REC_TASK, 0, msgid,
+	    (uint32_t)plen)) == NULL && errno == EPROTO)
+		shm_off(c);	/* the daemon broke the ring: inline from now */
+	if (rec == NULL && (plen > SIZE_MAX - mlen - 16 ||
+	    reserve(c, 16 + mlen + plen) == -1)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -467,10 +585,72 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 	p = fp_mp_wr_str(p, mlen);
 	memcpy(p, method, mlen);
 	p += mlen;
-	memcpy(p, params, plen);
-	p += plen;
+	if (rec != NULL) {
+		memcpy(rec, params, plen);
+		(void)fp_ring_publish(&c->sreq);
+		*p++ = 0xd6;
+		*p++ = FP_EXT_SHM;
+		*p++ = (uint8_t)(plen >> 24);
+		*p++ = (uint8_t)(plen >> 16);
+		*p++ = (uint8_t)(plen >> 8);
+		*p++ = (uint8_t)plen;
+	} else {
+		memcpy(p, params, plen);
+		p += plen;
+	}
 	c->olen = p - c->out;
 	return 0;
+}
+
+/*
+ * shm_start: make the arena and queue forkpool.shm_attach [size] with it
+ * (its descriptor goes with the request's first byte: fp_client_flush).
+ * Any failure leaves the client without an arena; requests go inline.
+ */
+static void
+shm_start(struct fp_client *c)
+{
+	static const char	 name[] = "forkpool.shm_attach";
+	uint8_t			 params[16], *p;
+	size_t			 rb;
+	void			*m;
+	int			 fd;
+
+	c->shm = SHM_OFF;
+	c->shmtried = 1;
+	if ((rb = fp_ring_bytes(c->shmsize)) == 0 ||
+	    (fd = memfd_create("forkpool-arena", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return;
+	if (ftruncate(fd, (off_t)(2 * rb)) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1 ||
+	    (m = mmap(NULL, 2 * rb, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	    0)) == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	c->shmbase = m;
+	c->shmlen = 2 * rb;
+	c->shmfd = fd;
+	if (fp_ring_format(c->shmbase, c->shmsize) == -1 ||
+	    fp_ring_format(c->shmbase + rb, c->shmsize) == -1 ||
+	    fp_ring_attach(&c->sreq, c->shmbase, c->shmsize, 1, -1) == -1 ||
+	    fp_ring_attach(&c->sres, c->shmbase + rb, c->shmsize, 0, -1) ==
+	    -1) {
+		shm_off(c);
+		return;
+	}
+	p = params;
+	*p++ = 0x91;
+	p = fp_mp_wr_uint(p, c->shmsize);
+	c->shmfd_at = c->written + (c->olen - c->ooff);
+	if (enqueue(c, 0, SHM_ATTACH_ID, name, params, (size_t)(p - params),
+	    0) == -1) {
+		shm_off(c);
+		return;
+	}
+	c->shm = SHM_WAIT;
 }
 
 /*
@@ -499,6 +679,7 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 {
 	struct fp_client	*c;
 	char			 defpath[sizeof(c->sun.sun_path) + 64];
+	const char		*s;
 
 	if (path == NULL) {
 		if ((path = fp_default_socket(defpath, sizeof(defpath))) ==
@@ -520,6 +701,10 @@ client_new(const char *path, int flags, char *err, size_t errlen)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto nomem;
 	c->fd = -1;
+	c->shmfd = -1;
+	c->shm = (s = getenv("FORKPOOL_SHM")) != NULL && strcmp(s, "0") == 0 ?
+	    SHM_OFF : SHM_IDLE;
+	c->shmsize = SHM_DEFAULT;
 	c->sun.sun_family = AF_UNIX;
 	memcpy(c->sun.sun_path, path, strlen(path));
 	c->next_msgid = 1;
@@ -594,6 +779,7 @@ fp_client_close(struct fp_client *c)
 		return;
 	if (c->fd != -1)
 		close(c->fd);
+	shm_off(c);
 	free(c->out);
 	free(c->in);
 	free(c->msg);
@@ -617,8 +803,14 @@ fp_client_submit(struct fp_client *c, const char *method, const void *params,
 		errno = EINVAL;
 		return -1;
 	}
+	if (plen > SHM_MIN && c->shm == SHM_IDLE && c->werr == 0)
+		shm_start(c);
+	/* The attach's msgid is not handed out while it is unanswered. */
+	if (c->next_msgid == SHM_ATTACH_ID && c->shm == SHM_WAIT)
+		c->next_msgid++;
 	id = c->next_msgid;
-	if (enqueue(c, 0, id, method, params, plen) == -1)
+	if (enqueue(c, 0, id, method, params, plen, plen > SHM_MIN &&
+	    c->shm == SHM_ON) == -1)
 		return -1;
 	c->next_msgid++;
 	if (msgid != NULL)
@@ -630,13 +822,52 @@ int
 fp_client_notify(struct fp_client *c, const char *method, const void *params,
     size_t plen)
 {
-	return enqueue(c, 2, 0, method, params, plen);
+	return enqueue(c, 2, 0, method, params, plen, 0);
+}
+
+/*
+ * send_fd: write len bytes of the output, which begin with
+ * forkpool.shm_attach, with the arena's descriptor; once any byte is
+ * written the descriptor is the daemon's and ours is closed.
+ */
+static ssize_t
+send_fd(struct fp_client *c, size_t len)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(sizeof(int))];
+	} cb;
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	ssize_t		 n;
+
+	iov.iov_base = c->out + c->ooff;
+	iov.iov_len = len;
+	memset(&msg, 0, sizeof(msg));
+	memset(&cb, 0, sizeof(cb));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cb.b;
+	msg.msg_controllen = sizeof(cb.b);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c->shmfd, sizeof(int));
+	n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	if (n > 0) {
+		close(c->shmfd);
+		c->shmfd = -1;
+	}
+	return n;
 }
 
 int
 fp_client_flush(struct fp_client *c)
 {
 	ssize_t	 n;
+	size_t	 len;
 	int	 r;
 
 	if (c == NULL) {
@@ -650,11 +881,18 @@ fp_client_flush(struct fp_client *c)
 	if (!c->connected && (r = try_connect(c, NULL, 0)) != 0)
 		return r;
 	while (c->ooff < c->olen) {
-		/* MSG_NOSIGNAL: a library must not kill its caller. */
-		n = send(c->fd, c->out + c->ooff, c->olen - c->ooff,
-		    MSG_NOSIGNAL);
+		len = c->olen - c->ooff;
+		if (c->shmfd != -1 && c->shmfd_at > c->written &&
+		    c->shmfd_at - c->written < len)
+			len = c->shmfd_at - c->written;
+		if (c->shmfd != -1 && c->shmfd_at == c->written)
+			n = send_fd(c, len);
+		else
+			/* MSG_NOSIGNAL: a library must not kill its caller. */
+			n = send(c->fd, c->out + c->ooff, len, MSG_NOSIGNAL);
 		if (n >= 0) {
 			c->ooff += n;
+			c->written += n;
 			continue;
 		}
 		if (errno == EINTR)
@@ -714,6 +952,7 @@ fp_client_next(struct fp_client *c, struct fp_result *res, int timeout_ms,
 		errno = EINVAL;
 		return -1;
 	}
+	shm_release(c);
 	if (c->rerr != 0) {
 		seterr(err, errlen, "%s", c->errmsg);
 		errno = c->rerr;
@@ -794,4 +1033,26 @@ fp_client_call(struct fp_client *c, const char *method, const void *params,
 		if (res->msgid == id)
 			return 0;
 	}
+}
+
+int
+fp_client_shm(struct fp_client *c, size_t size)
+{
+	if (c == NULL || (size != 0 && (size < SHM_RING_MIN ||
+	    (size & (size - 1)) != 0 || fp_ring_bytes(size) == 0))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->shm != SHM_IDLE && c->shm != SHM_OFF) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (c->shmtried) {		/* refused or failed: stays off */
+		errno = EBUSY;
+		return -1;
+	}
+	c->shm = size == 0 ? SHM_OFF : SHM_IDLE;
+	if (size != 0)
+		c->shmsize = size;
+	return 0;
 }

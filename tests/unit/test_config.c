@@ -457,6 +457,9 @@ main(void)
 	bad("blob-size 3M\n", "power of two");
 	bad("blob-size 512K\n", "out of range");
 	bad("blob-size 2G\n", "out of range");
+	bad("max-shm-size 96K\n", "power of two");
+	bad("max-shm-size 32K\n", "out of range");
+	bad("max-shm-size 2G\n", "out of range");
 	bad("max-request-size 12Q\n", "expected a size");
 	bad("shutdown-timeout 2h\n", "expected a duration");
 	bad("shutdown-timeout 2m1\n", "expected a duration");
@@ -593,6 +596,7 @@ static const struct width_case wcases[] = {
 	{ "", "ring-size 128M", CF(ring_size), 128 << 20, NULL, 0 },
 	{ "", "blob-size 512M", CF(blob_size), 512 << 20, NULL, 0 },
 	{ "", "max-request-size 1G", CF(max_request_size), 1 << 30, NULL, 0 },
+	{ "", "max-shm-size 1G", CF(max_shm_size), 1 << 30, NULL, 0 },
 	{ "", "max-connections 999999", CF(max_connections), 999999, NULL,
 	    0 },
 	{ "", "max-connections-per-user 65537", CF(max_conns_per_user), 65537,

@@ -331,6 +331,30 @@ test_parse(void)
 	CHECK(proto_parse((uint8_t *)sb.data, sb.size, &m, &why) == 0);
 	CHECK(m.type == RPC_NOTIFY && !m.has_msgid);
 
+	/* Params in the arena: ext 70 with the length; other exts are not. */
+	reset();
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_int(&pk, 9);
+	msgpack_pack_str_with_body(&pk, "echo", 4);
+	msgpack_pack_ext_with_body(&pk, "\x00\x01\x00\x02", 4, FP_EXT_SHM);
+	CHECK(proto_parse((uint8_t *)sb.data, sb.size, &m, &why) == 0);
+	CHECK(m.shm && m.shmlen == 65538 && m.msgid == 9);
+	reset();
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_int(&pk, 9);
+	msgpack_pack_str_with_body(&pk, "echo", 4);
+	msgpack_pack_ext_with_body(&pk, "\x00\x01\x00\x02", 4, 71);
+	CHECK(proto_parse((uint8_t *)sb.data, sb.size, &m, &why) == -1);
+	reset();
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_int(&pk, 0);
+	msgpack_pack_int(&pk, 9);
+	msgpack_pack_str_with_body(&pk, "echo", 4);
+	msgpack_pack_ext_with_body(&pk, "\x00\x01\x00", 3, FP_EXT_SHM);
+	CHECK(proto_parse((uint8_t *)sb.data, sb.size, &m, &why) == -1);
+
 	/* Bad: method not a string; msgid readable. */
 	reset();
 	msgpack_pack_array(&pk, 4);

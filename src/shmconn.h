@@ -1,0 +1,63 @@
+/*
+ * shmconn.h -- a client connection's shared-memory arena (shmconn.c):
+ * one memfd that the client made and sent with forkpool.shm_attach, two
+ * fp_rings in it.  Ring 0 carries large params from the client (we read),
+ * ring 1 large results to it (we write); each record's socket message
+ * (params or result: ext FP_EXT_SHM with the length) is the notification,
+ * no eventfd.  forkpool-rpc(7) describes the format.  shmconn.c owns the
+ * arena and its mapping; control.c holds the pointer in struct conn and
+ * calls these.  Nothing here logs: failures come back with a reason.
+ */
+#ifndef FP_SHMCONN_H
+#define FP_SHMCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Results larger than this go through the arena when it has room. */
+#define SHM_RESULT_MIN	(64 << 10)
+/* The smallest ring of an arena. */
+#define SHM_RING_MIN	(64 << 10)
+
+struct shmconn;
+
+/*
+ * shmconn_attach: check and map the arena `fd' (not closed here) whose
+ * rings have `size' data bytes each: a sealed (F_SEAL_SHRINK) memfd of
+ * tmpfs (not hugetlbfs), of exactly 2 * fp_ring_bytes(size) bytes, size a
+ * power of two from SHM_RING_MIN to `max', mappable for writing.  Returns
+ * the arena, or NULL with a sentence saying why in *why.
+ */
+struct shmconn	*shmconn_attach(int fd, uint64_t size, size_t max,
+		    const char **why);
+
+/* shmconn_detach: unmap and free; NULL is ok. */
+void		 shmconn_detach(struct shmconn *);
+
+/* shmconn_bytes: the bytes mapped (for forkpool.stats). */
+size_t		 shmconn_bytes(const struct shmconn *);
+
+/*
+ * shmconn_take: the params of request `msgid', `len' bytes, which must be
+ * the next record of ring 0 (type FP_REC_TASK, that id and length).  They
+ * are copied into a new heap block (*block, len bytes, the caller's to
+ * free) before anything looks at them, and the record is released.
+ * Returns 0; -1 with *why if the record is missing or is not that one
+ * (a record with that id but another length is dropped; one with another
+ * id is left for its request); -2 with *why if the ring is corrupt (the
+ * arena is unusable: close the connection); -3 if out of memory.
+ */
+int		 shmconn_take(struct shmconn *, uint32_t msgid, uint32_t len,
+		    uint8_t **block, const char **why);
+
+/*
+ * shmconn_put: the result of request `msgid', len bytes at data, copied to
+ * ring 1 and published if it fits in one record now (no waiting): the
+ * caller decides which results go there (SHM_RESULT_MIN).  Returns 1 if it
+ * did, 0 if the caller sends it inline, -1 if the ring is corrupt (close
+ * the connection).
+ */
+int		 shmconn_put(struct shmconn *, uint32_t msgid,
+		    const uint8_t *data, size_t len);
+
+#endif /* FP_SHMCONN_H */
