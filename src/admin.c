@@ -226,7 +226,6 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 		{ "shm_connections", F_UINT, .u = cf.shm_conns },
 		{ "shm_bytes", F_UINT, .u = cf.shm_bytes },
 		{ "fds_dropped", F_UINT, .u = cf.fds_dropped },
-		{ "bytes_received", F_UINT, .u = sv->cnt.bytes_received },
 		{ "tasks_ok", F_UINT, .u = sv->cnt.tasks_ok },
 		{ "tasks_failed", F_UINT, .u = sv->cnt.tasks_failed },
 		{ "worker_crashes", F_UINT, .u = sv->cnt.worker_crashes },
