@@ -288,29 +288,27 @@ def starttime(pid):
 	return None if f is None else int(f[19])
 
 
-def vmrss_kib(pid):
-	"""VmRSS of pid in KiB (None if it is gone)."""
+def _status_kib(pid, key):
+	"""Field `key' of /proc/pid/status in KiB (None if pid is gone)."""
 	try:
 		with open("/proc/%d/status" % pid) as f:
 			for line in f:
-				if line.startswith("VmRSS:"):
+				if line.startswith(key + ":"):
 					return int(line.split()[1])
 	except OSError:
 		pass
 	return None
+
+
+def vmrss_kib(pid):
+	"""VmRSS of pid in KiB (None if it is gone)."""
+	return _status_kib(pid, "VmRSS")
 
 
 def rssanon_kib(pid):
 	"""RssAnon of pid in KiB: its private memory, without the pages of
 	the shared segments it has touched (None if it is gone)."""
-	try:
-		with open("/proc/%d/status" % pid) as f:
-			for line in f:
-				if line.startswith("RssAnon:"):
-					return int(line.split()[1])
-	except OSError:
-		pass
-	return None
+	return _status_kib(pid, "RssAnon")
 
 
 def zombies(ppid):
