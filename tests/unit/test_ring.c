@@ -1090,6 +1090,7 @@ test_rewind(void)
 	/* Empty and past half the ring: the next record goes to 0. */
 	pair_open(&p, SMALL, -1, -1);
 	fp_ring_set_rewind(&p.w);
+	first = p.w.data + FP_REC_HDRLEN;
 	fp_ring_set_rewind(&p.r);
 	rewind_fill(&p, 3);
 	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first);
@@ -1098,6 +1099,7 @@ test_rewind(void)
 	/* Below half, it goes on. */
 	pair_open(&p, SMALL, -1, -1);
 	fp_ring_set_rewind(&p.w);
+	first = p.w.data + FP_REC_HDRLEN;
 	fp_ring_set_rewind(&p.r);
 	rewind_fill(&p, 2);
 	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first + 2 * 720);
@@ -1107,6 +1109,7 @@ test_rewind(void)
 	/* A reader that did not ask for it refuses a rewind's PAD. */
 	pair_open(&p, SMALL, -1, -1);
 	fp_ring_set_rewind(&p.w);
+	first = p.w.data + FP_REC_HDRLEN;
 	rewind_fill(&p, 3);
 	CHECK(fp_ring_alloc(&p.w, FP_REC_TASK, 0, 2, 8) == first);
 	CHECK(fp_ring_publish(&p.w) == 0);
