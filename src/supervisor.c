@@ -145,6 +145,28 @@ idle_trim(void)
 	trimmed = 1;
 }
 
+/*
+ * Sleep at most `ts' (DISPATCH_LAZY_NS) for events.  epoll_pwait2(2) came
+ * with Linux 5.11: on an older kernel (or a seccomp filter that refuses
+ * it) the batches wait 1 ms, epoll_wait's finest timeout, instead.
+ */
+static int
+lazy_wait(struct epoll_event *evs, const struct timespec *ts)
+{
+	static int	 nopwait2;
+	int		 n;
+
+	if (!nopwait2) {
+		n = epoll_pwait2(sv->epfd, evs, MAX_EVENTS, ts, NULL);
+		if (n != -1 || errno != ENOSYS)
+			return n;
+		nopwait2 = 1;
+		log_info("epoll_pwait2", "msg=\"not available: results of busy "
+		    "workers are taken every 1 ms, not every 200 us\"");
+	}
+	return epoll_wait(sv->epfd, evs, MAX_EVENTS, 1);
+}
+
 static void
 begin_stop(const char *why)
 {
@@ -294,8 +316,7 @@ supervisor(void)
 			if (timeout == -1 && lazy) {
 				lts.tv_sec = 0;
 				lts.tv_nsec = DISPATCH_LAZY_NS;
-				n = epoll_pwait2(sv->epfd, evs, MAX_EVENTS,
-				    &lts, NULL);
+				n = lazy_wait(evs, &lts);
 			} else {
 				if (timeout == -1 && sv->conf.spin_us != 0)
 					slept = fp_now_ns();
