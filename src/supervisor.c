@@ -147,8 +147,9 @@ idle_trim(void)
 
 /*
  * Sleep at most `ts' (DISPATCH_LAZY_NS) for events.  epoll_pwait2(2) came
- * with Linux 5.11: on an older kernel (or a seccomp filter that refuses
- * it) the batches wait 1 ms, epoll_wait's finest timeout, instead.
+ * with Linux 5.11: on an older kernel (ENOSYS), or wherever it fails for
+ * another reason than a signal (a seccomp filter), the batches wait 1 ms,
+ * epoll_wait's finest timeout, instead, from then on.
  */
 static int
 lazy_wait(struct epoll_event *evs, const struct timespec *ts)
@@ -158,11 +159,12 @@ lazy_wait(struct epoll_event *evs, const struct timespec *ts)
 
 	if (!nopwait2) {
 		n = epoll_pwait2(sv->epfd, evs, MAX_EVENTS, ts, NULL);
-		if (n != -1 || errno != ENOSYS)
+		if (n != -1 || errno == EINTR)
 			return n;
 		nopwait2 = 1;
 		log_info("epoll_pwait2", "msg=\"not available: results of busy "
-		    "workers are taken every 1 ms, not every 200 us\"");
+		    "workers are taken every 1 ms, not every 200 us\" "
+		    "err=\"%s\"", strerror(errno));
 	}
 	return epoll_wait(sv->epfd, evs, MAX_EVENTS, 1);
 }
