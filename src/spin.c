@@ -8,12 +8,13 @@
  * per task), less the daemon's own spinners (the supervisor, which reads
  * it, and the workers that say WS_SPIN), averaged over a few ticks,
  * against the CPUs the daemon may run on.  With at least one CPU free the
- * supervisor spins; a worker spins only while two more are free, the one
- * it would take and one left for whoever wakes up next (a client that is
- * sent its answer): on two CPUs only the supervisor spins, which takes
- * two of the four wake-ups of a request (client to supervisor and worker
- * to supervisor) away already.  When the CPUs are busy nobody spins, so
- * the load measured then is not ours.
+ * supervisor spins; a worker spins only while one more is free, the one it
+ * would take: on two CPUs, with a client that waits for one request at a
+ * time, the supervisor and one worker spin and a request costs one
+ * wake-up, the client's, as with a naive prefork pool.  The client needs
+ * a CPU when its answer comes: a spinning worker yields every 64 polls
+ * (worker.c), so a client woken on its CPU runs at once.  When the CPUs
+ * are busy nobody spins, so the load measured then is not ours.
  */
 #include <sys/epoll.h>
 #include <errno.h>
@@ -180,7 +181,7 @@ spin_tick(void)
 		if (!live(w))
 			continue;
 		/* In slot order, the order dispatch.c picks idle workers. */
-		wmax = w->state == W_READY && rank + 2 < allow ? max : 0;
+		wmax = w->state == W_READY && rank + 1 < allow ? max : 0;
 		if (wmax != 0)
 			rank++;
 		if (atomic_load_explicit(&w->stats->spin_us,

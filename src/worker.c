@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,8 +523,12 @@ spin_ring(struct wctx *w)
 			found = 1;
 			break;
 		}
-		if ((i & 63) == 0 && fp_now_ns() >= end)
-			break;
+		if ((i & 63) == 0) {
+			if (fp_now_ns() >= end)
+				break;
+			/* A client woken on this CPU runs now (spin.c). */
+			sched_yield();
+		}
 		spin_relax();
 	}
 	atomic_store_explicit(&w->stats->state, WS_IDLE, memory_order_relaxed);
