@@ -645,7 +645,7 @@ blob_take(struct worker *w, uint64_t id, const uint8_t **body, size_t *blen)
 			return -1;
 		}
 		if ((rec.flags & FP_RECF_MORE) == 0 && !w->ld.bas.active) {
-			if (rec.len > w->ld.as.limit) {
+			if (rec.len > w->ld.bas.limit) {
 				worker_violation(w, id, FP_E_TOO_LARGE,
 				    "result larger than the limit");
 				return -1;
@@ -881,7 +881,9 @@ dispatch_worker_reset(struct worker *w, size_t result_max)
 	struct worker_load *ld = &w->ld;
 
 	fp_asm_init(&ld->as, result_max);
-	fp_asm_init(&ld->bas, result_max);
+	/* A blob is the body alone: no struct wire_run before it. */
+	fp_asm_init(&ld->bas, result_max > sizeof(struct wire_run) ?
+	    result_max - sizeof(struct wire_run) : 0);
 	ld->bas_ready = ld->bpeeked = ld->bwait = 0;
 	TAILQ_INIT(&ld->inflight);
 	ld->ninflight = 0;

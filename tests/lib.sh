@@ -921,6 +921,7 @@ fp_start_violation() {
 workers 2
 max-request-size 512K
 ring-size 16M
+blob-size 16M
 min-worker-age 1s
 respawn-backoff-max 400ms
 breaker-threshold 1000

@@ -1,10 +1,12 @@
 #!/bin/sh
 # worker_violation.sh -- a worker that breaks the protocol cannot freeze
 # the pool (issue 8, item 2; the daemon of fp_start_violation in
-# tests/lib.sh, whose 16 MB rings let an oversized result come both as one
-# record and in fragments).  The test handler violate makes the worker
-# break the protocol: an oversized result (one record, then fragments) is
-# answered too_large, a spoofed result id, a malformed result, a bad error
+# tests/lib.sh, whose 16 MB blob rings let an oversized result (results
+# past 16K go there) come both as one record and in fragments).  The test
+# handler violate makes the worker break the protocol: an oversized result
+# (one record, by 1, 24 and 1000 bytes: 24 is the header a small-ring
+# record has and a blob has not; then in fragments) is answered
+# too_large, a spoofed result id, a malformed result, a bad error
 # record and a corrupt ring index are answered internal naming the
 # violation; each ran once although retries 5 was asked, each is counted
 # in worker_protocol_errors and as a failure in violate's breaker, and the
@@ -25,6 +27,8 @@ fc.wait_children(dpid, 2)
 c = fc.Conn(sock)
 
 cases = [
+	(["oversize", 1], "too_large", "may hold"),
+	(["oversize", 24], "too_large", "may hold"),
 	(["oversize", 1000], "too_large", "may hold"),
 	(["oversize", 3 << 20], "too_large", "may hold"),
 	(["spoof"], "internal", "result for a task it does not hold"),
