@@ -120,19 +120,32 @@ dispatch_admit(struct task *t)
 /*
  * The task a worker's misbehaviour is charged to: task `id' if this
  * worker holds it and was handed all of it, else the first task of its
- * in-flight list if that one was handed over in full (the worker runs
- * its tasks in order: that is the one it runs or ran last), else NULL.
+ * in-flight list if that one was handed over in full and claimed (the
+ * worker runs its tasks in order: that is the one it runs), else NULL.
  */
 static struct task *
 culprit(struct worker *w, uint64_t id)
 {
 	struct task	*t;
+	uint64_t	 v;
 
 	if ((t = task_lookup(id)) != NULL && t->state == T_DISPATCHED &&
 	    t->worker == w->slot && t->started)
 		return t;
 	t = TAILQ_FIRST(&w->ld.inflight);
-	return t != NULL && t->started ? t : NULL;
+	if (t == NULL || !t->started)
+		return NULL;
+	/*
+	 * Not yet claimed (wire.h): the worker broke the protocol after the
+	 * task before it was answered, not while it ran this one, which
+	 * must not be answered internal nor count against its handler's
+	 * breaker.  A worker's word, so it only spares a task blame: whether
+	 * the task ran, and what that costs it, stays dispatch_worker_lost's.
+	 */
+	v = atomic_load_explicit(&w->stats->claim, memory_order_acquire);
+	if (WSEQ_AFTER(WCLAIM_CLAIMED(v), w->ld.seq))
+		return NULL;	/* no claim it could have made: no culprit */
+	return WSEQ_AFTER(t->wseq, WCLAIM_CLAIMED(v)) ? NULL : t;
 }
 
 /*
@@ -1117,7 +1130,7 @@ dispatch_tick(uint64_t now)
 	struct taskq	 due;
 	struct task	*t, *next;
 	struct worker	*w;
-	uint64_t	 running;
+	uint64_t	 running, claim;
 	int		 i;
 
 	if (sv->state == SV_STOPPING)
@@ -1158,6 +1171,19 @@ dispatch_tick(uint64_t now)
 		/* Being killed (pool_tick sends SIGKILL past the grace). */
 		if (w->kill_ns != 0)
 			continue;
+		/*
+		 * A claim word past the last task sent can only be written by
+		 * a worker that breaks the protocol: it would skip every task
+		 * to come as revoked while the supervisor counts them as its.
+		 */
+		claim = atomic_load_explicit(&w->stats->claim,
+		    memory_order_acquire);
+		if (WSEQ_AFTER(WCLAIM_CLAIMED(claim), w->ld.seq) ||
+		    WSEQ_AFTER(WCLAIM_REVOKED(claim), w->ld.seq)) {
+			worker_violation(w, 0, FP_E_INTERNAL,
+			    "claim word past the tasks sent");
+			continue;
+		}
 		running = atomic_load_explicit(&w->stats->running,
 		    memory_order_relaxed);
 		TAILQ_FOREACH(t, &w->ld.inflight, entry) {

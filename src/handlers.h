@@ -54,8 +54,12 @@ enum {
 	VIOLATE_CORRUPT,	/* a misaligned result ring index */
 	VIOLATE_LIE,		/* clear `running' in the stats block, exit */
 	VIOLATE_LIE_HANG,	/* clear `running', then hang */
-	VIOLATE_RUN_REVOKED	/* sleep arg ms, answer, then run the
+	VIOLATE_RUN_REVOKED,	/* sleep arg ms, answer, then run the
 				   tasks taken back from it too */
+	VIOLATE_CLAIM_FAR,	/* claim (and revoke) up to 100000 tasks
+				   ahead, answer: a black hole */
+	VIOLATE_LATE_CORRUPT	/* answer, then corrupt the result ring
+				   once the next task is in (arg ms) */
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */

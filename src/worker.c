@@ -216,6 +216,7 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 	static const char zero[65536];
 	struct wire_error we = { .code = FP_OK };
 	struct timespec	 ts;
+	uint64_t	 v;
 	size_t		 n, i;
 	uint8_t		 hdr[5];
 
@@ -263,6 +264,39 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 		wire_cur_set(w->stats, 0, 0, 0);
 		for (;;)
 			pause();
+	case VIOLATE_LATE_CORRUPT:
+		/*
+		 * Answer, then break the result ring once the supervisor has
+		 * taken the answer (its index on the ring) and the next task
+		 * is in the task ring (arg ms at most), before claiming it:
+		 * the violation comes after this task, before that one.
+		 */
+		put_result(w, FP_REC_RESULT, id, run, NULL, 0, "\xc0", 1);
+		if (fp_ring_publish(&w->tx) == -1)
+			fatal("worker_publish", NULL);
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1000000;
+		for (i = 0; i < hc->violate_arg && (fp_ring_empty(&w->rx) ||
+		    __atomic_load_n((uint64_t *)(void *)((uint8_t *)w->tx.ctl +
+		    FP_RING_OFF_TAIL), __ATOMIC_ACQUIRE) != w->tx.published);
+		    i++)
+			(void)nanosleep(&ts, NULL);
+		/* Show the broken index, and never claim the next task. */
+		w->tx.pos += 3;
+		(void)fp_ring_publish(&w->tx);
+		for (;;)
+			pause();
+	case VIOLATE_CLAIM_FAR:
+		/*
+		 * Mark every task to come as claimed and revoked, then
+		 * answer: the worker loop would skip them all, and the
+		 * supervisor must not wait for them (dispatch_tick).
+		 */
+		v = atomic_load(&w->stats->claim);
+		atomic_store(&w->stats->claim, WCLAIM(WCLAIM_CLAIMED(v) +
+		    100000, WCLAIM_CLAIMED(v) + 100000));
+		put_result(w, FP_REC_RESULT, id, run, NULL, 0, "\xc0", 1);
+		break;
 	case VIOLATE_RUN_REVOKED:
 		/*
 		 * Hold the tasks prefetched behind this one until the
@@ -274,8 +308,7 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 		ts.tv_sec = 0;
 		ts.tv_nsec = 1000000;
 		for (i = 0; i < hc->violate_arg; i++) {
-			uint64_t v = atomic_load(&w->stats->claim);
-
+			v = atomic_load(&w->stats->claim);
 			if (WSEQ_AFTER(WCLAIM_REVOKED(v), WCLAIM_CLAIMED(v)))
 				break;
 			(void)nanosleep(&ts, NULL);
