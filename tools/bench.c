@@ -591,6 +591,7 @@ sweep(struct bench *b, const struct sweep *sw, const char *path,
 	char		 err[256], label[32], cpb[32];
 	long long	 size, psize, d, n, prev[SWEEP_MAX_DEPTHS];
 	double		 moved;
+	uint64_t	 e0;
 	int		 i, j, np, status = 3;
 
 	memset(&k, 0, sizeof(k));
@@ -647,6 +648,7 @@ sweep(struct bench *b, const struct sweep *sw, const char *path,
 				b->warmup = 1;
 			if (b->warmup > 1000)
 				b->warmup = 1000;
+			e0 = b->errors;
 			if ((status = sweep_stats(&k, timeout_ms, &before)) !=
 			    0 || (status = run(b, &k, &pfd, timeout_ms)) != 0)
 				goto out;
@@ -666,11 +668,20 @@ sweep(struct bench *b, const struct sweep *sw, const char *path,
 				    (after.copied - before.copied)) / moved);
 			else
 				strlcpy(cpb, "-", sizeof(cpb));
-			printf("%-8s %8lld %8llu %10.1f %9.3g %9.1f %9.1f "
-			    "%8s\n", label, d, (unsigned long long)b->nlat,
-			    b->secs > 0 ? b->nlat / b->secs : 0,
-			    b->secs > 0 ? (double)psize * b->nlat / b->secs /
-			    1e9 : 0, pct(b, 500), pct(b, 990), cpb);
+			/* A row with failed requests measures nothing. */
+			if (b->errors != e0)
+				printf("%-8s %8lld %8llu failed: %llu errors, "
+				    "no figures\n", label, d,
+				    (unsigned long long)b->nlat,
+				    (unsigned long long)(b->errors - e0));
+			else
+				printf("%-8s %8lld %8llu %10.1f %9.3g %9.1f "
+				    "%9.1f %8s\n", label, d,
+				    (unsigned long long)b->nlat,
+				    b->secs > 0 ? b->nlat / b->secs : 0,
+				    b->secs > 0 ? (double)psize * b->nlat /
+				    b->secs / 1e9 : 0, pct(b, 500), pct(b, 990),
+				    cpb);
 			if (fflush(stdout) == EOF)
 				fprintf(stderr, "forkpool: stdout: %s\n",
 				    strerror(errno));
