@@ -127,6 +127,18 @@ uint32_t fp_ring_maxrec(const struct fp_ring *r);
 void	fp_ring_set_rewind(struct fp_ring *r);
 
 /*
+ * fp_ring_trim: the writer gives the pages of its empty ring past the
+ * first `keep' bytes back to the system (madvise MADV_REMOVE: the ring
+ * must be in shared memory that allows it, a memfd's), for both sides:
+ * they come back, zeroed, when written again.  For a large ring that a
+ * burst of big records filled and that is idle now (blob rings).  0,
+ * FP_AGAIN if the ring is not empty (the reader holds records, or
+ * records are allocated and not published), -1 with errno (madvise's,
+ * EPROTO for a corrupt reader index, EINVAL on a reader's view).
+ */
+int	fp_ring_trim(struct fp_ring *r, size_t keep);
+
+/*
  * Writer.  fp_ring_alloc reserves a record of `len' payload bytes and
  * returns a pointer to its payload (8-byte aligned), which the caller fills
  * before the next ring call.  The record becomes visible to the reader only

@@ -33,6 +33,8 @@
  * every record header is read once into locals and validated before use.
  */
 
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -251,6 +253,29 @@ void
 fp_ring_set_rewind(struct fp_ring *r)
 {
 	r->rewind = 1;
+}
+
+int
+fp_ring_trim(struct fp_ring *r, size_t keep)
+{
+	uintptr_t	 page = 4096, start, end;
+
+	if (!r->writer) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (keep >= r->size || r->pos != r->published)
+		return FP_AGAIN;
+	if (ring_load_tail(r) == -1)
+		return -1;
+	if (r->peer != r->pos)
+		return FP_AGAIN;
+	/* Whole pages of the data only: what is around may be another's. */
+	start = ((uintptr_t)r->data + keep + page - 1) & ~(page - 1);
+	end = ((uintptr_t)r->data + r->size) & ~(page - 1);
+	if (end <= start)
+		return 0;
+	return madvise((void *)start, end - start, MADV_REMOVE);
 }
 
 void *

@@ -916,6 +916,24 @@ dispatch_worker_free(struct worker *w)
 	fp_asm_free(&w->ld.bas);
 }
 
+/*
+ * The daemon is idle: give back the pages of the task blob rings past
+ * their first megabyte (fp_ring_trim), which a burst of large params
+ * filled; a worker does the same for its result blob ring after a second
+ * without work (worker.c).
+ */
+void
+dispatch_trim(void)
+{
+	struct worker	*w;
+	int		 i = 0;
+
+	while ((w = next_live(&i)) != NULL)
+		if (w->ld.partial == NULL && fp_ring_trim(&w->btx,
+		    BLOB_KEEP) == -1 && errno != EINVAL)
+			log_warn("blob_trim", "worker=%d", w->slot);
+}
+
 /* Workers that hold a task (forkpool.stats workers_busy). */
 int
 dispatch_busy(void)

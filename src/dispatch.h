@@ -49,6 +49,8 @@ void	 dispatch_results_all(void);
 int	 dispatch_sleep_prepare(int *lazy);
 #define DISPATCH_LAZY_NS	(200 * 1000)
 void	 dispatch_sleep_cancel(void);
+/* dispatch_trim: the daemon is idle: shrink the task blob rings. */
+void	 dispatch_trim(void);
 /* dispatch_busy: how many workers hold a task. */
 int	 dispatch_busy(void);
 void	 dispatch_worker_lost(struct worker *, int status);

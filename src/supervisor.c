@@ -129,7 +129,7 @@ supervisor_setup(char *err, size_t errlen)
 /*
  * On the tick: the first time the daemon finds itself idle (no task, no
  * answer waiting to be written), give the memory malloc keeps for the next
- * large payload back to the system.
+ * large payload back to the system, and the pages of the task blob rings.
  */
 static void
 idle_trim(void)
@@ -140,8 +140,10 @@ idle_trim(void)
 		trimmed = 0;
 		return;
 	}
-	if (!trimmed)
+	if (!trimmed) {
 		(void)malloc_trim(0);
+		dispatch_trim();
+	}
 	trimmed = 1;
 }
 

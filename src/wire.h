@@ -64,6 +64,8 @@ struct wire_run {
  * fragments on the small rings, no reassembly, no wake-up per fragment.
  */
 #define WIRE_BLOB_MIN	(16 << 10)
+/* Bytes of a blob ring kept when it is trimmed, idle (fp_ring_trim). */
+#define BLOB_KEEP	(1 << 20)
 
 /*
  * FP_REC_ERROR body: struct wire_run, this header, then the message (not

@@ -39,6 +39,7 @@ struct wctx {
 	struct fp_ring	 btx;		/* large results */
 	struct fp_asm	 bas;		/* params in fragments on brx */
 	int		 bpeeked;	/* params in place on brx, in use */
+	int		 trimmed;	/* btx trimmed since the last result */
 	struct wstats	*stats;
 	uint32_t	 nhandlers;	/* handlers in the block (fixed) */
 	int		 efd;		/* we sleep on this */
@@ -121,13 +122,23 @@ check_parent(struct wctx *w)
 		_exit(0);
 }
 
-/* Sleep until the supervisor signals us (or a periodic parent check). */
+/*
+ * Sleep until the supervisor signals us (or a periodic parent check).  A
+ * second without a wake-up: idle; give back the pages of the result blob
+ * ring past its first megabyte, which a burst of large results filled
+ * (once, until the next task writes it again).
+ */
 static void
 wait_wakeup(struct wctx *w)
 {
-	if (fp_notify_wait(w->efd, WORKER_IDLE_CHECK_MS) == -1 &&
-	    errno != EINTR)
+	int	 r;
+
+	r = fp_notify_wait(w->efd, WORKER_IDLE_CHECK_MS);
+	if (r == -1 && errno != EINTR)
 		fatal("worker_wait", NULL);
+	if (r == FP_AGAIN && !w->trimmed &&
+	    fp_ring_trim(&w->btx, BLOB_KEEP) != FP_AGAIN)
+		w->trimmed = 1;
 	check_parent(w);
 }
 
@@ -184,6 +195,7 @@ put_result(struct wctx *w, uint16_t type, uint64_t id,
 	}
 	hlen += sizeof(*run);
 	if (type == FP_REC_RESULT && blen > WIRE_BLOB_MIN) {
+		w->trimmed = 0;
 		brun = *run;
 		brun.flags |= WR_BLOB;
 		put_msg(w, &w->tx, type, id, &brun, sizeof(brun), NULL, 0);
