@@ -93,3 +93,29 @@ fp_buf_detach(struct fp_buf *b, size_t *cap)
 	memset(b, 0, sizeof(*b));
 	return p;
 }
+
+int
+fp_buf_reserve_exact(struct fp_buf *b, size_t n)
+{
+	uint8_t	*p;
+
+	if (b->cap - b->len >= n)
+		return 0;
+	if (b->off > 0) {
+		fp_buf_compact(b);
+		if (b->cap - b->len >= n)
+			return 0;
+	}
+	if (n > SIZE_MAX / 2 - b->len) {
+		errno = ENOMEM;
+		b->err = 1;
+		return -1;
+	}
+	if ((p = realloc(b->data, b->len + n)) == NULL) {
+		b->err = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = b->len + n;
+	return 0;
+}

@@ -43,6 +43,13 @@ fp_buf_head(const struct fp_buf *b)
 }
 
 /*
+ * fp_buf_reserve_exact: as fp_buf_reserve, but a buffer that grows gets
+ * room for exactly n more bytes, not the next power of two: for a buffer
+ * meant to hold one message of a known size.
+ */
+int	fp_buf_reserve_exact(struct fp_buf *b, size_t n);
+
+/*
  * fp_buf_detach: hand b's memory (*cap bytes, NULL if none) to the caller,
  * who frees it; b is left empty, as after fp_buf_free.
  */

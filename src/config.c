@@ -167,7 +167,7 @@ config_defaults(struct fp_config *c)
 	c->prefetch = 32;
 	c->spin_us = FP_SPIN_AUTO;
 	c->ring_size = 1 << 20;
-	c->blob_size = 64 << 20;
+	c->blob_size = 256 << 20;
 	c->max_request_size = 64 << 20;
 	c->max_shm_size = 64 << 20;
 	c->max_connections = 1024;

@@ -1601,7 +1601,13 @@ conn_read(struct conn *c)
 			break;
 		}
 		want = conn_want(c, &exact);
-		if (fp_buf_reserve(&c->in, want) == -1) {
+		/*
+		 * A large message's buffer is its size, not the next power
+		 * of two: a 16.1 MiB request in a 32 MiB buffer would pass
+		 * malloc's mmap threshold and fault in fresh pages each time.
+		 */
+		if ((exact ? fp_buf_reserve_exact(&c->in, want) :
+		    fp_buf_reserve(&c->in, want)) == -1) {
 			log_warnx("conn_drop", "conn=%u msg=\"out of memory for "
 			    "its input; closing the connection\"", c->gen);
 			c->broken = 1;

@@ -30,7 +30,8 @@
 #include "worker.h"
 
 #define WORKER_IDLE_CHECK_MS	1000	/* how often an idle worker checks its parent */
-#define RESULT_KEEP		(16 << 20)	/* result buffer kept, at most */
+#define RESULT_KEEP		(64 << 20)	/* result buffer kept while busy */
+#define RESULT_IDLE_KEEP	(1 << 20)	/* ... and once idle */
 
 struct wctx {
 	struct fp_ring	 rx;		/* tasks */
@@ -125,8 +126,8 @@ check_parent(struct wctx *w)
 /*
  * Sleep until the supervisor signals us (or a periodic parent check).  A
  * second without a wake-up: idle; give back the pages of the result blob
- * ring past its first megabyte, which a burst of large results filled
- * (once, until the next task writes it again).
+ * ring past its first megabyte, which a burst of large results filled,
+ * and a large result buffer (once, until the next task writes it again).
  */
 static void
 wait_wakeup(struct wctx *w)
@@ -137,8 +138,13 @@ wait_wakeup(struct wctx *w)
 	if (r == -1 && errno != EINTR)
 		fatal("worker_wait", NULL);
 	if (r == FP_AGAIN && !w->trimmed &&
-	    fp_ring_trim(&w->btx, BLOB_KEEP) != FP_AGAIN)
+	    fp_ring_trim(&w->btx, BLOB_KEEP) != FP_AGAIN) {
 		w->trimmed = 1;
+		if (w->sb.alloc > RESULT_IDLE_KEEP) {
+			msgpack_sbuffer_destroy(&w->sb);
+			msgpack_sbuffer_init(&w->sb);
+		}
+	}
 	check_parent(w);
 }
 
@@ -534,7 +540,10 @@ done:
 	cur_corrlen = 0;
 	/*
 	 * A result buffer grown by one large result (or by a text that
-	 * stopped at RESULT_MAX) is not kept for the life of the worker.
+	 * stopped at RESULT_MAX) is not kept for the life of the worker: up
+	 * to RESULT_KEEP while tasks come (growing one again costs a page
+	 * fault a page, dearer than the copy on these VMs), RESULT_IDLE_KEEP
+	 * once idle (wait_wakeup).
 	 */
 	if (w->sb.alloc > RESULT_KEEP) {
 		msgpack_sbuffer_destroy(&w->sb);
