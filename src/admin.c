@@ -26,6 +26,7 @@
 #include "pool.h"
 #include "proto.h"
 #include "reload.h"
+#include "spin.h"
 #include "stats.h"
 
 #define SLOWLOG_DEFAULT	10	/* entries forkpool.slowlog returns */
@@ -186,8 +187,8 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 	struct stats_totals st;
 	struct fp_buf	*b;
 	const char	*s;
-	uint32_t	 n, sl;
-	int		 win = SW_ALL;
+	uint32_t	 n, sl, spin_us;
+	int		 win = SW_ALL, spinners;
 	uint64_t	 now = fp_now_ns();
 
 	if (params_open(m, &r, &n) == -1 || n > 1 || (n == 1 &&
@@ -199,6 +200,7 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 	}
 	control_figures(&cf);
 	stats_totals_get(now, &st);
+	spin_figures(&spin_us, &spinners);
 	const struct field f[] = {
 		{ "buffered_bytes", F_UINT, .u = cf.buffered },
 		{ "connections_paused", F_UINT, .u = cf.paused },
@@ -226,6 +228,8 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 		{ "shm_connections", F_UINT, .u = cf.shm_conns },
 		{ "shm_bytes", F_UINT, .u = cf.shm_bytes },
 		{ "fds_dropped", F_UINT, .u = cf.fds_dropped },
+		{ "spin_us", F_UINT, .u = spin_us },
+		{ "workers_spinning", F_UINT, .u = (uint64_t)spinners },
 		{ "tasks_ok", F_UINT, .u = sv->cnt.tasks_ok },
 		{ "tasks_failed", F_UINT, .u = sv->cnt.tasks_failed },
 		{ "worker_crashes", F_UINT, .u = sv->cnt.worker_crashes },

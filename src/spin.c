@@ -137,6 +137,13 @@ live(const struct worker *w)
 	return w->state == W_READY || w->state == W_RETIRING;
 }
 
+void
+spin_figures(uint32_t *supervisor_us, int *workers)
+{
+	*supervisor_us = sup_max_us;
+	*workers = last_rank;
+}
+
 /*
  * Once a tick: sample the load, decide who may spin and for how long, and
  * tell the workers (the one field of their stats block the supervisor

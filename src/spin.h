@@ -50,6 +50,12 @@ spin_relax(void)
 /* Supervisor side (spin.c). */
 void	 spin_init(void);
 void	 spin_tick(void);
+/*
+ * spin_figures: the choice of the last tick (forkpool.stats): how long
+ * the supervisor may spin, in microseconds (0: not), and how many workers
+ * may.
+ */
+void	 spin_figures(uint32_t *supervisor_us, int *workers);
 int	 spin_wanted(int);
 int	 spin_supervisor(struct epoll_event *, int);
 void	 spin_supervisor_slept(uint64_t);

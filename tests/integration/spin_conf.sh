@@ -3,7 +3,8 @@
 # default is auto, off and 0 are off, a number is kept, anything else or
 # beyond 10000 is rejected with FILE:LINE:; forkpoold -nv shows it.  A
 # daemon with `spin off' answers and never says it spins (the debug line
-# `spin'); a reload takes `spin 50' and refuses `spin fast', keeping the
+# `spin') and forkpool.stats says nobody may spin (spin_us and
+# workers_spinning 0); a reload takes `spin 50' and refuses `spin fast', keeping the
 # daemon as it was.
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -48,6 +49,10 @@ fp_cli bench -d 1 -n 2000
 assert_status 0 "forkpool bench -d 1 with spin off"
 assert_grep 'tasks=2000 errors=0 ' "$T/out" "the answers with spin off"
 fp_call_ok '"x"' "echo with spin off" echo '"x"'
+# forkpool.stats says who may spin: nobody.
+[ "$(fp_stat spin_us)" = 0 ] || fp_fail "spin_us $(fp_stat spin_us) with spin off"
+[ "$(fp_stat workers_spinning)" = 0 ] ||
+    fp_fail "workers_spinning $(fp_stat workers_spinning) with spin off"
 printf 'spin 50\nlog-level debug\n' >"$FP_CONF"
 fp_cli reload
 assert_status 0 "forkpool reload with spin 50"
