@@ -466,11 +466,40 @@ cmd_metrics(const char *path, int timeout_ms, int argc, char *argv[])
 	return status;
 }
 
+/* reload: the same as `call forkpool.reload'. */
+static int
+cmd_reload(const char *path, int timeout_ms, int argc, char *argv[])
+{
+	char	*av[] = { "call", "forkpool.reload", NULL };
+
+	(void)argv;
+	if (argc != 1)
+		usage(EX_USAGE);
+	return cmd_call(path, timeout_ms, 2, av);
+}
+
+static const struct {
+	const char	*name;
+	int		(*fn)(const char *, int, int, char *[]);
+} commands[] = {
+	{ "call", cmd_call },
+	{ "notify", cmd_notify },
+	{ "ping", cmd_ping },
+	{ "reload", cmd_reload },
+	{ "stats", cmd_stats },
+	{ "workers", cmd_workers },
+	{ "slowlog", cmd_slowlog },
+	{ "metrics", cmd_metrics },
+	{ "top", top },
+	{ "bench", bench },
+};
+
 int
 main(int argc, char *argv[])
 {
 	const char	*path = NULL, *errstr;
 	char		 defpath[PATH_MAX], err[PATH_MAX + 128];
+	size_t		 i;
 	int		 ch, timeout_ms = -1, r;
 
 	/* "+": options end at the command; what follows is its own. */
@@ -516,35 +545,12 @@ main(int argc, char *argv[])
 		}
 	}
 
-	if (strcmp(argv[0], "call") == 0)
-		return cmd_call(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "notify") == 0)
-		return cmd_notify(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "ping") == 0)
-		return cmd_ping(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "reload") == 0) {
-		/* The same as `call forkpool.reload'. */
-		char	*av[] = { "call", "forkpool.reload", NULL };
-
-		if (argc != 1)
-			usage(EX_USAGE);
-		return cmd_call(path, timeout_ms, 2, av);
-	}
-	if (strcmp(argv[0], "stats") == 0)
-		return cmd_stats(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "workers") == 0)
-		return cmd_workers(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "slowlog") == 0)
-		return cmd_slowlog(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "metrics") == 0)
-		return cmd_metrics(path, timeout_ms, argc, argv);
-	if (strcmp(argv[0], "top") == 0) {
-		if ((r = top(path, timeout_ms, argc, argv)) == EX_USAGE)
-			usage(EX_USAGE);
-		return r;
-	}
-	if (strcmp(argv[0], "bench") == 0) {
-		if ((r = bench(path, timeout_ms, argc, argv)) == EX_USAGE)
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		/* Those that do not exit on bad usage return EX_USAGE. */
+		if ((r = commands[i].fn(path, timeout_ms, argc, argv)) ==
+		    EX_USAGE)
 			usage(EX_USAGE);
 		return r;
 	}
