@@ -7,8 +7,12 @@
 
 #include "buf.h"
 
-int
-fp_buf_reserve(struct fp_buf *b, size_t n)
+/*
+ * Room for n more bytes: the read part reclaimed first, then the buffer
+ * grown to the next power of two, or to exactly what is needed.
+ */
+static int
+reserve(struct fp_buf *b, size_t n, int exact)
 {
 	size_t	 need, cap;
 	uint8_t	*p;
@@ -27,7 +31,7 @@ fp_buf_reserve(struct fp_buf *b, size_t n)
 		return -1;
 	}
 	need = b->len + n;
-	cap = b->cap ? b->cap : 4096;
+	cap = exact ? need : b->cap ? b->cap : 4096;
 	while (cap < need)
 		cap *= 2;
 	if ((p = realloc(b->data, cap)) == NULL) {
@@ -37,6 +41,18 @@ fp_buf_reserve(struct fp_buf *b, size_t n)
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+int
+fp_buf_reserve(struct fp_buf *b, size_t n)
+{
+	return reserve(b, n, 0);
+}
+
+int
+fp_buf_reserve_exact(struct fp_buf *b, size_t n)
+{
+	return reserve(b, n, 1);
 }
 
 int
@@ -92,30 +108,4 @@ fp_buf_detach(struct fp_buf *b, size_t *cap)
 	*cap = b->cap;
 	memset(b, 0, sizeof(*b));
 	return p;
-}
-
-int
-fp_buf_reserve_exact(struct fp_buf *b, size_t n)
-{
-	uint8_t	*p;
-
-	if (b->cap - b->len >= n)
-		return 0;
-	if (b->off > 0) {
-		fp_buf_compact(b);
-		if (b->cap - b->len >= n)
-			return 0;
-	}
-	if (n > SIZE_MAX / 2 - b->len) {
-		errno = ENOMEM;
-		b->err = 1;
-		return -1;
-	}
-	if ((p = realloc(b->data, b->len + n)) == NULL) {
-		b->err = 1;
-		return -1;
-	}
-	b->data = p;
-	b->cap = b->len + n;
-	return 0;
 }
