@@ -2,7 +2,8 @@
 # privdrop.sh -- started as root with `user nobody' (forkpool.conf(5)),
 # the workers run as nobody: real, effective, saved and file-system uid and
 # gid all 65534, no supplementary group but nogroup, NoNewPrivs 1; the
-# supervisor stays uid 0.  Tasks still run there: echo, json.encode and a
+# supervisor stays uid 0.  Tasks still run there: echo (1 MiB ones too,
+# through the blob rings and the shared-memory arena), json.encode and a
 # plug-in's handler (tp.pid names the worker that ran it, which is
 # nobody's), and their stats blocks and log lines still reach the
 # supervisor.  socket-owner and socket-group give the socket to nobody:nogroup
@@ -87,6 +88,13 @@ TPLOG='level=info event=tp_log worker=[0-9]+ pid=[0-9]+ plugin=testplug'
 TPLOG=$TPLOG' msg="as nobody"$'
 wait_for 'grep -Eq "$TPLOG" "$FP_LOG"' 10 ||
     fp_fail "no line of a nobody worker's host->log through its ring"
+# Large payloads as nobody: params and results through the blob rings,
+# and libforkpool's shared-memory arena (a root client's memfd mapped by
+# the root supervisor), then the same over the socket alone.
+fp_cli bench -z 1048576 -d 4 -n 40
+assert_grep 'tasks=40 errors=0 ' "$T/out" "1 MiB echoes as nobody"
+FORKPOOL_SHM=0 fp_cli bench -z 1048576 -d 4 -n 40
+assert_grep 'tasks=40 errors=0 ' "$T/out" "1 MiB echoes as nobody, socket"
 fp_cli call tp.pid
 assert_status 0 "tp.pid"
 # [pid, worker_init calls]
