@@ -43,6 +43,10 @@ fp_cli ping
 assert_status 0 "ping the daemon"
 assert_out pong "ping the daemon"
 fp_call_ok '[1,"x"]' "echo through the daemon" echo '[1,"x"]'
+# Large payloads through the detached daemon: blob rings and the
+# shared-memory arena (its descriptor passed on the socket).
+fp_cli bench -z 1048576 -d 4 -n 40
+assert_grep 'tasks=40 errors=0 ' "$T/out" "1 MiB echoes through the daemon"
 
 # SIGHUP reloads: the new worker count takes effect.
 sed -i 's/^workers 2$/workers 3/' "$FP_CONF"
