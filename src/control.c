@@ -75,6 +75,7 @@ static struct log_limit	 lim_refused, lim_denied, lim_large, lim_stream,
 static uint64_t	 fds_dropped;		/* descriptors sent us, closed unread */
 
 static void	conn_close(struct conn *, const char *why);
+static void	conn_push(struct conn *);
 static void	conn_undefer(struct conn *);
 static void	conn_parse(struct conn *);
 static void	admin_call(struct conn *, const struct rpc_msg *);
@@ -415,6 +416,7 @@ reply_shm(struct conn *c, struct task *t, const uint8_t *data, size_t len)
 	}
 	conn_unlink(c, t);
 	conn_completed(c);
+	conn_push(c);
 	return 1;
 }
 
@@ -450,6 +452,8 @@ control_reply_result(struct task *t, const uint8_t *data, size_t len)
 			sv->cnt.bytes_copied += len;
 			conn_unlink(c, t);
 			conn_completed(c);
+			if (len >= EAGER_BYTES)
+				conn_push(c);
 			return 0;
 		}
 	}
@@ -1646,9 +1650,12 @@ conn_read(struct conn *c)
 	conn_account(c);
 }
 
-/* Write what is buffered; returns -1 if the connection was closed. */
+/*
+ * Send what is buffered until the socket is full; -1 with errno on an
+ * error that ends the connection (the caller closes it).
+ */
 static int
-conn_write(struct conn *c)
+conn_send(struct conn *c)
 {
 	ssize_t	 n;
 
@@ -1660,12 +1667,35 @@ conn_write(struct conn *c)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			conn_close(c, strerror(errno));
 			return -1;
 		}
 		fp_buf_drop(&c->out, (size_t)n);
 		sv->cnt.bytes_sent += (uint64_t)n;
 		conn_sent(c, (size_t)n);
+	}
+	return 0;
+}
+
+/*
+ * A large answer goes out now, not at the end of the loop pass: its
+ * client works on it while we copy the next one (else a pass that copies
+ * eight 1 MiB results keeps the client waiting for all eight).  An error
+ * is left for conn_write, which meets it again and closes.
+ */
+static void
+conn_push(struct conn *c)
+{
+	if (!c->broken && c->closing != CONN_ABORT)
+		(void)conn_send(c);
+}
+
+/* Write what is buffered; returns -1 if the connection was closed. */
+static int
+conn_write(struct conn *c)
+{
+	if (conn_send(c) == -1) {
+		conn_close(c, strerror(errno));
+		return -1;
 	}
 	if (fp_buf_unread(&c->out) > 0) {
 		conn_set_events(c, c->events | EPOLLOUT);

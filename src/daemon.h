@@ -103,6 +103,14 @@ enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CONN, EV_WORKER,
 };
 #define EV_TAG(k, i)	(((uint64_t)(k) << 32) | (uint32_t)(i))
 
+/*
+ * Params or an answer of at least this many bytes are handed on as soon as
+ * they are copied (the worker's rings published, the answer sent), not at
+ * the end of the loop pass, so that the copy of the next one overlaps the
+ * peer's work on this one.  Smaller ones keep the batching.
+ */
+#define EAGER_BYTES	(64 * 1024)
+
 /* supervisor.c */
 /* supervisor_setup: 0, or -1 with "PATH: reason" in err (the socket). */
 int	 supervisor_setup(char *err, size_t errlen);

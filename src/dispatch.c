@@ -257,6 +257,8 @@ write_partial(struct worker *w)
 		w->ld.head_done = 0;
 		t->started = 1;
 		sv->cnt.bytes_copied += t->plen;
+		if (t->plen >= EAGER_BYTES)
+			dispatch_publish_worker(w);
 	} else if (r == FP_AGAIN)
 		w->ld.blocked = 1;
 	else
