@@ -69,8 +69,13 @@ static pthread_mutex_t	 logmtx = PTHREAD_MUTEX_INITIALIZER;
 static __thread const char *cur_corr;
 static __thread size_t	 cur_corrlen;
 
-/* violate run-revoked: run tasks the supervisor took back (a test hook). */
+/*
+ * violate run-revoked: run tasks the supervisor took back (a test hook),
+ * and answer the violate task itself only once they have run.
+ */
 static int		 ignore_revoke;
+static uint64_t		 revoked_answer_id;
+static struct wire_run	 revoked_answer_run;
 
 static void
 log_to_ring(int level, const char *event, const char *fields)
@@ -319,9 +324,13 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 		/*
 		 * Hold the tasks prefetched behind this one until the
 		 * supervisor has taken them back (the revoked mark passes
-		 * this task's seq; at most arg ms), answer, then run them
-		 * all the same: their results are for tasks it no longer
-		 * holds.
+		 * this task's seq; at most arg ms), then run them all the
+		 * same: their results are for tasks it no longer holds.
+		 * This task is answered nil only after them (worker_loop,
+		 * when the ring is empty), so that it is the one the
+		 * violation is charged to: answered first, it would leave
+		 * the worker idle, and a task given to it again in between
+		 * would be.
 		 */
 		ts.tv_sec = 0;
 		ts.tv_nsec = 1000000;
@@ -332,7 +341,8 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 			(void)nanosleep(&ts, NULL);
 		}
 		ignore_revoke = 1;
-		put_result(w, FP_REC_RESULT, id, run, NULL, 0, "\xc0", 1);
+		revoked_answer_id = id;
+		revoked_answer_run = *run;
 		break;
 	}
 }
@@ -605,6 +615,12 @@ worker_loop(struct wctx *w)
 		if (r == -1)
 			fatalx("worker_ring", "msg=\"task ring corrupt\"");
 		if (r == FP_AGAIN) {
+			if (revoked_answer_id != 0) {
+				/* violate run-revoked, after the tasks. */
+				put_result(w, FP_REC_RESULT, revoked_answer_id,
+				    &revoked_answer_run, NULL, 0, "\xc0", 1);
+				revoked_answer_id = 0;
+			}
 			/*
 			 * Nothing more to do: a supervisor that sleeps
 			 * until we are idle (it takes our results in
