@@ -213,6 +213,19 @@ void	fp_ring_consume(struct fp_ring *r);
 int	fp_ring_release(struct fp_ring *r);
 
 /*
+ * fp_ring_index: the reader's own index (past what it consumed, published
+ * or not).  fp_ring_release_to: publish the reader's index as `idx', an
+ * index between the last one published and fp_ring_index, as
+ * fp_ring_release does with all that was consumed: for a reader that
+ * consumes records to peek at the next ones but keeps using them, and
+ * hands them back in order as it is done with them.  Do not mix it with
+ * fp_ring_release (or a sleep, which releases) on one ring.  -1/EINVAL
+ * for an index out of that range or a writer's view.
+ */
+uint64_t fp_ring_index(const struct fp_ring *r);
+int	fp_ring_release_to(struct fp_ring *r, uint64_t idx);
+
+/*
  * fp_ring_sleep_prepare: the reader found the ring empty and wants to
  * sleep.  Releases what was consumed (as fp_ring_release, else the writer
  * might wait for room while we wait for data), sets the need-wakeup flag

@@ -595,6 +595,30 @@ fp_ring_release(struct fp_ring *r)
 	return ring_expose(r, &r->ctl->tail, &r->ctl->need_space);
 }
 
+int
+fp_ring_release_to(struct fp_ring *r, uint64_t idx)
+{
+	uint64_t	 pos = r->pos;
+	int		 rc;
+
+	if (r->writer || idx - r->published > pos - r->published) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (idx == r->published)
+		return 0;
+	r->pos = idx;
+	rc = ring_expose(r, &r->ctl->tail, &r->ctl->need_space);
+	r->pos = pos;
+	return rc;
+}
+
+uint64_t
+fp_ring_index(const struct fp_ring *r)
+{
+	return r->pos;
+}
+
 static int
 sleep_prepare(struct fp_ring *r, uint32_t how)
 {

@@ -349,6 +349,38 @@ test_full_empty_batch(void)
 	CHECK(fp_ring_release(&p.r) == 0);
 	CHECK(*ctl_u64(&p, FP_RING_OFF_TAIL) == 3 * (16 + 40));
 
+	/*
+	 * Release in steps: consumed records stay the reader's until
+	 * fp_ring_release_to hands back a prefix; past the own index, or
+	 * behind what was handed back, is refused.
+	 */
+	for (n = 0; n < 3; n++) {
+		d = fp_ring_alloc(&p.w, FP_REC_TASK, 0, 10 + n, 40);
+		CHECK(d != NULL);
+	}
+	CHECK(fp_ring_publish(&p.w) == 0);
+	for (n = 0; n < 3; n++) {
+		CHECK(fp_ring_peek(&p.r, &rec) == 0 && rec.id == (uint64_t)(10 + n));
+		fp_ring_consume(&p.r);
+	}
+	CHECK(fp_ring_index(&p.r) == 6 * (16 + 40));
+	CHECK(fp_ring_release_to(&p.r, 4 * (16 + 40)) == 0);
+	CHECK(*ctl_u64(&p, FP_RING_OFF_TAIL) == 4 * (16 + 40));
+	CHECK(fp_ring_release_to(&p.r, 4 * (16 + 40)) == 0);	/* no-op */
+	errno = 0;
+	CHECK(fp_ring_release_to(&p.r, 3 * (16 + 40)) == -1 &&
+	    errno == EINVAL);
+	errno = 0;
+	CHECK(fp_ring_release_to(&p.r, 7 * (16 + 40)) == -1 &&
+	    errno == EINVAL);
+	errno = 0;
+	CHECK(fp_ring_release_to(&p.w, 6 * (16 + 40)) == -1 &&
+	    errno == EINVAL);
+	CHECK(*ctl_u64(&p, FP_RING_OFF_TAIL) == 4 * (16 + 40));
+	CHECK(fp_ring_index(&p.r) == 6 * (16 + 40));
+	CHECK(fp_ring_release_to(&p.r, 6 * (16 + 40)) == 0);
+	CHECK(*ctl_u64(&p, FP_RING_OFF_TAIL) == 6 * (16 + 40));
+
 	/* Full: maxrec records fill it; room comes back only at release. */
 	n = 0;
 	while (fp_ring_alloc(&p.w, FP_REC_TASK, 0, n, SMALL / 4) != NULL)
