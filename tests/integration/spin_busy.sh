@@ -6,6 +6,9 @@
 # (workers_spinning 0) may spin; once the loops are stopped, the
 # supervisor may again (spin_us 100) and, with two processors or more, one
 # worker too.  The daemon's own choice, read from its stats, not timing.
+# Alone: its busy loops would slow the others, and theirs would keep the
+# processors from being free.
+# fp-serial
 # shellcheck disable=SC2016
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
