@@ -228,7 +228,7 @@ int	fp_client_next(struct fp_client *c, struct fp_result *res,
  * fp_client_shm: the size of each ring of the connection's shared-memory
  * arena (forkpool-rpc(7)), a power of two from 64K to 1G (the daemon
  * accepts up to its max-shm-size), or 0 for none: params and results
- * then always go through the socket.  The default is 8M, or none if the
+ * then always go through the socket.  The default is 16M, or none if the
  * environment variable FORKPOOL_SHM is "0" when the client is opened.
  * The arena is made on the first request with params larger than 64K;
  * call this before that.  Returns 0, or -1 with EINVAL (bad size) or

@@ -996,6 +996,12 @@ conn_params(struct conn *c, struct task *t, const uint8_t *params,
 		c->shmblock = NULL;
 		return 0;
 	}
+	/* Held in the arena (shm_params): the task holds them there. */
+	if (c->shmticket != 0) {
+		task_hold_params(t, c->shm, c->shmticket, params, plen);
+		c->shmticket = 0;
+		return 0;
+	}
 	if (plen <= WIRE_BLOB_MIN || fp_buf_unread(&c->in) != c->skfed ||
 	    params < fp_buf_head(&c->in) ||
 	    params + plen > fp_buf_head(&c->in) + c->skfed ||
@@ -1070,7 +1076,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		return;
 	}
 	if ((t = task_alloc()) == NULL || (o == NULL ||
-	    c->shmblock != NULL ? conn_params(c, t,
+	    c->shmblock != NULL || c->shmticket != 0 ? conn_params(c, t,
 	    params, plen) : task_set_params(t, params, plen)) == -1 ||
 	    (o != NULL && o->id != NULL && task_set_corr(t, o->id,
 	    o->idlen) == -1)) {
@@ -1212,17 +1218,22 @@ admin_cancel(struct conn *c, const struct rpc_msg *m)
 }
 
 /*
- * m's params are in c's arena (ext FP_EXT_SHM): copy them out into
- * c->shmblock and point m at the copy, checked as inline params are
- * (one well-formed array, max-request-size).  Returns 0, or -1 when m is
- * answered already (or is a notification that cannot be).
+ * m's params are in c's arena (ext FP_EXT_SHM).  A handler's (`inplace')
+ * stay there, held (shmconn_hold) until its task is done: the supervisor
+ * only copies them to the worker, which checks them (WT_UNCHECKED), so
+ * they are neither copied out nor parsed here.  An administrative
+ * method's, which we parse, are copied out into c->shmblock and checked
+ * as inline params are (one well-formed array); m then points at them.
+ * Both within max-request-size.  Returns 0, or -1 when m is answered
+ * already (or is a notification that cannot be).
  */
 static int
-shm_params(struct conn *c, struct rpc_msg *m)
+shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 {
+	const uint8_t	*p;
 	uint8_t		*block;
 	const char	*why;
-	uint64_t	 held;
+	uint64_t	 held, ticket;
 	ssize_t		 n;
 	int		 req = m->type == RPC_REQUEST, r;
 
@@ -1234,8 +1245,10 @@ shm_params(struct conn *c, struct rpc_msg *m)
 		return -1;
 	}
 	if (m->shmlen > sv->conf.max_request_size) {
-		if ((r = shmconn_take(c->shm, m->msgid, 0, &block, &why)) == 0)
-			free(block);
+		/* Dropped unread: a length other than the record's. */
+		if ((r = shmconn_hold(c->shm, m->msgid, 0, &p, &ticket,
+		    &why)) == 0)
+			shmconn_done(c->shm, ticket);
 		if (req)
 			reply_error(c, m->msgid, FP_E_TOO_LARGE,
 			    "request exceeds max-request-size");
@@ -1243,7 +1256,11 @@ shm_params(struct conn *c, struct rpc_msg *m)
 			goto corrupt;
 		return -1;
 	}
-	r = shmconn_take(c->shm, m->msgid, m->shmlen, &block, &why);
+	if (inplace)
+		r = shmconn_hold(c->shm, m->msgid, m->shmlen, &p, &ticket,
+		    &why);
+	else
+		r = shmconn_take(c->shm, m->msgid, m->shmlen, &block, &why);
 	if (r == -3) {
 		if (req)
 			reply_error(c, m->msgid, FP_E_INTERNAL,
@@ -1257,6 +1274,12 @@ shm_params(struct conn *c, struct rpc_msg *m)
 			goto corrupt;
 		return -1;
 	}
+	if (inplace) {
+		c->shmticket = ticket;
+		m->params = p;
+		m->plen = m->shmlen;
+		return 0;
+	}
 	sv->cnt.bytes_copied += m->shmlen;
 	c->shmblock = block;
 	c->shmcap = m->shmlen;
@@ -1266,8 +1289,7 @@ shm_params(struct conn *c, struct rpc_msg *m)
 	    (size_t)n != m->shmlen) {
 		if (req)
 			reply_error(c, m->msgid, FP_E_BAD_REQUEST,
-			    "params in shared memory are not one MessagePack "
-			    "array");
+			    WIRE_SHM_PARAMS_BAD);
 		free(c->shmblock);
 		c->shmblock = NULL;
 		return -1;
@@ -1333,6 +1355,7 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 {
 	struct rpc_msg	 m;
 	const char	*why;
+	int		 adm;
 
 	if (proto_parse(p, len, &m, &why) == -1) {
 		if (m.has_msgid)
@@ -1342,16 +1365,20 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 			    why);
 		return;
 	}
-	if (m.shm && shm_params(c, &m) == -1)
+	adm = m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0;
+	if (m.shm && shm_params(c, &m, !adm) == -1)
 		return;
-	if (m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0)
+	if (adm)
 		admin(c, &m);
 	else
 		submit(c, m.type == RPC_REQUEST, m.msgid, m.method, m.mlen,
 		    m.params, m.plen, NULL);
-	/* Not adopted by a task (an error, an administrative method). */
+	/* Not taken by a task (an error, an administrative method). */
 	free(c->shmblock);
 	c->shmblock = NULL;
+	if (c->shmticket != 0)
+		shmconn_done(c->shm, c->shmticket);
+	c->shmticket = 0;
 }
 
 /*

@@ -73,13 +73,16 @@ struct conn {
 	 * Shared memory (forkpool.shm_attach): descriptors the client sent
 	 * (SCM_RIGHTS), oldest first, not yet taken; its arena once
 	 * attached (shmconn.c's); the params of the request being handled,
-	 * copied out of the arena, until a task adopts them.
+	 * copied out of the arena (an administrative method's, which we
+	 * parse) or held in it (a handler's, shmconn_hold), until a task
+	 * takes them.
 	 */
 	int		 rfds[2];
 	uint32_t	 nrfds;
 	struct shmconn	*shm;
 	uint8_t		*shmblock;
 	size_t		 shmcap;
+	uint64_t	 shmticket;	/* 0: none held */
 };
 
 /* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */

@@ -239,6 +239,8 @@ write_partial(struct worker *w)
 		wt.seq = t->wseq;
 		if (blob)
 			wt.flags |= WT_BLOB;
+		if (t->unchecked)
+			wt.flags |= WT_UNCHECKED;
 		if (t->corr != NULL)
 			r = write_corr(w, t, &wt, blob);
 		else

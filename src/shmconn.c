@@ -23,11 +23,26 @@
 #include "fpshm.h"
 #include "shmconn.h"
 
+/*
+ * Ring 0 records consumed (so that the next can be read) and not yet
+ * handed back, oldest first: one entry per record still held, and one per
+ * run of records done with behind an older one still held (merged: the
+ * list stays at most about twice as long as the records held).
+ */
+struct shm_hold {
+	uint64_t	 ticket;	/* 0: a run done with */
+	uint64_t	 end;		/* ring 0 index just past it */
+};
+
 struct shmconn {
 	uint8_t		*base;
 	size_t		 len;
 	struct fp_ring	 req;		/* ring 0: we read */
 	struct fp_ring	 res;		/* ring 1: we write */
+	uint32_t	 refs;		/* the connection's, one per hold */
+	struct shm_hold	*holds;
+	size_t		 nholds, holdcap;
+	uint64_t	 tickets;	/* the last one given */
 };
 
 struct shmconn *
@@ -93,16 +108,25 @@ shmconn_attach(int fd, uint64_t size, size_t max, const char **why)
 		*why = "the rings cannot be attached";
 		return NULL;
 	}
+	s->refs = 1;
 	return s;
+}
+
+static void
+unref(struct shmconn *s)
+{
+	if (--s->refs > 0)
+		return;
+	munmap(s->base, s->len);
+	free(s->holds);
+	free(s);
 }
 
 void
 shmconn_detach(struct shmconn *s)
 {
-	if (s == NULL)
-		return;
-	munmap(s->base, s->len);
-	free(s);
+	if (s != NULL)
+		unref(s);
 }
 
 size_t
@@ -111,11 +135,18 @@ shmconn_bytes(const struct shmconn *s)
 	return s == NULL ? 0 : s->len;
 }
 
-int
-shmconn_take(struct shmconn *s, uint32_t msgid, uint32_t len,
-    uint8_t **block, const char **why)
+/*
+ * The next record of ring 0, which must be request msgid's params of len
+ * bytes: consumed, so that the next one can be read, and held (a ticket)
+ * until shmconn_done.  Returns as shmconn_hold.
+ */
+static int
+hold(struct shmconn *s, uint32_t msgid, uint32_t len, const uint8_t **p,
+    uint64_t *ticket, const char **why)
 {
 	struct fp_rec	 rec;
+	struct shm_hold	*h;
+	size_t		 ncap;
 	int		 r;
 
 	if ((r = fp_ring_peek(&s->req, &rec)) == -1) {
@@ -130,18 +161,87 @@ shmconn_take(struct shmconn *s, uint32_t msgid, uint32_t len,
 		*why = "the arena's next params are not this request's";
 		return -1;
 	}
+	if (s->nholds == s->holdcap) {
+		ncap = s->holdcap ? 2 * s->holdcap : 16;
+		if ((h = reallocarray(s->holds, ncap, sizeof(*h))) == NULL)
+			return -3;
+		s->holds = h;
+		s->holdcap = ncap;
+	}
+	fp_ring_consume(&s->req);
+	if (++s->tickets == 0)
+		s->tickets = 1;
+	h = &s->holds[s->nholds++];
+	h->ticket = *ticket = s->tickets;
+	h->end = fp_ring_index(&s->req);
+	s->refs++;
 	if (rec.len != len) {
-		fp_ring_consume(&s->req);
-		(void)fp_ring_release(&s->req);
+		shmconn_done(s, *ticket);
 		*why = "the params in the arena are not of the length given";
 		return -1;
 	}
+	*p = rec.data;
+	return 0;
+}
+
+int
+shmconn_hold(struct shmconn *s, uint32_t msgid, uint32_t len,
+    const uint8_t **params, uint64_t *ticket, const char **why)
+{
+	return hold(s, msgid, len, params, ticket, why);
+}
+
+void
+shmconn_done(struct shmconn *s, uint64_t ticket)
+{
+	struct shm_hold	*h = s->holds;
+	size_t		 i;
+
+	for (i = 0; i < s->nholds && h[i].ticket != ticket; i++)
+		;
+	if (ticket == 0 || i == s->nholds)
+		return;		/* not ours: a bug, but harmless */
+	h[i].ticket = 0;
+	/* Merge with the runs done with on either side. */
+	if (i + 1 < s->nholds && h[i + 1].ticket == 0) {
+		h[i].end = h[i + 1].end;
+		memmove(&h[i + 1], &h[i + 2], (s->nholds - i - 2) *
+		    sizeof(*h));
+		s->nholds--;
+	}
+	if (i > 0 && h[i - 1].ticket == 0) {
+		h[i - 1].end = h[i].end;
+		memmove(&h[i], &h[i + 1], (s->nholds - i - 1) * sizeof(*h));
+		s->nholds--;
+		i--;
+	}
+	/* Done with the oldest: hand it back to the client. */
+	if (i == 0) {
+		(void)fp_ring_release_to(&s->req, h[0].end);
+		memmove(&h[0], &h[1], (s->nholds - 1) * sizeof(*h));
+		s->nholds--;
+	}
+	unref(s);
+}
+
+int
+shmconn_take(struct shmconn *s, uint32_t msgid, uint32_t len,
+    uint8_t **block, const char **why)
+{
+	const uint8_t	*p;
+	uint64_t	 ticket;
+	int		 r;
+
 	if ((*block = malloc(len > 0 ? len : 1)) == NULL)
 		return -3;
+	if ((r = hold(s, msgid, len, &p, &ticket, why)) != 0) {
+		free(*block);
+		*block = NULL;
+		return r;
+	}
 	/* The client may write on: from here on only our copy counts. */
-	memcpy(*block, rec.data, len);
-	fp_ring_consume(&s->req);
-	(void)fp_ring_release(&s->req);
+	memcpy(*block, p, len);
+	shmconn_done(s, ticket);
 	return 0;
 }
 

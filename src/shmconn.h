@@ -31,7 +31,10 @@ struct shmconn;
 struct shmconn	*shmconn_attach(int fd, uint64_t size, size_t max,
 		    const char **why);
 
-/* shmconn_detach: unmap and free; NULL is ok. */
+/*
+ * shmconn_detach: the connection lets go of its arena (NULL is ok): it is
+ * unmapped and freed once no params are held either (shmconn_hold).
+ */
 void		 shmconn_detach(struct shmconn *);
 
 /* shmconn_bytes: the bytes mapped (for forkpool.stats). */
@@ -41,7 +44,8 @@ size_t		 shmconn_bytes(const struct shmconn *);
  * shmconn_take: the params of request `msgid', `len' bytes, which must be
  * the next record of ring 0 (type FP_REC_TASK, that id and length).  They
  * are copied into a new heap block (*block, len bytes, the caller's to
- * free) before anything looks at them, and the record is released.
+ * free) before anything looks at them, and the record is done with
+ * (handed back once those held before it are).
  * Returns 0; -1 with *why if the record is missing or is not that one
  * (a record with that id but another length is dropped; one with another
  * id is left for its request); -2 with *why if the ring is corrupt (the
@@ -49,6 +53,23 @@ size_t		 shmconn_bytes(const struct shmconn *);
  */
 int		 shmconn_take(struct shmconn *, uint32_t msgid, uint32_t len,
 		    uint8_t **block, const char **why);
+
+/*
+ * shmconn_hold: the params of request `msgid', `len' bytes, which must be
+ * the next record of ring 0, left where they are: *params points into the
+ * arena, and the record is not handed back to the client (nor the arena
+ * unmapped) until shmconn_done(*ticket).  The client may still write to
+ * them: whoever reads them must expect any bytes at any time (the
+ * supervisor only copies them to a worker, which checks its copy).
+ * Records are handed back in order, each once it and all before it are
+ * done with.  Returns as shmconn_take.
+ */
+int		 shmconn_hold(struct shmconn *, uint32_t msgid, uint32_t len,
+		    const uint8_t **params, uint64_t *ticket,
+		    const char **why);
+
+/* shmconn_done: the params of that ticket are no longer used. */
+void		 shmconn_done(struct shmconn *, uint64_t ticket);
 
 /*
  * shmconn_put: the result of request `msgid', len bytes at data, copied to

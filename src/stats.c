@@ -210,6 +210,24 @@ slowlog_corr(char *dst, const char *c)
 }
 
 /*
+ * For params held in a client's arena, which the client may be changing:
+ * a str saying how large they were, written into out (cap >= 64).
+ */
+static size_t
+shm_abbrev(uint32_t plen, uint8_t *out, size_t cap)
+{
+	int	 n;
+
+	n = snprintf((char *)out + 2, cap - 2, "(%u bytes in shared memory)",
+	    plen);
+	if (n < 0 || (size_t)n >= cap - 2)
+		n = 0;
+	out[0] = 0xd9;		/* str 8 */
+	out[1] = (uint8_t)n;
+	return (size_t)n + 2;
+}
+
+/*
  * params as one MessagePack object of SLOWLOG_PARAMS_MAX bytes at most
  * (fp_mp_abbrev: cut short with a note of what was left out).
  */
@@ -240,7 +258,12 @@ slowlog_add(const struct task *t, uint64_t wait_us, uint64_t run_us,
 	e->worker = worker;
 	e->pid = pid;
 	e->running = running;
-	n = fp_mp_abbrev(t->params, t->plen, e->params, sizeof(e->params));
+	if (t->unchecked)
+		/* In a client's arena: any bytes, changing; not parsed here. */
+		n = shm_abbrev(t->plen, e->params, sizeof(e->params));
+	else
+		n = fp_mp_abbrev(t->params, t->plen, e->params,
+		    sizeof(e->params));
 	e->plen = (uint32_t)n;
 }
 

@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "tasks.h"
+#include "shmconn.h"
 #include "log.h"
 
 static struct task	**chunks;
@@ -70,6 +71,9 @@ task_alloc(void)
 	t->params = t->inl;
 	t->plen = 0;
 	t->pcap = 0;
+	t->shm = NULL;
+	t->shm_ticket = 0;
+	t->unchecked = 0;
 	task_newid(t);
 	return t;
 }
@@ -91,6 +95,10 @@ task_free(struct task *t)
 		params_bytes -= t->pcap;
 		free(t->pblock);
 	}
+	if (t->shm != NULL)
+		shmconn_done(t->shm, t->shm_ticket);
+	t->shm = NULL;
+	t->unchecked = 0;
 	t->params = t->pblock = NULL;
 	t->pcap = 0;
 	t->state = T_FREE;
@@ -141,6 +149,17 @@ task_adopt_params(struct task *t, uint8_t *block, size_t cap,
 	t->plen = (uint32_t)len;
 	t->pcap = (uint32_t)cap;
 	params_bytes += cap;	/* counted towards max-buffered */
+}
+
+void
+task_hold_params(struct task *t, struct shmconn *s, uint64_t ticket,
+    const uint8_t *p, size_t len)
+{
+	t->params = (uint8_t *)(uintptr_t)p;
+	t->plen = (uint32_t)len;
+	t->shm = s;
+	t->shm_ticket = ticket;
+	t->unchecked = 1;
 }
 
 size_t

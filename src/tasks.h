@@ -26,6 +26,8 @@ enum task_state {
 	T_DISPATCHED		/* in a worker's in-flight list */
 };
 
+struct shmconn;
+
 struct task {
 	TAILQ_ENTRY(task) entry;	/* queue or worker in-flight list */
 	TAILQ_ENTRY(task) centry;	/* owner's list (requests only) */
@@ -43,6 +45,8 @@ struct task {
 	uint8_t		 in_conn;	/* on the owner's list */
 	uint8_t		 own_deadline;	/* the caller's, shorter than the
 					   configured one (no breaker) */
+	uint8_t		 unchecked;	/* params in a client's arena: any
+					   bytes, changing (task_hold_params) */
 	int32_t		 worker;	/* slot, -1 if not dispatched */
 	uint32_t	 attempts;	/* runs so far, counting this one */
 	uint32_t	 retries_left;
@@ -52,8 +56,10 @@ struct task {
 	uint64_t	 deadline_ns;	/* 0: none */
 	uint64_t	 not_before_ns;	/* retry back-off */
 	char		*corr;		/* correlation id, quoted, or NULL */
-	uint8_t		*params;	/* inl, or in pblock */
+	uint8_t		*params;	/* inl, in pblock, or in shm */
 	uint8_t		*pblock;	/* heap block holding params, or NULL */
+	struct shmconn	*shm;		/* arena holding params, or NULL */
+	uint64_t	 shm_ticket;	/* their hold there (shmconn.h) */
 	uint32_t	 plen;
 	uint32_t	 pcap;		/* pblock's capacity, 0 when inline */
 	uint8_t		 inl[TASK_INLINE];
@@ -75,6 +81,14 @@ int		 task_set_params(struct task *, const uint8_t *, size_t);
  */
 void		 task_adopt_params(struct task *, uint8_t *block, size_t cap,
 		    const uint8_t *p, size_t len);
+/*
+ * task_hold_params: t's params are len bytes at p in the arena s, held
+ * there under `ticket' (shmconn_hold) until t is freed.  The client may
+ * change them at any time: they are only copied to the worker, which
+ * checks what it got (WT_UNCHECKED), never parsed here.
+ */
+void		 task_hold_params(struct task *, struct shmconn *s,
+		    uint64_t ticket, const uint8_t *p, size_t len);
 /* task_newid: a new id for t, so that results of an older run miss. */
 void		 task_newid(struct task *);
 /* task_params_bytes: params held on the heap, counted in max-buffered. */

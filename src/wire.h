@@ -31,6 +31,13 @@ struct wire_task {
 };
 #define WT_BLOB		0x0001	/* the params are the next record of the
 				   task blob ring, not in this record */
+#define WT_UNCHECKED	0x0002	/* the params come from a client's arena
+				   and the supervisor did not check them:
+				   the worker does (one MessagePack array,
+				   all of it), else answers bad_request
+				   WIRE_SHM_PARAMS_BAD without running */
+#define WIRE_SHM_PARAMS_BAD "params in shared memory are not one " \
+	"MessagePack array"
 #define WIRE_CORR_MAX	512	/* correlation id bytes sent, at most */
 
 /*

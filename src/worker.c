@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "handlers.h"
 #include "log.h"
+#include "mp.h"
 #include "plugin.h"
 #include "priv.h"
 #include "spin.h"
@@ -428,6 +429,14 @@ blob_release(struct wctx *w)
 		fatal("worker_release", NULL);
 }
 
+/* One MessagePack array and nothing after it, as the supervisor checks. */
+static int
+params_ok(const uint8_t *p, size_t len)
+{
+	return len > 0 && ((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc ||
+	    p[0] == 0xdd) && fp_mp_object_len(p, len, 1) == (ssize_t)len;
+}
+
 static void
 run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 {
@@ -439,7 +448,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	const uint8_t		*praw;
 	size_t			 off = 0, plen;
 	uint64_t		 t0, t1;
-	int			 rc = -1, called = 0, ran = 1;
+	int			 rc = -1, called = 0, ran = 1, unchecked;
 
 	if (len < sizeof(wt))
 		fatalx("worker_ring", "msg=\"short task record\"");
@@ -449,6 +458,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		fatalx("worker_ring", "msg=\"short task record\"");
 	praw = data + sizeof(wt) + wt.corrlen;
 	plen = len - sizeof(wt) - wt.corrlen;
+	unchecked = (wt.flags & WT_UNCHECKED) != 0;
 	if ((wt.flags & WT_BLOB) != 0) {
 		if (plen != 0)
 			fatalx("worker_ring", "msg=\"bad blob task\"");
@@ -486,12 +496,26 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		ran = 0;
 	} else if ((h = handler_get(wt.handler)) == NULL)
 		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
-	else if ((h->flags & HF_RAW) == 0 &&
-	    msgpack_unpack((const char *)praw, plen, &off, &w->zone,
-	    &params) != MSGPACK_UNPACK_SUCCESS)
-		hctx_error(&hc, FP_E_INVALID_PARAMS,
-		    "params nest too deeply or are malformed");
-	else {
+	else if (unchecked && (h->flags & (HF_RAW | HF_CHECKS)) == HF_RAW &&
+	    !params_ok(praw, plen)) {
+		/*
+		 * From a client's arena: checked here, not by the supervisor
+		 * (a raw handler that checks them itself does it then).
+		 */
+		hctx_error(&hc, FP_E_BAD_REQUEST, WIRE_SHM_PARAMS_BAD);
+		ran = 0;
+	} else if ((h->flags & HF_RAW) == 0 &&
+	    (msgpack_unpack((const char *)praw, plen, &off, &w->zone,
+	    &params) != MSGPACK_UNPACK_SUCCESS || (unchecked && (off != plen ||
+	    params.type != MSGPACK_OBJECT_ARRAY)))) {
+		/* Unpacking checked them; why it failed is looked at once. */
+		if (unchecked && !params_ok(praw, plen)) {
+			hctx_error(&hc, FP_E_BAD_REQUEST, WIRE_SHM_PARAMS_BAD);
+			ran = 0;
+		} else
+			hctx_error(&hc, FP_E_INVALID_PARAMS,
+			    "params nest too deeply or are malformed");
+	} else {
 		/* A raw handler reads hc.raw and skips the unpacking. */
 		if ((h->flags & HF_RAW) != 0)
 			params.type = MSGPACK_OBJECT_NIL;

@@ -67,12 +67,14 @@
 /* Params past this go through the arena; the daemon's result threshold. */
 #define SHM_MIN		(64 * 1024)
 /*
- * Each ring's data bytes.  8M: records up to 2M (a quarter), room for
- * eight 1M payloads in flight, and a first lap of 4,096 pages a ring per
- * process (32M cost each process 16,384 page faults on a new connection:
- * a third of the time of 1,000 1 MiB echoes on a 2-vCPU VM, issue 11).
+ * Each ring's data bytes.  16M: the daemon holds each request's params in
+ * ring 0 until it is answered, so ring 0 must hold what is in flight
+ * (eight 1M params); records up to 4M (a quarter).  Each page is faulted
+ * in once per process on the first lap, so larger costs a new connection
+ * more (32M: 16,384 faults per process, a third of the time of 1,000 1 MiB
+ * echoes on a 2-vCPU VM, issue 11).
  */
-#define SHM_DEFAULT	((size_t)8 << 20)
+#define SHM_DEFAULT	((size_t)16 << 20)
 #define SHM_RING_MIN	((size_t)64 << 10)
 #define SHM_ATTACH_ID	0	/* msgid of forkpool.shm_attach */
 

@@ -339,6 +339,16 @@ def until(cond, what, timeout=15.0, pid=None, detail=None):
 		time.sleep(0.02)
 
 
+def wait_for(pred, timeout):
+	"""Bounded wait until pred() holds; whether it did."""
+	deadline = time.monotonic() + timeout
+	while not pred():
+		if time.monotonic() > deadline:
+			return False
+		time.sleep(0.01)
+	return True
+
+
 def wait_stats(path, pred, what, timeout=10.0):
 	"""Bounded wait until pred(forkpool.stats) holds; returns the stats."""
 	deadline = time.monotonic() + timeout

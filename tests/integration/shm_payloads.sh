@@ -32,16 +32,16 @@ received() {
 
 # The params' threshold: array + bin 16 header + 65533 is the first past
 # 64K; the result's (bin 16 header + 65534) one byte later; bin 32 from
-# 65536; 2M is a quarter of libforkpool's 8M rings.
+# 65536; 4M is a quarter of libforkpool's 16M rings.
 for z in 65531 65532 65533 65534 65535 65536 100000 1048576 \
-    $((2097152 - 64)) 2097153 $((8388608 - 64)) 12000000; do
+    $((4194304 - 64)) 4194305 12000000; do
 	bench_ok 12 "$z" 4
 done
 
 # The bytes did not cross the socket: 200 echoes of 1M (but the first
 # depth-full, sent inline while the attach is not answered yet, and those
-# that find ring 0 full: eight 1M params do not fit an 8M ring, the rest
-# of a burst goes inline; under 1 % on a quiet machine, 20 % allowed).
+# that find ring 0 full: it holds each request's params until the request
+# is answered, and what does not fit goes inline; 20 % allowed).
 r0=$(received)
 bench_ok 200 1048576 8
 r1=$(received)
@@ -67,7 +67,7 @@ fp_bg "$FORKPOOL" -s "$FP_SOCK" bench -z 1048576 -d 2 -n 1000000 -W 0 \
 wait_for '[ "$(fp_stat shm_connections)" -ge 1 ]' 20 ||
     fp_fail "shm_connections never reached 1 while bench ran"
 b=$(fp_stat shm_bytes)
-[ "$b" -ge $((2 * 8388608)) ] || fp_fail "shm_bytes $b for one 8M arena"
+[ "$b" -ge $((2 * 16777216)) ] || fp_fail "shm_bytes $b for one 16M arena"
 kill "$FP_BGPID"
 fp_wait_bg "$FP_BGPID" 10
 wait_for '[ "$(fp_stat shm_connections)" -eq 0 ]' 10 ||
