@@ -24,7 +24,7 @@ fp_py <<'PY' || fp_fail "shared-memory attacks (see above)"
 import errno, fcntl, mmap, os, struct, tempfile
 import fpclient as fc
 import msgpack
-from shmraw import CTL, SEALS, memfd, send_with_fds, attach, ext, Ring
+from shmraw import CTL, SEALS, memfd, send_with_fds, attach, ext, Ring, Bystander
 sock = os.environ["FP_SOCK"]
 
 def refused(fd, size, what, want="invalid_params", close=True):
@@ -37,11 +37,8 @@ def refused(fd, size, what, want="invalid_params", close=True):
 	c.close()
 
 S = 64 << 10
-other = fc.Conn(sock)
-def other_ok(what):
-	err, res = other.call("echo", [b"still here"], timeout=10)
-	if err is not None or res != b"still here":
-		fc.fail("another client after %s: %r %r" % (what, err, res))
+other = Bystander(sock)
+other_ok = other.ok
 
 # Descriptors that are not an arena.
 tf = tempfile.TemporaryFile()

@@ -29,16 +29,13 @@ fp_py <<'PY' || fp_fail "params held in the arena (see above)"
 import mmap, os, struct, time
 import fpclient as fc
 import msgpack
-from shmraw import CTL, memfd, attach, ext, Ring
+from shmraw import CTL, memfd, attach, ext, Ring, Bystander
 sock, dpid = os.environ["FP_SOCK"], int(os.environ["FP_PID"])
 fc.wait_children(dpid, 2)
 S = 256 << 10
 
-other = fc.Conn(sock)
-def other_ok(what):
-	err, res = other.call("echo", [b"still here"], timeout=10)
-	if err is not None or res != b"still here":
-		fc.fail("another client after %s: %r %r" % (what, err, res))
+other = Bystander(sock)
+other_ok = other.ok
 
 def arena(c):
 	fd = memfd(S)
@@ -128,7 +125,7 @@ send(c, req, 40, "sleep", [150])
 (m, _), = c.pump(1, 10)
 if m[2] is not None:
 	fc.fail("sleep 150: %r" % (m,))
-err, sl = other.call("forkpool.slowlog", [10])
+err, sl = other.c.call("forkpool.slowlog", [10])
 if err is not None:
 	fc.fail("forkpool.slowlog: %r" % (err,))
 ent = [e for e in sl if e.get("handler") == "sleep" and

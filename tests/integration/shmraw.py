@@ -72,3 +72,15 @@ class Ring:
 		"""The reader's index: what it has handed back."""
 		return struct.unpack("<Q", self.mm[self.off + 128:
 		    self.off + 136])[0]
+
+
+class Bystander:
+	"""Another client of the same daemon, which must be served throughout
+	whatever the client under test does."""
+	def __init__(self, sock):
+		self.c = fc.Conn(sock)
+	def ok(self, what):
+		err, res = self.c.call("echo", [b"still here"], timeout=10)
+		if err is not None or res != b"still here":
+			fc.fail("another client after %s: %r %r" % (what, err,
+			    res))
