@@ -997,9 +997,9 @@ conn_params(struct conn *c, struct task *t, const uint8_t *params,
 		return 0;
 	}
 	/* Held in the arena (shm_params): the task holds them there. */
-	if (c->shmticket != 0) {
-		task_hold_params(t, c->shm, c->shmticket, params, plen);
-		c->shmticket = 0;
+	if (c->shmhold != NULL) {
+		task_hold_params(t, c->shm, c->shmhold, params, plen);
+		c->shmhold = NULL;
 		return 0;
 	}
 	if (plen <= WIRE_BLOB_MIN || fp_buf_unread(&c->in) != c->skfed ||
@@ -1076,7 +1076,7 @@ submit(struct conn *c, int req, uint32_t msgid, const char *method,
 		return;
 	}
 	if ((t = task_alloc()) == NULL || (o == NULL ||
-	    c->shmblock != NULL || c->shmticket != 0 ? conn_params(c, t,
+	    c->shmblock != NULL || c->shmhold != NULL ? conn_params(c, t,
 	    params, plen) : task_set_params(t, params, plen)) == -1 ||
 	    (o != NULL && o->id != NULL && task_set_corr(t, o->id,
 	    o->idlen) == -1)) {
@@ -1233,7 +1233,8 @@ shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 	const uint8_t	*p;
 	uint8_t		*block;
 	const char	*why;
-	uint64_t	 held, ticket;
+	struct shm_hold	*h;
+	uint64_t	 held;
 	ssize_t		 n;
 	int		 req = m->type == RPC_REQUEST, r;
 
@@ -1246,9 +1247,9 @@ shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 	}
 	if (m->shmlen > sv->conf.max_request_size) {
 		/* Dropped unread: a length other than the record's. */
-		if ((r = shmconn_hold(c->shm, m->msgid, 0, &p, &ticket,
+		if ((r = shmconn_hold(c->shm, m->msgid, 0, &p, &h,
 		    &why)) == 0)
-			shmconn_done(c->shm, ticket);
+			shmconn_done(c->shm, h);
 		if (req)
 			reply_error(c, m->msgid, FP_E_TOO_LARGE,
 			    "request exceeds max-request-size");
@@ -1257,7 +1258,7 @@ shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 		return -1;
 	}
 	if (inplace)
-		r = shmconn_hold(c->shm, m->msgid, m->shmlen, &p, &ticket,
+		r = shmconn_hold(c->shm, m->msgid, m->shmlen, &p, &h,
 		    &why);
 	else
 		r = shmconn_take(c->shm, m->msgid, m->shmlen, &block, &why);
@@ -1275,7 +1276,7 @@ shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 		return -1;
 	}
 	if (inplace) {
-		c->shmticket = ticket;
+		c->shmhold = h;
 		m->params = p;
 		m->plen = m->shmlen;
 		return 0;
@@ -1365,6 +1366,16 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 			    why);
 		return;
 	}
+	if (m.shm && m.type != RPC_REQUEST) {
+		/*
+		 * forkpool-rpc(7): notifications send their params inline.
+		 * (Not on the connection's list, such a task could hold its
+		 * arena after the connection is gone.)
+		 */
+		log_debug("bad_message", "conn=%u msg=\"a notification with "
+		    "params in shared memory\"", c->gen);
+		return;
+	}
 	adm = m.mlen > 9 && memcmp(m.method, "forkpool.", 9) == 0;
 	if (m.shm && shm_params(c, &m, !adm) == -1)
 		return;
@@ -1376,9 +1387,9 @@ handle_message(struct conn *c, const uint8_t *p, size_t len)
 	/* Not taken by a task (an error, an administrative method). */
 	free(c->shmblock);
 	c->shmblock = NULL;
-	if (c->shmticket != 0)
-		shmconn_done(c->shm, c->shmticket);
-	c->shmticket = 0;
+	if (c->shmhold != NULL)
+		shmconn_done(c->shm, c->shmhold);
+	c->shmhold = NULL;
 }
 
 /*

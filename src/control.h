@@ -82,7 +82,7 @@ struct conn {
 	struct shmconn	*shm;
 	uint8_t		*shmblock;
 	size_t		 shmcap;
-	uint64_t	 shmticket;	/* 0: none held */
+	struct shm_hold	*shmhold;	/* or NULL: none held */
 };
 
 /* control_listen: bind and listen; 0, or -1 with "PATH: reason" in err. */

@@ -261,6 +261,8 @@ write_partial(struct worker *w)
 		sv->cnt.bytes_copied += t->plen;
 		if (t->plen >= EAGER_BYTES)
 			dispatch_publish_worker(w);
+		if (t->answered)
+			task_params_done(t);	/* cancelled while written */
 	} else if (r == FP_AGAIN)
 		w->ld.blocked = 1;
 	else
@@ -1264,6 +1266,9 @@ dispatch_cancel(struct task *t, int code, const char *msg, int kill_ok)
 		running = atomic_load_explicit(&w->stats->running,
 		    memory_order_relaxed);
 		answer_err(t, code, msg, NULL, 0);
+		/* Never run again: its params (an arena's too) can go. */
+		if (t->started)
+			task_params_done(t);
 		if (kill_ok && sv->conf.cancel_running == FP_CANCEL_KILL && t->started &&
 		    t->id == running) {
 			t->kill_code = FP_E_CANCELLED;

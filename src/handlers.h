@@ -16,8 +16,9 @@
 #define HF_RAW		0x02	/* takes hctx->raw; params is not unpacked */
 #define HF_PLUGIN	0x04	/* a plug-in's: call pfn, not fn */
 #define HF_CHECKS	0x08	/* HF_RAW that checks its raw params as
-				   strictly as the supervisor does, so the
-				   worker need not (WT_UNCHECKED) */
+				   strictly as the supervisor does, before
+				   anything allocates by what they claim,
+				   so the worker need not (WT_UNCHECKED) */
 
 /*
  * Built-in and plug-in handlers together.  An index fits the 16 bits of

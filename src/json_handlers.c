@@ -273,10 +273,14 @@ h_json_encode(struct fp_hctx *h, const msgpack_object *unused)
 	fp_json_enc_options_init(&o);
 	if (n == 2) {
 		msgpack_unpacked_init(&opt);
-		/* Nothing after them (params from an arena: HF_CHECKS). */
-		if (msgpack_unpack_next(&opt, (const char *)r.p + r.off,
-		    r.len - r.off, &off) != MSGPACK_UNPACK_SUCCESS ||
-		    off != r.len - r.off)
+		/*
+		 * One object and nothing after it, checked before msgpack-c
+		 * allocates what its headers claim (params from a client's
+		 * arena are not checked before: HF_CHECKS).
+		 */
+		if (fp_mp_object_len(r.p + r.off, r.len - r.off, 1) == -1 ||
+		    msgpack_unpack_next(&opt, (const char *)r.p + r.off,
+		    r.len - r.off, &off) != MSGPACK_UNPACK_SUCCESS)
 			rc = hctx_error(h, FP_E_INVALID_PARAMS,
 			    "options are malformed");
 		else

@@ -25,13 +25,15 @@
 
 /*
  * Ring 0 records consumed (so that the next can be read) and not yet
- * handed back, oldest first: one entry per record still held, and one per
- * run of records done with behind an older one still held (merged: the
- * list stays at most about twice as long as the records held).
+ * handed back, oldest first: one node per record still held, and one per
+ * run of records done with behind an older one still held (merged: at
+ * most one more node than records held).  A task holds its node, so that
+ * being done with it costs no search.
  */
 struct shm_hold {
-	uint64_t	 ticket;	/* 0: a run done with */
-	uint64_t	 end;		/* ring 0 index just past it */
+	struct shm_hold	*prev, *next;
+	uint64_t	 end;		/* ring 0 index just past it (the run) */
+	int		 done;
 };
 
 struct shmconn {
@@ -40,9 +42,7 @@ struct shmconn {
 	struct fp_ring	 req;		/* ring 0: we read */
 	struct fp_ring	 res;		/* ring 1: we write */
 	uint32_t	 refs;		/* the connection's, one per hold */
-	struct shm_hold	*holds;
-	size_t		 nholds, holdcap;
-	uint64_t	 tickets;	/* the last one given */
+	struct shm_hold	*first, *last;
 };
 
 struct shmconn *
@@ -118,7 +118,7 @@ unref(struct shmconn *s)
 	if (--s->refs > 0)
 		return;
 	munmap(s->base, s->len);
-	free(s->holds);
+	/* None left: each node still held holds a reference. */
 	free(s);
 }
 
@@ -137,16 +137,15 @@ shmconn_bytes(const struct shmconn *s)
 
 /*
  * The next record of ring 0, which must be request msgid's params of len
- * bytes: consumed, so that the next one can be read, and held (a ticket)
+ * bytes: consumed, so that the next one can be read, and held (*hold)
  * until shmconn_done.  Returns as shmconn_hold.
  */
 static int
 hold(struct shmconn *s, uint32_t msgid, uint32_t len, const uint8_t **p,
-    uint64_t *ticket, const char **why)
+    struct shm_hold **hold, const char **why)
 {
 	struct fp_rec	 rec;
 	struct shm_hold	*h;
-	size_t		 ncap;
 	int		 r;
 
 	if ((r = fp_ring_peek(&s->req, &rec)) == -1) {
@@ -161,65 +160,68 @@ hold(struct shmconn *s, uint32_t msgid, uint32_t len, const uint8_t **p,
 		*why = "the arena's next params are not this request's";
 		return -1;
 	}
-	if (s->nholds == s->holdcap) {
-		ncap = s->holdcap ? 2 * s->holdcap : 16;
-		if ((h = reallocarray(s->holds, ncap, sizeof(*h))) == NULL)
-			return -3;
-		s->holds = h;
-		s->holdcap = ncap;
-	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -3;
 	fp_ring_consume(&s->req);
-	if (++s->tickets == 0)
-		s->tickets = 1;
-	h = &s->holds[s->nholds++];
-	h->ticket = *ticket = s->tickets;
 	h->end = fp_ring_index(&s->req);
+	h->prev = s->last;
+	if (s->last != NULL)
+		s->last->next = h;
+	else
+		s->first = h;
+	s->last = h;
 	s->refs++;
 	if (rec.len != len) {
-		shmconn_done(s, *ticket);
+		shmconn_done(s, h);
 		*why = "the params in the arena are not of the length given";
 		return -1;
 	}
 	*p = rec.data;
+	*hold = h;
 	return 0;
 }
 
 int
 shmconn_hold(struct shmconn *s, uint32_t msgid, uint32_t len,
-    const uint8_t **params, uint64_t *ticket, const char **why)
+    const uint8_t **params, struct shm_hold **h, const char **why)
 {
-	return hold(s, msgid, len, params, ticket, why);
+	return hold(s, msgid, len, params, h, why);
+}
+
+static void
+unlink_hold(struct shmconn *s, struct shm_hold *h)
+{
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		s->first = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	else
+		s->last = h->prev;
+	free(h);
 }
 
 void
-shmconn_done(struct shmconn *s, uint64_t ticket)
+shmconn_done(struct shmconn *s, struct shm_hold *h)
 {
-	struct shm_hold	*h = s->holds;
-	size_t		 i;
+	struct shm_hold	*n;
 
-	for (i = 0; i < s->nholds && h[i].ticket != ticket; i++)
-		;
-	if (ticket == 0 || i == s->nholds)
-		return;		/* not ours: a bug, but harmless */
-	h[i].ticket = 0;
+	h->done = 1;
 	/* Merge with the runs done with on either side. */
-	if (i + 1 < s->nholds && h[i + 1].ticket == 0) {
-		h[i].end = h[i + 1].end;
-		memmove(&h[i + 1], &h[i + 2], (s->nholds - i - 2) *
-		    sizeof(*h));
-		s->nholds--;
+	if ((n = h->next) != NULL && n->done) {
+		h->end = n->end;
+		unlink_hold(s, n);
 	}
-	if (i > 0 && h[i - 1].ticket == 0) {
-		h[i - 1].end = h[i].end;
-		memmove(&h[i], &h[i + 1], (s->nholds - i - 1) * sizeof(*h));
-		s->nholds--;
-		i--;
+	if ((n = h->prev) != NULL && n->done) {
+		n->end = h->end;
+		unlink_hold(s, h);
+		h = n;
 	}
 	/* Done with the oldest: hand it back to the client. */
-	if (i == 0) {
-		(void)fp_ring_release_to(&s->req, h[0].end);
-		memmove(&h[0], &h[1], (s->nholds - 1) * sizeof(*h));
-		s->nholds--;
+	if (h->prev == NULL) {
+		(void)fp_ring_release_to(&s->req, h->end);
+		unlink_hold(s, h);
 	}
 	unref(s);
 }
@@ -229,19 +231,19 @@ shmconn_take(struct shmconn *s, uint32_t msgid, uint32_t len,
     uint8_t **block, const char **why)
 {
 	const uint8_t	*p;
-	uint64_t	 ticket;
+	struct shm_hold	*h;
 	int		 r;
 
 	if ((*block = malloc(len > 0 ? len : 1)) == NULL)
 		return -3;
-	if ((r = hold(s, msgid, len, &p, &ticket, why)) != 0) {
+	if ((r = hold(s, msgid, len, &p, &h, why)) != 0) {
 		free(*block);
 		*block = NULL;
 		return r;
 	}
 	/* The client may write on: from here on only our copy counts. */
 	memcpy(*block, p, len);
-	shmconn_done(s, ticket);
+	shmconn_done(s, h);
 	return 0;
 }
 

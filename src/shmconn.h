@@ -20,6 +20,7 @@
 #define SHM_RING_MIN	(64 << 10)
 
 struct shmconn;
+struct shm_hold;
 
 /*
  * shmconn_attach: check and map the arena `fd' (not closed here) whose
@@ -58,18 +59,18 @@ int		 shmconn_take(struct shmconn *, uint32_t msgid, uint32_t len,
  * shmconn_hold: the params of request `msgid', `len' bytes, which must be
  * the next record of ring 0, left where they are: *params points into the
  * arena, and the record is not handed back to the client (nor the arena
- * unmapped) until shmconn_done(*ticket).  The client may still write to
+ * unmapped) until shmconn_done(*hold).  The client may still write to
  * them: whoever reads them must expect any bytes at any time (the
  * supervisor only copies them to a worker, which checks its copy).
  * Records are handed back in order, each once it and all before it are
  * done with.  Returns as shmconn_take.
  */
 int		 shmconn_hold(struct shmconn *, uint32_t msgid, uint32_t len,
-		    const uint8_t **params, uint64_t *ticket,
+		    const uint8_t **params, struct shm_hold **hold,
 		    const char **why);
 
-/* shmconn_done: the params of that ticket are no longer used. */
-void		 shmconn_done(struct shmconn *, uint64_t ticket);
+/* shmconn_done: the params of that hold are no longer used (O(1)). */
+void		 shmconn_done(struct shmconn *, struct shm_hold *hold);
 
 /*
  * shmconn_put: the result of request `msgid', len bytes at data, copied to

@@ -72,7 +72,7 @@ task_alloc(void)
 	t->plen = 0;
 	t->pcap = 0;
 	t->shm = NULL;
-	t->shm_ticket = 0;
+	t->shm_hold = NULL;
 	t->unchecked = 0;
 	task_newid(t);
 	return t;
@@ -87,19 +87,30 @@ task_newid(struct task *t)
 }
 
 void
-task_free(struct task *t)
+task_params_done(struct task *t)
 {
-	free(t->corr);
-	t->corr = NULL;
 	if (t->pcap != 0) {
 		params_bytes -= t->pcap;
 		free(t->pblock);
 	}
 	if (t->shm != NULL)
-		shmconn_done(t->shm, t->shm_ticket);
+		shmconn_done(t->shm, t->shm_hold);
 	t->shm = NULL;
+	t->shm_hold = NULL;
+	t->pblock = NULL;
+	t->pcap = 0;
+	t->params = t->inl;
+	t->plen = 0;
+}
+
+void
+task_free(struct task *t)
+{
+	free(t->corr);
+	t->corr = NULL;
+	task_params_done(t);
 	t->unchecked = 0;
-	t->params = t->pblock = NULL;
+	t->params = NULL;
 	t->pcap = 0;
 	t->state = T_FREE;
 	t->id = 0;
@@ -152,13 +163,13 @@ task_adopt_params(struct task *t, uint8_t *block, size_t cap,
 }
 
 void
-task_hold_params(struct task *t, struct shmconn *s, uint64_t ticket,
+task_hold_params(struct task *t, struct shmconn *s, struct shm_hold *hold,
     const uint8_t *p, size_t len)
 {
 	t->params = (uint8_t *)(uintptr_t)p;
 	t->plen = (uint32_t)len;
 	t->shm = s;
-	t->shm_ticket = ticket;
+	t->shm_hold = hold;
 	t->unchecked = 1;
 }
 

@@ -27,6 +27,7 @@ enum task_state {
 };
 
 struct shmconn;
+struct shm_hold;
 
 struct task {
 	TAILQ_ENTRY(task) entry;	/* queue or worker in-flight list */
@@ -59,7 +60,7 @@ struct task {
 	uint8_t		*params;	/* inl, in pblock, or in shm */
 	uint8_t		*pblock;	/* heap block holding params, or NULL */
 	struct shmconn	*shm;		/* arena holding params, or NULL */
-	uint64_t	 shm_ticket;	/* their hold there (shmconn.h) */
+	struct shm_hold	*shm_hold;	/* their hold there (shmconn.h) */
 	uint32_t	 plen;
 	uint32_t	 pcap;		/* pblock's capacity, 0 when inline */
 	uint8_t		 inl[TASK_INLINE];
@@ -83,12 +84,19 @@ void		 task_adopt_params(struct task *, uint8_t *block, size_t cap,
 		    const uint8_t *p, size_t len);
 /*
  * task_hold_params: t's params are len bytes at p in the arena s, held
- * there under `ticket' (shmconn_hold) until t is freed.  The client may
+ * there (`hold', shmconn_hold) until t is freed.  The client may
  * change them at any time: they are only copied to the worker, which
  * checks what it got (WT_UNCHECKED), never parsed here.
  */
 void		 task_hold_params(struct task *, struct shmconn *s,
-		    uint64_t ticket, const uint8_t *p, size_t len);
+		    struct shm_hold *hold, const uint8_t *p, size_t len);
+/*
+ * task_params_done: t was answered and handed to its worker in full, so
+ * that nothing reads its params again (a task answered early is never run
+ * again: not retried, not taken back): free them, or hand them back to
+ * the client's arena now rather than when t is freed.
+ */
+void		 task_params_done(struct task *);
 /* task_newid: a new id for t, so that results of an older run miss. */
 void		 task_newid(struct task *);
 /* task_params_bytes: params held on the heap, counted in max-buffered. */

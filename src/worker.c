@@ -496,26 +496,22 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 		ran = 0;
 	} else if ((h = handler_get(wt.handler)) == NULL)
 		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
-	else if (unchecked && (h->flags & (HF_RAW | HF_CHECKS)) == HF_RAW &&
+	else if (unchecked && (h->flags & HF_CHECKS) == 0 &&
 	    !params_ok(praw, plen)) {
 		/*
-		 * From a client's arena: checked here, not by the supervisor
-		 * (a raw handler that checks them itself does it then).
+		 * From a client's arena: checked here, not by the supervisor,
+		 * and before msgpack-c sees them (it allocates what an array
+		 * header claims); a raw handler that checks them itself
+		 * (HF_CHECKS) does it then.
 		 */
 		hctx_error(&hc, FP_E_BAD_REQUEST, WIRE_SHM_PARAMS_BAD);
 		ran = 0;
 	} else if ((h->flags & HF_RAW) == 0 &&
-	    (msgpack_unpack((const char *)praw, plen, &off, &w->zone,
-	    &params) != MSGPACK_UNPACK_SUCCESS || (unchecked && (off != plen ||
-	    params.type != MSGPACK_OBJECT_ARRAY)))) {
-		/* Unpacking checked them; why it failed is looked at once. */
-		if (unchecked && !params_ok(praw, plen)) {
-			hctx_error(&hc, FP_E_BAD_REQUEST, WIRE_SHM_PARAMS_BAD);
-			ran = 0;
-		} else
-			hctx_error(&hc, FP_E_INVALID_PARAMS,
-			    "params nest too deeply or are malformed");
-	} else {
+	    msgpack_unpack((const char *)praw, plen, &off, &w->zone,
+	    &params) != MSGPACK_UNPACK_SUCCESS)
+		hctx_error(&hc, FP_E_INVALID_PARAMS,
+		    "params nest too deeply or are malformed");
+	else {
 		/* A raw handler reads hc.raw and skips the unpacking. */
 		if ((h->flags & HF_RAW) != 0)
 			params.type = MSGPACK_OBJECT_NIL;

@@ -5,7 +5,8 @@
 # memfd of the right size (a regular file, a pipe, an unsealed memfd, a
 # wrong size, a hugetlbfs memfd where the kernel has them), an attach
 # without a descriptor, a second attach, ext 70 without an arena, records
-# of the wrong id or length, bytes that are not an array, a ring index
+# of the wrong id or length, bytes that are not an array, headers that
+# claim 4G elements (before msgpack-c allocates for them), a ring index
 # corrupted after attaching (that connection is closed), and 100
 # descriptors in one message (closed and counted).  A well-formed echo
 # through the arena comes back byte for byte, and the daemon and another
@@ -153,6 +154,20 @@ req.put(1, 203, b"\x91\xc1")
 c.queue(fc.raw_request(203, "echo", ext(2)))
 (m, _), = c.pump(1, 10)
 fc.expect_err(m[2], "bad_request", "params that are not MessagePack")
+# Headers that claim more than there is, which msgpack-c would allocate
+# for (4G elements: under ASan the worker died of it): refused before.
+crashes = fc.stats(sock)["worker_crashes"]
+req.put(1, 204, b"\xdd\xff\xff\xff\xff")
+c.queue(fc.raw_request(204, "echo", ext(5)))
+(m, _), = c.pump(1, 10)
+fc.expect_err(m[2], "bad_request", "an array claiming 4G elements")
+bomb = b"\x92\x01\xdf\xff\xff\xff\xff"	# [1, map claiming 4G pairs]
+req.put(1, 205, bomb)
+c.queue(fc.raw_request(205, "json.encode", ext(len(bomb))))
+(m, _), = c.pump(1, 10)
+fc.expect_err(m[2], "invalid_params", "json.encode options claiming 4G")
+if fc.stats(sock)["worker_crashes"] != crashes:
+	fc.fail("a worker crashed on params that claim too much")
 err, res = c.call("echo", [b"inline"])
 if err is not None or res != b"inline":
 	fc.fail("inline after the bad records: %r %r" % (err, res))

@@ -9,7 +9,8 @@
 # its raw params itself, answers invalid_params; the slow-task log does
 # not parse them ("(N bytes in shared memory)"); a client that hangs up
 # while its requests hold params in its arena leaves the daemon running,
-# and the arena is unmapped once those requests are done.
+# and the arena is unmapped at once, while those requests still run; a
+# notification with params in the arena is dropped.
 # 2 workers, prefetch 1: a request waits in the daemon's queue, not in a
 # worker's ring.
 # shellcheck disable=SC2119
@@ -137,7 +138,9 @@ c.close()
 mm.close()
 
 # 5. A client hangs up while its requests hold params in its arena: the
-# daemon carries on, and unmaps the arena once they are done.
+# daemon carries on, and the arena goes at once: the queued request is
+# dropped, the running ones were handed over in full and are never run
+# again, so nothing holds it while they still run.
 def mapped():
 	with open("/proc/%d/maps" % dpid) as f:
 		return sum(1 for l in f if "memfd:t " in l)
@@ -145,20 +148,44 @@ if not fc.wait_for(lambda: mapped() == 0, 10):
 	fc.fail("the first client's arena still mapped after it left")
 c = fc.Conn(sock)
 mm, req = arena(c)
-send(c, req, 50, "sleep", [300])
-send(c, req, 51, "sleep", [300])
+send(c, req, 50, "sleep", [2000])
+send(c, req, 51, "sleep", [2000])
 send(c, req, 52, "echo", [b"e" * 2000])
 fc.wait_stats(sock, lambda s: s["running"] == 2 and s["queued"] == 1,
     "the hung-up client's requests taken")
+if mapped() == 0:
+	fc.fail("the arena not mapped while the client is there")
 c.close()
 mm.close()
-if mapped() == 0:
-	fc.fail("the arena unmapped while its params were held")
-if not fc.wait_for(lambda: mapped() == 0, 10):
-	fc.fail("the arena still mapped after its requests were done")
-other_ok("a hang-up with params held")
+if not fc.wait_for(lambda: mapped() == 0, 5):
+	fc.fail("the arena still mapped after its client left")
 st = fc.stats(sock)
-print("hang-up with params held: unmapped after; shm_connections %d" %
-    st["shm_connections"])
+if st["workers_busy"] != 2:
+	fc.fail("unmapped only once the sleeps were over: workers_busy %d" %
+	    st["workers_busy"])
+other_ok("a hang-up with params held")
+print("hang-up with params held: the arena unmapped while its sleeps ran")
+
+# 6. A notification may not hold params in an arena (it is on no
+# connection's list): dropped, its record left where it is.
+c = fc.Conn(sock)
+mm, req = arena(c)
+params = fc.pack([b"n" * 100])
+req.put(1, 0, params)
+before = fc.stats(sock)
+c.queue(fc.raw_notification("echo", ext(len(params))))
+err, res = c.call("forkpool.ping", [])
+if err is not None:
+	fc.fail("ping after the notification: %r" % (err,))
+after = fc.stats(sock)
+if after["tasks_ok"] + after["tasks_failed"] + after["queued"] != \
+    before["tasks_ok"] + before["tasks_failed"] + before["queued"]:
+	fc.fail("a notification with params in the arena was taken: %r %r" %
+	    (before, after))
+if req.tail() != 0:
+	fc.fail("its record was consumed: tail %d" % req.tail())
+c.close()
+mm.close()
+other_ok("a notification with params in the arena")
 PY
 fp_stop_clean

@@ -3,8 +3,9 @@
  * shared-memory arena: what shmconn_attach refuses (not a memfd, not
  * sealed, wrong sizes, write-sealed), and, on an arena the test formats
  * and writes as a client would, params taken (copied, released) only when
- * the record is the request's, results put when they fit, in order, and a
- * corrupt ring reported as such.
+ * the record is the request's, results put when they fit, in order, a
+ * corrupt ring reported as such, and params held in place handed back in
+ * order however they are done with.
  */
 #include <sys/mman.h>
 
@@ -148,10 +149,87 @@ test_rings(void)
 	munmap(base, 2 * rb);
 }
 
+/*
+ * Params held in place: records are handed back (ring 0's tail moves)
+ * exactly as far as the oldest still held, whatever order they are done
+ * with in; the mapping outlives the connection while any is held.
+ */
+static void
+test_holds(void)
+{
+	enum { N = 2000 };
+	struct fp_ring	 req, res;
+	struct shm_hold	*h[N];
+	struct shmconn	*s;
+	const char	*why = NULL;
+	const uint8_t	*pp;
+	uint64_t	 end[N], tail;
+	uint8_t		*base, *p;
+	int		 done[N], order[N], i, j, k, fd, oldest;
+	size_t		 rb = fp_ring_bytes(S);
+	unsigned	 seed = 12345;
+
+	fd = arena_fd(2 * rb, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	base = mmap(NULL, 2 * rb, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(base != MAP_FAILED);
+	CHECK(fp_ring_format(base, S) == 0 && fp_ring_format(base + rb, S) ==
+	    0);
+	CHECK(fp_ring_attach(&req, base, S, 1, -1) == 0);
+	CHECK(fp_ring_attach(&res, base + rb, S, 0, -1) == 0);
+	s = shmconn_attach(fd, S, S, &why);
+	close(fd);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* In rounds of 100 held at once, done with in a shuffled order. */
+	for (k = 0; k < N; k += 100) {
+		for (i = k; i < k + 100; i++) {
+			p = fp_ring_alloc(&req, FP_REC_TASK, 0, (uint64_t)i,
+			    1 + i % 700);
+			CHECK(p != NULL);
+			if (p == NULL)
+				return;
+			p[0] = 0x90;
+			fp_ring_publish(&req);
+			CHECK(shmconn_hold(s, (uint32_t)i, 1 + i % 700, &pp,
+			    &h[i], &why) == 0 && pp[0] == 0x90);
+			end[i] = fp_ring_index(&req);
+			done[i] = 0;
+			order[i - k] = i;
+		}
+		for (i = 99; i > 0; i--) {
+			j = (int)(rand_r(&seed) % (unsigned)(i + 1));
+			int t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (i = 0; i < 100; i++) {
+			shmconn_done(s, h[order[i]]);
+			done[order[i]] = 1;
+			for (oldest = k; oldest < k + 100 && done[oldest];
+			    oldest++)
+				;
+			tail = *(volatile uint64_t *)(base +
+			    FP_RING_OFF_TAIL);
+			CHECK(tail == (oldest > 0 ? end[oldest - 1] : 0));
+		}
+	}
+	/* The connection goes first: the arena stays while one is held. */
+	p = fp_ring_alloc(&req, FP_REC_TASK, 0, 1, 3);
+	memcpy(p, "\x92\x01\x02", 3);
+	fp_ring_publish(&req);
+	CHECK(shmconn_hold(s, 1, 3, &pp, &h[0], &why) == 0);
+	shmconn_detach(s);
+	CHECK(pp[0] == 0x92);		/* ASan: still mapped */
+	shmconn_done(s, h[0]);		/* unmapped and freed now */
+	munmap(base, 2 * rb);
+}
+
 int
 main(void)
 {
 	test_refused();
 	test_rings();
+	test_holds();
 	return check_done("test_shmconn");
 }
