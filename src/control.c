@@ -1742,16 +1742,20 @@ conn_write(struct conn *c)
 		return 0;
 	}
 	/*
-	 * Release the buffers of an idle connection; while requests are
-	 * outstanding keep up to OUT_KEEP, the next large result would grow
-	 * it again page by page.
+	 * Release the buffers of an idle connection.  While requests are
+	 * outstanding keep what large answers grew it to, up to twice
+	 * max-connection-output (at least OUT_KEEP): grown again page by
+	 * page for each one, it cost more in page faults than the copies
+	 * (4 MiB echoes, 8 in flight: 58 % of the supervisor's faults).
 	 */
 	if (c->outstanding == 0) {
 		fp_buf_shrink(&c->out, 0);
 		if (fp_buf_unread(&c->in) == 0)
 			fp_buf_shrink(&c->in, 0);
 	} else
-		fp_buf_shrink(&c->out, OUT_KEEP);
+		fp_buf_shrink(&c->out, OUT_KEEP > 2 *
+		    sv->conf.max_connection_output ? OUT_KEEP : 2 *
+		    sv->conf.max_connection_output);
 	conn_set_events(c, c->events & ~EPOLLOUT);
 	if (c->closing == CONN_FLUSH && c->outstanding == 0) {
 		conn_close(c, "client closed");
