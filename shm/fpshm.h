@@ -219,8 +219,10 @@ int	fp_ring_release(struct fp_ring *r);
  * fp_ring_release does with all that was consumed: for a reader that
  * consumes records to peek at the next ones but keeps using them, and
  * hands them back in order as it is done with them.  Do not mix it with
- * fp_ring_release (or a sleep, which releases) on one ring.  -1/EINVAL
- * for an index out of that range or a writer's view.
+ * fp_ring_release (or a sleep, which releases) on one ring, nor with
+ * fp_ring_set_rewind on the reader (a PAD that fp_ring_peek skips hands
+ * back everything consumed).  -1/EINVAL for an index out of that range or
+ * a writer's view.
  */
 uint64_t fp_ring_index(const struct fp_ring *r);
 int	fp_ring_release_to(struct fp_ring *r, uint64_t idx);
