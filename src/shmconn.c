@@ -95,6 +95,16 @@ shmconn_attach(int fd, uint64_t size, size_t max, const char **why)
 		    "read-only)" : "the memfd cannot be mapped";
 		return NULL;
 	}
+	/*
+	 * Not inherited by the workers forked from now on (respawn, reload,
+	 * recycling): a worker sees only its own segment, never a client's
+	 * arena.
+	 */
+	if (madvise(p, 2 * rb, MADV_DONTFORK) == -1) {
+		munmap(p, 2 * rb);
+		*why = "the memfd cannot be kept from the workers";
+		return NULL;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		munmap(p, 2 * rb);
 		*why = "out of memory";
@@ -102,13 +112,13 @@ shmconn_attach(int fd, uint64_t size, size_t max, const char **why)
 	}
 	s->base = p;
 	s->len = 2 * rb;
+	s->refs = 1;
 	if (fp_ring_attach(&s->req, s->base, (size_t)size, 0, -1) == -1 ||
 	    fp_ring_attach(&s->res, s->base + rb, (size_t)size, 1, -1) == -1) {
 		shmconn_detach(s);
 		*why = "the rings cannot be attached";
 		return NULL;
 	}
-	s->refs = 1;
 	return s;
 }
 

@@ -10,7 +10,8 @@
 # not parse them ("(N bytes in shared memory)"); a client that hangs up
 # while its requests hold params in its arena leaves the daemon running,
 # and the arena is unmapped at once, while those requests still run; a
-# notification with params in the arena is dropped.
+# notification with params in the arena is dropped; a worker forked while
+# an arena is attached (a respawn) does not map it.
 # 2 workers, prefetch 1: a request waits in the daemon's queue, not in a
 # worker's ring.
 # shellcheck disable=SC2119
@@ -187,5 +188,31 @@ if req.tail() != 0:
 c.close()
 mm.close()
 other_ok("a notification with params in the arena")
+
+# 7. No worker maps a client's arena, not even one forked while it is
+# attached (a respawn after a crash).
+c = fc.Conn(sock)
+mm, req = arena(c)
+old = fc.children(dpid)
+err, res = other.c.call("crash", [], timeout=10)
+fc.expect_err(err, "worker_crashed", "crash")
+new = fc.wait_children(dpid, 2, avoid=[p for p in old if p not in
+    fc.children(dpid)] + [], timeout=15)
+born = [p for p in new if p not in old]
+if not born:
+	fc.fail("no worker was forked after the crash: %r -> %r" % (old, new))
+def maps_arena(pid):
+	with open("/proc/%d/maps" % pid) as f:
+		return sum(1 for l in f if "memfd:t " in l)
+if maps_arena(dpid) == 0:
+	fc.fail("the supervisor does not map the arena it uses")
+for p in new:
+	if maps_arena(p) != 0:
+		fc.fail("worker %d (forked %s the attach) maps a client's arena" %
+		    (p, "after" if p in born else "before"))
+c.close()
+mm.close()
+print("workers %r map no arena (%r forked while one was attached)" %
+    (new, born))
 PY
 fp_stop_clean
