@@ -1535,6 +1535,17 @@ conn_want(struct conn *c, int *exact)
 		return READ_CHUNK;
 	need = fp_mp_skip_need(&c->sk);
 	/*
+	 * The last bytes of a large message, in the buffer of its size that
+	 * the reads below made: into the room left, not a buffer grown to
+	 * twice the message for a READ_CHUNK (which its task would not take
+	 * whole, and the connection would keep).
+	 */
+	if (need > have && need - have <= READ_CHUNK &&
+	    c->in.cap > 2 * READ_CHUNK && c->in.cap - c->in.len >= need - have) {
+		*exact = 1;
+		return (size_t)(need - have);
+	}
+	/*
 	 * A client that announces a large message and sends none of it
 	 * holds address space, not memory; still, past max-buffered the
 	 * input grows only as bytes come.
@@ -1727,6 +1738,27 @@ conn_push(struct conn *c)
 		(void)conn_send(c);
 }
 
+/*
+ * How much of c's emptied output buffer to keep while it has requests
+ * outstanding: OUT_KEEP, or what large answers grew it to, up to twice
+ * max-connection-output, while the daemon holds no more than half of
+ * max-buffered with it: grown again page by page for each large answer, it cost
+ * more in page faults than the copies (4 MiB echoes, 8 in flight: 58 % of
+ * the supervisor's faults), but the capacity counts towards max-buffered,
+ * and kept by many busy connections it would leave no room for requests.
+ */
+static size_t
+out_keep(const struct conn *c)
+{
+	size_t	 big = 2 * sv->conf.max_connection_output, held = buffered();
+
+	/* What the daemon would hold with this one kept. */
+	held = held > c->out.cap ? held - c->out.cap : 0;
+	if (big <= OUT_KEEP || held + big > sv->conf.max_buffered / 2)
+		return OUT_KEEP;
+	return big;
+}
+
 /* Write what is buffered; returns -1 if the connection was closed. */
 static int
 conn_write(struct conn *c)
@@ -1741,21 +1773,13 @@ conn_write(struct conn *c)
 		conn_account(c);
 		return 0;
 	}
-	/*
-	 * Release the buffers of an idle connection.  While requests are
-	 * outstanding keep what large answers grew it to, up to twice
-	 * max-connection-output (at least OUT_KEEP): grown again page by
-	 * page for each one, it cost more in page faults than the copies
-	 * (4 MiB echoes, 8 in flight: 58 % of the supervisor's faults).
-	 */
+	/* Release the buffers of an idle connection (out_keep). */
 	if (c->outstanding == 0) {
 		fp_buf_shrink(&c->out, 0);
 		if (fp_buf_unread(&c->in) == 0)
 			fp_buf_shrink(&c->in, 0);
 	} else
-		fp_buf_shrink(&c->out, OUT_KEEP > 2 *
-		    sv->conf.max_connection_output ? OUT_KEEP : 2 *
-		    sv->conf.max_connection_output);
+		fp_buf_shrink(&c->out, out_keep(c));
 	conn_set_events(c, c->events & ~EPOLLOUT);
 	if (c->closing == CONN_FLUSH && c->outstanding == 0) {
 		conn_close(c, "client closed");
