@@ -70,6 +70,36 @@ test_refused(void)
 	    "mapped for writing");
 }
 
+/*
+ * An arena as a client makes it (two formatted rings, our sides attached
+ * in req and res, the mapping in *base), attached as the daemon does; NULL
+ * (and a failed check) if it is refused.
+ */
+static struct shmconn *
+open_arena(struct fp_ring *req, struct fp_ring *res, uint8_t **base)
+{
+	struct shmconn	*s;
+	const char	*why = NULL;
+	size_t		 rb = fp_ring_bytes(S);
+	int		 fd;
+
+	fd = arena_fd(2 * rb, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	*base = mmap(NULL, 2 * rb, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(*base != MAP_FAILED);
+	if (*base == MAP_FAILED)
+		exit(2);
+	CHECK(fp_ring_format(*base, S) == 0 &&
+	    fp_ring_format(*base + rb, S) == 0);
+	CHECK(fp_ring_attach(req, *base, S, 1, -1) == 0);
+	CHECK(fp_ring_attach(res, *base + rb, S, 0, -1) == 0);
+	s = shmconn_attach(fd, S, S, &why);
+	close(fd);
+	CHECK(s != NULL);
+	if (s == NULL)
+		fprintf(stderr, "  attach: %s\n", why);
+	return s;
+}
+
 static void
 test_rings(void)
 {
@@ -80,22 +110,10 @@ test_rings(void)
 	uint8_t		*base, *block, *p, big[140000];
 	int		 i, n;
 	size_t		 rb = fp_ring_bytes(S);
-	int		 fd;
 
-	fd = arena_fd(2 * rb, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-	base = mmap(NULL, 2 * rb, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	CHECK(base != MAP_FAILED);
-	CHECK(fp_ring_format(base, S) == 0 && fp_ring_format(base + rb, S) ==
-	    0);
-	CHECK(fp_ring_attach(&req, base, S, 1, -1) == 0);
-	CHECK(fp_ring_attach(&res, base + rb, S, 0, -1) == 0);
-	s = shmconn_attach(fd, S, S, &why);
-	close(fd);
-	CHECK(s != NULL);
-	if (s == NULL) {
-		fprintf(stderr, "  attach: %s\n", why);
+	s = open_arena(&req, &res, &base);
+	if (s == NULL)
 		return;
-	}
 	CHECK(shmconn_bytes(s) == 2 * rb);
 
 	/* Nothing there; then another id (left); then the right one. */
@@ -165,20 +183,11 @@ test_holds(void)
 	const uint8_t	*pp;
 	uint64_t	 end[N], tail;
 	uint8_t		*base, *p;
-	int		 done[N], order[N], i, j, k, fd, oldest;
+	int		 done[N], order[N], i, j, k, oldest;
 	size_t		 rb = fp_ring_bytes(S);
 	unsigned	 seed = 12345;
 
-	fd = arena_fd(2 * rb, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-	base = mmap(NULL, 2 * rb, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	CHECK(base != MAP_FAILED);
-	CHECK(fp_ring_format(base, S) == 0 && fp_ring_format(base + rb, S) ==
-	    0);
-	CHECK(fp_ring_attach(&req, base, S, 1, -1) == 0);
-	CHECK(fp_ring_attach(&res, base + rb, S, 0, -1) == 0);
-	s = shmconn_attach(fd, S, S, &why);
-	close(fd);
-	CHECK(s != NULL);
+	s = open_arena(&req, &res, &base);
 	if (s == NULL)
 		return;
 	/* In rounds of 100 held at once, done with in a shuffled order. */
