@@ -173,6 +173,13 @@ fp_mp_object_len(const uint8_t *p, size_t len, int exact)
 	return (ssize_t)used;
 }
 
+int
+fp_mp_one_array(const uint8_t *p, size_t len)
+{
+	return len > 0 && fp_mp_array_byte(p[0]) &&
+	    fp_mp_object_len(p, len, 1) != -1;
+}
+
 /* ---- abbreviating --------------------------------------------------- */
 
 #define ABBREV_NOTE	40	/* room kept for "... (N more bytes)" */

@@ -243,6 +243,34 @@ int	fp_mp_frame(struct fp_mp_skip *s, const uint8_t *p, size_t avail,
  */
 ssize_t	fp_mp_object_len(const uint8_t *p, size_t len, int exact);
 
+/* fp_mp_array_byte: whether b begins an array (fixarray, array 16, 32). */
+static inline int
+fp_mp_array_byte(unsigned b)
+{
+	return (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
+}
+
+/*
+ * fp_mp_one_array: whether p[0..len) is exactly one MessagePack array (as
+ * params must be), whole, with nothing after it.
+ */
+int	fp_mp_one_array(const uint8_t *p, size_t len);
+
+/*
+ * fp_mp_fixext4: whether p[0..len) is exactly a fixext 4 of ext type
+ * `type' (6 bytes); its 4 bytes, big-endian, in *v.  The pointer to a
+ * payload in a connection's arena (FP_EXT_SHM, forkpool-rpc(7)).
+ */
+static inline int
+fp_mp_fixext4(const uint8_t *p, size_t len, uint8_t type, uint32_t *v)
+{
+	if (len != 6 || p[0] != 0xd6 || p[1] != type)
+		return 0;
+	*v = (uint32_t)p[2] << 24 | (uint32_t)p[3] << 16 |
+	    (uint32_t)p[4] << 8 | p[5];
+	return 1;
+}
+
 /*
  * fp_mp_abbrev: the object at p (len bytes) written to out (cap >= 32
  * bytes) as one MessagePack object of cap bytes at most: a copy if it fits,
@@ -365,6 +393,14 @@ fp_mp_wr_double(uint8_t *op, double v)
 
 	__builtin_memcpy(&u, &v, sizeof(u));
 	return fp_mp_wr_be(op, 0xcb, u, 8);
+}
+
+/* fp_mp_wr_fixext4: a fixext 4 of ext type `type' holding v (6 bytes). */
+static inline uint8_t *
+fp_mp_wr_fixext4(uint8_t *op, uint8_t type, uint32_t v)
+{
+	*op++ = 0xd6;
+	return fp_mp_wr_be(op, type, v, 4);
 }
 
 /* fp_mp_wr_str: the header of a str of n bytes. */

@@ -21,6 +21,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "priv.h"
+#include "units.h"
 
 enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
 	K_LEVEL, K_CANCEL, K_NAME, K_TASKLOG, K_LISTEN, K_SPIN };
@@ -218,56 +219,6 @@ config_handler_breaker_threshold(const struct fp_config *c, uint32_t h)
 	if (h < FP_CONF_HANDLERS && (c->handler[h].set & HC_BREAKER))
 		return c->handler[h].breaker_threshold;
 	return c->breaker_threshold;
-}
-
-/* Parse an unsigned decimal with an optional suffix from a table. */
-static int
-parse_suffixed(const char *s, uint64_t *out, const char *const *sfx,
-    const uint64_t *mul, uint64_t nomul)
-{
-	char		*end;
-	unsigned long long v;
-	uint64_t	 m = nomul;
-	int		 i;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (*end != '\0') {
-		for (i = 0; sfx[i] != NULL; i++)
-			if (strcasecmp(end, sfx[i]) == 0)
-				break;
-		if (sfx[i] == NULL)
-			return -1;
-		m = mul[i];
-	}
-	if (m != 0 && v > UINT64_MAX / m)
-		return -1;
-	*out = v * m;
-	return 0;
-}
-
-int
-config_parse_size(const char *s, uint64_t *out)
-{
-	static const char *const sfx[] = { "K", "M", "G", "KB", "MB", "GB",
-	    NULL };
-	static const uint64_t mul[] = { 1 << 10, 1 << 20, 1 << 30, 1 << 10,
-	    1 << 20, 1 << 30 };
-
-	return parse_suffixed(s, out, sfx, mul, 1);
-}
-
-int
-config_parse_duration(const char *s, uint64_t *ms)
-{
-	static const char *const sfx[] = { "ms", "s", "m", NULL };
-	static const uint64_t mul[] = { 1, 1000, 60000 };
-
-	return parse_suffixed(s, ms, sfx, mul, 1000);
 }
 
 int
@@ -496,7 +447,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		break;
 	case K_SIZE:
-		if (config_parse_size(v, &n) == -1) {
+		if (fp_parse_size(v, &n) == -1) {
 			*why = "expected a size (number with K, M or G)";
 			return -1;
 		}
@@ -512,7 +463,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		break;
 	case K_DURATION:
-		if (config_parse_duration(v, &n) == -1) {
+		if (fp_parse_duration(v, &n) == -1) {
 			*why = "expected a duration (number with ms, s or m)";
 			return -1;
 		}

@@ -175,9 +175,6 @@ uint32_t config_handler_retries(const struct fp_config *c, uint32_t h);
 uint32_t config_handler_breaker_threshold(const struct fp_config *c,
 	    uint32_t h);
 
-/* config_parse_size/duration: the value syntaxes of forkpool.conf(5). */
-int	config_parse_size(const char *s, uint64_t *out);
-int	config_parse_duration(const char *s, uint64_t *ms);
 /*
  * config_parse_listen: "A.B.C.D:PORT" or "[IPv6]:PORT" (numeric, port
  * 1-65535) into *ss (may be NULL: only check).  0, or -1.

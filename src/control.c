@@ -277,30 +277,15 @@ conn_detach(struct task *t)
 static size_t
 opaque_header(const uint8_t *data, size_t len, uint8_t hdr[5])
 {
-	uint64_t	 blen;
-	size_t		 hl;
+	struct fp_mp_head h;
 
 	if (len <= WIRE_BLOB_MIN)
 		return 0;
 	memcpy(hdr, data, 5);
-	switch (hdr[0]) {
-	case 0xc4: case 0xd9:		/* bin 8, str 8 */
-		hl = 2;
-		blen = hdr[1];
-		break;
-	case 0xc5: case 0xda:		/* bin 16, str 16 */
-		hl = 3;
-		blen = (uint64_t)hdr[1] << 8 | hdr[2];
-		break;
-	case 0xc6: case 0xdb:		/* bin 32, str 32 */
-		hl = 5;
-		blen = (uint64_t)hdr[1] << 24 | (uint64_t)hdr[2] << 16 |
-		    (uint64_t)hdr[3] << 8 | hdr[4];
-		break;
-	default:
+	if (fp_mp_head(hdr, 5, &h) != 0 || (h.type != FP_MP_BIN &&
+	    h.type != FP_MP_STR) || h.hlen + h.len != len)
 		return 0;
-	}
-	return hl + blen == len ? hl : 0;
+	return h.hlen;
 }
 
 /*
@@ -366,16 +351,18 @@ reply_shm(struct conn *c, struct task *t, const uint8_t *data, size_t len)
 {
 	uint8_t		 ext[6];
 	uint64_t	 held;
+	uint32_t	 v;
 	int		 r, mine;
 
 	if (c->shm == NULL || c->broken)
 		return 0;
 	/*
 	 * A result that is itself ext FP_EXT_SHM (6 bytes) would read as
-	 * ours: it goes to the arena too, where it cannot be mistaken.
+	 * ours: it goes to the arena too, where it cannot be mistaken (our
+	 * copy of it: the worker may write on).
 	 */
 	memcpy(ext, data, len == 6 ? 6 : 0);
-	mine = len == 6 && ext[0] == 0xd6 && ext[1] == FP_EXT_SHM;
+	mine = fp_mp_fixext4(ext, len, FP_EXT_SHM, &v);
 	if (len <= SHM_RESULT_MIN && !mine)
 		return 0;
 	if (!mine && fp_mp_object_len(data, len, 1) == -1)
@@ -403,12 +390,7 @@ reply_shm(struct conn *c, struct task *t, const uint8_t *data, size_t len)
 		return 0;
 	}
 	sv->cnt.bytes_copied += len;
-	ext[0] = 0xd6;
-	ext[1] = FP_EXT_SHM;
-	ext[2] = (uint8_t)(len >> 24);
-	ext[3] = (uint8_t)(len >> 16);
-	ext[4] = (uint8_t)(len >> 8);
-	ext[5] = (uint8_t)len;
+	(void)fp_mp_wr_fixext4(ext, FP_EXT_SHM, (uint32_t)len);
 	if (proto_result_head(&c->out, t->msgid) == -1 ||
 	    fp_buf_append(&c->out, ext, sizeof(ext)) == -1) {
 		reply_failed(c);
@@ -1136,7 +1118,7 @@ admin_call(struct conn *c, const struct rpc_msg *m)
 		goto bad;
 	}
 	b = fp_mp_peek_byte(&r);
-	if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) ||
+	if (!fp_mp_array_byte((unsigned)b) ||
 	    fp_mp_read_raw(&r, &params, &plen) == -1) {
 		why = "the method's params must be an array";
 		goto bad;
@@ -1235,7 +1217,6 @@ shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 	const char	*why;
 	struct shm_hold	*h;
 	uint64_t	 held;
-	ssize_t		 n;
 	int		 req = m->type == RPC_REQUEST, r;
 
 	if (c->shm == NULL) {
@@ -1284,10 +1265,7 @@ shm_params(struct conn *c, struct rpc_msg *m, int inplace)
 	sv->cnt.bytes_copied += m->shmlen;
 	c->shmblock = block;
 	c->shmcap = m->shmlen;
-	if (m->shmlen == 0 || !((block[0] >= 0x90 && block[0] <= 0x9f) ||
-	    block[0] == 0xdc || block[0] == 0xdd) ||
-	    (n = fp_mp_object_len(block, m->shmlen, 1)) == -1 ||
-	    (size_t)n != m->shmlen) {
+	if (!fp_mp_one_array(block, m->shmlen)) {
 		if (req)
 			reply_error(c, m->msgid, FP_E_BAD_REQUEST,
 			    WIRE_SHM_PARAMS_BAD);

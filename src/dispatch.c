@@ -393,8 +393,7 @@ rebalance(void)
 		idle = 0;
 		for (i = 0; i < sv->nslots && !idle; i++) {
 			w = &sv->workers[i];
-			idle = w->state == W_READY && w->ld.ninflight == 0 &&
-			    w->kill_ns == 0 && w->ld.partial == NULL;
+			idle = w->ld.ninflight == 0 && can_take(w);
 		}
 		if (!idle)
 			return;

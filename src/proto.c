@@ -56,12 +56,8 @@ proto_parse(const uint8_t *p, size_t len, struct rpc_msg *m, const char **why)
 		return -1;
 	}
 	/* Params in the arena: fixext 4 of type FP_EXT_SHM, the length. */
-	if (len - r.off == 6 && p[r.off] == 0xd6 &&
-	    p[r.off + 1] == FP_EXT_SHM) {
+	if (fp_mp_fixext4(p + r.off, len - r.off, FP_EXT_SHM, &m->shmlen)) {
 		m->shm = 1;
-		m->shmlen = (uint32_t)p[r.off + 2] << 24 |
-		    (uint32_t)p[r.off + 3] << 16 |
-		    (uint32_t)p[r.off + 4] << 8 | p[r.off + 5];
 		return 0;
 	}
 	/* params is kept whole, header included: read it on a copy. */

@@ -216,15 +216,16 @@ slowlog_corr(char *dst, const char *c)
 static size_t
 shm_abbrev(uint32_t plen, uint8_t *out, size_t cap)
 {
+	char	 text[48];
+	uint8_t	*p;
 	int	 n;
 
-	n = snprintf((char *)out + 2, cap - 2, "(%u bytes in shared memory)",
-	    plen);
-	if (n < 0 || (size_t)n >= cap - 2)
+	n = snprintf(text, sizeof(text), "(%u bytes in shared memory)", plen);
+	if (n < 0 || (size_t)n + FP_MP_ITEM_MAX > cap)
 		n = 0;
-	out[0] = 0xd9;		/* str 8 */
-	out[1] = (uint8_t)n;
-	return (size_t)n + 2;
+	p = fp_mp_wr_str(out, (size_t)n);
+	memcpy(p, text, (size_t)n);
+	return (size_t)(p - out) + (size_t)n;
 }
 
 /*

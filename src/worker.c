@@ -429,14 +429,6 @@ blob_release(struct wctx *w)
 		fatal("worker_release", NULL);
 }
 
-/* One MessagePack array and nothing after it, as the supervisor checks. */
-static int
-params_ok(const uint8_t *p, size_t len)
-{
-	return len > 0 && ((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc ||
-	    p[0] == 0xdd) && fp_mp_object_len(p, len, 1) == (ssize_t)len;
-}
-
 static void
 run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 {
@@ -497,7 +489,7 @@ run_task(struct wctx *w, uint64_t id, const uint8_t *data, size_t len)
 	} else if ((h = handler_get(wt.handler)) == NULL)
 		hctx_error(&hc, FP_E_NO_SUCH_METHOD, "no such handler");
 	else if (unchecked && (h->flags & HF_CHECKS) == 0 &&
-	    !params_ok(praw, plen)) {
+	    !fp_mp_one_array(praw, plen)) {
 		/*
 		 * From a client's arena: checked here, not by the supervisor,
 		 * and before msgpack-c sees them (it allocates what an array

@@ -33,6 +33,7 @@
 #include "forkpool.h"
 #include "clock.h"
 #include "mp.h"
+#include "units.h"
 #include "bench.h"
 
 #define MAX_CONNS	1000
@@ -441,33 +442,23 @@ struct sweep_bytes {
 	int		 have;
 };
 
-/* size: a byte count with an optional K or M (binary) suffix. */
+/* size: a byte count, as forkpool.conf(5) writes sizes (64K, 16M). */
 static int
 sweep_size(const char *opt, const char *s, long long *out)
 {
-	char		 num[32];
-	const char	*errstr;
-	size_t		 n = strlen(s);
-	long long	 mul = 1, v;
+	const char	*errstr = NULL;
+	uint64_t	 v;
 
-	if (n > 0 && (s[n - 1] == 'K' || s[n - 1] == 'k'))
-		mul = 1 << 10;
-	else if (n > 0 && (s[n - 1] == 'M' || s[n - 1] == 'm'))
-		mul = 1 << 20;
-	if (mul > 1)
-		n--;
-	if (n == 0 || n >= sizeof(num)) {
+	if (fp_parse_size(s, &v) == -1)
 		errstr = "invalid";
-		goto bad;
-	}
-	memcpy(num, s, n);
-	num[n] = '\0';
-	v = strtonum(num, 1, SWEEP_MAX_SIZE / mul, &errstr);
+	else if (v < 1)
+		errstr = "too small";
+	else if (v > (uint64_t)SWEEP_MAX_SIZE)
+		errstr = "too large";
 	if (errstr == NULL) {
-		*out = v * mul;
+		*out = (long long)v;
 		return 0;
 	}
-bad:
 	fprintf(stderr, "forkpool: bench: %s %s: %s (1..64M)\n", opt, s,
 	    errstr);
 	return -1;

@@ -241,25 +241,19 @@ shm_off(struct fp_client *c)
 }
 
 /*
- * shm_result: res is answered with a result in ring 1 (ext FP_EXT_SHM and
- * its length): point res at it, in place, after checking that it is the
+ * shm_result: res is answered with a result of len bytes in ring 1 (ext
+ * FP_EXT_SHM and its length): point res at it, in place, after checking that it is the
  * record of that msgid and length and one MessagePack object.  It is
  * released on the next fp_client_next.  Returns 0 or -1.
  */
 static int
-shm_result(struct fp_client *c, struct fp_result *res)
+shm_result(struct fp_client *c, struct fp_result *res, uint32_t len)
 {
 	struct fp_rec	 rec;
-	uint32_t	 len;
-	ssize_t		 n;
 
-	len = (uint32_t)res->data[2] << 24 | (uint32_t)res->data[3] << 16 |
-	    (uint32_t)res->data[4] << 8 | res->data[5];
 	if (c->shm != SHM_ON || fp_ring_peek(&c->sres, &rec) != 0 ||
 	    rec.type != FP_REC_RESULT || rec.id != res->msgid ||
-	    rec.len != len ||
-	    (n = fp_mp_object_len(rec.data, rec.len, 1)) == -1 ||
-	    (size_t)n != len)
+	    rec.len != len || fp_mp_object_len(rec.data, rec.len, 1) == -1)
 		return -1;
 	res->data = rec.data;
 	res->len = len;
@@ -297,7 +291,7 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 	const char	*why = NULL;
 	size_t		 start;
 	uint64_t	 type, msgid;
-	uint32_t	 n;
+	uint32_t	 n, len;
 	int		 r;
 
 	for (;;) {
@@ -386,8 +380,8 @@ parse(struct fp_client *c, struct fp_result *res, char *err, size_t errlen)
 		 * through it too).
 		 */
 		if (c->shm == SHM_ON && res->error == FP_OK &&
-		    res->len == 6 && res->data[0] == 0xd6 &&
-		    res->data[1] == FP_EXT_SHM && shm_result(c, res) == -1)
+		    fp_mp_fixext4(res->data, res->len, FP_EXT_SHM, &len) &&
+		    shm_result(c, res, len) == -1)
 			return fail(c, EPROTO, err, errlen,
 			    "malformed response: no such result in shared "
 			    "memory");
@@ -533,13 +527,7 @@ reserve(struct fp_client *c, size_t more)
 static int
 params_ok(const void *params, size_t plen)
 {
-	const uint8_t	*p = params;
-
-	if (p == NULL || plen == 0)
-		return 0;
-	if (!((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
-		return 0;
-	return fp_mp_object_len(p, plen, 1) != -1;
+	return params != NULL && fp_mp_one_array(params, plen);
 }
 
 /*
@@ -596,12 +584,7 @@ enqueue(struct fp_client *c, int type, uint32_t msgid, const char *method,
 	if (rec != NULL) {
 		memcpy(rec, params, plen);
 		(void)fp_ring_publish(&c->sreq);
-		*p++ = 0xd6;
-		*p++ = FP_EXT_SHM;
-		*p++ = (uint8_t)(plen >> 24);
-		*p++ = (uint8_t)(plen >> 16);
-		*p++ = (uint8_t)(plen >> 8);
-		*p++ = (uint8_t)plen;
+		p = fp_mp_wr_fixext4(p, FP_EXT_SHM, (uint32_t)plen);
 	} else {
 		memcpy(p, params, plen);
 		p += plen;

@@ -5,6 +5,7 @@
 #ifndef FP_CHECK_H
 #define FP_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 static int check_pass, check_fail;
@@ -18,6 +19,16 @@ static int check_pass, check_fail;
 		    __LINE__, #cond);					\
 	}								\
 } while (0)
+
+/* check_xorshift: the next number of a xorshift64 sequence in *s (not 0). */
+static inline uint64_t
+check_xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
 
 static inline int
 check_done(const char *name)

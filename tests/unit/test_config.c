@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "units.h"
 #include "handlers.h"
 #include "log.h"
 #include "check.h"
@@ -552,14 +553,14 @@ main(void)
 		unsetenv("FORKPOOL_SOCKET");
 	}
 
-	CHECK(config_parse_size("1G", &v) == 0 && v == 1ULL << 30);
-	CHECK(config_parse_size("17", &v) == 0 && v == 17);
-	CHECK(config_parse_size("-1", &v) == -1);
-	CHECK(config_parse_size("99999999999999999999", &v) == -1);
-	CHECK(config_parse_size("18014398509481984G", &v) == -1);
-	CHECK(config_parse_duration("3", &v) == 0 && v == 3000);
-	CHECK(config_parse_duration("2m", &v) == 0 && v == 120000);
-	CHECK(config_parse_duration("", &v) == -1);
+	CHECK(fp_parse_size("1G", &v) == 0 && v == 1ULL << 30);
+	CHECK(fp_parse_size("17", &v) == 0 && v == 17);
+	CHECK(fp_parse_size("-1", &v) == -1);
+	CHECK(fp_parse_size("99999999999999999999", &v) == -1);
+	CHECK(fp_parse_size("18014398509481984G", &v) == -1);
+	CHECK(fp_parse_duration("3", &v) == 0 && v == 3000);
+	CHECK(fp_parse_duration("2m", &v) == 0 && v == 120000);
+	CHECK(fp_parse_duration("", &v) == -1);
 
 	files();
 	widths();

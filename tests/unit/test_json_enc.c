@@ -833,10 +833,7 @@ static uint64_t rs = 88172645463325252ULL;
 static uint64_t
 rnd(void)
 {
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return rs;
+	return check_xorshift(&rs);
 }
 
 /* sigdig: significant digits of a printed number. */

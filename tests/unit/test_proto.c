@@ -146,10 +146,7 @@ static uint64_t rs = 0x2545f4914f6cdd1dULL;
 static uint64_t
 rnd(void)
 {
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return rs;
+	return check_xorshift(&rs);
 }
 
 static long budget;		/* objects left for this document */
