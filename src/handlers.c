@@ -177,7 +177,7 @@ h_violate(struct fp_hctx *h, const msgpack_object *p)
 {
 	static const char *const modes[] = { "oversize", "spoof",
 	    "malformed", "bad-error", "corrupt", "lie", "lie-hang",
-	    "run-revoked", "claim-far", "late-corrupt", NULL };
+	    "run-revoked", "claim-far", "late-corrupt", "blob-spoof", NULL };
 	const msgpack_object *m;
 	int		 i;
 
@@ -194,7 +194,8 @@ h_violate(struct fp_hctx *h, const msgpack_object *p)
 	if (modes[i] == NULL)
 		return hctx_error(h, FP_E_INVALID_PARAMS, "mode must be "
 		    "oversize, spoof, malformed, bad-error, corrupt, lie, "
-		    "lie-hang, run-revoked, claim-far or late-corrupt");
+		    "lie-hang, run-revoked, claim-far, late-corrupt or "
+		    "blob-spoof");
 	if (p->via.array.size == 2) {
 		m = &p->via.array.ptr[1];
 		if (m->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||

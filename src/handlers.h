@@ -62,8 +62,10 @@ enum {
 				   tasks taken back from it too */
 	VIOLATE_CLAIM_FAR,	/* claim (and revoke) up to 100000 tasks
 				   ahead, answer: a black hole */
-	VIOLATE_LATE_CORRUPT	/* answer, then corrupt the result ring
+	VIOLATE_LATE_CORRUPT,	/* answer, then corrupt the result ring
 				   once the next task is in (arg ms) */
+	VIOLATE_BLOB_SPOOF	/* a result whose record says "on the
+				   blob ring", and a blob of another id */
 };
 
 /* Returns 0 with one object packed, or -1 after hctx_error(). */

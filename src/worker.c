@@ -239,6 +239,7 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 {
 	static const char zero[65536];
 	struct wire_error we = { .code = FP_OK };
+	struct wire_run	 brun;
 	struct timespec	 ts;
 	uint64_t	 v;
 	size_t		 n, i;
@@ -260,6 +261,15 @@ violate(struct wctx *w, uint64_t id, const struct wire_run *run,
 			    n - i < sizeof(zero) ? n - i : sizeof(zero));
 		put_result(w, FP_REC_RESULT, id, run, NULL, 0, w->sb.data,
 		    w->sb.size);
+		break;
+	case VIOLATE_BLOB_SPOOF:
+		/* The record announces a blob; the blob is another task's. */
+		brun = *run;
+		brun.flags |= WR_BLOB;
+		put_msg(w, &w->tx, FP_REC_RESULT, id, &brun, sizeof(brun),
+		    NULL, 0);
+		put_msg(w, &w->btx, FP_REC_RESULT, id + ((uint64_t)1 << 32),
+		    NULL, 0, zero, WIRE_BLOB_MIN + 1);
 		break;
 	case VIOLATE_SPOOF:
 		/* Same index, another sequence number: no task has it. */

@@ -6,7 +6,8 @@
 # handler violate makes the worker break the protocol: an oversized result
 # (one record, by 1, 24 and 1000 bytes: 24 is the header a small-ring
 # record has and a blob has not; then in fragments) is answered
-# too_large, a spoofed result id, a malformed result, a bad error
+# too_large, a spoofed result id, a result whose blob is another
+# task's, a malformed result, a bad error
 # record and a corrupt ring index are answered internal naming the
 # violation; each ran once although retries 5 was asked, each is counted
 # in worker_protocol_errors and as a failure in violate's breaker, and the
@@ -32,6 +33,7 @@ cases = [
 	(["oversize", 1000], "too_large", "may hold"),
 	(["oversize", 3 << 20], "too_large", "may hold"),
 	(["spoof"], "internal", "result for a task it does not hold"),
+	(["blob-spoof"], "internal", "blob of another result"),
 	(["malformed"], "internal", "malformed result"),
 	(["bad-error"], "internal", "bad error record"),
 	(["corrupt"], "internal", "result ring corrupt"),
