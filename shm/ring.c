@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fpshm.h"
 
@@ -258,7 +259,8 @@ fp_ring_set_rewind(struct fp_ring *r)
 int
 fp_ring_trim(struct fp_ring *r, size_t keep)
 {
-	uintptr_t	 page = 4096, start, end;
+	uintptr_t	 start, end;
+	long		 page;
 
 	if (!r->writer) {
 		errno = EINVAL;
@@ -271,8 +273,11 @@ fp_ring_trim(struct fp_ring *r, size_t keep)
 	if (r->peer != r->pos)
 		return FP_AGAIN;
 	/* Whole pages of the data only: what is around may be another's. */
-	start = ((uintptr_t)r->data + keep + page - 1) & ~(page - 1);
-	end = ((uintptr_t)r->data + r->size) & ~(page - 1);
+	if ((page = sysconf(_SC_PAGESIZE)) <= 0)
+		page = 4096;
+	start = ((uintptr_t)r->data + keep + (uintptr_t)page - 1) &
+	    ~((uintptr_t)page - 1);
+	end = ((uintptr_t)r->data + r->size) & ~((uintptr_t)page - 1);
 	if (end <= start)
 		return 0;
 	return madvise((void *)start, end - start, MADV_REMOVE);
