@@ -1,0 +1,29 @@
+#!/bin/sh
+# client_python_calls.sh -- the Python asyncio client (tools/python) against a
+# real daemon: echo round trips of every MessagePack type (bin, str, ints to
+# 2^64-1 and -2^63, 0.1 exact, nested maps and arrays, nil, booleans); 10,000
+# calls at once on one connection all answered right; timeout, retries (a crash
+# with retries 2 ran 3 times) and id (logged as corr); the client's defaults;
+# notifications; ping, stats, workers, handlers; close() waits for the calls
+# outstanding.
+# The scenario is tools/python/tests/test_calls.py, run by Debian's
+# python3 with unittest; its daemons' logs are in $T (copied to FP_LOGDIR).
+set -eu
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+py=/usr/bin/python3
+if [ ! -x "$py" ] || ! "$py" -c 'import msgpack' 2>/dev/null; then
+	fp_skip "$py with the msgpack module is missing" \
+	    "(apt-get install python3 python3-msgpack)"
+fi
+root=$(cd "$(dirname "$0")/../.." && pwd)
+FP_LOG=$T/$FP_NAME.log	# the daemons' log: its tail is shown on failure
+rc=0
+(cd "$root/tools/python" && FORKPOOLD="$FORKPOOLD" FP_LOGDIR="$T" \
+    PYTHONPATH="$root/tools/python" timeout --foreground -k 2 150 \
+    "$py" -m unittest -v tests.test_calls) || rc=$?
+if [ "$rc" -ne 0 ]; then
+	fp_fail "tests.test_calls of tools/python: exit status $rc (see above)"
+fi
+fp_check_log
