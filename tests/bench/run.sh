@@ -36,5 +36,11 @@ run "$b/bench/bench_client"
 # payload-size sweep (forkpool bench --sweep).
 run sh tests/bench/daemon.sh "$b"
 
+# The clients of tools/ on the seed systems' scenarios: the Node.js
+# money-flow pool and serialisation off the loop, against Piscina and
+# in-process; the Python asyncio agent-state service, against
+# run_in_executor (tests/bench/clients.sh; tools/*/examples/README.md).
+run sh tests/bench/clients.sh "$b"
+
 # The peers harness (../shared/peers) compares forkpool with other systems
 # in one run; see tests/peers/forkpool/system.json and the README there.
