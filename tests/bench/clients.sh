@@ -45,17 +45,11 @@ b=$(cd "$b" && pwd)
 [ -x "$b/forkpoold" ] || { echo "clients.sh: $b/forkpoold is not built" >&2; exit 1; }
 
 t=$(mktemp -d /tmp/fpclients.XXXXXX)
-pid=
 rc=0
-stop() {
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		pid=
-	fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. tests/bench/lib.sh
 cleanup() {
-	stop
+	bench_stop
 	rm -rf "$t"
 }
 trap cleanup EXIT
@@ -63,22 +57,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # start CONF: forkpoold on $t/s.sock with the configuration CONF (a
-# string); waits (bounded) until the socket exists.
+# string); stop: bench_stop.
 start() {
 	printf '%s\n' "$1" >"$t/fp.conf"
-	"$b/forkpoold" -d -s "$t/s.sock" -p none -f "$t/fp.conf" \
-	    2>"$t/daemon.log" &
-	pid=$!
-	i=0
-	until [ -S "$t/s.sock" ]; do
-		i=$((i + 1))
-		if [ "$i" -gt 500 ] || ! kill -0 "$pid" 2>/dev/null; then
-			echo "clients.sh: forkpoold did not start" >&2
-			cat "$t/daemon.log" >&2
-			exit 1
-		fi
-		sleep 0.01
-	done
+	bench_start clients.sh "$b" "$t" -f "$t/fp.conf"
+}
+stop() {
+	bench_stop
 }
 
 # summary: the runs' tables (on stdin) as medians [min-max] per row, then

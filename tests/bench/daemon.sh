@@ -11,32 +11,18 @@ set -eu
 
 b=$1
 t=$(mktemp -d)
-pid=
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid"
-		wait "$pid" || true
-	fi
+	bench_stop
 	rm -rf "$t"
 }
 trap cleanup EXIT INT TERM
 
-"$b/forkpoold" -d -s "$t/s.sock" -p none -w 2 -f /dev/null \
-    2>"$t/daemon.log" &
-pid=$!
-i=0
-until [ -S "$t/s.sock" ]; do
-	i=$((i + 1))
-	if [ "$i" -gt 500 ] || ! kill -0 "$pid" 2>/dev/null; then
-		echo "daemon.sh: forkpoold did not start" >&2
-		cat "$t/daemon.log" >&2
-		exit 1
-	fi
-	sleep 0.01
-done
+bench_start daemon.sh "$b" "$t" -w 2 -f /dev/null
 
 bench() {
-	for r in 1 2 3; do
+	for _ in 1 2 3; do
 		"$b/forkpool" -s "$t/s.sock" bench "$@"
 	done
 }
