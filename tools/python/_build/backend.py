@@ -23,6 +23,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tarfile
 import time
 import zipfile
@@ -101,7 +102,7 @@ def _record_line(name: str, data: bytes) -> str:
 
 def _zip_add(z: zipfile.ZipFile, name: str, data: bytes) -> None:
     info = zipfile.ZipInfo(name, date_time=_date())
-    info.external_attr = 0o644 << 16
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     z.writestr(info, data)
 

@@ -4,7 +4,7 @@ per-call options and the reading of responses (see forkpool-rpc(7))."""
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import msgpack  # type: ignore[import]
 
@@ -114,6 +114,23 @@ def encode_notify(packer: msgpack.Packer, method: str,
                              [method, list(params), opts])
 
 
+def _hashable(key: Any) -> Any:
+    """A map key that is an array, as a tuple (deeply)."""
+    if type(key) is list:
+        return tuple(_hashable(k) for k in key)
+    return key
+
+
+def _map(pairs: List[Tuple[Any, Any]]) -> Dict[Any, Any]:
+    """A map as a dict.  An array key (a tuple key this client sent, which
+    a handler such as echo sends back) becomes a tuple, since a list
+    cannot be a dict key."""
+    try:
+        return dict(pairs)
+    except TypeError:
+        return {_hashable(k): v for k, v in pairs}
+
+
 class Decoder:
     """Splits the byte stream from the daemon into responses, whatever the
     boundaries of the pieces it is fed."""
@@ -123,6 +140,7 @@ class Decoder:
         # its max-request-size, which has no fixed bound here.
         self._u = msgpack.Unpacker(raw=False, strict_map_key=False,
                                    use_list=True, max_buffer_size=0,
+                                   object_pairs_hook=_map,
                                    unicode_errors=_UNICODE_ERRORS)
 
     def feed(self, data: bytes) -> Iterator[Tuple[int, Any, Any]]:
@@ -141,6 +159,9 @@ class Decoder:
         except (ValueError, msgpack.ExtraData, msgpack.FormatError,
                 msgpack.StackError, msgpack.BufferFull) as e:
             raise ProtocolViolation(f"malformed MessagePack from the daemon: "
+                                    f"{e}") from e
+        except TypeError as e:      # a map key that is a map
+            raise ProtocolViolation(f"a map key that Python cannot hold: "
                                     f"{e}") from e
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno as _errno
 import os
+import socket as _socket
 from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 from ._protocol import (Decoder, MsgIds, ProtocolViolation, call_options,
@@ -49,6 +50,7 @@ class _Connection(asyncio.Protocol):
         self.pending: Dict[int, Optional[Tuple["asyncio.Future[Any]", str]]] \
             = {}
         self.calls = 0                  # entries of pending that are calls
+        self.writers = 0                # calls and notifications in writable()
         self.ids = MsgIds()
         self.decoder = Decoder()
         self.out: List[bytes] = []
@@ -129,17 +131,25 @@ class _Connection(asyncio.Protocol):
 
     def _call_done(self) -> None:
         self.calls -= 1
-        if self.calls == 0:
+        if self.calls == 0 and self.writers == 0:
             self._wake(self.idle_waiters)
 
     async def writable(self, method: Optional[str]) -> None:
         """Wait while the transport's buffer is above its high mark, or
-        the requests queued in this turn of the loop reach it."""
-        while (self.paused or self.out_bytes >= _HIGH_WATER) \
-                and not self.closed:
-            w: "asyncio.Future[None]" = self.loop.create_future()
-            self.resume_waiters.append(w)
-            await w
+        the requests queued in this turn of the loop reach it.  The caller
+        then sends at once (without awaiting): until then close() waits
+        for it as for a call outstanding."""
+        self.writers += 1
+        try:
+            while (self.paused or self.out_bytes >= _HIGH_WATER) \
+                    and not self.closed:
+                w: "asyncio.Future[None]" = self.loop.create_future()
+                self.resume_waiters.append(w)
+                await w
+        finally:
+            self.writers -= 1
+            if self.calls == 0 and self.writers == 0:
+                self._wake(self.idle_waiters)
         if self.closed:
             raise self.lost_error(method)
 
@@ -182,7 +192,7 @@ class _Connection(asyncio.Protocol):
         self.send(pack_request(packer, cid, "forkpool.cancel", [msgid]))
 
     async def wait_idle(self) -> None:
-        while self.calls > 0 and not self.closed:
+        while (self.calls > 0 or self.writers > 0) and not self.closed:
             w: "asyncio.Future[None]" = self.loop.create_future()
             self.idle_waiters.append(w)
             await w
@@ -192,6 +202,20 @@ class _Connection(asyncio.Protocol):
             self.why = why
         if self.transport is not None:
             self.transport.abort()
+
+    def forget(self) -> None:
+        """Give up a connection whose event loop was closed (asyncio.run()
+        returned) without closing it: nothing of it can run any more.  Its
+        socket is shut down, so that the daemon cancels its calls; the
+        descriptor is closed when the transport is collected."""
+        self.closed = True
+        if self.transport is not None:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(_socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 class Client:
@@ -245,7 +269,16 @@ class Client:
     @property
     def connected(self) -> bool:
         """True while a connection is open."""
-        return self._conn is not None and not self._conn.closed
+        return self._current() is not None
+
+    def _current(self) -> Optional[_Connection]:
+        """The connection, if open.  One whose event loop was closed
+        (asyncio.run() returned without closing the client) is given up."""
+        c = self._conn
+        if c is not None and not c.closed and c.loop.is_closed():
+            c.forget()
+            self._conn = None
+        return c if c is not None and not c.closed else None
 
     async def connect(self) -> None:
         """Open the connection now, if none is open (calls do it anyway).
@@ -256,33 +289,45 @@ class Client:
     async def _connection(self) -> _Connection:
         if self._closed:
             raise RuntimeError("forkpool.Client is closed")
-        c = self._conn
-        if c is not None and not c.closed:
+        loop = asyncio.get_running_loop()
+        c = self._current()
+        if c is not None:
+            if c.loop is not loop:
+                raise RuntimeError("forkpool.Client: its connection belongs "
+                                   "to another event loop, still open")
             return c
-        if self._connecting is None:
-            t = asyncio.get_running_loop().create_task(self._open())
+        t = self._connecting
+        if t is None or t.get_loop() is not loop:
+            t = loop.create_task(self._open())
             self._connecting = t
 
             def done(t: "asyncio.Task[_Connection]") -> None:
-                self._connecting = None
+                if self._connecting is t:
+                    self._connecting = None
                 if not t.cancelled():
                     t.exception()   # retrieved: the waiters raise it
 
             t.add_done_callback(done)
-        return await asyncio.shield(self._connecting)
+        return await asyncio.shield(t)
 
     async def _open(self) -> _Connection:
         loop = asyncio.get_running_loop()
-        delay = self._next_try - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
         try:
+            delay = self._next_try - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
             if self._default:
                 check_default_socket(self.path)
             _, conn = await asyncio.wait_for(
                 loop.create_unix_connection(
                     lambda: _Connection(loop, self.path), self.path),
                 self.connect_timeout)
+        except asyncio.CancelledError:
+            # By close() or abort() (which let go of this attempt): the
+            # calls waiting for it raise what they would after close().
+            if self._connecting is not asyncio.current_task():
+                raise RuntimeError("forkpool.Client is closed") from None
+            raise
         except SocketRefused as e:
             self._failed(loop)
             raise Unavailable(f"cannot connect to {self.path}: {e.args[0]}",
@@ -316,10 +361,9 @@ class Client:
         at once (as abort() does) and the calls still outstanding raise
         ConnectionLost; the daemon cancels them."""
         self._closed = True
-        c = self._conn
-        if self._connecting is not None:
-            self._connecting.cancel()
-        if c is None or c.closed:
+        c = self._current()
+        self._stop_connecting()
+        if c is None:
             return
         try:
             await c.wait_idle()
@@ -333,14 +377,19 @@ class Client:
             c.abort("the client was closed")
             raise
 
+    def _stop_connecting(self) -> None:
+        t, self._connecting = self._connecting, None
+        if t is not None and not t.get_loop().is_closed():
+            t.cancel()
+
     def abort(self) -> None:
         """Close the connection at once: the calls outstanding raise
         ConnectionLost, and the daemon cancels them."""
         self._closed = True
-        if self._connecting is not None:
-            self._connecting.cancel()
-        if self._conn is not None:
-            self._conn.abort("the client was closed")
+        self._stop_connecting()
+        c = self._current()
+        if c is not None:
+            c.abort("the client was closed")
 
     # -- calls -----------------------------------------------------------
 

@@ -44,6 +44,7 @@ class BlockingTest(unittest.TestCase):
                       [1, {"a": b"b"}], {2: None}):
                 self.assertEqual(fp.call("echo", v), v)
             self.assertEqual(fp.call("echo", bytearray(b"x")), b"x")
+            self.assertEqual(fp.call("echo", {(1, (2,)): 3}), {(1, (2,)): 3})
             self.assertEqual(fp.ping(), "pong")
             self.assertIn("echo", fp.handlers())
             self.assertEqual(fp.stats()["pid"], D.pid)

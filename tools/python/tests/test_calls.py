@@ -62,6 +62,17 @@ class CallsTest(AsyncTestCase):
             # be encoded.
             self.assertEqual(await fp.call("echo", "after"), "after")
 
+    async def test_tuple_keys(self) -> None:
+        # A dict with tuple keys goes as a map with array keys, and comes
+        # back with tuple keys; it used to kill the connection (a list
+        # cannot be a dict key) and every call outstanding on it.
+        v = {(1, 2): "a", (3, (4, "x")): [5], "s": {(): None}}
+        async with forkpool.Client(D.sock) as fp:
+            other = asyncio.ensure_future(fp.call("sleep", 200))
+            self.assertEqual(await fp.call("echo", v), v)
+            self.assertEqual(await other, 200)
+            self.assertEqual(await fp.call("echo", [v, v]), [v, v])
+
     async def test_10000_concurrent(self) -> None:
         async with forkpool.Client(D.sock) as fp:
             t = time.monotonic()

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import collections.abc
 import errno
+import gc
 import os
 import signal
+import threading
 import time
 import unittest
+import warnings
 
 import forkpool
-from tests.daemon import AsyncTestCase, Daemon, await_until
+from tests.daemon import AsyncTestCase, Daemon, await_until, wait_until
 
 
 class ConnectionTest(AsyncTestCase):
@@ -152,6 +156,31 @@ class ConnectionTest(AsyncTestCase):
         fp._failed(asyncio.get_running_loop())
         self.assertEqual(fp._backoff, forkpool.BACKOFF_MAX)
 
+    async def test_close_while_connecting(self) -> None:
+        # close() or abort() while a call waits for a connection attempt
+        # (here its back-off): the call raises RuntimeError, as a call
+        # after close() does, not CancelledError (its task was not
+        # cancelled); a later connect() starts afresh.
+        path = os.path.join(self.d.dir, "nothing-here.sock")
+        for stop in ("close", "abort"):
+            fp = forkpool.Client(path)
+            with self.assertRaises(forkpool.Unavailable):
+                await fp.connect()
+            call = asyncio.ensure_future(fp.call("echo", 1))
+            await await_until(lambda: fp._connecting is not None, 1,
+                              "the attempt")
+            if stop == "close":
+                await fp.close()
+            else:
+                fp.abort()
+            with self.assertRaisesRegex(RuntimeError, "Client is closed"):
+                await asyncio.wait_for(call, 2)
+            self.assertFalse(call.cancelled())
+            fp.path = self.d.sock
+            await fp.connect()
+            self.assertEqual(await fp.call("echo", stop), stop)
+            await fp.close()
+
     async def test_close_drains_and_abort_does_not(self) -> None:
         fp = forkpool.Client(self.d.sock)
         await fp.connect()
@@ -181,6 +210,66 @@ class ConnectionTest(AsyncTestCase):
         self.assertEqual(len(done), 2)
         for x in tasks:
             self.assertIsInstance(x.exception(), forkpool.ConnectionLost)
+
+
+class EventLoopsTest(unittest.TestCase):
+    """One client used by one asyncio.run() after another."""
+
+    def setUp(self) -> None:
+        self.d = Daemon("client_python_connection", workers=1).start()
+        self.addCleanup(self.d.cleanup)
+
+    def test_next_event_loop(self) -> None:
+        # Not closed in the first event loop: its connection is given up
+        # in the next one (it used to fail every call with "Event loop is
+        # closed"), and the daemon sees it closed.
+        fp = forkpool.Client(self.d.sock)
+        with warnings.catch_warnings():
+            # The transports given up warn when collected: unclosed.
+            warnings.simplefilter("ignore", ResourceWarning)
+            self.assertEqual(asyncio.run(fp.call("echo", 1)), 1)
+            self.assertEqual(self.d.stat("connections"), 2)  # stats' own
+            self.assertEqual(asyncio.run(fp.call("echo", 2)), 2)
+            self.assertEqual(asyncio.run(fp.call("echo", 3)), 3)
+            wait_until(lambda: self.d.stat("connections") == 2, 5,
+                       "the connections given up to be closed")
+            self.assertFalse(fp.connected)
+
+            async def close() -> None:
+                await fp.close()
+            asyncio.run(close())
+            wait_until(lambda: self.d.stat("connections") == 1, 5,
+                       "the last one to be closed")
+            gc.collect()
+
+    def test_two_event_loops_at_once(self) -> None:
+        # A connection in use by a running event loop is not taken over
+        # by another one (a thread of its own): a clear RuntimeError.
+        fp = forkpool.Client(self.d.sock)
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(fp.connect())
+
+            async def other() -> None:
+                await fp.call("echo", 1)
+            errors: list = []
+            th = threading.Thread(target=lambda: errors.append(
+                _raised(lambda: asyncio.run(other()))))
+            th.start()
+            th.join(10)
+            self.assertEqual([type(e) for e in errors], [RuntimeError])
+            self.assertIn("another event loop", str(errors[0]))
+            self.assertEqual(loop.run_until_complete(fp.call("echo", 4)), 4)
+            loop.run_until_complete(fp.close())
+        finally:
+            loop.close()
+
+
+def _raised(f: "collections.abc.Callable[[], object]") -> object:
+    try:
+        return f()
+    except Exception as e:
+        return e
 
 
 if __name__ == "__main__":

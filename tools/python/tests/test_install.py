@@ -158,6 +158,10 @@ class InstallTest(unittest.TestCase):
             record = list(csv.reader(io.StringIO(
                 z.read(f"{di}/RECORD").decode())))
             self.assertEqual(sorted(r[0] for r in record), sorted(names))
+            # Regular files (S_IFREG), rw-r--r--: unzip -Z showed "?".
+            for i in z.infolist():
+                self.assertEqual(oct(i.external_attr >> 16), "0o100644",
+                                 i.filename)
             for path, digest, size in record:
                 if path == f"{di}/RECORD":
                     self.assertEqual((digest, size), ("", ""))

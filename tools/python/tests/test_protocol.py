@@ -58,6 +58,18 @@ class DecoderTest(unittest.TestCase):
         with self.assertRaises(_protocol.ProtocolViolation):
             list(_protocol.Decoder().feed(b"\xc1"))
 
+    def test_array_keys(self) -> None:
+        # An array key comes back as a tuple (deeply); a map key, which
+        # Python cannot hold, is a protocol error, not a TypeError.
+        v = {(1, (2, b"x")): "a", "b": {(): [1]}}
+        (msgid, err, res), = _protocol.Decoder().feed(
+            _protocol.new_packer().pack([1, 3, None, v]))
+        self.assertEqual(res, v)
+        bad = b"\x94\x01\x01\xc0\x81\x81\x01\x02\x03"  # {{1: 2}: 3}
+        with self.assertRaisesRegex(_protocol.ProtocolViolation,
+                                    "map key that Python cannot hold"):
+            list(_protocol.Decoder().feed(bad))
+
     def test_invalid_utf8_str_round_trips(self) -> None:
         raw = b"\xa3a\xffb"     # a str of 3 bytes, not UTF-8
         (msgid, err, res), = _protocol.Decoder().feed(

@@ -90,6 +90,28 @@ class StressTest(AsyncTestCase):
             self.assertLess(peak["buffered"], 3 * aio._HIGH_WATER)
             self.assertEqual(conn.pending, {})
 
+    async def test_close_while_waiting_to_write(self) -> None:
+        # close() waits for the calls and notifications that wait to be
+        # written, not only for those sent: here notifications (no answer
+        # to wait for) fill the buffers and calls wait behind them; they
+        # used to raise ConnectionLost, unsent.
+        before = D.stat("handlers").get("echo", {}).get("calls", 0)
+        payload = b"n" * 65536
+        fp = forkpool.Client(D.sock)
+        await fp.connect()
+        notes = [asyncio.ensure_future(fp.notify("echo", payload))
+                 for _ in range(100)]
+        calls = [asyncio.ensure_future(fp.call("echo", i)) for i in range(10)]
+        await asyncio.sleep(0)
+        conn = fp._conn
+        assert conn is not None
+        self.assertGreater(len(conn.resume_waiters), 0)
+        await asyncio.wait_for(fp.close(), 30)
+        self.assertEqual(await asyncio.gather(*notes), [None] * 100)
+        self.assertEqual(await asyncio.gather(*calls), list(range(10)))
+        await await_until(lambda: D.stat("handlers")["echo"]["calls"] ==
+                          before + 110, 10, "the notifications to run")
+
     async def test_lost_while_waiting_to_write(self) -> None:
         payload = b"q" * 1024
         async with forkpool.Client(D.sock) as fp:
