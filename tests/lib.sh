@@ -1103,3 +1103,80 @@ fp_call_err() {
 	assert_grep "^forkpool: $_code: .*$_pat" "$T/err" "$_what: stderr"
 	assert_empty "$T/out" "$_what: stdout"
 }
+
+# ---- the client packages of tools/ ---------------------------------------
+
+FP_ROOT=$(cd "$FP_INTEG/../.." && pwd)
+
+# fp_need_node: the Node.js client and its examples need node 18 or later
+# (skipped without it) and tools/node/node_modules (failed without it:
+# `make node-deps', which make check and check-all run, installs it).
+# FP_NODE is that node.
+fp_need_node() {
+	FP_NODE=$(command -v node 2>/dev/null) || fp_skip "no node"
+	_major=$("$FP_NODE" -p 'process.versions.node.split(".")[0]')
+	if [ "$_major" -lt 18 ]; then
+		fp_skip "no node: node $("$FP_NODE" --version) is older than 18"
+	fi
+	if [ ! -d "$FP_ROOT/tools/node/node_modules/msgpackr" ]; then
+		fp_fail "tools/node/node_modules is missing: run 'make" \
+		    "node-deps' (cd tools/node && npm ci) first"
+	fi
+}
+
+# fp_logs_clean: fail on a sanitizer report in any daemon log in $T (the
+# client test suites start daemons of their own and log them there).
+fp_logs_clean() {
+	for _l in "$T"/*.log; do
+		[ -f "$_l" ] || continue
+		if grep -En "$FP_SANRE" "$_l" >&2; then
+			fp_fail "sanitizer report in ${_l##*/}"
+		fi
+	done
+}
+
+# fp_node_test NAME: `node --test tools/node/test/NAME.test.js' (bounded),
+# whose daemons, started from FORKPOOLD, log into $T; fails if it fails.
+# A test case that skipped itself makes the whole script skipped, with the
+# reasons: a skip never counts as a pass.
+fp_node_test() {
+	fp_need_node
+	_rc=0
+	FORKPOOLD=$FORKPOOLD FP_BUILD=${FP_BUILD:-$(dirname "$FORKPOOLD")} \
+	    FP_LOGDIR=$T TMPDIR=$T timeout --foreground -k 2 150 \
+	    "$FP_NODE" --test --test-reporter=tap \
+	    "$FP_ROOT/tools/node/test/$1.test.js" >"$T/tests.out" 2>&1 ||
+	    _rc=$?
+	cat "$T/tests.out"
+	fp_logs_clean
+	if [ "$_rc" -ne 0 ]; then
+		fp_fail "node --test tools/node/test/$1.test.js: exit status" \
+		    "$_rc (see above)"
+	fi
+	if ! grep -q '^# skip 0$' "$T/tests.out"; then
+		fp_skip "tools/node/test/$1.test.js skipped cases:" \
+		    "$(sed -n 's/.* # SKIP *//p' "$T/tests.out" | sort -u |
+		    tr '\n' ';')"
+	fi
+}
+
+# fp_python_test NAME: `python3 -m unittest -v tests.NAME' in tools/python
+# (bounded), whose daemons, started from FORKPOOLD, log into $T; fails if
+# it fails.  A test case that skipped itself makes the whole script
+# skipped, with the reasons.
+fp_python_test() {
+	_rc=0
+	(cd "$FP_ROOT/tools/python" && FORKPOOLD=$FORKPOOLD FP_LOGDIR=$T \
+	    PYTHONPATH="$FP_ROOT/tools/python" timeout --foreground -k 2 150 \
+	    "$FP_PY" -m unittest -v "tests.$1") >"$T/tests.out" 2>&1 || _rc=$?
+	cat "$T/tests.out"
+	fp_logs_clean
+	if [ "$_rc" -ne 0 ]; then
+		fp_fail "tests.$1 of tools/python: exit status $_rc (see above)"
+	fi
+	if grep -q '^OK (.*skipped=' "$T/tests.out"; then
+		fp_skip "tests.$1 of tools/python skipped cases:" \
+		    "$(sed -n "s/.* \.\.\. skipped '\(.*\)'\$/\1/p" \
+		    "$T/tests.out" | sort -u | tr '\n' ';')"
+	fi
+}

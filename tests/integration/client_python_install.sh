@@ -11,21 +11,4 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-py=/usr/bin/python3
-if [ ! -x "$py" ] || ! "$py" -c 'import msgpack' 2>/dev/null; then
-	fp_skip "$py with the msgpack module is missing" \
-	    "(apt-get install python3 python3-msgpack)"
-fi
-if ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then
-	fp_skip "$py has no venv/ensurepip module (apt-get install python3-venv)"
-fi
-root=$(cd "$(dirname "$0")/../.." && pwd)
-FP_LOG=$T/$FP_NAME.log	# the daemons' log: its tail is shown on failure
-rc=0
-(cd "$root/tools/python" && FORKPOOLD="$FORKPOOLD" FP_LOGDIR="$T" \
-    PYTHONPATH="$root/tools/python" timeout --foreground -k 2 150 \
-    "$py" -m unittest -v tests.test_install) || rc=$?
-if [ "$rc" -ne 0 ]; then
-	fp_fail "tests.test_install of tools/python: exit status $rc (see above)"
-fi
-fp_check_log
+fp_python_test test_install
