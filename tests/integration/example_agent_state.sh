@@ -14,7 +14,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 # lib.sh has found FP_PY, a python3 with msgpack, or skipped.
-ex=$FP_INTEG/../../tools/python/examples/agent_state.py
+ex=$FP_ROOT/tools/python/examples/agent_state.py
 
 # json.encode's configured deadline is the 5 s the example asks for, so that
 # its calls may probe a half-open breaker (forkpool-rpc(7)).

@@ -12,13 +12,8 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-node=$(command -v node || true)
-[ -n "$node" ] || fp_skip "no node"
-[ "$("$node" -p 'process.versions.node.split(".")[0]')" -ge 18 ] ||
-    fp_skip "node $("$node" --version): the client needs Node.js 18 or later"
-ex=$FP_INTEG/../../tools/node/examples/money-flow.js
-[ -d "$FP_INTEG/../../tools/node/node_modules" ] ||
-    fp_skip "tools/node/node_modules is missing (cd tools/node && npm ci)"
+fp_need_node
+ex=$FP_ROOT/tools/node/examples/money-flow.js
 
 fp_plugins
 cat >"$FP_CONF" <<CONF
@@ -30,7 +25,7 @@ fp_start
 fp_wait_nworkers 3
 
 FP_CMD_TIMEOUT=60
-fp_run "$node" "$ex" --socket "$FP_SOCK" --quick
+fp_run "$FP_NODE" "$ex" --socket "$FP_SOCK" --quick
 cat "$T/out" "$T/err"
 assert_status 0 "money-flow.js --quick"
 assert_grep '^burst 2: race R[0-9]+ sent to the crash handler: ForkPoolError worker_crashed \(signal 11, attempts 1\)' \

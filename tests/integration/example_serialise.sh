@@ -11,19 +11,14 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-node=$(command -v node || true)
-[ -n "$node" ] || fp_skip "no node"
-[ "$("$node" -p 'process.versions.node.split(".")[0]')" -ge 18 ] ||
-    fp_skip "node $("$node" --version): the client needs Node.js 18 or later"
-ex=$FP_INTEG/../../tools/node/examples/serialise.js
-[ -d "$FP_INTEG/../../tools/node/node_modules" ] ||
-    fp_skip "tools/node/node_modules is missing (cd tools/node && npm ci)"
+fp_need_node
+ex=$FP_ROOT/tools/node/examples/serialise.js
 
 fp_start -T
 fp_wait_nworkers 2
 
 FP_CMD_TIMEOUT=60
-fp_run "$node" "$ex" --socket "$FP_SOCK" --quick
+fp_run "$FP_NODE" "$ex" --socket "$FP_SOCK" --quick
 cat "$T/out" "$T/err"
 assert_status 0 "serialise.js --quick"
 for size in 1KB 10KB 100KB 1MB; do
