@@ -1153,10 +1153,12 @@ fp_node_test() {
 		fp_fail "node --test tools/node/test/$1.test.js: exit status" \
 		    "$_rc (see above)"
 	fi
-	if ! grep -q '^# skip 0$' "$T/tests.out"; then
+	# The TAP summary: `# skipped N' (`# skip N' in older Node), `# todo N'.
+	if ! grep -Eq '^# skip(ped)? 0$' "$T/tests.out" ||
+	    ! grep -q '^# todo 0$' "$T/tests.out"; then
 		fp_skip "tools/node/test/$1.test.js skipped cases:" \
-		    "$(sed -n 's/.* # SKIP *//p' "$T/tests.out" | sort -u |
-		    tr '\n' ';')"
+		    "$(sed -n 's/.* # \(SKIP\|TODO\) *//p' "$T/tests.out" |
+		    sort -u | tr '\n' ';')"
 	fi
 }
 

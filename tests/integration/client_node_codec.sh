@@ -4,7 +4,8 @@
 # the framer cuts a stream split at every byte boundary into the
 # right messages; requests are standard MessagePack only; bin results
 # are views or copies by the pinning rule; the default socket and the
-# check of its directory follow the C client (no daemon).
+# check of its directory follow the C client, $FORKPOOL_SOCKET read
+# when the pool is made (no daemon; a fake one for that).
 # Each test file starts its own daemons from $FORKPOOLD in a temporary
 # directory and stops them; their logs go to $FP_LOGDIR for the
 # sanitizer scan.  Skipped without node 18 or later; fails if
@@ -14,25 +15,4 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-if ! command -v node >/dev/null 2>&1; then
-	fp_skip "no node"
-fi
-major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 18 ]; then
-	fp_skip "no node: node $(node --version) is older than 18"
-fi
-if [ ! -d "$root/tools/node/node_modules/msgpackr" ]; then
-	fp_fail "tools/node/node_modules is missing: run" \
-	    "'cd tools/node && npm ci' (or make node-deps) first"
-fi
-FP_BUILD=${FP_BUILD:-$(dirname "$FORKPOOLD")}
-export FORKPOOLD FP_BUILD
-if [ -n "${FP_LOGDIR:-}" ]; then
-	export FP_LOGDIR
-fi
-rc=0
-TMPDIR=$T node --test "$root/tools/node/test/codec.test.js" || rc=$?
-if [ "$rc" -ne 0 ]; then
-	fp_fail "node --test tools/node/test/codec.test.js: exit status $rc"
-fi
+fp_node_test codec

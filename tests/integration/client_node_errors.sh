@@ -5,7 +5,9 @@
 # invalid_params, too_large, queue_full, timeout, worker_crashed with
 # signal/status/attempts, handler_error, circuit_open, shutting_down,
 # internal; cancelled and bad_response from a fake daemon) reaches the
-# caller as a ForkPoolError with its code and fields.
+# caller as a ForkPoolError with its code and fields; hostile answers
+# (nested 100,000 deep, 0xc1, a 4 GiB bin header) fail a call or the
+# connection, never the process.
 # Each test file starts its own daemons from $FORKPOOLD in a temporary
 # directory and stops them; their logs go to $FP_LOGDIR for the
 # sanitizer scan.  Skipped without node 18 or later; fails if
@@ -15,25 +17,4 @@ set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-if ! command -v node >/dev/null 2>&1; then
-	fp_skip "no node"
-fi
-major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 18 ]; then
-	fp_skip "no node: node $(node --version) is older than 18"
-fi
-if [ ! -d "$root/tools/node/node_modules/msgpackr" ]; then
-	fp_fail "tools/node/node_modules is missing: run" \
-	    "'cd tools/node && npm ci' (or make node-deps) first"
-fi
-FP_BUILD=${FP_BUILD:-$(dirname "$FORKPOOLD")}
-export FORKPOOLD FP_BUILD
-if [ -n "${FP_LOGDIR:-}" ]; then
-	export FP_LOGDIR
-fi
-rc=0
-TMPDIR=$T node --test "$root/tools/node/test/errors.test.js" || rc=$?
-if [ "$rc" -ne 0 ]; then
-	fp_fail "node --test tools/node/test/errors.test.js: exit status $rc"
-fi
+fp_node_test errors

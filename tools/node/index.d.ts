@@ -2,7 +2,10 @@
 // (forkpool-rpc(7)).  See README.md.
 /// <reference types="node" />
 
-/** Options of a pool; every one is optional. */
+/**
+ * Options of a pool; every one is optional.  Durations are milliseconds,
+ * at most 86400000 (a day, the daemon's limit of timeout_ms).
+ */
 export interface ForkPoolOptions {
 	/**
 	 * The daemon's socket.  Default: $FORKPOOL_SOCKET if set and not empty;
@@ -69,7 +72,10 @@ export interface RunOptions {
 
 /** Options of an administrative call (forkpool.* methods). */
 export interface AdminOptions {
-	/** Bounds the wait for a connection and for the answer, ms. */
+	/**
+	 * Bounds the wait for a connection and for the answer, ms: the call
+	 * rejects "timeout" when it passes (no timeoutGrace).
+	 */
 	timeout?: number;
 	signal?: AbortSignal;
 }
@@ -119,7 +125,7 @@ export class ForkPoolError extends Error {
 export type Value =
 	| null | undefined | boolean | number | bigint | string | Buffer
 	| Uint8Array | Date | Value[] | { [key: string]: Value }
-	| Map<Value, Value>;
+	| Map<Value, Value> | Set<Value>;
 
 /** One map of forkpool.workers. */
 export interface WorkerInfo {
@@ -168,7 +174,8 @@ export class ForkPool {
 	readonly pending: number;
 	/**
 	 * Call method with the positional params; resolves to its result.
-	 * Throws a TypeError at once for bad arguments (params not an array).
+	 * Throws a TypeError at once for bad arguments (params not an array);
+	 * rejects with a TypeError if a value cannot be encoded.
 	 */
 	run<T = any>(method: string, params?: Value[], options?: RunOptions):
 	    Promise<T>;

@@ -91,9 +91,21 @@ function binHeader(n) {
 // params (an array) as a list of buffers whose concatenation is its
 // MessagePack: one buffer, or, when a top-level element is a Uint8Array
 // of ZERO_COPY_MIN bytes or more, that element's own memory between the
-// encoded others, so that it is not copied.  Throws what the encoder
-// throws (a BigInt beyond 64 bits, a Symbol).
+// encoded others, so that it is not copied.  A value that cannot be
+// encoded (a BigInt beyond 64 bits, a Symbol, a circular structure) is a
+// TypeError whose cause is the encoder's error.
 export function encodeParams(params, zeroCopy) {
+	try {
+		return encode(params, zeroCopy);
+	} catch (e) {
+		const why = e instanceof RangeError && /call stack/.test(e.message) ?
+		    'a circular structure, or one nested too deeply' : e.message;
+		throw new TypeError(`params cannot be encoded: ${why}`,
+		    { cause: e });
+	}
+}
+
+function encode(params, zeroCopy) {
 	let big = false;
 	if (zeroCopy) {
 		for (let i = 0; i < params.length; i++) {

@@ -4,6 +4,7 @@
 import { Connection } from './connection.js';
 import { encodeParams, encodeCallOptions, notificationFrame } from './codec.js';
 import { ForkPoolError, abortError } from './errors.js';
+import { AbortWatch } from './signals.js';
 import { defaultSocket, checkDefaultSocket } from './socket-path.js';
 
 export const DEFAULTS = Object.freeze({
@@ -17,11 +18,17 @@ export const DEFAULTS = Object.freeze({
 	maxQueue: 10000,
 });
 
+// The longest duration an option may give: a day, the daemon's limit of
+// timeout_ms (and far below the 2^31-1 ms beyond which setTimeout fires
+// at once).
+const MAX_MS = 24 * 3600 * 1000;
+
 function checkMs(name, v, zero) {
-	if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 ||
+	if (typeof v !== 'number' || !(v >= 0 && v <= MAX_MS) ||
 	    (!zero && v === 0))
 		throw new TypeError(`${name} must be a ${zero ? 'non-negative' :
-		    'positive'} number of milliseconds, not ${String(v)}`);
+		    'positive'} number of milliseconds, at most ${MAX_MS} (a ` +
+		    `day), not ${String(v)}`);
 	return v;
 }
 
@@ -46,14 +53,18 @@ export class ForkPool {
 			if (v !== undefined)
 				o[k] = v;
 		}
-		this.explicitSocket = options.socket !== undefined;
-		if (this.explicitSocket) {
+		if (options.socket !== undefined) {
 			if (typeof options.socket !== 'string' || options.socket === '')
 				throw new TypeError('socket must be a non-empty string');
 			this.socket = options.socket;
 		} else {
 			this.socket = defaultSocket();
 		}
+		// The per-user default's directory is checked before each
+		// connect, as the C client does; a path the user named (the
+		// option, or $FORKPOOL_SOCKET when the pool was made) is not.
+		this.checkDir = options.socket === undefined &&
+		    !process.env.FORKPOOL_SOCKET;
 		checkInt('connections', o.connections, 1);
 		if (o.timeout !== undefined)
 			checkMs('timeout', o.timeout, true);
@@ -72,6 +83,7 @@ export class ForkPool {
 		for (let i = 0; i < o.connections; i++)
 			this.slots.push({ conn: null, timer: null, delay: 0 });
 		this.queue = new Set();		// waiting for a connection
+		this.abortWatch = new AbortWatch((req) => this.aborted(req));
 		this.active = 0;		// calls and notifications not settled
 		this.lastError = null;		// why the last connect failed
 		this.closing = false;
@@ -133,7 +145,8 @@ export class ForkPool {
 		try {
 			encoded = encodeParams(params, true);
 		} catch (e) {
-			return Promise.reject(e);
+			return Promise.reject(new TypeError(`${method}: ${e.message}`,
+			    { cause: e.cause }));
 		}
 		return new Promise((resolve, reject) => {
 			const req = {
@@ -144,13 +157,10 @@ export class ForkPool {
 				wrap: !admin && (timeout !== undefined ||
 				    retries !== undefined || id !== undefined),
 				notify: false, conn: null, msgid: -1, timer: null,
-				onAbort: null, done: false,
+				done: false,
 			};
-			if (signal !== undefined) {
-				req.onAbort = () => this.aborted(req);
-				signal.addEventListener('abort', req.onAbort,
-				    { once: true });
-			}
+			if (signal !== undefined)
+				this.abortWatch.add(signal, req);
 			this.begin(req);
 		});
 	}
@@ -168,7 +178,7 @@ export class ForkPool {
 		const frame = notificationFrame(method, encodeParams(params, false));
 		const req = {
 			method, frame, notify: true, deadline: undefined, timer: null,
-			signal: undefined, onAbort: null, done: false,
+			signal: undefined, done: false,
 			resolve() {}, reject() {},
 		};
 		this.begin(req);
@@ -272,12 +282,13 @@ export class ForkPool {
 		}
 		conn.send(req, opts);
 		if (req.deadline !== undefined) {
-			// The daemon answers "timeout" at the deadline (give or
-			// take its 100 ms tick); this is for a daemon that answers
-			// nothing at all.
+			// The daemon answers "timeout" at the deadline of a handler
+			// call (give or take its 100 ms tick); the grace is for a
+			// daemon that answers nothing at all.  A forkpool.* call
+			// has no deadline in the daemon: it ends at its own.
+			const grace = req.admin ? 0 : this.options.timeoutGrace;
 			req.timer = setTimeout(() => this.noAnswer(req), Math.max(0,
-			    req.deadline - performance.now() +
-			    this.options.timeoutGrace));
+			    req.deadline - performance.now() + grace));
 		}
 	}
 
@@ -300,10 +311,12 @@ export class ForkPool {
 		req.timer = null;
 		if (req.done)
 			return;
-		req.conn?.abandon(req, true);
-		this.fail(req, 'timeout', `no answer from the daemon within ` +
-		    `the timeout of ${req.timeout} ms and ${this.options.timeoutGrace}` +
-		    ' ms of grace; it was asked to cancel the call');
+		req.conn?.abandon(req, !req.admin);
+		this.fail(req, 'timeout', req.admin ? `no answer within the ` +
+		    `timeout of ${req.timeout} ms` : `no answer from the daemon ` +
+		    `within the timeout of ${req.timeout} ms and ` +
+		    `${this.options.timeoutGrace} ms of grace; it was asked to ` +
+		    'cancel the call');
 	}
 
 	aborted(req) {
@@ -346,10 +359,8 @@ export class ForkPool {
 			clearTimeout(req.timer);
 			req.timer = null;
 		}
-		if (req.onAbort !== null) {
-			req.signal.removeEventListener('abort', req.onAbort);
-			req.onAbort = null;
-		}
+		if (req.signal !== undefined)
+			this.abortWatch.delete(req.signal, req);
 		if (--this.active === 0) {
 			this.refAll(false);
 			if (this.closing)
@@ -387,7 +398,8 @@ export class ForkPool {
 		const d = s.delay * (0.75 + Math.random() / 2);
 		s.timer = setTimeout(() => {
 			s.timer = null;
-			if (!this.closing)
+			// While close() drains, calls may still wait for it.
+			if (!this.closing || this.wanted())
 				this.connect(s);
 		}, d);
 		if (this.active === 0)
@@ -400,8 +412,8 @@ export class ForkPool {
 	}
 
 	connect(s) {
-		if (this.explicitSocket === false) {
-			const why = checkDefaultSocket(this.socket);
+		if (this.checkDir) {
+			const why = checkDefaultSocket(this.socket, {});
 			if (why !== null) {
 				this.lastError = new Error(why);
 				this.backOff(s);

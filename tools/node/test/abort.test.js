@@ -3,8 +3,10 @@
 // (tasks_cancelled grows), the promise rejects at once with an AbortError
 // whose cause is the signal's reason, the daemon's later "cancelled"
 // answer is consumed, and the listener is removed when the call ends; an
-// already-aborted signal sends nothing.  Notifications run (the daemon's
-// statistics count them).
+// already-aborted signal sends nothing; one signal shared by thousands of
+// calls in flight has one listener (no MaxListenersExceededWarning) and
+// aborts them all.  Notifications run (the daemon's statistics count
+// them).
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { test, after } from 'node:test';
@@ -103,4 +105,39 @@ test('notify runs the handler and answers nothing', async () => {
 	// A notification of a method that does not exist is ignored.
 	pool.notify('nope', []);
 	assert.equal(await pool.ping(), 'pong');
+});
+
+test('one signal shared by many calls: one listener, no warning',
+    async () => {
+	const warnings = [];
+	const onWarning = (w) => warnings.push(`${w.name}: ${w.message}`);
+	process.on('warning', onWarning);
+	try {
+		const ac = new AbortController();
+		const calls = [];
+		for (let i = 0; i < 200; i++)
+			calls.push(pool.run('echo', [i], { signal: ac.signal }));
+		assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+		assert.equal((await Promise.all(calls))[199], 199);
+		assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+		// Aborting it rejects every call still in flight, at once.
+		const sleeps = [];
+		for (let i = 0; i < 20; i++) {
+			sleeps.push(pool.run('sleep', [5000], { signal: ac.signal })
+			    .catch((e) => e));
+		}
+		await waitFor(async () => (await stats()).running >= 1, 5000,
+		    'a sleep to run');
+		ac.abort();
+		for (const e of await Promise.all(sleeps))
+			assert.equal(e.name, 'AbortError');
+		assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+		await waitFor(async () => {
+			const s = await stats();
+			return s.running === 0 && s.queued === 0;
+		}, 5000, 'the sleeps to be cancelled');
+		assert.deepEqual(warnings, []);
+	} finally {
+		process.off('warning', onWarning);
+	}
 });

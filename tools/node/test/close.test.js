@@ -2,12 +2,13 @@
 // resolves, new calls reject "closed" at once; close({ force: true })
 // rejects what is in flight with "closed" at once (the daemon cancels it
 // when the connection closes); close() is idempotent; a closed pool leaves
-// no connection open in the daemon.
+// no connection open in the daemon; a call waiting out the reconnection
+// delay while close() drains is still sent when the daemon comes back.
 import assert from 'node:assert/strict';
 import { test, after } from 'node:test';
 
 import { ForkPool } from '../index.js';
-import { startDaemon, waitFor } from './daemon.js';
+import { Daemon, startDaemon, waitFor } from './daemon.js';
 
 const d = await startDaemon('close', { workers: 2, conf: 'prefetch 1\n' });
 const admin = new ForkPool({ socket: d.sock, connections: 1 });
@@ -83,4 +84,23 @@ test('close() of a pool never used, and of one waiting to connect',
 	// Draining waits for the call, which cannot be sent.
 	await pool.close();
 	assert.equal((await call).code, 'unavailable');
+});
+
+test('close() while a call waits out the reconnection delay', async (t) => {
+	const late = new Daemon('close_late', { workers: 1 });
+	t.after(async () => {
+		await late.stop();
+		late.cleanup();
+	});
+	// Its socket does not exist yet: the first connect fails, and the
+	// slot waits before the next.
+	const pool = new ForkPool({ socket: late.sock, connections: 1,
+	    reconnectDelay: 100, reconnectDelayMax: 200 });
+	const call = pool.run('echo', ['late'], { timeout: 8000 });
+	const closing = pool.close();
+	await late.start();
+	// The drain still connects for the call that waits.
+	assert.equal(await call, 'late');
+	await closing;
+	assert.equal(pool.connected, 0);
 });

@@ -3,12 +3,16 @@
 // right messages; requests are standard MessagePack only (no msgpackr
 // extension, float64 for 0.1, nil for undefined); bin results are views or
 // copies by the pinning rule; the default socket follows the C client's
-// rule and refuses a directory that others control.
+// rule and refuses a directory that others control, and a pool made with
+// $FORKPOOL_SOCKET set treats it as named even once it is unset.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { test } from 'node:test';
+
+import { ForkPool } from '../index.js';
 
 import {
 	Framer, packr, encodeParams, requestFrame, notificationFrame,
@@ -143,7 +147,7 @@ test('requests are standard MessagePack only', () => {
 	    '9302a46563686f9101');
 	assert.equal(hex(cancelFrame(9, 3)),
 	    '940009af666f726b706f6f6c2e63616e63656c9103');
-	assert.throws(() => encodeParams([2n ** 64n]), RangeError);
+	assert.throws(() => encodeParams([2n ** 64n]), TypeError);
 });
 
 test('a large Buffer parameter is sent without a copy', () => {
@@ -231,4 +235,33 @@ test('default socket: a directory others may write to is refused', (t) => {
 		assert.match(checkDefaultSocket(path.join(dir, 'real', 's'), {}),
 		    /owned by uid 65534/);
 	}
+});
+
+test('default socket: $FORKPOOL_SOCKET counts as it was when the pool was ' +
+    'made', async (t) => {
+	// A socket the user named, in a directory its group may write to.
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fpn-env-'));
+	fs.chmodSync(dir, 0o770);
+	const sock = path.join(dir, 's');
+	const server = net.createServer((c) => {
+		const f = new Framer((m) => c.write(packr.pack([1,
+		    decodeMessage(m)[1], null, 'ok'])));
+		c.on('data', (b) => f.push(b));
+	});
+	await new Promise((r) => server.listen(sock, r));
+	const saved = process.env.FORKPOOL_SOCKET;
+	t.after(() => {
+		if (saved === undefined)
+			delete process.env.FORKPOOL_SOCKET;
+		else
+			process.env.FORKPOOL_SOCKET = saved;
+		server.close();
+		fs.rmSync(dir, { recursive: true, force: true });
+	});
+	process.env.FORKPOOL_SOCKET = sock;
+	const pool = new ForkPool({ connectTimeout: 2000 });
+	delete process.env.FORKPOOL_SOCKET;
+	t.after(() => pool.close({ force: true }));
+	assert.equal(pool.socket, sock);
+	assert.equal(await pool.run('x', []), 'ok');
 });

@@ -2,7 +2,9 @@
 // back: nil, booleans, integers of every width (BigInt beyond 2^53),
 // 0.1 and other doubles exactly, unicode strings, Buffers as bin both
 // ways (a large one sent without a copy), nested maps and arrays,
-// timestamps; a 16 MiB Buffer echoed whole; the administrative methods.
+// timestamps; a 16 MiB Buffer echoed whole; the administrative methods;
+// a value that cannot be encoded (circular, too deep, a Symbol, a BigInt
+// beyond 64 bits) rejects its call with a TypeError.
 import assert from 'node:assert/strict';
 import { test, after } from 'node:test';
 
@@ -40,7 +42,30 @@ test('64-bit integers: BigInt beyond 2^53, number within', async () => {
 	// A BigInt that fits a double safely comes back as a number.
 	assert.equal(await pool.run('echo', [2n ** 40n]), 2 ** 40);
 	assert.equal(await pool.run('echo', [5n]), 5);
-	await assert.rejects(pool.run('echo', [2n ** 64n]), RangeError);
+	await assert.rejects(pool.run('echo', [2n ** 64n]), TypeError);
+});
+
+test('a value that cannot be encoded rejects its call with a TypeError',
+    async () => {
+	const circular = { a: 1 };
+	circular.self = circular;
+	let deep = 1;
+	for (let i = 0; i < 100000; i++)
+		deep = [deep];
+	for (const v of [circular, [circular], deep, Symbol('s'), 2n ** 64n]) {
+		await assert.rejects(pool.run('echo', [1, v]), (e) => {
+			assert.ok(e instanceof TypeError, String(e));
+			assert.match(e.message, /^echo: params cannot be encoded/);
+			assert.ok(e.cause instanceof Error);
+			return true;
+		});
+		assert.throws(() => pool.notify('echo', [v]), TypeError);
+	}
+	assert.match((await pool.run('echo', [circular]).catch((e) => e))
+	    .message, /circular/);
+	// The encoder is left sound.
+	assert.deepEqual(await pool.run('echo', [{ a: [1, 'b'] }]),
+	    { a: [1, 'b'] });
 });
 
 test('Buffers as bin, both ways', async () => {

@@ -3,7 +3,9 @@
 // attempts/signal/status when the daemon sent them: no_such_method,
 // invalid_params, too_large, queue_full, timeout, worker_crashed (signal
 // and status), handler_error, circuit_open, shutting_down, internal; and
-// cancelled and an undecodable answer (bad_response) from a fake daemon.
+// cancelled and an undecodable answer (bad_response) from a fake daemon,
+// which also sends hostile answers (nested 100,000 deep, the byte 0xc1, a
+// 4 GiB bin header) that fail a call or the connection, not the process.
 // permission_denied needs a caller who is not allowed to reload, and
 // bad_request a malformed request, which this client never writes: not
 // here.
@@ -129,6 +131,7 @@ async function fakeDaemon(t, answer) {
 	const dir = fs.mkdtempSync(path.join('/tmp', 'fpn-fake-'));
 	const sock = path.join(dir, 's');
 	const server = net.createServer((c) => {
+		c.on('error', () => {});
 		c.on('data', (b) => {
 			// Requests [0x94, 0x00, msgid (fixint), ...]
 			for (let i = 0; i + 2 < b.length; i++) {
@@ -170,6 +173,34 @@ test('cancelled and bad_response (a fake daemon)', async (t) => {
 	await fails(p.run('x', []), 'bad_response');
 	// The stream carries on after an answer it could not decode.
 	assert.equal(await p.run('x', []), 'ok');
+});
+
+test('hostile answers fail their call or the connection, never the process',
+    async (t) => {
+	let n = 0;
+	const sock = await fakeDaemon(t, (id) => {
+		switch (n++) {
+		case 0:	// a result nested 100,000 deep: too deep to decode
+			return Buffer.concat([Buffer.from([0x94, 0x01, id, 0xc0]),
+			    Buffer.alloc(100000, 0x91), Buffer.from([0x01])]);
+		case 2:	// 0xc1, which begins no MessagePack object
+			return Buffer.from([0x94, 0x01, id, 0xc0, 0xc1]);
+		case 4:	// a bin of 4 GiB - 1 announced, one byte of it sent
+			return Buffer.from([0x94, 0x01, id, 0xc0, 0xc6, 0xff, 0xff,
+			    0xff, 0xff, 0x00]);
+		default:
+			return Buffer.from([0x94, 0x01, id, 0xc0, 0xa2, 0x6f, 0x6b]);
+		}
+	});
+	const p = new ForkPool({ socket: sock, connections: 1 });
+	t.after(() => p.close({ force: true }));
+	await fails(p.run('x', []), 'bad_response');
+	assert.equal(await p.run('x', []), 'ok');
+	await fails(p.run('x', []), 'connection_lost');
+	assert.equal(await p.run('x', [], { timeout: 5000 }), 'ok');
+	// The announced bin is waited for, not allocated: a timeout ends it.
+	const e = await fails(p.run('x', [], { timeout: 200 }), 'timeout');
+	assert.match(e.message, /no answer/);
 });
 
 test('ForkPoolError is an Error with the codes documented', async () => {

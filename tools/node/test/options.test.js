@@ -3,7 +3,10 @@
 // each call's defaults: a crash is retried (attempts), a deadline kills a
 // sleep (attempts 1), timeout 0 lifts the pool's, the id is the daemon's
 // correlation ID (corr in its task log); a daemon that answers nothing
-// (stopped) does not hang a call with a timeout.
+// (stopped) does not hang a call with a timeout, and a forkpool.* call
+// ends at its timeout, without the grace; durations beyond a day (the
+// daemon's limit, and short of the 2^31 ms that setTimeout cannot wait)
+// are TypeErrors.
 import assert from 'node:assert/strict';
 import { test, after } from 'node:test';
 
@@ -71,4 +74,41 @@ test('no answer at all: a stopped daemon does not hang a call with a ' +
 	process.kill(d.pid, 'SIGCONT');
 	// The connection is still good.
 	assert.equal(await p.run('echo', [3]), 3);
+});
+
+test('durations beyond a day are TypeErrors, not timers that fire at once',
+    async () => {
+	// setTimeout fires at once for 2^31 ms or more; the daemon takes a
+	// timeout_ms of a day at most.
+	assert.throws(() => plain.run('sleep', [100], { timeout: 2 ** 31 }),
+	    TypeError);
+	assert.throws(() => plain.ping({ timeout: 86400001 }), TypeError);
+	for (const k of ['timeout', 'connectTimeout', 'timeoutGrace',
+	    'reconnectDelay', 'reconnectDelayMax']) {
+		assert.throws(() => new ForkPool({ socket: d.sock, [k]: 2 ** 31 }),
+		    TypeError, k);
+	}
+	// A day, and a day of grace after it, are working deadlines.
+	assert.equal(await plain.run('sleep', [100], { timeout: 86400000 }), 100);
+	const p = new ForkPool({ socket: d.sock, timeout: 86400000,
+	    timeoutGrace: 86400000, connectTimeout: 86400000 });
+	assert.equal(await p.run('sleep', [100]), 100);
+	assert.equal(await p.ping(), 'pong');
+	await p.close();
+});
+
+test('a forkpool.* call ends at its timeout, without the grace',
+    async (t) => {
+	const p = new ForkPool({ socket: d.sock, timeoutGrace: 5000 });
+	t.after(() => p.close({ force: true }));
+	assert.equal(await p.ping(), 'pong');
+	process.kill(d.pid, 'SIGSTOP');
+	t.after(() => process.kill(d.pid, 'SIGCONT'));
+	const t0 = performance.now();
+	const e = await p.ping({ timeout: 200 }).catch((x) => x);
+	const ms = performance.now() - t0;
+	assert.equal(e.code, 'timeout', e.message);
+	assert.ok(ms >= 190 && ms < 2000, `rejected after ${ms} ms`);
+	process.kill(d.pid, 'SIGCONT');
+	assert.equal(await p.ping(), 'pong');
 });
