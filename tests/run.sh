@@ -28,7 +28,9 @@
 # temporary directory; an integration script that must run alone (a
 # resource that another test would share, or timing that a loaded machine
 # would upset) says so with a line `# fp-serial' and runs when no other
-# test does.
+# test does.  A script with a line `# fp-once' runs with the first build
+# directory only: one that tests a client package's own build, install or
+# type declarations, and no more of the daemon than other tests do.
 # FP_KEEP=1 in the environment: a failed integration test keeps its
 # temporary directory (daemon log, configuration, socket directory) and
 # prints `NAME: FP_KEEP=1: temporary directory kept: PATH' in its output.
@@ -276,6 +278,12 @@ run_integration() {
 		${FP_ONLY:-*}) ;;
 		*) continue ;;
 		esac
+		# `# fp-once': a script that tests no more of the daemon than
+		# another test does (a client's build, install or types) runs
+		# with the first build only.
+		if [ "$bd" != "$first_bd" ] && grep -q '^# fp-once' "$s"; then
+			continue
+		fi
 		name=$bd/integration/$(basename "$s" .sh)
 		if [ ! -x "$abs/forkpoold" ] || [ ! -x "$abs/forkpool" ]; then
 			drain
@@ -320,6 +328,7 @@ run_lint() {
 	[ "$jobs" -le 1 ] || done_here "$ld"
 }
 
+first_bd=${1:-}
 if [ "$mode" != lint ]; then
 	for bd in "$@"; do
 		if [ ! -d "$bd" ]; then

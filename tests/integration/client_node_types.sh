@@ -9,6 +9,7 @@
 # sanitizer scan.  Skipped without node 18 or later; fails if
 # tools/node/node_modules is missing (cd tools/node && npm ci, which
 # `make node-deps' runs).
+# fp-once: what tsc checks does not depend on the daemon's build.
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"

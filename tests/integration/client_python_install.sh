@@ -7,6 +7,7 @@
 # right; the build writes nothing in the source tree.
 # The scenario is tools/python/tests/test_install.py, run by Debian's
 # python3 with unittest; its daemons' logs are in $T (copied to FP_LOGDIR).
+# fp-once: what pip builds and installs does not depend on the daemon's build.
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
