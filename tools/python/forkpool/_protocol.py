@@ -8,6 +8,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import msgpack  # type: ignore[import]
 
+from ._socket import resolve
 from .errors import ForkPoolError, error_from
 
 __all__ = ["MsgIds", "Decoder", "ProtocolViolation", "pack_request",
@@ -177,3 +178,21 @@ def response_outcome(error: Any, result: Any, method: Optional[str]
 def new_packer() -> msgpack.Packer:
     return _packer()
 
+
+
+class ClientSettings:
+    """What both clients keep of their arguments: the socket's path (and
+    whether it is the default, whose directory is checked), the defaults of
+    every call, the connection attempts' bound and back-off, the packer."""
+
+    def __init__(self, socket: Any, timeout: Optional[float],
+                 retries: Optional[int], connect_timeout: float) -> None:
+        self.path, self._default = resolve(socket)
+        # Checked now, so that a bad default is reported at once.
+        self._defaults = call_options(timeout, retries, None)
+        self.timeout = timeout
+        self.retries = retries
+        self.connect_timeout = connect_timeout
+        self._packer = new_packer()
+        self._backoff = 0.0
+        self._next_try = 0.0

@@ -14,10 +14,10 @@ import os
 import socket as _socket
 from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
-from ._protocol import (Decoder, MsgIds, ProtocolViolation, call_options,
-                        encode_call, encode_notify, new_packer,
+from ._protocol import (ClientSettings, Decoder, MsgIds, ProtocolViolation,
+                        call_options, encode_call, encode_notify,
                         pack_request)
-from ._socket import SocketRefused, check_default_socket, resolve
+from ._socket import SocketRefused, check_default_socket
 from .errors import ConnectionLost, Unavailable, error_from
 
 __all__ = ["Client", "BACKOFF_MIN", "BACKOFF_MAX"]
@@ -218,7 +218,7 @@ class _Connection(asyncio.Protocol):
                     pass
 
 
-class Client:
+class Client(ClientSettings):
     """An asyncio client of forkpoold::
 
         async with forkpool.Client() as fp:
@@ -240,17 +240,9 @@ class Client:
                  timeout: Optional[float] = None,
                  retries: Optional[int] = None,
                  connect_timeout: float = 5.0) -> None:
-        self.path, self._default = resolve(socket)
-        # Checked now, so that a bad default is reported at once.
-        self._defaults = call_options(timeout, retries, None)
-        self.timeout = timeout
-        self.retries = retries
-        self.connect_timeout = connect_timeout
-        self._packer = new_packer()
+        super().__init__(socket, timeout, retries, connect_timeout)
         self._conn: Optional[_Connection] = None
         self._connecting: Optional["asyncio.Task[_Connection]"] = None
-        self._backoff = 0.0
-        self._next_try = 0.0
         self._closed = False
 
     # -- connection ------------------------------------------------------

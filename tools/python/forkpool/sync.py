@@ -10,9 +10,9 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple, Type
 
-from ._protocol import (Decoder, MsgIds, ProtocolViolation, call_options,
-                        encode_call, encode_notify, new_packer)
-from ._socket import SocketRefused, check_default_socket, resolve
+from ._protocol import (ClientSettings, Decoder, MsgIds, ProtocolViolation,
+                        call_options, encode_call, encode_notify)
+from ._socket import SocketRefused, check_default_socket
 from .aio import BACKOFF_MAX, BACKOFF_MIN, PathLike
 from .errors import ConnectionLost, Timeout, Unavailable, error_from
 
@@ -23,7 +23,7 @@ __all__ = ["BlockingClient", "GRACE"]
 GRACE = 1.0
 
 
-class BlockingClient:
+class BlockingClient(ClientSettings):
     """A blocking client of forkpoold::
 
         with forkpool.BlockingClient() as fp:
@@ -42,18 +42,11 @@ class BlockingClient:
                  timeout: Optional[float] = None,
                  retries: Optional[int] = None,
                  connect_timeout: float = 5.0) -> None:
-        self.path, self._default = resolve(socket)
-        self._defaults = call_options(timeout, retries, None)
-        self.timeout = timeout
-        self.retries = retries
-        self.connect_timeout = connect_timeout
-        self._packer = new_packer()
+        super().__init__(socket, timeout, retries, connect_timeout)
         self._ids = MsgIds()
         self._lock = threading.Lock()
         self._sock: Optional[_socket.socket] = None
         self._decoder = Decoder()
-        self._backoff = 0.0
-        self._next_try = 0.0
 
     def __enter__(self) -> "BlockingClient":
         self.connect()

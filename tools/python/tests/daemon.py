@@ -229,6 +229,26 @@ class AsyncTestCase(unittest.IsolatedAsyncioTestCase):
         asyncio.get_running_loop().set_debug(False)
 
 
+class OneWorkerCase(AsyncTestCase):
+    """A test against the module's daemon D (set by the subclass) of one
+    worker: it starts with that worker ready and idle, and a connected
+    forkpool.Client in self.fp, closed after the test."""
+
+    D: "Daemon"
+
+    async def asyncSetUp(self) -> None:
+        await super().asyncSetUp()
+        await await_until(lambda: self.D.stat("workers_ready") == 1 and
+                          self.D.stat("workers_busy") == 0, 10,
+                          "the worker to be ready and idle")
+        import forkpool
+        self.fp = forkpool.Client(self.D.sock)
+        await self.fp.connect()
+
+    async def asyncTearDown(self) -> None:
+        await self.fp.close()
+
+
 async def await_until(cond: Callable[[], Any], timeout: float,
                       what: str = "condition", step: float = 0.02) -> Any:
     """wait_until for a coroutine: the event loop runs while it polls (so

@@ -10,8 +10,7 @@ import asyncio
 import time
 import unittest
 
-import forkpool
-from tests.daemon import AsyncTestCase, Daemon, await_until
+from tests.daemon import Daemon, OneWorkerCase, await_until
 
 D: Daemon
 
@@ -25,6 +24,7 @@ cancel-running kill
 respawn-backoff-max 100ms
 breaker-threshold 0
 """).start()
+    CancelTest.D = D
 
 
 def tearDownModule() -> None:
@@ -34,18 +34,7 @@ def tearDownModule() -> None:
         D.cleanup()
 
 
-class CancelTest(AsyncTestCase):
-
-    async def asyncSetUp(self) -> None:
-        await super().asyncSetUp()
-        await await_until(lambda: D.stat("workers_ready") == 1 and
-                          D.stat("workers_busy") == 0, 10,
-                          "the worker to be ready and idle")
-        self.fp = forkpool.Client(D.sock)
-        await self.fp.connect()
-
-    async def asyncTearDown(self) -> None:
-        await self.fp.close()
+class CancelTest(OneWorkerCase):
 
     def pending(self) -> dict:
         conn = self.fp._conn

@@ -16,7 +16,7 @@ import time
 import unittest
 
 import forkpool
-from tests.daemon import AsyncTestCase, Daemon, await_until, build_dir
+from tests.daemon import Daemon, OneWorkerCase, await_until, build_dir
 
 D: Daemon
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,6 +41,7 @@ breaker-cooldown 60s
 handler hang timeout 200ms
 load "{tp}"
 """).start()
+    ErrorsTest.D = D
 
 
 def tearDownModule() -> None:
@@ -50,19 +51,7 @@ def tearDownModule() -> None:
         D.cleanup()
 
 
-class ErrorsTest(AsyncTestCase):
-
-    async def asyncSetUp(self) -> None:
-        await super().asyncSetUp()
-        # Each test starts with its one worker idle.
-        await await_until(lambda: D.stat("workers_ready") == 1 and
-                          D.stat("workers_busy") == 0, 10,
-                          "the worker to be ready and idle")
-        self.fp = forkpool.Client(D.sock)
-        await self.fp.connect()
-
-    async def asyncTearDown(self) -> None:
-        await self.fp.close()
+class ErrorsTest(OneWorkerCase):
 
     async def test_no_such_method(self) -> None:
         with self.assertRaises(forkpool.NoSuchMethod) as cm:
