@@ -196,3 +196,14 @@ class ClientSettings:
         self._packer = new_packer()
         self._backoff = 0.0
         self._next_try = 0.0
+
+    def _options(self, method: str, timeout: Optional[float],
+                 retries: Optional[int], id: Optional[str]
+                 ) -> Optional[Dict[str, Any]]:
+        """The options map of forkpool.call for one call: its own over the
+        client's defaults, which are for handlers only (forkpool.call
+        refuses the administrative methods)."""
+        opts = call_options(timeout, retries, id)
+        if self._defaults is not None and not method.startswith("forkpool."):
+            opts = {**self._defaults, **(opts or {})}
+        return opts

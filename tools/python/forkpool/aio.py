@@ -15,7 +15,7 @@ import socket as _socket
 from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 from ._protocol import (ClientSettings, Decoder, MsgIds, ProtocolViolation,
-                        call_options, encode_call, encode_notify,
+                        encode_call, encode_notify,
                         pack_request)
 from ._socket import SocketRefused, check_default_socket
 from .errors import ConnectionLost, Unavailable, error_from
@@ -384,16 +384,6 @@ class Client(ClientSettings):
             c.abort("the client was closed")
 
     # -- calls -----------------------------------------------------------
-
-    def _options(self, method: str, timeout: Optional[float],
-                 retries: Optional[int], id: Optional[str]
-                 ) -> Optional[Dict[str, Any]]:
-        opts = call_options(timeout, retries, id)
-        # The client's defaults are for handlers: forkpool.call refuses
-        # the administrative methods.
-        if self._defaults is not None and not method.startswith("forkpool."):
-            opts = {**self._defaults, **(opts or {})}
-        return opts
 
     async def call(self, method: str, *params: Any,
                    timeout: Optional[float] = None,

@@ -11,7 +11,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple, Type
 
 from ._protocol import (ClientSettings, Decoder, MsgIds, ProtocolViolation,
-                        call_options, encode_call, encode_notify)
+                        encode_call, encode_notify)
 from ._socket import SocketRefused, check_default_socket
 from .aio import BACKOFF_MAX, BACKOFF_MIN, PathLike
 from .errors import ConnectionLost, Timeout, Unavailable, error_from
@@ -113,14 +113,6 @@ class BlockingClient(ClientSettings):
     def _failed(self) -> None:
         self._backoff = min(max(self._backoff * 2, BACKOFF_MIN), BACKOFF_MAX)
         self._next_try = time.monotonic() + self._backoff
-
-    def _options(self, method: str, timeout: Optional[float],
-                 retries: Optional[int], id: Optional[str]
-                 ) -> Optional[Dict[str, Any]]:
-        opts = call_options(timeout, retries, id)
-        if self._defaults is not None and not method.startswith("forkpool."):
-            opts = {**self._defaults, **(opts or {})}
-        return opts
 
     def _lost(self, method: str, why: str) -> ConnectionLost:
         self._drop()
