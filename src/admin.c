@@ -230,6 +230,7 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 		{ "fds_dropped", F_UINT, .u = cf.fds_dropped },
 		{ "spin_us", F_UINT, .u = spin_us },
 		{ "workers_spinning", F_UINT, .u = (uint64_t)spinners },
+		{ "batch_us", F_UINT, .u = dispatch_lazy_ns() / 1000 },
 		{ "tasks_ok", F_UINT, .u = sv->cnt.tasks_ok },
 		{ "tasks_failed", F_UINT, .u = sv->cnt.tasks_failed },
 		{ "worker_crashes", F_UINT, .u = sv->cnt.worker_crashes },

@@ -43,11 +43,12 @@ void	 dispatch_results_all(void);
  * dispatch_sleep_prepare: tell the workers the supervisor is about to
  * sleep; 1 if it may not (a ring has something, a worker can take a
  * queued task), else 0.  *lazy is set if some worker was told to wake it
- * only when it runs out of work: then sleep at most DISPATCH_LAZY_NS.
+ * only when it runs out of work: then sleep at most dispatch_lazy_ns(),
+ * chosen on each tick from how long answers wait (200 us to 2 ms).
  * dispatch_sleep_cancel: it woke up.
  */
 int	 dispatch_sleep_prepare(int *lazy);
-#define DISPATCH_LAZY_NS	(200 * 1000)
+uint64_t dispatch_lazy_ns(void);
 void	 dispatch_sleep_cancel(void);
 /* dispatch_trim: the daemon is idle: shrink the task blob rings. */
 void	 dispatch_trim(void);

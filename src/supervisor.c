@@ -148,10 +148,10 @@ idle_trim(void)
 }
 
 /*
- * Sleep at most `ts' (DISPATCH_LAZY_NS) for events.  epoll_pwait2(2) came
+ * Sleep at most `ts' (dispatch_lazy_ns()) for events.  epoll_pwait2(2) came
  * with Linux 5.11: on an older kernel (ENOSYS), or wherever it fails for
- * another reason than a signal (a seccomp filter), the batches wait 1 ms,
- * epoll_wait's finest timeout, instead, from then on.
+ * another reason than a signal (a seccomp filter), the batches wait whole
+ * milliseconds, epoll_wait's finest timeout (at least 1), from then on.
  */
 static int
 lazy_wait(struct epoll_event *evs, const struct timespec *ts)
@@ -165,10 +165,11 @@ lazy_wait(struct epoll_event *evs, const struct timespec *ts)
 			return n;
 		nopwait2 = 1;
 		log_info("epoll_pwait2", "msg=\"not available: results of busy "
-		    "workers are taken every 1 ms, not every 200 us\" "
+		    "workers are taken in batches of whole milliseconds\" "
 		    "err=\"%s\"", strerror(errno));
 	}
-	return epoll_wait(sv->epfd, evs, MAX_EVENTS, 1);
+	return epoll_wait(sv->epfd, evs, MAX_EVENTS,
+	    ts->tv_nsec < 1000000 ? 1 : (int)(ts->tv_nsec / 1000000));
 }
 
 static void
@@ -319,7 +320,7 @@ supervisor(void)
 		if (n == -1) {
 			if (timeout == -1 && lazy) {
 				lts.tv_sec = 0;
-				lts.tv_nsec = DISPATCH_LAZY_NS;
+				lts.tv_nsec = (long)dispatch_lazy_ns();
 				n = lazy_wait(evs, &lts);
 			} else {
 				if (timeout == -1 && sv->conf.spin_us != 0)
