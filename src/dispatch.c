@@ -848,11 +848,11 @@ next_live(int *i)
 
 /*
  * Whether the supervisor may take w's results in batches, waking every
- * LAZY_NS instead of at each one: w has tasks queued behind the one it
+ * lazy_ns instead of at each one: w has tasks queued behind the one it
  * runs (it does not wait for us) and its results came recently (they come
  * often: a worker busy with a long task is not polled).  Saves a wake-up,
  * with its syscalls and the socket writes to clients, per result when
- * workers are saturated; costs each result up to LAZY_NS of delay; the
+ * workers are saturated; costs each result up to lazy_ns of delay; the
  * worker wakes us at once when it runs out of work (fp_ring_publish_idle).
  */
 static int
