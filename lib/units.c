@@ -1,6 +1,6 @@
 /*
  * units.c -- the numbers with units of forkpool.conf(5), which forkpool(1)
- * takes too: sizes (K, M, G) and durations (ms, s, m).  No logging, no
+ * takes too: sizes (K, M, G) and durations (ms, s, m, h, d).  No logging, no
  * exits.
  */
 #include <ctype.h>
@@ -54,8 +54,8 @@ fp_parse_size(const char *s, uint64_t *out)
 int
 fp_parse_duration(const char *s, uint64_t *ms)
 {
-	static const char *const sfx[] = { "ms", "s", "m", NULL };
-	static const uint64_t mul[] = { 1, 1000, 60000 };
+	static const char *const sfx[] = { "ms", "s", "m", "h", "d", NULL };
+	static const uint64_t mul[] = { 1, 1000, 60000, 3600000, 86400000 };
 
 	return parse_suffixed(s, ms, sfx, mul, 1000);
 }

@@ -9,7 +9,7 @@
 /*
  * fp_parse_size: a decimal number of bytes with an optional K, M or G (or
  * KB, MB, GB; any case; powers of 1024).  fp_parse_duration: a number of
- * milliseconds, or with ms, s or m; no unit means seconds.  0, or -1 if s
+ * milliseconds, or with ms, s, m, h or d; no unit means seconds.  0, or -1 if s
  * is not one or it overflows 64 bits.
  */
 int	fp_parse_size(const char *s, uint64_t *out);

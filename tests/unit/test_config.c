@@ -419,7 +419,7 @@ main(void)
 	    ":3: handler plug.thing: unknown handler (not built in");
 	bad("max-worker-rss 2048G\n", "out of range");
 	bad("timeout 1441m\n", "out of range");
-	bad("timeout 1h\n", "expected a duration");
+	bad("timeout 1w\n", "expected a duration");
 	bad("retries 101\n", "out of range");
 	bad("kill-grace 11s\n", "out of range");
 	bad("cancel-running maybe\n", "expected drop or kill");
@@ -462,7 +462,7 @@ main(void)
 	bad("max-shm-size 32K\n", "out of range");
 	bad("max-shm-size 2G\n", "out of range");
 	bad("max-request-size 12Q\n", "expected a size");
-	bad("shutdown-timeout 2h\n", "expected a duration");
+	bad("shutdown-timeout 2h\n", "out of range");
 	bad("shutdown-timeout 2m1\n", "expected a duration");
 	bad("test-handlers maybe\n", "expected yes or no");
 	bad("log-level loud\n", "expected error, warning, info or debug");
@@ -560,6 +560,8 @@ main(void)
 	CHECK(fp_parse_size("18014398509481984G", &v) == -1);
 	CHECK(fp_parse_duration("3", &v) == 0 && v == 3000);
 	CHECK(fp_parse_duration("2m", &v) == 0 && v == 120000);
+	CHECK(fp_parse_duration("2h", &v) == 0 && v == 7200000);
+	CHECK(fp_parse_duration("1d", &v) == 0 && v == 86400000);
 	CHECK(fp_parse_duration("", &v) == -1);
 
 	files();
@@ -639,6 +641,7 @@ static const struct width_case wcases[] = {
 	{ "", "task-log all", CF(task_log), FP_TASKLOG_ALL, NULL, 0 },
 	{ "", "metrics-listen [::1]:65535", CF(metrics_listen), 0,
 	    "[::1]:65535", 0 },
+	{ "", "source-queue-share 100", CF(source_queue_share), 100, NULL, 0 },
 	/* The handler keys, on a line that exists already. */
 	{ "handler echo retries 1\n", "handler echo timeout 1440m",
 	    HF(timeout_ms), 86400000, NULL, HC_TIMEOUT },
