@@ -36,6 +36,7 @@ enum fp_err {
 	FP_E_SHUTTING_DOWN,
 	FP_E_PERMISSION_DENIED,
 	FP_E_INTERNAL,
+	FP_E_DEAD_LETTERED,	/* stream entries only (forkpool-streams(7)) */
 	FP_E__COUNT
 };
 

@@ -106,15 +106,12 @@ proto_put_result(struct fp_buf *b, uint32_t msgid, const void *res, size_t len)
 }
 
 int
-proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
-    const char *message, const struct err_kv *kv, int n)
+proto_put_error_map(struct fp_buf *b, int code, const char *message,
+    const struct err_kv *kv, int n)
 {
 	int	 i;
 
-	if (fp_mp_put_array(b, 4) == -1 ||
-	    fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
-	    fp_mp_put_uint(b, msgid) == -1 ||
-	    fp_mp_put_map(b, 2 + (uint32_t)n) == -1 ||
+	if (fp_mp_put_map(b, 2 + (uint32_t)n) == -1 ||
 	    fp_mp_put_cstr(b, "code") == -1 ||
 	    fp_mp_put_cstr(b, fp_err_name(code)) == -1 ||
 	    fp_mp_put_cstr(b, "message") == -1 ||
@@ -124,6 +121,18 @@ proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
 		if (fp_mp_put_cstr(b, kv[i].key) == -1 ||
 		    fp_mp_put_int(b, kv[i].val) == -1)
 			return -1;
+	return 0;
+}
+
+int
+proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
+    const char *message, const struct err_kv *kv, int n)
+{
+	if (fp_mp_put_array(b, 4) == -1 ||
+	    fp_mp_put_uint(b, RPC_RESPONSE) == -1 ||
+	    fp_mp_put_uint(b, msgid) == -1 ||
+	    proto_put_error_map(b, code, message, kv, n) == -1)
+		return -1;
 	return fp_mp_put_nil(b);
 }
 

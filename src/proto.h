@@ -66,6 +66,9 @@ struct err_kv {
 };
 
 /* proto_put_error_kv: like proto_put_error with n extra fields. */
+/* proto_put_error_map: the error map alone (answers to stream entries). */
+int	proto_put_error_map(struct fp_buf *b, int code, const char *message,
+	    const struct err_kv *kv, int n);
 int	proto_put_error_kv(struct fp_buf *b, uint32_t msgid, int code,
 	    const char *message, const struct err_kv *kv, int n);
 

@@ -23,6 +23,7 @@ static const char *const fp_err_names[FP_E__COUNT] = {
 	[FP_E_SHUTTING_DOWN] =		"shutting_down",
 	[FP_E_PERMISSION_DENIED] =	"permission_denied",
 	[FP_E_INTERNAL] =		"internal",
+	[FP_E_DEAD_LETTERED] =		"dead_lettered",
 };
 
 const char *

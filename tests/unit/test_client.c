@@ -53,7 +53,7 @@ test_errors(void)
 	static const char *names[] = { "ok", "bad_request", "no_such_method",
 	    "invalid_params", "too_large", "queue_full", "timeout",
 	    "worker_crashed", "handler_error", "circuit_open", "cancelled",
-	    "shutting_down", "permission_denied", "internal" };
+	    "shutting_down", "permission_denied", "internal", "dead_lettered" };
 	int	 i;
 
 	CHECK(sizeof(names) / sizeof(names[0]) == FP_E__COUNT,
