@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "reload.h"
 #include "spin.h"
+#include "source.h"
 #include "stats.h"
 
 #define SLOWLOG_DEFAULT	10	/* entries forkpool.slowlog returns */
@@ -178,6 +179,54 @@ put_handlers(struct fp_buf *b, enum stats_window win)
 	}
 }
 
+/* The sources array of forkpool.stats (forkpool-streams(7)). */
+static void
+put_sources(struct fp_buf *b)
+{
+	struct source_figures sf;
+	uint32_t	 i, ne;
+	int		 k, n = source_count();
+
+	fp_mp_put_array(b, (uint32_t)n);
+	for (k = 0; k < n; k++) {
+		source_figures(k, &sf);
+		const struct field f[] = {
+			{ "name", F_STR, .s = sf.name },
+			{ "stream", F_STR, .s = sf.stream },
+			{ "group", F_STR, .s = sf.group },
+			{ "consumer", F_STR, .s = sf.consumer },
+			{ "state", F_STR, .s = sf.state },
+			{ "up", F_BOOL, .u = (uint64_t)sf.up },
+			{ "reconnects", F_UINT, .u = sf.reconnects },
+			{ "read", F_UINT, .u = sf.read },
+			{ "claimed", F_UINT, .u = sf.claimed },
+			{ "recovered", F_UINT, .u = sf.recovered },
+			{ "suppressed", F_UINT, .u = sf.suppressed },
+			{ "dead_lettered", F_UINT, .u = sf.dead_lettered },
+			{ "lost", F_UINT, .u = sf.lost },
+			{ "lease_renewals", F_UINT, .u = sf.lease_renewals },
+			{ "leases_lost", F_UINT, .u = sf.leases_lost },
+			{ "inflight", F_UINT, .u = sf.inflight },
+			{ "reads_skipped", F_UINT, .u = sf.reads_skipped },
+			{ "answers_buffered", F_UINT, .u = sf.answers_buffered },
+			{ "answers_dropped", F_UINT, .u = sf.answers_dropped },
+			{ "rtt_us", F_UINT, .u = sf.rtt_us },
+		};
+		put_fields(b, f, NFIELDS(f), 1);
+		/* answered: ok and each error code that occurred. */
+		fp_mp_put_cstr(b, "answered");
+		for (i = ne = 0; i < FP_E__COUNT; i++)
+			if (i == FP_OK || sf.answered[i] != 0)
+				ne++;
+		fp_mp_put_map(b, ne);
+		for (i = 0; i < FP_E__COUNT; i++)
+			if (i == FP_OK || sf.answered[i] != 0) {
+				fp_mp_put_cstr(b, fp_err_name((int)i));
+				fp_mp_put_uint(b, sf.answered[i]);
+			}
+	}
+}
+
 /* forkpool.stats [window]: the counters, the uptime, the handlers. */
 static void
 admin_stats(struct conn *c, const struct rpc_msg *m)
@@ -251,9 +300,11 @@ admin_stats(struct conn *c, const struct rpc_msg *m)
 
 	if ((b = control_result(c, m->msgid)) == NULL)
 		return;
-	put_fields(b, f, NFIELDS(f), 1);
+	put_fields(b, f, NFIELDS(f), 2);
 	fp_mp_put_cstr(b, "handlers");
 	put_handlers(b, win);
+	fp_mp_put_cstr(b, "sources");
+	put_sources(b);
 	control_result_done(c);
 }
 

@@ -23,30 +23,8 @@
 #include "priv.h"
 #include "units.h"
 
-enum ktype { K_INT, K_SIZE, K_DURATION, K_BOOL, K_PATH, K_SOCKET, K_MODE,
-	K_LEVEL, K_CANCEL, K_NAME, K_TASKLOG, K_LISTEN, K_SPIN };
+#include "config_impl.h"
 
-#define KF_POW2		0x01	/* a power of two */
-#define KF_ZERO		0x02	/* 0 (off) is allowed below min */
-
-/*
- * A keyword's field: its offset and its size, both taken from the member
- * by KW()/HKW(), so that set_value() writes as many bytes as the member
- * has whatever its type (an int, a uint32_t, a size_t, a char array).
- */
-struct keyword {
-	const char	*name;
-	enum ktype	 type;
-	size_t		 off;
-	size_t		 size;
-	uint64_t	 min, max;
-	int		 flags;
-};
-
-#define MEMBER_SIZE(t, f)	sizeof(((t *)0)->f)
-
-#define DAY_MS	(24ULL * 3600 * 1000)
-#define HOUR_MS	(3600ULL * 1000)
 
 #define OFF(f)	offsetof(struct fp_config, f)
 #define KW(f)	OFF(f), MEMBER_SIZE(struct fp_config, f)
@@ -108,6 +86,7 @@ static const struct keyword keywords[] = {
 	{ "slowlog-max-len",	K_INT,	    KW(slowlog_max_len), 0, 100000, 0 },
 	{ "task-log",		K_TASKLOG,  KW(task_log), 0, 0, 0 },
 	{ "metrics-listen",	K_LISTEN,   KW(metrics_listen), 0, 0, 0 },
+	{ "source-queue-share",	K_INT,	    KW(source_queue_share), 1, 100, 0 },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 /* config_load() notes the keywords seen in one uint64_t. */
@@ -195,6 +174,7 @@ config_defaults(struct fp_config *c)
 	c->task_log = FP_TASKLOG_ERRORS;
 	c->socket_uid = (uid_t)-1;
 	c->socket_gid = (gid_t)-1;
+	c->source_queue_share = 50;
 }
 
 uint64_t
@@ -273,7 +253,7 @@ config_parse_listen(const char *s, struct sockaddr_storage *ss)
  * terminal, to the log and, for forkpool.reload, to a client as a
  * MessagePack string.
  */
-static int __attribute__((format(printf, 5, 6)))
+int __attribute__((format(printf, 5, 6)))
 cfgerr(char *err, size_t len, const char *file, int line, const char *fmt,
     ...)
 {
@@ -420,7 +400,7 @@ store_number(void *dst, const struct keyword *k, uint64_t n)
 	return -1;
 }
 
-static int
+int
 set_value(struct fp_config *c, const struct keyword *k, const char *v,
     const char **why)
 {
@@ -464,7 +444,7 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		break;
 	case K_DURATION:
 		if (fp_parse_duration(v, &n) == -1) {
-			*why = "expected a duration (number with ms, s or m)";
+			*why = "expected a duration (number with ms, s, m, h or d)";
 			return -1;
 		}
 		if (n < k->min || n > k->max) {
@@ -540,6 +520,21 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 		}
 		if (strlcpy(dst, v, k->size) >= k->size) {
 			*why = "name too long (63 bytes at most)";
+			return -1;
+		}
+		return 0;
+	case K_STR:
+		/* A string of the source blocks: "none" is "" where allowed. */
+		if (*v == '\0') {
+			*why = "empty value";
+			return -1;
+		}
+		if ((k->flags & KF_ZERO) && strcmp(v, "none") == 0) {
+			*(char *)dst = '\0';
+			return 0;
+		}
+		if (strlcpy(dst, v, k->size) >= k->size) {
+			*why = "too long";
 			return -1;
 		}
 		return 0;
@@ -762,7 +757,7 @@ config_same_loads(const struct fp_config *a, const struct fp_config *b)
  * waiting; /dev/null reads as empty.  Symlinks are followed: a
  * configuration that is a link to a managed file is common.
  */
-static int
+int
 read_file(const char *path, int optional, char **textp, size_t *lenp,
     char *err, size_t errlen)
 {
@@ -936,7 +931,7 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 	char		*text, *line, *eol, *next, *kw, *val[MAXWORDS];
 	char		 q[256];
 	size_t		 len = 0, n;
-	int		 lineno = 0, rc = 0, r, nval;
+	int		 lineno = 0, rc = 0, r, nval, inblock = 0;
 	uint64_t	 seen = 0;
 	int		 kwline[NKEYWORDS] = { 0 };
 	const char	*why;
@@ -961,6 +956,33 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 		why = NULL;
 		if ((r = split_line(line, &kw, val, &nval, &why)) == 1)
 			continue;
+		if (inblock) {
+			if (r == -1)
+				rc = cfgerr(err, errlen, path, lineno, "source "
+				    "%s: %s: %s", log_quote(tmp.source[
+				    tmp.nsource - 1].name, q, sizeof(q)), kw,
+				    why);
+			else if ((r = config_source_line(&tmp, kw, val, nval,
+			    path, lineno, err, errlen)) == -1)
+				rc = -1;
+			if (rc == -1)
+				break;
+			inblock = r == 0;
+			continue;
+		}
+		if (r == -1 && strcmp(kw, "source") == 0) {
+			rc = cfgerr(err, errlen, path, lineno, "source: %s "
+			    "(expected source NAME redis { on a line, the "
+			    "block's keywords below, then } alone)", why);
+			break;
+		}
+		if (r == 0 && strcmp(kw, "source") == 0) {
+			if ((rc = config_source_begin(&tmp, val, nval, path,
+			    lineno, err, errlen)) == -1)
+				break;
+			inblock = 1;
+			continue;
+		}
 		k = find_keyword(kw);
 		if (k == NULL && strcmp(kw, "handler") != 0 &&
 		    strcmp(kw, "load") != 0) {
@@ -1018,6 +1040,8 @@ config_load(struct fp_config *c, const char *path, int optional, char *err,
 	}
 	free(text);
 	if (rc == 0)
+		rc = config_source_end(&tmp, inblock, path, err, errlen);
+	if (rc == 0)
 		rc = resolve_names(&tmp, path, kwline, err, errlen);
 	if (rc == 0) {
 		*c = tmp;
@@ -1040,7 +1064,7 @@ print_size(FILE *fp, const char *kw, uint64_t v)
 }
 
 /* v as a double-quoted value of forkpool.conf(5). */
-static void
+void
 put_quoted(FILE *fp, const char *v)
 {
 	const char *p;
@@ -1066,7 +1090,7 @@ print_path(FILE *fp, const char *kw, const char *v)
 	fputc('\n', fp);
 }
 
-static void
+void
 print_duration(FILE *fp, const char *kw, uint64_t ms)
 {
 	if (ms % 1000 == 0)
@@ -1131,6 +1155,7 @@ config_print(const struct fp_config *c, FILE *fp)
 	    c->task_log == FP_TASKLOG_ALL ? "all" : "errors");
 	fprintf(fp, "metrics-listen %s\n", c->metrics_listen[0] ?
 	    c->metrics_listen : "none");
+	fprintf(fp, "source-queue-share %u\n", c->source_queue_share);
 	for (i = 0; i < c->nload; i++) {
 		fputs("load ", fp);
 		put_quoted(fp, c->load[i].path);
@@ -1154,4 +1179,5 @@ config_print(const struct fp_config *c, FILE *fp)
 			fprintf(fp, "handler %s breaker-threshold %u\n",
 			    name, hc->breaker_threshold);
 	}
+	config_source_print(c, fp);
 }

@@ -55,6 +55,41 @@ struct fp_hline {
 	struct fp_hconf	 hc;
 };
 
+/*
+ * A `source NAME redis { ... }' block (forkpool-streams(7)): a Redis
+ * stream this daemon consumes as one consumer of a group.  Durations are
+ * in milliseconds; strings are as written ("%h" and "%n" in consumer are
+ * expanded by source.c).
+ */
+#define FP_CONF_SOURCES	16
+#define FP_SRC_STR	256	/* a key, host or consumer name, with NUL */
+struct fp_source {
+	char		 name[64];
+	int		 line;		/* of the `source' line */
+	char		 host[FP_SRC_STR];
+	uint32_t	 port;
+	char		 path[FP_SOCKPATH_MAX];	/* Unix socket, or "" */
+	char		 password_file[PATH_MAX];	/* or "" */
+	char		 stream[FP_SRC_STR];
+	char		 group[FP_SRC_STR];
+	char		 consumer[FP_SRC_STR];
+	uint32_t	 batch;
+	uint32_t	 max_inflight;
+	uint64_t	 claim_idle_ms;
+	uint64_t	 claim_interval_ms;
+	uint32_t	 max_deliveries;
+	char		 dead_letter[FP_SRC_STR];	/* "" = none */
+	uint32_t	 dead_maxlen;
+	uint32_t	 reply_maxlen;
+	uint64_t	 reply_ttl_ms;
+	uint64_t	 done_ttl_ms;
+	uint64_t	 io_timeout_ms;
+	/* Read from password_file by config_load: "" or the secret. */
+	char		 auth_user[FP_SRC_STR];
+	char		 auth_pass[FP_SRC_STR];
+	uint32_t	 set;		/* keywords given (bit per keyword) */
+};
+
 /* A `load PATH [ARG]' line. */
 struct fp_load {
 	char		 path[PATH_MAX];
@@ -117,6 +152,9 @@ struct fp_config {
 	char		 metrics_listen[64];	/* "ADDR:PORT", "" = off */
 	struct fp_load	 load[FP_CONF_PLUGINS];
 	int		 nload;
+	uint32_t	 source_queue_share;	/* percent of queue-limit */
+	struct fp_source source[FP_CONF_SOURCES];
+	int		 nsource;
 	struct fp_hline	 hline[FP_CONF_HANDLERS];
 	uint32_t	 nhline;
 	struct fp_hconf	 handler[FP_CONF_HANDLERS];	/* by handler index,
@@ -161,6 +199,22 @@ int	config_resolve(struct fp_config *c, char *err, size_t errlen);
  * and arguments, in order).
  */
 int	config_same_loads(const struct fp_config *a, const struct fp_config *b);
+
+/*
+ * config_source_consumer: s's consumer name with %h (the host name), %n
+ * (the source's name) and %% replaced; 0, or -1 if empty or longer than
+ * len - 1.  config_source_hostname: the host name as %h has it.
+ */
+int	config_source_consumer(const struct fp_source *s, char *out,
+	    size_t len);
+void	config_source_hostname(char *buf, size_t len);
+
+/*
+ * config_same_sources: whether a and b have the same `source' blocks
+ * (sources cannot change on reload).
+ */
+int	config_same_sources(const struct fp_config *a,
+	    const struct fp_config *b);
 
 /* config_print: every keyword with its effective value, as a file. */
 void	config_print(const struct fp_config *c, FILE *fp);

@@ -99,7 +99,8 @@ enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CONN, EV_WORKER,
 	EV_PIDFD,
 	EV_WSTDERR,		/* a worker's stderr pipe (pool.c), by slot */
 	EV_HTTP_LISTEN,		/* metrics-listen (http.c) */
-	EV_HTTP_CONN		/* a metrics scrape (http.c), by its slot */
+	EV_HTTP_CONN,		/* a metrics scrape (http.c), by its slot */
+	EV_REDIS		/* a Redis connection (redis.c), by its tag */
 };
 #define EV_TAG(k, i)	(((uint64_t)(k) << 32) | (uint32_t)(i))
 

@@ -3,7 +3,9 @@
  * rings, and results coming back.  Ring commits and wake-ups are batched:
  * records are allocated as tasks are dispatched and published once per
  * loop iteration.  Answers go out through control.c
- * (control_reply_result, control_reply_error); exactly one per request.
+ * (control_reply_result, control_reply_error), or source.c for a stream
+ * entry's task (source_reply_result, source_reply_error); exactly one per
+ * request.
  */
 #include <sys/wait.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "pool.h"
+#include "source.h"
 #include "stats.h"
 
 #define RETRY_BASE_MS	100	/* first retry after this, doubling */
@@ -101,6 +104,25 @@ requeue_front(struct task *t)
 	sv->nqueued++;
 }
 
+/* Answers: to the client's connection, or to the entry's source. */
+static int
+reply_result(struct task *t, const uint8_t *data, size_t len)
+{
+	if (t->src != 0)
+		return source_reply_result(t, data, len);
+	return control_reply_result(t, data, len);
+}
+
+static void
+reply_error(struct task *t, int code, const char *msg,
+    const struct err_kv *kv, int n)
+{
+	if (t->src != 0)
+		source_reply_error(t, code, msg, kv, n);
+	else
+		control_reply_error(t, code, msg, kv, n);
+}
+
 static void	outcome(struct task *, int);
 static void	answer_err(struct task *, int, const char *,
 		    const struct err_kv *, int);
@@ -112,7 +134,8 @@ dispatch_admit(struct task *t)
 {
 	enqueue(t);
 	sv->nactive++;
-	if (sv->nqueued <= sv->conf.queue_limit)
+	/* Entries were read for room there was (source.c): never refused. */
+	if (sv->nqueued <= sv->conf.queue_limit || t->src != 0)
 		return 0;
 	/*
 	 * The queue holds only what no worker can take yet: let the
@@ -127,7 +150,7 @@ dispatch_admit(struct task *t)
 		breaker_table_abandon(t->handler);
 	sv->cnt.rejected_full++;
 	/* Not a task that failed: one that was never taken. */
-	control_reply_error(t, FP_E_QUEUE_FULL, "the queue is full", NULL, 0);
+	reply_error(t, FP_E_QUEUE_FULL, "the queue is full", NULL, 0);
 	stats_task_done(t, FP_E_QUEUE_FULL, NULL, sv->now_ns);
 	release(t);
 	return -1;
@@ -201,7 +224,7 @@ worker_violation(struct worker *w, uint64_t id, int code, const char *why)
 	else
 		snprintf(msg, sizeof(msg), "worker %d (pid %d) broke the "
 		    "protocol (%s) and was killed", w->slot, (int)w->pid, why);
-	if (t->conn_gen == 0)
+	if (t->conn_gen == 0 && t->src == 0)
 		/* A notification: nobody to answer, say it here. */
 		log_warnx("task_dropped", "worker=%d pid=%d handler=%s "
 		    "error=%s reason=\"%s\"%s%s", w->slot, (int)w->pid,
@@ -523,7 +546,7 @@ answer_err_kv(struct task *t, int code, const char *msg,
 	count_error(code);
 	if (t->probe)
 		breaker_table_abandon(t->handler);
-	control_reply_error(t, code, msg, kv, n);
+	reply_error(t, code, msg, kv, n);
 	stats_task_done(t, code, run, sv->now_ns);
 }
 
@@ -606,7 +629,7 @@ handle_result(struct worker *w, struct task *t, uint16_t type, uint64_t id,
 		 * A task answered early (cancel, timeout) is no longer on
 		 * its connection: its result is only checked, and dropped.
 		 */
-		if (control_reply_result(t, data, len) == -1) {
+		if (reply_result(t, data, len) == -1) {
 			worker_violation(w, id, FP_E_INTERNAL,
 			    "malformed result");
 			return;
@@ -630,7 +653,8 @@ handle_result(struct worker *w, struct task *t, uint16_t type, uint64_t id,
 	}
 	memcpy(&we, data, sizeof(we));
 	len -= sizeof(we);
-	if (we.code == FP_OK || we.code >= FP_E__COUNT ||
+	/* dead_lettered is the sources' own (source.c). */
+	if (we.code == FP_OK || we.code >= FP_E_DEAD_LETTERED ||
 	    len > WIRE_ERRMSG_MAX) {
 		worker_violation(w, id, FP_E_INTERNAL, "bad error record");
 		return;

@@ -18,6 +18,7 @@
  * 34 series a histogram; the fine percentiles are in forkpool.stats.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@
 #include "hist.h"
 #include "metrics.h"
 #include "pool.h"
+#include "source.h"
 #include "stats.h"
 
 #define LE_MAXEXP	32	/* the last finite `le': 2^32 us */
@@ -258,6 +260,107 @@ put_workers(struct fp_buf *b)
 	}
 }
 
+/*
+ * The sources (forkpool-streams(7)): a family a figure, a sample a
+ * source.  Nothing when there is no source.
+ */
+static void
+put_sources(struct fp_buf *b)
+{
+#define SF(f)	offsetof(struct source_figures, f), \
+		sizeof(((struct source_figures *)0)->f)
+	static const struct {
+		const char	*name, *type, *help;
+		size_t		 off, size;
+	} fam[] = {
+		{ "forkpool_source_read_total", "counter",
+		    "Entries read from the stream (XREADGROUP).", SF(read) },
+		{ "forkpool_source_claimed_total", "counter",
+		    "Idle entries of other consumers claimed.", SF(claimed) },
+		{ "forkpool_source_recovered_total", "counter",
+		    "Entries of this consumer's own pending list taken back "
+		    "on start or reconnect.", SF(recovered) },
+		{ "forkpool_source_suppressed_total", "counter",
+		    "Answers not written: the entry was answered already.",
+		    SF(suppressed) },
+		{ "forkpool_source_dead_lettered_total", "counter",
+		    "Entries dead-lettered after max-deliveries.",
+		    SF(dead_lettered) },
+		{ "forkpool_source_lost_total", "counter",
+		    "Entries Redis lost (trimmed while pending) or whose answer "
+		    "could not be written.", SF(lost) },
+		{ "forkpool_source_lease_renewals_total", "counter",
+		    "Lease renewals of the entries held.", SF(lease_renewals) },
+		{ "forkpool_source_leases_lost_total", "counter",
+		    "Entries held here that another consumer had claimed.",
+		    SF(leases_lost) },
+		{ "forkpool_source_reads_skipped_total", "counter",
+		    "Times reading stopped for want of room (backpressure).",
+		    SF(reads_skipped) },
+		{ "forkpool_source_reconnects_total", "counter",
+		    "Connections to Redis lost or refused.", SF(reconnects) },
+		{ "forkpool_source_answers_dropped_total", "counter",
+		    "Answers that could not be kept (out of memory): their "
+		    "entries stay pending and run again.", SF(answers_dropped) },
+		{ "forkpool_source_inflight", "gauge",
+		    "Entries held: queued, running or being answered.",
+		    SF(inflight) },
+		{ "forkpool_source_answers_buffered", "gauge",
+		    "Answers waiting to be written to Redis.",
+		    SF(answers_buffered) },
+		{ "forkpool_source_up", "gauge",
+		    "1 if the source reads entries, else 0.", SF(up) },
+	};
+#undef SF
+	struct source_figures sf;
+	char		 q[256];
+	uint64_t	 v;
+	size_t		 k;
+	int		 i, code, n = source_count();
+
+	if (n == 0)
+		return;
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		family(b, fam[k].name, fam[k].type, fam[k].help);
+		for (i = 0; i < n; i++) {
+			source_figures(i, &sf);
+			v = 0;
+			if (fam[k].size == sizeof(uint64_t))
+				memcpy(&v, (char *)&sf + fam[k].off, 8);
+			else if (fam[k].size == sizeof(uint32_t)) {
+				uint32_t u;
+
+				memcpy(&u, (char *)&sf + fam[k].off, 4);
+				v = u;
+			}
+			label(sf.name, q, sizeof(q));
+			put(b, "%s{source=\"%s\"} %llu\n", fam[k].name, q,
+			    (unsigned long long)v);
+		}
+	}
+	family(b, "forkpool_source_answered_total", "counter",
+	    "Entries answered, by outcome (ok or the error code).");
+	for (i = 0; i < n; i++) {
+		source_figures(i, &sf);
+		label(sf.name, q, sizeof(q));
+		for (code = 0; code < FP_E__COUNT; code++)
+			if (code == FP_OK || sf.answered[code] > 0)
+				put(b, "forkpool_source_answered_total{source="
+				    "\"%s\",outcome=\"%s\"} %llu\n", q,
+				    code == FP_OK ? "ok" : fp_err_name(code),
+				    (unsigned long long)sf.answered[code]);
+	}
+	family(b, "forkpool_source_rtt_seconds", "gauge",
+	    "Round trip of the source's last command to Redis.");
+	for (i = 0; i < n; i++) {
+		source_figures(i, &sf);
+		label(sf.name, q, sizeof(q));
+		put(b, "forkpool_source_rtt_seconds{source=\"%s\"} ", q);
+		put_us(b, sf.rtt_us);
+		put(b, "\n");
+	}
+}
+
 int
 metrics_render(struct fp_buf *b, uint64_t now_ns)
 {
@@ -314,5 +417,6 @@ metrics_render(struct fp_buf *b, uint64_t now_ns)
 		    sv->cnt.bytes_copied + tot.copy_bytes, 0 },
 	};
 	put_scalars(b, sc, sizeof(sc) / sizeof(sc[0]));
+	put_sources(b);
 	return b->err ? -1 : 0;
 }

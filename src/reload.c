@@ -117,6 +117,13 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 		c->nload = o->nload;
 		memcpy(c->load, o->load, sizeof(c->load));
 	}
+	if (!config_same_sources(c, o)) {
+		warn(rr, "source", "source blocks cannot change at run time: "
+		    "keeping the %d read at start (restart to change them)",
+		    o->nsource);
+		c->nsource = o->nsource;
+		memcpy(c->source, o->source, sizeof(c->source));
+	}
 }
 
 /*

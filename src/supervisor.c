@@ -25,7 +25,9 @@
 #include "http.h"
 #include "log.h"
 #include "pool.h"
+#include "redis.h"
 #include "reload.h"
+#include "source.h"
 #include "spin.h"
 #include "stats.h"
 
@@ -182,6 +184,7 @@ begin_stop(const char *why)
 	control_unlisten();
 	sv->state = SV_STOPPING;
 	dispatch_fail_all(FP_E_SHUTTING_DOWN, "the daemon is shutting down");
+	source_stop();
 	pool_stop();
 	stop_deadline_ns = fp_now_ns() + STOP_GRACE_NS;
 }
@@ -198,6 +201,7 @@ begin_drain(void)
 	    (unsigned long long)sv->conf.shutdown_timeout_ms);
 	control_unlisten();
 	sv->state = SV_DRAINING;
+	source_drain();
 	sv->drain_deadline_ns = fp_now_ns() +
 	    sv->conf.shutdown_timeout_ms * 1000000ULL;
 }
@@ -270,7 +274,8 @@ shutdown_step(void)
 		else
 			return;
 	}
-	if (pool_alive() == 0)
+	/* Sources write their last answers and give back the rest. */
+	if (pool_alive() == 0 && source_stopped(now))
 		finish();
 	if (now >= stop_deadline_ns) {
 		log_warnx("shutdown_kill", "workers=%d", pool_alive());
@@ -299,6 +304,7 @@ supervisor(void)
 	}
 	setproctitle("supervisor");
 	pool_init();
+	source_start();
 	log_info("start", "pid=%d workers=%d socket=%s", (int)sv->pid,
 	    sv->conf.workers, log_quote(sv->conf.socket, q, sizeof(q)));
 
@@ -352,6 +358,7 @@ supervisor(void)
 				(void)!read(sv->tfd, &ticks, sizeof(ticks));
 				dispatch_tick(fp_now_ns());
 				pool_tick();
+				source_tick(sv->now_ns);
 				http_tick(sv->now_ns);
 				idle_trim();
 				break;
@@ -368,6 +375,9 @@ supervisor(void)
 			case EV_PIDFD:
 				pool_reap_slot(slot);
 				break;
+			case EV_REDIS:
+				rconn_event(slot, evs[i].events);
+				break;
 			case EV_WSTDERR:
 				pool_stderr_event(slot);
 				break;
@@ -381,6 +391,7 @@ supervisor(void)
 			dispatch_run();
 			dispatch_publish();
 		}
+		source_run();
 		control_flush_all();
 		shutdown_step();
 	}

@@ -64,6 +64,8 @@ task_alloc(void)
 	t->probe = 0;
 	t->kill_code = 0;
 	t->in_conn = 0;
+	t->src = 0;
+	t->ent = 0;
 	t->retries_left = 0;
 	t->deadline_ns = 0;
 	t->not_before_ns = 0;

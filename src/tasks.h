@@ -6,8 +6,9 @@
  * Who writes what: tasks.c hands tasks out and takes them back, and holds
  * their parameters and correlation id; control.c fills in the request
  * (msgid, handler, deadline, retries) and links a task to its connection
- * (centry, conn, conn_gen, in_conn); dispatch.c moves it through the
- * queues and workers (entry, state, worker and the rest).
+ * (centry, conn, conn_gen, in_conn), or source.c to the stream entry it
+ * runs (src, ent); dispatch.c moves it through the queues and workers
+ * (entry, state, worker and the rest).
  */
 #ifndef FP_TASKS_H
 #define FP_TASKS_H
@@ -37,6 +38,9 @@ struct task {
 	uint32_t	 msgid;
 	uint32_t	 conn;		/* owner's slot */
 	uint32_t	 conn_gen;	/* owner's generation; 0: no reply */
+	uint32_t	 ent;		/* its entry's slot in the source */
+	uint16_t	 src;		/* 0: a client's; else a stream
+					   entry's, source index + 1 */
 	uint16_t	 handler;
 	uint8_t		 state;
 	uint8_t		 started;	/* fully written to a ring */
