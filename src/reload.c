@@ -60,6 +60,31 @@ warn(struct reload_result *rr, const char *keyword, const char *fmt, ...)
 }
 
 /*
+ * The source blocks read at start stay (c gets o's), but for their
+ * passwords: a block of the same name in the new file brings its
+ * password, used from that source's next connection to Redis.
+ */
+static void
+keep_sources(struct fp_config *c, const struct fp_config *o)
+{
+	struct fp_source keep[FP_CONF_SOURCES];
+	int		 i, j;
+
+	memcpy(keep, o->source, sizeof(keep));
+	for (i = 0; i < o->nsource; i++)
+		for (j = 0; j < c->nsource; j++)
+			if (strcmp(keep[i].name, c->source[j].name) == 0) {
+				memcpy(keep[i].auth_user, c->source[j].auth_user,
+				    sizeof(keep[i].auth_user));
+				memcpy(keep[i].auth_pass, c->source[j].auth_pass,
+				    sizeof(keep[i].auth_pass));
+			}
+	c->nsource = o->nsource;
+	memcpy(c->source, keep, sizeof(keep));
+	explicit_bzero(keep, sizeof(keep));
+}
+
+/*
  * A name kept as it was (its old value `ov' copied over the new `nv', of
  * `size' bytes), with a warning if it had changed; "none" stands for the
  * empty name.  1 if it had changed.
@@ -121,8 +146,7 @@ keep_fixed(struct fp_config *c, struct reload_result *rr)
 		warn(rr, "source", "source blocks cannot change at run time: "
 		    "keeping the %d read at start (restart to change them)",
 		    o->nsource);
-		c->nsource = o->nsource;
-		memcpy(c->source, o->source, sizeof(c->source));
+		keep_sources(c, o);
 	}
 }
 

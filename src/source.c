@@ -57,6 +57,7 @@
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
+#define UP_STEADY_NS	(10 * 1000000000ULL)
 #define READ_BLOCK_MS	2000	/* XREADGROUP BLOCK */
 #define ID_MAX		48	/* "ms-seq": 20 + 1 + 20 digits */
 #define RENEW_CHUNK	1000	/* ids a renewal script takes */
@@ -102,6 +103,12 @@ struct source {
 					   of an older one miss */
 	int		 setup_left;	/* setup replies still to come */
 	int		 reading;	/* an XREADGROUP is out */
+	uint32_t	 read_n;	/* its COUNT, reserved in room() */
+	uint32_t	 claim_n;	/* the most a claim out may take */
+	int		 claim_first;	/* idle entries wait for room: they
+					   go before new reads */
+	int		 unblocking;	/* CLIENT UNBLOCK of rd is out */
+	long long	 rd_id;		/* rd's CLIENT ID, or -1 */
 	int		 claiming;	/* a claim is out */
 	int		 renewing;
 	int		 releasing;
@@ -921,6 +928,7 @@ claim_done_common(struct source *s, const struct rreply *r, int own)
 		if (rr_type(x) != RR_ARRAY || rr_len(x) != 4)
 			continue;
 		s->f.dead_lettered++;
+		s->f.answered[FP_E_DEAD_LETTERED]++;
 		snprintf(more, sizeof(more), "from=%s dc=%lld",
 		    log_quote(rr_str(rr_elem(x, 2)), qf, sizeof(qf)),
 		    rr_int(rr_elem(x, 1)));
@@ -945,6 +953,7 @@ claim_done(struct rconn *c, const struct rreply *r, void *arg)
 	if ((s = reply_ok(r, arg, "claim")) == NULL)
 		return;
 	s->claiming = 0;
+	s->claim_n = 0;
 	claim_done_common(s, r, 0);
 }
 
@@ -1032,6 +1041,7 @@ claim_send(struct source *s, const struct rreply *list, int own,
 }
 
 static uint32_t	room(const struct source *);
+static void	claim_step(struct source *);
 
 static void
 pending_own(struct rconn *c, const struct rreply *r, void *arg)
@@ -1050,7 +1060,6 @@ pending_own(struct rconn *c, const struct rreply *r, void *arg)
 
 		/* All of our own pending list is back: read new ones. */
 		set_state(s, S_UP);
-		s->backoff_ms = BACKOFF_MIN_MS;
 		log_info("source_up", "source=%s consumer=%s recovered=%llu",
 		    log_quote(s->conf->name, qn, sizeof(qn)), s->consumer,
 		    (unsigned long long)s->f.recovered);
@@ -1094,13 +1103,65 @@ static void
 pending_idle(struct rconn *c, const struct rreply *r, void *arg)
 {
 	struct source	*s;
+	const struct rreply *x;
+	uint32_t	 n, want;
+	size_t		 i;
 
 	(void)c;
 	if ((s = reply_ok(r, arg, "XPENDING")) == NULL)
 		return;
+	n = room(s);
+	/*
+	 * Entries of a dead peer wait for room that new reads would take
+	 * as soon as it frees (a backlog keeps it full): until they are
+	 * claimed, they go first (source_run).  Not those we hold (a
+	 * trimmed one is not renewed) nor those to be dead-lettered.
+	 */
+	for (i = want = 0; rr_type(r) == RR_ARRAY && i < rr_len(r); i++) {
+		x = rr_elem(r, i);
+		if (rr_type(x) == RR_ARRAY && rr_len(x) == 4 &&
+		    rr_int(rr_elem(x, 3)) < s->conf->max_deliveries &&
+		    ent_find(s, rr_str(rr_elem(x, 0)),
+		    rr_len(rr_elem(x, 0))) == NO_SLOT)
+			want++;
+	}
+	s->claim_first = want > n;
+	s->claim_n = n;
 	if (rr_type(r) != RR_ARRAY || rr_len(r) == 0 ||
-	    claim_send(s, r, 0, room(s), claim_done) != 0)
-		s->claiming = 0;
+	    claim_send(s, r, 0, n, claim_done) != 0)
+		s->claiming = s->claim_n = 0;
+}
+
+static void
+unblock_done(struct rconn *c, const struct rreply *r, void *arg)
+{
+	struct source	*s = src_of(arg);
+
+	(void)c;
+	(void)r;
+	if (s != NULL)
+		s->unblocking = 0;
+}
+
+/*
+ * Idle entries wait while a read waits in Redis for new ones: end the
+ * read (CLIENT UNBLOCK of rd: it returns nil) so that its room is free.
+ */
+static void
+unblock_read(struct source *s)
+{
+	const char	*argv[3];
+	char		 id[24];
+
+	if (s->unblocking || s->rd_id < 0)
+		return;
+	snprintf(id, sizeof(id), "%lld", s->rd_id);
+	argv[0] = "CLIENT";
+	argv[1] = "UNBLOCK";
+	argv[2] = id;
+	s->unblocking = 1;
+	if (command(s, s->cmd, unblock_done, 3, argv, NULL) == -1)
+		s->unblocking = 0;
 }
 
 /* Every claim-interval: entries idle past claim-idle, of anyone. */
@@ -1224,11 +1285,14 @@ room(const struct source *s)
 	cap = (uint64_t)sv->conf.workers * sv->conf.prefetch +
 	    (uint64_t)sv->conf.queue_limit * sv->conf.source_queue_share / 100;
 	used = sv->nactive;
+	for (i = 0; i < nsources; i++)
+		used += sources[i].read_n + sources[i].claim_n;
 	g = cap > used ? cap - used : 0;
 	if (n > 1)
 		g = (g + n - 1) / n;
-	r = s->conf->max_inflight > s->held ? s->conf->max_inflight -
-	    s->held : 0;
+	/* What an outstanding read may still bring counts as held. */
+	r = s->conf->max_inflight > s->held + s->read_n + s->claim_n ?
+	    s->conf->max_inflight - s->held - s->read_n - s->claim_n : 0;
 	if (r > g)
 		r = g;
 	return r > s->conf->batch ? s->conf->batch : (uint32_t)r;
@@ -1246,6 +1310,7 @@ read_done(struct rconn *c, const struct rreply *r, void *arg)
 	if ((s = src_of(arg)) == NULL)
 		return;
 	s->reading = 0;
+	s->read_n = 0;
 	if ((s = reply_ok(r, arg, "XREADGROUP")) == NULL)
 		return;
 	if (rr_type(r) != RR_ARRAY)
@@ -1301,8 +1366,9 @@ read_step(struct source *s)
 	argv[9] = s->conf->stream;
 	argv[10] = ">";
 	s->reading = 1;
+	s->read_n = n;
 	if (command(s, s->rd, read_done, 11, argv, NULL) == -1)
-		s->reading = 0;
+		s->reading = s->read_n = 0;
 }
 
 /* ---- the lease key --------------------------------------------------------- */
@@ -1458,6 +1524,31 @@ time_done(struct rconn *c, const struct rreply *r, void *arg)
 	setup_step_done(s);
 }
 
+/*
+ * In a Redis Cluster a script may touch the keys of one slot only: the
+ * stream's name needs a hash tag, which its lease key, done markers and
+ * dead-letter stream then share.  Without one every script would fail:
+ * refuse to go on, saying why (again after each back-off).
+ */
+static void
+info_done(struct rconn *c, const struct rreply *r, void *arg)
+{
+	struct source	*s;
+	const char	*o, *e;
+
+	(void)c;
+	if ((s = reply_ok(r, arg, "INFO")) == NULL)
+		return;
+	if (rr_type(r) == RR_STRING && strstr(rr_str(r),
+	    "cluster_enabled:1") != NULL && ((o = strchr(s->conf->stream,
+	    '{')) == NULL || (e = strchr(o + 1, '}')) == NULL || e == o + 1)) {
+		go_down(s, "Redis Cluster: the stream's name needs a hash tag "
+		    "({...}) so that its keys share a slot");
+		return;
+	}
+	setup_step_done(s);
+}
+
 static void
 group_done(struct rconn *c, const struct rreply *r, void *arg)
 {
@@ -1472,6 +1563,18 @@ group_done(struct rconn *c, const struct rreply *r, void *arg)
 	}
 	if ((s = reply_ok(r, arg, "XGROUP CREATE")) != NULL)
 		setup_step_done(s);
+}
+
+static void
+client_id_done(struct rconn *c, const struct rreply *r, void *arg)
+{
+	struct source	*s;
+
+	(void)c;
+	if ((s = reply_ok(r, arg, "CLIENT ID")) == NULL)
+		return;
+	s->rd_id = rr_type(r) == RR_INTEGER ? rr_int(r) : -1;
+	setup_step_done(s);
 }
 
 static int
@@ -1501,6 +1604,12 @@ setup(struct source *s)
 	memset(s->sha, 0, sizeof(s->sha));
 	if (send_auth(s, s->cmd) == -1 || send_auth(s, s->rd) == -1)
 		return;
+	/* rd's id, for CLIENT UNBLOCK (unblock_read). */
+	argv[0] = "CLIENT";
+	argv[1] = "ID";
+	s->setup_left++;
+	if (command(s, s->rd, client_id_done, 2, argv, NULL) == -1)
+		return;
 	for (i = 0; i < NSCRIPTS; i++) {
 		argv[0] = "SCRIPT";
 		argv[1] = "LOAD";
@@ -1512,6 +1621,11 @@ setup(struct source *s)
 	argv[0] = "TIME";
 	s->setup_left++;
 	if (command(s, s->cmd, time_done, 1, argv, NULL) == -1)
+		return;
+	argv[0] = "INFO";
+	argv[1] = "cluster";
+	s->setup_left++;
+	if (command(s, s->cmd, info_done, 2, argv, NULL) == -1)
 		return;
 	/* From 0: entries added before any consumer came are read too. */
 	argv[0] = "XGROUP";
@@ -1577,6 +1691,9 @@ go_down(struct source *s, const char *why)
 	s->epoch++;
 	s->cmd = s->rd = NULL;
 	s->reading = s->claiming = s->renewing = s->releasing = 0;
+	s->read_n = s->claim_n = 0;
+	s->unblocking = 0;
+	s->rd_id = -1;
 	s->setup_left = 0;
 	if (was == S_STOPPING)
 		set_state(s, S_STOPPED);
@@ -1678,6 +1795,12 @@ source_tick(uint64_t now)
 		}
 		if (s->state == S_STOPPED)
 			continue;
+		/*
+		 * Up for a while: the next outage starts its back-off afresh
+		 * (a source that fails as soon as it is up keeps backing off).
+		 */
+		if (s->state == S_UP && now - s->state_ns > UP_STEADY_NS)
+			s->backoff_ms = BACKOFF_MIN_MS;
 		/* A connection that answers nothing is cut off: drop it. */
 		if ((s->cmd != NULL && rconn_waiting_ns(s->cmd, now) > io) ||
 		    (s->rd != NULL && rconn_waiting_ns(s->rd, now) > io +
@@ -1714,7 +1837,13 @@ source_run(void)
 
 	for (i = 0; i < nsources; i++) {
 		s = &sources[i];
-		if (s->state == S_UP && !s->reading &&
+		if (s->state == S_UP && s->claim_first &&
+		    sv->state == SV_RUNNING) {
+			if (!s->claiming && room(s) > 0)
+				claim_step(s);
+			else if (s->reading)
+				unblock_read(s);
+		} else if (s->state == S_UP && !s->reading &&
 		    sv->state == SV_RUNNING)
 			read_step(s);
 		else if (s->state == S_RECOVER && !s->claiming &&

@@ -114,7 +114,11 @@ static const char script_claim[] =
 /*
  * RENEW: reset the idle time of the listed entries still ours (XCLAIM
  * JUSTID by the owner: no delivery counted), list those that are not,
- * and refresh the lease key.  KEYS: stream, lease.  ARGV: group, me,
+ * and refresh the lease key.  An entry trimmed from the stream while we
+ * hold it is left as it is: XCLAIM would drop it from the pending list
+ * (Redis 7), and then its answer would find it acked; pending, it is
+ * answered as any other, unless a peer claims it first (and counts it
+ * lost).  KEYS: stream, lease.  ARGV: group, me,
  * lease value, lease ttl, ids...  Returns {lease held (1/0), lost ids}.
  */
 static const char script_renew[] =
@@ -122,7 +126,9 @@ static const char script_renew[] =
 "for i = 5, #ARGV do\n"
 "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]\n"
 "  if p and p[2] == ARGV[2] then\n"
-"    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')\n"
+"    if #redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i]) > 0 then\n"
+"      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')\n"
+"    end\n"
 "  else\n"
 "    lost[#lost + 1] = ARGV[i]\n"
 "  end\n"
