@@ -42,5 +42,10 @@ run sh tests/bench/daemon.sh "$b"
 # run_in_executor (tests/bench/clients.sh; tools/*/examples/README.md).
 run sh tests/bench/clients.sh "$b"
 
+# forkpoold as a consumer of a Redis stream, against its socket and
+# BullMQ on the same Redis (tests/bench/streams.sh; skipped, saying why,
+# without redis-server or python3-redis).
+run sh tests/bench/streams.sh "$b"
+
 # The peers harness (../shared/peers) compares forkpool with other systems
 # in one run; see tests/peers/forkpool/system.json and the README there.
