@@ -1132,6 +1132,15 @@ pending_idle(struct rconn *c, const struct rreply *r, void *arg)
 		s->claiming = s->claim_n = 0;
 }
 
+/* A reply nobody waits for (an error included: CLIENT may be denied). */
+static void
+ignore_reply(struct rconn *c, const struct rreply *r, void *arg)
+{
+	(void)c;
+	(void)r;
+	(void)arg;
+}
+
 static void
 unblock_done(struct rconn *c, const struct rreply *r, void *arg)
 {
@@ -1854,6 +1863,38 @@ source_run(void)
 	}
 }
 
+/*
+ * Read no more, at once: a read blocked in Redis would take the next
+ * entry added, even after the stop script ran, and leave it pending for
+ * a consumer that is gone.  CLIENT KILL of rd on cmd goes before the
+ * release and the stop script on the same connection, so Redis drops
+ * rd before either runs; then rd is closed here.  (An ACL that forbids
+ * CLIENT KILL leaves only the close: the window is a round trip.)
+ */
+static void
+stop_reading(struct source *s)
+{
+	const char	*argv[4];
+	char		 id[24];
+
+	if (s->cmd != NULL && s->rd_id >= 0 && s->setup_left == 0 &&
+	    s->state >= S_LEASE) {
+		snprintf(id, sizeof(id), "%lld", s->rd_id);
+		argv[0] = "CLIENT";
+		argv[1] = "KILL";
+		argv[2] = "ID";
+		argv[3] = id;
+		(void)rconn_command(s->cmd, ignore_reply, NULL, 4, argv, NULL);
+	}
+	if (s->rd != NULL) {
+		rconn_close(s->rd);
+		s->rd = NULL;
+	}
+	s->reading = 0;
+	s->read_n = 0;
+	s->rd_id = -1;
+}
+
 void
 source_drain(void)
 {
@@ -1865,6 +1906,7 @@ source_drain(void)
 
 	for (k = 0; k < nsources; k++) {
 		s = &sources[k];
+		stop_reading(s);
 		if (s->nents == 0 ||
 		    (ids = calloc(s->nents, sizeof(*ids))) == NULL)
 			continue;

@@ -30,7 +30,9 @@
 # would upset) says so with a line `# fp-serial' and runs when no other
 # test does.  A script with a line `# fp-once' runs with the first build
 # directory only: one that tests a client package's own build, install or
-# type declarations, and no more of the daemon than other tests do.
+# type declarations, and no more of the daemon than other tests do; or a
+# Redis Streams scenario whose source code other stream scenarios run in
+# the sanitizer build too (the suite stays under 10 minutes).
 # FP_KEEP=1 in the environment: a failed integration test keeps its
 # temporary directory (daemon log, configuration, socket directory) and
 # prints `NAME: FP_KEEP=1: temporary directory kept: PATH' in its output.
