@@ -270,19 +270,43 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The ms part of an entry id "ms-seq"; -1 if it is not one. */
-static int64_t
-id_ms(const char *id, size_t len)
+/*
+ * The ms part of an entry id "ms-seq" in *ms (any 64-bit value: a producer
+ * may choose the id, up to 2^64-1); -1 if it is not one.
+ */
+static int
+id_ms(const char *id, size_t len, uint64_t *ms)
 {
-	uint64_t	 ms = 0;
+	uint64_t	 v = 0;
 	size_t		 i;
 
 	for (i = 0; i < len && id[i] != '-'; i++) {
-		if (id[i] < '0' || id[i] > '9' || i >= 19)
+		if (id[i] < '0' || id[i] > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(id[i] - '0')) / 10)
 			return -1;
-		ms = ms * 10 + (uint64_t)(id[i] - '0');
+		v = v * 10 + (uint64_t)(id[i] - '0');
 	}
-	return i == 0 || i == len ? -1 : (int64_t)ms;
+	if (i == 0 || i == len)
+		return -1;
+	*ms = v;
+	return 0;
+}
+
+/*
+ * What is left of timeout_ms counted from the entry's id (Redis's clock,
+ * not the producer's): 0 if it has passed, never more than timeout_ms
+ * (an id in the future, chosen by a producer, gives no extra time).
+ */
+static uint64_t
+time_left_ms(const struct source *s, uint64_t idms, uint64_t timeout_ms)
+{
+	int64_t		 now = wall_ms() + s->clock_off_ms;
+	uint64_t	 age;
+
+	if (now < 0 || idms >= (uint64_t)now)
+		return timeout_ms;
+	age = (uint64_t)now - idms;
+	return age >= timeout_ms ? 0 : timeout_ms - age;
 }
 
 /* ---- answers ------------------------------------------------------------ */
@@ -573,18 +597,42 @@ field(const struct rreply *f, const char *name)
 	return NULL;
 }
 
-static char *
-dupfield(const struct rreply *v)
+/*
+ * A string field's copy in *out (NULL if absent, or not a string); -1 out
+ * of memory.  A value with a NUL keeps it: callers compare lengths.
+ */
+static int
+dupfield(const struct rreply *v, char **out)
 {
-	char	*p;
-
+	*out = NULL;
 	if (v == NULL || rr_type(v) != RR_STRING)
-		return NULL;
-	if ((p = malloc(rr_len(v) + 1)) == NULL)
-		return NULL;
-	memcpy(p, rr_str(v), rr_len(v));
-	p[rr_len(v)] = '\0';
-	return p;
+		return 0;
+	if ((*out = malloc(rr_len(v) + 1)) == NULL)
+		return -1;
+	memcpy(*out, rr_str(v), rr_len(v));
+	(*out)[rr_len(v)] = '\0';
+	return 0;
+}
+
+/*
+ * Whether answers may be written to reply_to: not a key of the source's
+ * own (its stream, its dead-letter stream, its lease keys, its done
+ * markers), which an answer would trim (MAXLEN), expire (reply-ttl) or
+ * clobber; and not a name with a NUL (cut short by C strings).
+ */
+static int
+reply_to_ok(const struct source *s, const char *rt, const struct rreply *v)
+{
+	size_t	 n = strlen(s->conf->stream);
+
+	if (strlen(rt) != rr_len(v))
+		return 0;
+	if (strcmp(rt, s->conf->stream) == 0 ||
+	    strcmp(rt, s->conf->dead_letter) == 0)
+		return 0;
+	return !(strncmp(rt, s->conf->stream, n) == 0 &&
+	    (strncmp(rt + n, ":alive:", 7) == 0 ||
+	    strncmp(rt + n, ":done:", 6) == 0));
 }
 
 /* A decimal field; 0 if absent, -1 if not a number. */
@@ -637,28 +685,53 @@ intake(struct source *s, const char *id, size_t idlen,
 	const struct rreply *vm, *vp, *vv;
 	struct entry	*e;
 	struct task	*t;
-	uint64_t	 tmo, retries, conf_ms, timeout_ms;
-	int64_t		 ms, left_ms;
+	uint64_t	 tmo, retries, conf_ms, timeout_ms, ms, left_ms;
 	const uint8_t	*params = empty_params;
 	size_t		 plen = sizeof(empty_params);
 	uint32_t	 slot;
 	int		 h = -1, probe = 0, own;
 	char		 msg[200];
 
-	if (idlen >= ID_MAX || (ms = id_ms(id, idlen)) < 0)
+	if (idlen >= ID_MAX || id_ms(id, idlen, &ms) == -1)
 		return 0;	/* not a stream id: cannot be */
 	if ((slot = ent_alloc(s)) == NO_SLOT)
 		return -1;
 	e = s->ents[slot];
 	memcpy(e->id, id, idlen);
 	e->id[idlen] = '\0';
-	e->id_ms = (uint64_t)ms;
+	e->id_ms = ms;
 	e->dc = dc;
-	e->cid = dupfield(field(f, "cid"));
-	e->reply_to = dupfield(field(f, "reply_to"));
+	if (dupfield(field(f, "cid"), &e->cid) == -1 ||
+	    dupfield(field(f, "reply_to"), &e->reply_to) == -1) {
+		/* Out of memory: it stays pending, and runs later. */
+		ent_free(s, slot);
+		return -1;
+	}
 	if (e->reply_to != NULL && e->reply_to[0] == '\0') {
 		free(e->reply_to);
 		e->reply_to = NULL;
+	}
+	if (e->reply_to != NULL && !reply_to_ok(s, e->reply_to,
+	    field(f, "reply_to"))) {
+		/*
+		 * Not written there (it would trim, expire or clobber a key
+		 * of the source's own): answered bad_request to nobody.
+		 */
+		log_entry(LOG_LVL_WARNING, "source_answer_failed", s, e->id,
+		    e->cid, "msg=\"reply_to names one of the source's own "
+		    "keys, or holds a NUL: no answer written\"");
+		free(e->reply_to);
+		e->reply_to = NULL;
+		ent_error(s, slot, FP_E_BAD_REQUEST, "reply_to names one of "
+		    "the source's own keys", NULL, 0);
+		return 0;
+	}
+	if (e->cid != NULL && strlen(e->cid) != rr_len(field(f, "cid"))) {
+		free(e->cid);
+		e->cid = NULL;
+		ent_error(s, slot, FP_E_BAD_REQUEST, "cid holds a NUL byte",
+		    NULL, 0);
+		return 0;
 	}
 	if (e->cid != NULL && strlen(e->cid) > CID_MAX) {
 		/* As forkpool.call's id: a log field, not a payload. */
@@ -717,10 +790,8 @@ intake(struct source *s, const char *id, size_t idlen,
 	timeout_ms = own ? tmo : conf_ms;
 	left_ms = 0;
 	if (timeout_ms != 0) {
-		/* From the entry's id: Redis's clock, not the producer's. */
-		left_ms = ms + (int64_t)timeout_ms - (wall_ms() +
-		    s->clock_off_ms);
-		if (left_ms <= 0) {
+		left_ms = time_left_ms(s, ms, timeout_ms);
+		if (left_ms == 0) {
 			stats_rejected((uint32_t)h, FP_E_TIMEOUT, sv->now_ns);
 			snprintf(msg, sizeof(msg), "the deadline (%llu ms from "
 			    "the entry's id) passed before it could run",
@@ -755,8 +826,7 @@ intake(struct source *s, const char *id, size_t idlen,
 	t->handler = (uint16_t)h;
 	t->probe = (uint8_t)probe;
 	t->enqueued_ns = sv->now_ns;
-	t->deadline_ns = timeout_ms ? sv->now_ns + (uint64_t)left_ms *
-	    1000000ULL : 0;
+	t->deadline_ns = timeout_ms ? sv->now_ns + left_ms * 1000000ULL : 0;
 	t->retries_left = field(f, "retries") != NULL ? (uint32_t)retries :
 	    config_handler_retries(&sv->conf, (uint32_t)h);
 	e->t = t;

@@ -53,7 +53,10 @@ static const char script_answer[] =
  * group, me, mode, min-idle, max-deliveries, mark, done-ttl,
  * reply-maxlen, reply-ttl, dead-maxlen, dead (1/0), done-key prefix, max,
  * ids...  An entry dead-lettered is answered dead_lettered and acked in
- * the same step (it was pending: nobody had answered it).  Returns
+ * the same step (it was pending: nobody had answered it); not to a
+ * reply_to that is one of the source's own keys; its copy keeps 3,500
+ * fields at most (Lua's unpack takes ~8,000 values: more would fail the
+ * script after the answer, for ever), with `cut' the number it had.  Returns
  * {claimed {id, fields, dc, from}..., dead {id, dc, from, cid}...,
  * lost ids...}.
  */
@@ -62,6 +65,11 @@ static const char script_claim[] =
 "local own, minidle = ARGV[3] == 'own', tonumber(ARGV[4])\n"
 "local maxd, max = tonumber(ARGV[5]), tonumber(ARGV[13])\n"
 "local claimed, dead, lost = {}, {}, {}\n"
+"local function ownkey(k)\n"
+"  return k == s or k == KEYS[2] or\n"
+"      string.find(k, s .. ':alive:', 1, true) == 1 or\n"
+"      string.find(k, s .. ':done:', 1, true) == 1\n"
+"end\n"
 "for i = 14, #ARGV do\n"
 "  local id = ARGV[i]\n"
 "  local p = redis.call('XPENDING', s, g, id, id, 1)[1]\n"
@@ -80,7 +88,7 @@ static const char script_claim[] =
 "      if tonumber(ARGV[7]) > 0 then\n"
 "        redis.call('SET', ARGV[12] .. id, ARGV[6], 'PX', ARGV[7])\n"
 "      end\n"
-"      if rt and rt ~= '' then\n"
+"      if rt and rt ~= '' and not ownkey(rt) then\n"
 "        local a = {'re', id}\n"
 "        if cid then a[#a + 1] = 'cid'; a[#a + 1] = cid end\n"
 "        a[#a + 1] = 'err'\n"
@@ -98,8 +106,10 @@ static const char script_claim[] =
 "      if ARGV[11] == '1' then\n"
 "        local d = {'re', id, 'dc', tostring(p[4]), 'by', me, 'from', p[2],\n"
 "            'reason', 'max-deliveries'}\n"
-"        for j = 1, #f do d[#d + 1] = f[j] end\n"
-"        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[10], '*',\n"
+"        local n = #f > 7000 and 7000 or #f\n"
+"        for j = 1, n do d[#d + 1] = f[j] end\n"
+"        if n < #f then d[#d + 1] = 'cut'; d[#d + 1] = tostring(#f / 2) end\n"
+"        redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[10], '*',\n"
 "            unpack(d))\n"
 "      end\n"
 "      dead[#dead + 1] = {id, p[4], p[2], cid or ''}\n"
