@@ -470,3 +470,40 @@ fp_pending() {
 	NR > 3 && NR % 2 == 1 && name == c { n = $0 + 0 }
 	END { print (c == "" ? tot : n + 0) }'
 }
+
+# fp_swait SOCK COND TIMEOUT_S: a bounded poll (every 20 ms, one process) of
+# forkpool.stats of the daemon on SOCK until the Python expression COND
+# over st (the stats) and s (its source) holds; 1 if it does not in time.
+fp_swait() {
+	"$FP_PY" - "$@" <<'PY'
+import sys, time
+import fpclient as fc
+
+sock, cond, tmo = sys.argv[1], sys.argv[2], float(sys.argv[3])
+end, st = time.monotonic() + tmo, None
+while True:
+	try:
+		st = fc.stats(sock)
+		s = st["sources"][0]
+		if eval("(%s)" % cond):
+			sys.exit(0)
+	except (OSError, fc.Closed, fc.Timeout) as e:
+		st = repr(e)
+	if time.monotonic() >= end:
+		sys.stderr.write("%s: not %s after %g s: %r\n" % (sock, cond, tmo,
+		    st if isinstance(st, str) else st["sources"]))
+		sys.exit(1)
+	time.sleep(0.02)
+PY
+}
+
+# fp_kill9 PID: SIGKILL a daemon of ours; none of its workers may outlive it.
+fp_kill9() {
+	fp_record_workers "$1"
+	kill -KILL "$1"
+	FP_RC=0
+	wait "$1" || FP_RC=$?
+	fp_forget "$1"
+	assert_eq 137 "$FP_RC" "exit status of daemon $1 after SIGKILL"
+	fp_check_no_workers 5
+}

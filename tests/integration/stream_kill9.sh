@@ -51,32 +51,6 @@ conf a
 conf b
 conf c
 
-# swait SOCK COND TIMEOUT_S: a bounded poll (every 20 ms, one process) of
-# forkpool.stats of the daemon on SOCK until the Python expression COND
-# over st (the stats) and s (its source) holds; 1 if it does not in time.
-swait() {
-	"$FP_PY" - "$@" <<'PY'
-import sys, time
-import fpclient as fc
-
-sock, cond, tmo = sys.argv[1], sys.argv[2], float(sys.argv[3])
-end, st = time.monotonic() + tmo, None
-while True:
-	try:
-		st = fc.stats(sock)
-		s = st["sources"][0]
-		if eval("(%s)" % cond):
-			sys.exit(0)
-	except (OSError, fc.Closed, fc.Timeout) as e:
-		st = repr(e)
-	if time.monotonic() >= end:
-		sys.stderr.write("%s: not %s after %g s: %r\n" % (sock, cond, tmo,
-		    st if isinstance(st, str) else st["sources"]))
-		sys.exit(1)
-	time.sleep(0.02)
-PY
-}
-
 cp "$T/a.conf" "$FP_CONF"
 fp_start -T
 A=$FP_PID
@@ -97,7 +71,7 @@ fp_fpstream --port "$RPORT" produce --stream "$STREAM" -n "$N" \
     --method sleep --params '[20]' --cid e --ids "$T/ids" \
     >"$T/produce.json" || fp_fail "produce: $(cat "$T/produce.json")"
 
-swait "$FP_SOCK" 's["answered"]["ok"] >= 20' 20 ||
+fp_swait "$FP_SOCK" 's["answered"]["ok"] >= 20' 20 ||
     fp_fail "daemon a did not answer 20 entries"
 fp_record_workers "$A"
 kill -KILL "$A"
@@ -147,7 +121,7 @@ fp_info "verify: $(cut -c1-400 "$T/verify.json")"
 # The daemons count an answer once its script's reply came: wait until
 # b and c hold nothing, then compare their figures with the answers.
 for x in b c; do
-	swait "$T/$x.sock" 's["inflight"] == 0' 10 ||
+	fp_swait "$T/$x.sock" 's["inflight"] == 0' 10 ||
 	    fp_fail "$x still holds entries"
 done
 fp_sources "$T/b.sock" >"$T/b.json"

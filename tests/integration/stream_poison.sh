@@ -51,43 +51,6 @@ conf a
 conf b
 cp "$T/a.conf" "$FP_CONF"
 
-# swait SOCK COND TIMEOUT_S: a bounded poll (every 20 ms, one process) of
-# forkpool.stats of the daemon on SOCK until the Python expression COND
-# over st (the stats) and s (its source) holds; 1 if it does not in time.
-swait() {
-	"$FP_PY" - "$@" <<'PY'
-import sys, time
-import fpclient as fc
-
-sock, cond, tmo = sys.argv[1], sys.argv[2], float(sys.argv[3])
-end, st = time.monotonic() + tmo, None
-while True:
-	try:
-		st = fc.stats(sock)
-		s = st["sources"][0]
-		if eval("(%s)" % cond):
-			sys.exit(0)
-	except (OSError, fc.Closed, fc.Timeout) as e:
-		st = repr(e)
-	if time.monotonic() >= end:
-		sys.stderr.write("%s: not %s after %g s: %r\n" % (sock, cond, tmo,
-		    st if isinstance(st, str) else st["sources"]))
-		sys.exit(1)
-	time.sleep(0.02)
-PY
-}
-
-# kill9 PID: SIGKILL a daemon of ours; none of its workers may outlive it.
-kill9() {
-	fp_record_workers "$1"
-	kill -KILL "$1"
-	FP_RC=0
-	wait "$1" || FP_RC=$?
-	fp_forget "$1"
-	assert_eq 137 "$FP_RC" "exit status of daemon $1 after SIGKILL"
-	fp_check_no_workers 5
-}
-
 # pel CONSUMER DC: the poison entry is pending for CONSUMER, delivered DC
 # times.
 pel() {
@@ -118,7 +81,7 @@ fp_info "crash: $(cat "$T/crash.out")"
 assert_grep '"dc": \{"1": 1\}' "$T/verify.json" "delivery count of the crash"
 assert_grep '"signal": 11[,}]' "$T/crash.out" "the crash answer's signal"
 assert_grep '"attempts": 1[,}]' "$T/crash.out" "the crash answer's attempts"
-swait "$FP_SOCK" 's["answered"] == {"ok": 0, "worker_crashed": 1} and
+fp_swait "$FP_SOCK" 's["answered"] == {"ok": 0, "worker_crashed": 1} and
     s["read"] == 1 and s["claimed"] == 0 and s["recovered"] == 0 and
     s["dead_lettered"] == 0 and s["inflight"] == 0' 5 ||
     fp_fail "a's figures after the crash entry"
@@ -129,32 +92,32 @@ fp_fpstream --port "$RPORT" produce --stream "$STREAM" --method hang \
     --ids "$T/poison" >"$T/produce.json" ||
     fp_fail "produce: $(cat "$T/produce.json")"
 read -r P _ <"$T/poison"
-swait "$FP_SOCK" 'st["running"] == 1 and s["read"] == 2' 10 ||
+fp_swait "$FP_SOCK" 'st["running"] == 1 and s["read"] == 2' 10 ||
     fp_fail "a does not run the hang entry"
-kill9 "$A"
+fp_kill9 "$A"
 pel a 1
 
 # Delivery 2: a again, recovering its own pending list.
 fp_start -T
 A=$FP_PID
-swait "$FP_SOCK" 'st["running"] == 1 and s["recovered"] == 1' 10 ||
+fp_swait "$FP_SOCK" 'st["running"] == 1 and s["recovered"] == 1' 10 ||
     fp_fail "a, restarted, does not run the hang entry again"
-kill9 "$A"
+fp_kill9 "$A"
 pel a 2
 
 # Delivery 3: b claims it from the dead a after claim-idle.
 fp_start_consumer b "$T/b.conf"
 B=$CPID
-swait "$CSOCK" 'st["running"] == 1 and s["claimed"] == 1' 10 ||
+fp_swait "$CSOCK" 'st["running"] == 1 and s["claimed"] == 1' 10 ||
     fp_fail "b does not claim and run the hang entry"
-kill9 "$B"
+fp_kill9 "$B"
 pel b 3
 
 # a, once more: the entry idle in b's list has had 3 deliveries.
 LOGSTART=$(wc -l <"$FP_LOG")
 fp_start -T
 A=$FP_PID
-swait "$FP_SOCK" 's["dead_lettered"] == 1' 10 ||
+fp_swait "$FP_SOCK" 's["dead_lettered"] == 1' 10 ||
     fp_fail "a does not dead-letter the hang entry"
 rc=0
 fp_fpstream --port "$RPORT" verify --ids "$T/poison" \
@@ -186,7 +149,7 @@ tail -n "+$((LOGSTART + 1))" "$FP_LOG" >"$T/last.out"
 dl="event=source_dead_letter source=jobs id=$P"
 assert_grep "$dl cid=poison-0 .*from=b dc=3" "$T/last.out" \
     "a's source_dead_letter line"
-swait "$FP_SOCK" 's["dead_lettered"] == 1 and
+fp_swait "$FP_SOCK" 's["dead_lettered"] == 1 and
     s["answered"] == {"ok": 0, "dead_lettered": 1} and s["claimed"] == 0 and
     s["recovered"] == 0 and s["suppressed"] == 0 and s["inflight"] == 0 and
     st["running"] == 0 and st["tasks_ok"] + st["tasks_failed"] == 0' 1 ||

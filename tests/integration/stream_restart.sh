@@ -44,39 +44,13 @@ source "jobs" redis {
 }
 CONF
 
-# swait SOCK COND TIMEOUT_S: a bounded poll (every 20 ms, one process) of
-# forkpool.stats of the daemon on SOCK until the Python expression COND
-# over st (the stats) and s (its source) holds; 1 if it does not in time.
-swait() {
-	"$FP_PY" - "$@" <<'PY'
-import sys, time
-import fpclient as fc
-
-sock, cond, tmo = sys.argv[1], sys.argv[2], float(sys.argv[3])
-end, st = time.monotonic() + tmo, None
-while True:
-	try:
-		st = fc.stats(sock)
-		s = st["sources"][0]
-		if eval("(%s)" % cond):
-			sys.exit(0)
-	except (OSError, fc.Closed, fc.Timeout) as e:
-		st = repr(e)
-	if time.monotonic() >= end:
-		sys.stderr.write("%s: not %s after %g s: %r\n" % (sock, cond, tmo,
-		    st if isinstance(st, str) else st["sources"]))
-		sys.exit(1)
-	time.sleep(0.02)
-PY
-}
-
 fp_start -T
 A=$FP_PID
 fp_source_up "$FP_SOCK"
 fp_fpstream --port "$RPORT" produce --stream "$STREAM" -n "$N" \
     --method sleep --params '[200]' --cid e --ids "$T/ids" \
     >"$T/produce.json" || fp_fail "produce: $(cat "$T/produce.json")"
-swait "$FP_SOCK" 's["answered"]["ok"] >= 2' 20 ||
+fp_swait "$FP_SOCK" 's["answered"]["ok"] >= 2' 20 ||
     fp_fail "a did not answer 2 entries"
 fp_record_workers "$A"
 kill -KILL "$A"
@@ -108,7 +82,7 @@ fp_info "verify, $(((FP_NOW - t0) * 10)) ms after the restart:" \
     "of the restart (claim-idle is 20 s)"
 assert_grep "\"dc\": \{\"1\": $((N - K)), \"2\": $K\}" "$T/verify.json" \
     "delivery counts"
-swait "$FP_SOCK" 's["inflight"] == 0' 10 || fp_fail "a still holds entries"
+fp_swait "$FP_SOCK" 's["inflight"] == 0' 10 || fp_fail "a still holds entries"
 fp_sources "$FP_SOCK" >"$T/a.json"
 tail -n "+$((LOGSTART + 1))" "$FP_LOG" >"$T/restarted.out"
 "$FP_PY" - "$T/held" "$T/answers" "$T/a.json" "$T/restarted.out" <<'PY' ||
@@ -146,7 +120,7 @@ PY
 # A second daemon with the same consumer name while the first lives.
 FP_SOURCE_NOWAIT=1 fp_start_consumer a2 "$FP_CONF"
 A2=$CPID
-swait "$CSOCK" 's["state"] == "lease_wait"' 10 ||
+fp_swait "$CSOCK" 's["state"] == "lease_wait"' 10 ||
     fp_fail "the second daemon named a is not waiting for the lease"
 # shellcheck disable=SC2016 # wait_for evaluates it
 wait_for 'grep -q "event=source_lease_wait .*consumer=a " "$T/a2.log"' 10 ||
@@ -161,9 +135,9 @@ fp_fpstream --port "$RPORT" verify --ids "$T/x" --reply "$STREAM:reply:x" \
     --wait 10 >"$T/verify.json" || rc=$?
 [ "$rc" -eq 0 ] || fp_fail "10 entries with two daemons named a:" \
     "$(cat "$T/verify.json")"
-swait "$FP_SOCK" 's["answered"]["ok"] == s["read"] + s["recovered"] and
+fp_swait "$FP_SOCK" 's["answered"]["ok"] == s["read"] + s["recovered"] and
     s["read"] >= 10' 10 || fp_fail "the first daemon did not answer the 10"
-swait "$CSOCK" 's["state"] == "lease_wait" and s["read"] == 0 and
+fp_swait "$CSOCK" 's["state"] == "lease_wait" and s["read"] == 0 and
     s["claimed"] == 0 and s["recovered"] == 0 and
     s["answered"] == {"ok": 0} and s["inflight"] == 0' 1 ||
     fp_fail "the second daemon named a took work while the first lived"
@@ -182,7 +156,7 @@ fp_fpstream --port "$RPORT" verify --ids "$T/y" --reply "$STREAM:reply:y" \
     --wait 10 >"$T/verify.json" || rc=$?
 [ "$rc" -eq 0 ] || fp_fail "10 entries for the second daemon:" \
     "$(cat "$T/verify.json")"
-swait "$CSOCK" 's["read"] == 10 and s["answered"] == {"ok": 10} and
+fp_swait "$CSOCK" 's["read"] == 10 and s["answered"] == {"ok": 10} and
     s["claimed"] == 0 and s["recovered"] == 0' 10 ||
     fp_fail "the second daemon's figures"
 assert_eq 1 "$(grep -c 'event=source_lease_wait' "$T/a2.log")" \

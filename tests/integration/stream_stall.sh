@@ -47,31 +47,6 @@ CONF
 conf a 2
 conf b 4
 
-# swait SOCK COND TIMEOUT_S: a bounded poll (every 20 ms, one process) of
-# forkpool.stats of the daemon on SOCK until the Python expression COND
-# over st (the stats) and s (its source) holds; 1 if it does not in time.
-swait() {
-	"$FP_PY" - "$@" <<'PY'
-import sys, time
-import fpclient as fc
-
-sock, cond, tmo = sys.argv[1], sys.argv[2], float(sys.argv[3])
-end, st = time.monotonic() + tmo, None
-while True:
-	try:
-		st = fc.stats(sock)
-		s = st["sources"][0]
-		if eval("(%s)" % cond):
-			sys.exit(0)
-	except (OSError, fc.Closed, fc.Timeout) as e:
-		st = repr(e)
-	if time.monotonic() >= end:
-		sys.stderr.write("%s: not %s after %g s: %r\n" % (sock, cond, tmo,
-		    st if isinstance(st, str) else st["sources"]))
-		sys.exit(1)
-	time.sleep(0.02)
-PY
-}
 stalled=
 cont_a() {
 	if [ -n "$stalled" ]; then
@@ -89,7 +64,7 @@ fp_fpstream --port "$RPORT" produce --stream "$STREAM" -n 2 \
     --method sleep --params "[$TASK_MS]" --cid s --ids "$T/held" \
     >"$T/produce.json" || fp_fail "produce: $(cat "$T/produce.json")"
 # Both running on a's workers (not merely read): their answers will come.
-swait "$FP_SOCK" 'st["workers_busy"] == 2 and s["inflight"] == 2' 10 ||
+fp_swait "$FP_SOCK" 'st["workers_busy"] == 2 and s["inflight"] == 2' 10 ||
     fp_fail "a does not run the two entries"
 kill -STOP "$A"
 stalled=1
@@ -122,7 +97,7 @@ fp_fpstream --port "$RPORT" verify --ids "$T/held" --ids "$T/load" \
     "and the load while a was stopped: $(cat "$T/verify1.json")"; }
 
 cont_a
-swait "$FP_SOCK" 's["suppressed"] == 2' 10 ||
+fp_swait "$FP_SOCK" 's["suppressed"] == 2' 10 ||
     fp_fail "a did not suppress its two late answers"
 fp_source_up "$FP_SOCK"
 rc=0

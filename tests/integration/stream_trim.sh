@@ -47,43 +47,6 @@ conf a
 conf b
 cp "$T/a.conf" "$FP_CONF"
 
-# swait SOCK COND TIMEOUT_S: a bounded poll (every 20 ms, one process) of
-# forkpool.stats of the daemon on SOCK until the Python expression COND
-# over st (the stats) and s (its source) holds; 1 if it does not in time.
-swait() {
-	"$FP_PY" - "$@" <<'PY'
-import sys, time
-import fpclient as fc
-
-sock, cond, tmo = sys.argv[1], sys.argv[2], float(sys.argv[3])
-end, st = time.monotonic() + tmo, None
-while True:
-	try:
-		st = fc.stats(sock)
-		s = st["sources"][0]
-		if eval("(%s)" % cond):
-			sys.exit(0)
-	except (OSError, fc.Closed, fc.Timeout) as e:
-		st = repr(e)
-	if time.monotonic() >= end:
-		sys.stderr.write("%s: not %s after %g s: %r\n" % (sock, cond, tmo,
-		    st if isinstance(st, str) else st["sources"]))
-		sys.exit(1)
-	time.sleep(0.02)
-PY
-}
-
-# kill9 PID: SIGKILL a daemon of ours; none of its workers may outlive it.
-kill9() {
-	fp_record_workers "$1"
-	kill -KILL "$1"
-	FP_RC=0
-	wait "$1" || FP_RC=$?
-	fp_forget "$1"
-	assert_eq 137 "$FP_RC" "exit status of daemon $1 after SIGKILL"
-	fp_check_no_workers 5
-}
-
 # logged EVENT FILE: the ids of the EVENT lines of FILE, sorted.
 logged() {
 	sed -n "s/.* event=$1 .* id=\([^ ]*\).*/\1/p" "$2" | sort
@@ -97,13 +60,13 @@ fp_source_up "$FP_SOCK"
 fp_fpstream --port "$RPORT" produce --stream "$STREAM" -n 6 \
     --method sleep --params '[2000]' --cid t --ids "$T/t" \
     >"$T/produce.json" || fp_fail "produce: $(cat "$T/produce.json")"
-swait "$FP_SOCK" 's["inflight"] == 6 and st["workers_busy"] == 2' 10 ||
+fp_swait "$FP_SOCK" 's["inflight"] == 6 and st["workers_busy"] == 2' 10 ||
     fp_fail "a does not hold the 6 entries"
 fp_fpstream --port "$RPORT" produce --stream "$STREAM" -n 1 --maxlen 1 \
     --params '["n"]' --cid n --reply-to "$STREAM:reply:n" --ids "$T/n" \
     >"$T/produce.json" || fp_fail "produce: $(cat "$T/produce.json")"
 assert_eq 1 "$(fp_redis_cli r XLEN "$STREAM")" "stream length after MAXLEN 1"
-swait "$FP_SOCK" 's["inflight"] == 0 and s["read"] == 7' 15 ||
+fp_swait "$FP_SOCK" 's["inflight"] == 0 and s["read"] == 7' 15 ||
     fp_fail "a still holds entries"
 rc=0
 fp_fpstream --port "$RPORT" verify --ids "$T/n" --reply "$STREAM:reply:n" \
@@ -178,7 +141,7 @@ LOGSTART=$(wc -l <"$FP_LOG")
 fp_start -T
 A=$FP_PID
 # b's become claimable claim-idle after its last renewal, before its death.
-swait "$FP_SOCK" 's["lost"] == 12' 5 ||
+fp_swait "$FP_SOCK" 's["lost"] == 12' 5 ||
     fp_fail "a did not count the 12 trimmed entries lost within 5 s"
 fp_fpstream --port "$RPORT" wait-pending --stream "$STREAM" --group forkpool \
     --at-most 0 --timeout 5 >"$T/wait.json" ||
@@ -197,7 +160,7 @@ for x in a:before-up b:after-up; do
 done
 assert_grep 'event=source_up .*recovered=0' "$T/last.out" \
     "a recovered nothing it could run"
-swait "$FP_SOCK" 's["answered"] == {"ok": 0} and s["claimed"] == 0 and
+fp_swait "$FP_SOCK" 's["answered"] == {"ok": 0} and s["claimed"] == 0 and
     s["recovered"] == 0 and s["inflight"] == 0 and s["state"] == "up" and
     s["dead_lettered"] == 0 and st["tasks_ok"] + st["tasks_failed"] == 0' 1 ||
     fp_fail "a's figures after the trimmed entries"
