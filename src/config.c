@@ -604,15 +604,21 @@ set_value(struct fp_config *c, const struct keyword *k, const char *v,
 	return 0;
 }
 
-static const struct keyword *
-find_keyword(const char *kw)
+const struct keyword *
+keyword_find(const struct keyword *tab, size_t n, const char *kw)
 {
 	size_t	 i;
 
-	for (i = 0; i < NKEYWORDS; i++)
-		if (strcmp(kw, keywords[i].name) == 0)
-			return &keywords[i];
+	for (i = 0; i < n; i++)
+		if (strcmp(kw, tab[i].name) == 0)
+			return &tab[i];
 	return NULL;
+}
+
+static const struct keyword *
+find_keyword(const char *kw)
+{
+	return keyword_find(keywords, NKEYWORDS, kw);
 }
 
 /*

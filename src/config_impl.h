@@ -37,6 +37,10 @@ struct keyword {
 #define DAY_MS	(24ULL * 3600 * 1000)
 #define HOUR_MS	(3600ULL * 1000)
 
+/* keyword_find: the keyword named kw in the n of tab, or NULL. */
+const struct keyword *keyword_find(const struct keyword *tab, size_t n,
+	    const char *kw);
+
 /*
  * set_value: parse v as k's type into c at k's offset; 0, or -1 with a
  * reason in *why.

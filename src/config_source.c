@@ -52,12 +52,7 @@ _Static_assert(NSKEYS <= 32, "more source keywords than bits in `set'");
 static const struct keyword *
 skey(const char *kw)
 {
-	size_t	 i;
-
-	for (i = 0; i < NSKEYS; i++)
-		if (strcmp(kw, skeys[i].name) == 0)
-			return &skeys[i];
-	return NULL;
+	return keyword_find(skeys, NSKEYS, kw);
 }
 
 static void

@@ -268,12 +268,6 @@ rconn_rtt_ns(const struct rconn *c)
 	return c->rtt_ns;
 }
 
-uint32_t
-rconn_pending(const struct rconn *c)
-{
-	return c->pending;
-}
-
 uint64_t
 rconn_waiting_ns(const struct rconn *c, uint64_t now)
 {

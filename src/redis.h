@@ -55,8 +55,6 @@ int	 rconn_command(struct rconn *, rconn_reply_fn *fn, void *arg,
 	    int argc, const char **argv, const size_t *argvlen);
 /* rconn_rtt_ns: the round trip of the last reply (loop-pass clock). */
 uint64_t rconn_rtt_ns(const struct rconn *);
-/* rconn_pending: commands sent and not yet answered. */
-uint32_t rconn_pending(const struct rconn *);
 /*
  * rconn_waiting_ns: how long c has waited for a reply without any coming
  * (0 if nothing is pending).

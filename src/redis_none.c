@@ -33,7 +33,6 @@ rconn_command(struct rconn *c, rconn_reply_fn *fn, void *arg, int argc,
 }
 
 uint64_t rconn_rtt_ns(const struct rconn *c) { (void)c; return 0; }
-uint32_t rconn_pending(const struct rconn *c) { (void)c; return 0; }
 uint64_t rconn_waiting_ns(const struct rconn *c, uint64_t now)
 	{ (void)c; (void)now; return 0; }
 void rconn_event(uint32_t slot, uint32_t events) { (void)slot; (void)events; }

@@ -118,7 +118,8 @@ struct source {
 	char		 lease_val[MARK_MAX];
 	char		 done_prefix[FP_SRC_STR * 2 + 16];
 	char		 mark[MARK_MAX];	/* done markers' value */
-	char		 takeover[MARK_MAX];	/* a dead holder's value */
+	char		 takeover[MARK_MAX];	/* a dead holder's value, or "" */
+	int		 wait_logged;	/* source_lease_wait said */
 	char		 sha[NSCRIPTS][41];
 	char		 recover_from[ID_MAX + 1];	/* "(" id: next page */
 	int64_t		 clock_off_ms;	/* Redis's clock - ours */
@@ -146,6 +147,8 @@ static char		 hostname[256];
 
 static void	go_down(struct source *, const char *why);
 static int	transient(const char *);
+static int	answers_go(const struct source *);
+static int	send_answer(struct source *, uint32_t slot);
 static void	send_answers(struct source *);
 static void	release_ids(struct source *, const char *const *ids, int n);
 
@@ -347,7 +350,9 @@ ent_answer(struct source *s, uint32_t slot, int code, uint8_t *ans,
 	e->anslen = len;
 	e->state = E_ANSWER;
 	s->nanswers++;
-	send_answers(s);
+	/* Now, if it can go; else with the others after the reconnect. */
+	if (answers_go(s))
+		(void)send_answer(s, slot);
 }
 
 /* An error answer made here (the entry never ran, or ran and failed). */
@@ -495,14 +500,21 @@ send_answer(struct source *s, uint32_t slot)
 	return 0;
 }
 
-/* Send the answers waiting, if cmd can carry them. */
+/* Whether cmd is set up to carry answers (scripts loaded). */
+static int
+answers_go(const struct source *s)
+{
+	return s->state >= S_LEASE && s->state != S_STOPPED &&
+	    s->setup_left == 0 && s->cmd != NULL;
+}
+
+/* Send every answer waiting: once cmd is set up again. */
 static void
 send_answers(struct source *s)
 {
 	uint32_t	 i;
 
-	if (s->state < S_LEASE || s->state == S_STOPPED || s->setup_left > 0 ||
-	    s->cmd == NULL)
+	if (!answers_go(s))
 		return;
 	for (i = 0; i < s->nents; i++)
 		if (s->ents[i]->state == E_ANSWER &&
@@ -885,8 +897,6 @@ set_state(struct source *s, int state)
 {
 	s->state = state;
 	s->state_ns = sv->now_ns;
-	s->f.state = state_names[state];
-	s->f.up = state == S_UP;
 }
 
 /* ---- release ------------------------------------------------------------- */
@@ -1314,7 +1324,7 @@ renew_step(struct source *s)
 {
 	const char	**argv;
 	char		 ttl[24];
-	uint32_t	 i, n = 0;
+	uint32_t	 i;
 	int		 argc;
 
 	if ((argv = calloc(RENEW_CHUNK + 8, sizeof(*argv))) == NULL)
@@ -1339,7 +1349,6 @@ renew_step(struct source *s)
 		if (command(s, s->cmd, renew_done, argc, argv, NULL) == -1)
 			break;
 		s->renewing++;
-		n++;
 	} while (i < s->nents);
 	free(argv);
 }
@@ -1492,6 +1501,7 @@ lease_done(struct rconn *c, const struct rreply *r, void *arg)
 	if (rr_len(r) == 0) {
 		/* Ours: first what we held before, then new entries. */
 		s->takeover[0] = '\0';
+		s->wait_logged = 0;
 		s->recover_from[0] = '\0';
 		set_state(s, S_RECOVER);
 		s->next_renew_ns = sv->now_ns + s->conf->claim_idle_ms *
@@ -1514,12 +1524,12 @@ lease_done(struct rconn *c, const struct rreply *r, void *arg)
 		lease_step(s);
 		return;
 	}
-	if (s->takeover[0] != '*') {
+	if (!s->wait_logged) {
 		log_warnx("source_lease_wait", "source=%s consumer=%s holder=%s "
 		    "msg=\"the consumer name is in use: waiting for its lease "
 		    "to expire\"", log_quote(s->conf->name, qn, sizeof(qn)),
 		    s->consumer, log_quote(rr_str(r), qv, sizeof(qv)));
-		strlcpy(s->takeover, "*", sizeof(s->takeover));
+		s->wait_logged = 1;
 	}
 	s->next_claim_ns = sv->now_ns + s->conf->claim_interval_ms * 1000000ULL;
 }
@@ -1538,7 +1548,7 @@ lease_step(struct source *s)
 	argv[3] = s->lease_key;
 	argv[4] = s->lease_val;
 	argv[5] = ttl;
-	argv[6] = s->takeover[0] == '*' ? "" : s->takeover;
+	argv[6] = s->takeover;
 	s->claiming = 1;
 	if (command(s, s->cmd, lease_done, 7, argv, NULL) == -1)
 		s->claiming = 0;
@@ -1553,6 +1563,7 @@ setup_step_done(struct source *s)
 		return;
 	set_state(s, S_LEASE);
 	s->takeover[0] = '\0';
+	s->wait_logged = 0;
 	send_answers(s);
 	lease_step(s);
 }
@@ -2060,17 +2071,14 @@ source_stop(void)
 }
 
 int
-source_stopped(uint64_t now)
+source_stopped(void)
 {
 	int	 i;
 
-	for (i = 0; i < nsources; i++) {
-		if (sources[i].state != S_STOPPED &&
-		    now >= sources[i].stop_deadline_ns)
-			go_down(&sources[i], "timed out stopping");
+	/* source_tick gives up on one past its stop_deadline_ns. */
+	for (i = 0; i < nsources; i++)
 		if (sources[i].state != S_STOPPED)
 			return 0;
-	}
 	return 1;
 }
 
@@ -2086,6 +2094,8 @@ source_figures(int i, struct source_figures *f)
 	const struct source *s = &sources[i];
 
 	*f = s->f;
+	f->state = state_names[s->state];
+	f->up = s->state == S_UP;
 	f->inflight = s->held;
 	f->answers_buffered = s->nanswers;
 }

@@ -41,7 +41,7 @@ void	 source_reply_error(struct task *, int code, const char *msg,
  */
 void	 source_drain(void);
 void	 source_stop(void);
-int	 source_stopped(uint64_t now);
+int	 source_stopped(void);
 
 /* What forkpool.stats and the metrics show of a source. */
 struct source_figures {

@@ -275,7 +275,7 @@ shutdown_step(void)
 			return;
 	}
 	/* Sources write their last answers and give back the rest. */
-	if (pool_alive() == 0 && source_stopped(now))
+	if (pool_alive() == 0 && source_stopped())
 		finish();
 	if (now >= stop_deadline_ns) {
 		log_warnx("shutdown_kill", "workers=%d", pool_alive());

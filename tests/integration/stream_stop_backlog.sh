@@ -14,7 +14,7 @@
 # pending.
 # fp-once: a stream scenario; the sanitizer build runs the source code it
 # reaches through stream_many, _entries, _kill9, _partition, _stop, _poison
-# and _trim (the suite stays under 10 minutes).
+# _trim and _hostile (the suite stays under 10 minutes).
 set -eu
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -5,6 +5,7 @@
 #ifndef FP_CHECK_H
 #define FP_CHECK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,6 +29,41 @@ check_xorshift(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
+}
+
+/*
+ * check_clean_text: whether p is valid UTF-8 without control characters
+ * (C0, DEL, C1): what every message for a terminal or a log must be.
+ */
+static inline int
+check_clean_text(const char *p)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t		 k, j;
+
+	while (*s != '\0') {
+		if (*s < 0x20 || *s == 0x7f)
+			return 0;
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s < 0xe0)
+			k = 2;
+		else if (*s >= 0xe0 && *s < 0xf0)
+			k = 3;
+		else if (*s >= 0xf0 && *s < 0xf5)
+			k = 4;
+		else
+			return 0;
+		for (j = 1; j < k; j++)
+			if ((s[j] & 0xc0) != 0x80)
+				return 0;
+		if (k == 2 && s[1] < 0xa0 && *s == 0xc2)
+			return 0;	/* C1 control */
+		s += k;
+	}
+	return 1;
 }
 
 static inline int

@@ -24,38 +24,6 @@ static char	 pwdir[96];	/* a directory for password files */
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Valid UTF-8 without control characters (what every message must be). */
-static int
-clean_text(const char *p)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	size_t		 k, j;
-
-	while (*s != '\0') {
-		if (*s < 0x20 || *s == 0x7f)
-			return 0;
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if (*s >= 0xc2 && *s < 0xe0)
-			k = 2;
-		else if (*s >= 0xe0 && *s < 0xf0)
-			k = 3;
-		else if (*s >= 0xf0 && *s < 0xf5)
-			k = 4;
-		else
-			return 0;
-		for (j = 1; j < k; j++)
-			if ((s[j] & 0xc0) != 0x80)
-				return 0;
-		if (k == 2 && s[1] < 0xa0 && *s == 0xc2)
-			return 0;	/* C1 control */
-		s += k;
-	}
-	return 1;
-}
-
 static void
 write_file(const char *p, const char *text)
 {
@@ -103,7 +71,7 @@ bad2(const char *text, const char *want, const char *unwanted)
 	if (c == NULL)
 		return;
 	CHECK(load_text(c, text, err, sizeof(err)) == -1);
-	CHECK(clean_text(err));
+	CHECK(check_clean_text(err));
 	if (strstr(err, want) == NULL || (unwanted != NULL &&
 	    strstr(err, unwanted) != NULL)) {
 		fprintf(stderr, "for \"%s\": got \"%s\", want \"%s\"%s%s\n",
@@ -138,7 +106,7 @@ bad_kw(const char *text, const char *at, const char *name, const char *kw)
 	if (c == NULL)
 		return;
 	CHECK(load_text(c, text, err, sizeof(err)) == -1);
-	CHECK(clean_text(err));
+	CHECK(check_clean_text(err));
 	snprintf(want, sizeof(want), "%s source %s: unknown keyword ", at,
 	    name);
 	ok = (p = strstr(err, want)) != NULL;
@@ -1003,7 +971,7 @@ bad_pw(const char *content, const char *want)
 	if (c == NULL)
 		return;
 	CHECK(load_pw(c, content, err, sizeof(err)) == -1);
-	CHECK(clean_text(err));
+	CHECK(check_clean_text(err));
 	/* The secret never shows in a message. */
 	CHECK(strstr(err, "xyzzy") == NULL);
 	if (strstr(err, want) == NULL) {
@@ -1428,7 +1396,7 @@ messages(void)
 	for (i = 8; i <= sizeof(small); i++) {
 		config_defaults(c);
 		CHECK(config_load(c, path, 0, small, i) == -1);
-		CHECK(strlen(small) < i && clean_text(small));
+		CHECK(strlen(small) < i && check_clean_text(small));
 	}
 	free(c);
 }
